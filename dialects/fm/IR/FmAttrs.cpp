@@ -1,0 +1,64 @@
+//===- FmAttrs.cpp - fm attributes ----------------------------------------===//
+
+#include "dialects/fm/IR/FmAttrs.h"
+
+#include "dialects/fm/IR/FmDialect.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::fm;
+
+#include "dialects/fm/IR/FmEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/fm/IR/FmAttrs.cpp.inc"
+
+void FmDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/fm/IR/FmAttrs.cpp.inc"
+      >();
+}
+
+unsigned mlir::fm::getElementBytes(StorageType type) {
+  switch (type) {
+  case StorageType::f32:
+    return 4;
+  case StorageType::f16:
+  case StorageType::bf16:
+    return 2;
+  case StorageType::i8:
+    return 1;
+  case StorageType::q8_0:
+  case StorageType::q4_0:
+  case StorageType::packed:
+    return 0;
+  }
+  llvm_unreachable("unknown storage type");
+}
+
+LogicalResult ExternalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   StringRef file, uint64_t offset,
+                                   StorageType dtype) {
+  if (file.empty())
+    return emitError() << "external parameter has an empty file name";
+  return success();
+}
+
+LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                unsigned bits, QuantGrid grid,
+                                int64_t groupSize, Type scaleType,
+                                QuantLayout layout) {
+  if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
+    return emitError() << "quantized codes must have 2, 3, 4 or 8 bits, not "
+                       << bits;
+  if (groupSize < 0)
+    return emitError() << "group_size must be positive, or 0 for one group "
+                          "per row, not "
+                       << groupSize;
+  if (!scaleType.isF16() && !scaleType.isBF16() && !scaleType.isF32())
+    return emitError() << "scale_type must be f16, bf16 or f32, not "
+                       << scaleType;
+  return success();
+}

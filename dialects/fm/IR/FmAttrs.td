@@ -1,0 +1,62 @@
+//===- FmAttrs.td - fm attributes --------------------------*- tablegen -*-===//
+
+#ifndef FM_ATTRS_TD
+#define FM_ATTRS_TD
+
+include "dialects/fm/IR/FmBase.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+class Fm_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<Fm_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+def Fm_ExternalAttr : Fm_Attr<"External", "external"> {
+  let summary = "where a parameter's bytes live";
+  let description = [{
+    A parameter's bytes are `file` from byte `offset` on, stored as `dtype`
+    in row-major order of the parameter's shape. Nothing is read while the IR
+    is parsed: passes and the artifact writer memory-map the file when they
+    need the values. Relative paths are resolved against the working
+    directory of the tool that reads them.
+
+    ```mlir
+    #fm.external<"model.safetensors", offset = 1024, dtype = f16>
+    ```
+  }];
+  let parameters = (ins
+    StringRefParameter<"file the bytes are read from">:$file,
+    "uint64_t":$offset,
+    EnumParameter<Fm_StorageType>:$dtype
+  );
+  let assemblyFormat = "`<` $file `,` `offset` `=` $offset `,` `dtype` `=` $dtype `>`";
+  let genVerifyDecl = 1;
+}
+
+def Fm_QuantAttr : Fm_Attr<"Quant", "quant"> {
+  let summary = "the encoding of a quantized parameter";
+  let description = [{
+    Attached as the encoding of a parameter's tensor type; the element type
+    stays the float type the codes stand for. Codes of `bits` bits take the
+    values of `grid`, with one `scale_type` scale (and, on the affine grid,
+    one minimum) per `group_size` consecutive elements along the reduction
+    (last) dimension; `group_size = 0` means one group per row (per output
+    channel). A final group shorter than `group_size` is allowed.
+
+    ```mlir
+    tensor<2048x2048xf32, #fm.quant<bits = 2, grid = balanced, group_size = 64,
+                                    scale_type = f16, layout = row_major>>
+    ```
+  }];
+  let parameters = (ins
+    "unsigned":$bits,
+    EnumParameter<Fm_QuantGrid>:$grid,
+    "int64_t":$group_size,
+    "::mlir::Type":$scale_type,
+    EnumParameter<Fm_QuantLayout>:$layout
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // FM_ATTRS_TD

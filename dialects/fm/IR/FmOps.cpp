@@ -1,0 +1,393 @@
+//===- FmOps.cpp - fm op verifiers and helpers ----------------------------===//
+//
+// Checks that need only the op itself. Checks against the parameters and
+// caches an op names live in FmSymbolChecks.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/fm/IR/FmOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::fm;
+
+/// The size of the last (feature) dimension, or ShapedType::kDynamic.
+static int64_t featureDim(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return tensor.getRank() == 0 ? ShapedType::kDynamic : tensor.getShape().back();
+}
+
+/// Two activation shapes agree on every dimension but the last (where both
+/// are static).
+static bool sameRows(RankedTensorType a, RankedTensorType b) {
+  if (a.getRank() != b.getRank())
+    return false;
+  for (int64_t i = 0, e = a.getRank() - 1; i < e; ++i) {
+    int64_t x = a.getDimSize(i), y = b.getDimSize(i);
+    if (!ShapedType::isDynamic(x) && !ShapedType::isDynamic(y) && x != y)
+      return false;
+  }
+  return true;
+}
+
+/// An optional float attribute, when present, must be positive.
+static LogicalResult checkPositive(Operation *op, StringRef name,
+                                   FloatAttr attr) {
+  if (attr && !(attr.getValueAsDouble() > 0.0))
+    return op->emitOpError() << name << " must be positive, got "
+                             << attr.getValueAsDouble();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ParamOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParamOp::verify() {
+  RankedTensorType type = getTensorType();
+  if (!type.hasStaticShape())
+    return emitOpError() << "parameter shape must be static, got " << type;
+  if (llvm::any_of(type.getShape(), [](int64_t d) { return d <= 0; }))
+    return emitOpError() << "parameter dimensions must be positive, got "
+                         << type;
+  if (!isa<FloatType>(type.getElementType()))
+    return emitOpError() << "parameter element type must be a float type, got "
+                         << type.getElementType();
+  if (type.getEncoding() && !getQuant())
+    return emitOpError() << "parameter encoding must be #fm.quant, got "
+                         << type.getEncoding();
+  StorageType dtype = getSource().getDtype();
+  if (getQuant() && dtype != StorageType::packed)
+    return emitOpError() << "quantized parameter must be stored as 'packed', "
+                            "not '"
+                         << stringifyStorageType(dtype) << "'";
+  if (!getQuant() && dtype == StorageType::packed)
+    return emitOpError()
+           << "'packed' storage needs an #fm.quant encoding on the type";
+  if ((dtype == StorageType::q8_0 || dtype == StorageType::q4_0) &&
+      type.getShape().back() % 32 != 0)
+    return emitOpError() << "'" << stringifyStorageType(dtype)
+                         << "' stores blocks of 32 along the last dimension, "
+                            "which is "
+                         << type.getShape().back();
+  return success();
+}
+
+uint64_t ParamOp::getStorageBytes() {
+  RankedTensorType type = getTensorType();
+  uint64_t elements = type.getNumElements();
+  switch (StorageType dtype = getSource().getDtype()) {
+  case StorageType::q8_0:
+    return elements / 32 * 34; // 32 int8 codes + an f16 scale per block.
+  case StorageType::q4_0:
+    return elements / 32 * 18; // 32 nibbles + an f16 scale per block.
+  case StorageType::packed: {
+    QuantAttr quant = getQuant();
+    uint64_t k = type.getShape().back();
+    uint64_t rows = elements / k;
+    uint64_t groups =
+        quant.getGroupSize() == 0 ? 1 : llvm::divideCeil(k, quant.getGroupSize());
+    uint64_t scaleBytes = quant.getScaleType().getIntOrFloatBitWidth() / 8;
+    uint64_t perGroup = quant.getGrid() == QuantGrid::affine ? 2 : 1;
+    return rows * llvm::divideCeil(k * quant.getBits(), 8) +
+           rows * groups * perGroup * scaleBytes;
+  }
+  default:
+    return elements * getElementBytes(dtype);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// KVCacheOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KVCacheOp::verify() {
+  if (getCapacity() <= 0)
+    return emitOpError() << "capacity must be positive, got " << getCapacity();
+  if (getNumKvHeads() <= 0)
+    return emitOpError() << "kv_heads must be positive, got "
+                         << getNumKvHeads();
+  if (getHeadDim() <= 0)
+    return emitOpError() << "head_dim must be positive, got " << getHeadDim();
+  return success();
+}
+
+int64_t KVCacheOp::getBytesPerPosition() {
+  return 2 * getNumKvHeads() * getHeadDim() *
+         getElementType().getIntOrFloatBitWidth() / 8;
+}
+
+//===----------------------------------------------------------------------===//
+// EmbeddingOp, RMSNormOp, LinearOp, LogitsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::verify() {
+  if (getResult().getType().getRank() != 2)
+    return emitOpError() << "result must be [tokens, hidden], got "
+                         << getResult().getType();
+  if (failed(checkPositive(*this, "scale", getScaleAttr())))
+    return failure();
+  return success();
+}
+
+LogicalResult RMSNormOp::verify() {
+  if (getEps().convertToDouble() < 0.0)
+    return emitOpError() << "eps must not be negative, got "
+                         << getEps().convertToDouble();
+  int64_t features = featureDim(getInput().getType());
+  if (std::optional<uint64_t> group = getGroupSize()) {
+    if (*group == 0)
+      return emitOpError() << "group_size must be positive";
+    if (!ShapedType::isDynamic(features) &&
+        features % static_cast<int64_t>(*group) != 0)
+      return emitOpError() << "input has " << features
+                           << " features, not a multiple of group_size "
+                           << *group;
+  }
+  return success();
+}
+
+int64_t RMSNormOp::getNormalizedSize() {
+  if (std::optional<uint64_t> group = getGroupSize())
+    return *group;
+  return featureDim(getInput().getType());
+}
+
+LogicalResult LinearOp::verify() {
+  auto in = getInput().getType(), out = getResult().getType();
+  if (!sameRows(in, out))
+    return emitOpError() << "input " << in << " and result " << out
+                         << " must have the same rows";
+  if (in.getElementType() != out.getElementType())
+    return emitOpError() << "input and result element types differ: "
+                         << in.getElementType() << " vs "
+                         << out.getElementType();
+  return success();
+}
+
+LogicalResult LogitsOp::verify() {
+  auto in = getInput().getType(), out = getResult().getType();
+  if (!sameRows(in, out))
+    return emitOpError() << "input " << in << " and result " << out
+                         << " must have the same rows";
+  if (failed(checkPositive(*this, "softcap", getSoftcapAttr())))
+    return failure();
+  if (failed(checkPositive(*this, "scale", getScaleAttr())))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RopeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RopeOp::verify() {
+  int64_t headDim = getHeadDim();
+  if (headDim <= 0 || headDim % 2 != 0)
+    return emitOpError() << "head_dim must be positive and even, got "
+                         << headDim;
+  int64_t features = featureDim(getInput().getType());
+  if (!ShapedType::isDynamic(features) && features % headDim != 0)
+    return emitOpError() << "input has " << features
+                         << " features, not a multiple of head_dim "
+                         << headDim;
+  if (getTheta().convertToDouble() <= 0.0)
+    return emitOpError() << "theta must be positive, got "
+                         << getTheta().convertToDouble();
+  double fraction = getRotaryFraction().convertToDouble();
+  if (!(fraction > 0.0 && fraction <= 1.0))
+    return emitOpError() << "rotary_fraction must be in (0, 1], got "
+                         << fraction;
+  double rotated = fraction * headDim;
+  if (rotated != std::floor(rotated) || static_cast<int64_t>(rotated) % 2 != 0)
+    return emitOpError() << "rotary_fraction " << fraction << " of head_dim "
+                         << headDim << " rotates " << rotated
+                         << " features; it must be an even count";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  int64_t heads = getNumHeads(), kvHeads = getNumKvHeads(),
+          headDim = getHeadDim();
+  if (heads <= 0 || kvHeads <= 0 || headDim <= 0)
+    return emitOpError() << "heads, kv_heads and head_dim must be positive, "
+                            "got "
+                         << heads << ", " << kvHeads << ", " << headDim;
+  if (heads % kvHeads != 0)
+    return emitOpError() << "heads (" << heads
+                         << ") must be a multiple of kv_heads (" << kvHeads
+                         << ")";
+  RankedTensorType qType = getQ().getType();
+  int64_t qFeatures = featureDim(qType);
+  if (!ShapedType::isDynamic(qFeatures) && qFeatures != heads * headDim)
+    return emitOpError() << "q has " << qFeatures << " features, expected heads"
+                         << " * head_dim = " << heads * headDim;
+  if (getResult().getType() != qType)
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must match q's " << qType;
+
+  if (bool(getK()) != bool(getV()))
+    return emitOpError() << "k and v must be given together";
+  if (bool(getK()) != bool(getWrites()))
+    return emitOpError()
+           << (getK() ? "k and v are given but no cache is written"
+                      : "writes a cache but has no k and v to write");
+  for (Value kv : {getK(), getV()}) {
+    if (!kv)
+      continue;
+    auto kvType = cast<RankedTensorType>(kv.getType());
+    int64_t kvFeatures = featureDim(kvType);
+    if (!ShapedType::isDynamic(kvFeatures) && kvFeatures != kvHeads * headDim)
+      return emitOpError() << (kv == getK() ? "k" : "v") << " has "
+                           << kvFeatures
+                           << " features, expected kv_heads * head_dim = "
+                           << kvHeads * headDim;
+    if (!sameRows(kvType, qType))
+      return emitOpError() << "k and v must have the same rows as q";
+  }
+
+  if (getKind() != AttentionKind::global) {
+    if (!getWindow())
+      return emitOpError() << stringifyAttentionKind(getKind())
+                           << " attention needs a window";
+    if (*getWindow() <= 0)
+      return emitOpError() << "window must be positive, got " << *getWindow();
+  } else if (getWindow()) {
+    return emitOpError() << "global attention cannot have a window (got "
+                         << *getWindow() << "); make it local";
+  }
+  if (failed(checkPositive(*this, "scale", getScaleAttr())))
+    return failure();
+  if (failed(checkPositive(*this, "softcap", getSoftcapAttr())))
+    return failure();
+  return success();
+}
+
+double AttentionOp::getEffectiveScale() {
+  if (FloatAttr scale = getScaleAttr())
+    return scale.getValueAsDouble();
+  return 1.0 / std::sqrt(static_cast<double>(getHeadDim()));
+}
+
+void AttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  effects.emplace_back(MemoryEffects::Read::get(), getReadsAttr(),
+                       KVCacheResource::get());
+  if (FlatSymbolRefAttr writes = getWritesAttr())
+    effects.emplace_back(MemoryEffects::Write::get(), writes,
+                         KVCacheResource::get());
+}
+
+//===----------------------------------------------------------------------===//
+// MulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MulOp::verify() {
+  auto lhs = getLhs().getType(), rhs = getRhs().getType();
+  if (lhs == rhs)
+    return success();
+  if (rhs.getRank() == lhs.getRank() && sameRows(lhs, rhs) &&
+      rhs.getShape().back() == 1 &&
+      rhs.getElementType() == lhs.getElementType())
+    return success();
+  return emitOpError() << "rhs " << rhs << " must be " << lhs
+                       << " or have a last dimension of 1";
+}
+
+//===----------------------------------------------------------------------===//
+// Mixture of experts
+//===----------------------------------------------------------------------===//
+
+LogicalResult MoeRouteOp::verify() {
+  int64_t topK = getTopK();
+  int64_t experts = featureDim(getLogits().getType());
+  if (topK <= 0)
+    return emitOpError() << "top_k must be positive, got " << topK;
+  if (!ShapedType::isDynamic(experts) && topK > experts)
+    return emitOpError() << "top_k (" << topK << ") exceeds the " << experts
+                         << " experts";
+  auto weights = getWeights().getType();
+  auto indices = getIndices().getType();
+  if (!sameRows(getLogits().getType(), weights) ||
+      featureDim(weights) != topK)
+    return emitOpError() << "weights must be [tokens, " << topK << "], got "
+                         << weights;
+  if (indices.getShape() != weights.getShape())
+    return emitOpError() << "indices " << indices
+                         << " must have the shape of weights " << weights;
+  return success();
+}
+
+LogicalResult MoeCombineOp::verify() {
+  auto weights = getWeights().getType();
+  if (getIndices().getType().getShape() != weights.getShape())
+    return emitOpError() << "indices " << getIndices().getType()
+                         << " must have the shape of weights " << weights;
+  if (getExperts().empty())
+    return emitOpError() << "needs at least one expert";
+  int64_t topK = featureDim(weights);
+  if (!ShapedType::isDynamic(topK) &&
+      topK > static_cast<int64_t>(getExperts().size()))
+    return emitOpError() << "selects " << topK << " experts per token but has "
+                         << getExperts().size();
+  for (auto [i, expert] : llvm::enumerate(getExperts()))
+    if (expert.getType() != getResult().getType())
+      return emitOpError() << "expert " << i << " has type "
+                           << expert.getType() << ", expected "
+                           << getResult().getType();
+  if (!sameRows(weights, getResult().getType()))
+    return emitOpError() << "weights and result must have the same rows";
+  return success();
+}
+
+LogicalResult MoeOp::verify() {
+  if (getTopK() <= 0)
+    return emitOpError() << "top_k must be positive, got " << getTopK();
+  if (bool(getSharedGateUpAttr()) != bool(getSharedDownAttr()))
+    return emitOpError()
+           << "a shared expert needs both shared_gate_up and shared_down";
+  if (getSharedGateAttr() && !getSharedGateUpAttr())
+    return emitOpError() << "shared_gate is given without a shared expert";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ParallelTracksOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParallelTracksOp::verifyRegions() {
+  if (getTracks().empty())
+    return emitOpError() << "needs at least one track";
+  if (getDepth() <= 0)
+    return emitOpError() << "depth must be positive, got " << getDepth();
+  Type type = getInput().getType();
+  for (auto [index, track] : llvm::enumerate(getTracks())) {
+    Block &body = track.front();
+    if (body.getNumArguments() != 1 || body.getArgument(0).getType() != type)
+      return emitOpError() << "track " << index
+                           << " must take one argument of type " << type;
+    auto yield = dyn_cast<YieldOp>(body.getTerminator());
+    if (!yield || yield.getValues().size() != 1 ||
+        yield.getValues().front().getType() != type)
+      return emitOpError() << "track " << index << " must yield one " << type;
+    int64_t layers = 0;
+    track.walk([&](AttentionOp) { ++layers; });
+    if (layers != static_cast<int64_t>(getDepth()))
+      return emitOpError() << "track " << index << " has " << layers
+                           << " attention layers, expected depth "
+                           << getDepth();
+  }
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/fm/IR/FmOps.cpp.inc"

@@ -1,0 +1,44 @@
+//===- Vocabulary.h - a tokenizer, normalized for the artifact ------------===//
+//
+// The compiler reads a model's tokenizer (llama2.c tok*.bin, GGUF
+// tokenizer.ggml.*, Hugging Face tokenizer.json) into a Vocabulary, which the
+// artifact writer stores and the runtime's tokenizer implements. No MLIR or
+// LLVM types here beyond llvm::Expected: the runtime mirrors this struct.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FMC_IMPORT_VOCABULARY_H
+#define FMC_IMPORT_VOCABULARY_H
+
+#include "import/ModelSource.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fmc::import {
+
+struct Vocabulary {
+  enum class Kind {
+    /// SentencePiece-style BPE: merges chosen by token score, "▁" for spaces
+    /// (llama2.c replaces it by a plain space), <0xXX> byte-fallback tokens.
+    SentencePiece,
+    /// GPT-2 byte-level BPE: bytes mapped to printable code points, merges
+    /// chosen by rank.
+    ByteLevelBPE,
+  };
+  Kind kind;
+  std::vector<std::string> tokens; ///< Token text as stored by the format.
+  std::vector<float> scores;       ///< SentencePiece scores (empty for BPE).
+  /// BPE merges in rank order, as "left right" pairs (empty for SPM).
+  std::vector<std::pair<std::string, std::string>> merges;
+  int64_t bosId = -1;
+  int64_t eosId = -1;
+  bool addBos = true;
+};
+
+llvm::Expected<Vocabulary> readVocabulary(const TokenizerRef &ref);
+
+} // namespace fmc::import
+
+#endif // FMC_IMPORT_VOCABULARY_H

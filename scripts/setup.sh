@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs every Debian package fmc needs to build and test. Idempotent: when all
+# packages are present it prints one line and returns in well under a second.
+# The CUDA toolkit is optional and never installed here: the build uses
+# /usr/local/cuda when it exists (see CMakeLists.txt) and skips what needs it.
+set -euo pipefail
+
+packages=(
+  # Build tools.
+  cmake ninja-build g++ git
+  # MLIR/LLVM 22: libraries, mlir-tblgen, lit, FileCheck, not.
+  libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
+  # Artifact format and runtime support.
+  libflatbuffers-dev flatbuffers-compiler libabsl-dev
+  # SPIR-V -> MSL, SPIR-V validation, Vulkan with Mesa's lavapipe CPU driver.
+  libspirv-cross-c-shared-dev spirv-tools libvulkan-dev mesa-vulkan-drivers vulkan-tools
+  # Unit tests and benchmarks.
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # Independent numerical reference forward passes (run with /usr/bin/python3).
+  python3 python3-numpy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+else
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q >/dev/null
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  echo "setup: done"
+fi
+
+if [ -x /usr/local/cuda/bin/ptxas ]; then
+  echo "setup: CUDA toolkit found at /usr/local/cuda ($(/usr/local/cuda/bin/ptxas --version | tail -1))"
+else
+  echo "setup: no CUDA toolkit at /usr/local/cuda; PTX assembly checks will be skipped"
+fi

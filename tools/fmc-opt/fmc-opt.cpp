@@ -1,0 +1,24 @@
+//===- fmc-opt.cpp - run fm passes over MLIR files ------------------------===//
+//
+// mlir-opt for fmc: parses fm modules, verifies them, runs fm and upstream
+// passes (`--help` lists them) and prints the result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/fm/IR/FmOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::registerTransformsPasses();
+  mlir::fm::registerFmPassesAndPipelines();
+
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::fm::FmDialect, mlir::func::FuncDialect>();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "fmc-opt: the fm model compiler's pass driver\n", registry));
+}
