@@ -7,6 +7,7 @@
 // RUN: fmc-opt %s | fmc-opt | FileCheck %s
 // RUN: fmc-opt %s --mlir-print-op-generic | fmc-opt | FileCheck %s
 
+// CHECK: fm.tokenizer llama2c "../shared/models/stories260K/tok512.bin" bos = 1, eos = 2
 // CHECK-COUNT-47: fm.param @
 // CHECK-COUNT-5: fm.kv_cache @
 // CHECK-LABEL: func.func @forward
@@ -17,6 +18,7 @@
 // CHECK: return %[[L]]
 
 module {
+  fm.tokenizer llama2c "../shared/models/stories260K/tok512.bin" bos = 1, eos = 2
   fm.param @"model.embed_tokens.weight" : tensor<512x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 28, dtype = f32>
   fm.param @"model.layers.0.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 131100, dtype = f32>
   fm.param @"model.layers.1.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 131356, dtype = f32>

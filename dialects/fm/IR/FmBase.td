@@ -140,6 +140,20 @@ def Fm_QuantLayout : I32EnumAttr<"QuantLayout", "how packed codes are ordered", 
   let genSpecializedAttr = 0;
 }
 
+def Fm_TokenizerFormat : I32EnumAttr<"TokenizerFormat",
+    "the file format a tokenizer is read from", [
+      // llama2.c tok*.bin: SentencePiece-style BPE with scores.
+      I32EnumAttrCase<"llama2c", 0>,
+      // The tokenizer.ggml.* metadata of a GGUF file (SPM or BPE).
+      I32EnumAttrCase<"gguf", 1>,
+      // A Hugging Face tokenizer.json (byte-level BPE).
+      I32EnumAttrCase<"hf_json", 2>,
+    ]> {
+  let cppNamespace = "::mlir::fm";
+  let genSpecializedAttr = 0;
+}
+
+def Fm_TokenizerFormatAttr : EnumAttr<Fm_Dialect, Fm_TokenizerFormat, "tokenizer_format">;
 def Fm_StorageTypeAttr : EnumAttr<Fm_Dialect, Fm_StorageType, "dtype">;
 def Fm_RopeLayoutAttr : EnumAttr<Fm_Dialect, Fm_RopeLayout, "rope_layout">;
 def Fm_AttentionKindAttr : EnumAttr<Fm_Dialect, Fm_AttentionKind, "attention_kind">;

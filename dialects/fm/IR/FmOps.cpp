@@ -122,6 +122,20 @@ int64_t KVCacheOp::getBytesPerPosition() {
 }
 
 //===----------------------------------------------------------------------===//
+// TokenizerOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TokenizerOp::verify() {
+  if (getFile().empty())
+    return emitOpError() << "tokenizer file name is empty";
+  for (Operation &other : *(*this)->getBlock())
+    if (isa<TokenizerOp>(other) && &other != getOperation() &&
+        other.isBeforeInBlock(getOperation()))
+      return emitOpError() << "a module holds at most one tokenizer";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // EmbeddingOp, RMSNormOp, LinearOp, LogitsOp
 //===----------------------------------------------------------------------===//
 

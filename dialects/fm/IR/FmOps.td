@@ -92,6 +92,31 @@ def Fm_KVCacheOp : Fm_Op<"kv_cache", [Symbol, HasParent<"::mlir::ModuleOp">]> {
   }];
 }
 
+def Fm_TokenizerOp : Fm_Op<"tokenizer", [HasParent<"::mlir::ModuleOp">]> {
+  let summary = "the model's tokenizer, referenced in place";
+  let description = [{
+    Names the file the model's vocabulary is read from and its format; the
+    artifact writer parses it and stores the vocabulary in the artifact.
+    `add_bos` says whether encoding a prompt prepends `bos_id`. A module has
+    at most one tokenizer.
+
+    ```mlir
+    fm.tokenizer llama2c "tok512.bin" bos = 1, eos = 2
+    ```
+  }];
+  let arguments = (ins
+    Fm_TokenizerFormatAttr:$format,
+    StrAttr:$file,
+    I64Attr:$bos_id,
+    I64Attr:$eos_id,
+    DefaultValuedAttr<BoolAttr, "true">:$add_bos
+  );
+  let assemblyFormat = [{
+    `` $format $file `bos` `=` $bos_id `,` `eos` `=` $eos_id attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Embedding, norms, linear
 //===----------------------------------------------------------------------===//
