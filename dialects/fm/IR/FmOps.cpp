@@ -11,6 +11,7 @@
 #include "mlir/IR/OpImplementation.h"
 
 #include <cmath>
+#include <cstdio>
 
 using namespace mlir;
 using namespace mlir::fm;
@@ -34,12 +35,19 @@ static bool sameRows(RankedTensorType a, RankedTensorType b) {
   return true;
 }
 
+/// A double as the shortest readable text ("0.125", "1e-05") for diagnostics.
+static std::string text(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", value);
+  return buffer;
+}
+
 /// An optional float attribute, when present, must be positive.
 static LogicalResult checkPositive(Operation *op, StringRef name,
                                    FloatAttr attr) {
   if (attr && !(attr.getValueAsDouble() > 0.0))
     return op->emitOpError() << name << " must be positive, got "
-                             << attr.getValueAsDouble();
+                             << text(attr.getValueAsDouble());
   return success();
 }
 
@@ -106,13 +114,13 @@ uint64_t ParamOp::getStorageBytes() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult KVCacheOp::verify() {
-  if (getCapacity() <= 0)
-    return emitOpError() << "capacity must be positive, got " << getCapacity();
-  if (getNumKvHeads() <= 0)
-    return emitOpError() << "kv_heads must be positive, got "
-                         << getNumKvHeads();
-  if (getHeadDim() <= 0)
-    return emitOpError() << "head_dim must be positive, got " << getHeadDim();
+  // I64Attr getters return uint64_t; read them signed so -1 is caught.
+  for (auto [name, value] :
+       {std::pair<StringRef, int64_t>{"capacity", getCapacity()},
+        {"kv_heads", getNumKvHeads()},
+        {"head_dim", getHeadDim()}})
+    if (value <= 0)
+      return emitOpError() << name << " must be positive, got " << value;
   return success();
 }
 
@@ -151,16 +159,16 @@ LogicalResult EmbeddingOp::verify() {
 LogicalResult RMSNormOp::verify() {
   if (getEps().convertToDouble() < 0.0)
     return emitOpError() << "eps must not be negative, got "
-                         << getEps().convertToDouble();
+                         << text(getEps().convertToDouble());
   int64_t features = featureDim(getInput().getType());
-  if (std::optional<uint64_t> group = getGroupSize()) {
-    if (*group == 0)
-      return emitOpError() << "group_size must be positive";
-    if (!ShapedType::isDynamic(features) &&
-        features % static_cast<int64_t>(*group) != 0)
+  if (std::optional<uint64_t> groupAttr = getGroupSize()) {
+    auto group = static_cast<int64_t>(*groupAttr);
+    if (group <= 0)
+      return emitOpError() << "group_size must be positive, got " << group;
+    if (!ShapedType::isDynamic(features) && features % group != 0)
       return emitOpError() << "input has " << features
                            << " features, not a multiple of group_size "
-                           << *group;
+                           << group;
   }
   return success();
 }
@@ -211,16 +219,16 @@ LogicalResult RopeOp::verify() {
                          << headDim;
   if (getTheta().convertToDouble() <= 0.0)
     return emitOpError() << "theta must be positive, got "
-                         << getTheta().convertToDouble();
+                         << text(getTheta().convertToDouble());
   double fraction = getRotaryFraction().convertToDouble();
   if (!(fraction > 0.0 && fraction <= 1.0))
     return emitOpError() << "rotary_fraction must be in (0, 1], got "
-                         << fraction;
+                         << text(fraction);
   double rotated = fraction * headDim;
   if (rotated != std::floor(rotated) || static_cast<int64_t>(rotated) % 2 != 0)
-    return emitOpError() << "rotary_fraction " << fraction << " of head_dim "
-                         << headDim << " rotates " << rotated
-                         << " features; it must be an even count";
+    return emitOpError() << "rotary_fraction " << text(fraction)
+                         << " of head_dim " << headDim << " rotates "
+                         << text(rotated) << " features; it must be an even count";
   return success();
 }
 
@@ -272,8 +280,9 @@ LogicalResult AttentionOp::verify() {
     if (!getWindow())
       return emitOpError() << stringifyAttentionKind(getKind())
                            << " attention needs a window";
-    if (*getWindow() <= 0)
-      return emitOpError() << "window must be positive, got " << *getWindow();
+    if (static_cast<int64_t>(*getWindow()) <= 0)
+      return emitOpError() << "window must be positive, got "
+                           << static_cast<int64_t>(*getWindow());
   } else if (getWindow()) {
     return emitOpError() << "global attention cannot have a window (got "
                          << *getWindow() << "); make it local";
@@ -364,8 +373,9 @@ LogicalResult MoeCombineOp::verify() {
 }
 
 LogicalResult MoeOp::verify() {
-  if (getTopK() <= 0)
-    return emitOpError() << "top_k must be positive, got " << getTopK();
+  if (static_cast<int64_t>(getTopK()) <= 0)
+    return emitOpError() << "top_k must be positive, got "
+                         << static_cast<int64_t>(getTopK());
   if (bool(getSharedGateUpAttr()) != bool(getSharedDownAttr()))
     return emitOpError()
            << "a shared expert needs both shared_gate_up and shared_down";
@@ -381,8 +391,9 @@ LogicalResult MoeOp::verify() {
 LogicalResult ParallelTracksOp::verifyRegions() {
   if (getTracks().empty())
     return emitOpError() << "needs at least one track";
-  if (getDepth() <= 0)
-    return emitOpError() << "depth must be positive, got " << getDepth();
+  if (static_cast<int64_t>(getDepth()) <= 0)
+    return emitOpError() << "depth must be positive, got "
+                         << static_cast<int64_t>(getDepth());
   Type type = getInput().getType();
   for (auto [index, track] : llvm::enumerate(getTracks())) {
     Block &body = track.front();
@@ -393,6 +404,9 @@ LogicalResult ParallelTracksOp::verifyRegions() {
     if (!yield || yield.getValues().size() != 1 ||
         yield.getValues().front().getType() != type)
       return emitOpError() << "track " << index << " must yield one " << type;
+  }
+  // Every track holds `depth` layers, each with exactly one attention.
+  for (auto [index, track] : llvm::enumerate(getTracks())) {
     int64_t layers = 0;
     track.walk([&](AttentionOp) { ++layers; });
     if (layers != static_cast<int64_t>(getDepth()))

@@ -424,7 +424,7 @@ def Fm_MoeCombineOp : Fm_Op<"moe_combine", [Pure]> {
   );
   let results = (outs Fm_Activations:$result);
   let assemblyFormat = [{
-    $weights `,` $indices `[` $experts `]` attr-dict `:` type($weights) `,`
+    $weights `,` $indices ` ` `[` $experts `]` attr-dict `:` type($weights) `,`
     type($indices) `,` `[` type($experts) `]` `->` type($result)
   }];
   let hasVerifier = 1;

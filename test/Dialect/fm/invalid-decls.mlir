@@ -1,0 +1,94 @@
+// Diagnostics of fm.param, fm.kv_cache, fm.tokenizer and the fm attributes.
+// RUN: fmc-opt %s --split-input-file --verify-diagnostics
+
+// expected-error @+1 {{external parameter has an empty file name}}
+fm.param @p : tensor<4xf32> from <"", offset = 0, dtype = f32>
+
+// -----
+
+// expected-error @+1 {{quantized codes must have 2, 3, 4 or 8 bits, not 5}}
+fm.param @p : tensor<4x4xf32, #fm.quant<bits = 5, grid = balanced, group_size = 64, scale_type = f16, layout = row_major>> from <"m", offset = 0, dtype = packed>
+
+// -----
+
+// expected-error @+1 {{group_size must be positive, or 0 for one group per row, not -2}}
+fm.param @p : tensor<4x4xf32, #fm.quant<bits = 2, grid = balanced, group_size = -2, scale_type = f16, layout = row_major>> from <"m", offset = 0, dtype = packed>
+
+// -----
+
+// expected-error @+1 {{scale_type must be f16, bf16 or f32, not 'i8'}}
+fm.param @p : tensor<4x4xf32, #fm.quant<bits = 2, grid = affine, group_size = 32, scale_type = i8, layout = row_major>> from <"m", offset = 0, dtype = packed>
+
+// -----
+
+// expected-error @+1 {{parameter shape must be static, got 'tensor<?x4xf32>'}}
+fm.param @p : tensor<?x4xf32> from <"m", offset = 0, dtype = f32>
+
+// -----
+
+// expected-error @+1 {{parameter dimensions must be positive, got 'tensor<0x4xf32>'}}
+fm.param @p : tensor<0x4xf32> from <"m", offset = 0, dtype = f32>
+
+// -----
+
+// expected-error @+1 {{parameter element type must be a float type, got 'i32'}}
+fm.param @p : tensor<4xi32> from <"m", offset = 0, dtype = f32>
+
+// -----
+
+// expected-error @+1 {{parameter encoding must be #fm.quant, got "dense"}}
+fm.param @p : tensor<4xf32, "dense"> from <"m", offset = 0, dtype = f32>
+
+// -----
+
+// expected-error @+1 {{quantized parameter must be stored as 'packed', not 'f16'}}
+fm.param @p : tensor<4x64xf32, #fm.quant<bits = 2, grid = balanced, group_size = 64, scale_type = f16, layout = row_major>> from <"m", offset = 0, dtype = f16>
+
+// -----
+
+// expected-error @+1 {{'packed' storage needs an #fm.quant encoding on the type}}
+fm.param @p : tensor<4x64xf32> from <"m", offset = 0, dtype = packed>
+
+// -----
+
+// expected-error @+1 {{'q4_0' stores blocks of 32 along the last dimension, which is 48}}
+fm.param @p : tensor<4x48xf32> from <"m", offset = 0, dtype = q4_0>
+
+// -----
+
+func.func @nested() {
+  // expected-error @+1 {{'fm.param' op expects parent op 'builtin.module'}}
+  fm.param @p : tensor<4xf32> from <"m", offset = 0, dtype = f32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{capacity must be positive, got 0}}
+fm.kv_cache @c linear capacity = 0, kv_heads = 2, head_dim = 8 : f32
+
+// -----
+
+// expected-error @+1 {{kv_heads must be positive, got -1}}
+fm.kv_cache @c linear capacity = 16, kv_heads = -1, head_dim = 8 : f32
+
+// -----
+
+// expected-error @+1 {{head_dim must be positive, got 0}}
+fm.kv_cache @c ring capacity = 16, kv_heads = 2, head_dim = 0 : f32
+
+// -----
+
+// expected-error @+1 {{attribute 'element_type' failed to satisfy constraint}}
+fm.kv_cache @c ring capacity = 16, kv_heads = 2, head_dim = 8 : i32
+
+// -----
+
+// expected-error @+1 {{tokenizer file name is empty}}
+fm.tokenizer llama2c "" bos = 1, eos = 2
+
+// -----
+
+fm.tokenizer llama2c "a.bin" bos = 1, eos = 2
+// expected-error @+1 {{a module holds at most one tokenizer}}
+fm.tokenizer gguf "b.gguf" bos = 1, eos = 2
