@@ -28,4 +28,60 @@ def DropDeadParams : Pass<"fm-drop-dead-params", "::mlir::ModuleOp"> {
   ];
 }
 
+def ShareKVCache : Pass<"fm-share-kv-cache", "::mlir::ModuleOp"> {
+  let summary = "Make the last layers attend to an earlier layer's KV cache";
+  let description = [{
+    KV-cache sharing as in Apple's on-device model, whose last 21 of 56
+    layers attend to the keys and values layer 34 cached: the last
+    `reuse-layers` layers (or `reuse-fraction` of them, rounded to the
+    nearest layer) stop computing keys and values and read the cache of a
+    source layer instead. Their K/V projections, key norms, key RoPE and
+    caches are removed, and so are the parameters only those used.
+
+    The source is `source-layer` when given, else, for each reuse layer, the
+    last layer before the first reuse layer that owns a cache of the same
+    attention kind (so a model with local and global layers shares per kind,
+    as Gemma 3n does). The cache holds keys after their norm and RoPE, so a
+    reuse layer attends exactly as it would to keys at those positions.
+
+    Without options the pass only normalizes an already-sharing model (an
+    imported AFM checkpoint): it removes K/V computations and declarations
+    nothing uses. Running it twice changes nothing the second time.
+    Parallel-track models are rejected.
+  }];
+  let options = [
+    Option<"reuseLayers", "reuse-layers", "int64_t", /*default=*/"0",
+           "How many of the last layers reuse an earlier layer's cache">,
+    Option<"reuseFraction", "reuse-fraction", "double", /*default=*/"0.0",
+           "The fraction of layers (from the end) that reuse a cache, e.g. 0.375">,
+    Option<"sourceLayer", "source-layer", "int64_t", /*default=*/"-1",
+           "The layer whose cache the reuse layers read (default: the last "
+           "earlier layer of the same attention kind that owns one)">,
+  ];
+}
+
+def InterleaveAttention : Pass<"fm-interleave-attention", "::mlir::ModuleOp"> {
+  let summary = "Assign local (sliding-window) and global attention by a pattern";
+  let description = [{
+    Layer j becomes local or global as `pattern[j mod len(pattern)]` says:
+    `L` is sliding-window attention over the last `window` positions, `G`
+    global causal attention (Apple's server model: `LLLG`, window 4096).
+    In parallel-track models j counts layers within a track. A local layer's
+    cache becomes a ring buffer of `window` positions (a linear cache when
+    the context is no longer than the window); a global layer's cache is
+    linear over the whole context (the module's `fm.context_length`, else the
+    largest linear cache). With `global-rope=none`, global layers lose their
+    RoPE (NoPE). A layer that reads another layer's cache must get the same
+    kind as that layer. Running the pass twice changes nothing the second time.
+  }];
+  let options = [
+    Option<"pattern", "pattern", "std::string", /*default=*/"""",
+           "Attention kinds by layer, repeated: L = local, G = global (e.g. LLLG)">,
+    Option<"window", "window", "int64_t", /*default=*/"0",
+           "Sliding window of the local layers, in positions">,
+    Option<"globalRope", "global-rope", "std::string", /*default=*/"\"rope\"",
+           "Positional encoding of global layers: rope (keep) or none (NoPE)">,
+  ];
+}
+
 #endif // FMC_PASSES_TD
