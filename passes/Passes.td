@@ -84,4 +84,20 @@ def InterleaveAttention : Pass<"fm-interleave-attention", "::mlir::ModuleOp"> {
   ];
 }
 
+def QuantizeKVCache : Pass<"fm-quantize-kv-cache", "::mlir::ModuleOp"> {
+  let summary = "Store KV caches in a narrower element type (int8 by default)";
+  let description = [{
+    Sets the element type of every `fm.kv_cache` to `element-type`: `i8`
+    stores keys and values as int8 with one f32 scale per token and head
+    (Apple's on-device model keeps an 8-bit KV cache), `f16`/`bf16` halve an
+    f32 cache. Attention ops are unchanged: quantizing on write and
+    dequantizing on read is the backend's kernel's job, so the pass only
+    changes the cache declarations (and with them the KV plan's bytes).
+  }];
+  let options = [
+    Option<"elementType", "element-type", "std::string", /*default=*/"\"i8\"",
+           "Cache element type: i8, f16, bf16 or f32">,
+  ];
+}
+
 #endif // FMC_PASSES_TD
