@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""Independent numpy reference forward pass for Hugging Face-style models.
+
+Reads config.json + *.safetensors directly (no fmc code) and computes the
+logits of every position of a token sequence with a full causal forward (no
+KV cache), for the architectures fmc's passes and runtime must reproduce:
+
+  llama / mistral / qwen2 (q/k/v bias), afm_on_device (qk-norm, KV sharing),
+  afm_server (parallel tracks of track blocks, MoE every other layer, LLLG
+  local/global NoPE attention), mixtral / qwen2_moe / olmoe style MoE.
+
+Options reproduce fmc's model passes applied to a model that lacks them:
+  --reuse-layers N       the last N layers attend to the keys/values of the
+                         last earlier layer of the same kind (fm-share-kv-cache)
+  --pattern P --window W [--global-rope none]
+                         local/global attention by pattern (fm-interleave-attention)
+  --kv-int8              keys/values stored as int8 with one scale per token
+                         and head (max |x| / 127, round half away from zero)
+
+Output: raw little-endian f32 rows of vocab size, one per position, as
+`fmc-run --logits-out` writes them. Run with /usr/bin/python3 (Debian numpy).
+"""
+
+import argparse
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+
+# --------------------------------------------------------------------------
+# safetensors
+
+
+def _read_safetensors(path):
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        base = 8 + length
+    tensors = {}
+    data = np.memmap(path, dtype=np.uint8, mode="r")
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        raw = np.asarray(data[base + begin : base + end])
+        dtype = info["dtype"]
+        if dtype == "F32":
+            values = raw.view("<f4")
+        elif dtype == "F16":
+            values = raw.view("<f2").astype(np.float32)
+        elif dtype == "BF16":
+            values = (raw.view("<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            raise SystemExit(f"{path}: tensor {name}: unsupported dtype {dtype}")
+        tensors[name] = values.astype(np.float32).reshape(info["shape"])
+    return tensors
+
+
+def load_model(directory):
+    with open(os.path.join(directory, "config.json")) as f:
+        config = json.load(f)
+    index = os.path.join(directory, "model.safetensors.index.json")
+    files = []
+    if os.path.exists(index):
+        with open(index) as f:
+            files = sorted(set(json.load(f)["weight_map"].values()))
+    else:
+        files = sorted(n for n in os.listdir(directory) if n.endswith(".safetensors"))
+    weights = {}
+    for name in files:
+        weights.update(_read_safetensors(os.path.join(directory, name)))
+    return config, weights
+
+
+# --------------------------------------------------------------------------
+# building blocks
+
+
+def rms_norm(x, w, eps, offset=0.0, group=None):
+    shape = x.shape
+    if group is not None:
+        x = x.reshape(shape[0], -1, group)
+    y = x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps)
+    if w is not None:
+        y = y * (w + offset)
+    return y.reshape(shape)
+
+
+def rope(x, positions, head_dim, theta, layout="rotate_half", fraction=1.0):
+    tokens = x.shape[0]
+    heads = x.reshape(tokens, -1, head_dim).copy()
+    rotated = int(round(head_dim * fraction))
+    half = rotated // 2
+    inv = theta ** (-np.arange(0, half, dtype=np.float64) * 2.0 / rotated)
+    angles = positions[:, None].astype(np.float64) * inv[None, :]
+    cos = np.cos(angles)[:, None, :].astype(np.float32)
+    sin = np.sin(angles)[:, None, :].astype(np.float32)
+    if layout == "rotate_half":
+        a = heads[..., :half].copy()
+        b = heads[..., half:rotated].copy()
+        heads[..., :half] = a * cos - b * sin
+        heads[..., half:rotated] = b * cos + a * sin
+    else:
+        a = heads[..., 0:rotated:2].copy()
+        b = heads[..., 1:rotated:2].copy()
+        heads[..., 0:rotated:2] = a * cos - b * sin
+        heads[..., 1:rotated:2] = b * cos + a * sin
+    return heads.reshape(x.shape)
+
+
+def quantize_int8(x, kv_heads):
+    """Per-token, per-head symmetric int8 round trip."""
+    tokens = x.shape[0]
+    h = x.reshape(tokens, kv_heads, -1)
+    scale = np.max(np.abs(h), axis=-1, keepdims=True) / 127.0
+    safe = np.where(scale == 0, 1.0, scale)
+    q = np.clip(np.sign(h) * np.floor(np.abs(h) / safe + 0.5), -127, 127)
+    return (q * scale).reshape(x.shape).astype(np.float32)
+
+
+def attention(q, k, v, heads, kv_heads, head_dim, kind="global", window=None,
+              scale=None, softcap=None):
+    tokens = q.shape[0]
+    scale = 1.0 / np.sqrt(head_dim) if scale is None else scale
+    qh = q.reshape(tokens, heads, head_dim)
+    kh = k.reshape(tokens, kv_heads, head_dim)
+    vh = v.reshape(tokens, kv_heads, head_dim)
+    group = heads // kv_heads
+    i = np.arange(tokens)[:, None]
+    j = np.arange(tokens)[None, :]
+    visible = j <= i
+    if kind == "local":
+        visible &= (i - j) < window
+    elif kind == "chunked":
+        visible &= (i // window) == (j // window)
+    out = np.zeros_like(qh)
+    for h in range(heads):
+        s = (qh[:, h, :] @ kh[:, h // group, :].T) * scale
+        if softcap:
+            s = softcap * np.tanh(s / softcap)
+        s = np.where(visible, s, -np.inf)
+        s = s - s.max(axis=-1, keepdims=True)
+        p = np.exp(s)
+        p /= p.sum(axis=-1, keepdims=True)
+        out[:, h, :] = p @ vh[:, h // group, :]
+    return out.reshape(tokens, heads * head_dim)
+
+
+def silu(x):
+    return x / (1.0 + np.exp(-x))
+
+
+def ffn(x, gate, up, down):
+    return (silu(x @ gate.T) * (x @ up.T)) @ down.T
+
+
+def moe(x, router, experts, top_k, norm_topk, scoring="softmax", shared=None,
+        shared_gate=None):
+    """experts: list of (gate, up, down); shared: (gate, up, down) or None."""
+    logits = x @ router.T
+    if scoring == "softmax":
+        z = logits - logits.max(axis=-1, keepdims=True)
+        scores = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    else:
+        scores = 1.0 / (1.0 + np.exp(-logits))
+    # Highest scores first; ties go to the lower expert index.
+    order = np.argsort(-scores, axis=-1, kind="stable")[:, :top_k]
+    weights = np.take_along_axis(scores, order, axis=-1)
+    if norm_topk:
+        weights = weights / weights.sum(axis=-1, keepdims=True)
+    y = np.zeros_like(x)
+    for t in range(x.shape[0]):
+        for slot in range(top_k):
+            gate, up, down = experts[order[t, slot]]
+            y[t] += weights[t, slot] * ffn(x[t : t + 1], gate, up, down)[0]
+    if shared is not None:
+        s = ffn(x, *shared)
+        if shared_gate is not None:
+            s = s * (1.0 / (1.0 + np.exp(-(x @ shared_gate.T))))
+        y = y + s
+    return y
+
+
+# --------------------------------------------------------------------------
+# models
+
+
+class Options:
+    def __init__(self, reuse_layers=0, pattern=None, window=None,
+                 global_rope="rope", kv_int8=False):
+        self.reuse_layers = reuse_layers
+        self.pattern = pattern
+        self.window = window
+        self.global_rope = global_rope
+        self.kv_int8 = kv_int8
+
+
+def _layer_kind(config, options, j):
+    """(kind, window, uses_rope) of layer j (counted within a track)."""
+    pattern = options.pattern or config.get("attention_pattern")
+    if pattern:
+        letter = pattern[j % len(pattern)]
+        window = options.window or config.get("sliding_window")
+        if letter == "L":
+            return "local", window, True
+        nope = (options.global_rope if options.pattern else config.get("global_rope", "rope")) == "none"
+        return "global", None, not nope
+    return "global", None, True
+
+
+def _mlp(w, prefix, x, config, j):
+    """Dense SwiGLU or one of the MoE layouts, by the tensors present."""
+    if f"{prefix}.mlp.router.weight" in w:  # afm_server
+        n = config["num_experts"]
+        experts = [tuple(w[f"{prefix}.mlp.experts.{e}.{p}_proj.weight"] for p in ("gate", "up", "down"))
+                   for e in range(n)]
+        return moe(x, w[f"{prefix}.mlp.router.weight"], experts, config["num_experts_per_tok"],
+                   config.get("norm_topk_prob", False))
+    if f"{prefix}.block_sparse_moe.gate.weight" in w:  # mixtral
+        n = config["num_local_experts"]
+        experts = [tuple(w[f"{prefix}.block_sparse_moe.experts.{e}.{p}.weight"] for p in ("w1", "w3", "w2"))
+                   for e in range(n)]
+        return moe(x, w[f"{prefix}.block_sparse_moe.gate.weight"], experts,
+                   config["num_experts_per_tok"], True)
+    if f"{prefix}.mlp.gate.weight" in w:  # qwen2_moe / olmoe
+        n = config["num_experts"]
+        experts = [tuple(w[f"{prefix}.mlp.experts.{e}.{p}_proj.weight"] for p in ("gate", "up", "down"))
+                   for e in range(n)]
+        shared = None
+        if f"{prefix}.mlp.shared_expert.gate_proj.weight" in w:
+            shared = tuple(w[f"{prefix}.mlp.shared_expert.{p}_proj.weight"] for p in ("gate", "up", "down"))
+        return moe(x, w[f"{prefix}.mlp.gate.weight"], experts, config["num_experts_per_tok"],
+                   config.get("norm_topk_prob", False), shared=shared,
+                   shared_gate=w.get(f"{prefix}.mlp.shared_expert_gate.weight"))
+    return ffn(x, w[f"{prefix}.mlp.gate_proj.weight"], w[f"{prefix}.mlp.up_proj.weight"],
+               w[f"{prefix}.mlp.down_proj.weight"])
+
+
+def _run_layers(w, config, options, prefixes, h, positions, caches, layer_offset=0):
+    """Runs the decoder layers named by `prefixes` (layer j = index in the list
+    plus layer_offset, for patterns). caches[i] holds layer i's (k, v, kind)."""
+    heads = config["num_attention_heads"]
+    kv_heads = config["num_key_value_heads"]
+    head_dim = config.get("head_dim") or config["hidden_size"] // heads
+    eps = config["rms_norm_eps"]
+    theta = config.get("rope_theta", 10000.0)
+    layout = config.get("fmc_rope_layout", "rotate_half")
+    count = len(prefixes) + layer_offset
+    total = config.get("num_hidden_layers", count)
+    reuse = options.reuse_layers or config.get("num_kv_reuse_layers", 0)
+    for index, prefix in enumerate(prefixes):
+        j = index + layer_offset
+        kind, window, uses_rope = _layer_kind(config, options, j)
+        x = rms_norm(h, w[f"{prefix}.input_layernorm.weight"], eps)
+        q = x @ w[f"{prefix}.self_attn.q_proj.weight"].T
+        if f"{prefix}.self_attn.q_proj.bias" in w:
+            q = q + w[f"{prefix}.self_attn.q_proj.bias"]
+        if f"{prefix}.self_attn.q_norm.weight" in w:
+            q = rms_norm(q, w[f"{prefix}.self_attn.q_norm.weight"], eps, group=head_dim)
+        if uses_rope:
+            q = rope(q, positions, head_dim, theta, layout)
+        is_reader = reuse and j >= total - reuse
+        if is_reader:
+            # The last earlier layer of the same kind that owns a cache.
+            source = max(i for i, c in caches.items() if i < total - reuse and c[2] == kind)
+            k, v, _ = caches[source]
+        else:
+            k = x @ w[f"{prefix}.self_attn.k_proj.weight"].T
+            v = x @ w[f"{prefix}.self_attn.v_proj.weight"].T
+            if f"{prefix}.self_attn.k_proj.bias" in w:
+                k = k + w[f"{prefix}.self_attn.k_proj.bias"]
+                v = v + w[f"{prefix}.self_attn.v_proj.bias"]
+            if f"{prefix}.self_attn.k_norm.weight" in w:
+                k = rms_norm(k, w[f"{prefix}.self_attn.k_norm.weight"], eps, group=head_dim)
+            if uses_rope:
+                k = rope(k, positions, head_dim, theta, layout)
+            if options.kv_int8:
+                k = quantize_int8(k, kv_heads)
+                v = quantize_int8(v, kv_heads)
+            caches[j] = (k, v, kind)
+        a = attention(q, k, v, heads, kv_heads, head_dim, kind, window)
+        h = h + a @ w[f"{prefix}.self_attn.o_proj.weight"].T
+        x = rms_norm(h, w[f"{prefix}.post_attention_layernorm.weight"], eps)
+        h = h + _mlp(w, prefix, x, config, j)
+    return h
+
+
+def forward(directory, tokens, options=None):
+    options = options or Options()
+    config, w = load_model(directory)
+    tokens = np.asarray(tokens, dtype=np.int64)
+    positions = np.arange(len(tokens))
+    h = w["model.embed_tokens.weight"][tokens]
+    if config.get("model_type") == "afm_server":
+        tracks = config["num_tracks"]
+        depth = config["track_block_depth"]
+        blocks = config["num_track_blocks"]
+        track_caches = [dict() for _ in range(tracks)]
+        for b in range(blocks):
+            outs = []
+            for t in range(tracks):
+                prefixes = [f"model.tracks.{t}.layers.{b * depth + d}" for d in range(depth)]
+                outs.append(_run_layers(w, config, options, prefixes, h, positions,
+                                        track_caches[t], layer_offset=b * depth))
+            h = np.mean(outs, axis=0) if config.get("track_combine", "mean") == "mean" else np.sum(outs, axis=0)
+    else:
+        layers = config["num_hidden_layers"]
+        h = _run_layers(w, config, options, [f"model.layers.{i}" for i in range(layers)],
+                        h, positions, {})
+    h = rms_norm(h, w["model.norm.weight"], config["rms_norm_eps"])
+    head = w.get("lm_head.weight", w["model.embed_tokens.weight"])
+    return (h @ head.T).astype(np.float32)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", help="Hugging Face-style model directory")
+    parser.add_argument("--tokens", required=True, help="comma-separated token ids")
+    parser.add_argument("--out", required=True, help="raw f32 logits file to write")
+    parser.add_argument("--reuse-layers", type=int, default=0)
+    parser.add_argument("--pattern")
+    parser.add_argument("--window", type=int)
+    parser.add_argument("--global-rope", default="rope", choices=["rope", "none"])
+    parser.add_argument("--kv-int8", action="store_true")
+    args = parser.parse_args(argv)
+    options = Options(args.reuse_layers, args.pattern, args.window, args.global_rope, args.kv_int8)
+    tokens = [int(t) for t in args.tokens.split(",") if t]
+    logits = forward(args.model, tokens, options)
+    logits.astype("<f4").tofile(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
