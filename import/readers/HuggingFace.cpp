@@ -11,6 +11,7 @@
 #include "import/readers/ByteReader.h"
 #include "import/readers/Json.h"
 #include "import/readers/SafeTensors.h"
+#include "import/readers/TensorOrder.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -146,6 +147,8 @@ Expected<ModelSource> readHuggingFace(StringRef directory) {
                                         "', which does not hold it");
     }
   }
+
+  sortTensorsCanonically(source.tensors);
 
   std::string tokenizerPath = joinPath(directory, "tokenizer.json");
   if (sys::fs::exists(tokenizerPath))

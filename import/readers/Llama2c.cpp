@@ -14,6 +14,7 @@
 #include "import/readers/Llama2c.h"
 
 #include "import/readers/ByteReader.h"
+#include "import/readers/TensorOrder.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -167,23 +168,7 @@ Expected<ModelSource> parseLlama2c(StringRef file, StringRef headerBytes,
                   (fileSize > measure.end() ? " (trailing bytes)" : ""));
   Layout build(file, &source.tensors);
   layOut(build);
-  std::vector<TensorRef> &t = source.tensors;
-
-  // Layer-major order, as a Hugging Face checkpoint lists them.
-  std::stable_sort(t.begin(), t.end(), [](const TensorRef &a,
-                                          const TensorRef &b) {
-    auto rank = [](StringRef name) -> std::pair<int, int> {
-      if (name == "model.embed_tokens.weight")
-        return {0, 0};
-      if (name.consume_front("model.layers.")) {
-        int index = 0;
-        name.consumeInteger(10, index);
-        return {1, index};
-      }
-      return {2, 0};
-    };
-    return rank(a.name) < rank(b.name);
-  });
+  sortTensorsCanonically(source.tensors);
 
   json::Object &c = source.config;
   c["architectures"] = json::Array{"LlamaForCausalLM"};
