@@ -12,10 +12,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "import/ModelSource.h"
+#include "import/readers/GGUF.h"
 
 #include "import/readers/ByteReader.h"
-#include "import/readers/GGUFFile.h"
 #include "import/readers/TensorOrder.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -319,11 +318,9 @@ static Expected<json::Object> llamaConfig(const GGUFFile &gguf,
   return config;
 }
 
-Expected<ModelSource> readGGUF(StringRef file) {
-  Expected<GGUFFile> gguf = readGGUFFile(file);
-  if (!gguf)
-    return gguf.takeError();
-  Metadata metadata(*gguf);
+Expected<ModelSource> modelFromGGUF(const GGUFFile &gguf) {
+  StringRef file = gguf.file;
+  Metadata metadata(gguf);
   Expected<StringRef> architecture = metadata.string("general.architecture");
   if (!architecture)
     return architecture.takeError();
@@ -333,17 +330,24 @@ Expected<ModelSource> readGGUF(StringRef file) {
 
   ModelSource source;
   source.origin = file.str();
-  Expected<std::vector<TensorRef>> tensors = mapTensors(*gguf);
+  Expected<std::vector<TensorRef>> tensors = mapTensors(gguf);
   if (!tensors)
     return tensors.takeError();
   source.tensors = std::move(*tensors);
-  Expected<json::Object> config = llamaConfig(*gguf, source.tensors);
+  Expected<json::Object> config = llamaConfig(gguf, source.tensors);
   if (!config)
     return config.takeError();
   source.config = std::move(*config);
-  if (gguf->find("tokenizer.ggml.tokens"))
+  if (gguf.find("tokenizer.ggml.tokens"))
     source.tokenizer = TokenizerRef{TokenizerRef::Format::GGUF, file.str()};
   return source;
+}
+
+Expected<ModelSource> readGGUF(StringRef file) {
+  Expected<GGUFFile> gguf = readGGUFFile(file);
+  if (!gguf)
+    return gguf.takeError();
+  return modelFromGGUF(*gguf);
 }
 
 } // namespace fmc::import

@@ -251,10 +251,15 @@ static std::string printable(StringRef bytes) {
 }
 
 Expected<GGUFFile> parseGGUFFile(StringRef file, StringRef bytes) {
+  return parseGGUFFile(file, bytes, bytes.size());
+}
+
+Expected<GGUFFile> parseGGUFFile(StringRef file, StringRef bytes,
+                                 uint64_t fileSize) {
   ByteReader reader(file, bytes);
   GGUFFile gguf;
   gguf.file = file.str();
-  gguf.fileSize = bytes.size();
+  gguf.fileSize = std::max<uint64_t>(fileSize, bytes.size());
 
   Expected<StringRef> magic = reader.readBytes(4, "the magic");
   if (!magic)

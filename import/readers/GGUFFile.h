@@ -98,6 +98,13 @@ struct GGUFFile {
 llvm::Expected<GGUFFile> parseGGUFFile(llvm::StringRef file,
                                        llvm::StringRef bytes);
 
+/// As above, when `bytes` are the first bytes of a file of `fileSize` bytes
+/// (at least bytes.size()): metadata must lie inside `bytes`, tensors inside
+/// `fileSize`. Lets a fuzzer stand for large files with small inputs.
+llvm::Expected<GGUFFile> parseGGUFFile(llvm::StringRef file,
+                                       llvm::StringRef bytes,
+                                       uint64_t fileSize);
+
 /// Maps the file at `path` and parses it; the result owns the mapping.
 llvm::Expected<GGUFFile> readGGUFFile(llvm::StringRef path);
 
