@@ -254,7 +254,7 @@ Value GraphEmitter::moe(Value x, const MoeSpec &spec, Activation activation,
     // with a weight of exactly p / p = 1.
     expertInput = MulOp::create(builder, named("xs", tag), x.getType(), x,
                                 weights);
-    auto unit = MoeRouteOp::create(builder, named("route1", tag), weightsType,
+    auto unit = MoeRouteOp::create(builder, named("unit", tag), weightsType,
                                    indicesType, RouterScoring::softmax, logits,
                                    topK, /*norm_topk_prob=*/true);
     weights = unit.getWeights();
@@ -300,6 +300,10 @@ Value GraphEmitter::layer(Value h, const LayerSpec &spec) {
   auto nameOf = [&](StringRef role) {
     return cast<NameLoc>(named(role, tag)).getName().str();
   };
+  // Layer i of a stack maps %h<i> to %h<i+1>, as in a hand-written module.
+  Location output = llvm::all_of(tag, llvm::isDigit)
+                        ? named("h", std::to_string(std::stoll(tag.str()) + 1))
+                        : named("h", tag);
   Value normed = norm(h, spec.inputNorm, nameOf("an"));
   Value attended = attention(normed, spec.attention, tag);
   if (spec.postAttentionNorm)
@@ -310,25 +314,28 @@ Value GraphEmitter::layer(Value h, const LayerSpec &spec) {
     Value fed = ffn(normed, spec.ffn, tag);
     Value mid = AddOp::create(builder, named("r", tag), h.getType(), h,
                               attended);
-    return AddOp::create(builder, named("h", tag), h.getType(), mid, fed);
+    return AddOp::create(builder, output, h.getType(), mid, fed);
   }
   Value mid = AddOp::create(builder, named("r", tag), h.getType(), h, attended);
   Value fed = ffn(norm(mid, *spec.ffnNorm, nameOf("fn")), spec.ffn, tag);
   if (spec.postFfnNorm)
     fed = norm(fed, *spec.postFfnNorm, nameOf("pfn"));
-  return AddOp::create(builder, named("h", tag), h.getType(), mid, fed);
+  return AddOp::create(builder, output, h.getType(), mid, fed);
 }
 
 Value GraphEmitter::trackBlock(Value h, const TrackBlockSpec &spec,
                                size_t index) {
   int64_t depth = spec.tracks.empty() ? 0 : spec.tracks.front().size();
-  auto block = ParallelTracksOp::create(
-      builder, named("tb", llvm::Twine(index).str()), h.getType(),
-      spec.combine, depth, h, spec.tracks.size());
+  std::string blockTag = "b" + std::to_string(index);
+  auto block = ParallelTracksOp::create(builder, named("tb", blockTag),
+                                        h.getType(), spec.combine, depth, h,
+                                        spec.tracks.size());
   OpBuilder::InsertionGuard guard(builder);
-  for (auto [region, layers] : llvm::zip(block.getTracks(), spec.tracks)) {
-    Block *body = builder.createBlock(&region, {}, {h.getType()},
-                                      {block.getLoc()});
+  for (auto [track, layers] : llvm::enumerate(spec.tracks)) {
+    // Track t of block b receives the block input as %in.b<b>.t<t>.
+    Block *body = builder.createBlock(
+        &block.getTracks()[track], {}, {h.getType()},
+        {named("in", blockTag + ".t" + std::to_string(track))});
     Value x = body->getArgument(0);
     for (const LayerSpec &layerSpec : layers)
       x = layer(x, layerSpec);
