@@ -235,8 +235,8 @@ TEST_F(BuilderTest, ShapeDisagreesWithConfig) {
   EXPECT_EQ(build(b.source),
             "error: model.safetensors: tensor "
             "'model.layers.0.self_attn.k_proj.weight' has shape [64, 64], but "
-            "mem implies [32, 64] (num_key_value_heads * hidden_size / "
-            "num_attention_heads = 32, hidden_size = 64)");
+            "mem implies [32, 64] (num_key_value_heads * (hidden_size / "
+            "num_attention_heads) = 32, hidden_size = 64)");
 }
 
 TEST_F(BuilderTest, TensorOfALayerTheConfigLacks) {

@@ -29,7 +29,7 @@ DecoderDims readDecoderDims(Config &config, StringRef layersKey) {
                   ") is not a multiple of num_attention_heads (" +
                   Twine(dims.heads.size) + ") and there is no head_dim");
     dims.headDim = {std::max<int64_t>(1, dims.hidden.size / dims.heads.size),
-                    "hidden_size / num_attention_heads"};
+                    "(hidden_size / num_attention_heads)"};
   }
   dims.contextLength = config.positiveInt("max_position_embeddings");
   return dims;
