@@ -264,18 +264,13 @@ Value GraphEmitter::moe(Value x, const MoeSpec &spec, Activation activation,
   SmallVector<Value> outputs;
   for (auto [index, expert] : llvm::enumerate(spec.expertFfns))
     outputs.push_back(glu(expertInput, expert, activation,
-                          (tag + (llvm::all_of(tag, llvm::isDigit) ? "." : "") +
-                           "e" + llvm::Twine(index))
-                              .str()));
+                          (tag + ".e" + llvm::Twine(index)).str()));
   Value combined = MoeCombineOp::create(builder, named("moe", tag),
                                         x.getType(), weights, indices, outputs);
   if (!spec.shared)
     return combined;
 
-  Value shared = glu(x, *spec.shared, activation,
-                     (tag + (llvm::all_of(tag, llvm::isDigit) ? "." : "") +
-                      "shared")
-                         .str());
+  Value shared = glu(x, *spec.shared, activation, (tag + ".shared").str());
   if (!spec.sharedGate.empty()) {
     Value gateLogit = linear(x, {spec.sharedGate, ""}, Dim{1, "1"}, hidden,
                              nameOf("sgl"));
