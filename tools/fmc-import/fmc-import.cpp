@@ -64,19 +64,29 @@ double lap(std::chrono::steady_clock::time_point &start) {
 }
 
 std::string overview() {
-  return "fmc-import: a model file as an fm module\n\n"
-         "Reads <model> and writes its fm IR (MLIR text). <model> is\n"
-         "  - a Hugging Face directory: config.json and *.safetensors\n"
-         "    (sharded through model.safetensors.index.json), with its\n"
-         "    tokenizer.json when present;\n"
-         "  - a GGUF v2/v3 file (F32, F16, BF16, Q8_0, Q4_0 tensors), with its\n"
-         "    embedded vocabulary;\n"
-         "  - a llama2.c checkpoint (give its tok*.bin with --tokenizer).\n"
-         "Weights are referenced in place (file, offset, dtype), never\n"
-         "copied. Architectures (config model_type): " +
-         join(fmc::import::supportedArchitectures(), ", ") +
-         ".\n\nOn bad input, prints one diagnostic naming the file and the "
-         "field or tensor, writes nothing and exits with status 1.\n";
+  std::string text =
+      "fmc-import: a model file as an fm module\n\n"
+      "Reads <model> and writes its fm IR (MLIR text). <model> is\n"
+      "  - a Hugging Face directory: config.json and *.safetensors (sharded\n"
+      "    through model.safetensors.index.json), with its tokenizer.json;\n"
+      "  - a GGUF v2/v3 file (F32, F16, BF16, Q8_0, Q4_0 tensors), with its\n"
+      "    embedded vocabulary;\n"
+      "  - a llama2.c checkpoint (give its tok*.bin with --tokenizer).\n"
+      "Weights are referenced in place (file, offset, dtype), never copied.\n"
+      "\nArchitectures (config model_type):\n ";
+  size_t column = 1;
+  for (StringRef name : fmc::import::supportedArchitectures()) {
+    if (column + name.size() + 2 > 76) {
+      text += "\n ";
+      column = 1;
+    }
+    text += " " + name.str() + ",";
+    column += name.size() + 2;
+  }
+  text.back() = '\n';
+  text += "\nOn bad input, prints one diagnostic naming the file and the field\n"
+          "or tensor, writes no output file and exits with status 1.\n";
+  return text;
 }
 
 } // namespace
@@ -126,7 +136,8 @@ int main(int argc, char **argv) {
         os << "\n";
         return Error::success();
       }))
-    return fail(outputPath + ": " + toString(std::move(error)));
+    return fail(outputPath + ": cannot write: " +
+                errorToErrorCode(std::move(error)).message());
   double writeMs = lap(start);
 
   if (showTime)
