@@ -542,6 +542,13 @@ BAD_MODELS = {
         "attention_pattern", "LLXG")),
     "llama4_top2": mutate(llama4, lambda c: c.__setitem__(
         "num_experts_per_tok", 2)),
+    # Hugging Face's Llama 4 layout: experts stacked input-major.
+    "llama4_stacked": mutate(llama4, tensor_change=lambda t: (
+        [t.pop(n) for n in list(t) if ".feed_forward.experts." in n],
+        t.update({f"model.layers.{i}.feed_forward.experts.gate_up_proj":
+                  (4, 64, 64) for i in (1, 3)}),
+        t.update({f"model.layers.{i}.feed_forward.experts.down_proj":
+                  (4, 32, 64) for i in (1, 3)}))),
     "gemma2_layer_types": mutate(gemma2, lambda c: c.__setitem__(
         "layer_types", ["sliding_attention", "full_attention"])),
     "stacked_expert_count": mutate(olmoe_stacked, lambda c: c.__setitem__(

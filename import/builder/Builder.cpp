@@ -87,6 +87,12 @@ buildFmModule(MLIRContext &context, const ModelSource &source) {
                    "= \"" + modelType +
                        "\" is not a supported architecture (supported: " +
                        llvm::join(supportedArchitectures(), ", ") + ")");
+  // Multimodal wrappers (gemma3, llama4) nest the decoder's config and
+  // prefix its tensors; fmc imports the text model alone.
+  if (!errors.failed() && config.has("text_config"))
+    config.invalid("text_config",
+                   "is set: this is a multimodal checkpoint; fmc imports "
+                   "text-only decoders (a flat config, tensors under model.)");
   if (errors.failed())
     return errors.take();
 

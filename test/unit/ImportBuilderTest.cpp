@@ -222,6 +222,16 @@ TEST_F(BuilderTest, HeadsNotMultipleOfKvHeads) {
                              "multiple of num_key_value_heads (3)");
 }
 
+TEST_F(BuilderTest, MultimodalWrapperIsRejected) {
+  SourceBuilder b = llama(1);
+  b.source.config["model_type"] = "gemma3";
+  b.source.config["text_config"] = llvm::json::Object{{"hidden_size", 64}};
+  EXPECT_EQ(build(b.source),
+            "error: mem: config field 'text_config' is set: this is a "
+            "multimodal checkpoint; fmc imports text-only decoders (a flat "
+            "config, tensors under model.)");
+}
+
 TEST_F(BuilderTest, MissingTensor) {
   SourceBuilder b = llama(2);
   b.remove("model.layers.1.mlp.up_proj.weight");

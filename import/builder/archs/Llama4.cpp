@@ -34,10 +34,6 @@ namespace fmc::import {
 
 void describeLlama4(ArchContext &context, ModelSpec &spec) {
   Config &config = context.config;
-  if (config.has("text_config"))
-    config.invalid("text_config",
-                   "is set: import the text model's config (model_type "
-                   "llama4_text), not the multimodal wrapper");
   DecoderDims dims = readDecoderDims(config);
   checkHeads(config, dims);
   double eps = config.positiveNumber("rms_norm_eps", 1e-5);
