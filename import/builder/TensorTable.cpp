@@ -140,8 +140,7 @@ const TensorRef *TensorTable::use(StringRef name, ArrayRef<Dim> expected) {
   if (!tensor)
     tensor = expertSlice(name);
   if (!tensor) {
-    if (!errors.failed())
-      errors.report(source.origin, "missing tensor '" + name + "'");
+    errors.report(source.origin, "missing tensor '" + name + "'");
     return nullptr;
   }
   used.insert(name);

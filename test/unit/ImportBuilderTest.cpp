@@ -9,9 +9,6 @@
 
 #include "import/builder/Builder.h"
 
-#include "dialects/fm/IR/FmOps.h"
-
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -184,6 +181,45 @@ TEST_F(BuilderTest, F16TensorsKeepTheirElementType) {
                     "offset = 0, dtype = f16>"),
             std::string::npos)
       << ir;
+}
+
+TEST_F(BuilderTest, TokenIdsFromListsAndNulls) {
+  SourceBuilder b = llama(1);
+  b.source.tokenizer = TokenizerRef{TokenizerRef::Format::HFJson, "t.json"};
+  b.source.config["bos_token_id"] = nullptr;
+  b.source.config["eos_token_id"] = llvm::json::Array{7, 2};
+  std::string ir = build(b.source);
+  EXPECT_NE(ir.find("fm.tokenizer hf_json \"t.json\" bos = -1, eos = 7 "
+                    "{add_bos = false}"),
+            std::string::npos)
+      << ir;
+}
+
+TEST_F(BuilderTest, GemmaEmbeddingScaleIsRoundedToTheWeightDtype) {
+  // hidden 3840: sqrt = 61.9677..., which BF16 rounds to 62.
+  llvm::json::Object config{
+      {"model_type", "gemma2"},     {"hidden_size", 3840},
+      {"intermediate_size", 16},    {"num_hidden_layers", 1},
+      {"num_attention_heads", 1},   {"num_key_value_heads", 1},
+      {"head_dim", 8},              {"vocab_size", 4},
+      {"max_position_embeddings", 8}, {"sliding_window", 4}};
+  SourceBuilder b(std::move(config));
+  b.add("model.embed_tokens.weight", {4, 3840}, DType::BF16);
+  std::string p = "model.layers.0";
+  for (const char *norm : {"input_layernorm", "post_attention_layernorm",
+                           "pre_feedforward_layernorm",
+                           "post_feedforward_layernorm"})
+    b.add(p + "." + norm + ".weight", {3840});
+  b.add(p + ".self_attn.q_proj.weight", {8, 3840});
+  b.add(p + ".self_attn.k_proj.weight", {8, 3840});
+  b.add(p + ".self_attn.v_proj.weight", {8, 3840});
+  b.add(p + ".self_attn.o_proj.weight", {3840, 8});
+  b.add(p + ".mlp.gate_proj.weight", {16, 3840});
+  b.add(p + ".mlp.up_proj.weight", {16, 3840});
+  b.add(p + ".mlp.down_proj.weight", {3840, 16});
+  b.add("model.norm.weight", {3840});
+  std::string ir = build(b.source);
+  EXPECT_NE(ir.find("{scale = 6.200000e+01 : f64}"), std::string::npos) << ir;
 }
 
 //===----------------------------------------------------------------------===//

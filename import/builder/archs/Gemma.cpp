@@ -2,7 +2,7 @@
 //
 // Gemma 2 and 3 differ from Llama in facts the IR states directly:
 // - RMSNorm weights are stored minus one: every norm has weight_offset = 1.0;
-// - the embedding is scaled by sqrt(hidden_size);
+// - the embedding is scaled by sqrt(hidden_size) (in the weights' dtype);
 // - attention scores are scaled by query_pre_attn_scalar^-0.5 and (Gemma 2)
 //   soft-capped; the logits are soft-capped by final_logit_softcapping;
 // - "sandwich" norms: the attention and FFN outputs are normed again
@@ -20,6 +20,8 @@
 #include "import/builder/archs/Architectures.h"
 #include "import/builder/archs/Common.h"
 
+#include "llvm/ADT/APFloat.h"
+
 #include <cmath>
 
 using namespace mlir::fm;
@@ -29,6 +31,23 @@ namespace fmc::import {
 namespace {
 enum class Generation { Gemma2, Gemma3 };
 } // namespace
+
+/// sqrt(hidden_size), rounded as Hugging Face rounds it: to the dtype of
+/// the embedding weights (BF16 Gemma with hidden 3840 scales by 62, not
+/// 61.97).
+static double embeddingScale(int64_t hidden, const TensorRef *embedding) {
+  llvm::APFloat scale(std::sqrt(static_cast<double>(hidden)));
+  bool lost = false;
+  if (embedding && embedding->dtype == DType::BF16)
+    scale.convert(llvm::APFloat::BFloat(), llvm::APFloat::rmNearestTiesToEven,
+                  &lost);
+  else if (embedding && embedding->dtype == DType::F16)
+    scale.convert(llvm::APFloat::IEEEhalf(),
+                  llvm::APFloat::rmNearestTiesToEven, &lost);
+  scale.convert(llvm::APFloat::IEEEdouble(), llvm::APFloat::rmNearestTiesToEven,
+                &lost);
+  return scale.convertToDouble();
+}
 
 static void describeGemma(ArchContext &context, ModelSpec &spec,
                           Generation generation) {
@@ -123,7 +142,8 @@ static void describeGemma(ArchContext &context, ModelSpec &spec,
 
   llamaEnds(config, dims, spec, eps, /*tiedDefault=*/true);
   spec.finalNorm.weightOffset = 1.0;
-  spec.embeddingScale = std::sqrt(static_cast<double>(dims.hidden.size));
+  spec.embeddingScale = embeddingScale(
+      dims.hidden.size, context.tensors.peek(spec.embedding));
   spec.logitSoftcap = config.optionalPositiveNumber("final_logit_softcapping");
 }
 
