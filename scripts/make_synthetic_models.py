@@ -556,15 +556,9 @@ BAD_MODELS = {
             f"model.layers.{i}.mlp.gate.weight": (4, 64) for i in range(2)})),
 }
 
-# Tensors written as I8 (no scales): rejected by the importer.
+# The same llama with one tensor written as I8 (no scales): rejected.
+BAD_MODELS["i8_tensor"] = llama2_and_tensors
 BAD_DTYPES = {"i8_tensor": ("model.norm.weight", "I8")}
-
-
-def i8_model():
-    return llama2_and_tensors()
-
-
-BAD_MODELS["i8_tensor"] = i8_model
 
 
 # ---------------------------------------------------------------------------

@@ -22,7 +22,8 @@ static std::string shown(const json::Value &value) {
 }
 
 Config::Config(const ModelSource &source, FirstError &errors)
-    : config(source.config), errors(errors) {
+    : config(source.config), tensorCount(source.tensors.size()),
+      errors(errors) {
   if (sys::fs::is_directory(source.origin)) {
     SmallString<256> joined(source.origin);
     sys::path::append(joined, "config.json");
@@ -87,6 +88,8 @@ std::string Config::describe(StringRef key) const {
   return (key + " = " + (value ? shown(*value) : std::string("null"))).str();
 }
 
+static constexpr int64_t kMaxInteger = (int64_t(1) << 31) - 1;
+
 /// Integer fields: JSON integers, or floats with an integral value (4096.0).
 static std::optional<int64_t> asInteger(const json::Value &value) {
   if (std::optional<int64_t> integer = value.getAsInteger())
@@ -103,7 +106,21 @@ int64_t Config::positiveInt(StringRef key) {
     invalid(key, "must be a positive integer, got " + shown(*value));
     return 1;
   }
+  if (*integer > kMaxInteger) {
+    invalid(key, "= " + shown(*value) + " is too large (at most 2^31 - 1)");
+    return 1;
+  }
   return *integer;
+}
+
+int64_t Config::count(StringRef key) {
+  int64_t value = positiveInt(key);
+  if (static_cast<uint64_t>(value) > tensorCount) {
+    invalid(key, "= " + Twine(value) + " is more than the " +
+                     Twine(tensorCount) + " tensors the model has");
+    return 1;
+  }
+  return value;
 }
 
 int64_t Config::positiveInt(StringRef key, int64_t fallback) {
@@ -117,8 +134,9 @@ int64_t Config::nonNegativeInt(StringRef key, int64_t fallback) {
   if (!value)
     return fallback;
   std::optional<int64_t> integer = asInteger(*value);
-  if (!integer || *integer < 0) {
-    invalid(key, "must be a non-negative integer, got " + shown(*value));
+  if (!integer || *integer < 0 || *integer > kMaxInteger) {
+    invalid(key, "must be a non-negative integer below 2^31, got " +
+                     shown(*value));
     return fallback;
   }
   return *integer;

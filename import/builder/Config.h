@@ -29,6 +29,12 @@ class Config {
 public:
   Config(const ModelSource &source, FirstError &errors);
 
+  /// A count of repeated structures (layers, experts, tracks): a positive
+  /// integer no larger than the number of tensors the model has, since each
+  /// repetition has tensors of its own. Keeps a corrupt config from making
+  /// the builder describe a billion layers before noticing they are absent.
+  int64_t count(llvm::StringRef key);
+
   /// The file the config came from: <dir>/config.json for a Hugging Face
   /// directory, else the model file whose header or metadata it translates.
   llvm::StringRef file() const { return path; }
@@ -81,6 +87,7 @@ private:
 
   const llvm::json::Object &config;
   std::string path;
+  size_t tensorCount;
   FirstError &errors;
 };
 

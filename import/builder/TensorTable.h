@@ -31,6 +31,9 @@ public:
   TensorTable(const ModelSource &source, llvm::StringRef configFile,
               FirstError &errors);
 
+  /// Tensors the file holds.
+  size_t size() const { return source.tensors.size(); }
+
   /// True when the file holds `name` (a stacked expert slice counts).
   bool has(llvm::StringRef name) const;
   /// The stored shape of `name`, for architectures that infer a size from a

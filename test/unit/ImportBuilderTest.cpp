@@ -251,6 +251,17 @@ TEST_F(BuilderTest, InvalidField) {
                              "must be a positive integer, got \"eight\"");
 }
 
+TEST_F(BuilderTest, ImplausibleCountsAreRejectedBeforeBuilding) {
+  SourceBuilder b = llama(1);
+  b.source.config["num_hidden_layers"] = 1000000000;
+  EXPECT_EQ(build(b.source), "error: mem: config field 'num_hidden_layers' = "
+                             "1000000000 is more than the 11 tensors the "
+                             "model has");
+  b.source.config["num_hidden_layers"] = int64_t(1) << 40;
+  EXPECT_EQ(build(b.source), "error: mem: config field 'num_hidden_layers' = "
+                             "1099511627776 is too large (at most 2^31 - 1)");
+}
+
 TEST_F(BuilderTest, HeadsNotMultipleOfKvHeads) {
   SourceBuilder b = llama(1);
   b.source.config["num_key_value_heads"] = 3;

@@ -30,9 +30,16 @@ void describeAfmServer(ArchContext &context, ModelSpec &spec) {
   bool qkNorm = config.boolean("qk_norm", false);
   Dim intermediate{config.positiveInt("intermediate_size"),
                    "intermediate_size"};
-  int64_t tracks = config.positiveInt("num_tracks");
-  int64_t depth = config.positiveInt("track_block_depth");
-  int64_t blocks = config.positiveInt("num_track_blocks");
+  int64_t tracks = config.count("num_tracks");
+  int64_t depth = config.count("track_block_depth");
+  int64_t blocks = config.count("num_track_blocks");
+  if (static_cast<uint64_t>(tracks * depth * blocks) > context.tensors.size()) {
+    config.fail("num_tracks * track_block_depth * num_track_blocks = " +
+                llvm::Twine(tracks * depth * blocks) + " layers is more than "
+                "the " + llvm::Twine(context.tensors.size()) +
+                " tensors the model has");
+    tracks = depth = blocks = 1;
+  }
 
   std::string pattern = config.string("attention_pattern");
   if (pattern.empty() ||
@@ -53,7 +60,7 @@ void describeAfmServer(ArchContext &context, ModelSpec &spec) {
 
   int64_t moeStep = config.positiveInt("moe_layer_step", 2);
   MoeSpec routing;
-  routing.experts = {config.positiveInt("num_experts"), "num_experts"};
+  routing.experts = {config.count("num_experts"), "num_experts"};
   routing.topK = config.positiveInt("num_experts_per_tok");
   if (routing.topK > routing.experts.size)
     config.fail("num_experts_per_tok (" + llvm::Twine(routing.topK) +

@@ -14,7 +14,7 @@ DecoderDims readDecoderDims(Config &config, StringRef layersKey) {
   dims.hidden = {config.positiveInt("hidden_size"), "hidden_size"};
   dims.vocab = {config.positiveInt("vocab_size"), "vocab_size"};
   if (!layersKey.empty())
-    dims.layers = {config.positiveInt(layersKey), layersKey.str()};
+    dims.layers = {config.count(layersKey), layersKey.str()};
   dims.heads = {config.positiveInt("num_attention_heads"),
                 "num_attention_heads"};
   dims.kvHeads = config.has("num_key_value_heads")

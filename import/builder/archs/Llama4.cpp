@@ -76,7 +76,7 @@ void describeLlama4(ArchContext &context, ModelSpec &spec) {
   }
 
   MoeSpec routing;
-  routing.experts = {config.positiveInt("num_local_experts"),
+  routing.experts = {config.count("num_local_experts"),
                      "num_local_experts"};
   routing.topK = config.positiveInt("num_experts_per_tok", 1);
   if (routing.topK != 1)

@@ -29,7 +29,7 @@ enum class Family { Mixtral, Qwen2Moe, Olmoe };
 static MoeSpec readRouting(Config &config, llvm::StringRef expertsKey,
                            bool normTopKDefault) {
   MoeSpec moe;
-  moe.experts = {config.positiveInt(expertsKey), expertsKey.str()};
+  moe.experts = {config.count(expertsKey), expertsKey.str()};
   moe.topK = config.positiveInt("num_experts_per_tok");
   if (moe.topK > moe.experts.size)
     config.fail("num_experts_per_tok (" + llvm::Twine(moe.topK) +
