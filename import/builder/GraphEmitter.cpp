@@ -21,13 +21,16 @@ RankedTensorType GraphEmitter::activations(int64_t features) {
                                Float32Type::get(context));
 }
 
-Location GraphEmitter::named(StringRef role, StringRef tag) {
+std::string GraphEmitter::valueName(StringRef role, StringRef tag) {
   // "q" + "3" reads as %q3; a track layer's tag "t1.5" as %q.t1.5.
   std::string name = role.str();
   if (!tag.empty() && !llvm::all_of(tag, llvm::isDigit))
     name += ".";
-  name += tag.str();
-  return NameLoc::get(StringAttr::get(context, name));
+  return name + tag.str();
+}
+
+Location GraphEmitter::named(StringRef role, StringRef tag) {
+  return NameLoc::get(StringAttr::get(context, valueName(role, tag)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -164,21 +167,17 @@ Value GraphEmitter::rope(Value x, const RopeSpec &spec, int64_t headDim,
 
 Value GraphEmitter::attention(Value x, const AttentionSpec &spec,
                               StringRef tag) {
-  auto location = [&](StringRef role) { return named(role, tag); };
-  auto nameOf = [&](StringRef role) {
-    return cast<NameLoc>(location(role)).getName().str();
-  };
   Dim qDim{spec.heads.size * spec.headDim.size,
            spec.heads.field + " * " + spec.headDim.field};
   Dim kvDim{spec.kvHeads.size * spec.headDim.size,
             spec.kvHeads.field + " * " + spec.headDim.field};
   int64_t headDim = spec.headDim.size;
 
-  Value q = linear(x, spec.q, qDim, hidden, nameOf("q"));
+  Value q = linear(x, spec.q, qDim, hidden, valueName("q", tag));
   if (spec.qNorm)
-    q = norm(q, *spec.qNorm, nameOf("qn"));
+    q = norm(q, *spec.qNorm, valueName("qn", tag));
   if (spec.rope)
-    q = rope(q, *spec.rope, headDim, nameOf("qr"));
+    q = rope(q, *spec.rope, headDim, valueName("qr", tag));
 
   Value k, v;
   FlatSymbolRefAttr cache, writes;
@@ -187,12 +186,12 @@ Value GraphEmitter::attention(Value x, const AttentionSpec &spec,
     // rotated; this layer projects only its queries.
     cache = FlatSymbolRefAttr::get(context, spec.cache);
   } else {
-    k = linear(x, spec.k, kvDim, hidden, nameOf("k"));
-    v = linear(x, spec.v, kvDim, hidden, nameOf("v"));
+    k = linear(x, spec.k, kvDim, hidden, valueName("k", tag));
+    v = linear(x, spec.v, kvDim, hidden, valueName("v", tag));
     if (spec.kNorm)
-      k = norm(k, *spec.kNorm, nameOf("kn"));
+      k = norm(k, *spec.kNorm, valueName("kn", tag));
     if (spec.rope)
-      k = rope(k, *spec.rope, headDim, nameOf("kr"));
+      k = rope(k, *spec.rope, headDim, valueName("kr", tag));
     cache = writes = declareCache(spec);
   }
 
@@ -205,38 +204,32 @@ Value GraphEmitter::attention(Value x, const AttentionSpec &spec,
   if (spec.softcap)
     softcap = builder.getF64FloatAttr(*spec.softcap);
   Value attended = AttentionOp::create(
-      builder, location("att"), q.getType(),
+      builder, named("att", tag), q.getType(),
       AttentionKindAttr::get(context, spec.kind), q, k, v, positions, cache,
       writes, builder.getI64IntegerAttr(spec.heads.size),
       builder.getI64IntegerAttr(spec.kvHeads.size),
       builder.getI64IntegerAttr(headDim), window, scale, softcap,
       /*causal=*/nullptr);
-  return linear(attended, spec.o, hidden, qDim, nameOf("o"));
+  return linear(attended, spec.o, hidden, qDim, valueName("o", tag));
 }
 
 Value GraphEmitter::glu(Value x, const GluSpec &spec, Activation activation,
                         StringRef tag) {
-  auto nameOf = [&](StringRef role) {
-    return cast<NameLoc>(named(role, tag)).getName().str();
-  };
   Value gate = linear(x, {spec.gate, ""}, spec.intermediate, hidden,
-                      nameOf("g"));
-  Value up = linear(x, {spec.up, ""}, spec.intermediate, hidden, nameOf("u"));
+                      valueName("g", tag));
+  Value up = linear(x, {spec.up, ""}, spec.intermediate, hidden, valueName("u", tag));
   Value gated = GluOp::create(builder, named("s", tag), gate.getType(),
                               ActivationAttr::get(context, activation), gate,
                               up);
   return linear(gated, {spec.down, ""}, hidden, spec.intermediate,
-                nameOf("d"));
+                valueName("d", tag));
 }
 
 Value GraphEmitter::moe(Value x, const MoeSpec &spec, Activation activation,
                         StringRef tag) {
-  auto nameOf = [&](StringRef role) {
-    return cast<NameLoc>(named(role, tag)).getName().str();
-  };
   int64_t topK = spec.topK;
   Value logits =
-      linear(x, {spec.router, ""}, spec.experts, hidden, nameOf("router"));
+      linear(x, {spec.router, ""}, spec.experts, hidden, valueName("router", tag));
   auto weightsType = activations(topK);
   auto indicesType = RankedTensorType::get({ShapedType::kDynamic, topK},
                                            builder.getI32Type());
@@ -273,7 +266,7 @@ Value GraphEmitter::moe(Value x, const MoeSpec &spec, Activation activation,
   Value shared = glu(x, *spec.shared, activation, (tag + ".shared").str());
   if (!spec.sharedGate.empty()) {
     Value gateLogit = linear(x, {spec.sharedGate, ""}, Dim{1, "1"}, hidden,
-                             nameOf("sgl"));
+                             valueName("sgl", tag));
     Value gate = ActivationOp::create(
         builder, named("sg", tag), gateLogit.getType(),
         ActivationAttr::get(context, Activation::sigmoid), gateLogit);
@@ -292,17 +285,14 @@ Value GraphEmitter::ffn(Value x, const FfnSpec &spec, StringRef tag) {
 
 Value GraphEmitter::layer(Value h, const LayerSpec &spec) {
   StringRef tag = spec.tag;
-  auto nameOf = [&](StringRef role) {
-    return cast<NameLoc>(named(role, tag)).getName().str();
-  };
   // Layer i of a stack maps %h<i> to %h<i+1>, as in a hand-written module.
   Location output = llvm::all_of(tag, llvm::isDigit)
                         ? named("h", std::to_string(std::stoll(tag.str()) + 1))
                         : named("h", tag);
-  Value normed = norm(h, spec.inputNorm, nameOf("an"));
+  Value normed = norm(h, spec.inputNorm, valueName("an", tag));
   Value attended = attention(normed, spec.attention, tag);
   if (spec.postAttentionNorm)
-    attended = norm(attended, *spec.postAttentionNorm, nameOf("pan"));
+    attended = norm(attended, *spec.postAttentionNorm, valueName("pan", tag));
 
   if (!spec.ffnNorm) {
     // Parallel block: attention and FFN both read the normed input.
@@ -312,9 +302,9 @@ Value GraphEmitter::layer(Value h, const LayerSpec &spec) {
     return AddOp::create(builder, output, h.getType(), mid, fed);
   }
   Value mid = AddOp::create(builder, named("r", tag), h.getType(), h, attended);
-  Value fed = ffn(norm(mid, *spec.ffnNorm, nameOf("fn")), spec.ffn, tag);
+  Value fed = ffn(norm(mid, *spec.ffnNorm, valueName("fn", tag)), spec.ffn, tag);
   if (spec.postFfnNorm)
-    fed = norm(fed, *spec.postFfnNorm, nameOf("pfn"));
+    fed = norm(fed, *spec.postFfnNorm, valueName("pfn", tag));
   return AddOp::create(builder, output, h.getType(), mid, fed);
 }
 

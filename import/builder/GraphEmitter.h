@@ -56,7 +56,9 @@ private:
 
   /// A [tokens, features] f32 activation type.
   mlir::RankedTensorType activations(int64_t features);
-  /// A location that names the value an op defines ("q3").
+  /// The name of a layer's value: role "q" of layer tag "3" is "q3".
+  std::string valueName(llvm::StringRef role, llvm::StringRef tag);
+  /// A location that names the value an op defines, printed as %q3.
   mlir::Location named(llvm::StringRef role, llvm::StringRef tag);
 
   mlir::MLIRContext *context;
