@@ -265,7 +265,7 @@ Value GraphEmitter::moe(Value x, const MoeSpec &spec, Activation activation,
 
   Value shared = glu(x, *spec.shared, activation, (tag + ".shared").str());
   if (!spec.sharedGate.empty()) {
-    Value gateLogit = linear(x, {spec.sharedGate, ""}, Dim{1, "1"}, hidden,
+    Value gateLogit = linear(x, {spec.sharedGate, ""}, Dim{1, "one gate"}, hidden,
                              valueName("sgl", tag));
     Value gate = ActivationOp::create(
         builder, named("sg", tag), gateLogit.getType(),
