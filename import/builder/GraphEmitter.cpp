@@ -265,8 +265,8 @@ Value GraphEmitter::moe(Value x, const MoeSpec &spec, Activation activation,
 
   Value shared = glu(x, *spec.shared, activation, (tag + ".shared").str());
   if (!spec.sharedGate.empty()) {
-    Value gateLogit = linear(x, {spec.sharedGate, ""}, Dim{1, "one gate"}, hidden,
-                             valueName("sgl", tag));
+    Value gateLogit = linear(x, {spec.sharedGate, ""}, Dim{1, "one gate"},
+                             hidden, valueName("sgl", tag));
     Value gate = ActivationOp::create(
         builder, named("sg", tag), gateLogit.getType(),
         ActivationAttr::get(context, Activation::sigmoid), gateLogit);
