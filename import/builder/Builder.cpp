@@ -70,8 +70,8 @@ static fm::TokenizerFormat tokenizerFormat(TokenizerRef::Format format) {
   return fm::TokenizerFormat::llama2c;
 }
 
-llvm::Expected<OwningOpRef<ModuleOp>>
-buildFmModule(MLIRContext &context, const ModelSource &source) {
+llvm::Expected<OwningOpRef<ModuleOp>> buildFmModule(MLIRContext &context,
+                                                    const ModelSource &source) {
   context.loadDialect<fm::FmDialect, func::FuncDialect>();
   FirstError errors;
   Config config(source, errors);
@@ -106,8 +106,8 @@ buildFmModule(MLIRContext &context, const ModelSource &source) {
     return errors.take();
 
   Builder builder(&context);
-  OwningOpRef<ModuleOp> module = ModuleOp::create(
-      FileLineColLoc::get(&context, source.origin, 0, 0));
+  OwningOpRef<ModuleOp> module =
+      ModuleOp::create(FileLineColLoc::get(&context, source.origin, 0, 0));
   (*module)->setAttr("fm.architecture", builder.getStringAttr(modelType));
   (*module)->setAttr("fm.context_length",
                      builder.getI64IntegerAttr(spec.contextLength));

@@ -135,8 +135,8 @@ int64_t Config::nonNegativeInt(StringRef key, int64_t fallback) {
     return fallback;
   std::optional<int64_t> integer = asInteger(*value);
   if (!integer || *integer < 0 || *integer > kMaxInteger) {
-    invalid(key, "must be a non-negative integer below 2^31, got " +
-                     shown(*value));
+    invalid(key,
+            "must be a non-negative integer below 2^31, got " + shown(*value));
     return fallback;
   }
   return *integer;

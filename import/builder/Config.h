@@ -3,7 +3,8 @@
 // The Hugging Face-style config of a ModelSource, read field by field with
 // precise diagnostics: a field that is missing, null when required, of the
 // wrong JSON kind or out of range is reported as
-//   <dir>/config.json: config field 'hidden_size' must be a positive integer, got "64"
+//   <dir>/config.json: config field 'hidden_size' must be a positive integer,
+//   got "64"
 // Getters never fail: after reporting they return a harmless value, so an
 // architecture's description reads as straight-line code and the caller
 // checks failed() once (see FirstError.h).
@@ -73,7 +74,8 @@ public:
   void fail(const llvm::Twine &message);
   /// Rejects a field the builder cannot honour when it is set to anything but
   /// null (or one of `allowed` string values): "... is not supported: <why>".
-  void rejectUnless(llvm::StringRef key, llvm::ArrayRef<llvm::StringRef> allowed,
+  void rejectUnless(llvm::StringRef key,
+                    llvm::ArrayRef<llvm::StringRef> allowed,
                     const llvm::Twine &why);
 
   /// "hidden_size = 64" for diagnostics.

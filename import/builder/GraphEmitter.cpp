@@ -1,4 +1,5 @@
-//===- GraphEmitter.cpp - a ModelSpec as fm ops ----------------------------===//
+//===- GraphEmitter.cpp - a ModelSpec as fm ops
+//----------------------------===//
 
 #include "import/builder/GraphEmitter.h"
 
@@ -95,16 +96,17 @@ FlatSymbolRefAttr GraphEmitter::param(StringRef name, ArrayRef<Dim> shape) {
     return symbol;
   }
   auto type = RankedTensorType::get(tensor->shape, element);
-  auto source = ExternalAttr::get(context, tensor->file, tensor->offset, storage);
+  auto source =
+      ExternalAttr::get(context, tensor->file, tensor->offset, storage);
   auto op = ParamOp::create(declarations, NameLoc::get(symbol.getAttr()), name,
                             type, source, StringAttr());
   if (op.getStorageBytes() != tensor->bytes)
-    errors.report(tensor->file,
-                  "tensor '" + name + "' occupies " +
-                      llvm::Twine(tensor->bytes) + " bytes, but shape " +
-                      shapeString(tensor->shape) + " stored as " +
-                      stringifyStorageType(storage) + " needs " +
-                      llvm::Twine(op.getStorageBytes()));
+    errors.report(tensor->file, "tensor '" + name + "' occupies " +
+                                    llvm::Twine(tensor->bytes) +
+                                    " bytes, but shape " +
+                                    shapeString(tensor->shape) + " stored as " +
+                                    stringifyStorageType(storage) + " needs " +
+                                    llvm::Twine(op.getStorageBytes()));
   return symbol;
 }
 
@@ -158,9 +160,8 @@ Value GraphEmitter::norm(Value x, const NormSpec &spec, StringRef name) {
 Value GraphEmitter::rope(Value x, const RopeSpec &spec, int64_t headDim,
                          StringRef name) {
   return RopeOp::create(builder, NameLoc::get(builder.getStringAttr(name)),
-                        x.getType(),
-                        RopeLayoutAttr::get(context, spec.layout), x, positions,
-                        builder.getI64IntegerAttr(headDim),
+                        x.getType(), RopeLayoutAttr::get(context, spec.layout),
+                        x, positions, builder.getI64IntegerAttr(headDim),
                         builder.getF64FloatAttr(spec.theta),
                         builder.getF64FloatAttr(spec.rotaryFraction));
 }
@@ -217,10 +218,11 @@ Value GraphEmitter::glu(Value x, const GluSpec &spec, Activation activation,
                         StringRef tag) {
   Value gate = linear(x, {spec.gate, ""}, spec.intermediate, hidden,
                       valueName("g", tag));
-  Value up = linear(x, {spec.up, ""}, spec.intermediate, hidden, valueName("u", tag));
-  Value gated = GluOp::create(builder, named("s", tag), gate.getType(),
-                              ActivationAttr::get(context, activation), gate,
-                              up);
+  Value up =
+      linear(x, {spec.up, ""}, spec.intermediate, hidden, valueName("u", tag));
+  Value gated =
+      GluOp::create(builder, named("s", tag), gate.getType(),
+                    ActivationAttr::get(context, activation), gate, up);
   return linear(gated, {spec.down, ""}, hidden, spec.intermediate,
                 valueName("d", tag));
 }
@@ -228,14 +230,14 @@ Value GraphEmitter::glu(Value x, const GluSpec &spec, Activation activation,
 Value GraphEmitter::moe(Value x, const MoeSpec &spec, Activation activation,
                         StringRef tag) {
   int64_t topK = spec.topK;
-  Value logits =
-      linear(x, {spec.router, ""}, spec.experts, hidden, valueName("router", tag));
+  Value logits = linear(x, {spec.router, ""}, spec.experts, hidden,
+                        valueName("router", tag));
   auto weightsType = activations(topK);
-  auto indicesType = RankedTensorType::get({ShapedType::kDynamic, topK},
-                                           builder.getI32Type());
-  auto route = MoeRouteOp::create(builder, named("route", tag), weightsType,
-                                  indicesType, spec.scoring, logits, topK,
-                                  spec.normTopK);
+  auto indicesType =
+      RankedTensorType::get({ShapedType::kDynamic, topK}, builder.getI32Type());
+  auto route =
+      MoeRouteOp::create(builder, named("route", tag), weightsType, indicesType,
+                         spec.scoring, logits, topK, spec.normTopK);
   Value weights = route.getWeights(), indices = route.getIndices();
 
   Value expertInput = x;
@@ -245,8 +247,8 @@ Value GraphEmitter::moe(Value x, const MoeSpec &spec, Activation activation,
     // expert outputs are then summed unweighted: a softmax top-1 route with
     // renormalization selects the same expert (same argmax, same tie rule)
     // with a weight of exactly p / p = 1.
-    expertInput = MulOp::create(builder, named("xs", tag), x.getType(), x,
-                                weights);
+    expertInput =
+        MulOp::create(builder, named("xs", tag), x.getType(), x, weights);
     auto unit = MoeRouteOp::create(builder, named("unit", tag), weightsType,
                                    indicesType, RouterScoring::softmax, logits,
                                    topK, /*norm_topk_prob=*/true);
@@ -258,8 +260,8 @@ Value GraphEmitter::moe(Value x, const MoeSpec &spec, Activation activation,
   for (auto [index, expert] : llvm::enumerate(spec.expertFfns))
     outputs.push_back(glu(expertInput, expert, activation,
                           (tag + ".e" + llvm::Twine(index)).str()));
-  Value combined = MoeCombineOp::create(builder, named("moe", tag),
-                                        x.getType(), weights, indices, outputs);
+  Value combined = MoeCombineOp::create(builder, named("moe", tag), x.getType(),
+                                        weights, indices, outputs);
   if (!spec.shared)
     return combined;
 
@@ -297,12 +299,13 @@ Value GraphEmitter::layer(Value h, const LayerSpec &spec) {
   if (!spec.ffnNorm) {
     // Parallel block: attention and FFN both read the normed input.
     Value fed = ffn(normed, spec.ffn, tag);
-    Value mid = AddOp::create(builder, named("r", tag), h.getType(), h,
-                              attended);
+    Value mid =
+        AddOp::create(builder, named("r", tag), h.getType(), h, attended);
     return AddOp::create(builder, output, h.getType(), mid, fed);
   }
   Value mid = AddOp::create(builder, named("r", tag), h.getType(), h, attended);
-  Value fed = ffn(norm(mid, *spec.ffnNorm, valueName("fn", tag)), spec.ffn, tag);
+  Value fed =
+      ffn(norm(mid, *spec.ffnNorm, valueName("fn", tag)), spec.ffn, tag);
   if (spec.postFfnNorm)
     fed = norm(fed, *spec.postFfnNorm, valueName("pfn", tag));
   return AddOp::create(builder, output, h.getType(), mid, fed);
@@ -312,9 +315,9 @@ Value GraphEmitter::trackBlock(Value h, const TrackBlockSpec &spec,
                                size_t index) {
   int64_t depth = spec.tracks.empty() ? 0 : spec.tracks.front().size();
   std::string blockTag = "b" + std::to_string(index);
-  auto block = ParallelTracksOp::create(builder, named("tb", blockTag),
-                                        h.getType(), spec.combine, depth, h,
-                                        spec.tracks.size());
+  auto block =
+      ParallelTracksOp::create(builder, named("tb", blockTag), h.getType(),
+                               spec.combine, depth, h, spec.tracks.size());
   OpBuilder::InsertionGuard guard(builder);
   for (auto [track, layers] : llvm::enumerate(spec.tracks)) {
     // Track t of block b receives the block input as %in.b<b>.t<t>.
@@ -337,28 +340,27 @@ void GraphEmitter::emitForward(const ModelSpec &spec) {
   hidden = spec.hidden;
   contextLength = spec.contextLength;
 
-  auto idsType = RankedTensorType::get({ShapedType::kDynamic},
-                                       builder.getI32Type());
+  auto idsType =
+      RankedTensorType::get({ShapedType::kDynamic}, builder.getI32Type());
   auto logitsType = activations(spec.vocab.size);
   builder.setInsertionPointToEnd(module.getBody());
   auto forward = func::FuncOp::create(
       builder, NameLoc::get(builder.getStringAttr("forward")), "forward",
       builder.getFunctionType({idsType, idsType}, {logitsType}));
   declarations.setInsertionPoint(forward);
-  Block *body = builder.createBlock(
-      &forward.getBody(), {}, {idsType, idsType},
-      {NameLoc::get(builder.getStringAttr("tokens")),
-       NameLoc::get(builder.getStringAttr("pos"))});
+  Block *body =
+      builder.createBlock(&forward.getBody(), {}, {idsType, idsType},
+                          {NameLoc::get(builder.getStringAttr("tokens")),
+                           NameLoc::get(builder.getStringAttr("pos"))});
   Value tokens = body->getArgument(0);
   positions = body->getArgument(1);
 
   FloatAttr embeddingScale;
   if (spec.embeddingScale)
     embeddingScale = builder.getF64FloatAttr(*spec.embeddingScale);
-  Value h = EmbeddingOp::create(builder, named("h", "0"),
-                                activations(hidden.size),
-                                param(spec.embedding, {spec.vocab, hidden}),
-                                tokens, embeddingScale);
+  Value h = EmbeddingOp::create(
+      builder, named("h", "0"), activations(hidden.size),
+      param(spec.embedding, {spec.vocab, hidden}), tokens, embeddingScale);
   for (const LayerSpec &layerSpec : spec.layers)
     h = layer(h, layerSpec);
   for (auto [index, block] : llvm::enumerate(spec.trackBlocks))

@@ -1,4 +1,5 @@
-//===- GraphEmitter.h - a ModelSpec as fm ops ------------------------------===//
+//===- GraphEmitter.h - a ModelSpec as fm ops
+//------------------------------===//
 //
 // The layer-building helpers every architecture shares: norms, projections,
 // the attention block (qk-norm, RoPE or NoPE, its own cache or another

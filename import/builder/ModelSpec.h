@@ -35,9 +35,9 @@ struct Dim {
 struct NormSpec {
   enum class Kind { RMS, Layer };
   Kind kind = Kind::RMS;
-  std::string weight;   ///< Tensor name; empty: no learned weight.
-  std::string bias;     ///< LayerNorm bias tensor; empty: none.
-  Dim size;             ///< Weight length (the group, or the whole row).
+  std::string weight; ///< Tensor name; empty: no learned weight.
+  std::string bias;   ///< LayerNorm bias tensor; empty: none.
+  Dim size;           ///< Weight length (the group, or the whole row).
   double eps = 1e-5;
   double weightOffset = 0.0;        ///< Gemma stores weight - 1.
   std::optional<int64_t> groupSize; ///< Per-head norms (qk-norm).
@@ -101,7 +101,8 @@ struct LayerSpec {
   /// Names this layer's values and cache ("3", "t1.5").
   std::string tag;
   NormSpec inputNorm;
-  std::optional<NormSpec> postAttentionNorm; ///< Gemma: on the attention output.
+  std::optional<NormSpec>
+      postAttentionNorm; ///< Gemma: on the attention output.
   /// Before the FFN; absent for a parallel block (Cohere: attention and FFN
   /// both read the input norm and are added to the residual together).
   std::optional<NormSpec> ffnNorm;

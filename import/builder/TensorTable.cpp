@@ -53,8 +53,8 @@ static std::optional<ExpertName> parseExpertName(StringRef name) {
     return std::nullopt;
   ExpertName parts;
   parts.prefix = name.take_front(at + strlen(".experts"));
-  StringRef rest = name.drop_front(at + strlen(".experts."))
-                       .drop_back(strlen(".weight"));
+  StringRef rest =
+      name.drop_front(at + strlen(".experts.")).drop_back(strlen(".weight"));
   auto [index, proj] = rest.split('.');
   if (index.getAsInteger(10, parts.index))
     return std::nullopt;
@@ -110,10 +110,10 @@ const TensorRef *TensorTable::expertSlice(StringRef name) {
     return nullptr;
   }
   if (expert->index >= static_cast<uint64_t>(shape[0])) {
-    errors.report(stacked->file,
-                  "tensor '" + stacked->name + "' stacks " + Twine(shape[0]) +
-                      " experts, but " + configFile + " implies expert " +
-                      Twine(expert->index) + " exists");
+    errors.report(stacked->file, "tensor '" + stacked->name + "' stacks " +
+                                     Twine(shape[0]) + " experts, but " +
+                                     configFile + " implies expert " +
+                                     Twine(expert->index) + " exists");
     return nullptr;
   }
 
@@ -154,15 +154,16 @@ const TensorRef *TensorTable::use(StringRef name, ArrayRef<Dim> expected) {
   std::string want, why;
   raw_string_ostream wantOs(want), whyOs(why);
   wantOs << "[";
-  interleaveComma(expected, wantOs, [&](const Dim &dim) { wantOs << dim.size; });
+  interleaveComma(expected, wantOs,
+                  [&](const Dim &dim) { wantOs << dim.size; });
   wantOs << "]";
   interleaveComma(expected, whyOs, [&](const Dim &dim) {
     whyOs << dim.field << " = " << dim.size;
   });
   errors.report(tensor->file, "tensor '" + name + "' has shape " +
                                   shapeString(tensor->shape) + ", but " +
-                                  configFile + " implies " + want + " (" +
-                                  why + ")");
+                                  configFile + " implies " + want + " (" + why +
+                                  ")");
   return nullptr;
 }
 

@@ -35,8 +35,8 @@ struct SourceBuilder {
     for (int64_t d : shape)
       elements *= d;
     uint64_t bytes = dtype == DType::F32 ? elements * 4 : elements * 2;
-    source.tensors.push_back(
-        {std::move(name), std::move(shape), dtype, "model.safetensors", offset, bytes});
+    source.tensors.push_back({std::move(name), std::move(shape), dtype,
+                              "model.safetensors", offset, bytes});
     offset += bytes;
   }
   void remove(llvm::StringRef name) {
@@ -126,12 +126,14 @@ protected:
 
 TEST_F(BuilderTest, LlamaHasOneParamPerTensorAndOneCachePerLayer) {
   SourceBuilder b = llama(5);
-  b.source.tokenizer = TokenizerRef{TokenizerRef::Format::Llama2c, "tok512.bin"};
+  b.source.tokenizer =
+      TokenizerRef{TokenizerRef::Format::Llama2c, "tok512.bin"};
   std::string ir = build(b.source);
   ASSERT_EQ(ir.find("error:"), std::string::npos) << ir;
   EXPECT_EQ(count(ir, "fm.param @"), 47u) << ir;
   EXPECT_EQ(count(ir, "fm.kv_cache @"), 5u);
-  EXPECT_EQ(count(ir, "linear capacity = 512, kv_heads = 4, head_dim = 8 : f32"), 5u);
+  EXPECT_EQ(
+      count(ir, "linear capacity = 512, kv_heads = 4, head_dim = 8 : f32"), 5u);
   EXPECT_EQ(count(ir, "fm.rope rotate_half"), 10u);
   EXPECT_EQ(count(ir, "fm.attention global"), 5u);
   EXPECT_NE(ir.find("fm.architecture = \"llama\""), std::string::npos);
@@ -197,18 +199,22 @@ TEST_F(BuilderTest, TokenIdsFromListsAndNulls) {
 
 TEST_F(BuilderTest, GemmaEmbeddingScaleIsRoundedToTheWeightDtype) {
   // hidden 3840: sqrt = 61.9677..., which BF16 rounds to 62.
-  llvm::json::Object config{
-      {"model_type", "gemma2"},     {"hidden_size", 3840},
-      {"intermediate_size", 16},    {"num_hidden_layers", 1},
-      {"num_attention_heads", 1},   {"num_key_value_heads", 1},
-      {"head_dim", 8},              {"vocab_size", 4},
-      {"max_position_embeddings", 8}, {"sliding_window", 4}};
+  llvm::json::Object config{{"model_type", "gemma2"},
+                            {"hidden_size", 3840},
+                            {"intermediate_size", 16},
+                            {"num_hidden_layers", 1},
+                            {"num_attention_heads", 1},
+                            {"num_key_value_heads", 1},
+                            {"head_dim", 8},
+                            {"vocab_size", 4},
+                            {"max_position_embeddings", 8},
+                            {"sliding_window", 4}};
   SourceBuilder b(std::move(config));
   b.add("model.embed_tokens.weight", {4, 3840}, DType::BF16);
   std::string p = "model.layers.0";
-  for (const char *norm : {"input_layernorm", "post_attention_layernorm",
-                           "pre_feedforward_layernorm",
-                           "post_feedforward_layernorm"})
+  for (const char *norm :
+       {"input_layernorm", "post_attention_layernorm",
+        "pre_feedforward_layernorm", "post_feedforward_layernorm"})
     b.add(p + "." + norm + ".weight", {3840});
   b.add(p + ".self_attn.q_proj.weight", {8, 3840});
   b.add(p + ".self_attn.k_proj.weight", {8, 3840});

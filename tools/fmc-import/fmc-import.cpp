@@ -84,8 +84,9 @@ std::string overview() {
     column += name.size() + 2;
   }
   text.back() = '\n';
-  text += "\nOn bad input, prints one diagnostic naming the file and the field\n"
-          "or tensor, writes no output file and exits with status 1.\n";
+  text +=
+      "\nOn bad input, prints one diagnostic naming the file and the field\n"
+      "or tensor, writes no output file and exits with status 1.\n";
   return text;
 }
 
@@ -123,8 +124,8 @@ int main(int argc, char **argv) {
       return mlir::success();
     });
     if (failed(mlir::verify(**module)))
-      return fail(inputPath + ": the imported module does not verify: " +
-                  diagnostic);
+      return fail(inputPath +
+                  ": the imported module does not verify: " + diagnostic);
   }
   double verifyMs = lap(start);
 

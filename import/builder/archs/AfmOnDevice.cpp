@@ -45,8 +45,8 @@ void describeAfmOnDevice(ArchContext &context, ModelSpec &spec) {
     AttentionSpec &attention = layer.attention;
     attention.rope = rope;
     auto headNorm = [&](const char *role) {
-      NormSpec norm = rmsNorm(prefix + ".self_attn." + role + ".weight",
-                              dims.headDim, eps);
+      NormSpec norm =
+          rmsNorm(prefix + ".self_attn." + role + ".weight", dims.headDim, eps);
       norm.groupSize = dims.headDim.size;
       return norm;
     };

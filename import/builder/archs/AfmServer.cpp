@@ -35,18 +35,19 @@ void describeAfmServer(ArchContext &context, ModelSpec &spec) {
   int64_t blocks = config.count("num_track_blocks");
   if (static_cast<uint64_t>(tracks * depth * blocks) > context.tensors.size()) {
     config.fail("num_tracks * track_block_depth * num_track_blocks = " +
-                llvm::Twine(tracks * depth * blocks) + " layers is more than "
-                "the " + llvm::Twine(context.tensors.size()) +
-                " tensors the model has");
+                llvm::Twine(tracks * depth * blocks) +
+                " layers is more than "
+                "the " +
+                llvm::Twine(context.tensors.size()) + " tensors the model has");
     tracks = depth = blocks = 1;
   }
 
   std::string pattern = config.string("attention_pattern");
-  if (pattern.empty() ||
-      pattern.find_first_not_of("LG") != std::string::npos)
+  if (pattern.empty() || pattern.find_first_not_of("LG") != std::string::npos)
     config.invalid("attention_pattern",
                    "must be a non-empty string of L (local) and G (global), "
-                   "got \"" + pattern + "\"");
+                   "got \"" +
+                       pattern + "\"");
   if (pattern.empty())
     pattern = "G";
   std::string globalRope = config.string("global_rope", "none");
@@ -64,8 +65,8 @@ void describeAfmServer(ArchContext &context, ModelSpec &spec) {
   routing.topK = config.positiveInt("num_experts_per_tok");
   if (routing.topK > routing.experts.size)
     config.fail("num_experts_per_tok (" + llvm::Twine(routing.topK) +
-                ") exceeds num_experts (" +
-                llvm::Twine(routing.experts.size) + ")");
+                ") exceeds num_experts (" + llvm::Twine(routing.experts.size) +
+                ")");
   routing.normTopK = config.boolean("norm_topk_prob", false);
   routing.scoring = RouterScoring::softmax;
   Dim expertSize{config.positiveInt("moe_intermediate_size"),
@@ -83,7 +84,8 @@ void describeAfmServer(ArchContext &context, ModelSpec &spec) {
 
     AttentionSpec &attention = layer.attention;
     attention = llamaAttention(prefix + ".self_attn", dims, false, false);
-    attention.cache = "track" + std::to_string(t) + ".layer" + std::to_string(j);
+    attention.cache =
+        "track" + std::to_string(t) + ".layer" + std::to_string(j);
     bool local = pattern[j % pattern.size()] == 'L';
     setAttentionKind(config, attention,
                      local ? AttentionKind::local : AttentionKind::global,

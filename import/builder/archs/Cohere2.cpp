@@ -1,4 +1,5 @@
-//===- Cohere2.cpp - cohere2 (Command R7B) ---------------------------------===//
+//===- Cohere2.cpp - cohere2 (Command R7B)
+//---------------------------------===//
 //
 // Cohere 2's layers are parallel blocks: one LayerNorm (weight, no bias)
 // feeds both the attention and the SwiGLU FFN, and both outputs are added to

@@ -81,7 +81,8 @@ RopeSpec readRope(Config &config, RopeLayout architectureDefault,
     rope.rotaryFraction = config.positiveNumber("partial_rotary_factor");
     if (rope.rotaryFraction > 1.0)
       config.invalid("partial_rotary_factor",
-                     "must be at most 1, got " + std::to_string(rope.rotaryFraction));
+                     "must be at most 1, got " +
+                         std::to_string(rope.rotaryFraction));
   }
   return rope;
 }
@@ -112,9 +113,9 @@ readLayerKinds(Config &config, int64_t layers,
   if (std::optional<std::vector<std::string>> types =
           config.stringList("layer_types")) {
     if (static_cast<int64_t>(types->size()) != layers) {
-      config.invalid("layer_types", "has " + Twine(types->size()) +
-                                        " entries, but num_hidden_layers = " +
-                                        Twine(layers));
+      config.invalid("layer_types",
+                     "has " + Twine(types->size()) +
+                         " entries, but num_hidden_layers = " + Twine(layers));
       return std::vector<AttentionKind>(layers, AttentionKind::global);
     }
     for (const std::string &type : *types) {
@@ -192,11 +193,11 @@ LayerSpec llamaLayer(int64_t index, const DecoderDims &dims, double eps,
   std::string prefix = layerPrefix(index);
   LayerSpec layer;
   layer.tag = std::to_string(index);
-  layer.inputNorm = rmsNorm(prefix + ".input_layernorm.weight", dims.hidden, eps);
+  layer.inputNorm =
+      rmsNorm(prefix + ".input_layernorm.weight", dims.hidden, eps);
   layer.ffnNorm =
       rmsNorm(prefix + ".post_attention_layernorm.weight", dims.hidden, eps);
-  layer.attention =
-      llamaAttention(prefix + ".self_attn", dims, qkvBias, oBias);
+  layer.attention = llamaAttention(prefix + ".self_attn", dims, qkvBias, oBias);
   layer.attention.cache = "layer" + layer.tag;
   return layer;
 }

@@ -1,4 +1,5 @@
-//===- Gemma.cpp - gemma2 and gemma3 ---------------------------------------===//
+//===- Gemma.cpp - gemma2 and gemma3
+//---------------------------------------===//
 //
 // Gemma 2 and 3 differ from Llama in facts the IR states directly:
 // - RMSNorm weights are stored minus one: every norm has weight_offset = 1.0;
@@ -42,8 +43,8 @@ static double embeddingScale(int64_t hidden, const TensorRef *embedding) {
     scale.convert(llvm::APFloat::BFloat(), llvm::APFloat::rmNearestTiesToEven,
                   &lost);
   else if (embedding && embedding->dtype == DType::F16)
-    scale.convert(llvm::APFloat::IEEEhalf(),
-                  llvm::APFloat::rmNearestTiesToEven, &lost);
+    scale.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
+                  &lost);
   scale.convert(llvm::APFloat::IEEEdouble(), llvm::APFloat::rmNearestTiesToEven,
                 &lost);
   return scale.convertToDouble();
@@ -56,7 +57,8 @@ static void describeGemma(ArchContext &context, ModelSpec &spec,
   checkHeads(config, dims);
   double eps = config.positiveNumber("rms_norm_eps", 1e-6);
   Activation activation = readActivation(
-      config, config.has("hidden_activation") ? "hidden_activation" : "hidden_act",
+      config,
+      config.has("hidden_activation") ? "hidden_activation" : "hidden_act",
       "gelu_pytorch_tanh");
   Dim intermediate{config.positiveInt("intermediate_size"),
                    "intermediate_size"};
@@ -69,8 +71,8 @@ static void describeGemma(ArchContext &context, ModelSpec &spec,
   RopeSpec localRope = globalRope;
   if (generation == Generation::Gemma3) {
     const char *why = "fm.rope has no frequency scaling";
-    config.rejectUnless("rope_parameters.full_attention.rope_type",
-                        {"default"}, why);
+    config.rejectUnless("rope_parameters.full_attention.rope_type", {"default"},
+                        why);
     config.rejectUnless("rope_parameters.sliding_attention.rope_type",
                         {"default"}, why);
     if (config.has("rope_parameters.full_attention.rope_theta"))
@@ -113,7 +115,8 @@ static void describeGemma(ArchContext &context, ModelSpec &spec,
     layer.inputNorm = norm(prefix + ".input_layernorm.weight", dims.hidden);
     layer.postAttentionNorm =
         norm(prefix + ".post_attention_layernorm.weight", dims.hidden);
-    layer.ffnNorm = norm(prefix + ".pre_feedforward_layernorm.weight", dims.hidden);
+    layer.ffnNorm =
+        norm(prefix + ".pre_feedforward_layernorm.weight", dims.hidden);
     layer.postFfnNorm =
         norm(prefix + ".post_feedforward_layernorm.weight", dims.hidden);
 
@@ -126,10 +129,10 @@ static void describeGemma(ArchContext &context, ModelSpec &spec,
     attention.scale = scale;
     attention.softcap = attentionSoftcap;
     if (generation == Generation::Gemma3) {
-      for (auto [role, target] :
-           {std::pair{"q_norm", &attention.qNorm}, {"k_norm", &attention.kNorm}}) {
-        NormSpec qk = norm(prefix + ".self_attn." + role + ".weight",
-                           dims.headDim);
+      for (auto [role, target] : {std::pair{"q_norm", &attention.qNorm},
+                                  {"k_norm", &attention.kNorm}}) {
+        NormSpec qk =
+            norm(prefix + ".self_attn." + role + ".weight", dims.headDim);
         qk.groupSize = dims.headDim.size;
         *target = qk;
       }
@@ -142,8 +145,8 @@ static void describeGemma(ArchContext &context, ModelSpec &spec,
 
   llamaEnds(config, dims, spec, eps, /*tiedDefault=*/true);
   spec.finalNorm.weightOffset = 1.0;
-  spec.embeddingScale = embeddingScale(
-      dims.hidden.size, context.tensors.peek(spec.embedding));
+  spec.embeddingScale =
+      embeddingScale(dims.hidden.size, context.tensors.peek(spec.embedding));
   spec.logitSoftcap = config.optionalPositiveNumber("final_logit_softcapping");
 }
 

@@ -49,10 +49,10 @@ void describeLlama4(ArchContext &context, ModelSpec &spec) {
           config.intList("no_rope_layers")) {
     usesRope = *list;
     if (static_cast<int64_t>(usesRope.size()) != layers)
-      config.invalid("no_rope_layers",
-                     "has " + llvm::Twine(usesRope.size()) +
-                         " entries, but num_hidden_layers = " +
-                         llvm::Twine(layers));
+      config.invalid(
+          "no_rope_layers",
+          "has " + llvm::Twine(usesRope.size()) +
+              " entries, but num_hidden_layers = " + llvm::Twine(layers));
   } else {
     int64_t interval = config.positiveInt("no_rope_layer_interval", 4);
     for (int64_t i = 0; i < layers; ++i)
@@ -76,8 +76,7 @@ void describeLlama4(ArchContext &context, ModelSpec &spec) {
   }
 
   MoeSpec routing;
-  routing.experts = {config.count("num_local_experts"),
-                     "num_local_experts"};
+  routing.experts = {config.count("num_local_experts"), "num_local_experts"};
   routing.topK = config.positiveInt("num_experts_per_tok", 1);
   if (routing.topK != 1)
     config.invalid("num_experts_per_tok",
@@ -124,10 +123,10 @@ void describeLlama4(ArchContext &context, ModelSpec &spec) {
         context.errors.report(
             tensor->file,
             "tensor '" + tensor->name +
-                    "' stores the experts stacked input-major ([experts, in, "
-                    "out]); fm.linear needs [out, in] weights, so import a "
-                    "checkpoint with per-expert tensors '" +
-                    ffn + ".experts.<e>.{gate,up,down}_proj.weight'");
+                "' stores the experts stacked input-major ([experts, in, "
+                "out]); fm.linear needs [out, in] weights, so import a "
+                "checkpoint with per-expert tensors '" +
+                ffn + ".experts.<e>.{gate,up,down}_proj.weight'");
     MoeSpec moe = routing;
     moe.router = ffn + ".router.weight";
     moe.expertFfns = expertMlps(ffn + ".experts", moe.experts.size, expertSize);

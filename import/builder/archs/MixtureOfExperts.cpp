@@ -32,9 +32,8 @@ static MoeSpec readRouting(Config &config, llvm::StringRef expertsKey,
   moe.experts = {config.count(expertsKey), expertsKey.str()};
   moe.topK = config.positiveInt("num_experts_per_tok");
   if (moe.topK > moe.experts.size)
-    config.fail("num_experts_per_tok (" + llvm::Twine(moe.topK) +
-                ") exceeds " + expertsKey + " (" +
-                llvm::Twine(moe.experts.size) + ")");
+    config.fail("num_experts_per_tok (" + llvm::Twine(moe.topK) + ") exceeds " +
+                expertsKey + " (" + llvm::Twine(moe.experts.size) + ")");
   moe.normTopK = config.boolean("norm_topk_prob", normTopKDefault);
   moe.scoring = RouterScoring::softmax;
   return moe;
@@ -78,7 +77,8 @@ static void describeMoeFamily(ArchContext &context, ModelSpec &spec,
   std::vector<int64_t> denseOnly;
   if (family == Family::Qwen2Moe) {
     sparseStep = config.positiveInt("decoder_sparse_step", 1);
-    denseOnly = config.intList("mlp_only_layers").value_or(std::vector<int64_t>{});
+    denseOnly =
+        config.intList("mlp_only_layers").value_or(std::vector<int64_t>{});
     denseSize = {config.positiveInt("intermediate_size"), "intermediate_size"};
     sharedSize = {config.positiveInt("shared_expert_intermediate_size"),
                   "shared_expert_intermediate_size"};
@@ -116,8 +116,9 @@ static void describeMoeFamily(ArchContext &context, ModelSpec &spec,
     }
 
     layer.ffn.activation = activation;
-    bool sparse = family != Family::Qwen2Moe ||
-                  ((i + 1) % sparseStep == 0 && !llvm::is_contained(denseOnly, i));
+    bool sparse =
+        family != Family::Qwen2Moe ||
+        ((i + 1) % sparseStep == 0 && !llvm::is_contained(denseOnly, i));
     if (!sparse) {
       layer.ffn.dense = llamaMlp(prefix + ".mlp", denseSize);
       spec.layers.push_back(std::move(layer));
@@ -135,8 +136,8 @@ static void describeMoeFamily(ArchContext &context, ModelSpec &spec,
       }
     } else {
       moe.router = prefix + ".mlp.gate.weight";
-      moe.expertFfns = expertMlps(prefix + ".mlp.experts", moe.experts.size,
-                                  expertSize);
+      moe.expertFfns =
+          expertMlps(prefix + ".mlp.experts", moe.experts.size, expertSize);
     }
     if (family == Family::Qwen2Moe) {
       moe.shared = llamaMlp(prefix + ".mlp.shared_expert", sharedSize);
