@@ -44,7 +44,8 @@ int64_t dtypeBlockSize(DType dtype);
 /// Bytes a tensor of `shape` occupies stored as `dtype`, or nullopt when the
 /// element count overflows 64 bits, a dimension is negative, or the innermost
 /// dimension of a block-quantized tensor is not a multiple of its block.
-std::optional<uint64_t> storageBytes(DType dtype, llvm::ArrayRef<int64_t> shape);
+std::optional<uint64_t> storageBytes(DType dtype,
+                                     llvm::ArrayRef<int64_t> shape);
 
 /// One tensor, referenced in place.
 struct TensorRef {

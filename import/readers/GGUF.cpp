@@ -28,12 +28,12 @@ namespace fmc::import {
 /// GGML type names (ggml.h's enum ggml_type), for messages.
 static StringRef ggmlTypeName(uint32_t type) {
   static constexpr const char *kNames[] = {
-      "F32",     "F16",    "Q4_0",    "Q4_1",   "Q4_2",   "Q4_3",
-      "Q5_0",    "Q5_1",   "Q8_0",    "Q8_1",   "Q2_K",   "Q3_K",
-      "Q4_K",    "Q5_K",   "Q6_K",    "Q8_K",   "IQ2_XXS", "IQ2_XS",
-      "IQ3_XXS", "IQ1_S",  "IQ4_NL",  "IQ3_S",  "IQ2_S",  "IQ4_XS",
-      "I8",      "I16",    "I32",     "I64",    "F64",    "IQ1_M",
-      "BF16",    "Q4_0_4_4", "Q4_0_4_8", "Q4_0_8_8", "TQ1_0", "TQ2_0",
+      "F32",        "F16",        "Q4_0",       "Q4_1",     "Q4_2",    "Q4_3",
+      "Q5_0",       "Q5_1",       "Q8_0",       "Q8_1",     "Q2_K",    "Q3_K",
+      "Q4_K",       "Q5_K",       "Q6_K",       "Q8_K",     "IQ2_XXS", "IQ2_XS",
+      "IQ3_XXS",    "IQ1_S",      "IQ4_NL",     "IQ3_S",    "IQ2_S",   "IQ4_XS",
+      "I8",         "I16",        "I32",        "I64",      "F64",     "IQ1_M",
+      "BF16",       "Q4_0_4_4",   "Q4_0_4_8",   "Q4_0_8_8", "TQ1_0",   "TQ2_0",
       "IQ4_NL_4_4", "IQ4_NL_4_8", "IQ4_NL_8_8", "MXFP4"};
   return type < std::size(kNames) ? kNames[type] : "unknown";
 }
@@ -223,18 +223,17 @@ static Expected<std::vector<TensorRef>> mapTensors(const GGUFFile &gguf) {
   });
   for (size_t i = 1; i < byOffset.size(); ++i)
     if (byOffset[i]->offset < byOffset[i - 1]->offset + byOffset[i - 1]->bytes)
-      return fileError(gguf.file, "tensors '" +
-                                      ggufNameOf[byOffset[i - 1]->name] +
-                                      "' and '" +
-                                      ggufNameOf[byOffset[i]->name] +
-                                      "' overlap in the data");
+      return fileError(gguf.file,
+                       "tensors '" + ggufNameOf[byOffset[i - 1]->name] +
+                           "' and '" + ggufNameOf[byOffset[i]->name] +
+                           "' overlap in the data");
   sortTensorsCanonically(tensors);
   return tensors;
 }
 
 /// The Hugging Face config of a GGUF llama model.
-static Expected<json::Object> llamaConfig(const GGUFFile &gguf,
-                                          const std::vector<TensorRef> &tensors) {
+static Expected<json::Object>
+llamaConfig(const GGUFFile &gguf, const std::vector<TensorRef> &tensors) {
   Metadata metadata(gguf);
   json::Object config;
   config["architectures"] = json::Array{"LlamaForCausalLM"};

@@ -312,8 +312,9 @@ Expected<GGUFFile> parseGGUFFile(StringRef file, StringRef bytes,
     if (!value || *value <= 0 || !isPowerOf2_64(*value))
       return reader.error("metadata 'general.alignment' must be a power of "
                           "two, not " +
-                          (value ? Twine(*value)
-                                 : Twine("a ") + ggufTypeName(alignment->type)));
+                          (value
+                               ? Twine(*value)
+                               : Twine("a ") + ggufTypeName(alignment->type)));
     gguf.alignment = *value;
   }
 
@@ -339,8 +340,7 @@ Expected<GGUFFile> parseGGUFFile(StringRef file, StringRef bytes,
       return reader.error(field + ": n_dims " + Twine(*rank) +
                           " exceeds GGML's " + Twine(kMaxDims));
     for (uint32_t d = 0; d < *rank; ++d) {
-      Expected<uint64_t> dim =
-          reader.readU64(field + " dimension " + Twine(d));
+      Expected<uint64_t> dim = reader.readU64(field + " dimension " + Twine(d));
       if (!dim)
         return dim.takeError();
       if (*dim > static_cast<uint64_t>(INT64_MAX))

@@ -50,10 +50,10 @@ llvm::StringRef ggufTypeName(GGUFType type);
 /// the value.
 struct GGUFValue {
   GGUFType type = GGUFType::U8;
-  uint64_t unsignedValue = 0; ///< U8..U64 and Bool.
-  int64_t signedValue = 0;    ///< I8..I64.
-  double floatValue = 0;      ///< F32, F64.
-  llvm::StringRef string;     ///< String.
+  uint64_t unsignedValue = 0;          ///< U8..U64 and Bool.
+  int64_t signedValue = 0;             ///< I8..I64.
+  double floatValue = 0;               ///< F32, F64.
+  llvm::StringRef string;              ///< String.
   GGUFType elementType = GGUFType::U8; ///< Array.
   std::vector<GGUFValue> elements;     ///< Array.
 
@@ -101,9 +101,8 @@ llvm::Expected<GGUFFile> parseGGUFFile(llvm::StringRef file,
 /// As above, when `bytes` are the first bytes of a file of `fileSize` bytes
 /// (at least bytes.size()): metadata must lie inside `bytes`, tensors inside
 /// `fileSize`. Lets a fuzzer stand for large files with small inputs.
-llvm::Expected<GGUFFile> parseGGUFFile(llvm::StringRef file,
-                                       llvm::StringRef bytes,
-                                       uint64_t fileSize);
+llvm::Expected<GGUFFile>
+parseGGUFFile(llvm::StringRef file, llvm::StringRef bytes, uint64_t fileSize);
 
 /// Maps the file at `path` and parses it; the result owns the mapping.
 llvm::Expected<GGUFFile> readGGUFFile(llvm::StringRef path);

@@ -42,7 +42,8 @@ static Expected<ShardIndex> readShardIndex(StringRef indexPath) {
   if (!index)
     return index.takeError();
   const json::Object *root = index->getAsObject();
-  const json::Object *weightMap = root ? root->getObject("weight_map") : nullptr;
+  const json::Object *weightMap =
+      root ? root->getObject("weight_map") : nullptr;
   if (!weightMap)
     return fileError(indexPath, "missing object 'weight_map'");
   ShardIndex result;
@@ -131,8 +132,8 @@ Expected<ModelSource> readHuggingFace(StringRef directory) {
     for (TensorRef &tensor : *tensors) {
       auto [it, inserted] = fileOfTensor.try_emplace(tensor.name, shard);
       if (!inserted)
-        return fileError(shard, "tensor '" + tensor.name +
-                                    "' is also in " + it->second);
+        return fileError(shard, "tensor '" + tensor.name + "' is also in " +
+                                    it->second);
       source.tensors.push_back(std::move(tensor));
     }
   }
@@ -140,8 +141,7 @@ Expected<ModelSource> readHuggingFace(StringRef directory) {
   if (index) {
     for (const auto &[tensor, shard] : index->shardOfTensor) {
       auto it = fileOfTensor.find(tensor);
-      if (it == fileOfTensor.end() ||
-          sys::path::filename(it->second) != shard)
+      if (it == fileOfTensor.end() || sys::path::filename(it->second) != shard)
         return fileError(indexPath, "weight_map puts tensor '" + tensor +
                                         "' in '" + shard +
                                         "', which does not hold it");
@@ -152,7 +152,8 @@ Expected<ModelSource> readHuggingFace(StringRef directory) {
 
   std::string tokenizerPath = joinPath(directory, "tokenizer.json");
   if (sys::fs::exists(tokenizerPath))
-    source.tokenizer = TokenizerRef{TokenizerRef::Format::HFJson, tokenizerPath};
+    source.tokenizer =
+        TokenizerRef{TokenizerRef::Format::HFJson, tokenizerPath};
   return source;
 }
 

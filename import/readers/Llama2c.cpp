@@ -41,8 +41,7 @@ public:
 
   /// Appends `count` stacked tensors of `shape` ("{0}" in `name` is the
   /// index). Returns false on overflow.
-  bool add(const std::string &name, int64_t count,
-           std::vector<int64_t> shape) {
+  bool add(const std::string &name, int64_t count, std::vector<int64_t> shape) {
     std::optional<uint64_t> bytes = storageBytes(DType::F32, shape);
     uint64_t total;
     if (!bytes || mulOverflows(*bytes, count, total))
@@ -153,11 +152,11 @@ Expected<ModelSource> parseLlama2c(StringRef file, StringRef headerBytes,
   Layout measure(file, nullptr);
   bool ok = layOut(measure);
 
-  std::string described = formatv(
-      "the header (dim {0}, hidden_dim {1}, n_layers {2}, n_heads {3}, "
-      "n_kv_heads {4}, vocab_size {5}, seq_len {6})",
-      h.dim, h.hiddenDim, h.nLayers, h.nHeads, h.nKVHeads, h.vocabSize,
-      h.seqLen);
+  std::string described =
+      formatv("the header (dim {0}, hidden_dim {1}, n_layers {2}, n_heads {3}, "
+              "n_kv_heads {4}, vocab_size {5}, seq_len {6})",
+              h.dim, h.hiddenDim, h.nLayers, h.nHeads, h.nKVHeads, h.vocabSize,
+              h.seqLen);
   if (!ok)
     return fileError(file, described + " describes more than 2^64 bytes");
   if (measure.end() != fileSize)
@@ -206,8 +205,8 @@ Expected<ModelSource> readLlama2c(StringRef checkpoint,
   if (tokenizer) {
     if (Expected<uint64_t> tokenizerSize = fileSize(*tokenizer); !tokenizerSize)
       return tokenizerSize.takeError();
-    source->tokenizer = TokenizerRef{TokenizerRef::Format::Llama2c,
-                                     tokenizer->str()};
+    source->tokenizer =
+        TokenizerRef{TokenizerRef::Format::Llama2c, tokenizer->str()};
   }
   return source;
 }

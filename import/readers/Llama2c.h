@@ -21,9 +21,8 @@ constexpr uint64_t kLlama2cHeaderBytes = 7 * 4;
 /// Builds the ModelSource of the checkpoint `file` from its first bytes
 /// `header` (at least kLlama2cHeaderBytes when the file has them) and the
 /// size of the whole file. Sets no tokenizer.
-llvm::Expected<ModelSource> parseLlama2c(llvm::StringRef file,
-                                         llvm::StringRef header,
-                                         uint64_t fileSize);
+llvm::Expected<ModelSource>
+parseLlama2c(llvm::StringRef file, llvm::StringRef header, uint64_t fileSize);
 
 } // namespace fmc::import
 

@@ -41,7 +41,7 @@ static uint64_t bytesPerBlock(DType dtype) {
   case DType::I8:
     return 1;
   case DType::Q8_0:
-    return 2 + 32;     // f16 scale, 32 x int8.
+    return 2 + 32; // f16 scale, 32 x int8.
   case DType::Q4_0:
     return 2 + 32 / 2; // f16 scale, 32 x 4-bit.
   }

@@ -72,9 +72,8 @@ static Expected<Entry> parseEntry(StringRef file, StringRef name,
     return fail("'data_offsets' must be an array of two non-negative integers");
   entry.begin = *(*offsets)[0].getAsUINT64();
   entry.end = *(*offsets)[1].getAsUINT64();
-  std::string range =
-      "data_offsets [" + std::to_string(entry.begin) + ", " +
-      std::to_string(entry.end) + "]";
+  std::string range = "data_offsets [" + std::to_string(entry.begin) + ", " +
+                      std::to_string(entry.end) + "]";
   if (entry.begin > entry.end)
     return fail(range + " end before they begin");
   if (entry.end > dataSize)

@@ -19,9 +19,9 @@ namespace fmc::import {
 /// has them (a fuzzer passes the whole file). `fileSize` is the size of the
 /// whole file, which the header's offsets are checked against. Tensors come
 /// back in file order, with absolute offsets.
-llvm::Expected<std::vector<TensorRef>>
-parseSafeTensors(llvm::StringRef file, llvm::StringRef prefix,
-                 uint64_t fileSize);
+llvm::Expected<std::vector<TensorRef>> parseSafeTensors(llvm::StringRef file,
+                                                        llvm::StringRef prefix,
+                                                        uint64_t fileSize);
 
 /// Reads the header (and nothing else) of the safetensors file at `path`.
 llvm::Expected<std::vector<TensorRef>> readSafeTensors(llvm::StringRef path);

@@ -17,10 +17,10 @@ using Rank = std::tuple<int, uint64_t, int, StringRef>;
 
 static Rank rankOf(StringRef name) {
   static constexpr StringRef kLayerOrder[] = {
-      "input_layernorm.weight",   "self_attn.q_proj.weight",
-      "self_attn.k_proj.weight",  "self_attn.v_proj.weight",
-      "self_attn.o_proj.weight",  "post_attention_layernorm.weight",
-      "mlp.gate_proj.weight",     "mlp.down_proj.weight",
+      "input_layernorm.weight",  "self_attn.q_proj.weight",
+      "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+      "self_attn.o_proj.weight", "post_attention_layernorm.weight",
+      "mlp.gate_proj.weight",    "mlp.down_proj.weight",
       "mlp.up_proj.weight"};
   if (name == "model.embed_tokens.weight")
     return {0, 0, 0, name};

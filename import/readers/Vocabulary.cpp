@@ -39,10 +39,9 @@ Expected<Vocabulary> readVocabulary(const TokenizerRef &ref) {
         return read.takeError();
       config = std::move(*read);
     }
-    return parseHFTokenizer(ref.file, (*buffer)->getBuffer(), configPath,
-                            config ? std::optional<StringRef>(
-                                         config->getBuffer())
-                                   : std::nullopt);
+    return parseHFTokenizer(
+        ref.file, (*buffer)->getBuffer(), configPath,
+        config ? std::optional<StringRef>(config->getBuffer()) : std::nullopt);
   }
   }
   return fileError(ref.file, "unknown tokenizer format");

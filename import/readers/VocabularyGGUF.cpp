@@ -37,8 +37,8 @@ struct Keys {
       return error(key, Twine("is not an array of ") + ggufTypeName(type));
     if (expectedSize && elements->size() != *expectedSize)
       return error(key, "has " + Twine(elements->size()) +
-                            " entries, but there are " +
-                            Twine(*expectedSize) + " tokens");
+                            " entries, but there are " + Twine(*expectedSize) +
+                            " tokens");
     return elements;
   }
 
@@ -130,8 +130,9 @@ Expected<Vocabulary> vocabularyFromGGUF(const GGUFFile &gguf) {
       size_t space = merge.string.find(' ', 1);
       if (space == StringRef::npos)
         return keys.error("tokenizer.ggml.merges",
-                          "entry " + Twine(i) + " has no space separating "
-                                                "two tokens");
+                          "entry " + Twine(i) +
+                              " has no space separating "
+                              "two tokens");
       vocabulary.merges.emplace_back(merge.string.take_front(space).str(),
                                      merge.string.drop_front(space + 1).str());
     }

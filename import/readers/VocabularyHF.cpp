@@ -72,8 +72,8 @@ Expected<Vocabulary> parseHFTokenizer(StringRef file, StringRef text,
     return root.takeError();
   const json::Object *tokenizer = root->getAsObject();
   if (!tokenizer)
-    return fileError(file, "is " + describeJsonKind(*root) +
-                               ", expected an object");
+    return fileError(file,
+                     "is " + describeJsonKind(*root) + ", expected an object");
   const json::Object *model = tokenizer->getObject("model");
   if (!model)
     return fileError(file, "missing object 'model'");
@@ -96,7 +96,8 @@ Expected<Vocabulary> parseHFTokenizer(StringRef file, StringRef text,
     vocabulary.kind = Vocabulary::Kind::ByteLevelBPE;
   else if (model->getBoolean("byte_fallback").value_or(false) ||
            hasComponent(tokenizer->get("pre_tokenizer"), {"Metaspace"}) ||
-           hasComponent(tokenizer->get("decoder"), {"Metaspace", "ByteFallback"}))
+           hasComponent(tokenizer->get("decoder"),
+                        {"Metaspace", "ByteFallback"}))
     vocabulary.kind = Vocabulary::Kind::SentencePiece;
   else
     return fileError(file, "BPE model is neither byte-level (a ByteLevel "
@@ -146,8 +147,7 @@ Expected<Vocabulary> parseHFTokenizer(StringRef file, StringRef text,
         return fileError(file, "added_tokens[" + Twine(i) +
                                    "]: expected an object with integer 'id' "
                                    "and string 'content'");
-      if (Expected<bool> placed = place(*id, *content, "added_tokens");
-          !placed)
+      if (Expected<bool> placed = place(*id, *content, "added_tokens"); !placed)
         return placed.takeError();
       addedIds.push_back({*id, object->getBoolean("special").value_or(false)});
     }

@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (llvm::Expected<Vocabulary> vocabulary = vocabularyFromGGUF(*gguf)) {
     size_t n = vocabulary->tokens.size();
     if ((!vocabulary->scores.empty() && vocabulary->scores.size() != n) ||
-        (!vocabulary->tokenTypes.empty() && vocabulary->tokenTypes.size() != n) ||
+        (!vocabulary->tokenTypes.empty() &&
+         vocabulary->tokenTypes.size() != n) ||
         vocabulary->bosId >= static_cast<int64_t>(n) ||
         vocabulary->eosId >= static_cast<int64_t>(n))
       __builtin_trap();

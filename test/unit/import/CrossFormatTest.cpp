@@ -125,8 +125,8 @@ TEST_F(CrossFormat, UnpermutedTensorsAreBitIdentical) {
 TEST_F(CrossFormat, QueryAndKeyRowsDifferOnlyByTheRotateHalfPermutation) {
   const int64_t dim = 64, heads = 8, kvHeads = 4, headDim = 8;
   for (int layer = 0; layer < 5; ++layer) {
-    for (auto [proj, projHeads] : {std::pair{"q_proj", heads},
-                                   std::pair{"k_proj", kvHeads}}) {
+    for (auto [proj, projHeads] :
+         {std::pair{"q_proj", heads}, std::pair{"k_proj", kvHeads}}) {
       std::string name = "model.layers." + std::to_string(layer) +
                          ".self_attn." + proj + ".weight";
       SCOPED_TRACE(name);

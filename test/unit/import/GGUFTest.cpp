@@ -422,9 +422,8 @@ TEST(GGUF, MissingOrMistypedLlamaMetadata) {
   missing.str("general.architecture", "llama")
       .u32("llama.embedding_length", 32)
       .u32("llama.attention.head_count", 2);
-  EXPECT_THAT(ggufError(missing),
-              HasSubstr("model.gguf: missing metadata "
-                        "'llama.feed_forward_length'"));
+  EXPECT_THAT(ggufError(missing), HasSubstr("model.gguf: missing metadata "
+                                            "'llama.feed_forward_length'"));
   GGUFWriter mistyped;
   mistyped.str("general.architecture", "llama")
       .u32("llama.attention.head_count", 2)

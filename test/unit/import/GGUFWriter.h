@@ -43,7 +43,9 @@ public:
     ++metadataCount;
     return *this;
   }
-  GGUFWriter &u32(llvm::StringRef key, uint32_t v) { return raw(key, 4, le(v)); }
+  GGUFWriter &u32(llvm::StringRef key, uint32_t v) {
+    return raw(key, 4, le(v));
+  }
   GGUFWriter &i32(llvm::StringRef key, int32_t v) { return raw(key, 5, le(v)); }
   GGUFWriter &f32(llvm::StringRef key, float v) { return raw(key, 6, le(v)); }
   GGUFWriter &boolean(llvm::StringRef key, bool v) {
@@ -74,8 +76,9 @@ public:
   GGUFWriter &tensor(llvm::StringRef name, std::vector<uint64_t> dims,
                      uint32_t ggmlType, uint64_t bytes,
                      std::optional<uint64_t> offset = std::nullopt) {
-    uint64_t at = offset ? *offset : (data.size() + alignment - 1) /
-                                         alignment * alignment;
+    uint64_t at = offset
+                      ? *offset
+                      : (data.size() + alignment - 1) / alignment * alignment;
     if (!offset) {
       data.resize(at, '\0');
       for (uint64_t i = 0; i < bytes; ++i)

@@ -34,9 +34,8 @@ float firstFloat(const TensorRef &tensor) {
 
 TEST(Llama2c, ReadsStories260K) {
   FMC_REQUIRE_STORIES();
-  FMC_ASSERT_OK_AND_ASSIGN(
-      source, readLlama2c(storiesPath("stories260K.bin"),
-                          storiesPath("tok512.bin")));
+  FMC_ASSERT_OK_AND_ASSIGN(source, readLlama2c(storiesPath("stories260K.bin"),
+                                               storiesPath("tok512.bin")));
   const llvm::json::Object &c = source.config;
   EXPECT_EQ(c.getString("model_type"), "llama");
   EXPECT_EQ(c.getInteger("hidden_size"), 64);
@@ -149,9 +148,8 @@ TEST(Llama2c, TrailingBytes) {
 TEST(Llama2c, InvalidHeaderFields) {
   TempDir tmp;
   auto error = [&](std::vector<int32_t> header) {
-    return errorOf(
-        readLlama2c(tmp.write("bad.bin", checkpoint(header, 16)),
-                    std::nullopt));
+    return errorOf(readLlama2c(tmp.write("bad.bin", checkpoint(header, 16)),
+                               std::nullopt));
   };
   EXPECT_THAT(error({4, 0, 1, 2, 1, 3, 2}),
               HasSubstr("bad.bin: header field 'hidden_dim' is 0, expected a "
@@ -165,9 +163,9 @@ TEST(Llama2c, InvalidHeaderFields) {
   EXPECT_THAT(error({4, 8, 1, 2, 3, 3, 2}),
               HasSubstr("header field 'n_heads' 2 is not a multiple of "
                         "'n_kv_heads' 3"));
-  EXPECT_THAT(error({0x7fffffff, 0x7fffffff, 0x7fffffff, 1, 1, 0x7fffffff,
-                     0x7fffffff}),
-              HasSubstr("describes more than 2^64 bytes"));
+  EXPECT_THAT(
+      error({0x7fffffff, 0x7fffffff, 0x7fffffff, 1, 1, 0x7fffffff, 0x7fffffff}),
+      HasSubstr("describes more than 2^64 bytes"));
 }
 
 TEST(Llama2c, HeaderDescribingBillionsOfTensorsIsRejectedBySize) {

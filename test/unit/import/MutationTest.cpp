@@ -43,10 +43,29 @@ std::string mutate(std::string bytes, std::mt19937_64 &rng) {
     bytes.resize(pick(bytes.size()));
     break;
   case 2: { // Overwrite a 4- or 8-byte field with a boundary value.
-    static constexpr uint64_t kValues[] = {
-        0, 1, 2, 3, 4, 5, 7, 8, 9, 31, 32, 33, 0x7f, 0xff, 0x7fff, 0xffff,
-        0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, 0x7fffffffffffffff,
-        0x8000000000000000, 0xffffffffffffffff};
+    static constexpr uint64_t kValues[] = {0,
+                                           1,
+                                           2,
+                                           3,
+                                           4,
+                                           5,
+                                           7,
+                                           8,
+                                           9,
+                                           31,
+                                           32,
+                                           33,
+                                           0x7f,
+                                           0xff,
+                                           0x7fff,
+                                           0xffff,
+                                           0x7fffffff,
+                                           0x80000000,
+                                           0xffffffff,
+                                           0x100000000,
+                                           0x7fffffffffffffff,
+                                           0x8000000000000000,
+                                           0xffffffffffffffff};
     uint64_t value = kValues[pick(std::size(kValues))];
     size_t width = pick(2) ? 8 : 4;
     if (bytes.size() < width)
@@ -69,7 +88,8 @@ std::string mutate(std::string bytes, std::mt19937_64 &rng) {
 }
 
 /// Checks that `error` is one line that starts with one of `files` and ": ".
-void checkError(llvm::Error error, std::initializer_list<llvm::StringRef> files) {
+void checkError(llvm::Error error,
+                std::initializer_list<llvm::StringRef> files) {
   std::string message = llvm::toString(std::move(error));
   bool named = llvm::any_of(files, [&](llvm::StringRef file) {
     return llvm::StringRef(message).starts_with((file + ": ").str());
@@ -118,8 +138,9 @@ TEST(Mutation, SafeTensorsHeader) {
   uint64_t headerSize = llvm::support::endian::read64le(file.data());
   uint64_t dataSize = file.size() - 8 - headerSize;
   fuzz(file.substr(0, 8 + headerSize), 1, true, [&](const std::string &in) {
-    return succeeded(parseSafeTensors("m.safetensors", in, in.size() + dataSize),
-                     {"m.safetensors"});
+    return succeeded(
+        parseSafeTensors("m.safetensors", in, in.size() + dataSize),
+        {"m.safetensors"});
   });
 }
 
@@ -168,14 +189,14 @@ TEST(Mutation, TokenizerJson) {
   std::string config = R"({"bos_token": "<|b|>", "eos_token": {"content":
       "<|e|>"}, "add_bos_token": true})";
   fuzz(json, 6, true, [&](const std::string &in) {
-    return succeeded(parseHFTokenizer("tokenizer.json", in,
-                                      "tokenizer_config.json", config),
-                     {"tokenizer.json", "tokenizer_config.json"});
+    return succeeded(
+        parseHFTokenizer("tokenizer.json", in, "tokenizer_config.json", config),
+        {"tokenizer.json", "tokenizer_config.json"});
   });
   fuzz(config, 7, true, [&](const std::string &in) {
-    return succeeded(parseHFTokenizer("tokenizer.json", json,
-                                      "tokenizer_config.json", in),
-                     {"tokenizer.json", "tokenizer_config.json"});
+    return succeeded(
+        parseHFTokenizer("tokenizer.json", json, "tokenizer_config.json", in),
+        {"tokenizer.json", "tokenizer_config.json"});
   });
 }
 

@@ -5,8 +5,8 @@
 #include "GGUFWriter.h"
 #include "TestUtil.h"
 
-#include "gmock/gmock.h"
 #include "llvm/Support/FileSystem.h"
+#include "gmock/gmock.h"
 
 using namespace fmc::import;
 using namespace fmc::import::test;
@@ -22,9 +22,8 @@ TEST(ReadModel, DispatchesOnWhatThePathIs) {
   EXPECT_EQ(hf.config.getString("torch_dtype"), "float32");
   EXPECT_FALSE(hf.tokenizer.has_value());
   // "GGUF" magic: GGUF, with its own tokenizer.
-  FMC_ASSERT_OK_AND_ASSIGN(gguf,
-                           readModel(storiesPath("stories260K.gguf"),
-                                     std::nullopt));
+  FMC_ASSERT_OK_AND_ASSIGN(
+      gguf, readModel(storiesPath("stories260K.gguf"), std::nullopt));
   EXPECT_EQ(gguf.config.getInteger("max_position_embeddings"), 128);
   ASSERT_TRUE(gguf.tokenizer.has_value());
   EXPECT_EQ(gguf.tokenizer->format, TokenizerRef::Format::GGUF);
@@ -40,13 +39,13 @@ TEST(ReadModel, DispatchesOnWhatThePathIs) {
 
 TEST(ReadModel, ExplicitTokenizerOverridesAndIsRecognised) {
   FMC_REQUIRE_STORIES();
-  FMC_ASSERT_OK_AND_ASSIGN(hf, readModel(storiesPath("hf"),
-                                         storiesPath("tok512.bin")));
+  FMC_ASSERT_OK_AND_ASSIGN(
+      hf, readModel(storiesPath("hf"), storiesPath("tok512.bin")));
   ASSERT_TRUE(hf.tokenizer.has_value());
   EXPECT_EQ(hf.tokenizer->format, TokenizerRef::Format::Llama2c);
-  FMC_ASSERT_OK_AND_ASSIGN(
-      bin, readModel(storiesPath("stories260K.bin"),
-                     storiesPath("stories260K-Q8_0.gguf")));
+  FMC_ASSERT_OK_AND_ASSIGN(bin,
+                           readModel(storiesPath("stories260K.bin"),
+                                     storiesPath("stories260K-Q8_0.gguf")));
   EXPECT_EQ(bin.tokenizer->format, TokenizerRef::Format::GGUF);
   TempDir tmp;
   std::string json = tmp.write("tokenizer.json", "{}");
@@ -58,13 +57,13 @@ TEST(ReadModel, ExplicitTokenizerOverridesAndIsRecognised) {
 
 TEST(ReadModel, MissingPaths) {
   TempDir tmp;
-  EXPECT_THAT(errorOf(readModel(tmp.path("nothing.bin"), std::nullopt)),
-              HasSubstr(tmp.path("nothing.bin") +
-                        ": no such file or directory"));
+  EXPECT_THAT(
+      errorOf(readModel(tmp.path("nothing.bin"), std::nullopt)),
+      HasSubstr(tmp.path("nothing.bin") + ": no such file or directory"));
   FMC_REQUIRE_STORIES();
-  EXPECT_THAT(errorOf(readModel(storiesPath("stories260K.gguf"),
-                                tmp.path("tok.bin"))),
-              HasSubstr("tok.bin: No such file or directory"));
+  EXPECT_THAT(
+      errorOf(readModel(storiesPath("stories260K.gguf"), tmp.path("tok.bin"))),
+      HasSubstr("tok.bin: No such file or directory"));
 }
 
 TEST(ReadModel, ErrorsComeFromTheChosenReader) {

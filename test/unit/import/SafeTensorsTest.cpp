@@ -109,9 +109,9 @@ TEST(SafeTensors, OverlappingTensors) {
 }
 
 TEST(SafeTensors, MalformedJsonGivesLineAndColumn) {
-  EXPECT_THAT(headerError("{\"w\": {\"dtype\": \"F32\",\n \"shape\": [1,,2]}}",
-                          0),
-              HasSubstr("model.safetensors: malformed JSON at line 2, column"));
+  EXPECT_THAT(
+      headerError("{\"w\": {\"dtype\": \"F32\",\n \"shape\": [1,,2]}}", 0),
+      HasSubstr("model.safetensors: malformed JSON at line 2, column"));
 }
 
 TEST(SafeTensors, MalformedEntries) {
@@ -119,12 +119,12 @@ TEST(SafeTensors, MalformedEntries) {
               HasSubstr("tensor 'w': entry is a string, expected an object"));
   EXPECT_THAT(headerError(R"([1, 2])", 0),
               HasSubstr("header is an array, expected an object"));
-  EXPECT_THAT(headerError(R"({"w": {"shape": [1], "data_offsets": [0, 4]}})",
-                          4),
-              HasSubstr("tensor 'w': missing string 'dtype'"));
-  EXPECT_THAT(headerError(R"({"w": {"dtype": "F32", "data_offsets": [0, 4]}})",
-                          4),
-              HasSubstr("tensor 'w': missing array 'shape'"));
+  EXPECT_THAT(
+      headerError(R"({"w": {"shape": [1], "data_offsets": [0, 4]}})", 4),
+      HasSubstr("tensor 'w': missing string 'dtype'"));
+  EXPECT_THAT(
+      headerError(R"({"w": {"dtype": "F32", "data_offsets": [0, 4]}})", 4),
+      HasSubstr("tensor 'w': missing array 'shape'"));
   EXPECT_THAT(headerError(R"({"w": {"dtype": "F32", "shape": [-1],
                                 "data_offsets": [0, 4]}})",
                           4),

@@ -5,8 +5,8 @@
 
 #include "import/ModelSource.h"
 
-#include "gtest/gtest.h"
 #include "llvm/ADT/SmallString.h"
+#include "gtest/gtest.h"
 
 #include <string>
 

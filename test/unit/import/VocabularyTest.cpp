@@ -18,9 +18,8 @@ namespace {
 
 TEST(Vocabulary, ReadsLlama2cTok512) {
   FMC_REQUIRE_STORIES();
-  FMC_ASSERT_OK_AND_ASSIGN(
-      vocab, readVocabulary({TokenizerRef::Format::Llama2c,
-                             storiesPath("tok512.bin")}));
+  FMC_ASSERT_OK_AND_ASSIGN(vocab, readVocabulary({TokenizerRef::Format::Llama2c,
+                                                  storiesPath("tok512.bin")}));
   EXPECT_EQ(vocab.kind, Vocabulary::Kind::SentencePiece);
   ASSERT_EQ(vocab.tokens.size(), 512u);
   ASSERT_EQ(vocab.scores.size(), 512u);
@@ -40,14 +39,13 @@ TEST(Vocabulary, ReadsLlama2cTok512) {
 
 TEST(Vocabulary, GGUFAgreesWithLlama2c) {
   FMC_REQUIRE_STORIES();
-  FMC_ASSERT_OK_AND_ASSIGN(
-      bin, readVocabulary({TokenizerRef::Format::Llama2c,
-                           storiesPath("tok512.bin")}));
-  for (const char *file : {"stories260K.gguf", "stories260K-Q8_0.gguf",
-                           "stories260K-Q4_0.gguf"}) {
+  FMC_ASSERT_OK_AND_ASSIGN(bin, readVocabulary({TokenizerRef::Format::Llama2c,
+                                                storiesPath("tok512.bin")}));
+  for (const char *file :
+       {"stories260K.gguf", "stories260K-Q8_0.gguf", "stories260K-Q4_0.gguf"}) {
     SCOPED_TRACE(file);
-    FMC_ASSERT_OK_AND_ASSIGN(gguf, readVocabulary({TokenizerRef::Format::GGUF,
-                                                   storiesPath(file)}));
+    FMC_ASSERT_OK_AND_ASSIGN(
+        gguf, readVocabulary({TokenizerRef::Format::GGUF, storiesPath(file)}));
     EXPECT_EQ(gguf.kind, Vocabulary::Kind::SentencePiece);
     ASSERT_EQ(gguf.tokens.size(), 512u);
     EXPECT_EQ(gguf.scores, bin.scores);
@@ -100,7 +98,8 @@ std::string llama2cError(llvm::StringRef bytes) {
 }
 
 TEST(Vocabulary, Llama2cErrors) {
-  std::string good = tokFile(3, {{0, "<u>"}, {0, "<s>"}, {0, "</"}, {-1, "ab"}});
+  std::string good =
+      tokFile(3, {{0, "<u>"}, {0, "<s>"}, {0, "</"}, {-1, "ab"}});
   EXPECT_THAT(llama2cError(good.substr(0, good.size() - 1)),
               HasSubstr("tok.bin: truncated: token 3 text needs 2 bytes at "
                         "offset 44, but the file ends at 45"));
@@ -123,8 +122,8 @@ TEST(Vocabulary, Llama2cErrors) {
   EXPECT_THAT(llama2cError("ab"),
               HasSubstr("truncated: max_token_length needs 4 bytes"));
   TempDir tmp;
-  EXPECT_THAT(errorOf(readVocabulary({TokenizerRef::Format::Llama2c,
-                                      tmp.path("absent.bin")})),
+  EXPECT_THAT(errorOf(readVocabulary(
+                  {TokenizerRef::Format::Llama2c, tmp.path("absent.bin")})),
               HasSubstr("absent.bin: No such file or directory"));
 }
 
@@ -315,8 +314,8 @@ TEST(Vocabulary, HFSentencePieceStyleBPE) {
   EXPECT_THAT(vocab.merges, ElementsAre(Pair("▁", "a")));
   EXPECT_THAT(vocab.tokenTypes,
               ElementsAre(TokenType::Unknown, TokenType::Control,
-                          TokenType::Byte, TokenType::Normal,
-                          TokenType::Normal, TokenType::Normal));
+                          TokenType::Byte, TokenType::Normal, TokenType::Normal,
+                          TokenType::Normal));
   EXPECT_EQ(vocab.bosId, 1);
   EXPECT_TRUE(vocab.addBos);
 }
@@ -390,8 +389,8 @@ TEST(Vocabulary, HFErrors) {
   EXPECT_THAT(hfError(ok, "{\"bos_token\": }"),
               HasSubstr("tokenizer_config.json: malformed JSON at line 1"));
   TempDir tmp;
-  EXPECT_THAT(errorOf(readVocabulary({TokenizerRef::Format::HFJson,
-                                      tmp.path("tokenizer.json")})),
+  EXPECT_THAT(errorOf(readVocabulary(
+                  {TokenizerRef::Format::HFJson, tmp.path("tokenizer.json")})),
               HasSubstr("tokenizer.json: No such file or directory"));
 }
 
