@@ -135,8 +135,10 @@ private:
       if (!mulOk(elements, dtypeBytes(t->dtype()), bytes) || bytes != t->bytes())
         return bad(absl::StrCat(what, " of shape ", shapeText(t->shape()),
                                 " declares ", t->bytes(), " bytes"));
-      if (t->offset() % kTensorAlignment != 0 || t->offset() > a.weights_bytes() ||
-          t->bytes() > a.weights_bytes() - t->offset())
+      if (t->offset() % kTensorAlignment != 0)
+        return bad(absl::StrCat(what, " starts at offset ", t->offset(),
+                                ", not a multiple of ", kTensorAlignment));
+      if (t->offset() > a.weights_bytes() || t->bytes() > a.weights_bytes() - t->offset())
         return bad(absl::StrCat(what, " at offset ", t->offset(), " with ",
                                 t->bytes(), " bytes lies outside the weight segment of ",
                                 a.weights_bytes(), " bytes"));
@@ -220,7 +222,10 @@ private:
                                 " and element type ", static_cast<int>(b->dtype())));
       uint64_t bytes = static_cast<uint64_t>(p.max_tokens()) * b->width() *
                        dtypeBytes(b->dtype());
-      if (b->offset() % 64 != 0 || b->offset() > p.arena_bytes() ||
+      if (b->offset() % 64 != 0)
+        return bad(absl::StrCat(where, " buffer ", i, " starts at arena offset ",
+                                b->offset(), ", not a multiple of 64"));
+      if (b->offset() > p.arena_bytes() ||
           bytes > p.arena_bytes() - b->offset())
         return bad(absl::StrCat(where, " buffer ", i, " at offset ", b->offset(),
                                 " with ", bytes, " bytes lies outside the arena of ",
