@@ -165,6 +165,11 @@ private:
       if (perPosition * static_cast<uint64_t>(c->capacity()) != c->bytes())
         return bad(absl::StrCat(what, " declares ", c->bytes(), " bytes, expected ",
                                 perPosition * c->capacity()));
+      // Positions index linear caches directly: the context must fit each.
+      if (c->kind() == schema::CacheKind::Linear && c->capacity() < a.config()->max_context())
+        return bad(absl::StrCat(what, " holds ", c->capacity(),
+                                " positions, fewer than the context of ",
+                                a.config()->max_context()));
     }
     return absl::OkStatus();
   }
