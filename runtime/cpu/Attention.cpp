@@ -33,11 +33,9 @@ public:
     if (writes)
       append(ctx);
     int64_t last = positions[ctx.rows - 1];
-    DotFn dot = ctx.simd->dot[static_cast<int>(cache.type)];
-    AxpyFn axpy = ctx.simd->axpy[static_cast<int>(cache.type)];
     auto task = [&](int64_t index, int thread) {
       int64_t t = index / heads, h = index % heads;
-      attend(t, h, last, dot, axpy, ctx.scratch + thread * ctx.scratchStride);
+      attend(t, h, last, *ctx.simd, ctx.scratch + thread * ctx.scratchStride);
     };
     int64_t tasks = ctx.rows * heads;
     // Short contexts are cheap per head: keep small decode steps on one thread.
@@ -71,7 +69,7 @@ private:
     }
   }
 
-  void attend(int64_t t, int64_t h, int64_t last, DotFn dot, AxpyFn axpy,
+  void attend(int64_t t, int64_t h, int64_t last, const SimdKernels &simd,
               float *scores) const {
     int64_t p = positions[t];
     int64_t hi = causal ? p : last;
@@ -88,24 +86,34 @@ private:
     if (hi < lo)
       return;
     int64_t g = h / group;
+    const int type = static_cast<int>(cache.type);
     const int64_t bytes = elementBytes(cache.type);
     const auto *keys = static_cast<const uint8_t *>(cache.keys);
     const auto *values = static_cast<const uint8_t *>(cache.values);
-    float max = -std::numeric_limits<float>::infinity();
-    for (int64_t j = lo; j <= hi; ++j) {
-      float s = dot(query, keys + cache.offset(g, cache.slot(j)) * bytes, headDim) * scale;
-      if (softcap > 0.0f)
-        s = softcap * std::tanh(s / softcap);
-      scores[j - lo] = s;
-      max = std::max(max, s);
-    }
-    float sum = 0.0f;
-    for (int64_t j = lo; j <= hi; ++j)
-      sum += scores[j - lo] = std::exp(scores[j - lo] - max);
-    float inv = 1.0f / sum;
-    for (int64_t j = lo; j <= hi; ++j)
-      axpy(scores[j - lo] * inv, values + cache.offset(g, cache.slot(j)) * bytes, result,
-           headDim);
+    // Positions [lo, hi] occupy at most two runs of consecutive slots (a ring
+    // cache wraps around once).
+    auto forRuns = [&](auto &&fn) {
+      for (int64_t j = lo; j <= hi;) {
+        int64_t slot = cache.slot(j);
+        int64_t run = std::min(hi - j + 1, cache.capacity - slot);
+        fn(j - lo, cache.offset(g, slot) * bytes, run);
+        j += run;
+      }
+    };
+    forRuns([&](int64_t at, size_t offset, int64_t run) {
+      simd.scores[type](query, keys + offset, run, headDim, scale, scores + at);
+    });
+    int64_t n = hi - lo + 1;
+    if (softcap > 0.0f)
+      for (int64_t j = 0; j < n; ++j)
+        scores[j] = softcap * std::tanh(scores[j] / softcap);
+    float max = *std::max_element(scores, scores + n);
+    float inv = 1.0f / simd.expSum(scores, n, max);
+    forRuns([&](int64_t at, size_t offset, int64_t run) {
+      simd.mix[type](scores + at, values + offset, run, headDim, result);
+    });
+    for (int64_t d = 0; d < headDim; ++d)
+      result[d] *= inv;
   }
 
   const float *q, *k, *v;

@@ -228,11 +228,11 @@ public:
       : op(op), act(act), a(a), b(b), out(out), width(width) {}
   void run(const RunContext &ctx) const override {
     forRows(ctx, ctx.rows, width * (op == Op::Glu || op == Op::Activation ? 8 : 1),
-            [&](int64_t t) { row(t); });
+            [&](int64_t t) { row(t, *ctx.simd); });
   }
 
 private:
-  void row(int64_t t) const {
+  void row(int64_t t, const SimdKernels &simd) const {
     const float *x = a + t * width;
     float *y = out + t * width;
     switch (op) {
@@ -243,8 +243,7 @@ private:
     case Op::Glu: {
       const float *u = b + t * width;
       if (act == Activation::Silu) {
-        for (int64_t i = 0; i < width; ++i)
-          y[i] = x[i] / (1.0f + std::exp(-x[i])) * u[i];
+        simd.siluMul(x, u, y, width);
       } else {
         for (int64_t i = 0; i < width; ++i)
           y[i] = activate(act, x[i]) * u[i];

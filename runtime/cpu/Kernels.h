@@ -48,12 +48,29 @@ using DotFn = float (*)(const float *x, const void *w, int64_t n);
 /// y[i] += a * w[i], w of some element type.
 using AxpyFn = void (*)(float a, const void *w, float *y, int64_t n);
 
-/// The kernels of one instruction set, indexed by the weight's ElementType.
+/// scores[j] = scale * sum_d q[d] * keys[j * headDim + d], j < rows: one
+/// query against `rows` consecutive cached keys.
+using ScoresFn = void (*)(const float *q, const void *keys, int64_t rows,
+                          int64_t headDim, float scale, float *scores);
+/// out[d] += sum_j p[j] * values[j * headDim + d], j < rows.
+using MixFn = void (*)(const float *p, const void *values, int64_t rows,
+                       int64_t headDim, float *out);
+/// x[i] = exp(x[i] - shift); returns the sum of the results.
+using ExpSumFn = float (*)(float *x, int64_t n, float shift);
+/// out[i] = silu(gate[i]) * up[i].
+using SiluMulFn = void (*)(const float *gate, const float *up, float *out, int64_t n);
+
+/// The kernels of one instruction set, those taking weights or caches
+/// indexed by their ElementType.
 struct SimdKernels {
   const char *isa;
   LinearFn linear[kElementTypes];
   DotFn dot[kElementTypes];
   AxpyFn axpy[kElementTypes];
+  ScoresFn scores[kElementTypes];
+  MixFn mix[kElementTypes];
+  ExpSumFn expSum;
+  SiluMulFn siluMul;
 };
 
 const SimdKernels &avx512Kernels();

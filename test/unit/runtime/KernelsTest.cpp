@@ -117,6 +117,58 @@ TEST(SimdKernels, DotAndAxpyMatchPlainLoops) {
       }
 }
 
+TEST(SimdKernels, AttentionScoresAndMixMatchPlainLoops) {
+  for (const SimdKernels *table : supportedTables())
+    for (ElementType type : {ElementType::F32, ElementType::F16, ElementType::BF16})
+      for (int64_t headDim : {4, 8, 16, 24, 64, 128})
+        for (int64_t rows : {1, 5, 37}) {
+          SCOPED_TRACE(testing::Message() << table->isa << " " << typeName(type) << " head_dim "
+                                          << headDim << " rows " << rows);
+          std::vector<float> q = randomFloats(headDim, 13), p = randomFloats(rows, 14);
+          std::vector<uint8_t> keys = encode(randomFloats(rows * headDim, 15), type);
+          std::vector<uint8_t> values = encode(randomFloats(rows * headDim, 16), type);
+          std::vector<float> scores(rows), out = randomFloats(headDim, 17), want = out;
+          table->scores[static_cast<int>(type)](q.data(), keys.data(), rows, headDim, 0.5f,
+                                                 scores.data());
+          for (int64_t j = 0; j < rows; ++j) {
+            double dot = 0;
+            for (int64_t d = 0; d < headDim; ++d)
+              dot += q[d] * loadElement(keys.data(), type, j * headDim + d);
+            ASSERT_NEAR(scores[j], 0.5 * dot, 1e-5) << "row " << j;
+            for (int64_t d = 0; d < headDim; ++d)
+              want[d] += p[j] * loadElement(values.data(), type, j * headDim + d);
+          }
+          table->mix[static_cast<int>(type)](p.data(), values.data(), rows, headDim, out.data());
+          for (int64_t d = 0; d < headDim; ++d)
+            ASSERT_NEAR(out[d], want[d], 1e-5) << "feature " << d;
+        }
+}
+
+TEST(SimdKernels, ExpAndSiluAreAccurate) {
+  for (const SimdKernels *table : supportedTables()) {
+    SCOPED_TRACE(table->isa);
+    std::vector<float> x;
+    for (float v = -100.0f; v <= 10.0f; v += 0.37f) // As in a softmax: x - shift <= 0.
+      x.push_back(v);
+    std::vector<float> e = x;
+    float sum = table->expSum(e.data(), e.size(), 10.0f);
+    double wantSum = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      double want = std::exp(static_cast<double>(x[i] - 10.0f)); // The kernel subtracts in f32.
+      wantSum += want;
+      if (x[i] - 10.0f > -87.0f && x[i] - 10.0f < 88.0f)
+        ASSERT_NEAR(e[i], want, 3e-7 * want + 1e-37) << "x = " << x[i];
+    }
+    EXPECT_NEAR(sum, wantSum, 1e-6 * wantSum);
+    std::vector<float> gate = randomFloats(77, 18), up = randomFloats(77, 19), out(77);
+    for (float &g : gate)
+      g *= 12.0f;
+    table->siluMul(gate.data(), up.data(), out.data(), 77);
+    for (int i = 0; i < 77; ++i)
+      ASSERT_NEAR(out[i], gate[i] / (1.0 + std::exp(-gate[i])) * up[i], 1e-5) << i;
+  }
+}
+
 TEST(RowKernels, RmsNormPerGroupWithWeightOffset) {
   std::vector<float> x = randomFloats(16, 7), w = randomFloats(8, 8), y(16);
   rmsNorm(x.data(), y.data(), 16, 8, w.data(), ElementType::F32, 1e-6f, 1.0f);
