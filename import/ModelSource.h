@@ -19,6 +19,7 @@
 #ifndef FMC_IMPORT_MODELSOURCE_H
 #define FMC_IMPORT_MODELSOURCE_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
@@ -32,6 +33,18 @@ namespace fmc::import {
 
 /// How a tensor's elements are stored in its file. Mirrors fm's StorageType.
 enum class DType { F32, F16, BF16, I8, Q8_0, Q4_0 };
+
+/// The dtype's name as the formats spell it ("F32", "Q8_0").
+llvm::StringRef dtypeName(DType dtype);
+
+/// Elements per block of a block-quantized dtype (32 for Q8_0 and Q4_0: an f16
+/// scale, then 32 int8 or 16 bytes of packed nibbles), 1 for the others.
+int64_t dtypeBlockSize(DType dtype);
+
+/// Bytes a tensor of `shape` occupies stored as `dtype`, or nullopt when the
+/// element count overflows 64 bits, a dimension is negative, or the innermost
+/// dimension of a block-quantized tensor is not a multiple of its block.
+std::optional<uint64_t> storageBytes(DType dtype, llvm::ArrayRef<int64_t> shape);
 
 /// One tensor, referenced in place.
 struct TensorRef {

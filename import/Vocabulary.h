@@ -31,7 +31,22 @@ struct Vocabulary {
   std::vector<std::string> tokens; ///< Token text as stored by the format.
   std::vector<float> scores;       ///< SentencePiece scores (empty for BPE).
   /// BPE merges in rank order, as "left right" pairs (empty for SPM).
+  /// A SentencePiece-style tokenizer.json (byte_fallback, Metaspace) has
+  /// merges and no scores: then merges decide, by rank, as for BPE.
   std::vector<std::pair<std::string, std::string>> merges;
+  /// Per-token types, numbered as GGUF's tokenizer.ggml.token_type (and
+  /// llama.cpp's llama_token_type); empty when the format does not say
+  /// (llama2.c).
+  enum class TokenType : int32_t {
+    Undefined = 0,
+    Normal = 1,
+    Unknown = 2,
+    Control = 3,
+    UserDefined = 4,
+    Unused = 5,
+    Byte = 6,
+  };
+  std::vector<TokenType> tokenTypes;
   int64_t bosId = -1;
   int64_t eosId = -1;
   bool addBos = true;

@@ -189,6 +189,9 @@ private:
     } else if (t->kind() != schema::TokenizerKind::ByteLevelBPE) {
       return bad(absl::StrCat("unknown tokenizer kind ", static_cast<int>(t->kind())));
     }
+    if (t->token_types() && t->token_types()->size() != 0 &&
+        static_cast<int64_t>(t->token_types()->size()) != n)
+      return bad("the tokenizer's token types do not match its tokens");
     auto *l = t->merge_left(), *r = t->merge_right(), *m = t->merge_result();
     size_t merges = l ? l->size() : 0;
     if ((r ? r->size() : 0) != merges || (m ? m->size() : 0) != merges)

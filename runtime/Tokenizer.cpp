@@ -151,7 +151,7 @@ public:
   }
 
   std::string decode(int32_t previous, int32_t token) const override {
-    if (token < 0 || token >= size() || token == bos_ || token == eos_)
+    if (token < 0 || token >= size() || isControl(token))
       return "";
     std::string_view piece = tokens_[token];
     int byte = byteToken(piece);
@@ -263,7 +263,7 @@ public:
   }
 
   std::string decode(int32_t, int32_t token) const override {
-    if (token < 0 || token >= size() || token == bos_ || token == eos_)
+    if (token < 0 || token >= size() || isControl(token))
       return "";
     std::string_view piece = tokens_[token];
     std::string text;
@@ -385,6 +385,8 @@ std::vector<std::string_view> splitGpt2(std::string_view text) {
 
 Tokenizer::Tokenizer(const schema::Tokenizer &t)
     : bos_(t.bos_id()), eos_(t.eos_id()), addBos_(t.add_bos()) {
+  if (t.token_types())
+    types_.assign(t.token_types()->begin(), t.token_types()->end());
   tokens_.reserve(t.tokens()->size());
   for (const flatbuffers::String *token : *t.tokens())
     tokens_.push_back(token->string_view());

@@ -46,7 +46,14 @@ public:
 protected:
   explicit Tokenizer(const schema::Tokenizer &t);
 
+  /// Whether `token` is a control token (decodes to nothing).
+  bool isControl(int32_t token) const {
+    return token == bos_ || token == eos_ ||
+           (token < static_cast<int32_t>(types_.size()) && types_[token] == 3);
+  }
+
   std::vector<std::string_view> tokens_;
+  std::vector<uint8_t> types_;
   int32_t bos_, eos_;
   bool addBos_;
 };

@@ -204,12 +204,32 @@ Writer::buildTokenizer(flatbuffers::FlatBufferBuilder &fbb) {
   for (const std::string &token : vocab.tokens)
     tokens.push_back(fbb.CreateString(token));
   auto tokensVec = fbb.CreateVector(tokens);
-  auto scores = fbb.CreateVector(vocab.scores);
+  // A SentencePiece vocabulary given by merges instead of scores (Hugging
+  // Face tokenizer.json with byte fallback): the runtime merges by score, so
+  // a merge's result scores minus its rank and every other token -inf (it
+  // is never the result of a merge).
+  std::vector<float> spmScores = vocab.scores;
+  if (vocab.kind == fmc::import::Vocabulary::Kind::SentencePiece && spmScores.empty()) {
+    spmScores.assign(vocab.tokens.size(), -std::numeric_limits<float>::infinity());
+    llvm::StringMap<int32_t> ids;
+    for (auto [i, token] : llvm::enumerate(vocab.tokens))
+      ids.try_emplace(token, static_cast<int32_t>(i));
+    for (auto [rank, merge] : llvm::enumerate(vocab.merges)) {
+      auto it = ids.find(merge.first + merge.second);
+      if (it != ids.end())
+        spmScores[it->second] = std::max(spmScores[it->second], -static_cast<float>(rank));
+    }
+  }
+  auto scores = fbb.CreateVector(spmScores);
+  std::vector<uint8_t> types;
+  for (fmc::import::Vocabulary::TokenType type : vocab.tokenTypes)
+    types.push_back(static_cast<uint8_t>(type));
+  auto typesVec = fbb.CreateVector(types);
 
   // Merges by token id; a merge whose parts or result are not tokens can
   // never apply, so it is dropped.
   std::vector<int32_t> left, right, result;
-  if (!vocab.merges.empty()) {
+  if (vocab.kind == fmc::import::Vocabulary::Kind::ByteLevelBPE) {
     llvm::StringMap<int32_t> ids;
     for (auto [i, token] : llvm::enumerate(vocab.tokens))
       ids.try_emplace(token, static_cast<int32_t>(i));
@@ -241,6 +261,7 @@ Writer::buildTokenizer(flatbuffers::FlatBufferBuilder &fbb) {
   builder.add_add_bos(vocab.addBos);
   builder.add_space_marker(marker);
   builder.add_add_dummy_prefix(true);
+  builder.add_token_types(typesVec);
   return builder.Finish();
 }
 
