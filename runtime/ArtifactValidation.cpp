@@ -239,6 +239,15 @@ private:
                                 " with ", bytes, " bytes lies outside the arena of ",
                                 p.arena_bytes(), " bytes"));
     }
+    // Buffers share the arena by liveness: it is never larger than all of
+    // them side by side.
+    uint64_t allBuffers = 0;
+    for (const schema::Buffer *b : *p.buffers())
+      allBuffers += (static_cast<uint64_t>(p.max_tokens()) * b->width() * dtypeBytes(b->dtype()) +
+                     63) / 64 * 64;
+    if (p.arena_bytes() > allBuffers)
+      return bad(absl::StrCat(where, " has an arena of ", p.arena_bytes(),
+                              " bytes, more than its buffers' ", allBuffers));
     uint32_t n = p.buffers()->size();
     if (p.tokens() >= n || p.positions() >= n || p.logits() >= n)
       return bad(absl::StrCat(where, " names an input or output buffer beyond its ",
