@@ -27,6 +27,15 @@ namespace fmc {
 struct BackendOptions {
   /// Threads for the CPU backend; 0 picks the machine's core count.
   int threads = 0;
+  /// Time every kernel and sum the times per kernel family (see profile()).
+  bool profile = false;
+};
+
+/// Time spent per kernel family since the backend was created.
+struct KernelProfile {
+  std::string family;
+  int64_t calls = 0;
+  double seconds = 0;
 };
 
 /// Memory a loaded model holds, for --stats.
@@ -59,6 +68,9 @@ public:
   virtual absl::StatusOr<const float *> decode(int32_t token, int64_t position) = 0;
 
   virtual BackendMemory memory() const = 0;
+
+  /// Per-family kernel times, when created with BackendOptions::profile.
+  virtual std::vector<KernelProfile> profile() const { return {}; }
 };
 
 /// Backend names fmc-run knows, built here or not.

@@ -53,17 +53,12 @@ private:
     for (int64_t t = 0; t < ctx.rows; ++t) {
       int64_t slot = cache.slot(positions[t]);
       for (int64_t g = 0; g < kvHeads; ++g) {
-        size_t at = cache.offset(g, slot);
         const float *kr = k + t * width + g * headDim;
         const float *vr = v + t * width + g * headDim;
-        if (cache.type == ElementType::F32) {
-          std::copy(kr, kr + headDim, static_cast<float *>(cache.keys) + at);
-          std::copy(vr, vr + headDim, static_cast<float *>(cache.values) + at);
-        } else {
-          for (int64_t i = 0; i < headDim; ++i) {
-            storeElement(cache.keys, cache.type, at + i, kr[i]);
-            storeElement(cache.values, cache.type, at + i, vr[i]);
-          }
+        for (int64_t d = 0; d < headDim; ++d) {
+          size_t at = cache.offset(g, d, slot);
+          storeElement(cache.keys, cache.type, at, kr[d]);
+          storeElement(cache.values, cache.type, at, vr[d]);
         }
       }
     }
@@ -96,12 +91,13 @@ private:
       for (int64_t j = lo; j <= hi;) {
         int64_t slot = cache.slot(j);
         int64_t run = std::min(hi - j + 1, cache.capacity - slot);
-        fn(j - lo, cache.offset(g, slot) * bytes, run);
+        fn(j - lo, cache.offset(g, 0, slot) * bytes, run);
         j += run;
       }
     };
     forRuns([&](int64_t at, size_t offset, int64_t run) {
-      simd.scores[type](query, keys + offset, run, headDim, scale, scores + at);
+      simd.scores[type](query, keys + offset, cache.capacity, run, headDim, scale,
+                        scores + at);
     });
     int64_t n = hi - lo + 1;
     if (softcap > 0.0f)
@@ -110,7 +106,7 @@ private:
     float max = *std::max_element(scores, scores + n);
     float inv = 1.0f / simd.expSum(scores, n, max);
     forRuns([&](int64_t at, size_t offset, int64_t run) {
-      simd.mix[type](scores + at, values + offset, run, headDim, result);
+      simd.mix[type](scores + at, values + offset, cache.capacity, run, headDim, result);
     });
     for (int64_t d = 0; d < headDim; ++d)
       result[d] *= inv;

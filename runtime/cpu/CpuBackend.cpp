@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -37,8 +38,9 @@ struct AlignedBlock {
 
 class CpuBackend final : public Backend {
 public:
-  CpuBackend(const Artifact &artifact, int threads)
-      : artifact(artifact), pool(threads), simd(&cpu::bestKernels()) {}
+  CpuBackend(const Artifact &artifact, const BackendOptions &options, int threads)
+      : artifact(artifact), pool(threads), simd(&cpu::bestKernels()),
+        profiling(options.profile) {}
 
   absl::Status init();
 
@@ -48,6 +50,7 @@ public:
                        const LogitsCallback &onLogits) override;
   absl::StatusOr<const float *> decode(int32_t token, int64_t position) override;
   BackendMemory memory() const override { return mem; }
+  std::vector<KernelProfile> profile() const override;
 
 private:
   absl::Status checkInputs(absl::Span<const int32_t> tokens, int64_t start) const;
@@ -63,7 +66,21 @@ private:
   int64_t scratchStride = 0;
   int64_t vocab = 0, maxContext = 0;
   BackendMemory mem;
+  bool profiling;
+  // Per KernelSpec value: calls and nanoseconds.
+  std::vector<std::pair<int64_t, int64_t>> familyTimes =
+      std::vector<std::pair<int64_t, int64_t>>(
+          static_cast<size_t>(schema::KernelSpec::MAX) + 1, {0, 0});
 };
+
+std::vector<KernelProfile> CpuBackend::profile() const {
+  std::vector<KernelProfile> result;
+  for (size_t i = 0; i < familyTimes.size(); ++i)
+    if (familyTimes[i].first)
+      result.push_back({schema::EnumNameKernelSpec(static_cast<schema::KernelSpec>(i)),
+                        familyTimes[i].first, familyTimes[i].second * 1e-9});
+  return result;
+}
 
 absl::Status CpuBackend::init() {
   const schema::Artifact &root = artifact.root();
@@ -135,8 +152,20 @@ absl::Status CpuBackend::checkInputs(absl::Span<const int32_t> tokens, int64_t s
 void CpuBackend::run(const cpu::Program &program, int64_t rows, int64_t logitsFrom) {
   cpu::RunContext ctx{rows,     program.positions, logitsFrom,   &pool,
                       simd,     static_cast<float *>(scratch.data), scratchStride};
-  for (const auto &kernel : program.kernels)
-    kernel->run(ctx);
+  if (!profiling) {
+    for (const auto &kernel : program.kernels)
+      kernel->run(ctx);
+    return;
+  }
+  for (size_t i = 0; i < program.kernels.size(); ++i) {
+    auto start = std::chrono::steady_clock::now();
+    program.kernels[i]->run(ctx);
+    auto &slot = familyTimes[static_cast<size_t>(program.families[i])];
+    slot.first += 1;
+    slot.second += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  }
 }
 
 absl::Status CpuBackend::prefill(absl::Span<const int32_t> tokens, int64_t start,
@@ -177,7 +206,7 @@ absl::StatusOr<std::unique_ptr<Backend>> createCpuBackend(const Artifact &artifa
   int threads = options.threads > 0
                     ? options.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto backend = std::make_unique<CpuBackend>(artifact, threads);
+  auto backend = std::make_unique<CpuBackend>(artifact, options, threads);
   if (absl::Status s = backend->init(); !s.ok())
     return s;
   return std::unique_ptr<Backend>(std::move(backend));

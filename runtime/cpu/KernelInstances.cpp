@@ -493,6 +493,7 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program, Memory &memo
           "the cpu backend has no kernel for family ", static_cast<int>(k->spec_type())));
     }
     bound.kernels.push_back(std::move(instance));
+    bound.families.push_back(k->spec_type());
   }
   return bound;
 }

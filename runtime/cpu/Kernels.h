@@ -48,13 +48,13 @@ using DotFn = float (*)(const float *x, const void *w, int64_t n);
 /// y[i] += a * w[i], w of some element type.
 using AxpyFn = void (*)(float a, const void *w, float *y, int64_t n);
 
-/// scores[j] = scale * sum_d q[d] * keys[j * headDim + d], j < rows: one
-/// query against `rows` consecutive cached keys.
-using ScoresFn = void (*)(const float *q, const void *keys, int64_t rows,
-                          int64_t headDim, float scale, float *scores);
-/// out[d] += sum_j p[j] * values[j * headDim + d], j < rows.
-using MixFn = void (*)(const float *p, const void *values, int64_t rows,
-                       int64_t headDim, float *out);
+/// scores[j] = scale * sum_d q[d] * keys[d * stride + j], j < rows: one
+/// query against `rows` consecutive positions of a feature-major cache.
+using ScoresFn = void (*)(const float *q, const void *keys, int64_t stride,
+                          int64_t rows, int64_t headDim, float scale, float *scores);
+/// out[d] += sum_j p[j] * values[d * stride + j], j < rows.
+using MixFn = void (*)(const float *p, const void *values, int64_t stride,
+                       int64_t rows, int64_t headDim, float *out);
 /// x[i] = exp(x[i] - shift); returns the sum of the results.
 using ExpSumFn = float (*)(float *x, int64_t n, float shift);
 /// out[i] = silu(gate[i]) * up[i].

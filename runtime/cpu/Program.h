@@ -21,8 +21,10 @@
 
 namespace fmc::cpu {
 
-/// One KV cache: keys and values as [kv_heads][capacity][head_dim] each, so
-/// one head's positions are contiguous for the attention loop.
+/// One KV cache: keys and values as [kv_heads][head_dim][capacity] each
+/// (feature-major), so a query's scores over consecutive positions are
+/// head_dim vector multiply-adds across positions, with no horizontal sums,
+/// however small head_dim is.
 struct Cache {
   bool ring = false;
   int64_t capacity = 0;
@@ -35,8 +37,9 @@ struct Cache {
   int64_t slot(int64_t position) const {
     return ring ? position % capacity : position;
   }
-  size_t offset(int64_t head, int64_t slot) const {
-    return (static_cast<size_t>(head) * capacity + slot) * headDim;
+  /// Element index of feature `feature` of `head` at `slot`.
+  size_t offset(int64_t head, int64_t feature, int64_t slot) const {
+    return (static_cast<size_t>(head) * headDim + feature) * capacity + slot;
   }
 };
 
@@ -68,6 +71,8 @@ struct Memory {
 
 struct Program {
   std::vector<std::unique_ptr<KernelInstance>> kernels;
+  /// Each kernel's family, for profiles.
+  std::vector<schema::KernelSpec> families;
   int32_t *tokens = nullptr;
   int32_t *positions = nullptr;
   float *logits = nullptr;

@@ -121,24 +121,27 @@ TEST(SimdKernels, AttentionScoresAndMixMatchPlainLoops) {
   for (const SimdKernels *table : supportedTables())
     for (ElementType type : {ElementType::F32, ElementType::F16, ElementType::BF16})
       for (int64_t headDim : {4, 8, 16, 24, 64, 128})
-        for (int64_t rows : {1, 5, 37}) {
+        for (int64_t rows : {1, 5, 37, 64, 130}) {
           SCOPED_TRACE(testing::Message() << table->isa << " " << typeName(type) << " head_dim "
                                           << headDim << " rows " << rows);
+          // Feature-major caches with a stride larger than the rows used.
+          const int64_t stride = rows + 3;
           std::vector<float> q = randomFloats(headDim, 13), p = randomFloats(rows, 14);
-          std::vector<uint8_t> keys = encode(randomFloats(rows * headDim, 15), type);
-          std::vector<uint8_t> values = encode(randomFloats(rows * headDim, 16), type);
+          std::vector<uint8_t> keys = encode(randomFloats(stride * headDim, 15), type);
+          std::vector<uint8_t> values = encode(randomFloats(stride * headDim, 16), type);
           std::vector<float> scores(rows), out = randomFloats(headDim, 17), want = out;
-          table->scores[static_cast<int>(type)](q.data(), keys.data(), rows, headDim, 0.5f,
-                                                 scores.data());
+          table->scores[static_cast<int>(type)](q.data(), keys.data(), stride, rows, headDim,
+                                                 0.5f, scores.data());
           for (int64_t j = 0; j < rows; ++j) {
             double dot = 0;
             for (int64_t d = 0; d < headDim; ++d)
-              dot += q[d] * loadElement(keys.data(), type, j * headDim + d);
+              dot += q[d] * loadElement(keys.data(), type, d * stride + j);
             ASSERT_NEAR(scores[j], 0.5 * dot, 1e-5) << "row " << j;
             for (int64_t d = 0; d < headDim; ++d)
-              want[d] += p[j] * loadElement(values.data(), type, j * headDim + d);
+              want[d] += p[j] * loadElement(values.data(), type, d * stride + j);
           }
-          table->mix[static_cast<int>(type)](p.data(), values.data(), rows, headDim, out.data());
+          table->mix[static_cast<int>(type)](p.data(), values.data(), stride, rows, headDim,
+                                             out.data());
           for (int64_t d = 0; d < headDim; ++d)
             ASSERT_NEAR(out[d], want[d], 1e-5) << "feature " << d;
         }
@@ -156,8 +159,9 @@ TEST(SimdKernels, ExpAndSiluAreAccurate) {
     for (size_t i = 0; i < x.size(); ++i) {
       double want = std::exp(static_cast<double>(x[i] - 10.0f)); // The kernel subtracts in f32.
       wantSum += want;
-      if (x[i] - 10.0f > -87.0f && x[i] - 10.0f < 88.0f)
+      if (x[i] - 10.0f > -87.0f && x[i] - 10.0f < 88.0f) {
         ASSERT_NEAR(e[i], want, 3e-7 * want + 1e-37) << "x = " << x[i];
+      }
     }
     EXPECT_NEAR(sum, wantSum, 1e-6 * wantSum);
     std::vector<float> gate = randomFloats(77, 18), up = randomFloats(77, 19), out(77);
