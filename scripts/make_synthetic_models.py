@@ -1,0 +1,772 @@
+#!/usr/bin/python3
+"""Writes tiny synthetic models, with random weights and fixed seeds, for every
+architecture and file format fmc-import reads.
+
+    make_synthetic_models.py OUT            # tiny models (~20 MB in all)
+    make_synthetic_models.py OUT --afm-size # the full afm_on_device config,
+                                            # as a sparse file (~6 GB apparent)
+
+Tiny models (hidden 32-64, 2-16 layers, vocab 128) land in OUT as:
+  hf/<name>/        Hugging Face directories: config.json + model.safetensors
+                    (hf/llama_sharded/ is split into two shards with
+                    model.safetensors.index.json; hf/llama/ has a tokenizer.json)
+  bad/<name>/       Hugging Face directories with exactly one defect each, for
+                    the importer's diagnostics tests (see BAD_MODELS)
+  llama.gguf        GGUF v3, arch llama, F32 with Q8_0 FFN weights, an untied
+                    output.weight and an embedded SentencePiece vocabulary
+  llama2c.bin       a llama2.c checkpoint (tied), with tok128.bin beside it
+
+The structure of Apple's models (../shared/AFM-CONFIGS.md) is kept at tiny
+size: afm_on_device has 8 layers of which the last 3 reuse layer 4's KV
+cache; afm_server has 2 tracks, blocks of depth 4, the LLLG attention pattern
+and MoE every other layer.
+
+The --afm-size directory holds the exact afm_on_device config of
+AFM-CONFIGS.md (56 layers, 3,111,368,064 parameters) with BF16 tensors in one
+model.safetensors whose data region is never written: the file is sparse, so
+it takes no disk space, and its values do not matter for import speed.
+
+Only the Python standard library and numpy (Debian's python3-numpy) are used.
+Nothing written here belongs in git.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import struct
+import sys
+
+import numpy as np
+
+# ---------------------------------------------------------------------------
+# File formats
+# ---------------------------------------------------------------------------
+
+SAFETENSORS_DTYPES = {"F32": 4, "F16": 2, "BF16": 2, "I8": 1}
+
+
+def to_storage(array, dtype):
+    """The bytes of a float32 array stored as `dtype`."""
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    if dtype == "F32":
+        return array.tobytes()
+    if dtype == "F16":
+        return array.astype(np.float16).tobytes()
+    if dtype == "BF16":
+        # Round to nearest even on the upper 16 bits of the float32 pattern.
+        bits = array.view(np.uint32).astype(np.uint64)
+        rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+        return rounded.astype(np.uint16).tobytes()
+    if dtype == "I8":
+        return np.clip(np.round(array * 100), -127, 127).astype(np.int8).tobytes()
+    raise ValueError(dtype)
+
+
+def safetensors_header(entries):
+    """entries: [(name, dtype, shape, nbytes)] -> (header bytes, data size)."""
+    header, offset = {}, 0
+    for name, dtype, shape, nbytes in entries:
+        header[name] = {"dtype": dtype, "shape": list(shape),
+                        "data_offsets": [offset, offset + nbytes]}
+        offset += nbytes
+    header["__metadata__"] = {"format": "pt"}
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text, offset
+
+
+def write_safetensors(path, tensors):
+    """tensors: {name: (dtype, float32 array)}; written sorted by name, as
+    Hugging Face does, so file order differs from use order."""
+    names = sorted(tensors)
+    blobs = [to_storage(tensors[n][1], tensors[n][0]) for n in names]
+    entries = [(n, tensors[n][0], tensors[n][1].shape, len(b))
+               for n, b in zip(names, blobs)]
+    header, _ = safetensors_header(entries)
+    with open(path, "wb") as f:
+        f.write(header)
+        for blob in blobs:
+            f.write(blob)
+
+
+def write_sparse_safetensors(path, entries):
+    """A safetensors file whose data region is a hole: header only, then the
+    file is extended to its full size without writing the data."""
+    header, size = safetensors_header(entries)
+    with open(path, "wb") as f:
+        f.write(header)
+        f.truncate(len(header) + size)
+
+
+GGUF_UINT32, GGUF_INT32, GGUF_FLOAT32, GGUF_STRING, GGUF_ARRAY = 4, 5, 6, 8, 9
+GGML_F32, GGML_Q8_0 = 0, 8
+
+
+def gguf_string(text):
+    data = text.encode()
+    return struct.pack("<Q", len(data)) + data
+
+
+def gguf_value(kind, value):
+    if kind == GGUF_UINT32:
+        return struct.pack("<I", value)
+    if kind == GGUF_INT32:
+        return struct.pack("<i", value)
+    if kind == GGUF_FLOAT32:
+        return struct.pack("<f", value)
+    if kind == GGUF_STRING:
+        return gguf_string(value)
+    raise ValueError(kind)
+
+
+def quantize_q8_0(array):
+    """GGML Q8_0: per 32 values, an f16 scale then 32 int8 codes."""
+    blocks = np.ascontiguousarray(array, dtype=np.float32).reshape(-1, 32)
+    scale = np.abs(blocks).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    codes = np.round(blocks / scale[:, None]).astype(np.int8)
+    out = bytearray()
+    for s, c in zip(scale.astype(np.float16), codes):
+        out += s.tobytes() + c.tobytes()
+    return bytes(out)
+
+
+def write_gguf(path, metadata, tensors, alignment=32):
+    """metadata: [(key, kind, value)] where an array value is
+    (element kind, [values]); tensors: [(name, ggml type, float32 array)]."""
+    out = bytearray(b"GGUF")
+    out += struct.pack("<IQQ", 3, len(tensors), len(metadata))
+    for key, kind, value in metadata:
+        out += gguf_string(key) + struct.pack("<I", kind)
+        if kind == GGUF_ARRAY:
+            element_kind, values = value
+            out += struct.pack("<IQ", element_kind, len(values))
+            for v in values:
+                out += gguf_value(element_kind, v)
+        else:
+            out += gguf_value(kind, value)
+    blobs, offset = [], 0
+    for name, ggml_type, array in tensors:
+        data = (quantize_q8_0(array) if ggml_type == GGML_Q8_0
+                else to_storage(array, "F32"))
+        # GGUF lists dimensions innermost first.
+        dims = list(reversed(array.shape))
+        out += gguf_string(name) + struct.pack("<I", len(dims))
+        out += struct.pack("<%dQ" % len(dims), *dims)
+        out += struct.pack("<IQ", ggml_type, offset)
+        blobs.append(data)
+        offset += len(data) + (-len(data) % alignment)
+    out += b"\0" * (-len(out) % alignment)
+    for data in blobs:
+        out += data + b"\0" * (-len(data) % alignment)
+    with open(path, "wb") as f:
+        f.write(out)
+
+
+# ---------------------------------------------------------------------------
+# Tensor lists, by architecture (Hugging Face names)
+# ---------------------------------------------------------------------------
+
+def attention_tensors(p, hidden, heads, kv_heads, head_dim, bias=False,
+                      o_bias=False, kv=True):
+    t = {f"{p}.q_proj.weight": (heads * head_dim, hidden),
+         f"{p}.o_proj.weight": (hidden, heads * head_dim)}
+    if kv:
+        t[f"{p}.k_proj.weight"] = (kv_heads * head_dim, hidden)
+        t[f"{p}.v_proj.weight"] = (kv_heads * head_dim, hidden)
+    if bias:
+        t[f"{p}.q_proj.bias"] = (heads * head_dim,)
+        if kv:
+            t[f"{p}.k_proj.bias"] = (kv_heads * head_dim,)
+            t[f"{p}.v_proj.bias"] = (kv_heads * head_dim,)
+    if o_bias:
+        t[f"{p}.o_proj.bias"] = (hidden,)
+    return t
+
+
+def mlp_tensors(p, hidden, inter, names=("gate_proj", "up_proj", "down_proj")):
+    gate, up, down = names
+    return {f"{p}.{gate}.weight": (inter, hidden),
+            f"{p}.{up}.weight": (inter, hidden),
+            f"{p}.{down}.weight": (hidden, inter)}
+
+
+def head_dim_of(c):
+    return c.get("head_dim", c["hidden_size"] // c["num_attention_heads"])
+
+
+def ends(c, t):
+    t["model.embed_tokens.weight"] = (c["vocab_size"], c["hidden_size"])
+    t["model.norm.weight"] = (c["hidden_size"],)
+    if not c.get("tie_word_embeddings", False):
+        t["lm_head.weight"] = (c["vocab_size"], c["hidden_size"])
+    return t
+
+
+def llama_like(c, bias=False, o_bias=False, extra_norms=(), qk_norm=None,
+               ffn=None):
+    """Pre-norm decoders: llama, mistral, qwen2, gemma, cohere2, MoE, AFM."""
+    h, t = c["hidden_size"], {}
+    hd = head_dim_of(c)
+    for i in range(c["num_hidden_layers"]):
+        p = f"model.layers.{i}"
+        t[f"{p}.input_layernorm.weight"] = (h,)
+        for norm in ("post_attention_layernorm",) + tuple(extra_norms):
+            t[f"{p}.{norm}.weight"] = (h,)
+        t.update(attention_tensors(f"{p}.self_attn", h,
+                                   c["num_attention_heads"],
+                                   c["num_key_value_heads"], hd, bias, o_bias))
+        if qk_norm:
+            t.update(qk_norm(p, hd))
+        if ffn:
+            t.update(ffn(i, p))
+        else:
+            t.update(mlp_tensors(f"{p}.mlp", h, c["intermediate_size"]))
+    return ends(c, t)
+
+
+BASE = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 128,
+        "max_position_embeddings": 256, "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0, "hidden_act": "silu",
+        "tie_word_embeddings": False, "bos_token_id": 1, "eos_token_id": 2}
+
+
+def config(model_type, **overrides):
+    c = dict(BASE, model_type=model_type)
+    c.update(overrides)
+    return c
+
+
+def llama():
+    c = config("llama", num_hidden_layers=3, attention_bias=False)
+    return c, llama_like(c)
+
+
+def mistral():
+    c = config("mistral", sliding_window=32)
+    return c, llama_like(c)
+
+
+def qwen2():
+    # Tied, q/k/v biases, sliding windows from layer 1 on.
+    c = config("qwen2", num_hidden_layers=3, tie_word_embeddings=True,
+               use_sliding_window=True, sliding_window=16, max_window_layers=1)
+    return c, llama_like(c, bias=True)
+
+
+GEMMA_NORMS = ("pre_feedforward_layernorm", "post_feedforward_layernorm")
+
+
+def gemma2():
+    c = config("gemma2", num_hidden_layers=4, head_dim=32,
+               hidden_activation="gelu_pytorch_tanh",
+               query_pre_attn_scalar=24, attn_logit_softcapping=50.0,
+               final_logit_softcapping=30.0, sliding_window=16,
+               tie_word_embeddings=True)
+    del c["hidden_act"]
+    return c, llama_like(c, extra_norms=GEMMA_NORMS)
+
+
+def gemma3_qk_norm(p, hd):
+    return {f"{p}.self_attn.q_norm.weight": (hd,),
+            f"{p}.self_attn.k_norm.weight": (hd,)}
+
+
+def gemma3():
+    # sliding_window_pattern: 5 local : 1 global.
+    c = config("gemma3_text", num_hidden_layers=6, head_dim=16,
+               hidden_activation="gelu_pytorch_tanh", query_pre_attn_scalar=16,
+               sliding_window=16, sliding_window_pattern=6,
+               rope_theta=1000000.0, rope_local_base_freq=10000.0,
+               final_logit_softcapping=None, attn_logit_softcapping=None,
+               tie_word_embeddings=True)
+    del c["hidden_act"]
+    return c, llama_like(c, extra_norms=GEMMA_NORMS, qk_norm=gemma3_qk_norm)
+
+
+def gemma3_layer_types():
+    # The same facts spelled with layer_types (newer configs).
+    c, t = gemma3()
+    c = dict(c, model_type="gemma3", num_hidden_layers=4,
+             layer_types=["sliding_attention", "full_attention",
+                          "sliding_attention", "full_attention"])
+    del c["sliding_window_pattern"]
+    return c, llama_like(c, extra_norms=GEMMA_NORMS, qk_norm=gemma3_qk_norm)
+
+
+def cohere2():
+    # 3 local : 1 global; one LayerNorm per (parallel) layer.
+    c = config("cohere2", num_hidden_layers=4, layer_norm_eps=1e-5,
+               sliding_window=16, sliding_window_pattern=4, logit_scale=0.25,
+               tie_word_embeddings=True)
+    del c["rms_norm_eps"]
+    h, t = c["hidden_size"], {}
+    for i in range(c["num_hidden_layers"]):
+        p = f"model.layers.{i}"
+        t[f"{p}.input_layernorm.weight"] = (h,)
+        t.update(attention_tensors(f"{p}.self_attn", h, 4, 2, 16))
+        t.update(mlp_tensors(f"{p}.mlp", h, c["intermediate_size"]))
+    return c, ends(c, t)
+
+
+def experts(p, n, hidden, inter, names=("gate_proj", "up_proj", "down_proj")):
+    t = {}
+    for e in range(n):
+        t.update(mlp_tensors(f"{p}.{e}", hidden, inter, names))
+    return t
+
+
+def mixtral():
+    c = config("mixtral", num_local_experts=4, num_experts_per_tok=2,
+               intermediate_size=32, sliding_window=None)
+
+    def ffn(i, p):
+        t = {f"{p}.block_sparse_moe.gate.weight": (4, 64)}
+        t.update(experts(f"{p}.block_sparse_moe.experts", 4, 64, 32,
+                         ("w1", "w3", "w2")))
+        return t
+    return c, llama_like(c, ffn=ffn)
+
+
+def qwen2_moe():
+    # MoE on odd layers (decoder_sparse_step 2) except layer 3, which
+    # mlp_only_layers keeps dense; a sigmoid-gated shared expert.
+    c = config("qwen2_moe", num_hidden_layers=4, num_experts=4,
+               num_experts_per_tok=2, moe_intermediate_size=32,
+               shared_expert_intermediate_size=48, decoder_sparse_step=2,
+               mlp_only_layers=[3], norm_topk_prob=False)
+
+    def ffn(i, p):
+        if (i + 1) % 2 != 0 or i == 3:
+            return mlp_tensors(f"{p}.mlp", 64, 96)
+        t = {f"{p}.mlp.gate.weight": (4, 64),
+             f"{p}.mlp.shared_expert_gate.weight": (1, 64)}
+        t.update(experts(f"{p}.mlp.experts", 4, 64, 32))
+        t.update(mlp_tensors(f"{p}.mlp.shared_expert", 64, 48))
+        return t
+    return c, llama_like(c, bias=True, ffn=ffn)
+
+
+def olmoe_qk_norm(p, hd):
+    return {f"{p}.self_attn.q_norm.weight": (4 * hd,),
+            f"{p}.self_attn.k_norm.weight": (2 * hd,)}
+
+
+def olmoe():
+    c = config("olmoe", num_experts=8, num_experts_per_tok=2,
+               intermediate_size=32, norm_topk_prob=False, clip_qkv=None)
+
+    def ffn(i, p):
+        t = {f"{p}.mlp.gate.weight": (8, 64)}
+        t.update(experts(f"{p}.mlp.experts", 8, 64, 32))
+        return t
+    return c, llama_like(c, qk_norm=olmoe_qk_norm, ffn=ffn)
+
+
+def olmoe_stacked():
+    # The same model with each layer's experts stacked in two tensors
+    # ([experts, 2 * inter, hidden] gate|up and [experts, hidden, inter]).
+    c, _ = olmoe()
+
+    def ffn(i, p):
+        return {f"{p}.mlp.gate.weight": (8, 64),
+                f"{p}.mlp.experts.gate_up_proj": (8, 64, 64),
+                f"{p}.mlp.experts.down_proj": (8, 64, 32)}
+    return c, llama_like(c, qk_norm=olmoe_qk_norm, ffn=ffn)
+
+
+def llama4():
+    # Layers 0-2 RoPE + chunked attention + qk-norm, layer 3 NoPE global;
+    # MoE every other layer (1 and 3) with a shared expert.
+    c = config("llama4_text", num_hidden_layers=4, head_dim=16,
+               num_local_experts=4, num_experts_per_tok=1,
+               intermediate_size=32, intermediate_size_mlp=96,
+               interleave_moe_layer_step=2, no_rope_layers=[1, 1, 1, 0],
+               attention_chunk_size=32, use_qk_norm=True,
+               attn_temperature_tuning=True, floor_scale=8192, attn_scale=0.1,
+               rope_theta=500000.0, max_position_embeddings=1024)
+    h, t = 64, {}
+    for i in range(4):
+        p = f"model.layers.{i}"
+        t[f"{p}.input_layernorm.weight"] = (h,)
+        t[f"{p}.post_attention_layernorm.weight"] = (h,)
+        t.update(attention_tensors(f"{p}.self_attn", h, 4, 2, 16))
+        f = f"{p}.feed_forward"
+        if (i + 1) % 2 != 0:
+            t.update(mlp_tensors(f, h, 96))
+            continue
+        t[f"{f}.router.weight"] = (4, h)
+        t.update(experts(f"{f}.experts", 4, h, 32))
+        t.update(mlp_tensors(f"{f}.shared_expert", h, 32))
+    return c, ends(c, t)
+
+
+def afm_on_device_config(size="tiny"):
+    if size == "full":
+        return {"model_type": "afm_on_device", "vocab_size": 153600,
+                "hidden_size": 2048, "num_hidden_layers": 56,
+                "num_attention_heads": 16, "num_key_value_heads": 2,
+                "head_dim": 128, "intermediate_size": 6656,
+                "hidden_act": "silu", "rms_norm_eps": 1e-5,
+                "rope_theta": 500000.0, "qk_norm": True,
+                "tie_word_embeddings": True, "num_kv_reuse_layers": 21,
+                "max_position_embeddings": 4096, "bos_token_id": 1,
+                "eos_token_id": 2}
+    # 8 layers, the last 3 reading layer 4's cache (the 35:21 split scaled).
+    return config("afm_on_device", num_hidden_layers=8, head_dim=16,
+                  num_kv_reuse_layers=3, qk_norm=True, rope_theta=500000.0,
+                  tie_word_embeddings=True)
+
+
+def afm_on_device_tensors(c):
+    h, hd = c["hidden_size"], c["head_dim"]
+    first_reader = c["num_hidden_layers"] - c["num_kv_reuse_layers"]
+    t = {}
+    for i in range(c["num_hidden_layers"]):
+        p = f"model.layers.{i}"
+        kv = i < first_reader
+        t[f"{p}.input_layernorm.weight"] = (h,)
+        t[f"{p}.post_attention_layernorm.weight"] = (h,)
+        t.update(attention_tensors(f"{p}.self_attn", h,
+                                   c["num_attention_heads"],
+                                   c["num_key_value_heads"], hd, kv=kv))
+        t[f"{p}.self_attn.q_norm.weight"] = (hd,)
+        if kv:
+            t[f"{p}.self_attn.k_norm.weight"] = (hd,)
+        t.update(mlp_tensors(f"{p}.mlp", h, c["intermediate_size"]))
+    return ends(c, t)
+
+
+def afm_on_device():
+    c = afm_on_device_config()
+    return c, afm_on_device_tensors(c)
+
+
+def afm_server():
+    # 2 tracks x 2 blocks of depth 4: 8 layers per track, LLLG, MoE on odd j.
+    c = config("afm_server", num_tracks=2, track_block_depth=4,
+               num_track_blocks=2, head_dim=16, moe_layer_step=2,
+               num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+               norm_topk_prob=True, attention_pattern="LLLG",
+               sliding_window=16, rope_theta=500000.0, global_rope="none",
+               track_combine="mean", tie_word_embeddings=True)
+    del c["num_hidden_layers"]
+    h, t = 64, {}
+    for track in range(2):
+        for j in range(8):
+            p = f"model.tracks.{track}.layers.{j}"
+            t[f"{p}.input_layernorm.weight"] = (h,)
+            t[f"{p}.post_attention_layernorm.weight"] = (h,)
+            t.update(attention_tensors(f"{p}.self_attn", h, 4, 2, 16))
+            if (j + 1) % 2 == 0:
+                t[f"{p}.mlp.router.weight"] = (4, h)
+                t.update(experts(f"{p}.mlp.experts", 4, h, 32))
+            else:
+                t.update(mlp_tensors(f"{p}.mlp", h, 96))
+    return c, ends(c, t)
+
+
+HF_MODELS = {
+    "llama": llama, "mistral": mistral, "qwen2": qwen2, "gemma2": gemma2,
+    "gemma3": gemma3, "gemma3_layer_types": gemma3_layer_types,
+    "cohere2": cohere2, "mixtral": mixtral, "qwen2_moe": qwen2_moe,
+    "olmoe": olmoe, "olmoe_stacked": olmoe_stacked, "llama4": llama4,
+    "afm_on_device": afm_on_device, "afm_server": afm_server,
+}
+
+# Storage dtype per model (default F32), so F16 and BF16 are exercised too.
+HF_DTYPES = {"qwen2": "F16", "gemma2": "BF16", "afm_on_device": "BF16"}
+
+
+# ---------------------------------------------------------------------------
+# One defect each, for the importer's diagnostics tests
+# ---------------------------------------------------------------------------
+
+def mutate(build, config_change=None, tensor_change=None):
+    def make():
+        c, t = build()
+        c, t = dict(c), dict(t)
+        if config_change:
+            config_change(c)
+        if tensor_change:
+            tensor_change(t)
+        return c, t
+    return make
+
+
+def drop(name):
+    return lambda t: t.pop(name)
+
+
+def reshape(name, shape):
+    return lambda t: t.__setitem__(name, shape)
+
+
+
+def llama2_and_tensors():
+    c = config("llama")
+    return c, llama_like(c)
+
+
+BAD_MODELS = {
+    "unknown_arch": mutate(llama2_and_tensors,
+                           lambda c: c.__setitem__("model_type", "gpt_neox")),
+    "missing_model_type": mutate(llama2_and_tensors,
+                                 lambda c: c.pop("model_type")),
+    "missing_field": mutate(llama2_and_tensors,
+                            lambda c: c.pop("intermediate_size")),
+    "invalid_field": mutate(llama2_and_tensors,
+                            lambda c: c.__setitem__("num_attention_heads",
+                                                    "four")),
+    "heads_mismatch": mutate(llama2_and_tensors,
+                             lambda c: c.__setitem__("num_key_value_heads", 3)),
+    "missing_tensor": mutate(llama2_and_tensors, tensor_change=drop(
+        "model.layers.1.mlp.up_proj.weight")),
+    "wrong_shape": mutate(llama2_and_tensors, tensor_change=reshape(
+        "model.layers.0.self_attn.k_proj.weight", (64, 64))),
+    "extra_layer": mutate(llama2_and_tensors,
+                          lambda c: c.__setitem__("num_hidden_layers", 1)),
+    "missing_lm_head": mutate(llama2_and_tensors,
+                              tensor_change=drop("lm_head.weight")),
+    "rope_scaling": mutate(llama2_and_tensors, lambda c: c.__setitem__(
+        "rope_scaling", {"rope_type": "llama3", "factor": 8.0})),
+    "bad_activation": mutate(llama2_and_tensors,
+                             lambda c: c.__setitem__("hidden_act", "tanh")),
+    "afm_reuse_with_kv": mutate(afm_on_device, lambda c: c.__setitem__(
+        "num_kv_reuse_layers", 4)),
+    "afm_reuse_all": mutate(afm_on_device, lambda c: c.__setitem__(
+        "num_kv_reuse_layers", 8)),
+    "afm_server_pattern": mutate(afm_server, lambda c: c.__setitem__(
+        "attention_pattern", "LLXG")),
+    "llama4_top2": mutate(llama4, lambda c: c.__setitem__(
+        "num_experts_per_tok", 2)),
+    "gemma2_layer_types": mutate(gemma2, lambda c: c.__setitem__(
+        "layer_types", ["sliding_attention", "full_attention"])),
+    "stacked_expert_count": mutate(olmoe_stacked, lambda c: c.__setitem__(
+        "num_experts", 4), lambda t: t.update({
+            f"model.layers.{i}.mlp.gate.weight": (4, 64) for i in range(2)})),
+}
+
+# Tensors written as I8 (no scales): rejected by the importer.
+BAD_DTYPES = {"i8_tensor": ("model.norm.weight", "I8")}
+
+
+def i8_model():
+    return llama2_and_tensors()
+
+
+BAD_MODELS["i8_tensor"] = i8_model
+
+
+# ---------------------------------------------------------------------------
+# Writers
+# ---------------------------------------------------------------------------
+
+def random_tensors(tensors, seed, dtype="F32", overrides=None):
+    """{name: shape} -> {name: (dtype, array)}: norms near 1, others small."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name in sorted(tensors):
+        shape = tensors[name]
+        if name.endswith("norm.weight") and len(shape) == 1:
+            values = 1.0 + 0.05 * rng.standard_normal(shape)
+        else:
+            values = 0.05 * rng.standard_normal(shape)
+        out[name] = ((overrides or {}).get(name, dtype),
+                     values.astype(np.float32))
+    return out
+
+
+def write_tokenizer_json(path, vocab_size):
+    """A minimal byte-level BPE tokenizer.json: the first vocab_size tokens
+    of the GPT-2 byte alphabet, no merges."""
+    alphabet = [chr(c) for c in range(ord("!"), ord("~") + 1)]
+    alphabet += [chr(c) for c in range(0xA1, 0xAD)] + [chr(c) for c in range(0xAE, 0x100)]
+    alphabet += [chr(0x100 + i) for i in range(256 - len(alphabet))]
+    vocab = {token: i for i, token in enumerate(alphabet[:vocab_size])}
+    tokenizer = {"version": "1.0",
+                 "added_tokens": [],
+                 "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False},
+                 "decoder": {"type": "ByteLevel"},
+                 "model": {"type": "BPE", "vocab": vocab, "merges": []}}
+    with open(path, "w") as f:
+        json.dump(tokenizer, f)
+
+
+def write_hf(directory, config_dict, tensors, seed, dtype="F32",
+             overrides=None, shards=1, tokenizer=False):
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(config_dict, f, indent=1)
+    data = random_tensors(tensors, seed, dtype, overrides)
+    if shards == 1:
+        write_safetensors(os.path.join(directory, "model.safetensors"), data)
+    else:
+        names = sorted(data)
+        weight_map = {}
+        for s in range(shards):
+            part = names[s::shards]
+            file = f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
+            write_safetensors(os.path.join(directory, file),
+                              {n: data[n] for n in part})
+            weight_map.update({n: file for n in part})
+        with open(os.path.join(directory, "model.safetensors.index.json"),
+                  "w") as f:
+            json.dump({"metadata": {}, "weight_map": weight_map}, f, indent=1)
+    if tokenizer:
+        write_tokenizer_json(os.path.join(directory, "tokenizer.json"),
+                             config_dict["vocab_size"])
+
+
+def spm_vocabulary(size):
+    """A SentencePiece-style vocabulary: <unk>, <s>, </s>, byte tokens, then
+    letters, with descending scores."""
+    tokens = ["<unk>", "<s>", "</s>"]
+    tokens += [f"<0x{b:02X}>" for b in range(min(size - 3, 100))]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    i = 0
+    while len(tokens) < size:
+        tokens.append(("\u2581" if i % 2 else "") + letters[i % 26] * (1 + i // 52))
+        i += 1
+    return tokens[:size], [float(-i) for i in range(size)]
+
+
+def write_gguf_llama(path, seed):
+    c = config("llama", num_hidden_layers=2)
+    h, hd, L = c["hidden_size"], head_dim_of(c), c["num_hidden_layers"]
+    rng = np.random.default_rng(seed)
+
+    def rand(*shape):
+        return (0.05 * rng.standard_normal(shape)).astype(np.float32)
+
+    def ones(n):
+        return (1.0 + 0.05 * rng.standard_normal(n)).astype(np.float32)
+
+    tensors = [("token_embd.weight", GGML_F32, rand(c["vocab_size"], h))]
+    for i in range(L):
+        b = f"blk.{i}"
+        tensors += [
+            (f"{b}.attn_norm.weight", GGML_F32, ones(h)),
+            (f"{b}.attn_q.weight", GGML_F32, rand(4 * hd, h)),
+            (f"{b}.attn_k.weight", GGML_F32, rand(2 * hd, h)),
+            (f"{b}.attn_v.weight", GGML_F32, rand(2 * hd, h)),
+            (f"{b}.attn_output.weight", GGML_F32, rand(h, 4 * hd)),
+            (f"{b}.ffn_norm.weight", GGML_F32, ones(h)),
+            (f"{b}.ffn_gate.weight", GGML_Q8_0, rand(96, h)),
+            (f"{b}.ffn_down.weight", GGML_F32, rand(h, 96)),
+            (f"{b}.ffn_up.weight", GGML_Q8_0, rand(96, h)),
+        ]
+    tensors += [("output_norm.weight", GGML_F32, ones(h)),
+                ("output.weight", GGML_F32, rand(c["vocab_size"], h))]
+    tokens, scores = spm_vocabulary(c["vocab_size"])
+    metadata = [
+        ("general.architecture", GGUF_STRING, "llama"),
+        ("general.name", GGUF_STRING, "fmc synthetic llama"),
+        ("general.alignment", GGUF_UINT32, 32),
+        ("llama.context_length", GGUF_UINT32, c["max_position_embeddings"]),
+        ("llama.embedding_length", GGUF_UINT32, h),
+        ("llama.block_count", GGUF_UINT32, L),
+        ("llama.feed_forward_length", GGUF_UINT32, 96),
+        ("llama.rope.dimension_count", GGUF_UINT32, hd),
+        ("llama.attention.head_count", GGUF_UINT32, 4),
+        ("llama.attention.head_count_kv", GGUF_UINT32, 2),
+        ("llama.attention.layer_norm_rms_epsilon", GGUF_FLOAT32, 1e-5),
+        ("llama.rope.freq_base", GGUF_FLOAT32, 10000.0),
+        ("tokenizer.ggml.model", GGUF_STRING, "llama"),
+        ("tokenizer.ggml.tokens", GGUF_ARRAY, (GGUF_STRING, tokens)),
+        ("tokenizer.ggml.scores", GGUF_ARRAY, (GGUF_FLOAT32, scores)),
+        ("tokenizer.ggml.token_type", GGUF_ARRAY,
+         (GGUF_INT32, [2, 3, 3] + [6] * 100 + [1] * (len(tokens) - 103))),
+        ("tokenizer.ggml.bos_token_id", GGUF_UINT32, 1),
+        ("tokenizer.ggml.eos_token_id", GGUF_UINT32, 2),
+    ]
+    write_gguf(path, metadata, tensors)
+
+
+def write_llama2c(path, tokenizer_path, seed):
+    """The legacy llama2.c format (tied classifier: positive vocab_size)."""
+    dim, hidden, L, heads, kv_heads, vocab, seq = 64, 96, 2, 4, 2, 128, 256
+    hd = dim // heads
+    rng = np.random.default_rng(seed)
+
+    def rand(*shape):
+        return (0.05 * rng.standard_normal(shape)).astype(np.float32)
+
+    def ones(*shape):
+        return (1.0 + 0.05 * rng.standard_normal(shape)).astype(np.float32)
+
+    arrays = [rand(vocab, dim), ones(L, dim), rand(L, dim, dim),
+              rand(L, kv_heads * hd, dim), rand(L, kv_heads * hd, dim),
+              rand(L, dim, dim), ones(L, dim), rand(L, hidden, dim),
+              rand(L, dim, hidden), rand(L, hidden, dim), ones(dim),
+              rand(seq, hd // 2), rand(seq, hd // 2)]
+    with open(path, "wb") as f:
+        f.write(struct.pack("<7i", dim, hidden, L, heads, kv_heads, vocab, seq))
+        for array in arrays:
+            f.write(array.tobytes())
+    tokens, scores = spm_vocabulary(vocab)
+    with open(tokenizer_path, "wb") as f:
+        encoded = [t.replace("\u2581", " ").encode() for t in tokens]
+        f.write(struct.pack("<i", max(len(e) for e in encoded)))
+        for score, e in zip(scores, encoded):
+            f.write(struct.pack("<fi", score, len(e)) + e)
+
+
+def write_tiny(out):
+    for seed, (name, build) in enumerate(sorted(HF_MODELS.items()), start=1):
+        c, t = build()
+        write_hf(os.path.join(out, "hf", name), c, t, seed,
+                 HF_DTYPES.get(name, "F32"), tokenizer=(name == "llama"))
+    c, t = llama()
+    write_hf(os.path.join(out, "hf", "llama_sharded"), c, t, 100, shards=2)
+    for seed, (name, build) in enumerate(sorted(BAD_MODELS.items()), start=200):
+        c, t = build()
+        overrides = {}
+        if name in BAD_DTYPES:
+            tensor, dtype = BAD_DTYPES[name]
+            overrides[tensor] = dtype
+        write_hf(os.path.join(out, "bad", name), c, t, seed,
+                 overrides=overrides)
+    write_gguf_llama(os.path.join(out, "llama.gguf"), 300)
+    write_llama2c(os.path.join(out, "llama2c.bin"),
+                  os.path.join(out, "tok128.bin"), 301)
+
+
+def write_afm_size(out):
+    c = afm_on_device_config("full")
+    tensors = afm_on_device_tensors(c)
+    params = sum(int(np.prod(s)) for s in tensors.values())
+    directory = os.path.join(out, "afm_on_device_full")
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(c, f, indent=1)
+    entries = [(n, "BF16", tensors[n], int(np.prod(tensors[n])) * 2)
+               for n in sorted(tensors)]
+    write_sparse_safetensors(os.path.join(directory, "model.safetensors"),
+                             entries)
+    print(f"{directory}: {len(tensors)} tensors, {params:,} parameters "
+          f"({params * 2 / 2**30:.2f} GiB as BF16, sparse)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", help="directory to write into (created)")
+    parser.add_argument("--afm-size", action="store_true",
+                        help="write only the full-size afm_on_device "
+                             "directory, as a sparse file")
+    args = parser.parse_args()
+    if args.afm_size:
+        write_afm_size(args.out)
+        return 0
+    # Start clean so that a model removed from this script does not linger.
+    for sub in ("hf", "bad"):
+        shutil.rmtree(os.path.join(args.out, sub), ignore_errors=True)
+    os.makedirs(args.out, exist_ok=True)
+    write_tiny(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
