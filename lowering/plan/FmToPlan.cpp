@@ -251,12 +251,23 @@ void FmToPlanPass::runOnOperation() {
     return signalPassFailure();
 
   // The context a generation may reach: linear caches bound it.
+  Builder builder(module.getContext());
+  if (this->context < 0 || this->context >= std::numeric_limits<int32_t>::max()) {
+    module.emitError() << "context must be in [1, 2^31 - 1), got "
+                       << static_cast<int64_t>(this->context);
+    return signalPassFailure();
+  }
   int64_t context = std::numeric_limits<int32_t>::max();
-  for (fm::KVCacheOp cache : module.getOps<fm::KVCacheOp>())
-    if (cache.getKind() == fm::CacheKind::linear)
-      context = std::min(context, static_cast<int64_t>(cache.getCapacity()));
+  for (fm::KVCacheOp cache : module.getOps<fm::KVCacheOp>()) {
+    if (cache.getKind() != fm::CacheKind::linear)
+      continue;
+    if (this->context > 0)
+      cache.setCapacityAttr(builder.getI64IntegerAttr(this->context));
+    context = std::min(context, static_cast<int64_t>(cache.getCapacity()));
+  }
   if (prefillTokens <= 0) {
-    module.emitError() << "prefill-tokens must be positive, got " << prefillTokens;
+    module.emitError() << "prefill-tokens must be positive, got "
+                       << static_cast<int64_t>(prefillTokens);
     return signalPassFailure();
   }
   int64_t prefill = std::min<int64_t>(prefillTokens, context);
@@ -264,7 +275,6 @@ void FmToPlanPass::runOnOperation() {
   // A ring cache must hold a whole window behind the first query of a
   // prefill chunk plus the chunk itself.
   SymbolTable symbols(module);
-  Builder builder(module.getContext());
   func->walk([&](fm::AttentionOp attention) {
     auto cache = symbols.lookup<fm::KVCacheOp>(attention.getReads());
     if (!cache || cache.getKind() != fm::CacheKind::ring || !attention.getWindow())

@@ -15,7 +15,8 @@ def FmToPlan : Pass<"fm-to-plan", "::mlir::ModuleOp"> {
     in one arena by liveness. Activations are planned as f32, the precision
     the kernels compute in; parameters and KV caches keep their types.
 
-    It also finishes the KV plan: a ring cache holds its window plus one
+    It also finishes the KV plan: `context` sets the capacity of every
+    linear cache (the longest generation the artifact serves), and a ring cache holds its window plus one
     prefill chunk (so a chunk's keys can be written before its queries read
     them), and is enlarged to that capacity when smaller.
 
@@ -24,6 +25,9 @@ def FmToPlan : Pass<"fm-to-plan", "::mlir::ModuleOp"> {
   let options = [
     Option<"prefillTokens", "prefill-tokens", "int64_t", /*default=*/"512",
            "Most tokens one prefill run processes (capped at the context)">,
+    Option<"context", "context", "int64_t", /*default=*/"0",
+           "Positions a generation may reach: the capacity of every linear "
+           "KV cache (0 keeps the model's)">,
   ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }

@@ -9,6 +9,8 @@
 
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/plan/IR/PlanOps.h"
+#include "import/ModelSource.h"
+#include "import/builder/Builder.h"
 #include "lowering/artifact/ArtifactWriter.h"
 #include "lowering/artifact/SizeReport.h"
 #include "lowering/plan/Passes.h"
@@ -16,6 +18,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -46,7 +49,7 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout, IR o
                                 cl::value_desc("file"), cl::init(""),
                                 cl::cat(category));
 cl::opt<std::string> tokenizerPath(
-    "tokenizer", cl::desc("Tokenizer file for a model file that has none beside it"),
+    "tokenizer", cl::desc("Tokenizer file of a model file (llama2.c tok*.bin)"),
     cl::value_desc("file"), cl::cat(category));
 cl::list<std::string> targets("target", cl::CommaSeparated,
                               cl::desc("Targets to compile for (default: cpu)"),
@@ -60,6 +63,10 @@ cl::opt<Phase> compileTo(
 cl::opt<std::string> reportJson("report-json",
                                 cl::desc("Also write the size report as JSON"),
                                 cl::value_desc("file"), cl::cat(category));
+cl::opt<int64_t> contextTokens(
+    "context", cl::desc("Positions a generation may reach (linear KV-cache capacity; "
+                        "default: the model's)"),
+    cl::init(0), cl::cat(category));
 cl::opt<int64_t> prefillTokens(
     "prefill-tokens", cl::desc("Most tokens one prefill run processes"),
     cl::init(512), cl::cat(category));
@@ -121,6 +128,7 @@ LogicalResult runPlan(ModuleOp module) {
   PassManager pm(module.getContext());
   plan::FmToPlanOptions options;
   options.prefillTokens = prefillTokens;
+  options.context = contextTokens;
   pm.addPass(plan::createFmToPlan(options));
   return pm.run(module);
 }
@@ -160,10 +168,20 @@ int main(int argc, char **argv) {
                       llvm::join(available, ", ") + ")");
   }
 
+  if (contextTokens < 0 || contextTokens >= (int64_t(1) << 31))
+    return failWith("--context must be a positive number of positions below 2^31, got " +
+                    llvm::Twine(contextTokens.getValue()));
+  if (prefillTokens <= 0 || prefillTokens >= (int64_t(1) << 20))
+    return failWith("--prefill-tokens must be in [1, 2^20), got " +
+                    llvm::Twine(prefillTokens.getValue()));
+
   DialectRegistry registry;
   registry.insert<fm::FmDialect, plan::PlanDialect, func::FuncDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // Diagnostics name the op and its location; a dump of the module helps
+  // nobody reading a compiler error.
+  context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   Progress progress;
@@ -180,8 +198,21 @@ int main(int argc, char **argv) {
     if (!module)
       return 1;
   } else {
-    return failWith("'" + inputPath + "' is not an .mlir file, and importing "
-                    "model files needs fmc's importer, which this build lacks");
+    progress.step("importing " + inputPath);
+    std::optional<llvm::StringRef> tokenizer;
+    if (!tokenizerPath.empty())
+      tokenizer = tokenizerPath.getValue();
+    llvm::Expected<fmc::import::ModelSource> source =
+        fmc::import::readModel(inputPath, tokenizer);
+    if (!source)
+      return failWith(llvm::toString(source.takeError()));
+    llvm::Expected<OwningOpRef<ModuleOp>> built =
+        fmc::import::buildFmModule(context, *source);
+    if (!built)
+      return failWith(llvm::toString(built.takeError()));
+    module = std::move(*built);
+    if (failed(verify(*module)))
+      return 1;
   }
 
   if (phaseOf(*module) == Phase::Fm) {
