@@ -1,7 +1,7 @@
 //===- fmc-bench.cpp - prefill and decode speed of a compiled model -------===//
 //
 //   fmc-bench model.fmc [--threads N] [--prefill-tokens P] [--decode-tokens D]
-//                       [--repeat R] [--bandwidth-mb M] [--load map|copy]
+//                       [--repeat R] [--bandwidth-mb M] [--load copy|map]
 //                       [--profile] [--json F]
 //
 // Measures, in one run: this machine's memory read bandwidth (a read loop
@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int64_t prefillTokens = 128, decodeTokens = 256, bandwidthMb = 1024;
   int repeat = 3;
-  bool copy = false, profile = false;
+  bool map = false, profile = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
     else if (arg == "--repeat" && number(n) && n > 0)
       repeat = static_cast<int>(n);
     else if (arg == "--load")
-      copy = value() == "copy";
+      map = value() == "map";
     else if (arg == "--profile")
       profile = true;
     else if (arg == "--json")
@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
     return usageError("usage: fmc-bench model.fmc [options]");
 
   fmc::ArtifactOptions artifactOptions;
-  artifactOptions.weights = copy ? fmc::WeightLoading::Copy : fmc::WeightLoading::Map;
+  artifactOptions.weights = map ? fmc::WeightLoading::Map : fmc::WeightLoading::Copy;
   absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
       fmc::Artifact::open(path, artifactOptions);
   if (!artifact.ok())
@@ -144,16 +144,18 @@ int main(int argc, char **argv) {
       decode = {wall, cpuSeconds() - cpu};
   }
 
-  double prefillRate = prefillTokens / prefill.wall, decodeRate = decodeTokens / decode.wall;
+  double prefillRate = prefillTokens > 0 ? prefillTokens / prefill.wall : 0.0;
+  double decodeRate = decodeTokens > 0 ? decodeTokens / decode.wall : 0.0;
   double traffic = weights * decodeRate / 1e9;
   std::printf("model %s: %.1f MB of weights, %d threads, cpu kernels %s\n", path.c_str(),
               weights / 1e6, threads, "(see runtime/cpu)");
   std::printf("  memory read bandwidth  %.1f GB/s (%d threads, %lld MB, %s pages)\n",
               bandwidth.gbPerSecond, threads, static_cast<long long>(bandwidthMb),
               bandwidth.hugePages ? "2 MB" : "4 KB");
-  std::printf("  prefill                %.1f tokens/s (%lld tokens, %.2f ms wall, %.2f ms cpu)\n",
-              prefillRate, static_cast<long long>(prefillTokens), prefill.wall * 1e3,
-              prefill.cpu * 1e3);
+  if (prefillTokens > 0)
+    std::printf("  prefill                %.1f tokens/s (%lld tokens, %.2f ms wall, %.2f ms cpu)\n",
+                prefillRate, static_cast<long long>(prefillTokens), prefill.wall * 1e3,
+                prefill.cpu * 1e3);
   std::printf("  decode                 %.1f tokens/s (%lld steps, %.1f us/token wall, "
               "%.1f us/token cpu)\n",
               decodeRate, static_cast<long long>(decodeTokens),

@@ -8,10 +8,10 @@
 // succeeds, backends may trust the artifact: no kernel built from it reads
 // or writes out of bounds.
 //
-// The weight segment is memory-mapped (or, with WeightLoading::Copy, read
-// into anonymous memory) and advised for transparent huge pages: batch-1
-// decode streams every weight once per token, and 2 MB pages make that
-// stream markedly faster than 4 KB pages.
+// The weight segment is read into anonymous memory advised for transparent
+// huge pages (or, with WeightLoading::Map, memory-mapped from the file, no
+// copy): batch-1 decode streams every weight once per token, and 2 MB pages
+// make that stream faster than the 4 KB pages a file mapping gets.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,7 +37,9 @@ enum class WeightLoading {
 };
 
 struct ArtifactOptions {
-  WeightLoading weights = WeightLoading::Map;
+  /// Copy by default: file mappings get 4 KB pages here (no file-backed
+  /// huge pages), and decode streams the weights faster from 2 MB pages.
+  WeightLoading weights = WeightLoading::Copy;
 };
 
 class Artifact {

@@ -52,8 +52,14 @@ void ThreadPool::runJob(int64_t tasks, TaskFn fn, void *ctx) {
     wake_.notify_all();
   }
   drain(0);
-  while (busy_.load(std::memory_order_acquire) > 0)
-    FMC_PAUSE();
+  // Spin briefly, then yield: when there are more threads than free cores,
+  // the worker we wait for may need this core to finish.
+  for (int spins = 0; busy_.load(std::memory_order_acquire) > 0; ++spins) {
+    if (spins < 256)
+      FMC_PAUSE();
+    else
+      std::this_thread::yield();
+  }
 }
 
 void ThreadPool::worker(int index) {
@@ -65,7 +71,11 @@ void ThreadPool::worker(int index) {
       if (stop_.load(std::memory_order_relaxed))
         return;
       if (++spins < kSpins) {
-        FMC_PAUSE();
+        // Yield now and then so a caller sharing this core can proceed.
+        if (spins % 256 == 0)
+          std::this_thread::yield();
+        else
+          FMC_PAUSE();
         continue;
       }
       std::unique_lock<std::mutex> lock(mutex_);

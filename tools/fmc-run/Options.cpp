@@ -28,8 +28,8 @@ program, then one decode step per new token. Text streams to stdout.
   --seed S             random seed for sampling (default: from the clock)
   --backend NAME       auto (default), cpu, cuda, vulkan, metal
   --threads N          CPU threads (default: all cores)
-  --load map|copy      map the weights from the file (default) or copy them
-                       into huge-page memory
+  --load copy|map      copy the weights into huge-page memory (default) or
+                       map them from the file (no copy, 4 KB pages)
   --stats              print time to first token, tokens/s and memory
   --stats-json F       write those figures as JSON (ttft_ms,
                        prefill_tokens_per_s, decode_tokens_per_s,
@@ -138,7 +138,7 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     } else if (flag == "--load") {
       if (value != "map" && value != "copy")
         return badValue(flag, value, "map or copy");
-      options.copyWeights = value == "copy";
+      options.mapWeights = value == "map";
     }
   }
   if (options.help)

@@ -26,7 +26,7 @@ struct Options {
   bool stats = false;
   std::string statsJson;
   std::string logitsOut;
-  bool copyWeights = false;
+  bool mapWeights = false;
   bool help = false;
 };
 

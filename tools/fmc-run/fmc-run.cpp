@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
 
   fmc::ArtifactOptions artifactOptions;
   artifactOptions.weights =
-      options.copyWeights ? fmc::WeightLoading::Copy : fmc::WeightLoading::Map;
+      options.mapWeights ? fmc::WeightLoading::Map : fmc::WeightLoading::Copy;
   absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
       fmc::Artifact::open(options.artifact, artifactOptions);
   if (!artifact.ok())
