@@ -184,6 +184,26 @@ int main(int argc, char **argv) {
   context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  // IR built by the importer has named, not file, locations: report those
+  // against the model file, naming the layer or tensor the location names.
+  ScopedDiagnosticHandler imported(&context, [&](Diagnostic &diag) -> LogicalResult {
+    if (diag.getLocation()->findInstanceOf<FileLineColLoc>())
+      return failure(); // The source manager prints file:line:col.
+    llvm::errs() << "fmc-compile: ";
+    switch (diag.getSeverity()) {
+    case DiagnosticSeverity::Error: llvm::errs() << "error: "; break;
+    case DiagnosticSeverity::Warning: llvm::errs() << "warning: "; break;
+    case DiagnosticSeverity::Note: llvm::errs() << "note: "; break;
+    case DiagnosticSeverity::Remark: llvm::errs() << "remark: "; break;
+    }
+    llvm::errs() << inputPath;
+    if (auto name = diag.getLocation()->findInstanceOf<NameLoc>())
+      llvm::errs() << " (" << name.getName().getValue() << ")";
+    llvm::errs() << ": " << diag << "\n";
+    for (Diagnostic &note : diag.getNotes())
+      llvm::errs() << "fmc-compile: note: " << note << "\n";
+    return success();
+  });
   Progress progress;
 
   OwningOpRef<ModuleOp> module;
