@@ -16,6 +16,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -443,9 +444,24 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
   std::string name = options.modelName;
   if (name.empty())
     name = llvm::sys::path::stem(path).str();
+  // The importer's facts about the model (fm.architecture,
+  // fm.context_length, ...), as JSON for tools that inspect artifacts.
+  llvm::json::Object facts;
+  for (NamedAttribute attr : module->getAttrs()) {
+    llvm::StringRef key = attr.getName().getValue();
+    if (!key.consume_front("fm."))
+      continue;
+    if (auto text = dyn_cast<StringAttr>(attr.getValue()))
+      facts[key] = text.getValue().str();
+    else if (auto integer = dyn_cast<IntegerAttr>(attr.getValue()))
+      facts[key] = integer.getInt();
+    else if (auto real = dyn_cast<FloatAttr>(attr.getValue()))
+      facts[key] = real.getValueAsDouble();
+    else if (auto flag = dyn_cast<BoolAttr>(attr.getValue()))
+      facts[key] = flag.getValue();
+  }
   std::string configJson;
-  if (auto config = module->getAttrOfType<StringAttr>("fm.config"))
-    configJson = config.getValue().str();
+  llvm::raw_string_ostream(configJson) << llvm::json::Value(std::move(facts));
   auto configOffset = schema::CreateModelConfig(
       fbb, fbb.CreateString(name), vocab, hidden, context,
       fbb.CreateString(configJson));
