@@ -16,6 +16,7 @@
 #include "bench/ReadBandwidth.h"
 #include "runtime/Artifact.h"
 #include "runtime/Backend.h"
+#include "runtime/cpu/Kernels.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -147,8 +148,8 @@ int main(int argc, char **argv) {
   double prefillRate = prefillTokens > 0 ? prefillTokens / prefill.wall : 0.0;
   double decodeRate = decodeTokens > 0 ? decodeTokens / decode.wall : 0.0;
   double traffic = weights * decodeRate / 1e9;
-  std::printf("model %s: %.1f MB of weights, %d threads, cpu kernels %s\n", path.c_str(),
-              weights / 1e6, threads, "(see runtime/cpu)");
+  std::printf("model %s: %.1f MB of weights, %d threads, %s kernels\n", path.c_str(),
+              weights / 1e6, threads, fmc::cpu::bestKernels().isa);
   std::printf("  memory read bandwidth  %.1f GB/s (%d threads, %lld MB, %s pages)\n",
               bandwidth.gbPerSecond, threads, static_cast<long long>(bandwidthMb),
               bandwidth.hugePages ? "2 MB" : "4 KB");
