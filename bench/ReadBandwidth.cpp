@@ -50,11 +50,13 @@ Bandwidth measureReadBandwidth(uint64_t bytes, int threads, int passes) {
   Bandwidth result;
   bytes = std::max<uint64_t>(bytes / kHugePage * kHugePage, kHugePage);
   uint64_t mapped = bytes + kHugePage;
-  void *raw = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void *raw = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED)
     return result;
   auto *base = reinterpret_cast<uint8_t *>(
-      (reinterpret_cast<uintptr_t>(raw) + kHugePage - 1) / kHugePage * kHugePage);
+      (reinterpret_cast<uintptr_t>(raw) + kHugePage - 1) / kHugePage *
+      kHugePage);
   uint64_t hugeBefore = anonHugePagesKb();
   ::madvise(base, bytes, MADV_HUGEPAGE);
   std::memset(base, 1, bytes);
@@ -68,12 +70,14 @@ Bandwidth measureReadBandwidth(uint64_t bytes, int threads, int passes) {
     for (int t = 0; t < threads; ++t)
       workers.emplace_back([&, t] {
         uint64_t begin = words * t / threads, end = words * (t + 1) / threads;
-        sink += sumWords(reinterpret_cast<const uint64_t *>(base) + begin, end - begin);
+        sink += sumWords(reinterpret_cast<const uint64_t *>(base) + begin,
+                         end - begin);
       });
     for (std::thread &w : workers)
       w.join();
     double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     result.gbPerSecond = std::max(result.gbPerSecond, bytes / seconds / 1e9);
   }
   ::munmap(raw, mapped);

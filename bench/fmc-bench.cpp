@@ -40,7 +40,8 @@ double cpuSeconds() {
 }
 
 double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -58,14 +59,17 @@ int usageError(const std::string &message) {
 
 int main(int argc, char **argv) {
   std::string path, json;
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads =
+      static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int64_t prefillTokens = 128, decodeTokens = 256, bandwidthMb = 1024;
   int repeat = 3;
   bool map = false, profile = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    auto number = [&](int64_t &out) { return absl::SimpleAtoi(value(), &out) && out >= 0; };
+    auto number = [&](int64_t &out) {
+      return absl::SimpleAtoi(value(), &out) && out >= 0;
+    };
     int64_t n;
     if (arg == "--threads" && number(n) && n > 0)
       threads = static_cast<int>(n);
@@ -92,13 +96,15 @@ int main(int argc, char **argv) {
     return usageError("usage: fmc-bench model.fmc [options]");
 
   fmc::ArtifactOptions artifactOptions;
-  artifactOptions.weights = map ? fmc::WeightLoading::Map : fmc::WeightLoading::Copy;
+  artifactOptions.weights =
+      map ? fmc::WeightLoading::Map : fmc::WeightLoading::Copy;
   absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
       fmc::Artifact::open(path, artifactOptions);
   if (!artifact.ok())
     return usageError(std::string(artifact.status().message()));
   const fmc::schema::Artifact &root = (*artifact)->root();
-  int64_t vocab = root.config()->vocab_size(), context = root.config()->max_context();
+  int64_t vocab = root.config()->vocab_size(),
+          context = root.config()->max_context();
   fmc::BackendOptions options;
   options.threads = threads;
   options.profile = profile;
@@ -138,7 +144,8 @@ int main(int argc, char **argv) {
       absl::StatusOr<const float *> logits = backend.decode(token, 1 + step);
       if (!logits.ok())
         return usageError(std::string(logits.status().message()));
-      token = static_cast<int32_t>(std::max_element(*logits, *logits + vocab) - *logits);
+      token = static_cast<int32_t>(std::max_element(*logits, *logits + vocab) -
+                                   *logits);
     }
     wall = now() - wall;
     if (wall < decode.wall)
@@ -148,21 +155,26 @@ int main(int argc, char **argv) {
   double prefillRate = prefillTokens > 0 ? prefillTokens / prefill.wall : 0.0;
   double decodeRate = decodeTokens > 0 ? decodeTokens / decode.wall : 0.0;
   double traffic = weights * decodeRate / 1e9;
-  std::printf("model %s: %.1f MB of weights, %d threads, %s kernels\n", path.c_str(),
-              weights / 1e6, threads, fmc::cpu::bestKernels().isa);
-  std::printf("  memory read bandwidth  %.1f GB/s (%d threads, %lld MB, %s pages)\n",
-              bandwidth.gbPerSecond, threads, static_cast<long long>(bandwidthMb),
-              bandwidth.hugePages ? "2 MB" : "4 KB");
+  std::printf("model %s: %.1f MB of weights, %d threads, %s kernels\n",
+              path.c_str(), weights / 1e6, threads,
+              fmc::cpu::bestKernels().isa);
+  std::printf(
+      "  memory read bandwidth  %.1f GB/s (%d threads, %lld MB, %s pages)\n",
+      bandwidth.gbPerSecond, threads, static_cast<long long>(bandwidthMb),
+      bandwidth.hugePages ? "2 MB" : "4 KB");
   if (prefillTokens > 0)
-    std::printf("  prefill                %.1f tokens/s (%lld tokens, %.2f ms wall, %.2f ms cpu)\n",
-                prefillRate, static_cast<long long>(prefillTokens), prefill.wall * 1e3,
-                prefill.cpu * 1e3);
-  std::printf("  decode                 %.1f tokens/s (%lld steps, %.1f us/token wall, "
-              "%.1f us/token cpu)\n",
-              decodeRate, static_cast<long long>(decodeTokens),
-              decode.wall / decodeTokens * 1e6, decode.cpu / decodeTokens * 1e6);
-  std::printf("  decode weight traffic  %.1f GB/s = %.0f%% of the read bandwidth\n", traffic,
-              100.0 * traffic / bandwidth.gbPerSecond);
+    std::printf("  prefill                %.1f tokens/s (%lld tokens, %.2f ms "
+                "wall, %.2f ms cpu)\n",
+                prefillRate, static_cast<long long>(prefillTokens),
+                prefill.wall * 1e3, prefill.cpu * 1e3);
+  std::printf(
+      "  decode                 %.1f tokens/s (%lld steps, %.1f us/token wall, "
+      "%.1f us/token cpu)\n",
+      decodeRate, static_cast<long long>(decodeTokens),
+      decode.wall / decodeTokens * 1e6, decode.cpu / decodeTokens * 1e6);
+  std::printf(
+      "  decode weight traffic  %.1f GB/s = %.0f%% of the read bandwidth\n",
+      traffic, 100.0 * traffic / bandwidth.gbPerSecond);
   if (profile) {
     std::printf("  kernel time by family (all runs):\n");
     for (const fmc::KernelProfile &p : backend.profile())
@@ -173,18 +185,22 @@ int main(int argc, char **argv) {
     std::FILE *f = std::fopen(json.c_str(), "w");
     if (!f)
       return usageError("cannot write '" + json + "'");
-    std::fprintf(f,
-                 "{\n  \"model\": \"%s\",\n  \"threads\": %d,\n  \"weights_bytes\": %llu,\n"
-                 "  \"read_bandwidth_gb_per_s\": %.3f,\n  \"huge_pages\": %s,\n"
-                 "  \"prefill_tokens\": %lld,\n  \"prefill_tokens_per_s\": %.3f,\n"
-                 "  \"decode_tokens\": %lld,\n  \"decode_tokens_per_s\": %.3f,\n"
-                 "  \"decode_us_per_token_cpu\": %.3f,\n"
-                 "  \"decode_weight_traffic_gb_per_s\": %.3f,\n  \"bandwidth_fraction\": %.4f\n}\n",
-                 path.c_str(), threads, static_cast<unsigned long long>(weights),
-                 bandwidth.gbPerSecond, bandwidth.hugePages ? "true" : "false",
-                 static_cast<long long>(prefillTokens), prefillRate,
-                 static_cast<long long>(decodeTokens), decodeRate,
-                 decode.cpu / decodeTokens * 1e6, traffic, traffic / bandwidth.gbPerSecond);
+    std::fprintf(
+        f,
+        "{\n  \"model\": \"%s\",\n  \"threads\": %d,\n  \"weights_bytes\": "
+        "%llu,\n"
+        "  \"read_bandwidth_gb_per_s\": %.3f,\n  \"huge_pages\": %s,\n"
+        "  \"prefill_tokens\": %lld,\n  \"prefill_tokens_per_s\": %.3f,\n"
+        "  \"decode_tokens\": %lld,\n  \"decode_tokens_per_s\": %.3f,\n"
+        "  \"decode_us_per_token_cpu\": %.3f,\n"
+        "  \"decode_weight_traffic_gb_per_s\": %.3f,\n  "
+        "\"bandwidth_fraction\": %.4f\n}\n",
+        path.c_str(), threads, static_cast<unsigned long long>(weights),
+        bandwidth.gbPerSecond, bandwidth.hugePages ? "true" : "false",
+        static_cast<long long>(prefillTokens), prefillRate,
+        static_cast<long long>(decodeTokens), decodeRate,
+        decode.cpu / decodeTokens * 1e6, traffic,
+        traffic / bandwidth.gbPerSecond);
     std::fclose(f);
   }
   return 0;

@@ -84,15 +84,17 @@ absl::Status verifyHeader(const std::vector<uint8_t> &header,
         "corrupt artifact: the FlatBuffer header fails verification");
   root = schema::GetSizePrefixedArtifact(header.data());
   if (root->format_version() != kArtifactFormatVersion)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "artifact format version ", root->format_version(),
-        " is not supported by this runtime, which reads version ",
-        kArtifactFormatVersion, "; recompile the model with a matching fmc-compile"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("artifact format version ", root->format_version(),
+                     " is not supported by this runtime, which reads version ",
+                     kArtifactFormatVersion,
+                     "; recompile the model with a matching fmc-compile"));
   return absl::OkStatus();
 }
 
 absl::Status withPath(const std::string &path, const absl::Status &status) {
-  return absl::Status(status.code(), absl::StrCat("'", path, "': ", status.message()));
+  return absl::Status(status.code(),
+                      absl::StrCat("'", path, "': ", status.message()));
 }
 
 } // namespace
@@ -141,8 +143,10 @@ Artifact::fromBytes(std::vector<uint8_t> bytes, const std::string &name) {
   std::memcpy(&fbBytes, data.data(), 4);
   if (fbBytes >= (1u << 31) || kSizePrefixBytes + fbBytes > data.size())
     return withPath(name, truncatedHeader(fbBytes, data.size()));
-  artifact->header_.assign(data.begin(), data.begin() + kSizePrefixBytes + fbBytes);
-  if (absl::Status s = verifyHeader(artifact->header_, artifact->root_); !s.ok())
+  artifact->header_.assign(data.begin(),
+                           data.begin() + kSizePrefixBytes + fbBytes);
+  if (absl::Status s = verifyHeader(artifact->header_, artifact->root_);
+      !s.ok())
     return withPath(name, s);
   if (absl::Status s = validateArtifact(*artifact->root_,
                                         artifact->header_.size(), data.size());
@@ -152,15 +156,18 @@ Artifact::fromBytes(std::vector<uint8_t> bytes, const std::string &name) {
   return artifact;
 }
 
-absl::Status Artifact::load(const std::string &path, const ArtifactOptions &options) {
+absl::Status Artifact::load(const std::string &path,
+                            const ArtifactOptions &options) {
   path_ = path;
   Fd file;
   file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (file.fd < 0)
-    return absl::NotFoundError(absl::StrCat("cannot open: ", std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat("cannot open: ", std::strerror(errno)));
   struct stat st;
   if (::fstat(file.fd, &st) != 0)
-    return absl::UnavailableError(absl::StrCat("cannot stat: ", std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot stat: ", std::strerror(errno)));
   if (!S_ISREG(st.st_mode))
     return absl::InvalidArgumentError("not a regular file");
   uint64_t fileBytes = static_cast<uint64_t>(st.st_size);
@@ -170,7 +177,8 @@ absl::Status Artifact::load(const std::string &path, const ArtifactOptions &opti
     return absl::InvalidArgumentError(absl::StrCat(
         "not an fmc artifact: the file has only ", fileBytes, " bytes"));
   if (!readFully(file.fd, first, sizeof(first), 0))
-    return absl::UnavailableError(absl::StrCat("cannot read: ", std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot read: ", std::strerror(errno)));
   if (absl::Status s = checkIdentifier(first); !s.ok())
     return s;
   uint32_t fbBytes;
@@ -179,10 +187,12 @@ absl::Status Artifact::load(const std::string &path, const ArtifactOptions &opti
     return truncatedHeader(fbBytes, fileBytes);
   header_.resize(kSizePrefixBytes + fbBytes);
   if (!readFully(file.fd, header_.data(), header_.size(), 0))
-    return absl::UnavailableError(absl::StrCat("cannot read: ", std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot read: ", std::strerror(errno)));
   if (absl::Status s = verifyHeader(header_, root_); !s.ok())
     return s;
-  if (absl::Status s = validateArtifact(*root_, header_.size(), fileBytes); !s.ok())
+  if (absl::Status s = validateArtifact(*root_, header_.size(), fileBytes);
+      !s.ok())
     return s;
 
   uint64_t bytes = root_->weights_bytes();
@@ -192,8 +202,9 @@ absl::Status Artifact::load(const std::string &path, const ArtifactOptions &opti
     void *map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, file.fd,
                        static_cast<off_t>(root_->weights_offset()));
     if (map == MAP_FAILED)
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "cannot map the weight segment (", bytes, " bytes): ", std::strerror(errno)));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("cannot map the weight segment (", bytes,
+                       " bytes): ", std::strerror(errno)));
     ::madvise(map, bytes, MADV_HUGEPAGE);
     ::madvise(map, bytes, MADV_WILLNEED);
     mapBase_ = map;
@@ -207,12 +218,14 @@ absl::Status Artifact::load(const std::string &path, const ArtifactOptions &opti
   void *raw = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED)
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "cannot allocate ", bytes, " bytes for the weights: ", std::strerror(errno)));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot allocate ", bytes,
+                     " bytes for the weights: ", std::strerror(errno)));
   mapBase_ = raw;
   mapBytes_ = mapped;
   uintptr_t base = reinterpret_cast<uintptr_t>(raw);
-  auto *dest = reinterpret_cast<uint8_t *>((base + kHugePage - 1) / kHugePage * kHugePage);
+  auto *dest = reinterpret_cast<uint8_t *>((base + kHugePage - 1) / kHugePage *
+                                           kHugePage);
   ::madvise(dest, bytes, MADV_HUGEPAGE);
   if (!readFully(file.fd, dest, bytes, root_->weights_offset()))
     return absl::DataLossError("cannot read the weight segment");

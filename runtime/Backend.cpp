@@ -27,7 +27,9 @@ const std::vector<Entry> &registry() {
 
 } // namespace
 
-std::vector<std::string> knownBackends() { return {"cpu", "cuda", "vulkan", "metal"}; }
+std::vector<std::string> knownBackends() {
+  return {"cpu", "cuda", "vulkan", "metal"};
+}
 
 std::vector<std::string> builtBackends() {
   std::vector<std::string> names;
@@ -44,29 +46,33 @@ createBackend(const std::string &name, const Artifact &artifact,
     for (const Entry &e : entries) {
       if (!artifact.hasTarget(e.name))
         continue;
-      absl::StatusOr<std::unique_ptr<Backend>> backend = e.create(artifact, options);
+      absl::StatusOr<std::unique_ptr<Backend>> backend =
+          e.create(artifact, options);
       if (backend.ok() || std::string(e.name) == "cpu")
         return backend;
     }
     return absl::NotFoundError(absl::StrCat(
         "no backend of this build (", absl::StrJoin(builtBackends(), ", "),
-        ") runs an artifact compiled for ", absl::StrJoin(artifact.targets(), ", ")));
+        ") runs an artifact compiled for ",
+        absl::StrJoin(artifact.targets(), ", ")));
   }
   auto it = std::find_if(entries.begin(), entries.end(),
                          [&](const Entry &e) { return name == e.name; });
   if (it == entries.end()) {
     std::vector<std::string> known = knownBackends();
     if (std::find(known.begin(), known.end(), name) == known.end())
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown backend '", name, "' (known: auto, ", absl::StrJoin(known, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown backend '", name, "' (known: auto, ",
+                       absl::StrJoin(known, ", "), ")"));
     return absl::UnavailableError(absl::StrCat(
         "backend '", name, "' is not present in this build of fmc-run (built: ",
         absl::StrJoin(builtBackends(), ", "), ")"));
   }
   if (!artifact.hasTarget(name))
     return absl::FailedPreconditionError(absl::StrCat(
-        "the artifact has no executables for backend '", name, "' (compiled for: ",
-        absl::StrJoin(artifact.targets(), ", "), "); recompile with --target=", name));
+        "the artifact has no executables for backend '", name,
+        "' (compiled for: ", absl::StrJoin(artifact.targets(), ", "),
+        "); recompile with --target=", name));
   return it->create(artifact, options);
 }
 

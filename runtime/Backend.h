@@ -61,11 +61,13 @@ public:
   /// values to the caches. Calls `onLogits` for every position when
   /// `allLogits`, else for the last one only.
   virtual absl::Status prefill(absl::Span<const int32_t> tokens, int64_t start,
-                               bool allLogits, const LogitsCallback &onLogits) = 0;
+                               bool allLogits,
+                               const LogitsCallback &onLogits) = 0;
 
   /// Runs one token at `position` through the decode program and returns its
   /// logits (vocab floats, valid until the next call).
-  virtual absl::StatusOr<const float *> decode(int32_t token, int64_t position) = 0;
+  virtual absl::StatusOr<const float *> decode(int32_t token,
+                                               int64_t position) = 0;
 
   virtual BackendMemory memory() const = 0;
 

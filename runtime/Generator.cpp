@@ -12,12 +12,14 @@ namespace fmc {
 
 namespace {
 double msSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
       .count();
 }
 } // namespace
 
-absl::StatusOr<GenerationStats> generate(Backend &backend, const std::vector<int32_t> &prompt,
+absl::StatusOr<GenerationStats> generate(Backend &backend,
+                                         const std::vector<int32_t> &prompt,
                                          int64_t vocab, int64_t maxContext,
                                          const GenerationOptions &options,
                                          const GenerationCallbacks &callbacks) {
@@ -25,21 +27,23 @@ absl::StatusOr<GenerationStats> generate(Backend &backend, const std::vector<int
   int64_t n = prompt.size();
   stats.promptTokens = n;
   if (n == 0)
-    return absl::InvalidArgumentError("the prompt is empty and the model has no BOS token");
+    return absl::InvalidArgumentError(
+        "the prompt is empty and the model has no BOS token");
   if (n > maxContext)
-    return absl::OutOfRangeError(absl::StrCat("the prompt has ", n,
-                                              " tokens but the model's context is ",
-                                              maxContext, " tokens"));
+    return absl::OutOfRangeError(absl::StrCat(
+        "the prompt has ", n, " tokens but the model's context is ", maxContext,
+        " tokens"));
   for (int32_t id : prompt)
     if (id < 0 || id >= vocab)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "prompt token id ", id, " is outside the vocabulary of ", vocab, " tokens"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("prompt token id ", id, " is outside the vocabulary of ",
+                       vocab, " tokens"));
 
   Sampler sampler(options.sampling, vocab);
   std::vector<float> last(vocab);
   auto isEnd = [&](int32_t token) {
-    return std::find(options.endTokens.begin(), options.endTokens.end(), token) !=
-           options.endTokens.end();
+    return std::find(options.endTokens.begin(), options.endTokens.end(),
+                     token) != options.endTokens.end();
   };
 
   auto start = std::chrono::steady_clock::now();

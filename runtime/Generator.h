@@ -33,9 +33,9 @@ struct GenerationOptions {
 struct GenerationStats {
   int64_t promptTokens = 0;
   int64_t generatedTokens = 0;
-  double ttftMs = 0;         ///< From the start of prefill to the first token.
+  double ttftMs = 0; ///< From the start of prefill to the first token.
   double prefillMs = 0;
-  double decodeMs = 0;       ///< From the first token to the last.
+  double decodeMs = 0; ///< From the first token to the last.
   double prefillTokensPerS = 0;
   double decodeTokensPerS = 0;
   bool reachedContext = false;
@@ -48,7 +48,8 @@ struct GenerationCallbacks {
   LogitsCallback onLogits;
 };
 
-absl::StatusOr<GenerationStats> generate(Backend &backend, const std::vector<int32_t> &prompt,
+absl::StatusOr<GenerationStats> generate(Backend &backend,
+                                         const std::vector<int32_t> &prompt,
                                          int64_t vocab, int64_t maxContext,
                                          const GenerationOptions &options,
                                          const GenerationCallbacks &callbacks);

@@ -39,7 +39,8 @@ int32_t Sampler::sample(const float *logits) {
     return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
   };
   if (options.topK > 0 && options.topK < n) {
-    std::partial_sort(order.begin(), order.begin() + options.topK, order.begin() + n, byLogit);
+    std::partial_sort(order.begin(), order.begin() + options.topK,
+                      order.begin() + n, byLogit);
     n = options.topK;
   } else if (options.topP < 1.0f) {
     std::sort(order.begin(), order.begin() + n, byLogit);

@@ -166,7 +166,8 @@ public:
         text += piece[pos++];
       }
     }
-    if (dummyPrefix && (previous == bos_ || previous < 0) && !text.empty() && text[0] == ' ')
+    if (dummyPrefix && (previous == bos_ || previous < 0) && !text.empty() &&
+        text[0] == ' ')
       text.erase(0, 1);
     return text;
   }
@@ -178,7 +179,8 @@ private:
   absl::flat_hash_map<std::string_view, int32_t> ids;
   int32_t byteIds[256] = {
 #define FMC_M1_8 -1, -1, -1, -1, -1, -1, -1, -1
-#define FMC_M1_64 FMC_M1_8, FMC_M1_8, FMC_M1_8, FMC_M1_8, FMC_M1_8, FMC_M1_8, FMC_M1_8, FMC_M1_8
+#define FMC_M1_64                                                              \
+  FMC_M1_8, FMC_M1_8, FMC_M1_8, FMC_M1_8, FMC_M1_8, FMC_M1_8, FMC_M1_8, FMC_M1_8
       FMC_M1_64, FMC_M1_64, FMC_M1_64, FMC_M1_64
 #undef FMC_M1_64
 #undef FMC_M1_8
@@ -196,7 +198,8 @@ struct ByteMap {
   ByteMap() {
     int next = 256;
     for (int b = 0; b < 256; ++b) {
-      bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174);
+      bool printable =
+          (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174);
       toCodePoint[b] = printable ? b : next++;
       toByte[toCodePoint[b]] = static_cast<uint8_t>(b);
     }
@@ -215,8 +218,9 @@ public:
       ids.try_emplace(tokens_[id], id);
     if (t.merge_left())
       for (uint32_t i = 0; i < t.merge_left()->size(); ++i)
-        merges.try_emplace(key(t.merge_left()->Get(i), t.merge_right()->Get(i)),
-                           Merge{static_cast<int32_t>(i), t.merge_result()->Get(i)});
+        merges.try_emplace(
+            key(t.merge_left()->Get(i), t.merge_right()->Get(i)),
+            Merge{static_cast<int32_t>(i), t.merge_result()->Get(i)});
   }
 
   std::vector<int32_t> encode(std::string_view text) const override {
@@ -248,7 +252,8 @@ public:
           break;
         size_t w = 0;
         for (size_t i = 0; i < symbols.size(); ++i) {
-          if (i + 1 < symbols.size() && key(symbols[i], symbols[i + 1]) == bestKey) {
+          if (i + 1 < symbols.size() &&
+              key(symbols[i], symbols[i + 1]) == bestKey) {
             symbols[w++] = bestResult;
             ++i;
           } else {
@@ -392,7 +397,8 @@ Tokenizer::Tokenizer(const schema::Tokenizer &t)
     tokens_.push_back(token->string_view());
 }
 
-absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::create(const schema::Tokenizer &t) {
+absl::StatusOr<std::unique_ptr<Tokenizer>>
+Tokenizer::create(const schema::Tokenizer &t) {
   switch (t.kind()) {
   case schema::TokenizerKind::SentencePiece:
     return std::unique_ptr<Tokenizer>(new SentencePiece(t));

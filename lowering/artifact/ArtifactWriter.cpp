@@ -10,10 +10,10 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/ScopeExit.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -93,7 +93,8 @@ public:
 private:
   llvm::Error collect();
   llvm::Error loadVocabulary();
-  llvm::Error build(flatbuffers::FlatBufferBuilder &fbb, uint64_t weightsOffset);
+  llvm::Error build(flatbuffers::FlatBufferBuilder &fbb,
+                    uint64_t weightsOffset);
   llvm::Expected<Offset<schema::Program>>
   buildProgram(flatbuffers::FlatBufferBuilder &fbb, plan::ProgramOp program);
   llvm::Expected<Offset<schema::Kernel>>
@@ -186,7 +187,8 @@ llvm::Error Writer::loadVocabulary() {
     break;
   }
   ref.file = tokenizerOp.getFile().str();
-  llvm::Expected<fmc::import::Vocabulary> vocab = fmc::import::readVocabulary(ref);
+  llvm::Expected<fmc::import::Vocabulary> vocab =
+      fmc::import::readVocabulary(ref);
   if (!vocab)
     return vocab.takeError();
   // The op's ids are what the model was built with; they win over the file's.
@@ -210,15 +212,18 @@ Writer::buildTokenizer(flatbuffers::FlatBufferBuilder &fbb) {
   // a merge's result scores minus its rank and every other token -inf (it
   // is never the result of a merge).
   std::vector<float> spmScores = vocab.scores;
-  if (vocab.kind == fmc::import::Vocabulary::Kind::SentencePiece && spmScores.empty()) {
-    spmScores.assign(vocab.tokens.size(), -std::numeric_limits<float>::infinity());
+  if (vocab.kind == fmc::import::Vocabulary::Kind::SentencePiece &&
+      spmScores.empty()) {
+    spmScores.assign(vocab.tokens.size(),
+                     -std::numeric_limits<float>::infinity());
     llvm::StringMap<int32_t> ids;
     for (auto [i, token] : llvm::enumerate(vocab.tokens))
       ids.try_emplace(token, static_cast<int32_t>(i));
     for (auto [rank, merge] : llvm::enumerate(vocab.merges)) {
       auto it = ids.find(merge.first + merge.second);
       if (it != ids.end())
-        spmScores[it->second] = std::max(spmScores[it->second], -static_cast<float>(rank));
+        spmScores[it->second] =
+            std::max(spmScores[it->second], -static_cast<float>(rank));
     }
   }
   auto scores = fbb.CreateVector(spmScores);
@@ -285,29 +290,34 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
     return v ? static_cast<float>(v->convertToDouble()) : fallback;
   };
   using KS = schema::KernelSpec;
-  return llvm::TypeSwitch<Operation *, llvm::Expected<Offset<schema::Kernel>>>(op)
+  return llvm::TypeSwitch<Operation *, llvm::Expected<Offset<schema::Kernel>>>(
+             op)
       .Case([&](plan::EmbeddingOp k) {
-        auto spec = schema::CreateEmbeddingSpec(fbb, tensorRef(k.getTableAttr()),
-                                                f32(k.getScale(), 1.0f));
-        return kernel(KS::EmbeddingSpec, spec.Union(), k.getTokens(), k.getOutput());
+        auto spec = schema::CreateEmbeddingSpec(
+            fbb, tensorRef(k.getTableAttr()), f32(k.getScale(), 1.0f));
+        return kernel(KS::EmbeddingSpec, spec.Union(), k.getTokens(),
+                      k.getOutput());
       })
       .Case([&](plan::RMSNormOp k) {
         auto spec = schema::CreateRmsNormSpec(
             fbb, tensorRef(k.getWeightAttr()),
             static_cast<float>(k.getEps().convertToDouble()), k.getGroupSize(),
             static_cast<float>(k.getWeightOffset().convertToDouble()));
-        return kernel(KS::RmsNormSpec, spec.Union(), k.getInput(), k.getOutput());
+        return kernel(KS::RmsNormSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
       })
       .Case([&](plan::LayerNormOp k) {
         auto spec = schema::CreateLayerNormSpec(
             fbb, tensorRef(k.getWeightAttr()), tensorRef(k.getBiasAttr()),
             static_cast<float>(k.getEps().convertToDouble()));
-        return kernel(KS::LayerNormSpec, spec.Union(), k.getInput(), k.getOutput());
+        return kernel(KS::LayerNormSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
       })
       .Case([&](plan::LinearOp k) {
         auto spec = schema::CreateLinearSpec(fbb, tensorRef(k.getWeightAttr()),
                                              tensorRef(k.getBiasAttr()));
-        return kernel(KS::LinearSpec, spec.Union(), k.getInput(), k.getOutput());
+        return kernel(KS::LinearSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
       })
       .Case([&](plan::RopeOp k) {
         auto spec = schema::CreateRopeSpec(
@@ -318,7 +328,8 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
             k.getHeadDim(), k.getRotaryDim(),
             static_cast<float>(k.getTheta().convertToDouble()));
         return kernel(KS::RopeSpec, spec.Union(),
-                      ValueRange{k.getInput(), k.getPositions()}, k.getOutput());
+                      ValueRange{k.getInput(), k.getPositions()},
+                      k.getOutput());
       })
       .Case([&](plan::AttentionOp k) {
         schema::AttentionKind kind = schema::AttentionKind::Global;
@@ -343,7 +354,8 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
       .Case([&](plan::ActivationOp k) {
         auto spec = schema::CreateActivationSpec(
             fbb, static_cast<schema::Activation>(k.getKind()));
-        return kernel(KS::ActivationSpec, spec.Union(), k.getInput(), k.getOutput());
+        return kernel(KS::ActivationSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
       })
       .Case([&](plan::GluOp k) {
         auto spec = schema::CreateGluSpec(
@@ -353,13 +365,13 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
       })
       .Case([&](plan::AddOp k) {
         auto spec = schema::CreateAddSpec(fbb);
-        return kernel(KS::AddSpec, spec.Union(), ValueRange{k.getLhs(), k.getRhs()},
-                      k.getOutput());
+        return kernel(KS::AddSpec, spec.Union(),
+                      ValueRange{k.getLhs(), k.getRhs()}, k.getOutput());
       })
       .Case([&](plan::MulOp k) {
         auto spec = schema::CreateMulSpec(fbb);
-        return kernel(KS::MulSpec, spec.Union(), ValueRange{k.getLhs(), k.getRhs()},
-                      k.getOutput());
+        return kernel(KS::MulSpec, spec.Union(),
+                      ValueRange{k.getLhs(), k.getRhs()}, k.getOutput());
       })
       .Case([&](plan::MoeRouteOp k) {
         auto spec = schema::CreateMoeRouteSpec(
@@ -381,7 +393,8 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
         auto spec = schema::CreateLogitsSpec(fbb, tensorRef(k.getWeightAttr()),
                                              f32(k.getScale(), 1.0f),
                                              f32(k.getSoftcap(), 0.0f));
-        return kernel(KS::LogitsSpec, spec.Union(), k.getInput(), k.getOutput());
+        return kernel(KS::LogitsSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
       })
       .Default([&](Operation *other) -> llvm::Expected<Offset<schema::Kernel>> {
         return fail("the artifact format has no kernel family for '" +
@@ -390,7 +403,8 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
 }
 
 llvm::Expected<Offset<schema::Program>>
-Writer::buildProgram(flatbuffers::FlatBufferBuilder &fbb, plan::ProgramOp program) {
+Writer::buildProgram(flatbuffers::FlatBufferBuilder &fbb,
+                     plan::ProgramOp program) {
   llvm::DenseMap<Value, uint32_t> bufferIndex;
   std::vector<Offset<schema::Buffer>> buffers;
   std::vector<Offset<schema::Kernel>> kernels;
@@ -462,9 +476,9 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
   }
   std::string configJson;
   llvm::raw_string_ostream(configJson) << llvm::json::Value(std::move(facts));
-  auto configOffset = schema::CreateModelConfig(
-      fbb, fbb.CreateString(name), vocab, hidden, context,
-      fbb.CreateString(configJson));
+  auto configOffset =
+      schema::CreateModelConfig(fbb, fbb.CreateString(name), vocab, hidden,
+                                context, fbb.CreateString(configJson));
 
   Offset<schema::Tokenizer> tokenizer;
   if (vocabulary)
@@ -474,8 +488,8 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
   for (auto [param, offset] : llvm::zip(params, segmentOffsets)) {
     auto shape = fbb.CreateVector(param.getTensorType().getShape().vec());
     tensors.push_back(schema::CreateTensor(
-        fbb, fbb.CreateString(param.getSymName().str()), *storageDType(param), shape,
-        offset, param.getStorageBytes()));
+        fbb, fbb.CreateString(param.getSymName().str()), *storageDType(param),
+        shape, offset, param.getStorageBytes()));
   }
   std::vector<Offset<schema::KVCache>> kvCaches;
   for (fm::KVCacheOp cache : caches)
@@ -486,10 +500,12 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
         cache.getCapacity(), cache.getNumKvHeads(), cache.getHeadDim(),
         elementDType(cache.getElementType()), cacheBytes(cache)));
 
-  llvm::Expected<Offset<schema::Program>> prefillProgram = buildProgram(fbb, prefill);
+  llvm::Expected<Offset<schema::Program>> prefillProgram =
+      buildProgram(fbb, prefill);
   if (!prefillProgram)
     return prefillProgram.takeError();
-  llvm::Expected<Offset<schema::Program>> decodeProgram = buildProgram(fbb, decode);
+  llvm::Expected<Offset<schema::Program>> decodeProgram =
+      buildProgram(fbb, decode);
   if (!decodeProgram)
     return decodeProgram.takeError();
 
@@ -527,7 +543,8 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
   std::vector<llvm::StringRef> sources;
   for (fm::ParamOp param : params) {
     fm::ExternalAttr source = param.getSource();
-    llvm::Expected<const llvm::MemoryBuffer *> file = sourceFile(source.getFile());
+    llvm::Expected<const llvm::MemoryBuffer *> file =
+        sourceFile(source.getFile());
     if (!file)
       return fail("parameter " + symbolText(param) + ": " +
                   llvm::toString(file.takeError()));
@@ -549,7 +566,8 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     // The buffer starts with its size prefix (FinishSizePrefixed).
-    os.write(reinterpret_cast<const char *>(fbb.GetBufferPointer()), fbb.GetSize());
+    os.write(reinterpret_cast<const char *>(fbb.GetBufferPointer()),
+             fbb.GetSize());
     uint64_t written = fbb.GetSize();
     os.write_zeros(weightsOffset - written);
     written = weightsOffset;
@@ -568,7 +586,8 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
     fileBytes = written;
   }
   if (std::error_code ec = fs::rename(temp, path))
-    return fail("cannot rename '" + temp + "' to '" + path + "': " + ec.message());
+    return fail("cannot rename '" + temp + "' to '" + path +
+                "': " + ec.message());
   removeTemp.release();
   return llvm::Error::success();
 }
@@ -577,8 +596,10 @@ llvm::Expected<uint64_t> Writer::run() {
   for (const std::string &target : options.targets) {
     std::vector<std::string> available = fmc::artifact::availableTargets();
     if (!llvm::is_contained(available, target))
-      return fail("target '" + target + "' is not available in this build "
-                  "(available: " + llvm::join(available, ", ") + ")");
+      return fail("target '" + target +
+                  "' is not available in this build "
+                  "(available: " +
+                  llvm::join(available, ", ") + ")");
   }
   if (llvm::Error err = collect())
     return std::move(err);
@@ -591,7 +612,8 @@ llvm::Expected<uint64_t> Writer::run() {
   if (llvm::Error err = build(fbb, weightsOffset))
     return std::move(err);
   if (alignTo(fbb.GetSize(), fmc::kWeightSegmentAlignment) != weightsOffset)
-    return fail("internal error: the artifact header changed size between passes");
+    return fail(
+        "internal error: the artifact header changed size between passes");
   uint64_t fileBytes = 0;
   if (llvm::Error err = writeFile(fbb, weightsOffset, fileBytes))
     return std::move(err);

@@ -50,12 +50,14 @@ struct Dataflow {
 };
 
 std::string classOfLinear(plan::LinearOp linear, const Dataflow &flow) {
-  if (isa_and_nonnull<plan::AttentionOp>(flow.writer.lookup(linear.getInput())) ||
+  if (isa_and_nonnull<plan::AttentionOp>(
+          flow.writer.lookup(linear.getInput())) ||
       flow.feedsAttention(linear.getOutput()))
     return "attention";
   auto it = flow.readers.find(linear.getOutput());
-  if (it != flow.readers.end() &&
-      llvm::any_of(it->second, [](Operation *op) { return isa<plan::MoeRouteOp>(op); }))
+  if (it != flow.readers.end() && llvm::any_of(it->second, [](Operation *op) {
+        return isa<plan::MoeRouteOp>(op);
+      }))
     return "router";
   return "ffn";
 }
@@ -78,7 +80,8 @@ std::string humanBytes(double bytes) {
 
 } // namespace
 
-SizeReport fmc::artifact::computeSizeReport(ModuleOp module, llvm::StringRef model) {
+SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
+                                            llvm::StringRef model) {
   SizeReport report;
   report.model = model.str();
   plan::ProgramOp prefill, decode;
@@ -95,7 +98,9 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module, llvm::StringRef mod
     };
     decode.walk([&](Operation *op) {
       llvm::TypeSwitch<Operation *>(op)
-          .Case([&](plan::EmbeddingOp k) { assign(k.getTableAttr(), "embedding"); })
+          .Case([&](plan::EmbeddingOp k) {
+            assign(k.getTableAttr(), "embedding");
+          })
           .Case([&](plan::RMSNormOp k) { assign(k.getWeightAttr(), "norm"); })
           .Case([&](plan::LayerNormOp k) {
             assign(k.getWeightAttr(), "norm");
@@ -134,7 +139,8 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module, llvm::StringRef mod
       perPosition += cache.getNumKvHeads() * 2 * sizeof(float);
     if (cache.getKind() == fm::CacheKind::linear)
       report.kvBytesPerToken += perPosition;
-    report.kvBytesTotal += perPosition * static_cast<int64_t>(cache.getCapacity());
+    report.kvBytesTotal +=
+        perPosition * static_cast<int64_t>(cache.getCapacity());
   }
   if (prefill) {
     report.prefillTokens = prefill.getMaxTokens();
@@ -142,11 +148,13 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module, llvm::StringRef mod
   }
   if (decode)
     report.decodeArenaBytes = decode.getArenaBytes();
-  report.arenaBytes = std::max(report.prefillArenaBytes, report.decodeArenaBytes);
+  report.arenaBytes =
+      std::max(report.prefillArenaBytes, report.decodeArenaBytes);
   return report;
 }
 
-void fmc::artifact::printSizeReport(const SizeReport &report, llvm::raw_ostream &os) {
+void fmc::artifact::printSizeReport(const SizeReport &report,
+                                    llvm::raw_ostream &os) {
   os << "size report for " << report.model << "\n";
   os << llvm::format("  %-10s %8s %14s %12s %8s\n", "parameters", "tensors",
                      "elements", "bytes", "bits/w");
@@ -155,9 +163,9 @@ void fmc::artifact::printSizeReport(const SizeReport &report, llvm::raw_ostream 
                        static_cast<long long>(cls.tensors),
                        static_cast<long long>(cls.elements),
                        humanBytes(cls.bytes).c_str(), cls.bitsPerWeight());
-  double totalBits = report.parameterElements
-                         ? 8.0 * report.parameterBytes / report.parameterElements
-                         : 0.0;
+  double totalBits = report.parameterElements ? 8.0 * report.parameterBytes /
+                                                    report.parameterElements
+                                              : 0.0;
   os << llvm::format("  %-10s %8s %14lld %12s %8.2f\n", "total", "",
                      static_cast<long long>(report.parameterElements),
                      humanBytes(report.parameterBytes).c_str(), totalBits);
@@ -174,11 +182,11 @@ void fmc::artifact::printSizeReport(const SizeReport &report, llvm::raw_ostream 
 llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
   llvm::json::Object parameters;
   for (const ParameterClass &cls : report.classes)
-    parameters[cls.name] = llvm::json::Object{
-        {"tensors", cls.tensors},
-        {"elements", cls.elements},
-        {"bytes", cls.bytes},
-        {"bits_per_weight", cls.bitsPerWeight()}};
+    parameters[cls.name] =
+        llvm::json::Object{{"tensors", cls.tensors},
+                           {"elements", cls.elements},
+                           {"bytes", cls.bytes},
+                           {"bits_per_weight", cls.bitsPerWeight()}};
   return llvm::json::Object{
       {"model", report.model},
       {"parameters", std::move(parameters)},

@@ -61,9 +61,11 @@ LogicalResult mlir::plan::assignBuffers(ProgramOp program) {
   }
   // Buffers no kernel touches still need a valid place.
   for (BufferOp buffer : program.getBody().front().getOps<BufferOp>())
-    if (llvm::none_of(*ranges, [&](const LiveRange &r) { return r.buffer == buffer; })) {
+    if (llvm::none_of(*ranges,
+                      [&](const LiveRange &r) { return r.buffer == buffer; })) {
       buffer.setOffsetAttr(builder.getI64IntegerAttr(0));
-      arena = std::max(arena, getBufferBytes(cast<RowsType>(buffer.getType()), maxTokens));
+      arena = std::max(
+          arena, getBufferBytes(cast<RowsType>(buffer.getType()), maxTokens));
     }
   program.setArenaBytesAttr(builder.getI64IntegerAttr(arena));
   return success();

@@ -33,9 +33,8 @@ namespace {
 class ProgramBuilder {
 public:
   ProgramBuilder(ProgramOp program)
-      : program(program), ctx(program.getContext()),
-        buffers(OpBuilder::atBlockBegin(&program.getBody().front())),
-        kernels(OpBuilder::atBlockEnd(&program.getBody().front())) {}
+      : program(program),
+        builder(OpBuilder::atBlockEnd(&program.getBody().front())) {}
 
   LogicalResult build(func::FuncOp func);
 
@@ -46,9 +45,9 @@ private:
   LogicalResult lowerOp(Operation *op);
 
   ProgramOp program;
-  MLIRContext *ctx;
-  OpBuilder buffers; // Inserts plan.buffer ops, in order, at the top.
-  OpBuilder kernels; // Appends kernels.
+  // Appends to the program: each plan.buffer lands just before the kernel
+  // that first writes it, which keeps printed plans readable.
+  OpBuilder builder;
   llvm::DenseMap<Value, Value> bufferOf;
 };
 
@@ -58,8 +57,8 @@ private:
 FailureOr<RowsType> rowsTypeFor(Operation *where, Value value) {
   auto tensor = dyn_cast<RankedTensorType>(value.getType());
   if (!tensor)
-    return where->emitOpError() << "has a non-tensor value of type "
-                                << value.getType();
+    return where->emitOpError()
+           << "has a non-tensor value of type " << value.getType();
   MLIRContext *ctx = value.getContext();
   Type element = tensor.getElementType();
   if (tensor.getRank() == 1 && element.isInteger(32))
@@ -76,14 +75,14 @@ Value ProgramBuilder::bufferFor(Value value, StringRef name) {
   auto it = bufferOf.find(value);
   if (it != bufferOf.end())
     return it->second;
-  Operation *owner = value.getDefiningOp() ? value.getDefiningOp()
-                                           : program.getOperation();
+  Operation *owner =
+      value.getDefiningOp() ? value.getDefiningOp() : program.getOperation();
   FailureOr<RowsType> type = rowsTypeFor(owner, value);
   if (failed(type))
     return {};
-  auto buffer = BufferOp::create(buffers, value.getLoc(), *type,
-                                         buffers.getI64IntegerAttr(0),
-                                         buffers.getStringAttr(name));
+  auto buffer = BufferOp::create(builder, value.getLoc(), *type,
+                                 builder.getI64IntegerAttr(0),
+                                 builder.getStringAttr(name));
   bufferOf[value] = buffer.getResult();
   return buffer.getResult();
 }
@@ -109,8 +108,8 @@ LogicalResult ProgramBuilder::build(func::FuncOp func) {
   FailureOr<Value> logits = lookup(ret, ret.getOperand(0));
   if (failed(logits))
     return failure();
-  IoOp::create(kernels, ret.getLoc(), bufferOf.lookup(entry.getArgument(0)),
-                       bufferOf.lookup(entry.getArgument(1)), *logits);
+  IoOp::create(builder, ret.getLoc(), bufferOf.lookup(entry.getArgument(0)),
+               bufferOf.lookup(entry.getArgument(1)), *logits);
   return success();
 }
 
@@ -131,79 +130,77 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
     if (!out(i))
       return failure();
 
-  auto f64 = [&](double v) { return kernels.getF64FloatAttr(v); };
+  auto f64 = [&](double v) { return builder.getF64FloatAttr(v); };
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](fm::EmbeddingOp e) {
-        EmbeddingOp::create(kernels, loc, e.getTableAttr(), in[0], out(),
-                                    e.getScaleAttr());
+        EmbeddingOp::create(builder, loc, e.getTableAttr(), in[0], out(),
+                            e.getScaleAttr());
         return success();
       })
       .Case([&](fm::RMSNormOp n) {
-        RMSNormOp::create(kernels, loc, in[0], n.getWeightAttr(), out(),
-                                  n.getEpsAttr(),
-                                  kernels.getI64IntegerAttr(n.getNormalizedSize()),
-                                  n.getWeightOffsetAttr());
+        RMSNormOp::create(builder, loc, in[0], n.getWeightAttr(), out(),
+                          n.getEpsAttr(),
+                          builder.getI64IntegerAttr(n.getNormalizedSize()),
+                          n.getWeightOffsetAttr());
         return success();
       })
       .Case([&](fm::LayerNormOp n) {
-        LayerNormOp::create(kernels, loc, in[0], n.getWeightAttr(),
-                                    n.getBiasAttr(), out(), n.getEpsAttr());
+        LayerNormOp::create(builder, loc, in[0], n.getWeightAttr(),
+                            n.getBiasAttr(), out(), n.getEpsAttr());
         return success();
       })
       .Case([&](fm::LinearOp l) {
-        LinearOp::create(kernels, loc, in[0], l.getWeightAttr(), l.getBiasAttr(),
-                                 out());
+        LinearOp::create(builder, loc, in[0], l.getWeightAttr(),
+                         l.getBiasAttr(), out());
         return success();
       })
       .Case([&](fm::RopeOp r) {
         int64_t rotary = static_cast<int64_t>(
             r.getRotaryFraction().convertToDouble() * r.getHeadDim() + 0.5);
-        RopeOp::create(kernels, loc, r.getLayoutAttr(), in[0], in[1], out(),
-                               r.getHeadDimAttr(),
-                               kernels.getI64IntegerAttr(rotary),
-                               r.getThetaAttr());
+        RopeOp::create(builder, loc, r.getLayoutAttr(), in[0], in[1], out(),
+                       r.getHeadDimAttr(), builder.getI64IntegerAttr(rotary),
+                       r.getThetaAttr());
         return success();
       })
       .Case([&](fm::AttentionOp a) {
         // Operands: q, [k, v,] positions.
         Value k = a.getK() ? in[1] : Value(), v = a.getK() ? in[2] : Value();
-        AttentionOp::create(kernels,
-            loc, a.getKindAttr(), in[0], k, v, in.back(), out(), a.getReadsAttr(),
-            a.getWritesAttr(), a.getNumHeadsAttr(), a.getNumKvHeadsAttr(),
-            a.getHeadDimAttr(), a.getWindowAttr(), f64(a.getEffectiveScale()),
-            a.getSoftcapAttr(), a.getCausalAttr());
+        AttentionOp::create(
+            builder, loc, a.getKindAttr(), in[0], k, v, in.back(), out(),
+            a.getReadsAttr(), a.getWritesAttr(), a.getNumHeadsAttr(),
+            a.getNumKvHeadsAttr(), a.getHeadDimAttr(), a.getWindowAttr(),
+            f64(a.getEffectiveScale()), a.getSoftcapAttr(), a.getCausalAttr());
         return success();
       })
       .Case([&](fm::ActivationOp a) {
-        ActivationOp::create(kernels, loc, a.getKindAttr(), in[0], out());
+        ActivationOp::create(builder, loc, a.getKindAttr(), in[0], out());
         return success();
       })
       .Case([&](fm::GluOp g) {
-        GluOp::create(kernels, loc, g.getKindAttr(), in[0], in[1], out());
+        GluOp::create(builder, loc, g.getKindAttr(), in[0], in[1], out());
         return success();
       })
       .Case([&](fm::AddOp) {
-        AddOp::create(kernels, loc, in[0], in[1], out());
+        AddOp::create(builder, loc, in[0], in[1], out());
         return success();
       })
       .Case([&](fm::MulOp) {
-        MulOp::create(kernels, loc, in[0], in[1], out());
+        MulOp::create(builder, loc, in[0], in[1], out());
         return success();
       })
       .Case([&](fm::MoeRouteOp r) {
-        MoeRouteOp::create(kernels, loc, r.getScoringAttr(), in[0], out(0),
-                                   out(1), r.getTopKAttr(),
-                                   r.getNormTopkProbAttr());
+        MoeRouteOp::create(builder, loc, r.getScoringAttr(), in[0], out(0),
+                           out(1), r.getTopKAttr(), r.getNormTopkProbAttr());
         return success();
       })
       .Case([&](fm::MoeCombineOp) {
-        MoeCombineOp::create(kernels, loc, in[0], in[1],
-                                     ArrayRef<Value>(in).drop_front(2), out());
+        MoeCombineOp::create(builder, loc, in[0], in[1],
+                             ArrayRef<Value>(in).drop_front(2), out());
         return success();
       })
       .Case([&](fm::LogitsOp l) {
-        LogitsOp::create(kernels, loc, in[0], l.getWeightAttr(), out(),
-                                 l.getScaleAttr(), l.getSoftcapAttr());
+        LogitsOp::create(builder, loc, in[0], l.getWeightAttr(), out(),
+                         l.getScaleAttr(), l.getSoftcapAttr());
         return success();
       })
       .Default([&](Operation *other) {
@@ -225,13 +222,14 @@ struct FmToPlanPass : public plan::impl::FmToPlanBase<FmToPlanPass> {
 static FailureOr<func::FuncOp> findModel(ModuleOp module) {
   auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());
   if (funcs.size() != 1)
-    return module.emitError() << "fm-to-plan expects one model function, found "
-                              << funcs.size();
+    return module.emitError()
+           << "fm-to-plan expects one model function, found " << funcs.size();
   func::FuncOp func = funcs.front();
   FunctionType type = func.getFunctionType();
   auto isIds = [](Type t) {
     auto tensor = dyn_cast<RankedTensorType>(t);
-    return tensor && tensor.getRank() == 1 && tensor.getElementType().isInteger(32);
+    return tensor && tensor.getRank() == 1 &&
+           tensor.getElementType().isInteger(32);
   };
   if (type.getNumInputs() != 2 || !isIds(type.getInput(0)) ||
       !isIds(type.getInput(1)) || type.getNumResults() != 1)
@@ -252,7 +250,8 @@ void FmToPlanPass::runOnOperation() {
 
   // The context a generation may reach: linear caches bound it.
   Builder builder(module.getContext());
-  if (this->context < 0 || this->context >= std::numeric_limits<int32_t>::max()) {
+  if (this->context < 0 ||
+      this->context >= std::numeric_limits<int32_t>::max()) {
     module.emitError() << "context must be in [1, 2^31 - 1), got "
                        << static_cast<int64_t>(this->context);
     return signalPassFailure();
@@ -277,7 +276,8 @@ void FmToPlanPass::runOnOperation() {
   SymbolTable symbols(module);
   func->walk([&](fm::AttentionOp attention) {
     auto cache = symbols.lookup<fm::KVCacheOp>(attention.getReads());
-    if (!cache || cache.getKind() != fm::CacheKind::ring || !attention.getWindow())
+    if (!cache || cache.getKind() != fm::CacheKind::ring ||
+        !attention.getWindow())
       return;
     int64_t needed = static_cast<int64_t>(*attention.getWindow()) + prefill - 1;
     if (static_cast<int64_t>(cache.getCapacity()) < needed)
@@ -288,7 +288,7 @@ void FmToPlanPass::runOnOperation() {
   for (auto [name, maxTokens] :
        {std::pair<StringRef, int64_t>{"prefill", prefill}, {"decode", 1}}) {
     auto program = ProgramOp::create(atEnd, func->getLoc(), name, maxTokens,
-                                           /*arena_bytes=*/0);
+                                     /*arena_bytes=*/0);
     program.getBody().emplaceBlock();
     if (failed(ProgramBuilder(program).build(*func)) ||
         failed(assignBuffers(program)))

@@ -96,8 +96,8 @@ private:
       }
     };
     forRuns([&](int64_t at, size_t offset, int64_t run) {
-      simd.scores[type](query, keys + offset, cache.capacity, run, headDim, scale,
-                        scores + at);
+      simd.scores[type](query, keys + offset, cache.capacity, run, headDim,
+                        scale, scores + at);
     });
     int64_t n = hi - lo + 1;
     if (softcap > 0.0f)
@@ -106,7 +106,8 @@ private:
     float max = *std::max_element(scores, scores + n);
     float inv = 1.0f / simd.expSum(scores, n, max);
     forRuns([&](int64_t at, size_t offset, int64_t run) {
-      simd.mix[type](scores + at, values + offset, cache.capacity, run, headDim, result);
+      simd.mix[type](scores + at, values + offset, cache.capacity, run, headDim,
+                     result);
     });
     for (int64_t d = 0; d < headDim; ++d)
       result[d] *= inv;
@@ -127,11 +128,12 @@ private:
 
 std::unique_ptr<KernelInstance>
 makeAttention(const schema::AttentionSpec &spec, const float *q, const float *k,
-              const float *v, const int32_t *positions, float *out, Cache &reads,
-              bool writes, int64_t *scratchFloats) {
+              const float *v, const int32_t *positions, float *out,
+              Cache &reads, bool writes, int64_t *scratchFloats) {
   // Scores of one query: at most the cache's capacity.
   *scratchFloats = std::max(*scratchFloats, reads.capacity);
-  return std::make_unique<Attention>(spec, q, k, v, positions, out, reads, writes);
+  return std::make_unique<Attention>(spec, q, k, v, positions, out, reads,
+                                     writes);
 }
 
 } // namespace fmc::cpu

@@ -38,7 +38,8 @@ struct AlignedBlock {
 
 class CpuBackend final : public Backend {
 public:
-  CpuBackend(const Artifact &artifact, const BackendOptions &options, int threads)
+  CpuBackend(const Artifact &artifact, const BackendOptions &options,
+             int threads)
       : artifact(artifact), pool(threads), simd(&cpu::bestKernels()),
         profiling(options.profile) {}
 
@@ -46,14 +47,16 @@ public:
 
   std::string name() const override { return "cpu"; }
 
-  absl::Status prefill(absl::Span<const int32_t> tokens, int64_t start, bool allLogits,
-                       const LogitsCallback &onLogits) override;
-  absl::StatusOr<const float *> decode(int32_t token, int64_t position) override;
+  absl::Status prefill(absl::Span<const int32_t> tokens, int64_t start,
+                       bool allLogits, const LogitsCallback &onLogits) override;
+  absl::StatusOr<const float *> decode(int32_t token,
+                                       int64_t position) override;
   BackendMemory memory() const override { return mem; }
   std::vector<KernelProfile> profile() const override;
 
 private:
-  absl::Status checkInputs(absl::Span<const int32_t> tokens, int64_t start) const;
+  absl::Status checkInputs(absl::Span<const int32_t> tokens,
+                           int64_t start) const;
   void run(const cpu::Program &program, int64_t rows, int64_t logitsFrom);
 
   const Artifact &artifact;
@@ -77,8 +80,9 @@ std::vector<KernelProfile> CpuBackend::profile() const {
   std::vector<KernelProfile> result;
   for (size_t i = 0; i < familyTimes.size(); ++i)
     if (familyTimes[i].first)
-      result.push_back({schema::EnumNameKernelSpec(static_cast<schema::KernelSpec>(i)),
-                        familyTimes[i].first, familyTimes[i].second * 1e-9});
+      result.push_back(
+          {schema::EnumNameKernelSpec(static_cast<schema::KernelSpec>(i)),
+           familyTimes[i].first, familyTimes[i].second * 1e-9});
   return result;
 }
 
@@ -86,10 +90,11 @@ absl::Status CpuBackend::init() {
   const schema::Artifact &root = artifact.root();
   vocab = root.config()->vocab_size();
   maxContext = root.config()->max_context();
-  uint64_t arenaBytes = std::max(root.prefill()->arena_bytes(), root.decode()->arena_bytes());
+  uint64_t arenaBytes =
+      std::max(root.prefill()->arena_bytes(), root.decode()->arena_bytes());
   if (!arena.allocate(arenaBytes))
-    return absl::ResourceExhaustedError(absl::StrCat("cannot allocate the arena of ",
-                                                     arenaBytes, " bytes"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot allocate the arena of ", arenaBytes, " bytes"));
   memoryView.artifact = &artifact;
   memoryView.arena = static_cast<uint8_t *>(arena.data);
   cacheBlocks.resize(root.kv_caches()->size() * 2);
@@ -101,18 +106,25 @@ absl::Status CpuBackend::init() {
     cache.kvHeads = c->kv_heads();
     cache.headDim = c->head_dim();
     switch (c->dtype()) {
-    case schema::DType::F32: cache.type = ElementType::F32; break;
-    case schema::DType::F16: cache.type = ElementType::F16; break;
-    case schema::DType::BF16: cache.type = ElementType::BF16; break;
+    case schema::DType::F32:
+      cache.type = ElementType::F32;
+      break;
+    case schema::DType::F16:
+      cache.type = ElementType::F16;
+      break;
+    case schema::DType::BF16:
+      cache.type = ElementType::BF16;
+      break;
     default:
       return absl::UnimplementedError(absl::StrCat(
           "KV cache '", c->name() ? c->name()->str() : "",
           "' holds int8; the cpu backend supports f32, f16 and bf16 caches"));
     }
     uint64_t half = c->bytes() / 2;
-    if (!cacheBlocks[2 * i].allocate(half) || !cacheBlocks[2 * i + 1].allocate(half))
-      return absl::ResourceExhaustedError(absl::StrCat("cannot allocate KV cache '",
-                                                       c->name()->str(), "'"));
+    if (!cacheBlocks[2 * i].allocate(half) ||
+        !cacheBlocks[2 * i + 1].allocate(half))
+      return absl::ResourceExhaustedError(
+          absl::StrCat("cannot allocate KV cache '", c->name()->str(), "'"));
     cache.keys = cacheBlocks[2 * i].data;
     cache.values = cacheBlocks[2 * i + 1].data;
     memoryView.caches.push_back(cache);
@@ -120,7 +132,8 @@ absl::Status CpuBackend::init() {
     if (!cache.ring)
       mem.kvBytesPerToken += c->bytes() / c->capacity();
   }
-  absl::StatusOr<cpu::Program> p = cpu::bindProgram(*root.prefill(), memoryView);
+  absl::StatusOr<cpu::Program> p =
+      cpu::bindProgram(*root.prefill(), memoryView);
   if (!p.ok())
     return p.status();
   prefillProgram = std::move(*p);
@@ -129,29 +142,38 @@ absl::Status CpuBackend::init() {
     return d.status();
   decodeProgram = std::move(*d);
   scratchStride = std::max<int64_t>(
-      16, (std::max(prefillProgram.scratchFloats, decodeProgram.scratchFloats) + 15) / 16 * 16);
-  if (!scratch.allocate(static_cast<uint64_t>(scratchStride) * pool.size() * sizeof(float)))
-    return absl::ResourceExhaustedError("cannot allocate kernel scratch memory");
+      16, (std::max(prefillProgram.scratchFloats, decodeProgram.scratchFloats) +
+           15) /
+              16 * 16);
+  if (!scratch.allocate(static_cast<uint64_t>(scratchStride) * pool.size() *
+                        sizeof(float)))
+    return absl::ResourceExhaustedError(
+        "cannot allocate kernel scratch memory");
   mem.weightsBytes = artifact.weightsBytes();
   mem.arenaBytes = arenaBytes;
   return absl::OkStatus();
 }
 
-absl::Status CpuBackend::checkInputs(absl::Span<const int32_t> tokens, int64_t start) const {
+absl::Status CpuBackend::checkInputs(absl::Span<const int32_t> tokens,
+                                     int64_t start) const {
   for (size_t i = 0; i < tokens.size(); ++i)
     if (tokens[i] < 0 || tokens[i] >= vocab)
       return absl::InvalidArgumentError(absl::StrCat(
           "token id ", tokens[i], " is outside the vocabulary of ", vocab));
   if (start < 0 || start + static_cast<int64_t>(tokens.size()) > maxContext)
-    return absl::OutOfRangeError(absl::StrCat(
-        "positions ", start, " to ", start + static_cast<int64_t>(tokens.size()) - 1,
-        " exceed the model's context of ", maxContext));
+    return absl::OutOfRangeError(
+        absl::StrCat("positions ", start, " to ",
+                     start + static_cast<int64_t>(tokens.size()) - 1,
+                     " exceed the model's context of ", maxContext));
   return absl::OkStatus();
 }
 
-void CpuBackend::run(const cpu::Program &program, int64_t rows, int64_t logitsFrom) {
-  cpu::RunContext ctx{rows,     program.positions, logitsFrom,   &pool,
-                      simd,     static_cast<float *>(scratch.data), scratchStride};
+void CpuBackend::run(const cpu::Program &program, int64_t rows,
+                     int64_t logitsFrom) {
+  cpu::RunContext ctx{rows,         program.positions,
+                      logitsFrom,   &pool,
+                      simd,         static_cast<float *>(scratch.data),
+                      scratchStride};
   if (!profiling) {
     for (const auto &kernel : program.kernels)
       kernel->run(ctx);
@@ -168,8 +190,9 @@ void CpuBackend::run(const cpu::Program &program, int64_t rows, int64_t logitsFr
   }
 }
 
-absl::Status CpuBackend::prefill(absl::Span<const int32_t> tokens, int64_t start,
-                                 bool allLogits, const LogitsCallback &onLogits) {
+absl::Status CpuBackend::prefill(absl::Span<const int32_t> tokens,
+                                 int64_t start, bool allLogits,
+                                 const LogitsCallback &onLogits) {
   if (absl::Status s = checkInputs(tokens, start); !s.ok())
     return s;
   const cpu::Program &program = prefillProgram;
@@ -190,7 +213,8 @@ absl::Status CpuBackend::prefill(absl::Span<const int32_t> tokens, int64_t start
   return absl::OkStatus();
 }
 
-absl::StatusOr<const float *> CpuBackend::decode(int32_t token, int64_t position) {
+absl::StatusOr<const float *> CpuBackend::decode(int32_t token,
+                                                 int64_t position) {
   if (absl::Status s = checkInputs({&token, 1}, position); !s.ok())
     return s;
   decodeProgram.tokens[0] = token;
@@ -201,11 +225,12 @@ absl::StatusOr<const float *> CpuBackend::decode(int32_t token, int64_t position
 
 } // namespace
 
-absl::StatusOr<std::unique_ptr<Backend>> createCpuBackend(const Artifact &artifact,
-                                                          const BackendOptions &options) {
-  int threads = options.threads > 0
-                    ? options.threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+absl::StatusOr<std::unique_ptr<Backend>>
+createCpuBackend(const Artifact &artifact, const BackendOptions &options) {
+  int threads =
+      options.threads > 0
+          ? options.threads
+          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto backend = std::make_unique<CpuBackend>(artifact, options, threads);
   if (absl::Status s = backend->init(); !s.ok())
     return s;

@@ -26,7 +26,9 @@ inline uint32_t floatToBits(float f) {
   return bits;
 }
 
-inline float bf16ToFloat(uint16_t h) { return bitsToFloat(static_cast<uint32_t>(h) << 16); }
+inline float bf16ToFloat(uint16_t h) {
+  return bitsToFloat(static_cast<uint32_t>(h) << 16);
+}
 
 /// Round to nearest even; NaN stays NaN.
 inline uint16_t floatToBf16(float f) {

@@ -31,8 +31,10 @@ ElementType elementType(schema::DType dtype) {
 template <typename Fn>
 void forRows(const RunContext &ctx, int64_t rows, int64_t workPerRow, Fn &&fn) {
   int64_t threads = ctx.pool->size();
-  int64_t perTask = std::max<int64_t>(1, kMinWorkPerTask / std::max<int64_t>(1, workPerRow));
-  int64_t tasks = std::min<int64_t>((rows + perTask - 1) / perTask, 4 * threads);
+  int64_t perTask =
+      std::max<int64_t>(1, kMinWorkPerTask / std::max<int64_t>(1, workPerRow));
+  int64_t tasks =
+      std::min<int64_t>((rows + perTask - 1) / perTask, 4 * threads);
   if (tasks <= 1 || threads == 1) {
     for (int64_t r = 0; r < rows; ++r)
       fn(r);
@@ -40,7 +42,8 @@ void forRows(const RunContext &ctx, int64_t rows, int64_t workPerRow, Fn &&fn) {
   }
   int64_t chunk = (rows + tasks - 1) / tasks;
   ctx.pool->run(tasks, [&](int64_t task, int) {
-    for (int64_t r = task * chunk, end = std::min(rows, r + chunk); r < end; ++r)
+    for (int64_t r = task * chunk, end = std::min(rows, r + chunk); r < end;
+         ++r)
       fn(r);
   });
 }
@@ -62,7 +65,8 @@ void runLinear(const RunContext &ctx, const LinearArgs &args, ElementType type,
   int64_t tokenBlock = rows <= 16 ? rows : 32;
   int64_t tokenBlocks = (rows + tokenBlock - 1) / tokenBlock;
   int64_t wantTasks = 4 * threads;
-  int64_t nChunks = std::max<int64_t>(1, (wantTasks + tokenBlocks - 1) / tokenBlocks);
+  int64_t nChunks =
+      std::max<int64_t>(1, (wantTasks + tokenBlocks - 1) / tokenBlocks);
   int64_t nChunk = std::max<int64_t>(4, (n + nChunks - 1) / nChunks);
   nChunk = (nChunk + 3) / 4 * 4;
   nChunks = (n + nChunk - 1) / nChunk;
@@ -117,7 +121,8 @@ public:
         eps(eps), offset(offset) {}
   void run(const RunContext &ctx) const override {
     forRows(ctx, ctx.rows, width, [&](int64_t t) {
-      rmsNorm(in + t * width, out + t * width, width, group, w, wType, eps, offset);
+      rmsNorm(in + t * width, out + t * width, width, group, w, wType, eps,
+              offset);
     });
   }
 
@@ -138,7 +143,8 @@ public:
         eps(eps) {}
   void run(const RunContext &ctx) const override {
     forRows(ctx, ctx.rows, width, [&](int64_t t) {
-      layerNorm(in + t * width, out + t * width, width, w, b, wType, bType, eps);
+      layerNorm(in + t * width, out + t * width, width, w, b, wType, bType,
+                eps);
     });
   }
 
@@ -201,7 +207,8 @@ public:
         interleaved(spec.layout() == schema::RopeLayout::Interleaved) {
     for (int64_t i = 0; i < rotary / 2; ++i)
       invFreq.push_back(std::pow(static_cast<double>(spec.theta()),
-                                 -2.0 * static_cast<double>(i) / static_cast<double>(rotary)));
+                                 -2.0 * static_cast<double>(i) /
+                                     static_cast<double>(rotary)));
   }
   void run(const RunContext &ctx) const override {
     forRows(ctx, ctx.rows, width * 8, [&](int64_t t) {
@@ -227,7 +234,8 @@ public:
               int64_t width)
       : op(op), act(act), a(a), b(b), out(out), width(width) {}
   void run(const RunContext &ctx) const override {
-    forRows(ctx, ctx.rows, width * (op == Op::Glu || op == Op::Activation ? 8 : 1),
+    forRows(ctx, ctx.rows,
+            width * (op == Op::Glu || op == Op::Activation ? 8 : 1),
             [&](int64_t t) { row(t, *ctx.simd); });
   }
 
@@ -280,10 +288,11 @@ private:
 
 class MoeRoute final : public KernelInstance {
 public:
-  MoeRoute(const float *logits, float *weights, int32_t *indices, int64_t experts,
-           const schema::MoeRouteSpec &spec)
+  MoeRoute(const float *logits, float *weights, int32_t *indices,
+           int64_t experts, const schema::MoeRouteSpec &spec)
       : logits(logits), weights(weights), indices(indices), experts(experts),
-        topK(spec.top_k()), softmax(spec.scoring() == schema::RouterScoring::Softmax),
+        topK(spec.top_k()),
+        softmax(spec.scoring() == schema::RouterScoring::Softmax),
         normalize(spec.norm_topk_prob()) {}
   void run(const RunContext &ctx) const override {
     // Scores live in the caller's scratch: experts floats (>= 1 thread).
@@ -332,10 +341,11 @@ private:
 
 class MoeCombine final : public KernelInstance {
 public:
-  MoeCombine(const float *weights, const int32_t *indices, std::vector<const float *> experts,
-             float *out, int64_t topK, int64_t width)
-      : weights(weights), indices(indices), experts(std::move(experts)), out(out),
-        topK(topK), width(width) {}
+  MoeCombine(const float *weights, const int32_t *indices,
+             std::vector<const float *> experts, float *out, int64_t topK,
+             int64_t width)
+      : weights(weights), indices(indices), experts(std::move(experts)),
+        out(out), topK(topK), width(width) {}
   void run(const RunContext &ctx) const override {
     forRows(ctx, ctx.rows, width * topK, [&](int64_t t) {
       float *y = out + t * width;
@@ -362,21 +372,29 @@ private:
 
 } // namespace
 
-absl::StatusOr<Program> bindProgram(const schema::Program &program, Memory &memory) {
+absl::StatusOr<Program> bindProgram(const schema::Program &program,
+                                    Memory &memory) {
   const schema::Artifact &artifact = memory.artifact->root();
   Program bound;
   bound.maxTokens = program.max_tokens();
   auto buffer = [&](uint32_t index) -> uint8_t * {
     return memory.arena + program.buffers()->Get(index)->offset();
   };
-  auto f32 = [&](uint32_t index) { return reinterpret_cast<float *>(buffer(index)); };
-  auto i32 = [&](uint32_t index) { return reinterpret_cast<int32_t *>(buffer(index)); };
-  auto width = [&](uint32_t index) { return program.buffers()->Get(index)->width(); };
+  auto f32 = [&](uint32_t index) {
+    return reinterpret_cast<float *>(buffer(index));
+  };
+  auto i32 = [&](uint32_t index) {
+    return reinterpret_cast<int32_t *>(buffer(index));
+  };
+  auto width = [&](uint32_t index) {
+    return program.buffers()->Get(index)->width();
+  };
   auto tensorData = [&](int32_t index) -> const void * {
     return index < 0 ? nullptr : memory.artifact->tensorData(index);
   };
   auto tensorType = [&](int32_t index) {
-    return index < 0 ? ElementType::F32 : elementType(artifact.tensors()->Get(index)->dtype());
+    return index < 0 ? ElementType::F32
+                     : elementType(artifact.tensors()->Get(index)->dtype());
   };
   auto bias = [&](int32_t index) -> const float * {
     if (index < 0)
@@ -407,36 +425,38 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program, Memory &memo
     }
     case schema::KernelSpec::RmsNormSpec: {
       const auto *s = k->spec_as_RmsNormSpec();
-      instance = std::make_unique<RmsNorm>(f32(in[0]), f32(out[0]), width(in[0]),
-                                           s->group_size(), tensorData(s->weight()),
-                                           tensorType(s->weight()), s->eps(),
-                                           s->weight_offset());
+      instance = std::make_unique<RmsNorm>(
+          f32(in[0]), f32(out[0]), width(in[0]), s->group_size(),
+          tensorData(s->weight()), tensorType(s->weight()), s->eps(),
+          s->weight_offset());
       break;
     }
     case schema::KernelSpec::LayerNormSpec: {
       const auto *s = k->spec_as_LayerNormSpec();
       instance = std::make_unique<LayerNorm>(
           f32(in[0]), f32(out[0]), width(in[0]), tensorData(s->weight()),
-          tensorType(s->weight()), tensorData(s->bias()), tensorType(s->bias()), s->eps());
+          tensorType(s->weight()), tensorData(s->bias()), tensorType(s->bias()),
+          s->eps());
       break;
     }
     case schema::KernelSpec::LinearSpec: {
       const auto *s = k->spec_as_LinearSpec();
-      instance = std::make_unique<Linear>(f32(in[0]), f32(out[0]), width(in[0]),
-                                          width(out[0]), tensorData(s->weight()),
-                                          tensorType(s->weight()), bias(s->bias()));
+      instance = std::make_unique<Linear>(
+          f32(in[0]), f32(out[0]), width(in[0]), width(out[0]),
+          tensorData(s->weight()), tensorType(s->weight()), bias(s->bias()));
       break;
     }
     case schema::KernelSpec::LogitsSpec: {
       const auto *s = k->spec_as_LogitsSpec();
-      instance = std::make_unique<Logits>(f32(in[0]), f32(out[0]), width(in[0]),
-                                          width(out[0]), tensorData(s->weight()),
-                                          tensorType(s->weight()), s->scale(), s->softcap());
+      instance = std::make_unique<Logits>(
+          f32(in[0]), f32(out[0]), width(in[0]), width(out[0]),
+          tensorData(s->weight()), tensorType(s->weight()), s->scale(),
+          s->softcap());
       break;
     }
     case schema::KernelSpec::RopeSpec:
-      instance = std::make_unique<Rope>(f32(in[0]), i32(in[1]), f32(out[0]), width(in[0]),
-                                        *k->spec_as_RopeSpec());
+      instance = std::make_unique<Rope>(f32(in[0]), i32(in[1]), f32(out[0]),
+                                        width(in[0]), *k->spec_as_RopeSpec());
       break;
     case schema::KernelSpec::AttentionSpec: {
       const auto *s = k->spec_as_AttentionSpec();
@@ -444,28 +464,30 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program, Memory &memo
       if (memory.caches[s->reads()].type != ElementType::F32 &&
           memory.caches[s->reads()].type != ElementType::F16 &&
           memory.caches[s->reads()].type != ElementType::BF16)
-        return absl::UnimplementedError("the cpu backend has no int8 KV caches yet");
-      instance = makeAttention(*s, f32(in[0]), writes ? f32(in[1]) : nullptr,
-                               writes ? f32(in[2]) : nullptr, i32(in[in.size() - 1]),
-                               f32(out[0]), memory.caches[s->reads()], writes,
-                               &bound.scratchFloats);
+        return absl::UnimplementedError(
+            "the cpu backend has no int8 KV caches yet");
+      instance = makeAttention(
+          *s, f32(in[0]), writes ? f32(in[1]) : nullptr,
+          writes ? f32(in[2]) : nullptr, i32(in[in.size() - 1]), f32(out[0]),
+          memory.caches[s->reads()], writes, &bound.scratchFloats);
       break;
     }
     case schema::KernelSpec::ActivationSpec:
       instance = std::make_unique<Elementwise>(
           Elementwise::Op::Activation,
-          static_cast<Activation>(k->spec_as_ActivationSpec()->kind()), f32(in[0]),
-          nullptr, f32(out[0]), width(in[0]));
+          static_cast<Activation>(k->spec_as_ActivationSpec()->kind()),
+          f32(in[0]), nullptr, f32(out[0]), width(in[0]));
       break;
     case schema::KernelSpec::GluSpec:
       instance = std::make_unique<Elementwise>(
-          Elementwise::Op::Glu, static_cast<Activation>(k->spec_as_GluSpec()->kind()),
-          f32(in[0]), f32(in[1]), f32(out[0]), width(in[0]));
+          Elementwise::Op::Glu,
+          static_cast<Activation>(k->spec_as_GluSpec()->kind()), f32(in[0]),
+          f32(in[1]), f32(out[0]), width(in[0]));
       break;
     case schema::KernelSpec::AddSpec:
-      instance = std::make_unique<Elementwise>(Elementwise::Op::Add, Activation::Relu,
-                                               f32(in[0]), f32(in[1]), f32(out[0]),
-                                               width(in[0]));
+      instance = std::make_unique<Elementwise>(
+          Elementwise::Op::Add, Activation::Relu, f32(in[0]), f32(in[1]),
+          f32(out[0]), width(in[0]));
       break;
     case schema::KernelSpec::MulSpec:
       instance = std::make_unique<Elementwise>(
@@ -475,22 +497,25 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program, Memory &memo
       break;
     case schema::KernelSpec::MoeRouteSpec: {
       const auto *s = k->spec_as_MoeRouteSpec();
-      bound.scratchFloats = std::max<int64_t>(bound.scratchFloats, width(in[0]));
-      instance = std::make_unique<MoeRoute>(f32(in[0]), f32(out[0]), i32(out[1]),
-                                            width(in[0]), *s);
+      bound.scratchFloats =
+          std::max<int64_t>(bound.scratchFloats, width(in[0]));
+      instance = std::make_unique<MoeRoute>(f32(in[0]), f32(out[0]),
+                                            i32(out[1]), width(in[0]), *s);
       break;
     }
     case schema::KernelSpec::MoeCombineSpec: {
       std::vector<const float *> experts;
       for (size_t i = 2; i < in.size(); ++i)
         experts.push_back(f32(in[i]));
-      instance = std::make_unique<MoeCombine>(f32(in[0]), i32(in[1]), std::move(experts),
-                                              f32(out[0]), width(in[0]), width(out[0]));
+      instance = std::make_unique<MoeCombine>(f32(in[0]), i32(in[1]),
+                                              std::move(experts), f32(out[0]),
+                                              width(in[0]), width(out[0]));
       break;
     }
     default:
-      return absl::UnimplementedError(absl::StrCat(
-          "the cpu backend has no kernel for family ", static_cast<int>(k->spec_type())));
+      return absl::UnimplementedError(
+          absl::StrCat("the cpu backend has no kernel for family ",
+                       static_cast<int>(k->spec_type())));
     }
     bound.kernels.push_back(std::move(instance));
     bound.families.push_back(k->spec_type());

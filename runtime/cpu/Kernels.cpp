@@ -38,8 +38,10 @@ void storeElement(void *data, ElementType type, int64_t i, float value) {
 const SimdKernels &bestKernels() {
   static const SimdKernels &best = [&]() -> const SimdKernels & {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+    if (__builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq"))
       return avx512Kernels();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
         __builtin_cpu_supports("f16c"))
@@ -57,7 +59,8 @@ float activate(Activation kind, float x) {
     return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
   case Activation::GeluTanh:
     return 0.5f * x *
-           (1.0f + std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+           (1.0f +
+            std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
   case Activation::Sigmoid:
     return 1.0f / (1.0f + std::exp(-x));
   case Activation::Relu:
@@ -141,12 +144,14 @@ void rope(const float *x, float *y, int64_t width, int64_t headDim,
 }
 
 void referenceLinear(const float *x, int64_t rows, int64_t k, const void *w,
-                     ElementType wType, int64_t n, const float *bias, float *y) {
+                     ElementType wType, int64_t n, const float *bias,
+                     float *y) {
   for (int64_t t = 0; t < rows; ++t)
     for (int64_t o = 0; o < n; ++o) {
       double sum = bias ? bias[o] : 0.0;
       for (int64_t i = 0; i < k; ++i)
-        sum += static_cast<double>(x[t * k + i]) * loadElement(w, wType, o * k + i);
+        sum += static_cast<double>(x[t * k + i]) *
+               loadElement(w, wType, o * k + i);
       y[t * n + o] = static_cast<float>(sum);
     }
 }

@@ -35,7 +35,7 @@ struct LinearArgs {
   const float *x;
   int64_t xStride;
   int64_t k;
-  const void *w; ///< [n][k] of the weight's element type.
+  const void *w;     ///< [n][k] of the weight's element type.
   const float *bias; ///< May be null.
   float *y;
   int64_t yStride;
@@ -51,14 +51,16 @@ using AxpyFn = void (*)(float a, const void *w, float *y, int64_t n);
 /// scores[j] = scale * sum_d q[d] * keys[d * stride + j], j < rows: one
 /// query against `rows` consecutive positions of a feature-major cache.
 using ScoresFn = void (*)(const float *q, const void *keys, int64_t stride,
-                          int64_t rows, int64_t headDim, float scale, float *scores);
+                          int64_t rows, int64_t headDim, float scale,
+                          float *scores);
 /// out[d] += sum_j p[j] * values[d * stride + j], j < rows.
 using MixFn = void (*)(const float *p, const void *values, int64_t stride,
                        int64_t rows, int64_t headDim, float *out);
 /// x[i] = exp(x[i] - shift); returns the sum of the results.
 using ExpSumFn = float (*)(float *x, int64_t n, float shift);
 /// out[i] = silu(gate[i]) * up[i].
-using SiluMulFn = void (*)(const float *gate, const float *up, float *out, int64_t n);
+using SiluMulFn = void (*)(const float *gate, const float *up, float *out,
+                           int64_t n);
 
 /// The kernels of one instruction set, those taking weights or caches
 /// indexed by their ElementType.

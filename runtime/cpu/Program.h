@@ -50,7 +50,7 @@ struct RunContext {
   int64_t logitsFrom;       ///< First row whose logits are wanted.
   ThreadPool *pool;
   const SimdKernels *simd;
-  float *scratch;           ///< scratchStride floats per thread.
+  float *scratch; ///< scratchStride floats per thread.
   int64_t scratchStride;
 };
 
@@ -82,13 +82,14 @@ struct Program {
 };
 
 /// Binds a validated program to `memory`.
-absl::StatusOr<Program> bindProgram(const schema::Program &program, Memory &memory);
+absl::StatusOr<Program> bindProgram(const schema::Program &program,
+                                    Memory &memory);
 
 /// The attention kernel (Attention.cpp).
 std::unique_ptr<KernelInstance>
 makeAttention(const schema::AttentionSpec &spec, const float *q, const float *k,
-              const float *v, const int32_t *positions, float *out, Cache &reads,
-              bool writes, int64_t *scratchFloats);
+              const float *v, const int32_t *positions, float *out,
+              Cache &reads, bool writes, int64_t *scratchFloats);
 
 } // namespace fmc::cpu
 

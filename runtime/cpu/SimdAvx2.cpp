@@ -1,4 +1,5 @@
-//===- SimdAvx2.cpp - the hot CPU kernels for avx2 -------------------------===//
+//===- SimdAvx2.cpp - the hot CPU kernels for avx2
+//-------------------------===//
 //
 // Compiled with this instruction set's flags (see runtime/CMakeLists.txt);
 // bestKernels() only hands this table out when the CPU supports them.

@@ -1,4 +1,5 @@
-//===- SimdAvx512.cpp - the hot CPU kernels for avx512 -------------------------===//
+//===- SimdAvx512.cpp - the hot CPU kernels for avx512
+//-------------------------===//
 //
 // Compiled with this instruction set's flags (see runtime/CMakeLists.txt);
 // bestKernels() only hands this table out when the CPU supports them.
@@ -15,4 +16,6 @@
 #define FMC_SIMD_ISA "avx512"
 #include "runtime/cpu/SimdKernels.inc"
 
-const fmc::cpu::SimdKernels &fmc::cpu::avx512Kernels() { return avx512::table(); }
+const fmc::cpu::SimdKernels &fmc::cpu::avx512Kernels() {
+  return avx512::table();
+}

@@ -1,4 +1,5 @@
-//===- SimdGeneric.cpp - the hot CPU kernels for generic -------------------------===//
+//===- SimdGeneric.cpp - the hot CPU kernels for generic
+//-------------------------===//
 //
 // Compiled with this instruction set's flags (see runtime/CMakeLists.txt);
 // bestKernels() only hands this table out when the CPU supports them.
@@ -11,4 +12,6 @@
 #define FMC_SIMD_ISA "generic"
 #include "runtime/cpu/SimdKernels.inc"
 
-const fmc::cpu::SimdKernels &fmc::cpu::genericKernels() { return generic::table(); }
+const fmc::cpu::SimdKernels &fmc::cpu::genericKernels() {
+  return generic::table();
+}

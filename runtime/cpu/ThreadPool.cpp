@@ -81,7 +81,8 @@ void ThreadPool::worker(int index) {
       std::unique_lock<std::mutex> lock(mutex_);
       sleeping_.fetch_add(1);
       wake_.wait(lock, [&] {
-        return stop_.load() || generation_.load(std::memory_order_acquire) != seen;
+        return stop_.load() ||
+               generation_.load(std::memory_order_acquire) != seen;
       });
       sleeping_.fetch_sub(1, std::memory_order_acq_rel);
       spins = 0;

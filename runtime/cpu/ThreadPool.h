@@ -43,7 +43,9 @@ public:
     using F = std::remove_reference_t<Fn>;
     runJob(
         tasks,
-        [](void *ctx, int64_t task, int thread) { (*static_cast<F *>(ctx))(task, thread); },
+        [](void *ctx, int64_t task, int thread) {
+          (*static_cast<F *>(ctx))(task, thread);
+        },
         const_cast<void *>(static_cast<const void *>(&fn)));
   }
 

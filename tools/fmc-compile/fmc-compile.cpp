@@ -42,12 +42,13 @@ enum class Phase { Fm, Plan, Target };
 
 cl::OptionCategory category("fmc-compile options");
 
-cl::opt<std::string> inputPath(cl::Positional, cl::Required,
-                               cl::desc("<model.mlir | model file or directory>"),
-                               cl::cat(category));
-cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout, IR only)"),
-                                cl::value_desc("file"), cl::init(""),
-                                cl::cat(category));
+cl::opt<std::string>
+    inputPath(cl::Positional, cl::Required,
+              cl::desc("<model.mlir | model file or directory>"),
+              cl::cat(category));
+cl::opt<std::string>
+    outputPath("o", cl::desc("Output file ('-' for stdout, IR only)"),
+               cl::value_desc("file"), cl::init(""), cl::cat(category));
 cl::opt<std::string> tokenizerPath(
     "tokenizer", cl::desc("Tokenizer file of a model file (llama2.c tok*.bin)"),
     cl::value_desc("file"), cl::cat(category));
@@ -56,20 +57,23 @@ cl::list<std::string> targets("target", cl::CommaSeparated,
                               cl::value_desc("cpu,..."), cl::cat(category));
 cl::opt<Phase> compileTo(
     "compile-to", cl::desc("Stop after this phase"), cl::init(Phase::Target),
-    cl::values(clEnumValN(Phase::Fm, "fm", "fm IR after the model passes"),
-               clEnumValN(Phase::Plan, "plan", "the dispatch programs (plan IR)"),
-               clEnumValN(Phase::Target, "target", "the .fmc artifact (default)")),
+    cl::values(
+        clEnumValN(Phase::Fm, "fm", "fm IR after the model passes"),
+        clEnumValN(Phase::Plan, "plan", "the dispatch programs (plan IR)"),
+        clEnumValN(Phase::Target, "target", "the .fmc artifact (default)")),
     cl::cat(category));
 cl::opt<std::string> reportJson("report-json",
                                 cl::desc("Also write the size report as JSON"),
                                 cl::value_desc("file"), cl::cat(category));
 cl::opt<int64_t> contextTokens(
-    "context", cl::desc("Positions a generation may reach (linear KV-cache capacity; "
-                        "default: the model's)"),
+    "context",
+    cl::desc("Positions a generation may reach (linear KV-cache capacity; "
+             "default: the model's)"),
     cl::init(0), cl::cat(category));
-cl::opt<int64_t> prefillTokens(
-    "prefill-tokens", cl::desc("Most tokens one prefill run processes"),
-    cl::init(512), cl::cat(category));
+cl::opt<int64_t>
+    prefillTokens("prefill-tokens",
+                  cl::desc("Most tokens one prefill run processes"),
+                  cl::init(512), cl::cat(category));
 
 /// Progress lines on a terminal; nothing when stderr is a file or a pipe.
 class Progress {
@@ -164,13 +168,14 @@ int main(int argc, char **argv) {
   for (const std::string &target : targetList) {
     std::vector<std::string> available = fmc::artifact::availableTargets();
     if (!llvm::is_contained(available, target))
-      return failWith("unknown target '" + target + "' (available: " +
-                      llvm::join(available, ", ") + ")");
+      return failWith("unknown target '" + target +
+                      "' (available: " + llvm::join(available, ", ") + ")");
   }
 
   if (contextTokens < 0 || contextTokens >= (int64_t(1) << 31))
-    return failWith("--context must be a positive number of positions below 2^31, got " +
-                    llvm::Twine(contextTokens.getValue()));
+    return failWith(
+        "--context must be a positive number of positions below 2^31, got " +
+        llvm::Twine(contextTokens.getValue()));
   if (prefillTokens <= 0 || prefillTokens >= (int64_t(1) << 20))
     return failWith("--prefill-tokens must be in [1, 2^20), got " +
                     llvm::Twine(prefillTokens.getValue()));
@@ -186,24 +191,33 @@ int main(int argc, char **argv) {
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   // IR built by the importer has named, not file, locations: report those
   // against the model file, naming the layer or tensor the location names.
-  ScopedDiagnosticHandler imported(&context, [&](Diagnostic &diag) -> LogicalResult {
-    if (diag.getLocation()->findInstanceOf<FileLineColLoc>())
-      return failure(); // The source manager prints file:line:col.
-    llvm::errs() << "fmc-compile: ";
-    switch (diag.getSeverity()) {
-    case DiagnosticSeverity::Error: llvm::errs() << "error: "; break;
-    case DiagnosticSeverity::Warning: llvm::errs() << "warning: "; break;
-    case DiagnosticSeverity::Note: llvm::errs() << "note: "; break;
-    case DiagnosticSeverity::Remark: llvm::errs() << "remark: "; break;
-    }
-    llvm::errs() << inputPath;
-    if (auto name = diag.getLocation()->findInstanceOf<NameLoc>())
-      llvm::errs() << " (" << name.getName().getValue() << ")";
-    llvm::errs() << ": " << diag << "\n";
-    for (Diagnostic &note : diag.getNotes())
-      llvm::errs() << "fmc-compile: note: " << note << "\n";
-    return success();
-  });
+  ScopedDiagnosticHandler imported(
+      &context, [&](Diagnostic &diag) -> LogicalResult {
+        if (diag.getLocation()->findInstanceOf<FileLineColLoc>())
+          return failure(); // The source manager prints file:line:col.
+        llvm::errs() << "fmc-compile: ";
+        switch (diag.getSeverity()) {
+        case DiagnosticSeverity::Error:
+          llvm::errs() << "error: ";
+          break;
+        case DiagnosticSeverity::Warning:
+          llvm::errs() << "warning: ";
+          break;
+        case DiagnosticSeverity::Note:
+          llvm::errs() << "note: ";
+          break;
+        case DiagnosticSeverity::Remark:
+          llvm::errs() << "remark: ";
+          break;
+        }
+        llvm::errs() << inputPath;
+        if (auto name = diag.getLocation()->findInstanceOf<NameLoc>())
+          llvm::errs() << " (" << name.getName().getValue() << ")";
+        llvm::errs() << ": " << diag << "\n";
+        for (Diagnostic &note : diag.getNotes())
+          llvm::errs() << "fmc-compile: note: " << note << "\n";
+        return success();
+      });
   Progress progress;
 
   OwningOpRef<ModuleOp> module;
@@ -247,7 +261,8 @@ int main(int argc, char **argv) {
     if (failed(runPlan(*module)))
       return 1;
   } else if (compileTo == Phase::Fm) {
-    return failWith("'" + inputPath + "' is already a plan; --compile-to=fm "
+    return failWith("'" + inputPath +
+                    "' is already a plan; --compile-to=fm "
                     "needs fm IR or a model file");
   }
   if (compileTo == Phase::Plan) {
@@ -256,7 +271,8 @@ int main(int argc, char **argv) {
   }
 
   std::string model = llvm::sys::path::stem(outputPath).str();
-  fmc::artifact::SizeReport report = fmc::artifact::computeSizeReport(*module, model);
+  fmc::artifact::SizeReport report =
+      fmc::artifact::computeSizeReport(*module, model);
   fmc::artifact::WriteOptions options;
   options.targets = targetList;
   options.modelName = model;

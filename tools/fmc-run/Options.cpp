@@ -44,9 +44,10 @@ program, then one decode step per new token. Text streams to stdout.
 
 namespace {
 
-absl::Status badValue(absl::string_view flag, absl::string_view value, absl::string_view want) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid value '", value, "' for ", flag, ": expected ", want));
+absl::Status badValue(absl::string_view flag, absl::string_view value,
+                      absl::string_view want) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid value '", value, "' for ", flag, ": expected ", want));
 }
 
 } // namespace
@@ -62,7 +63,8 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     }
     std::string flag(arg);
     std::optional<std::string> inlineValue;
-    if (size_t eq = flag.find('='); eq != std::string::npos && flag.rfind("--", 0) == 0) {
+    if (size_t eq = flag.find('=');
+        eq != std::string::npos && flag.rfind("--", 0) == 0) {
       inlineValue = flag.substr(eq + 1);
       flag = flag.substr(0, eq);
     }
@@ -77,9 +79,9 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     }
     // Every other option takes a value.
     static const char *const withValue[] = {
-        "--prompt", "--prompt-ids", "-n",        "--temperature", "--top-k",
-        "--top-p",  "--seed",       "--backend", "--threads",     "--stats-json",
-        "--logits-out", "--load"};
+        "--prompt",  "--prompt-ids", "-n",           "--temperature",
+        "--top-k",   "--top-p",      "--seed",       "--backend",
+        "--threads", "--stats-json", "--logits-out", "--load"};
     bool known = false;
     for (const char *name : withValue)
       known |= flag == name;
@@ -91,7 +93,8 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       value = *inlineValue;
     } else {
       if (i + 1 >= argc)
-        return absl::InvalidArgumentError(absl::StrCat("option ", flag, " needs a value"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("option ", flag, " needs a value"));
       value = argv[++i];
     }
 
@@ -99,15 +102,18 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       options.prompt = value;
     } else if (flag == "--prompt-ids") {
       std::vector<int32_t> ids;
-      for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      for (absl::string_view part :
+           absl::StrSplit(value, ',', absl::SkipWhitespace())) {
         int32_t id;
         if (!absl::SimpleAtoi(part, &id) || id < 0)
-          return badValue(flag, value, "comma-separated non-negative token ids");
+          return badValue(flag, value,
+                          "comma-separated non-negative token ids");
         ids.push_back(id);
       }
       options.promptIds = std::move(ids);
     } else if (flag == "-n") {
-      if (!absl::SimpleAtoi(value, &options.maxNewTokens) || options.maxNewTokens < 0)
+      if (!absl::SimpleAtoi(value, &options.maxNewTokens) ||
+          options.maxNewTokens < 0)
         return badValue(flag, value, "a non-negative integer");
     } else if (flag == "--temperature") {
       if (!absl::SimpleAtof(value, &options.temperature) ||
@@ -145,11 +151,13 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     return options;
   if (positional.size() != 1)
     return absl::InvalidArgumentError(
-        positional.empty() ? "no artifact given: fmc-run model.fmc [options] (see --help)"
-                           : absl::StrCat("unexpected argument '", positional[1], "'"));
+        positional.empty()
+            ? "no artifact given: fmc-run model.fmc [options] (see --help)"
+            : absl::StrCat("unexpected argument '", positional[1], "'"));
   options.artifact = positional[0];
   if (options.prompt && options.promptIds)
-    return absl::InvalidArgumentError("give --prompt or --prompt-ids, not both");
+    return absl::InvalidArgumentError(
+        "give --prompt or --prompt-ids, not both");
   return options;
 }
 

@@ -25,7 +25,8 @@
 namespace {
 
 int fail(const absl::Status &status) {
-  std::fprintf(stderr, "fmc-run: error: %s\n", std::string(status.message()).c_str());
+  std::fprintf(stderr, "fmc-run: error: %s\n",
+               std::string(status.message()).c_str());
   return 1;
 }
 
@@ -47,7 +48,8 @@ public:
     file = nullptr;
     if (!ok || std::rename(tempPath.c_str(), finalPath.c_str()) != 0) {
       std::remove(tempPath.c_str());
-      return absl::UnavailableError(absl::StrCat("cannot write '", finalPath, "'"));
+      return absl::UnavailableError(
+          absl::StrCat("cannot write '", finalPath, "'"));
     }
     return absl::OkStatus();
   }
@@ -104,7 +106,8 @@ int main(int argc, char **argv) {
 
   std::unique_ptr<fmc::Tokenizer> tokenizer;
   if (root.tokenizer()) {
-    absl::StatusOr<std::unique_ptr<fmc::Tokenizer>> t = fmc::Tokenizer::create(*root.tokenizer());
+    absl::StatusOr<std::unique_ptr<fmc::Tokenizer>> t =
+        fmc::Tokenizer::create(*root.tokenizer());
     if (!t.ok())
       return fail(t.status());
     tokenizer = std::move(*t);
@@ -123,8 +126,9 @@ int main(int argc, char **argv) {
       text = tokenizer->encode(*options.prompt);
     if ((tokenizer && tokenizer->addBos()) || text.empty()) {
       if (bos < 0 && text.empty())
-        return fail(absl::InvalidArgumentError(
-            "the prompt is empty and the model has no BOS token to start from"));
+        return fail(
+            absl::InvalidArgumentError("the prompt is empty and the model has "
+                                       "no BOS token to start from"));
       if (bos >= 0)
         prompt.push_back(bos);
     }
@@ -149,9 +153,10 @@ int main(int argc, char **argv) {
   generation.sampling.topK = options.topK;
   generation.sampling.topP = options.topP;
   generation.sampling.seed =
-      options.seed ? *options.seed
-                   : static_cast<uint64_t>(
-                         std::chrono::steady_clock::now().time_since_epoch().count());
+      options.seed
+          ? *options.seed
+          : static_cast<uint64_t>(
+                std::chrono::steady_clock::now().time_since_epoch().count());
   generation.allLogits = !options.logitsOut.empty();
   if (tokenizer) {
     if (tokenizer->eos() >= 0)
@@ -180,8 +185,8 @@ int main(int argc, char **argv) {
       std::fwrite(row, sizeof(float), vocab, logitsFile.get());
     };
   absl::StatusOr<fmc::GenerationStats> stats =
-      fmc::generate(**backend, prompt, vocab, root.config()->max_context(), generation,
-                    callbacks);
+      fmc::generate(**backend, prompt, vocab, root.config()->max_context(),
+                    generation, callbacks);
   std::fputc('\n', stdout);
   std::fflush(stdout);
   if (!stats.ok())
@@ -193,23 +198,24 @@ int main(int argc, char **argv) {
   fmc::BackendMemory memory = (*backend)->memory();
   uint64_t rss = peakRssBytes();
   if (options.stats) {
-    std::fprintf(stderr,
-                 "fmc-run: %s backend, %lld prompt tokens, %lld generated%s\n"
-                 "  time to first token  %.3f ms\n"
-                 "  prefill              %.1f tokens/s\n"
-                 "  decode               %.1f tokens/s\n"
-                 "  weights              %s\n"
-                 "  kv cache             %llu bytes/token, %s allocated\n"
-                 "  arena                %s\n"
-                 "  peak rss             %s\n",
-                 (*backend)->name().c_str(), static_cast<long long>(stats->promptTokens),
-                 static_cast<long long>(stats->generatedTokens),
-                 stats->reachedContext ? " (stopped at the end of the context)" : "",
-                 stats->ttftMs, stats->prefillTokensPerS, stats->decodeTokensPerS,
-                 human(memory.weightsBytes).c_str(),
-                 static_cast<unsigned long long>(memory.kvBytesPerToken),
-                 human(memory.kvBytesTotal).c_str(), human(memory.arenaBytes).c_str(),
-                 human(rss).c_str());
+    std::fprintf(
+        stderr,
+        "fmc-run: %s backend, %lld prompt tokens, %lld generated%s\n"
+        "  time to first token  %.3f ms\n"
+        "  prefill              %.1f tokens/s\n"
+        "  decode               %.1f tokens/s\n"
+        "  weights              %s\n"
+        "  kv cache             %llu bytes/token, %s allocated\n"
+        "  arena                %s\n"
+        "  peak rss             %s\n",
+        (*backend)->name().c_str(), static_cast<long long>(stats->promptTokens),
+        static_cast<long long>(stats->generatedTokens),
+        stats->reachedContext ? " (stopped at the end of the context)" : "",
+        stats->ttftMs, stats->prefillTokensPerS, stats->decodeTokensPerS,
+        human(memory.weightsBytes).c_str(),
+        static_cast<unsigned long long>(memory.kvBytesPerToken),
+        human(memory.kvBytesTotal).c_str(), human(memory.arenaBytes).c_str(),
+        human(rss).c_str());
   }
   if (!options.statsJson.empty()) {
     OutputFile json;
@@ -229,7 +235,8 @@ int main(int argc, char **argv) {
                  "  \"arena_bytes\": %llu,\n"
                  "  \"peak_rss_bytes\": %llu\n"
                  "}\n",
-                 (*backend)->name().c_str(), static_cast<long long>(stats->promptTokens),
+                 (*backend)->name().c_str(),
+                 static_cast<long long>(stats->promptTokens),
                  static_cast<long long>(stats->generatedTokens), stats->ttftMs,
                  stats->prefillTokensPerS, stats->decodeTokensPerS,
                  static_cast<unsigned long long>(memory.weightsBytes),

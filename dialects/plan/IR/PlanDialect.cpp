@@ -45,5 +45,6 @@ LogicalResult RowsType::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 int64_t RowsType::getRowBytes() const {
-  return getWidth() * static_cast<int64_t>(getElementType().getIntOrFloatBitWidth()) / 8;
+  return getWidth() *
+         static_cast<int64_t>(getElementType().getIntOrFloatBitWidth()) / 8;
 }

@@ -56,7 +56,8 @@ bool isIndexRows(RowsType t) {
 
 LogicalResult expectFloat(Operation *op, StringRef role, Value v) {
   if (!isFloat(rows(v)))
-    return op->emitOpError() << role << " must hold floats, got " << v.getType();
+    return op->emitOpError()
+           << role << " must hold floats, got " << v.getType();
   return success();
 }
 
@@ -70,8 +71,8 @@ LogicalResult expectSameType(Operation *op, StringRef a, Value va, StringRef b,
 
 LogicalResult expectIndexRows(Operation *op, StringRef role, Value v) {
   if (!isIndexRows(rows(v)))
-    return op->emitOpError() << role << " must be !plan.rows<1, i32>, got "
-                             << v.getType();
+    return op->emitOpError()
+           << role << " must be !plan.rows<1, i32>, got " << v.getType();
   return success();
 }
 
@@ -92,12 +93,13 @@ LogicalResult checkParam(Operation *op, SymbolTableCollection &tables,
     return success();
   auto param = tables.lookupNearestSymbolFrom<fm::ParamOp>(op, ref.getAttr());
   if (!param)
-    return op->emitOpError() << role << " " << ref << " does not name an fm.param";
+    return op->emitOpError()
+           << role << " " << ref << " does not name an fm.param";
   ArrayRef<int64_t> shape = param.getTensorType().getShape();
   if (shape != expected)
-    return op->emitOpError() << role << " " << ref << " has shape "
-                             << shapeText(shape) << ", expected "
-                             << shapeText(expected);
+    return op->emitOpError()
+           << role << " " << ref << " has shape " << shapeText(shape)
+           << ", expected " << shapeText(expected);
   return success();
 }
 
@@ -108,8 +110,8 @@ LogicalResult checkCache(Operation *op, SymbolTableCollection &tables,
     return success();
   auto cache = tables.lookupNearestSymbolFrom<fm::KVCacheOp>(op, ref.getAttr());
   if (!cache)
-    return op->emitOpError() << role << " " << ref
-                             << " does not name an fm.kv_cache";
+    return op->emitOpError()
+           << role << " " << ref << " does not name an fm.kv_cache";
   if (static_cast<int64_t>(cache.getNumKvHeads()) != kvHeads ||
       static_cast<int64_t>(cache.getHeadDim()) != headDim)
     return op->emitOpError()
@@ -150,9 +152,11 @@ LogicalResult EmbeddingOp::verify() {
 }
 
 LogicalResult EmbeddingOp::verifySymbolUses(SymbolTableCollection &tables) {
-  auto param = tables.lookupNearestSymbolFrom<fm::ParamOp>(*this, getTableAttr().getAttr());
+  auto param = tables.lookupNearestSymbolFrom<fm::ParamOp>(
+      *this, getTableAttr().getAttr());
   if (!param)
-    return emitOpError() << "table " << getTableAttr() << " does not name an fm.param";
+    return emitOpError() << "table " << getTableAttr()
+                         << " does not name an fm.param";
   ArrayRef<int64_t> shape = param.getTensorType().getShape();
   if (shape.size() != 2 || shape[1] != rows(getOutput()).getWidth())
     return emitOpError() << "table " << getTableAttr() << " has shape "
@@ -213,7 +217,8 @@ LogicalResult LinearOp::verifySymbolUses(SymbolTableCollection &tables) {
 
 LogicalResult RopeOp::verify() {
   if (failed(expectFloat(*this, "input", getInput())) ||
-      failed(expectSameType(*this, "input", getInput(), "output", getOutput())) ||
+      failed(
+          expectSameType(*this, "input", getInput(), "output", getOutput())) ||
       failed(expectIndexRows(*this, "positions", getPositions())))
     return failure();
   int64_t width = rows(getInput()).getWidth();
@@ -260,8 +265,8 @@ LogicalResult AttentionOp::verify() {
                            << rows(kv).getWidth();
   }
   if (getWritesAttr() && getWritesAttr() != getReadsAttr())
-    return emitOpError() << "writes " << getWritesAttr()
-                         << " but reads " << getReadsAttr()
+    return emitOpError() << "writes " << getWritesAttr() << " but reads "
+                         << getReadsAttr()
                          << "; a writing attention reads its own cache";
   if (getKind() == fm::AttentionKind::global) {
     if (getWindow())
@@ -273,8 +278,9 @@ LogicalResult AttentionOp::verify() {
   if (failed(checkPositive(*this, "scale", getScale().convertToDouble())))
     return failure();
   return checkPositive(*this, "softcap",
-                       getSoftcap() ? std::optional(getSoftcap()->convertToDouble())
-                                    : std::nullopt);
+                       getSoftcap()
+                           ? std::optional(getSoftcap()->convertToDouble())
+                           : std::nullopt);
 }
 
 LogicalResult AttentionOp::verifySymbolUses(SymbolTableCollection &tables) {
@@ -359,7 +365,8 @@ LogicalResult MoeRouteOp::verifySymbolUses(SymbolTableCollection &) {
 LogicalResult MoeCombineOp::verify() {
   int64_t topK = rows(getWeights()).getWidth();
   if (!rows(getWeights()).getElementType().isF32())
-    return emitOpError() << "weights must hold f32, got " << getWeights().getType();
+    return emitOpError() << "weights must hold f32, got "
+                         << getWeights().getType();
   if (!rows(getIndices()).getElementType().isInteger(32) ||
       rows(getIndices()).getWidth() != topK)
     return emitOpError() << "indices must be !plan.rows<" << topK
@@ -385,12 +392,14 @@ LogicalResult LogitsOp::verify() {
       failed(expectFloat(*this, "output", getOutput())))
     return failure();
   if (failed(checkPositive(*this, "scale",
-                           getScale() ? std::optional(getScale()->convertToDouble())
-                                      : std::nullopt)))
+                           getScale()
+                               ? std::optional(getScale()->convertToDouble())
+                               : std::nullopt)))
     return failure();
   return checkPositive(*this, "softcap",
-                       getSoftcap() ? std::optional(getSoftcap()->convertToDouble())
-                                    : std::nullopt);
+                       getSoftcap()
+                           ? std::optional(getSoftcap()->convertToDouble())
+                           : std::nullopt);
 }
 
 LogicalResult LogitsOp::verifySymbolUses(SymbolTableCollection &tables) {

@@ -42,7 +42,8 @@ mlir::plan::computeLiveRanges(ProgramOp program) {
                                  "plan.buffer, kernels and plan.io only";
     for (Value operand : op.getOperands())
       if (!operand.getDefiningOp<BufferOp>())
-        return op.emitOpError() << "operand is not a plan.buffer of this program";
+        return op.emitOpError()
+               << "operand is not a plan.buffer of this program";
     for (Value read : getReadBuffers(kernel))
       ranges[read].lastRead = kernelIndex;
     for (Value written : kernel.getWrittenBuffers()) {
@@ -91,9 +92,9 @@ LogicalResult ProgramOp::verifyRegions() {
     int64_t offset = buffer.getOffset();
     int64_t bytes = getBufferBytes(cast<RowsType>(buffer.getType()), maxTokens);
     if (offset < 0 || offset % kBufferAlignment != 0)
-      return buffer.emitOpError() << "offset " << offset << " must be a "
-                                  << "non-negative multiple of "
-                                  << kBufferAlignment;
+      return buffer.emitOpError()
+             << "offset " << offset << " must be a "
+             << "non-negative multiple of " << kBufferAlignment;
     if (offset + bytes > arena)
       return buffer.emitOpError()
              << "spans [" << offset << ", " << offset + bytes << ") at "
@@ -107,13 +108,16 @@ LogicalResult ProgramOp::verifyRegions() {
   for (size_t i = 0; i < ranges->size(); ++i) {
     LiveRange a = (*ranges)[i];
     int64_t aBegin = a.buffer.getOffset();
-    int64_t aEnd = aBegin + getBufferBytes(cast<RowsType>(a.buffer.getType()), maxTokens);
+    int64_t aEnd =
+        aBegin + getBufferBytes(cast<RowsType>(a.buffer.getType()), maxTokens);
     for (size_t j = i + 1; j < ranges->size(); ++j) {
       LiveRange b = (*ranges)[j];
       int64_t bBegin = b.buffer.getOffset();
-      int64_t bEnd = bBegin + getBufferBytes(cast<RowsType>(b.buffer.getType()), maxTokens);
+      int64_t bEnd = bBegin + getBufferBytes(cast<RowsType>(b.buffer.getType()),
+                                             maxTokens);
       bool bytesOverlap = aBegin < bEnd && bBegin < aEnd;
-      bool liveOverlap = a.firstWrite <= b.lastRead && b.firstWrite <= a.lastRead;
+      bool liveOverlap =
+          a.firstWrite <= b.lastRead && b.firstWrite <= a.lastRead;
       if (bytesOverlap && liveOverlap)
         return b.buffer.emitOpError()
                << "bytes [" << bBegin << ", " << bEnd

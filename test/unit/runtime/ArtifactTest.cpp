@@ -31,7 +31,8 @@ std::map<std::string, uint64_t> checkpointOffsets() {
   uint64_t at = 28;
   auto perLayer = [&](const std::string &name, uint64_t elements) {
     for (uint64_t l = 0; l < layers; ++l)
-      offsets["model.layers." + std::to_string(l) + "." + name] = at + l * elements * 4;
+      offsets["model.layers." + std::to_string(l) + "." + name] =
+          at + l * elements * 4;
     at += layers * elements * 4;
   };
   offsets["model.embed_tokens.weight"] = at;
@@ -50,7 +51,8 @@ std::map<std::string, uint64_t> checkpointOffsets() {
 }
 
 TEST(Artifact, RoundTripsTheStoriesModel) {
-  absl::StatusOr<std::unique_ptr<Artifact>> opened = Artifact::open(FMC_TEST_ARTIFACT);
+  absl::StatusOr<std::unique_ptr<Artifact>> opened =
+      Artifact::open(FMC_TEST_ARTIFACT);
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   const Artifact &artifact = **opened;
   const schema::Artifact &root = artifact.root();
@@ -63,8 +65,8 @@ TEST(Artifact, RoundTripsTheStoriesModel) {
   EXPECT_EQ(root.executables()->Get(0)->data()->size(), 0u);
 
   // Every tensor's bytes are the checkpoint's, 64-byte aligned.
-  std::vector<uint8_t> checkpoint =
-      readFile(std::string(FMC_SHARED_DIR) + "/models/stories260K/stories260K.bin");
+  std::vector<uint8_t> checkpoint = readFile(
+      std::string(FMC_SHARED_DIR) + "/models/stories260K/stories260K.bin");
   ASSERT_EQ(checkpoint.size(), 1056540u);
   std::map<std::string, uint64_t> offsets = checkpointOffsets();
   ASSERT_EQ(root.tensors()->size(), offsets.size());
@@ -74,7 +76,8 @@ TEST(Artifact, RoundTripsTheStoriesModel) {
     ASSERT_EQ(offsets.count(t->name()->str()), 1u);
     EXPECT_EQ(t->offset() % kTensorAlignment, 0u);
     EXPECT_EQ(t->dtype(), schema::DType::F32);
-    EXPECT_EQ(std::memcmp(artifact.tensorData(i), checkpoint.data() + offsets[t->name()->str()],
+    EXPECT_EQ(std::memcmp(artifact.tensorData(i),
+                          checkpoint.data() + offsets[t->name()->str()],
                           t->bytes()),
               0);
   }
@@ -111,8 +114,9 @@ TEST(Artifact, RejectsEveryTruncation) {
   ASSERT_GT(bytes.size(), 100000u);
   uint32_t header;
   std::memcpy(&header, bytes.data(), 4);
-  for (size_t keep : {size_t(0), size_t(11), size_t(12), size_t(100), size_t(header),
-                      size_t(header + 4), bytes.size() / 2, bytes.size() - 1}) {
+  for (size_t keep :
+       {size_t(0), size_t(11), size_t(12), size_t(100), size_t(header),
+        size_t(header + 4), bytes.size() / 2, bytes.size() - 1}) {
     SCOPED_TRACE(keep);
     absl::StatusOr<std::unique_ptr<Artifact>> artifact = Artifact::fromBytes(
         std::vector<uint8_t>(bytes.begin(), bytes.begin() + keep), "cut.fmc");
@@ -128,10 +132,12 @@ TEST(Artifact, RejectsEveryTruncation) {
 TEST(Artifact, RejectsAWrongIdentifier) {
   std::vector<uint8_t> bytes = readFile(FMC_TEST_ARTIFACT);
   std::memcpy(bytes.data() + 8, "FMC9", 4);
-  absl::StatusOr<std::unique_ptr<Artifact>> artifact = Artifact::fromBytes(bytes, "x.fmc");
+  absl::StatusOr<std::unique_ptr<Artifact>> artifact =
+      Artifact::fromBytes(bytes, "x.fmc");
   ASSERT_FALSE(artifact.ok());
   EXPECT_EQ(artifact.status().message(),
-            "'x.fmc': not an fmc artifact: file identifier is 'FMC9', expected 'FMC0'");
+            "'x.fmc': not an fmc artifact: file identifier is 'FMC9', expected "
+            "'FMC0'");
 }
 
 /// Flipping any byte of the header either is rejected with a message or
@@ -158,7 +164,8 @@ TEST(Artifact, SurvivesFlippedHeaderBytes) {
       ++rejected;
       continue;
     }
-    absl::StatusOr<std::unique_ptr<Backend>> backend = createBackend("cpu", **artifact, options);
+    absl::StatusOr<std::unique_ptr<Backend>> backend =
+        createBackend("cpu", **artifact, options);
     if (!backend.ok()) {
       ++rejected;
       continue;

@@ -46,7 +46,8 @@ TEST(Sampler, SeedDeterminesTheSequence) {
 }
 
 TEST(Sampler, FrequenciesFollowTheSoftmaxAndRespectTopK) {
-  std::vector<float> logits = {std::log(1.0f), std::log(2.0f), std::log(5.0f), -20.0f};
+  std::vector<float> logits = {std::log(1.0f), std::log(2.0f), std::log(5.0f),
+                               -20.0f};
   Sampler sampler({1.0f, 3, 1.0f, 5}, logits.size());
   std::map<int32_t, int> counts;
   const int n = 80000;

@@ -1,7 +1,7 @@
 //===- TokenizerTest.cpp - SentencePiece and byte-level BPE ---------------===//
 
-#include "runtime/Artifact.h"
 #include "runtime/Tokenizer.h"
+#include "runtime/Artifact.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,8 @@ namespace fmc {
 namespace {
 
 std::unique_ptr<Tokenizer> storiesTokenizer(std::unique_ptr<Artifact> &holder) {
-  absl::StatusOr<std::unique_ptr<Artifact>> artifact = Artifact::open(FMC_TEST_ARTIFACT);
+  absl::StatusOr<std::unique_ptr<Artifact>> artifact =
+      Artifact::open(FMC_TEST_ARTIFACT);
   if (!artifact.ok()) {
     ADD_FAILURE() << artifact.status().message();
     return nullptr;
@@ -24,7 +25,8 @@ std::unique_ptr<Tokenizer> storiesTokenizer(std::unique_ptr<Artifact> &holder) {
   return tokenizer.ok() ? std::move(*tokenizer) : nullptr;
 }
 
-std::string decodeAll(const Tokenizer &t, const std::vector<int32_t> &ids, int32_t first) {
+std::string decodeAll(const Tokenizer &t, const std::vector<int32_t> &ids,
+                      int32_t first) {
   std::string text;
   int32_t previous = first;
   for (int32_t id : ids) {
@@ -42,10 +44,12 @@ TEST(SentencePiece, EncodesTheStoriesPromptAsLlama2cDoes) {
   EXPECT_EQ(t->bos(), 1);
   EXPECT_EQ(t->eos(), 2);
   EXPECT_TRUE(t->addBos());
-  EXPECT_EQ(t->encode("Once upon a time"), (std::vector<int32_t>{403, 407, 261, 378}));
-  EXPECT_EQ(t->decode(1, 403), "Once"); // The dummy-prefix space goes after BOS.
+  EXPECT_EQ(t->encode("Once upon a time"),
+            (std::vector<int32_t>{403, 407, 261, 378}));
+  EXPECT_EQ(t->decode(1, 403),
+            "Once"); // The dummy-prefix space goes after BOS.
   EXPECT_EQ(t->decode(403, 407), " upon");
-  EXPECT_EQ(t->decode(403, 1), "");     // BOS and EOS print nothing.
+  EXPECT_EQ(t->decode(403, 1), ""); // BOS and EOS print nothing.
   EXPECT_EQ(t->decode(403, 2), "");
   EXPECT_TRUE(t->encode("").empty());
 }
@@ -54,8 +58,9 @@ TEST(SentencePiece, RoundTripsTextWithByteFallback) {
   std::unique_ptr<Artifact> artifact;
   std::unique_ptr<Tokenizer> t = storiesTokenizer(artifact);
   ASSERT_TRUE(t);
-  for (std::string text : {"Lily saw a big dog.\nIt was happy!", "caf\xc3\xa9 \xe2\x98\x83 ok",
-                           " leading space", "tabs\tand  two spaces", "\x01\xff raw bytes"}) {
+  for (std::string text :
+       {"Lily saw a big dog.\nIt was happy!", "caf\xc3\xa9 \xe2\x98\x83 ok",
+        " leading space", "tabs\tand  two spaces", "\x01\xff raw bytes"}) {
     std::vector<int32_t> ids = t->encode(text);
     EXPECT_EQ(decodeAll(*t, ids, t->bos()), text) << "text: " << text;
   }
@@ -76,7 +81,8 @@ std::vector<uint8_t> buildByteLevelVocabulary() {
   // U+0100 upwards in byte order.
   int next = 256;
   for (int b = 0; b < 256; ++b) {
-    bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+    bool printable =
+        (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
     int cp = printable ? b : next++;
     std::string s;
     if (cp < 0x80) {
@@ -108,7 +114,8 @@ std::vector<uint8_t> buildByteLevelVocabulary() {
   for (const std::string &s : tokens)
     strings.push_back(fbb.CreateString(s));
   auto tokensVec = fbb.CreateVector(strings);
-  auto l = fbb.CreateVector(left), r = fbb.CreateVector(right), m = fbb.CreateVector(result);
+  auto l = fbb.CreateVector(left), r = fbb.CreateVector(right),
+       m = fbb.CreateVector(result);
   schema::TokenizerBuilder builder(fbb);
   builder.add_kind(schema::TokenizerKind::ByteLevelBPE);
   builder.add_tokens(tokensVec);
@@ -119,7 +126,8 @@ std::vector<uint8_t> buildByteLevelVocabulary() {
   builder.add_eos_id(eos);
   builder.add_add_bos(false);
   fbb.Finish(builder.Finish());
-  return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+  return std::vector<uint8_t>(fbb.GetBufferPointer(),
+                              fbb.GetBufferPointer() + fbb.GetSize());
 }
 
 TEST(ByteLevelBpe, MergesByRankAndRoundTripsBytes) {
@@ -134,22 +142,25 @@ TEST(ByteLevelBpe, MergesByRankAndRoundTripsBytes) {
   std::vector<std::string> texts;
   for (int32_t id : ids)
     texts.push_back(tokenText(id));
-  EXPECT_EQ(texts, (std::vector<std::string>{"hello", "\xc4\xa0w", "o", "r", "l", "d"}));
+  EXPECT_EQ(texts, (std::vector<std::string>{"hello", "\xc4\xa0w", "o", "r",
+                                             "l", "d"}));
   EXPECT_EQ(decodeAll(t, ids, -1), "hello world");
 
-  for (std::string text : {"hell hello\n\nll", "tab\there \xe2\x98\x83 \x01 done"})
+  for (std::string text :
+       {"hell hello\n\nll", "tab\there \xe2\x98\x83 \x01 done"})
     EXPECT_EQ(decodeAll(t, t.encode(text), -1), text) << "text: " << text;
   EXPECT_EQ(t.decode(-1, t.eos()), "");
 }
 
 TEST(ByteLevelBpe, Gpt2PreTokenizerSplits) {
   std::vector<std::string_view> pieces = splitGpt2("I'm  fine!\n\nok 123");
-  EXPECT_EQ(pieces, (std::vector<std::string_view>{"I", "'m", " ", " fine", "!", "\n", "\n",
-                                                   "ok", " 123"}));
+  EXPECT_EQ(pieces, (std::vector<std::string_view>{"I", "'m", " ", " fine", "!",
+                                                   "\n", "\n", "ok", " 123"}));
   pieces = splitGpt2("Hello world  ");
   EXPECT_EQ(pieces, (std::vector<std::string_view>{"Hello", " world", "  "}));
   pieces = splitGpt2("caf\xc3\xa9 don't");
-  EXPECT_EQ(pieces, (std::vector<std::string_view>{"caf\xc3\xa9", " don", "'t"}));
+  EXPECT_EQ(pieces,
+            (std::vector<std::string_view>{"caf\xc3\xa9", " don", "'t"}));
 }
 
 } // namespace
