@@ -288,11 +288,15 @@ int main(int argc, char **argv) {
   report.artifactBytes = *bytes;
   fmc::artifact::printSizeReport(report, llvm::outs());
   if (!reportJson.empty()) {
-    std::error_code ec;
-    llvm::raw_fd_ostream json(reportJson, ec, llvm::sys::fs::OF_TextWithCRLF);
-    if (ec)
-      return failWith("cannot write '" + reportJson + "': " + ec.message());
-    json << llvm::formatv("{0:2}", fmc::artifact::toJSON(report)) << "\n";
+    // writeToOutput renames a temporary into place: no partial report.
+    if (llvm::Error err =
+            llvm::writeToOutput(reportJson, [&](llvm::raw_ostream &os) {
+              os << llvm::formatv("{0:2}", fmc::artifact::toJSON(report))
+                 << "\n";
+              return llvm::Error::success();
+            }))
+      return failWith("cannot write the size report: " +
+                      llvm::toString(std::move(err)));
   }
   return 0;
 }
