@@ -95,15 +95,19 @@ private:
         j += run;
       }
     };
+    float max = -std::numeric_limits<float>::infinity();
     forRuns([&](int64_t at, size_t offset, int64_t run) {
-      simd.scores[type](query, keys + offset, cache.capacity, run, headDim,
-                        scale, scores + at);
+      max = std::max(max, simd.scores[type](query, keys + offset,
+                                            cache.capacity, run, headDim,
+                                            scale, scores + at));
     });
     int64_t n = hi - lo + 1;
-    if (softcap > 0.0f)
+    if (softcap > 0.0f) {
+      // tanh is increasing: the capped maximum is the cap of the maximum.
       for (int64_t j = 0; j < n; ++j)
         scores[j] = softcap * std::tanh(scores[j] / softcap);
-    float max = *std::max_element(scores, scores + n);
+      max = softcap * std::tanh(max / softcap);
+    }
     float inv = 1.0f / simd.expSum(scores, n, max);
     forRuns([&](int64_t at, size_t offset, int64_t run) {
       simd.mix[type](scores + at, values + offset, cache.capacity, run, headDim,

@@ -50,9 +50,10 @@ using AxpyFn = void (*)(float a, const void *w, float *y, int64_t n);
 
 /// scores[j] = scale * sum_d q[d] * keys[d * stride + j], j < rows: one
 /// query against `rows` consecutive positions of a feature-major cache.
-using ScoresFn = void (*)(const float *q, const void *keys, int64_t stride,
-                          int64_t rows, int64_t headDim, float scale,
-                          float *scores);
+/// Returns the largest score (the softmax's shift).
+using ScoresFn = float (*)(const float *q, const void *keys, int64_t stride,
+                           int64_t rows, int64_t headDim, float scale,
+                           float *scores);
 /// out[d] += sum_j p[j] * values[d * stride + j], j < rows.
 using MixFn = void (*)(const float *p, const void *values, int64_t stride,
                        int64_t rows, int64_t headDim, float *out);
