@@ -19,6 +19,8 @@ config.environment["PATH"] = os.pathsep.join(
 shared = os.path.normpath(os.path.join(config.fmc_src_root, "..", "shared"))
 config.substitutions.append(("%shared", shared))
 config.substitutions.append(("%fmc_src", config.fmc_src_root))
+# Debian's python3 with numpy, for reference computations and test helpers.
+config.substitutions.append(("%python", "/usr/bin/python3"))
 if os.path.isdir(os.path.join(shared, "models", "stories260K")):
     config.available_features.add("stories260k")
 if config.fmc_ptxas:

@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/fm/IR/FmOps.h"
+#include "dialects/plan/IR/PlanDialect.h"
+#include "lowering/plan/Passes.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,9 +18,11 @@
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
   mlir::fm::registerFmPassesAndPipelines();
+  mlir::plan::registerPlanPasses();
 
   mlir::DialectRegistry registry;
-  registry.insert<mlir::fm::FmDialect, mlir::func::FuncDialect>();
+  registry.insert<mlir::fm::FmDialect, mlir::plan::PlanDialect,
+                  mlir::func::FuncDialect>();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "fmc-opt: the fm model compiler's pass driver\n", registry));
 }

@@ -1,0 +1,207 @@
+//===- fmc-bench.cpp - prefill and decode speed of a compiled model -------===//
+//
+//   fmc-bench model.fmc [--threads N] [--prefill-tokens P] [--decode-tokens D]
+//                       [--repeat R] [--bandwidth-mb M] [--load copy|map]
+//                       [--profile] [--json F]
+//
+// Measures, in one run: this machine's memory read bandwidth (a read loop
+// over M MB with N threads), prefill tokens/s for a P-token prompt, and
+// decode tokens/s over D steps, each the best of R repetitions, plus the
+// weight traffic decode achieves (weight bytes x tokens/s: batch-1 decode
+// reads every weight once per token) as a fraction of that bandwidth. CPU
+// time is reported beside wall time: on a shared machine the two differ.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bench/ReadBandwidth.h"
+#include "runtime/Artifact.h"
+#include "runtime/Backend.h"
+#include "runtime/cpu/Kernels.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <sys/resource.h>
+#include <thread>
+#include <vector>
+
+namespace {
+
+double cpuSeconds() {
+  struct rusage usage;
+  ::getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+double now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Timing {
+  double wall = 1e30; ///< Best repetition.
+  double cpu = 0;     ///< CPU seconds of that repetition.
+};
+
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "fmc-bench: error: %s\n", message.c_str());
+  return 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string path, json;
+  int threads =
+      static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int64_t prefillTokens = 128, decodeTokens = 256, bandwidthMb = 1024;
+  int repeat = 3;
+  bool map = false, profile = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    auto number = [&](int64_t &out) {
+      return absl::SimpleAtoi(value(), &out) && out >= 0;
+    };
+    int64_t n;
+    if (arg == "--threads" && number(n) && n > 0)
+      threads = static_cast<int>(n);
+    else if (arg == "--prefill-tokens" && number(prefillTokens))
+      ;
+    else if (arg == "--decode-tokens" && number(decodeTokens))
+      ;
+    else if (arg == "--bandwidth-mb" && number(bandwidthMb))
+      ;
+    else if (arg == "--repeat" && number(n) && n > 0)
+      repeat = static_cast<int>(n);
+    else if (arg == "--load")
+      map = value() == "map";
+    else if (arg == "--profile")
+      profile = true;
+    else if (arg == "--json")
+      json = value();
+    else if (!arg.empty() && arg[0] != '-' && path.empty())
+      path = arg;
+    else
+      return usageError("bad argument '" + arg + "'");
+  }
+  if (path.empty())
+    return usageError("usage: fmc-bench model.fmc [options]");
+
+  fmc::ArtifactOptions artifactOptions;
+  artifactOptions.weights =
+      map ? fmc::WeightLoading::Map : fmc::WeightLoading::Copy;
+  absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
+      fmc::Artifact::open(path, artifactOptions);
+  if (!artifact.ok())
+    return usageError(std::string(artifact.status().message()));
+  const fmc::schema::Artifact &root = (*artifact)->root();
+  int64_t vocab = root.config()->vocab_size(),
+          context = root.config()->max_context();
+  fmc::BackendOptions options;
+  options.threads = threads;
+  options.profile = profile;
+  absl::StatusOr<std::unique_ptr<fmc::Backend>> made =
+      fmc::createBackend("cpu", **artifact, options);
+  if (!made.ok())
+    return usageError(std::string(made.status().message()));
+  fmc::Backend &backend = **made;
+  uint64_t weights = backend.memory().weightsBytes;
+
+  fmc::bench::Bandwidth bandwidth =
+      fmc::bench::measureReadBandwidth(bandwidthMb << 20, threads, 5);
+
+  // Prefill: a prompt of valid ids, logits of its last position only.
+  prefillTokens = std::min(prefillTokens, context);
+  std::vector<int32_t> prompt(prefillTokens);
+  for (int64_t i = 0; i < prefillTokens; ++i)
+    prompt[i] = static_cast<int32_t>((i * 7919 + 1) % vocab);
+  Timing prefill;
+  for (int r = 0; r < repeat && prefillTokens > 0; ++r) {
+    double wall = now(), cpu = cpuSeconds();
+    absl::Status s = backend.prefill(prompt, 0, false, nullptr);
+    if (!s.ok())
+      return usageError(std::string(s.message()));
+    wall = now() - wall;
+    if (wall < prefill.wall)
+      prefill = {wall, cpuSeconds() - cpu};
+  }
+
+  // Decode: one token at a time, feeding back the argmax, from position 1.
+  decodeTokens = std::min(decodeTokens, context - 1);
+  Timing decode;
+  for (int r = 0; r < repeat && decodeTokens > 0; ++r) {
+    int32_t token = 1 % static_cast<int32_t>(vocab);
+    double wall = now(), cpu = cpuSeconds();
+    for (int64_t step = 0; step < decodeTokens; ++step) {
+      absl::StatusOr<const float *> logits = backend.decode(token, 1 + step);
+      if (!logits.ok())
+        return usageError(std::string(logits.status().message()));
+      token = static_cast<int32_t>(std::max_element(*logits, *logits + vocab) -
+                                   *logits);
+    }
+    wall = now() - wall;
+    if (wall < decode.wall)
+      decode = {wall, cpuSeconds() - cpu};
+  }
+
+  double prefillRate = prefillTokens > 0 ? prefillTokens / prefill.wall : 0.0;
+  double decodeRate = decodeTokens > 0 ? decodeTokens / decode.wall : 0.0;
+  double traffic = weights * decodeRate / 1e9;
+  std::printf("model %s: %.1f MB of weights, %d threads, %s kernels\n",
+              path.c_str(), weights / 1e6, threads,
+              fmc::cpu::bestKernels().isa);
+  std::printf(
+      "  memory read bandwidth  %.1f GB/s (%d threads, %lld MB, %s pages)\n",
+      bandwidth.gbPerSecond, threads, static_cast<long long>(bandwidthMb),
+      bandwidth.hugePages ? "2 MB" : "4 KB");
+  if (prefillTokens > 0)
+    std::printf("  prefill                %.1f tokens/s (%lld tokens, %.2f ms "
+                "wall, %.2f ms cpu)\n",
+                prefillRate, static_cast<long long>(prefillTokens),
+                prefill.wall * 1e3, prefill.cpu * 1e3);
+  std::printf(
+      "  decode                 %.1f tokens/s (%lld steps, %.1f us/token wall, "
+      "%.1f us/token cpu)\n",
+      decodeRate, static_cast<long long>(decodeTokens),
+      decode.wall / decodeTokens * 1e6, decode.cpu / decodeTokens * 1e6);
+  std::printf(
+      "  decode weight traffic  %.1f GB/s = %.0f%% of the read bandwidth\n",
+      traffic, 100.0 * traffic / bandwidth.gbPerSecond);
+  if (profile) {
+    std::printf("  kernel time by family (all runs):\n");
+    for (const fmc::KernelProfile &p : backend.profile())
+      std::printf("    %-16s %8lld calls %10.3f ms\n", p.family.c_str(),
+                  static_cast<long long>(p.calls), p.seconds * 1e3);
+  }
+  if (!json.empty()) {
+    std::FILE *f = std::fopen(json.c_str(), "w");
+    if (!f)
+      return usageError("cannot write '" + json + "'");
+    std::fprintf(
+        f,
+        "{\n  \"model\": \"%s\",\n  \"threads\": %d,\n  \"weights_bytes\": "
+        "%llu,\n"
+        "  \"read_bandwidth_gb_per_s\": %.3f,\n  \"huge_pages\": %s,\n"
+        "  \"prefill_tokens\": %lld,\n  \"prefill_tokens_per_s\": %.3f,\n"
+        "  \"decode_tokens\": %lld,\n  \"decode_tokens_per_s\": %.3f,\n"
+        "  \"decode_us_per_token_cpu\": %.3f,\n"
+        "  \"decode_weight_traffic_gb_per_s\": %.3f,\n  "
+        "\"bandwidth_fraction\": %.4f\n}\n",
+        path.c_str(), threads, static_cast<unsigned long long>(weights),
+        bandwidth.gbPerSecond, bandwidth.hugePages ? "true" : "false",
+        static_cast<long long>(prefillTokens), prefillRate,
+        static_cast<long long>(decodeTokens), decodeRate,
+        decode.cpu / decodeTokens * 1e6, traffic,
+        traffic / bandwidth.gbPerSecond);
+    std::fclose(f);
+  }
+  return 0;
+}

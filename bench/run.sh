@@ -1,0 +1,30 @@
+#!/bin/sh
+# fmc's benchmarks: prefill and decode tokens/s of stories260K (1 thread) and
+# of the synthetic 853M-parameter Llama (all threads), with the memory read
+# bandwidth measured in the same run. Printed, never asserted.
+#
+#   bench/run.sh [BUILD_DIR]     (default: build; models go to BUILD_DIR/bench)
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+out="$build/bench"
+bin="$build/bin"
+shared="$root/../shared/models/stories260K"
+mkdir -p "$out"
+
+echo "== stories260K (f32), 1 thread"
+"$bin/fmc-compile" "$shared/stories260K.bin" --tokenizer "$shared/tok512.bin" \
+    -o "$out/stories260k.fmc" > /dev/null
+"$bin/fmc-bench" "$out/stories260k.fmc" --threads 1 --prefill-tokens 128 \
+    --decode-tokens 500 --repeat 5 --bandwidth-mb 512 --json "$out/stories260k.json"
+
+echo "== synthetic Llama 853M (f16), all threads"
+if [ ! -f "$out/llama-853m/model.safetensors" ]; then
+  /usr/bin/python3 "$root/bench/make_bench_model.py" "$out/llama-853m" --preset 853m
+fi
+if [ ! -f "$out/llama-853m.fmc" ]; then
+  "$bin/fmc-compile" "$out/llama-853m" --context 1024 --prefill-tokens 512 \
+      -o "$out/llama-853m.fmc"
+fi
+"$bin/fmc-bench" "$out/llama-853m.fmc" --prefill-tokens 512 --decode-tokens 32 \
+    --repeat 2 --bandwidth-mb 2048 --json "$out/llama-853m.json"

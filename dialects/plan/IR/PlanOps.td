@@ -1,0 +1,279 @@
+//===- PlanOps.td - plan ops -------------------------------*- tablegen -*-===//
+
+#ifndef PLAN_OPS_TD
+#define PLAN_OPS_TD
+
+include "dialects/plan/IR/PlanBase.td"
+include "dialects/fm/IR/FmBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/OpAsmInterface.td"
+
+class Plan_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Plan_Dialect, mnemonic, traits>;
+
+//===----------------------------------------------------------------------===//
+// The kernel interface
+//===----------------------------------------------------------------------===//
+
+def Plan_KernelOpInterface : OpInterface<"KernelOpInterface"> {
+  let cppNamespace = "::mlir::plan";
+  let description = [{
+    One instance of a kernel family. Its operands are buffers it reads or
+    writes; buffer assignment and the liveness check need to know which.
+  }];
+  let methods = [
+    InterfaceMethod<"The buffers this kernel writes.",
+      "::llvm::SmallVector<::mlir::Value>", "getWrittenBuffers", (ins), [{}],
+      [{ return {$_op.getOutput()}; }]>,
+  ];
+}
+
+// Every kernel lives directly in a program and checks the parameters and
+// caches it names once the module is verified.
+class Plan_KernelOp<string mnemonic, list<Trait> traits = []>
+    : Plan_Op<mnemonic, !listconcat(traits, [
+        HasParent<"ProgramOp">, Plan_KernelOpInterface,
+        DeclareOpInterfaceMethods<SymbolUserOpInterface>])> {
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Programs and buffers
+//===----------------------------------------------------------------------===//
+
+def Plan_ProgramOp : Plan_Op<"program", [
+    Symbol, IsolatedFromAbove, SingleBlock, NoRegionArguments,
+    HasParent<"::mlir::ModuleOp">]> {
+  let summary = "the dispatch program of one phase";
+  let description = [{
+    Kernels run in order over buffers of one arena of `arena_bytes` bytes, for
+    a run of 1 to `max_tokens` tokens. The terminator `plan.io` names the
+    buffers the runtime fills with token ids and positions and the buffer it
+    reads logits from. A model's plan has a `@prefill` and a `@decode`
+    program; they share the parameters and KV caches, not the arena contents.
+
+    The verifier checks that every buffer lies inside the arena, 64-byte
+    aligned, and that two buffers overlap in memory only when no kernel
+    could see both holding live values.
+
+    ```mlir
+    plan.program @decode max_tokens = 1, arena_bytes = 4096 {
+      %t = plan.buffer offset = 0 : !plan.rows<1, i32>
+      ...
+      plan.io tokens(%t) positions(%p) logits(%l)
+          : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<512, f32>
+    }
+    ```
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    I64Attr:$max_tokens,
+    I64Attr:$arena_bytes
+  );
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $sym_name `max_tokens` `=` $max_tokens `,` `arena_bytes` `=` $arena_bytes
+    attr-dict-with-keyword $body
+  }];
+  let hasRegionVerifier = 1;
+}
+
+def Plan_IoOp : Plan_Op<"io", [Terminator, HasParent<"ProgramOp">]> {
+  let summary = "the buffers a program exchanges with the runtime";
+  let description = [{
+    `tokens` and `positions` (i32, width 1) are written by the runtime
+    before the first kernel runs; `logits` is read after the last.
+  }];
+  let arguments = (ins Plan_Rows:$tokens, Plan_Rows:$positions,
+                       Plan_Rows:$logits);
+  let assemblyFormat = [{
+    `tokens` `(` $tokens `)` `positions` `(` $positions `)` `logits` `(`
+    $logits `)` attr-dict `:` type($tokens) `,` type($positions) `,`
+    type($logits)
+  }];
+  let hasVerifier = 1;
+}
+
+def Plan_BufferOp : Plan_Op<"buffer", [
+    HasParent<"ProgramOp">,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>]> {
+  let summary = "an activation buffer at a fixed arena offset";
+  let description = [{
+    `offset` is the buffer's byte offset in the arena; it spans
+    `max_tokens * width * sizeof(element)` bytes. `name` records the
+    activation it holds, for diagnostics and dumps.
+
+    ```mlir
+    %h = plan.buffer offset = 128 : !plan.rows<64, f32>
+    ```
+  }];
+  let arguments = (ins I64Attr:$offset, OptionalAttr<StrAttr>:$name);
+  let results = (outs Plan_Rows:$result);
+  let assemblyFormat = "`offset` `=` $offset attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel families
+//===----------------------------------------------------------------------===//
+
+def Plan_EmbeddingOp : Plan_KernelOp<"embedding"> {
+  let summary = "token embedding gather";
+  let description = [{
+    Row `tokens[i]` of the `[vocab, width]` parameter `table`, times `scale`.
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$table, Plan_Rows:$tokens,
+                       Plan_Rows:$output, OptionalAttr<F64Attr>:$scale);
+  let assemblyFormat = [{
+    $table `[` $tokens `]` `->` $output attr-dict `:` type(operands)
+  }];
+}
+
+def Plan_RMSNormOp : Plan_KernelOp<"rms_norm"> {
+  let summary = "RMS normalization over groups of features";
+  let description = [{
+    `y = x / sqrt(mean(x^2) + eps) * (weight + weight_offset)` over each group
+    of `group_size` features; without a weight, the scale is 1.
+  }];
+  let arguments = (ins Plan_Rows:$input, OptionalAttr<FlatSymbolRefAttr>:$weight,
+                       Plan_Rows:$output, F64Attr:$eps, I64Attr:$group_size,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_offset);
+  let assemblyFormat = [{
+    $input (`,` $weight^)? `->` $output `eps` `=` $eps `group_size` `=`
+    $group_size attr-dict `:` type(operands)
+  }];
+}
+
+def Plan_LayerNormOp : Plan_KernelOp<"layer_norm"> {
+  let summary = "layer normalization of each row";
+  let arguments = (ins Plan_Rows:$input, OptionalAttr<FlatSymbolRefAttr>:$weight,
+                       OptionalAttr<FlatSymbolRefAttr>:$bias, Plan_Rows:$output,
+                       F64Attr:$eps);
+  let assemblyFormat = [{
+    $input (`weight` $weight^)? (`bias` $bias^)? `->` $output `eps` `=` $eps
+    attr-dict `:` type(operands)
+  }];
+}
+
+def Plan_LinearOp : Plan_KernelOp<"linear"> {
+  let summary = "y = x W^T (+ b)";
+  let description = [{
+    `weight` is `[output width, input width]`, `bias` `[output width]`.
+  }];
+  let arguments = (ins Plan_Rows:$input, FlatSymbolRefAttr:$weight,
+                       OptionalAttr<FlatSymbolRefAttr>:$bias, Plan_Rows:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? `->` $output attr-dict `:` type(operands)
+  }];
+}
+
+def Plan_RopeOp : Plan_KernelOp<"rope"> {
+  let summary = "rotary position embedding of each head";
+  let description = [{
+    Rotates the first `rotary_dim` features of every head of `head_dim`
+    features by `position * theta^(-2i / rotary_dim)`.
+  }];
+  let arguments = (ins Fm_RopeLayoutAttr:$layout, Plan_Rows:$input,
+                       Plan_Rows:$positions, Plan_Rows:$output,
+                       I64Attr:$head_dim, I64Attr:$rotary_dim, F64Attr:$theta);
+  let assemblyFormat = [{
+    `` $layout $input `at` $positions `->` $output `head_dim` `=` $head_dim
+    `rotary_dim` `=` $rotary_dim `theta` `=` $theta attr-dict `:` type(operands)
+  }];
+}
+
+def Plan_AttentionOp : Plan_KernelOp<"attention", [AttrSizedOperandSegments]> {
+  let summary = "multi-head attention over a KV cache";
+  let description = [{
+    Writes this run's `k` and `v` rows into the cache `writes` at their
+    positions, then attends each query over the cache `reads` as
+    fm.attention specifies. Without `k`, `v` and `writes` the kernel only
+    reads (KV-cache sharing). `scale` is the effective query scale.
+  }];
+  let arguments = (ins
+    Fm_AttentionKindAttr:$kind,
+    Plan_Rows:$q,
+    Optional<Plan_Rows>:$k,
+    Optional<Plan_Rows>:$v,
+    Plan_Rows:$positions,
+    Plan_Rows:$output,
+    FlatSymbolRefAttr:$reads,
+    OptionalAttr<FlatSymbolRefAttr>:$writes,
+    I64Attr:$num_heads,
+    I64Attr:$num_kv_heads,
+    I64Attr:$head_dim,
+    OptionalAttr<I64Attr>:$window,
+    F64Attr:$scale,
+    OptionalAttr<F64Attr>:$softcap,
+    DefaultValuedAttr<BoolAttr, "true">:$causal
+  );
+  let assemblyFormat = [{
+    `` $kind $q (`,` $k^ `,` $v)? `at` $positions `reads` $reads
+    (`writes` $writes^)? `->` $output `heads` `=` $num_heads `,` `kv_heads` `=`
+    $num_kv_heads `,` `head_dim` `=` $head_dim `scale` `=` $scale attr-dict
+    `:` type(operands)
+  }];
+}
+
+def Plan_ActivationOp : Plan_KernelOp<"activation"> {
+  let summary = "elementwise activation";
+  let arguments = (ins Fm_ActivationAttr:$kind, Plan_Rows:$input,
+                       Plan_Rows:$output);
+  let assemblyFormat = "`` $kind $input `->` $output attr-dict `:` type(operands)";
+}
+
+def Plan_GluOp : Plan_KernelOp<"glu"> {
+  let summary = "act(gate) * up";
+  let arguments = (ins Fm_ActivationAttr:$kind, Plan_Rows:$gate, Plan_Rows:$up,
+                       Plan_Rows:$output);
+  let assemblyFormat = [{
+    `` $kind $gate `,` $up `->` $output attr-dict `:` type(operands)
+  }];
+}
+
+def Plan_AddOp : Plan_KernelOp<"add"> {
+  let summary = "elementwise sum";
+  let arguments = (ins Plan_Rows:$lhs, Plan_Rows:$rhs, Plan_Rows:$output);
+  let assemblyFormat = "$lhs `,` $rhs `->` $output attr-dict `:` type(operands)";
+}
+
+def Plan_MulOp : Plan_KernelOp<"mul"> {
+  let summary = "elementwise product; an rhs of width 1 broadcasts";
+  let arguments = (ins Plan_Rows:$lhs, Plan_Rows:$rhs, Plan_Rows:$output);
+  let assemblyFormat = "$lhs `,` $rhs `->` $output attr-dict `:` type(operands)";
+}
+
+def Plan_MoeRouteOp : Plan_KernelOp<"moe_route"> {
+  let summary = "top-k experts and their weights from router logits";
+  let arguments = (ins Fm_RouterScoringAttr:$scoring, Plan_Rows:$logits,
+                       Plan_Rows:$weights, Plan_Rows:$indices, I64Attr:$top_k,
+                       DefaultValuedAttr<BoolAttr, "false">:$norm_topk_prob);
+  let assemblyFormat = [{
+    `` $scoring $logits `->` $weights `,` $indices `top_k` `=` $top_k attr-dict
+    `:` type(operands)
+  }];
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::mlir::Value> getWrittenBuffers() {
+      return {getWeights(), getIndices()};
+    }
+  }];
+}
+
+def Plan_MoeCombineOp : Plan_KernelOp<"moe_combine"> {
+  let summary = "routing-weighted sum of the selected experts' rows";
+  let arguments = (ins Plan_Rows:$weights, Plan_Rows:$indices,
+                       Variadic<Plan_Rows>:$experts, Plan_Rows:$output);
+  let assemblyFormat = [{
+    $weights `,` $indices `[` $experts `]` `->` $output attr-dict
+    `:` type(operands)
+  }];
+}
+
+def Plan_LogitsOp : Plan_KernelOp<"logits"> {
+  let summary = "vocabulary logits: (x W^T) * scale, optionally soft-capped";
+  let arguments = (ins Plan_Rows:$input, FlatSymbolRefAttr:$weight,
+                       Plan_Rows:$output, OptionalAttr<F64Attr>:$scale,
+                       OptionalAttr<F64Attr>:$softcap);
+  let assemblyFormat = "$input `,` $weight `->` $output attr-dict `:` type(operands)";
+}
+
+#endif // PLAN_OPS_TD

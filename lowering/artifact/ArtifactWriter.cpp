@@ -1,0 +1,631 @@
+//===- ArtifactWriter.cpp - plan module to .fmc artifact ------------------===//
+
+#include "lowering/artifact/ArtifactWriter.h"
+
+#include "dialects/fm/IR/FmOps.h"
+#include "dialects/plan/IR/PlanOps.h"
+#include "import/Vocabulary.h"
+#include "runtime/ArtifactFormat.h"
+#include "runtime/schema/fmc_generated.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <limits>
+
+using namespace mlir;
+namespace schema = fmc::schema;
+namespace fs = llvm::sys::fs;
+
+namespace {
+
+using flatbuffers::Offset;
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string symbolText(Operation *op) {
+  return ("@" + SymbolTable::getSymbolName(op).getValue()).str();
+}
+
+llvm::Expected<schema::DType> storageDType(fm::ParamOp param) {
+  switch (param.getSource().getDtype()) {
+  case fm::StorageType::f32:
+    return schema::DType::F32;
+  case fm::StorageType::f16:
+    return schema::DType::F16;
+  case fm::StorageType::bf16:
+    return schema::DType::BF16;
+  case fm::StorageType::i8:
+    return schema::DType::I8;
+  default:
+    return fail("parameter " + symbolText(param) + " is stored as '" +
+                fm::stringifyStorageType(param.getSource().getDtype()) +
+                "'; this artifact format holds dense f32, f16, bf16 and i8 "
+                "parameters only");
+  }
+}
+
+schema::DType elementDType(Type type) {
+  if (type.isF16())
+    return schema::DType::F16;
+  if (type.isBF16())
+    return schema::DType::BF16;
+  if (type.isInteger(32))
+    return schema::DType::I32;
+  if (type.isInteger(8))
+    return schema::DType::I8;
+  return schema::DType::F32;
+}
+
+/// Bytes of a cache: keys and values, plus one f32 scale per position and
+/// head for each of them when the cache is int8.
+uint64_t cacheBytes(fm::KVCacheOp cache) {
+  uint64_t bytes = cache.getCapacity() * cache.getBytesPerPosition();
+  if (cache.getElementType().isInteger(8))
+    bytes += cache.getCapacity() * cache.getNumKvHeads() * 2 * sizeof(float);
+  return bytes;
+}
+
+uint64_t alignTo(uint64_t value, uint64_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+class Writer {
+public:
+  Writer(ModuleOp module, const fmc::artifact::WriteOptions &options,
+         llvm::StringRef path)
+      : module(module), options(options), path(path) {}
+
+  llvm::Expected<uint64_t> run();
+
+private:
+  llvm::Error collect();
+  llvm::Error loadVocabulary();
+  llvm::Error build(flatbuffers::FlatBufferBuilder &fbb,
+                    uint64_t weightsOffset);
+  llvm::Expected<Offset<schema::Program>>
+  buildProgram(flatbuffers::FlatBufferBuilder &fbb, plan::ProgramOp program);
+  llvm::Expected<Offset<schema::Kernel>>
+  buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
+              const llvm::DenseMap<Value, uint32_t> &buffers);
+  Offset<schema::Tokenizer> buildTokenizer(flatbuffers::FlatBufferBuilder &fbb);
+  llvm::Error writeFile(const flatbuffers::FlatBufferBuilder &fbb,
+                        uint64_t weightsOffset, uint64_t &fileBytes);
+  llvm::Expected<const llvm::MemoryBuffer *> sourceFile(llvm::StringRef file);
+
+  int32_t tensorRef(FlatSymbolRefAttr ref) const {
+    return ref ? static_cast<int32_t>(tensorIndex.lookup(ref.getValue())) : -1;
+  }
+  int32_t cacheRef(FlatSymbolRefAttr ref) const {
+    return ref ? static_cast<int32_t>(cacheIndex.lookup(ref.getValue())) : -1;
+  }
+
+  ModuleOp module;
+  const fmc::artifact::WriteOptions &options;
+  std::string path;
+
+  plan::ProgramOp prefill, decode;
+  std::vector<fm::ParamOp> params;
+  std::vector<uint64_t> segmentOffsets;
+  uint64_t segmentBytes = 0;
+  llvm::StringMap<uint32_t> tensorIndex;
+  std::vector<fm::KVCacheOp> caches;
+  llvm::StringMap<uint32_t> cacheIndex;
+  fm::TokenizerOp tokenizerOp;
+  std::optional<fmc::import::Vocabulary> vocabulary;
+  llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> files;
+};
+
+llvm::Error Writer::collect() {
+  for (plan::ProgramOp program : module.getOps<plan::ProgramOp>()) {
+    if (program.getSymName() == "prefill")
+      prefill = program;
+    else if (program.getSymName() == "decode")
+      decode = program;
+  }
+  if (!prefill || !decode)
+    return fail("the module has no plan.program @" +
+                llvm::Twine(prefill ? "decode" : "prefill") +
+                "; an artifact is written from a plan (run fm-to-plan first)");
+
+  // The parameters and caches the programs use, in module order.
+  llvm::StringSet<> used;
+  for (plan::ProgramOp program : {prefill, decode})
+    program.walk([&](Operation *op) {
+      for (NamedAttribute attr : op->getAttrs())
+        if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue()))
+          used.insert(ref.getValue());
+    });
+  for (Operation &op : *module.getBody()) {
+    if (auto param = dyn_cast<fm::ParamOp>(op)) {
+      if (!used.contains(param.getSymName()))
+        continue;
+      llvm::Expected<schema::DType> dtype = storageDType(param);
+      if (!dtype)
+        return dtype.takeError();
+      tensorIndex[param.getSymName()] = params.size();
+      segmentOffsets.push_back(alignTo(segmentBytes, fmc::kTensorAlignment));
+      segmentBytes = segmentOffsets.back() + param.getStorageBytes();
+      params.push_back(param);
+    } else if (auto cache = dyn_cast<fm::KVCacheOp>(op)) {
+      if (!used.contains(cache.getSymName()))
+        continue;
+      cacheIndex[cache.getSymName()] = caches.size();
+      caches.push_back(cache);
+    } else if (auto tokenizer = dyn_cast<fm::TokenizerOp>(op)) {
+      tokenizerOp = tokenizer;
+    }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error Writer::loadVocabulary() {
+  if (!tokenizerOp)
+    return llvm::Error::success();
+  fmc::import::TokenizerRef ref;
+  switch (tokenizerOp.getFormat()) {
+  case fm::TokenizerFormat::llama2c:
+    ref.format = fmc::import::TokenizerRef::Format::Llama2c;
+    break;
+  case fm::TokenizerFormat::gguf:
+    ref.format = fmc::import::TokenizerRef::Format::GGUF;
+    break;
+  case fm::TokenizerFormat::hf_json:
+    ref.format = fmc::import::TokenizerRef::Format::HFJson;
+    break;
+  }
+  ref.file = tokenizerOp.getFile().str();
+  llvm::Expected<fmc::import::Vocabulary> vocab =
+      fmc::import::readVocabulary(ref);
+  if (!vocab)
+    return vocab.takeError();
+  // The op's ids are what the model was built with; they win over the file's.
+  vocab->bosId = tokenizerOp.getBosId();
+  vocab->eosId = tokenizerOp.getEosId();
+  vocab->addBos = tokenizerOp.getAddBos();
+  vocabulary = std::move(*vocab);
+  return llvm::Error::success();
+}
+
+Offset<schema::Tokenizer>
+Writer::buildTokenizer(flatbuffers::FlatBufferBuilder &fbb) {
+  const fmc::import::Vocabulary &vocab = *vocabulary;
+  std::vector<Offset<flatbuffers::String>> tokens;
+  tokens.reserve(vocab.tokens.size());
+  for (const std::string &token : vocab.tokens)
+    tokens.push_back(fbb.CreateString(token));
+  auto tokensVec = fbb.CreateVector(tokens);
+  // A SentencePiece vocabulary given by merges instead of scores (Hugging
+  // Face tokenizer.json with byte fallback): the runtime merges by score, so
+  // a merge's result scores minus its rank and every other token -inf (it
+  // is never the result of a merge).
+  std::vector<float> spmScores = vocab.scores;
+  if (vocab.kind == fmc::import::Vocabulary::Kind::SentencePiece &&
+      spmScores.empty()) {
+    spmScores.assign(vocab.tokens.size(),
+                     -std::numeric_limits<float>::infinity());
+    llvm::StringMap<int32_t> ids;
+    for (auto [i, token] : llvm::enumerate(vocab.tokens))
+      ids.try_emplace(token, static_cast<int32_t>(i));
+    for (auto [rank, merge] : llvm::enumerate(vocab.merges)) {
+      auto it = ids.find(merge.first + merge.second);
+      if (it != ids.end())
+        spmScores[it->second] =
+            std::max(spmScores[it->second], -static_cast<float>(rank));
+    }
+  }
+  auto scores = fbb.CreateVector(spmScores);
+  std::vector<uint8_t> types;
+  for (fmc::import::Vocabulary::TokenType type : vocab.tokenTypes)
+    types.push_back(static_cast<uint8_t>(type));
+  auto typesVec = fbb.CreateVector(types);
+
+  // Merges by token id; a merge whose parts or result are not tokens can
+  // never apply, so it is dropped.
+  std::vector<int32_t> left, right, result;
+  if (vocab.kind == fmc::import::Vocabulary::Kind::ByteLevelBPE) {
+    llvm::StringMap<int32_t> ids;
+    for (auto [i, token] : llvm::enumerate(vocab.tokens))
+      ids.try_emplace(token, static_cast<int32_t>(i));
+    for (const auto &[a, b] : vocab.merges) {
+      auto ia = ids.find(a), ib = ids.find(b), ir = ids.find(a + b);
+      if (ia == ids.end() || ib == ids.end() || ir == ids.end())
+        continue;
+      left.push_back(ia->second);
+      right.push_back(ib->second);
+      result.push_back(ir->second);
+    }
+  }
+  auto leftVec = fbb.CreateVector(left), rightVec = fbb.CreateVector(right),
+       resultVec = fbb.CreateVector(result);
+  // llama2.c vocabularies spell a space as " "; SentencePiece ones as U+2581.
+  bool plainSpace = tokenizerOp.getFormat() == fm::TokenizerFormat::llama2c;
+  auto marker = fbb.CreateString(plainSpace ? " " : "\xE2\x96\x81");
+  schema::TokenizerBuilder builder(fbb);
+  builder.add_kind(vocab.kind == fmc::import::Vocabulary::Kind::ByteLevelBPE
+                       ? schema::TokenizerKind::ByteLevelBPE
+                       : schema::TokenizerKind::SentencePiece);
+  builder.add_tokens(tokensVec);
+  builder.add_scores(scores);
+  builder.add_merge_left(leftVec);
+  builder.add_merge_right(rightVec);
+  builder.add_merge_result(resultVec);
+  builder.add_bos_id(static_cast<int32_t>(vocab.bosId));
+  builder.add_eos_id(static_cast<int32_t>(vocab.eosId));
+  builder.add_add_bos(vocab.addBos);
+  builder.add_space_marker(marker);
+  builder.add_add_dummy_prefix(true);
+  builder.add_token_types(typesVec);
+  return builder.Finish();
+}
+
+llvm::Expected<Offset<schema::Kernel>>
+Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
+                    const llvm::DenseMap<Value, uint32_t> &buffers) {
+  auto ids = [&](ValueRange values) {
+    std::vector<uint32_t> result;
+    for (Value v : values)
+      result.push_back(buffers.lookup(v));
+    return fbb.CreateVector(result);
+  };
+  auto kernel = [&](schema::KernelSpec type, Offset<void> spec,
+                    ValueRange inputs, ValueRange outputs) {
+    auto in = ids(inputs);
+    auto out = ids(outputs);
+    return schema::CreateKernel(fbb, type, spec, in, out);
+  };
+  auto f32 = [](std::optional<llvm::APFloat> v, float fallback) {
+    return v ? static_cast<float>(v->convertToDouble()) : fallback;
+  };
+  using KS = schema::KernelSpec;
+  return llvm::TypeSwitch<Operation *, llvm::Expected<Offset<schema::Kernel>>>(
+             op)
+      .Case([&](plan::EmbeddingOp k) {
+        auto spec = schema::CreateEmbeddingSpec(
+            fbb, tensorRef(k.getTableAttr()), f32(k.getScale(), 1.0f));
+        return kernel(KS::EmbeddingSpec, spec.Union(), k.getTokens(),
+                      k.getOutput());
+      })
+      .Case([&](plan::RMSNormOp k) {
+        auto spec = schema::CreateRmsNormSpec(
+            fbb, tensorRef(k.getWeightAttr()),
+            static_cast<float>(k.getEps().convertToDouble()), k.getGroupSize(),
+            static_cast<float>(k.getWeightOffset().convertToDouble()));
+        return kernel(KS::RmsNormSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
+      })
+      .Case([&](plan::LayerNormOp k) {
+        auto spec = schema::CreateLayerNormSpec(
+            fbb, tensorRef(k.getWeightAttr()), tensorRef(k.getBiasAttr()),
+            static_cast<float>(k.getEps().convertToDouble()));
+        return kernel(KS::LayerNormSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
+      })
+      .Case([&](plan::LinearOp k) {
+        auto spec = schema::CreateLinearSpec(fbb, tensorRef(k.getWeightAttr()),
+                                             tensorRef(k.getBiasAttr()));
+        return kernel(KS::LinearSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
+      })
+      .Case([&](plan::RopeOp k) {
+        auto spec = schema::CreateRopeSpec(
+            fbb,
+            k.getLayout() == fm::RopeLayout::interleaved
+                ? schema::RopeLayout::Interleaved
+                : schema::RopeLayout::RotateHalf,
+            k.getHeadDim(), k.getRotaryDim(),
+            static_cast<float>(k.getTheta().convertToDouble()));
+        return kernel(KS::RopeSpec, spec.Union(),
+                      ValueRange{k.getInput(), k.getPositions()},
+                      k.getOutput());
+      })
+      .Case([&](plan::AttentionOp k) {
+        schema::AttentionKind kind = schema::AttentionKind::Global;
+        if (k.getKind() == fm::AttentionKind::local)
+          kind = schema::AttentionKind::Local;
+        else if (k.getKind() == fm::AttentionKind::chunked)
+          kind = schema::AttentionKind::Chunked;
+        auto spec = schema::CreateAttentionSpec(
+            fbb, kind, cacheRef(k.getReadsAttr()), cacheRef(k.getWritesAttr()),
+            k.getNumHeads(), k.getNumKvHeads(), k.getHeadDim(),
+            k.getWindow().value_or(0),
+            static_cast<float>(k.getScale().convertToDouble()),
+            f32(k.getSoftcap(), 0.0f), k.getCausal());
+        SmallVector<Value> inputs = {k.getQ()};
+        if (k.getK()) {
+          inputs.push_back(k.getK());
+          inputs.push_back(k.getV());
+        }
+        inputs.push_back(k.getPositions());
+        return kernel(KS::AttentionSpec, spec.Union(), inputs, k.getOutput());
+      })
+      .Case([&](plan::ActivationOp k) {
+        auto spec = schema::CreateActivationSpec(
+            fbb, static_cast<schema::Activation>(k.getKind()));
+        return kernel(KS::ActivationSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
+      })
+      .Case([&](plan::GluOp k) {
+        auto spec = schema::CreateGluSpec(
+            fbb, static_cast<schema::Activation>(k.getKind()));
+        return kernel(KS::GluSpec, spec.Union(),
+                      ValueRange{k.getGate(), k.getUp()}, k.getOutput());
+      })
+      .Case([&](plan::AddOp k) {
+        auto spec = schema::CreateAddSpec(fbb);
+        return kernel(KS::AddSpec, spec.Union(),
+                      ValueRange{k.getLhs(), k.getRhs()}, k.getOutput());
+      })
+      .Case([&](plan::MulOp k) {
+        auto spec = schema::CreateMulSpec(fbb);
+        return kernel(KS::MulSpec, spec.Union(),
+                      ValueRange{k.getLhs(), k.getRhs()}, k.getOutput());
+      })
+      .Case([&](plan::MoeRouteOp k) {
+        auto spec = schema::CreateMoeRouteSpec(
+            fbb,
+            k.getScoring() == fm::RouterScoring::softmax
+                ? schema::RouterScoring::Softmax
+                : schema::RouterScoring::Sigmoid,
+            k.getTopK(), k.getNormTopkProb());
+        return kernel(KS::MoeRouteSpec, spec.Union(), k.getLogits(),
+                      ValueRange{k.getWeights(), k.getIndices()});
+      })
+      .Case([&](plan::MoeCombineOp k) {
+        auto spec = schema::CreateMoeCombineSpec(fbb);
+        SmallVector<Value> inputs = {k.getWeights(), k.getIndices()};
+        llvm::append_range(inputs, k.getExperts());
+        return kernel(KS::MoeCombineSpec, spec.Union(), inputs, k.getOutput());
+      })
+      .Case([&](plan::LogitsOp k) {
+        auto spec = schema::CreateLogitsSpec(fbb, tensorRef(k.getWeightAttr()),
+                                             f32(k.getScale(), 1.0f),
+                                             f32(k.getSoftcap(), 0.0f));
+        return kernel(KS::LogitsSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
+      })
+      .Default([&](Operation *other) -> llvm::Expected<Offset<schema::Kernel>> {
+        return fail("the artifact format has no kernel family for '" +
+                    other->getName().getStringRef() + "'");
+      });
+}
+
+llvm::Expected<Offset<schema::Program>>
+Writer::buildProgram(flatbuffers::FlatBufferBuilder &fbb,
+                     plan::ProgramOp program) {
+  llvm::DenseMap<Value, uint32_t> bufferIndex;
+  std::vector<Offset<schema::Buffer>> buffers;
+  std::vector<Offset<schema::Kernel>> kernels;
+  plan::IoOp io;
+  for (Operation &op : program.getBody().front()) {
+    if (auto buffer = dyn_cast<plan::BufferOp>(op)) {
+      auto type = cast<plan::RowsType>(buffer.getType());
+      bufferIndex[buffer.getResult()] = buffers.size();
+      buffers.push_back(schema::CreateBuffer(
+          fbb, fbb.CreateString(buffer.getName().value_or("").str()),
+          elementDType(type.getElementType()), type.getWidth(),
+          buffer.getOffset()));
+    } else if (auto ioOp = dyn_cast<plan::IoOp>(op)) {
+      io = ioOp;
+    } else {
+      llvm::Expected<Offset<schema::Kernel>> kernel =
+          buildKernel(fbb, &op, bufferIndex);
+      if (!kernel)
+        return kernel.takeError();
+      kernels.push_back(*kernel);
+    }
+  }
+  auto name = fbb.CreateString(program.getSymName().str());
+  auto buffersVec = fbb.CreateVector(buffers);
+  auto kernelsVec = fbb.CreateVector(kernels);
+  return schema::CreateProgram(fbb, name, program.getMaxTokens(),
+                               program.getArenaBytes(), buffersVec, kernelsVec,
+                               bufferIndex.lookup(io.getTokens()),
+                               bufferIndex.lookup(io.getPositions()),
+                               bufferIndex.lookup(io.getLogits()));
+}
+
+llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
+                          uint64_t weightsOffset) {
+  fbb.Clear();
+  fbb.ForceDefaults(true); // Same layout whatever weightsOffset is.
+
+  // Model facts the runtime needs without walking the programs.
+  int64_t vocab = 0, hidden = 0;
+  decode.walk([&](plan::IoOp io) {
+    vocab = cast<plan::RowsType>(io.getLogits().getType()).getWidth();
+  });
+  decode.walk([&](plan::EmbeddingOp e) {
+    if (!hidden)
+      hidden = cast<plan::RowsType>(e.getOutput().getType()).getWidth();
+  });
+  int64_t context = std::numeric_limits<int32_t>::max();
+  for (fm::KVCacheOp cache : caches)
+    if (cache.getKind() == fm::CacheKind::linear)
+      context = std::min<int64_t>(context, cache.getCapacity());
+  std::string name = options.modelName;
+  if (name.empty())
+    name = llvm::sys::path::stem(path).str();
+  // The importer's facts about the model (fm.architecture,
+  // fm.context_length, ...), as JSON for tools that inspect artifacts.
+  llvm::json::Object facts;
+  for (NamedAttribute attr : module->getAttrs()) {
+    llvm::StringRef key = attr.getName().getValue();
+    if (!key.consume_front("fm."))
+      continue;
+    if (auto text = dyn_cast<StringAttr>(attr.getValue()))
+      facts[key] = text.getValue().str();
+    else if (auto integer = dyn_cast<IntegerAttr>(attr.getValue()))
+      facts[key] = integer.getInt();
+    else if (auto real = dyn_cast<FloatAttr>(attr.getValue()))
+      facts[key] = real.getValueAsDouble();
+    else if (auto flag = dyn_cast<BoolAttr>(attr.getValue()))
+      facts[key] = flag.getValue();
+  }
+  std::string configJson;
+  llvm::raw_string_ostream(configJson) << llvm::json::Value(std::move(facts));
+  auto configOffset =
+      schema::CreateModelConfig(fbb, fbb.CreateString(name), vocab, hidden,
+                                context, fbb.CreateString(configJson));
+
+  Offset<schema::Tokenizer> tokenizer;
+  if (vocabulary)
+    tokenizer = buildTokenizer(fbb);
+
+  std::vector<Offset<schema::Tensor>> tensors;
+  for (auto [param, offset] : llvm::zip(params, segmentOffsets)) {
+    auto shape = fbb.CreateVector(param.getTensorType().getShape().vec());
+    tensors.push_back(schema::CreateTensor(
+        fbb, fbb.CreateString(param.getSymName().str()), *storageDType(param),
+        shape, offset, param.getStorageBytes()));
+  }
+  std::vector<Offset<schema::KVCache>> kvCaches;
+  for (fm::KVCacheOp cache : caches)
+    kvCaches.push_back(schema::CreateKVCache(
+        fbb, fbb.CreateString(cache.getSymName().str()),
+        cache.getKind() == fm::CacheKind::ring ? schema::CacheKind::Ring
+                                               : schema::CacheKind::Linear,
+        cache.getCapacity(), cache.getNumKvHeads(), cache.getHeadDim(),
+        elementDType(cache.getElementType()), cacheBytes(cache)));
+
+  llvm::Expected<Offset<schema::Program>> prefillProgram =
+      buildProgram(fbb, prefill);
+  if (!prefillProgram)
+    return prefillProgram.takeError();
+  llvm::Expected<Offset<schema::Program>> decodeProgram =
+      buildProgram(fbb, decode);
+  if (!decodeProgram)
+    return decodeProgram.takeError();
+
+  std::vector<Offset<schema::Executable>> executables;
+  for (const std::string &target : options.targets)
+    executables.push_back(schema::CreateExecutable(
+        fbb, fbb.CreateString(target), fbb.CreateString("none"),
+        fbb.CreateVector(std::vector<uint8_t>{})));
+
+  auto root = schema::CreateArtifact(
+      fbb, fmc::kArtifactFormatVersion, fbb.CreateString("fmc-compile"),
+      configOffset, tokenizer, fbb.CreateVector(tensors),
+      fbb.CreateVector(kvCaches), *prefillProgram, *decodeProgram,
+      fbb.CreateVector(executables), weightsOffset, segmentBytes);
+  schema::FinishSizePrefixedArtifactBuffer(fbb, root);
+  return llvm::Error::success();
+}
+
+llvm::Expected<const llvm::MemoryBuffer *>
+Writer::sourceFile(llvm::StringRef file) {
+  auto it = files.find(file);
+  if (it != files.end())
+    return it->second.get();
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return fail("cannot read '" + file + "': " + buffer.getError().message());
+  return (files[file] = std::move(*buffer)).get();
+}
+
+llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
+                              uint64_t weightsOffset, uint64_t &fileBytes) {
+  // Check every parameter's bytes before creating anything.
+  std::vector<llvm::StringRef> sources;
+  for (fm::ParamOp param : params) {
+    fm::ExternalAttr source = param.getSource();
+    llvm::Expected<const llvm::MemoryBuffer *> file =
+        sourceFile(source.getFile());
+    if (!file)
+      return fail("parameter " + symbolText(param) + ": " +
+                  llvm::toString(file.takeError()));
+    uint64_t size = (*file)->getBufferSize(), bytes = param.getStorageBytes();
+    if (source.getOffset() > size || bytes > size - source.getOffset())
+      return fail("parameter " + symbolText(param) + " needs bytes [" +
+                  llvm::Twine(source.getOffset()) + ", " +
+                  llvm::Twine(source.getOffset() + bytes) + ") of '" +
+                  source.getFile() + "', which has " + llvm::Twine(size));
+    sources.push_back((*file)->getBuffer().substr(source.getOffset(), bytes));
+  }
+
+  int fd;
+  llvm::SmallString<256> temp;
+  if (std::error_code ec = fs::createUniqueFile(path + ".tmp-%%%%%%", fd, temp))
+    return fail("cannot create a temporary file beside '" + path +
+                "': " + ec.message());
+  llvm::scope_exit removeTemp([&] { fs::remove(temp); });
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    // The buffer starts with its size prefix (FinishSizePrefixed).
+    os.write(reinterpret_cast<const char *>(fbb.GetBufferPointer()),
+             fbb.GetSize());
+    uint64_t written = fbb.GetSize();
+    os.write_zeros(weightsOffset - written);
+    written = weightsOffset;
+    uint64_t done = 0;
+    for (auto [data, offset] : llvm::zip(sources, segmentOffsets)) {
+      os.write_zeros(weightsOffset + offset - written);
+      os.write(data.data(), data.size());
+      written = weightsOffset + offset + data.size();
+      done += data.size();
+      if (options.progress)
+        options.progress(done, segmentBytes);
+    }
+    os.close();
+    if (os.has_error())
+      return fail("cannot write '" + temp + "': " + os.error().message());
+    fileBytes = written;
+  }
+  if (std::error_code ec = fs::rename(temp, path))
+    return fail("cannot rename '" + temp + "' to '" + path +
+                "': " + ec.message());
+  removeTemp.release();
+  return llvm::Error::success();
+}
+
+llvm::Expected<uint64_t> Writer::run() {
+  for (const std::string &target : options.targets) {
+    std::vector<std::string> available = fmc::artifact::availableTargets();
+    if (!llvm::is_contained(available, target))
+      return fail("target '" + target +
+                  "' is not available in this build "
+                  "(available: " +
+                  llvm::join(available, ", ") + ")");
+  }
+  if (llvm::Error err = collect())
+    return std::move(err);
+  if (llvm::Error err = loadVocabulary())
+    return std::move(err);
+  flatbuffers::FlatBufferBuilder fbb(1 << 16);
+  if (llvm::Error err = build(fbb, 0))
+    return std::move(err);
+  uint64_t weightsOffset = alignTo(fbb.GetSize(), fmc::kWeightSegmentAlignment);
+  if (llvm::Error err = build(fbb, weightsOffset))
+    return std::move(err);
+  if (alignTo(fbb.GetSize(), fmc::kWeightSegmentAlignment) != weightsOffset)
+    return fail(
+        "internal error: the artifact header changed size between passes");
+  uint64_t fileBytes = 0;
+  if (llvm::Error err = writeFile(fbb, weightsOffset, fileBytes))
+    return std::move(err);
+  return fileBytes;
+}
+
+} // namespace
+
+std::vector<std::string> fmc::artifact::availableTargets() { return {"cpu"}; }
+
+llvm::Expected<uint64_t>
+fmc::artifact::writeArtifact(ModuleOp module, llvm::StringRef path,
+                             const WriteOptions &options) {
+  return Writer(module, options, path).run();
+}

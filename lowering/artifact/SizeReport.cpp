@@ -1,0 +1,204 @@
+//===- SizeReport.cpp - what a compiled model costs in memory -------------===//
+
+#include "lowering/artifact/SizeReport.h"
+
+#include "dialects/fm/IR/FmOps.h"
+#include "dialects/plan/IR/PlanOps.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Format.h"
+
+using namespace mlir;
+using namespace fmc::artifact;
+
+namespace {
+
+const char *const kClassOrder[] = {"embedding", "attention", "ffn",
+                                   "router",    "norm",      "output"};
+
+/// Which kernels read and write each buffer of a program.
+struct Dataflow {
+  llvm::DenseMap<Value, Operation *> writer;
+  llvm::DenseMap<Value, SmallVector<Operation *>> readers;
+
+  explicit Dataflow(plan::ProgramOp program) {
+    program.walk([&](plan::KernelOpInterface kernel) {
+      for (Value v : kernel.getWrittenBuffers())
+        writer[v] = kernel;
+      for (Value v : plan::getReadBuffers(kernel))
+        readers[v].push_back(kernel);
+    });
+  }
+
+  /// Whether `value` reaches an attention's q, k or v, possibly through a
+  /// RoPE or a per-head norm.
+  bool feedsAttention(Value value, int depth = 0) const {
+    auto it = readers.find(value);
+    if (it == readers.end() || depth > 3)
+      return false;
+    for (Operation *reader : it->second) {
+      if (isa<plan::AttentionOp>(reader))
+        return true;
+      if (isa<plan::RopeOp, plan::RMSNormOp>(reader) &&
+          feedsAttention(reader->getOperands().back(), depth + 1))
+        return true;
+    }
+    return false;
+  }
+};
+
+std::string classOfLinear(plan::LinearOp linear, const Dataflow &flow) {
+  if (isa_and_nonnull<plan::AttentionOp>(
+          flow.writer.lookup(linear.getInput())) ||
+      flow.feedsAttention(linear.getOutput()))
+    return "attention";
+  auto it = flow.readers.find(linear.getOutput());
+  if (it != flow.readers.end() && llvm::any_of(it->second, [](Operation *op) {
+        return isa<plan::MoeRouteOp>(op);
+      }))
+    return "router";
+  return "ffn";
+}
+
+std::string humanBytes(double bytes) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024.0 && unit < 4) {
+    bytes /= 1024.0;
+    ++unit;
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (unit == 0)
+    os << static_cast<int64_t>(bytes) << " B";
+  else
+    os << llvm::format("%.2f ", bytes) << units[unit];
+  return text;
+}
+
+} // namespace
+
+SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
+                                            llvm::StringRef model) {
+  SizeReport report;
+  report.model = model.str();
+  plan::ProgramOp prefill, decode;
+  for (plan::ProgramOp program : module.getOps<plan::ProgramOp>())
+    (program.getSymName() == "prefill" ? prefill : decode) = program;
+
+  // Each parameter's class, from the first kernel that names it.
+  llvm::StringMap<std::string> classOf;
+  if (decode) {
+    Dataflow flow(decode);
+    auto assign = [&](FlatSymbolRefAttr ref, llvm::StringRef cls) {
+      if (ref)
+        classOf.try_emplace(ref.getValue(), cls.str());
+    };
+    decode.walk([&](Operation *op) {
+      llvm::TypeSwitch<Operation *>(op)
+          .Case([&](plan::EmbeddingOp k) {
+            assign(k.getTableAttr(), "embedding");
+          })
+          .Case([&](plan::RMSNormOp k) { assign(k.getWeightAttr(), "norm"); })
+          .Case([&](plan::LayerNormOp k) {
+            assign(k.getWeightAttr(), "norm");
+            assign(k.getBiasAttr(), "norm");
+          })
+          .Case([&](plan::LinearOp k) {
+            std::string cls = classOfLinear(k, flow);
+            assign(k.getWeightAttr(), cls);
+            assign(k.getBiasAttr(), cls);
+          })
+          .Case([&](plan::LogitsOp k) { assign(k.getWeightAttr(), "output"); });
+    });
+  }
+
+  llvm::StringMap<ParameterClass> classes;
+  for (fm::ParamOp param : module.getOps<fm::ParamOp>()) {
+    auto it = classOf.find(param.getSymName());
+    if (it == classOf.end())
+      continue; // Not used by any kernel: not in the artifact.
+    ParameterClass &cls = classes[it->second];
+    cls.name = it->second;
+    cls.tensors += 1;
+    cls.elements += param.getTensorType().getNumElements();
+    cls.bytes += param.getStorageBytes();
+    report.parameterElements += param.getTensorType().getNumElements();
+    report.parameterBytes += param.getStorageBytes();
+  }
+  for (const char *name : kClassOrder)
+    if (classes.count(name))
+      report.classes.push_back(classes[name]);
+
+  for (fm::KVCacheOp cache : module.getOps<fm::KVCacheOp>()) {
+    report.kvCaches += 1;
+    int64_t perPosition = cache.getBytesPerPosition();
+    if (cache.getElementType().isInteger(8))
+      perPosition += cache.getNumKvHeads() * 2 * sizeof(float);
+    if (cache.getKind() == fm::CacheKind::linear)
+      report.kvBytesPerToken += perPosition;
+    report.kvBytesTotal +=
+        perPosition * static_cast<int64_t>(cache.getCapacity());
+  }
+  if (prefill) {
+    report.prefillTokens = prefill.getMaxTokens();
+    report.prefillArenaBytes = prefill.getArenaBytes();
+  }
+  if (decode)
+    report.decodeArenaBytes = decode.getArenaBytes();
+  report.arenaBytes =
+      std::max(report.prefillArenaBytes, report.decodeArenaBytes);
+  return report;
+}
+
+void fmc::artifact::printSizeReport(const SizeReport &report,
+                                    llvm::raw_ostream &os) {
+  os << "size report for " << report.model << "\n";
+  os << llvm::format("  %-10s %8s %14s %12s %8s\n", "parameters", "tensors",
+                     "elements", "bytes", "bits/w");
+  for (const ParameterClass &cls : report.classes)
+    os << llvm::format("  %-10s %8lld %14lld %12s %8.2f\n", cls.name.c_str(),
+                       static_cast<long long>(cls.tensors),
+                       static_cast<long long>(cls.elements),
+                       humanBytes(cls.bytes).c_str(), cls.bitsPerWeight());
+  double totalBits = report.parameterElements ? 8.0 * report.parameterBytes /
+                                                    report.parameterElements
+                                              : 0.0;
+  os << llvm::format("  %-10s %8s %14lld %12s %8.2f\n", "total", "",
+                     static_cast<long long>(report.parameterElements),
+                     humanBytes(report.parameterBytes).c_str(), totalBits);
+  os << "  kv cache: " << report.kvCaches << " caches, "
+     << report.kvBytesPerToken << " bytes/token, "
+     << humanBytes(report.kvBytesTotal) << " at capacity\n";
+  os << "  arena: " << humanBytes(report.arenaBytes) << " (prefill "
+     << humanBytes(report.prefillArenaBytes) << " for " << report.prefillTokens
+     << " tokens, decode " << humanBytes(report.decodeArenaBytes) << ")\n";
+  if (report.artifactBytes)
+    os << "  artifact: " << humanBytes(report.artifactBytes) << "\n";
+}
+
+llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
+  llvm::json::Object parameters;
+  for (const ParameterClass &cls : report.classes)
+    parameters[cls.name] =
+        llvm::json::Object{{"tensors", cls.tensors},
+                           {"elements", cls.elements},
+                           {"bytes", cls.bytes},
+                           {"bits_per_weight", cls.bitsPerWeight()}};
+  return llvm::json::Object{
+      {"model", report.model},
+      {"parameters", std::move(parameters)},
+      {"parameter_elements", report.parameterElements},
+      {"parameter_bytes", report.parameterBytes},
+      {"kv_caches", report.kvCaches},
+      {"kv_bytes_per_token", report.kvBytesPerToken},
+      {"kv_bytes_total", report.kvBytesTotal},
+      {"prefill_tokens", report.prefillTokens},
+      {"prefill_arena_bytes", report.prefillArenaBytes},
+      {"decode_arena_bytes", report.decodeArenaBytes},
+      {"arena_bytes", report.arenaBytes},
+      {"artifact_bytes", static_cast<int64_t>(report.artifactBytes)},
+  };
+}

@@ -1,0 +1,60 @@
+//===- SizeReport.h - what a compiled model costs in memory ---------------===//
+//
+// fmc-compile prints this after planning: parameters by class with their
+// bits per weight (the figure quantization changes), KV-cache bytes per
+// token, and the activation arena.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FMC_LOWERING_ARTIFACT_SIZEREPORT_H
+#define FMC_LOWERING_ARTIFACT_SIZEREPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fmc::artifact {
+
+struct ParameterClass {
+  std::string name; ///< embedding, attention, ffn, router, norm, output.
+  int64_t tensors = 0;
+  int64_t elements = 0;
+  int64_t bytes = 0;
+  double bitsPerWeight() const {
+    return elements ? 8.0 * static_cast<double>(bytes) / elements : 0.0;
+  }
+};
+
+struct SizeReport {
+  std::string model;
+  std::vector<ParameterClass> classes; ///< Non-empty classes, fixed order.
+  int64_t parameterElements = 0;
+  int64_t parameterBytes = 0;
+  /// Bytes each generated token adds to the linear caches.
+  int64_t kvBytesPerToken = 0;
+  /// Bytes of every cache at its capacity (the KV plan's allocation).
+  int64_t kvBytesTotal = 0;
+  int64_t kvCaches = 0;
+  int64_t prefillTokens = 0;
+  int64_t prefillArenaBytes = 0;
+  int64_t decodeArenaBytes = 0;
+  /// The one arena both programs share: the larger of the two.
+  int64_t arenaBytes = 0;
+  /// The artifact's size on disk, once written (0 before).
+  uint64_t artifactBytes = 0;
+};
+
+/// Computes the report of a plan-level module (after fm-to-plan).
+SizeReport computeSizeReport(mlir::ModuleOp module, llvm::StringRef model);
+
+void printSizeReport(const SizeReport &report, llvm::raw_ostream &os);
+
+llvm::json::Value toJSON(const SizeReport &report);
+
+} // namespace fmc::artifact
+
+#endif // FMC_LOWERING_ARTIFACT_SIZEREPORT_H

@@ -1,0 +1,298 @@
+//===- FmToPlan.cpp - fm model function to dispatch programs --------------===//
+//
+// One fm op becomes one kernel instance; one activation value becomes one
+// plan.buffer. The same function yields both programs: they differ in
+// max_tokens (and so in buffer sizes and placement). Kernel families that
+// the plan has no kernel for yet (fm.moe, fm.parallel_tracks) are rejected
+// with the op's location, so a model never half-compiles.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/plan/Passes.h"
+
+#include "dialects/fm/IR/FmOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
+
+namespace mlir::plan {
+#define GEN_PASS_DEF_FMTOPLAN
+#include "lowering/plan/Passes.h.inc"
+} // namespace mlir::plan
+
+using namespace mlir;
+using namespace mlir::plan;
+
+namespace {
+
+/// Builds one program from the model function.
+class ProgramBuilder {
+public:
+  ProgramBuilder(ProgramOp program)
+      : program(program),
+        builder(OpBuilder::atBlockEnd(&program.getBody().front())) {}
+
+  LogicalResult build(func::FuncOp func);
+
+private:
+  /// The buffer that holds `value`, created on first use.
+  Value bufferFor(Value value, StringRef name);
+  FailureOr<Value> lookup(Operation *user, Value value);
+  LogicalResult lowerOp(Operation *op);
+
+  ProgramOp program;
+  // Appends to the program: each plan.buffer lands just before the kernel
+  // that first writes it, which keeps printed plans readable.
+  OpBuilder builder;
+  llvm::DenseMap<Value, Value> bufferOf;
+};
+
+/// The rows type of an activation value: f32 rows of its feature width (the
+/// kernels compute in f32 whatever the model's activation type); i32 rows
+/// for token ids, positions and expert indices.
+FailureOr<RowsType> rowsTypeFor(Operation *where, Value value) {
+  auto tensor = dyn_cast<RankedTensorType>(value.getType());
+  if (!tensor)
+    return where->emitOpError()
+           << "has a non-tensor value of type " << value.getType();
+  MLIRContext *ctx = value.getContext();
+  Type element = tensor.getElementType();
+  if (tensor.getRank() == 1 && element.isInteger(32))
+    return RowsType::get(ctx, 1, element);
+  if (tensor.getRank() != 2 || ShapedType::isDynamic(tensor.getDimSize(1)))
+    return where->emitOpError()
+           << "has a value of type " << tensor
+           << "; the plan needs [tokens, features] with static features";
+  Type rowElement = element.isInteger(32) ? element : Float32Type::get(ctx);
+  return RowsType::get(ctx, tensor.getDimSize(1), rowElement);
+}
+
+Value ProgramBuilder::bufferFor(Value value, StringRef name) {
+  auto it = bufferOf.find(value);
+  if (it != bufferOf.end())
+    return it->second;
+  Operation *owner =
+      value.getDefiningOp() ? value.getDefiningOp() : program.getOperation();
+  FailureOr<RowsType> type = rowsTypeFor(owner, value);
+  if (failed(type))
+    return {};
+  auto buffer = BufferOp::create(builder, value.getLoc(), *type,
+                                 builder.getI64IntegerAttr(0),
+                                 builder.getStringAttr(name));
+  bufferOf[value] = buffer.getResult();
+  return buffer.getResult();
+}
+
+FailureOr<Value> ProgramBuilder::lookup(Operation *user, Value value) {
+  auto it = bufferOf.find(value);
+  if (it == bufferOf.end())
+    return user->emitOpError() << "uses a value the plan has no buffer for";
+  return it->second;
+}
+
+LogicalResult ProgramBuilder::build(func::FuncOp func) {
+  Block &entry = func.getBody().front();
+  if (!bufferFor(entry.getArgument(0), "tokens") ||
+      !bufferFor(entry.getArgument(1), "positions"))
+    return failure();
+  for (Operation &op : entry.without_terminator())
+    if (failed(lowerOp(&op)))
+      return failure();
+  auto ret = dyn_cast<func::ReturnOp>(entry.getTerminator());
+  if (!ret || ret.getNumOperands() != 1)
+    return func.emitOpError() << "must return exactly the logits";
+  FailureOr<Value> logits = lookup(ret, ret.getOperand(0));
+  if (failed(logits))
+    return failure();
+  IoOp::create(builder, ret.getLoc(), bufferOf.lookup(entry.getArgument(0)),
+               bufferOf.lookup(entry.getArgument(1)), *logits);
+  return success();
+}
+
+LogicalResult ProgramBuilder::lowerOp(Operation *op) {
+  Location loc = op->getLoc();
+  // Operand buffers, in operand order.
+  SmallVector<Value> in;
+  for (Value operand : op->getOperands()) {
+    FailureOr<Value> buffer = lookup(op, operand);
+    if (failed(buffer))
+      return failure();
+    in.push_back(*buffer);
+  }
+  auto out = [&](unsigned i = 0) -> Value {
+    return bufferFor(op->getResult(i), op->getName().stripDialect());
+  };
+  for (unsigned i = 0; i < op->getNumResults(); ++i)
+    if (!out(i))
+      return failure();
+
+  auto f64 = [&](double v) { return builder.getF64FloatAttr(v); };
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case([&](fm::EmbeddingOp e) {
+        EmbeddingOp::create(builder, loc, e.getTableAttr(), in[0], out(),
+                            e.getScaleAttr());
+        return success();
+      })
+      .Case([&](fm::RMSNormOp n) {
+        RMSNormOp::create(builder, loc, in[0], n.getWeightAttr(), out(),
+                          n.getEpsAttr(),
+                          builder.getI64IntegerAttr(n.getNormalizedSize()),
+                          n.getWeightOffsetAttr());
+        return success();
+      })
+      .Case([&](fm::LayerNormOp n) {
+        LayerNormOp::create(builder, loc, in[0], n.getWeightAttr(),
+                            n.getBiasAttr(), out(), n.getEpsAttr());
+        return success();
+      })
+      .Case([&](fm::LinearOp l) {
+        LinearOp::create(builder, loc, in[0], l.getWeightAttr(),
+                         l.getBiasAttr(), out());
+        return success();
+      })
+      .Case([&](fm::RopeOp r) {
+        int64_t rotary = static_cast<int64_t>(
+            r.getRotaryFraction().convertToDouble() * r.getHeadDim() + 0.5);
+        RopeOp::create(builder, loc, r.getLayoutAttr(), in[0], in[1], out(),
+                       r.getHeadDimAttr(), builder.getI64IntegerAttr(rotary),
+                       r.getThetaAttr());
+        return success();
+      })
+      .Case([&](fm::AttentionOp a) {
+        // Operands: q, [k, v,] positions.
+        Value k = a.getK() ? in[1] : Value(), v = a.getK() ? in[2] : Value();
+        AttentionOp::create(
+            builder, loc, a.getKindAttr(), in[0], k, v, in.back(), out(),
+            a.getReadsAttr(), a.getWritesAttr(), a.getNumHeadsAttr(),
+            a.getNumKvHeadsAttr(), a.getHeadDimAttr(), a.getWindowAttr(),
+            f64(a.getEffectiveScale()), a.getSoftcapAttr(), a.getCausalAttr());
+        return success();
+      })
+      .Case([&](fm::ActivationOp a) {
+        ActivationOp::create(builder, loc, a.getKindAttr(), in[0], out());
+        return success();
+      })
+      .Case([&](fm::GluOp g) {
+        GluOp::create(builder, loc, g.getKindAttr(), in[0], in[1], out());
+        return success();
+      })
+      .Case([&](fm::AddOp) {
+        AddOp::create(builder, loc, in[0], in[1], out());
+        return success();
+      })
+      .Case([&](fm::MulOp) {
+        MulOp::create(builder, loc, in[0], in[1], out());
+        return success();
+      })
+      .Case([&](fm::MoeRouteOp r) {
+        MoeRouteOp::create(builder, loc, r.getScoringAttr(), in[0], out(0),
+                           out(1), r.getTopKAttr(), r.getNormTopkProbAttr());
+        return success();
+      })
+      .Case([&](fm::MoeCombineOp) {
+        MoeCombineOp::create(builder, loc, in[0], in[1],
+                             ArrayRef<Value>(in).drop_front(2), out());
+        return success();
+      })
+      .Case([&](fm::LogitsOp l) {
+        LogitsOp::create(builder, loc, in[0], l.getWeightAttr(), out(),
+                         l.getScaleAttr(), l.getSoftcapAttr());
+        return success();
+      })
+      .Default([&](Operation *other) {
+        return other->emitOpError()
+               << "has no kernel family in the plan yet; lower it (e.g. "
+                  "fm.moe and fm.parallel_tracks arrive with their fusion "
+                  "passes) or leave it out of the model";
+      });
+}
+
+struct FmToPlanPass : public plan::impl::FmToPlanBase<FmToPlanPass> {
+  using FmToPlanBase::FmToPlanBase;
+  void runOnOperation() override;
+};
+
+} // namespace
+
+/// The model function: the module's only func.func.
+static FailureOr<func::FuncOp> findModel(ModuleOp module) {
+  auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());
+  if (funcs.size() != 1)
+    return module.emitError()
+           << "fm-to-plan expects one model function, found " << funcs.size();
+  func::FuncOp func = funcs.front();
+  FunctionType type = func.getFunctionType();
+  auto isIds = [](Type t) {
+    auto tensor = dyn_cast<RankedTensorType>(t);
+    return tensor && tensor.getRank() == 1 &&
+           tensor.getElementType().isInteger(32);
+  };
+  if (type.getNumInputs() != 2 || !isIds(type.getInput(0)) ||
+      !isIds(type.getInput(1)) || type.getNumResults() != 1)
+    return func.emitOpError()
+           << "must take (tokens: tensor<?xi32>, positions: tensor<?xi32>) "
+              "and return the logits, got "
+           << type;
+  if (!func.getBody().hasOneBlock())
+    return func.emitOpError() << "must be a single block";
+  return func;
+}
+
+void FmToPlanPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  FailureOr<func::FuncOp> func = findModel(module);
+  if (failed(func))
+    return signalPassFailure();
+
+  // The context a generation may reach: linear caches bound it.
+  Builder builder(module.getContext());
+  if (this->context < 0 ||
+      this->context >= std::numeric_limits<int32_t>::max()) {
+    module.emitError() << "context must be in [1, 2^31 - 1), got "
+                       << static_cast<int64_t>(this->context);
+    return signalPassFailure();
+  }
+  int64_t context = std::numeric_limits<int32_t>::max();
+  for (fm::KVCacheOp cache : module.getOps<fm::KVCacheOp>()) {
+    if (cache.getKind() != fm::CacheKind::linear)
+      continue;
+    if (this->context > 0)
+      cache.setCapacityAttr(builder.getI64IntegerAttr(this->context));
+    context = std::min(context, static_cast<int64_t>(cache.getCapacity()));
+  }
+  if (prefillTokens <= 0) {
+    module.emitError() << "prefill-tokens must be positive, got "
+                       << static_cast<int64_t>(prefillTokens);
+    return signalPassFailure();
+  }
+  int64_t prefill = std::min<int64_t>(prefillTokens, context);
+
+  // A ring cache must hold a whole window behind the first query of a
+  // prefill chunk plus the chunk itself.
+  SymbolTable symbols(module);
+  func->walk([&](fm::AttentionOp attention) {
+    auto cache = symbols.lookup<fm::KVCacheOp>(attention.getReads());
+    if (!cache || cache.getKind() != fm::CacheKind::ring ||
+        !attention.getWindow())
+      return;
+    int64_t needed = static_cast<int64_t>(*attention.getWindow()) + prefill - 1;
+    if (static_cast<int64_t>(cache.getCapacity()) < needed)
+      cache.setCapacityAttr(builder.getI64IntegerAttr(needed));
+  });
+
+  OpBuilder atEnd = OpBuilder::atBlockEnd(module.getBody());
+  for (auto [name, maxTokens] :
+       {std::pair<StringRef, int64_t>{"prefill", prefill}, {"decode", 1}}) {
+    auto program = ProgramOp::create(atEnd, func->getLoc(), name, maxTokens,
+                                     /*arena_bytes=*/0);
+    program.getBody().emplaceBlock();
+    if (failed(ProgramBuilder(program).build(*func)) ||
+        failed(assignBuffers(program)))
+      return signalPassFailure();
+  }
+  func->erase();
+}

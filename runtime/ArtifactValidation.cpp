@@ -1,0 +1,621 @@
+//===- ArtifactValidation.cpp - what the runtime relies on, checked -------===//
+//
+// FlatBuffers verification guarantees that every table, vector and string
+// lies inside the header. This checks the meaning: every tensor inside the
+// weight segment with the size its shape and type give, every buffer inside
+// its program's arena, every kernel's buffers, tensors and caches present
+// and of the widths and shapes its family reads. Kernels then index memory
+// with these numbers without further checks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Artifact.h"
+
+#include "runtime/ArtifactFormat.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#include <cmath>
+
+namespace fmc {
+
+namespace {
+
+using schema::DType;
+
+constexpr uint64_t kMaxDim = 1ull << 40;
+constexpr int64_t kMaxTokens = 1 << 20;
+
+bool mulOk(uint64_t a, uint64_t b, uint64_t &out) {
+  return !__builtin_mul_overflow(a, b, &out);
+}
+
+bool validDType(DType d) {
+  return d == DType::F32 || d == DType::F16 || d == DType::BF16 ||
+         d == DType::I8 || d == DType::I32;
+}
+
+std::string shapeText(const flatbuffers::Vector<int64_t> *shape) {
+  std::vector<int64_t> dims(shape->begin(), shape->end());
+  return absl::StrCat("[", absl::StrJoin(dims, ", "), "]");
+}
+
+const char *familyName(schema::KernelSpec spec) {
+  switch (spec) {
+  case schema::KernelSpec::EmbeddingSpec:
+    return "embedding";
+  case schema::KernelSpec::RmsNormSpec:
+    return "rms_norm";
+  case schema::KernelSpec::LayerNormSpec:
+    return "layer_norm";
+  case schema::KernelSpec::LinearSpec:
+    return "linear";
+  case schema::KernelSpec::RopeSpec:
+    return "rope";
+  case schema::KernelSpec::AttentionSpec:
+    return "attention";
+  case schema::KernelSpec::ActivationSpec:
+    return "activation";
+  case schema::KernelSpec::GluSpec:
+    return "glu";
+  case schema::KernelSpec::AddSpec:
+    return "add";
+  case schema::KernelSpec::MulSpec:
+    return "mul";
+  case schema::KernelSpec::MoeRouteSpec:
+    return "moe_route";
+  case schema::KernelSpec::MoeCombineSpec:
+    return "moe_combine";
+  case schema::KernelSpec::LogitsSpec:
+    return "logits";
+  default:
+    return nullptr;
+  }
+}
+
+class Validator {
+public:
+  Validator(const schema::Artifact &a, uint64_t headerBytes, uint64_t fileBytes)
+      : a(a), headerBytes(headerBytes), fileBytes(fileBytes) {}
+
+  absl::Status run() {
+    if (auto s = segment(); !s.ok())
+      return s;
+    if (auto s = config(); !s.ok())
+      return s;
+    if (auto s = tensors(); !s.ok())
+      return s;
+    if (auto s = caches(); !s.ok())
+      return s;
+    if (auto s = tokenizer(); !s.ok())
+      return s;
+    if (!a.prefill() || !a.decode())
+      return bad(absl::StrCat("the artifact has no ",
+                              a.prefill() ? "decode" : "prefill", " program"));
+    if (auto s = program(*a.prefill(), "prefill"); !s.ok())
+      return s;
+    if (auto s = program(*a.decode(), "decode"); !s.ok())
+      return s;
+    if (!a.executables())
+      return bad("the artifact lists no targets");
+    for (const schema::Executable *exe : *a.executables())
+      if (!exe->target())
+        return bad("an executable has no target name");
+    return absl::OkStatus();
+  }
+
+private:
+  static absl::Status bad(const std::string &message) {
+    return absl::DataLossError(absl::StrCat("corrupt artifact: ", message));
+  }
+
+  absl::Status segment() {
+    uint64_t offset = a.weights_offset(), bytes = a.weights_bytes();
+    if (offset % kWeightSegmentAlignment != 0 || offset < headerBytes)
+      return bad(absl::StrCat("weight segment offset ", offset,
+                              " is not a page-aligned offset past the header (",
+                              headerBytes, " bytes)"));
+    if (offset > fileBytes || bytes > fileBytes - offset)
+      return absl::DataLossError(
+          absl::StrCat("truncated artifact: the weight segment ends at byte ",
+                       offset + bytes, " but the file has ", fileBytes));
+    return absl::OkStatus();
+  }
+
+  absl::Status config() {
+    const schema::ModelConfig *c = a.config();
+    if (!c)
+      return bad("no model config");
+    if (c->vocab_size() < 1 || c->vocab_size() > (1 << 30) ||
+        c->hidden_size() < 1 || c->max_context() < 1)
+      return bad(absl::StrCat("model config has vocab_size ", c->vocab_size(),
+                              ", hidden_size ", c->hidden_size(),
+                              ", max_context ", c->max_context()));
+    vocab = c->vocab_size();
+    return absl::OkStatus();
+  }
+
+  absl::Status tensors() {
+    if (!a.tensors())
+      return bad("no tensor table");
+    for (uint32_t i = 0; i < a.tensors()->size(); ++i) {
+      const schema::Tensor *t = a.tensors()->Get(i);
+      std::string what = absl::StrCat("tensor ", i, " ('",
+                                      t->name() ? t->name()->str() : "", "')");
+      if (!t->shape() || t->shape()->size() == 0 || t->shape()->size() > 4)
+        return bad(absl::StrCat(what, " has no shape of rank 1 to 4"));
+      if (!validDType(t->dtype()) || t->dtype() == DType::I32)
+        return bad(absl::StrCat(what, " has unknown element type ",
+                                static_cast<int>(t->dtype())));
+      uint64_t elements = 1;
+      for (int64_t d : *t->shape())
+        if (d < 1 || static_cast<uint64_t>(d) > kMaxDim ||
+            !mulOk(elements, d, elements))
+          return bad(absl::StrCat(what, " has shape ", shapeText(t->shape())));
+      uint64_t bytes;
+      if (!mulOk(elements, dtypeBytes(t->dtype()), bytes) ||
+          bytes != t->bytes())
+        return bad(absl::StrCat(what, " of shape ", shapeText(t->shape()),
+                                " declares ", t->bytes(), " bytes"));
+      if (t->offset() % kTensorAlignment != 0)
+        return bad(absl::StrCat(what, " starts at offset ", t->offset(),
+                                ", not a multiple of ", kTensorAlignment));
+      if (t->offset() > a.weights_bytes() ||
+          t->bytes() > a.weights_bytes() - t->offset())
+        return bad(absl::StrCat(what, " at offset ", t->offset(), " with ",
+                                t->bytes(),
+                                " bytes lies outside the weight segment of ",
+                                a.weights_bytes(), " bytes"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status caches() {
+    if (!a.kv_caches())
+      return bad("no KV-cache table");
+    for (uint32_t i = 0; i < a.kv_caches()->size(); ++i) {
+      const schema::KVCache *c = a.kv_caches()->Get(i);
+      std::string what = absl::StrCat("KV cache ", i, " ('",
+                                      c->name() ? c->name()->str() : "", "')");
+      if (c->capacity() < 1 || c->capacity() >= (1ll << 31) ||
+          c->kv_heads() < 1 || c->kv_heads() > (1 << 16) || c->head_dim() < 1 ||
+          c->head_dim() > (1 << 16) || !validDType(c->dtype()) ||
+          c->dtype() == DType::I32 ||
+          (c->kind() != schema::CacheKind::Linear &&
+           c->kind() != schema::CacheKind::Ring))
+        return bad(absl::StrCat(what, " has capacity ", c->capacity(),
+                                ", kv_heads ", c->kv_heads(), ", head_dim ",
+                                c->head_dim()));
+      uint64_t perPosition =
+          2 * c->kv_heads() * c->head_dim() * dtypeBytes(c->dtype());
+      if (c->dtype() == DType::I8)
+        perPosition += 2 * c->kv_heads() * sizeof(float);
+      if (perPosition * static_cast<uint64_t>(c->capacity()) != c->bytes())
+        return bad(absl::StrCat(what, " declares ", c->bytes(),
+                                " bytes, expected ",
+                                perPosition * c->capacity()));
+      // Positions index linear caches directly: the context must fit each.
+      if (c->kind() == schema::CacheKind::Linear &&
+          c->capacity() < a.config()->max_context())
+        return bad(absl::StrCat(what, " holds ", c->capacity(),
+                                " positions, fewer than the context of ",
+                                a.config()->max_context()));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status tokenizer() {
+    const schema::Tokenizer *t = a.tokenizer();
+    if (!t)
+      return absl::OkStatus();
+    if (!t->tokens() || t->tokens()->size() == 0)
+      return bad("the tokenizer has no tokens");
+    int64_t n = t->tokens()->size();
+    if (t->kind() == schema::TokenizerKind::SentencePiece) {
+      if (!t->scores() || static_cast<int64_t>(t->scores()->size()) != n)
+        return bad("the tokenizer's scores do not match its tokens");
+      if (!t->space_marker() || t->space_marker()->size() == 0)
+        return bad("the tokenizer has no space marker");
+    } else if (t->kind() != schema::TokenizerKind::ByteLevelBPE) {
+      return bad(
+          absl::StrCat("unknown tokenizer kind ", static_cast<int>(t->kind())));
+    }
+    if (t->token_types() && t->token_types()->size() != 0 &&
+        static_cast<int64_t>(t->token_types()->size()) != n)
+      return bad("the tokenizer's token types do not match its tokens");
+    auto *l = t->merge_left(), *r = t->merge_right(), *m = t->merge_result();
+    size_t merges = l ? l->size() : 0;
+    if ((r ? r->size() : 0) != merges || (m ? m->size() : 0) != merges)
+      return bad("the tokenizer's merge tables differ in length");
+    for (size_t i = 0; i < merges; ++i)
+      if (l->Get(i) < 0 || l->Get(i) >= n || r->Get(i) < 0 || r->Get(i) >= n ||
+          m->Get(i) < 0 || m->Get(i) >= n)
+        return bad(absl::StrCat("tokenizer merge ", i,
+                                " names a token outside the ", n,
+                                "-token vocabulary"));
+    for (int32_t id : {t->bos_id(), t->eos_id()})
+      if (id < -1 || id >= n || id >= vocab)
+        return bad(absl::StrCat("the tokenizer's BOS/EOS id ", id,
+                                " is out of range"));
+    return absl::OkStatus();
+  }
+
+  // --- programs -----------------------------------------------------------
+
+  const schema::Tensor *tensor(int32_t index) const {
+    if (index < 0 || static_cast<uint32_t>(index) >= a.tensors()->size())
+      return nullptr;
+    return a.tensors()->Get(index);
+  }
+
+  absl::Status program(const schema::Program &p, const char *name) {
+    std::string where = absl::StrCat("program '", name, "'");
+    if (p.max_tokens() < 1 || p.max_tokens() > kMaxTokens)
+      return bad(absl::StrCat(where, " has max_tokens ", p.max_tokens()));
+    if (p.arena_bytes() > (1ull << 40))
+      return bad(
+          absl::StrCat(where, " has an arena of ", p.arena_bytes(), " bytes"));
+    if (!p.buffers() || !p.kernels())
+      return bad(absl::StrCat(where, " has no buffer or kernel table"));
+    for (uint32_t i = 0; i < p.buffers()->size(); ++i) {
+      const schema::Buffer *b = p.buffers()->Get(i);
+      if (b->width() < 1 || b->width() >= (1ll << 31) ||
+          !validDType(b->dtype()))
+        return bad(absl::StrCat(where, " buffer ", i, " has width ", b->width(),
+                                " and element type ",
+                                static_cast<int>(b->dtype())));
+      uint64_t bytes = static_cast<uint64_t>(p.max_tokens()) * b->width() *
+                       dtypeBytes(b->dtype());
+      if (b->offset() % 64 != 0)
+        return bad(absl::StrCat(where, " buffer ", i,
+                                " starts at arena offset ", b->offset(),
+                                ", not a multiple of 64"));
+      if (b->offset() > p.arena_bytes() ||
+          bytes > p.arena_bytes() - b->offset())
+        return bad(absl::StrCat(
+            where, " buffer ", i, " at offset ", b->offset(), " with ", bytes,
+            " bytes lies outside the arena of ", p.arena_bytes(), " bytes"));
+    }
+    // Buffers share the arena by liveness: it is never larger than all of
+    // them side by side.
+    uint64_t allBuffers = 0;
+    for (const schema::Buffer *b : *p.buffers())
+      allBuffers += (static_cast<uint64_t>(p.max_tokens()) * b->width() *
+                         dtypeBytes(b->dtype()) +
+                     63) /
+                    64 * 64;
+    if (p.arena_bytes() > allBuffers)
+      return bad(absl::StrCat(where, " has an arena of ", p.arena_bytes(),
+                              " bytes, more than its buffers' ", allBuffers));
+    uint32_t n = p.buffers()->size();
+    if (p.tokens() >= n || p.positions() >= n || p.logits() >= n)
+      return bad(absl::StrCat(where,
+                              " names an input or output buffer beyond its ", n,
+                              " buffers"));
+    if (!isIds(p.buffers()->Get(p.tokens())) ||
+        !isIds(p.buffers()->Get(p.positions())))
+      return bad(absl::StrCat(
+          where,
+          " has token or position buffers that are not i32 rows of width 1"));
+    const schema::Buffer *logits = p.buffers()->Get(p.logits());
+    if (logits->dtype() != DType::F32 || logits->width() != vocab)
+      return bad(absl::StrCat(where, " has a logits buffer of width ",
+                              logits->width(), ", not the vocabulary size ",
+                              vocab));
+    for (uint32_t k = 0; k < p.kernels()->size(); ++k)
+      if (auto s = kernel(p, k, where); !s.ok())
+        return s;
+    return absl::OkStatus();
+  }
+
+  static bool isIds(const schema::Buffer *b) {
+    return b->dtype() == DType::I32 && b->width() == 1;
+  }
+
+  absl::Status kernel(const schema::Program &p, uint32_t index,
+                      const std::string &program) {
+    const schema::Kernel *k = p.kernels()->Get(index);
+    const char *family = familyName(k->spec_type());
+    std::string where = absl::StrCat(program, ", kernel ", index);
+    if (!family || !k->spec())
+      return bad(absl::StrCat(where, " has unknown kernel family ",
+                              static_cast<int>(k->spec_type()),
+                              " (an artifact from a newer compiler?)"));
+    absl::StrAppend(&where, " (", family, ")");
+    if (!k->inputs() || !k->outputs())
+      return bad(absl::StrCat(where, " has no buffer lists"));
+    std::vector<const schema::Buffer *> in, out;
+    for (uint32_t i : *k->inputs()) {
+      if (i >= p.buffers()->size())
+        return bad(absl::StrCat(where, " reads buffer ", i, " of ",
+                                p.buffers()->size()));
+      in.push_back(p.buffers()->Get(i));
+    }
+    for (uint32_t i : *k->outputs()) {
+      if (i >= p.buffers()->size())
+        return bad(absl::StrCat(where, " writes buffer ", i, " of ",
+                                p.buffers()->size()));
+      out.push_back(p.buffers()->Get(i));
+    }
+    KernelCheck check{where, in, out, p.max_tokens()};
+    switch (k->spec_type()) {
+    case schema::KernelSpec::EmbeddingSpec:
+      return embedding(check, *k->spec_as_EmbeddingSpec());
+    case schema::KernelSpec::RmsNormSpec:
+      return rmsNorm(check, *k->spec_as_RmsNormSpec());
+    case schema::KernelSpec::LayerNormSpec:
+      return layerNorm(check, *k->spec_as_LayerNormSpec());
+    case schema::KernelSpec::LinearSpec:
+      return linear(check, *k->spec_as_LinearSpec());
+    case schema::KernelSpec::RopeSpec:
+      return rope(check, *k->spec_as_RopeSpec());
+    case schema::KernelSpec::AttentionSpec:
+      return attention(check, *k->spec_as_AttentionSpec());
+    case schema::KernelSpec::ActivationSpec:
+      return unary(check,
+                   static_cast<int>(k->spec_as_ActivationSpec()->kind()));
+    case schema::KernelSpec::GluSpec:
+      return glu(check, *k->spec_as_GluSpec());
+    case schema::KernelSpec::AddSpec:
+      return binary(check, /*broadcast=*/false);
+    case schema::KernelSpec::MulSpec:
+      return binary(check, /*broadcast=*/true);
+    case schema::KernelSpec::MoeRouteSpec:
+      return moeRoute(check, *k->spec_as_MoeRouteSpec());
+    case schema::KernelSpec::MoeCombineSpec:
+      return moeCombine(check);
+    case schema::KernelSpec::LogitsSpec:
+      return logits(check, *k->spec_as_LogitsSpec());
+    default:
+      return bad(where);
+    }
+  }
+
+  struct KernelCheck {
+    std::string where;
+    std::vector<const schema::Buffer *> in, out;
+    int64_t maxTokens;
+  };
+
+  static absl::Status arity(const KernelCheck &c, size_t ins, size_t outs) {
+    if (c.in.size() != ins || c.out.size() != outs)
+      return bad(absl::StrCat(c.where, " has ", c.in.size(), " inputs and ",
+                              c.out.size(), " outputs, expected ", ins, " and ",
+                              outs));
+    return absl::OkStatus();
+  }
+
+  static absl::Status floats(const KernelCheck &c, const schema::Buffer *b,
+                             int64_t width, const char *role) {
+    if (b->dtype() != DType::F32 || (width >= 0 && b->width() != width))
+      return bad(absl::StrCat(
+          c.where, ": ", role, " buffer has width ", b->width(),
+          " and element type ", static_cast<int>(b->dtype()),
+          (width >= 0 ? absl::StrCat(", expected f32 of width ", width)
+                      : std::string(", expected f32"))));
+    return absl::OkStatus();
+  }
+
+  static absl::Status ids(const KernelCheck &c, const schema::Buffer *b,
+                          int64_t width, const char *role) {
+    if (b->dtype() != DType::I32 || b->width() != width)
+      return bad(absl::StrCat(c.where, ": ", role,
+                              " buffer must be i32 of width ", width));
+    return absl::OkStatus();
+  }
+
+  absl::Status param(const KernelCheck &c, int32_t index,
+                     std::vector<int64_t> shape, const char *role,
+                     bool optional) {
+    if (index == -1 && optional)
+      return absl::OkStatus();
+    const schema::Tensor *t = tensor(index);
+    if (!t)
+      return bad(absl::StrCat(c.where, ": ", role, " names tensor ", index,
+                              " of ", a.tensors()->size()));
+    std::vector<int64_t> actual(t->shape()->begin(), t->shape()->end());
+    bool matches = actual.size() == shape.size();
+    for (size_t i = 0; matches && i < shape.size(); ++i)
+      matches = shape[i] < 0 || actual[i] == shape[i];
+    if (!matches)
+      return bad(absl::StrCat(c.where, ": ", role, " tensor '",
+                              t->name() ? t->name()->str() : "", "' has shape ",
+                              shapeText(t->shape()), ", expected [",
+                              absl::StrJoin(shape, ", "), "]"));
+    if (t->dtype() != DType::F32 && t->dtype() != DType::F16 &&
+        t->dtype() != DType::BF16)
+      return bad(absl::StrCat(c.where, ": ", role, " tensor '",
+                              t->name() ? t->name()->str() : "",
+                              "' is not f32, f16 or bf16"));
+    return absl::OkStatus();
+  }
+
+  static absl::Status positive(const KernelCheck &c, double value,
+                               const char *name, bool zeroOk = false) {
+    if (!std::isfinite(value) || value < 0.0 || (!zeroOk && value == 0.0))
+      return bad(absl::StrCat(c.where, ": ", name, " is ", value));
+    return absl::OkStatus();
+  }
+
+#define FMC_CHECK(expr)                                                        \
+  if (absl::Status s_ = (expr); !s_.ok())                                      \
+  return s_
+
+  absl::Status embedding(const KernelCheck &c, const schema::EmbeddingSpec &s) {
+    FMC_CHECK(arity(c, 1, 1));
+    FMC_CHECK(ids(c, c.in[0], 1, "tokens"));
+    FMC_CHECK(floats(c, c.out[0], -1, "output"));
+    FMC_CHECK(param(c, s.table(), {-1, c.out[0]->width()}, "table", false));
+    if (tensor(s.table())->shape()->Get(0) < vocab)
+      return bad(absl::StrCat(
+          c.where, ": the table has fewer rows than the vocabulary"));
+    return positive(c, s.scale(), "scale");
+  }
+
+  absl::Status rmsNorm(const KernelCheck &c, const schema::RmsNormSpec &s) {
+    FMC_CHECK(arity(c, 1, 1));
+    FMC_CHECK(floats(c, c.in[0], -1, "input"));
+    FMC_CHECK(floats(c, c.out[0], c.in[0]->width(), "output"));
+    if (s.group_size() < 1 || c.in[0]->width() % s.group_size() != 0)
+      return bad(absl::StrCat(c.where, ": group_size ", s.group_size(),
+                              " does not divide the width ", c.in[0]->width()));
+    FMC_CHECK(param(c, s.weight(), {s.group_size()}, "weight", true));
+    return positive(c, s.eps(), "eps", true);
+  }
+
+  absl::Status layerNorm(const KernelCheck &c, const schema::LayerNormSpec &s) {
+    FMC_CHECK(arity(c, 1, 1));
+    FMC_CHECK(floats(c, c.in[0], -1, "input"));
+    FMC_CHECK(floats(c, c.out[0], c.in[0]->width(), "output"));
+    FMC_CHECK(param(c, s.weight(), {c.in[0]->width()}, "weight", true));
+    FMC_CHECK(param(c, s.bias(), {c.in[0]->width()}, "bias", true));
+    return positive(c, s.eps(), "eps", true);
+  }
+
+  absl::Status linear(const KernelCheck &c, const schema::LinearSpec &s) {
+    FMC_CHECK(arity(c, 1, 1));
+    FMC_CHECK(floats(c, c.in[0], -1, "input"));
+    FMC_CHECK(floats(c, c.out[0], -1, "output"));
+    FMC_CHECK(param(c, s.weight(), {c.out[0]->width(), c.in[0]->width()},
+                    "weight", false));
+    return param(c, s.bias(), {c.out[0]->width()}, "bias", true);
+  }
+
+  absl::Status rope(const KernelCheck &c, const schema::RopeSpec &s) {
+    FMC_CHECK(arity(c, 2, 1));
+    FMC_CHECK(floats(c, c.in[0], -1, "input"));
+    FMC_CHECK(ids(c, c.in[1], 1, "positions"));
+    FMC_CHECK(floats(c, c.out[0], c.in[0]->width(), "output"));
+    int64_t width = c.in[0]->width();
+    if (s.head_dim() < 2 || s.head_dim() % 2 || width % s.head_dim() ||
+        s.rotary_dim() < 2 || s.rotary_dim() % 2 ||
+        s.rotary_dim() > s.head_dim() ||
+        (s.layout() != schema::RopeLayout::Interleaved &&
+         s.layout() != schema::RopeLayout::RotateHalf))
+      return bad(absl::StrCat(c.where, ": head_dim ", s.head_dim(),
+                              ", rotary_dim ", s.rotary_dim(),
+                              " do not fit width ", width));
+    return positive(c, s.theta(), "theta");
+  }
+
+  absl::Status attention(const KernelCheck &c, const schema::AttentionSpec &s) {
+    bool writes = s.writes() != -1;
+    FMC_CHECK(arity(c, writes ? 4 : 2, 1));
+    if (s.heads() < 1 || s.kv_heads() < 1 || s.head_dim() < 1 ||
+        s.heads() > (1 << 16) || s.head_dim() > (1 << 16) ||
+        s.heads() % s.kv_heads())
+      return bad(absl::StrCat(c.where, ": heads ", s.heads(), ", kv_heads ",
+                              s.kv_heads(), ", head_dim ", s.head_dim()));
+    FMC_CHECK(floats(c, c.in[0], s.heads() * s.head_dim(), "q"));
+    if (writes) {
+      FMC_CHECK(floats(c, c.in[1], s.kv_heads() * s.head_dim(), "k"));
+      FMC_CHECK(floats(c, c.in[2], s.kv_heads() * s.head_dim(), "v"));
+    }
+    FMC_CHECK(ids(c, c.in.back(), 1, "positions"));
+    FMC_CHECK(floats(c, c.out[0], s.heads() * s.head_dim(), "output"));
+    if (s.reads() < 0 ||
+        static_cast<uint32_t>(s.reads()) >= a.kv_caches()->size() ||
+        (writes && s.writes() != s.reads()))
+      return bad(absl::StrCat(c.where, ": reads cache ", s.reads(),
+                              " and writes cache ", s.writes(), " of ",
+                              a.kv_caches()->size()));
+    const schema::KVCache *cache = a.kv_caches()->Get(s.reads());
+    if (cache->kv_heads() != s.kv_heads() || cache->head_dim() != s.head_dim())
+      return bad(absl::StrCat(
+          c.where, ": cache '", cache->name() ? cache->name()->str() : "",
+          "' holds ", cache->kv_heads(), " heads of ", cache->head_dim()));
+    bool windowed = s.kind() == schema::AttentionKind::Local ||
+                    s.kind() == schema::AttentionKind::Chunked;
+    if ((!windowed && s.kind() != schema::AttentionKind::Global) ||
+        (windowed && s.window() < 1) || (!windowed && s.window() != 0))
+      return bad(absl::StrCat(c.where, ": kind ", static_cast<int>(s.kind()),
+                              " with window ", s.window()));
+    if (cache->kind() == schema::CacheKind::Ring &&
+        (!windowed || cache->capacity() < s.window() + c.maxTokens - 1))
+      return bad(absl::StrCat(c.where, ": ring cache of ", cache->capacity(),
+                              " positions cannot serve window ", s.window(),
+                              " and ", c.maxTokens, " tokens per run"));
+    FMC_CHECK(positive(c, s.scale(), "scale"));
+    return positive(c, s.softcap(), "softcap", true);
+  }
+
+  absl::Status unary(const KernelCheck &c, int kind) {
+    FMC_CHECK(arity(c, 1, 1));
+    FMC_CHECK(floats(c, c.in[0], -1, "input"));
+    FMC_CHECK(floats(c, c.out[0], c.in[0]->width(), "output"));
+    return validActivation(c, kind);
+  }
+
+  static absl::Status validActivation(const KernelCheck &c, int kind) {
+    if (kind < 0 || kind > static_cast<int>(schema::Activation::MAX))
+      return bad(absl::StrCat(c.where, ": unknown activation ", kind));
+    return absl::OkStatus();
+  }
+
+  absl::Status glu(const KernelCheck &c, const schema::GluSpec &s) {
+    FMC_CHECK(arity(c, 2, 1));
+    FMC_CHECK(floats(c, c.in[0], -1, "gate"));
+    FMC_CHECK(floats(c, c.in[1], c.in[0]->width(), "up"));
+    FMC_CHECK(floats(c, c.out[0], c.in[0]->width(), "output"));
+    return validActivation(c, static_cast<int>(s.kind()));
+  }
+
+  absl::Status binary(const KernelCheck &c, bool broadcast) {
+    FMC_CHECK(arity(c, 2, 1));
+    FMC_CHECK(floats(c, c.in[0], -1, "lhs"));
+    FMC_CHECK(floats(c, c.out[0], c.in[0]->width(), "output"));
+    if (broadcast && c.in[1]->width() == 1)
+      return floats(c, c.in[1], 1, "rhs");
+    return floats(c, c.in[1], c.in[0]->width(), "rhs");
+  }
+
+  absl::Status moeRoute(const KernelCheck &c, const schema::MoeRouteSpec &s) {
+    FMC_CHECK(arity(c, 1, 2));
+    FMC_CHECK(floats(c, c.in[0], -1, "logits"));
+    if (s.top_k() < 1 || s.top_k() > c.in[0]->width() ||
+        static_cast<int>(s.scoring()) >
+            static_cast<int>(schema::RouterScoring::MAX))
+      return bad(absl::StrCat(c.where, ": top_k ", s.top_k(), " of ",
+                              c.in[0]->width(), " experts"));
+    FMC_CHECK(floats(c, c.out[0], s.top_k(), "weights"));
+    return ids(c, c.out[1], s.top_k(), "indices");
+  }
+
+  absl::Status moeCombine(const KernelCheck &c) {
+    if (c.in.size() < 3 || c.out.size() != 1)
+      return bad(absl::StrCat(
+          c.where, " needs weights, indices, experts and one output"));
+    FMC_CHECK(floats(c, c.in[0], -1, "weights"));
+    FMC_CHECK(ids(c, c.in[1], c.in[0]->width(), "indices"));
+    FMC_CHECK(floats(c, c.out[0], -1, "output"));
+    for (size_t i = 2; i < c.in.size(); ++i)
+      FMC_CHECK(floats(c, c.in[i], c.out[0]->width(), "expert"));
+    return absl::OkStatus();
+  }
+
+  absl::Status logits(const KernelCheck &c, const schema::LogitsSpec &s) {
+    FMC_CHECK(arity(c, 1, 1));
+    FMC_CHECK(floats(c, c.in[0], -1, "input"));
+    FMC_CHECK(floats(c, c.out[0], -1, "output"));
+    FMC_CHECK(param(c, s.weight(), {c.out[0]->width(), c.in[0]->width()},
+                    "weight", false));
+    FMC_CHECK(positive(c, s.scale(), "scale"));
+    return positive(c, s.softcap(), "softcap", true);
+  }
+
+#undef FMC_CHECK
+
+  const schema::Artifact &a;
+  uint64_t headerBytes, fileBytes;
+  int64_t vocab = 0;
+};
+
+} // namespace
+
+absl::Status validateArtifact(const schema::Artifact &artifact,
+                              uint64_t headerBytes, uint64_t fileBytes) {
+  return Validator(artifact, headerBytes, fileBytes).run();
+}
+
+} // namespace fmc

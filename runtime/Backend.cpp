@@ -1,0 +1,79 @@
+//===- Backend.cpp - the backend registry ---------------------------------===//
+
+#include "runtime/Backend.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#include <algorithm>
+
+namespace fmc {
+
+namespace {
+
+struct Entry {
+  const char *name;
+  absl::StatusOr<std::unique_ptr<Backend>> (*create)(const Artifact &,
+                                                     const BackendOptions &);
+};
+
+/// Built backends in the order "auto" tries them: GPUs first, cpu last.
+const std::vector<Entry> &registry() {
+  static const std::vector<Entry> entries = {
+      {"cpu", &createCpuBackend},
+  };
+  return entries;
+}
+
+} // namespace
+
+std::vector<std::string> knownBackends() {
+  return {"cpu", "cuda", "vulkan", "metal"};
+}
+
+std::vector<std::string> builtBackends() {
+  std::vector<std::string> names;
+  for (const Entry &e : registry())
+    names.push_back(e.name);
+  return names;
+}
+
+absl::StatusOr<std::unique_ptr<Backend>>
+createBackend(const std::string &name, const Artifact &artifact,
+              const BackendOptions &options) {
+  const std::vector<Entry> &entries = registry();
+  if (name == "auto") {
+    for (const Entry &e : entries) {
+      if (!artifact.hasTarget(e.name))
+        continue;
+      absl::StatusOr<std::unique_ptr<Backend>> backend =
+          e.create(artifact, options);
+      if (backend.ok() || std::string(e.name) == "cpu")
+        return backend;
+    }
+    return absl::NotFoundError(absl::StrCat(
+        "no backend of this build (", absl::StrJoin(builtBackends(), ", "),
+        ") runs an artifact compiled for ",
+        absl::StrJoin(artifact.targets(), ", ")));
+  }
+  auto it = std::find_if(entries.begin(), entries.end(),
+                         [&](const Entry &e) { return name == e.name; });
+  if (it == entries.end()) {
+    std::vector<std::string> known = knownBackends();
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown backend '", name, "' (known: auto, ",
+                       absl::StrJoin(known, ", "), ")"));
+    return absl::UnavailableError(absl::StrCat(
+        "backend '", name, "' is not present in this build of fmc-run (built: ",
+        absl::StrJoin(builtBackends(), ", "), ")"));
+  }
+  if (!artifact.hasTarget(name))
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the artifact has no executables for backend '", name,
+        "' (compiled for: ", absl::StrJoin(artifact.targets(), ", "),
+        "); recompile with --target=", name));
+  return it->create(artifact, options);
+}
+
+} // namespace fmc

@@ -1,0 +1,59 @@
+//===- Generator.h - prefill, then decode ---------------------------------===//
+//
+// One generation: the prompt through the prefill program, then one decode
+// step per new token, sampling each next token from the last logits. Stops
+// after the requested number of tokens, at the context's end, or when the
+// model produces an end token (EOS, or BOS, which starts a new sequence).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FMC_RUNTIME_GENERATOR_H
+#define FMC_RUNTIME_GENERATOR_H
+
+#include "runtime/Backend.h"
+#include "runtime/Sampler.h"
+
+#include "absl/status/statusor.h"
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace fmc {
+
+struct GenerationOptions {
+  int64_t maxNewTokens = 256;
+  SamplerOptions sampling;
+  /// Report the logits of every prompt position and decode step.
+  bool allLogits = false;
+  /// Token ids that end the generation (after being reported).
+  std::vector<int32_t> endTokens;
+};
+
+struct GenerationStats {
+  int64_t promptTokens = 0;
+  int64_t generatedTokens = 0;
+  double ttftMs = 0; ///< From the start of prefill to the first token.
+  double prefillMs = 0;
+  double decodeMs = 0; ///< From the first token to the last.
+  double prefillTokensPerS = 0;
+  double decodeTokensPerS = 0;
+  bool reachedContext = false;
+};
+
+struct GenerationCallbacks {
+  /// Each generated token, as soon as it is sampled.
+  std::function<void(int32_t token)> onToken;
+  /// Logits rows (only when GenerationOptions::allLogits).
+  LogitsCallback onLogits;
+};
+
+absl::StatusOr<GenerationStats> generate(Backend &backend,
+                                         const std::vector<int32_t> &prompt,
+                                         int64_t vocab, int64_t maxContext,
+                                         const GenerationOptions &options,
+                                         const GenerationCallbacks &callbacks);
+
+} // namespace fmc
+
+#endif // FMC_RUNTIME_GENERATOR_H

@@ -1,0 +1,53 @@
+# Debian's Abseil CMake package exports only its shared libraries, but fmc-run
+# must run on machines without Abseil installed (DESIGN.md, Runtime). This
+# resolves the transitive dependencies of the requested absl:: targets and
+# returns the matching static archives (Debian ships libabsl_*.a beside the
+# .so files), wrapped in a link group so their order does not matter.
+
+find_package(absl REQUIRED CONFIG)
+find_package(Threads REQUIRED)
+
+function(_fmc_absl_collect target out_archives visited)
+  if(target IN_LIST ${visited})
+    return()
+  endif()
+  list(APPEND ${visited} ${target})
+  set(${visited} ${${visited}} PARENT_SCOPE)
+  if(NOT TARGET ${target})
+    return()
+  endif()
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "SHARED_LIBRARY")
+    get_target_property(location ${target} IMPORTED_LOCATION_NONE)
+    if(NOT location)
+      get_target_property(location ${target} IMPORTED_LOCATION)
+    endif()
+    string(REGEX REPLACE "\\.so(\\.[0-9]+)*$" ".a" archive "${location}")
+    if(NOT EXISTS "${archive}")
+      message(FATAL_ERROR "fmc: ${target} has no static archive at ${archive}; "
+                          "install libabsl-dev")
+    endif()
+    list(APPEND ${out_archives} "${archive}")
+  endif()
+  get_target_property(deps ${target} INTERFACE_LINK_LIBRARIES)
+  if(deps)
+    foreach(dep ${deps})
+      if(dep MATCHES "^absl::")
+        _fmc_absl_collect(${dep} ${out_archives} ${visited})
+      endif()
+    endforeach()
+  endif()
+  set(${out_archives} ${${out_archives}} PARENT_SCOPE)
+  set(${visited} ${${visited}} PARENT_SCOPE)
+endfunction()
+
+# fmc_static_absl(<out-var> absl::status absl::str_format ...)
+function(fmc_static_absl out_var)
+  set(archives "")
+  set(visited "")
+  foreach(target ${ARGN})
+    _fmc_absl_collect(${target} archives visited)
+  endforeach()
+  list(REMOVE_DUPLICATES archives)
+  set(${out_var} "-Wl,--start-group" ${archives} "-Wl,--end-group" Threads::Threads PARENT_SCOPE)
+endfunction()

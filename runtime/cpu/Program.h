@@ -1,0 +1,96 @@
+//===- Program.h - a dispatch program bound to CPU memory -----------------===//
+//
+// At load, every kernel of the artifact's programs becomes a KernelInstance
+// with its pointers resolved (arena buffers, weights, caches) and its
+// specialization unpacked, so running a program is a loop of virtual calls
+// with no lookups and no allocation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FMC_RUNTIME_CPU_PROGRAM_H
+#define FMC_RUNTIME_CPU_PROGRAM_H
+
+#include "runtime/Artifact.h"
+#include "runtime/cpu/Kernels.h"
+#include "runtime/cpu/ThreadPool.h"
+
+#include "absl/status/statusor.h"
+
+#include <memory>
+#include <vector>
+
+namespace fmc::cpu {
+
+/// One KV cache: keys and values as [kv_heads][head_dim][capacity] each
+/// (feature-major), so a query's scores over consecutive positions are
+/// head_dim vector multiply-adds across positions, with no horizontal sums,
+/// however small head_dim is.
+struct Cache {
+  bool ring = false;
+  int64_t capacity = 0;
+  int64_t kvHeads = 0;
+  int64_t headDim = 0;
+  ElementType type = ElementType::F32;
+  void *keys = nullptr;
+  void *values = nullptr;
+
+  int64_t slot(int64_t position) const {
+    return ring ? position % capacity : position;
+  }
+  /// Element index of feature `feature` of `head` at `slot`.
+  size_t offset(int64_t head, int64_t feature, int64_t slot) const {
+    return (static_cast<size_t>(head) * headDim + feature) * capacity + slot;
+  }
+};
+
+/// What a kernel needs to know about the run it is part of.
+struct RunContext {
+  int64_t rows;             ///< Tokens in this run.
+  const int32_t *positions; ///< Their positions, rows entries.
+  int64_t logitsFrom;       ///< First row whose logits are wanted.
+  ThreadPool *pool;
+  const SimdKernels *simd;
+  float *scratch; ///< scratchStride floats per thread.
+  int64_t scratchStride;
+};
+
+class KernelInstance {
+public:
+  virtual ~KernelInstance() = default;
+  virtual void run(const RunContext &ctx) const = 0;
+};
+
+/// The CPU backend's state that kernels point into.
+struct Memory {
+  const Artifact *artifact;
+  uint8_t *arena;
+  std::vector<Cache> caches;
+  /// Biases converted to f32 at load (kernels add them per output).
+  std::vector<std::vector<float>> biases;
+};
+
+struct Program {
+  std::vector<std::unique_ptr<KernelInstance>> kernels;
+  /// Each kernel's family, for profiles.
+  std::vector<schema::KernelSpec> families;
+  int32_t *tokens = nullptr;
+  int32_t *positions = nullptr;
+  float *logits = nullptr;
+  int64_t maxTokens = 0;
+  /// Floats of per-thread scratch its kernels need.
+  int64_t scratchFloats = 0;
+};
+
+/// Binds a validated program to `memory`.
+absl::StatusOr<Program> bindProgram(const schema::Program &program,
+                                    Memory &memory);
+
+/// The attention kernel (Attention.cpp).
+std::unique_ptr<KernelInstance>
+makeAttention(const schema::AttentionSpec &spec, const float *q, const float *k,
+              const float *v, const int32_t *positions, float *out,
+              Cache &reads, bool writes, int64_t *scratchFloats);
+
+} // namespace fmc::cpu
+
+#endif // FMC_RUNTIME_CPU_PROGRAM_H

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Writes a damaged copy of an .fmc artifact, for fmc-run's error tests.
+
+Reads just enough of the FlatBuffers layout (size prefix, root table,
+vtables, vectors) to patch one field in place; the artifact writer stores
+every scalar field explicitly, so each field exists to be patched.
+
+  corrupt_fmc.py IN OUT [--identifier XXXX] [--truncate N] [--format-version V]
+                        [--tensor-offset I:V] [--buffer-offset PROGRAM:I:V]
+                        [--kernel-input PROGRAM:K:V] [--flip-byte N]
+"""
+
+import argparse
+import struct
+import sys
+
+# vtable offsets from runtime/schema/fmc.fbs (4 + 2 * field index).
+ARTIFACT = {"format_version": 4, "tensors": 12, "prefill": 16, "decode": 18}
+TENSOR = {"offset": 10}
+PROGRAM = {"buffers": 10, "kernels": 12}
+BUFFER = {"offset": 10}
+KERNEL = {"inputs": 8}
+PREFIX = 4  # size prefix before the FlatBuffer
+
+
+def u32(data, at):
+    return struct.unpack_from("<I", data, at)[0]
+
+
+def field(data, table, vt_offset):
+    vtable = table - struct.unpack_from("<i", data, table)[0]
+    if vt_offset >= struct.unpack_from("<H", data, vtable)[0]:
+        sys.exit(f"field {vt_offset} absent")
+    at = struct.unpack_from("<H", data, vtable + vt_offset)[0]
+    if at == 0:
+        sys.exit(f"field {vt_offset} absent")
+    return table + at
+
+
+def deref(data, at):
+    return at + u32(data, at)
+
+
+def element(data, vector_field, index):
+    vector = deref(data, vector_field)
+    if index >= u32(data, vector):
+        sys.exit(f"index {index} beyond the vector's {u32(data, vector)} elements")
+    slot = vector + 4 + 4 * index
+    return deref(data, slot), vector + 4 + 4 * index
+
+
+def root(data):
+    return PREFIX + u32(data, PREFIX)
+
+
+def program(data, name):
+    return deref(data, field(data, root(data), ARTIFACT[name]))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("input")
+    parser.add_argument("output")
+    parser.add_argument("--identifier")
+    parser.add_argument("--truncate", type=int)
+    parser.add_argument("--format-version", type=int)
+    parser.add_argument("--tensor-offset")
+    parser.add_argument("--buffer-offset")
+    parser.add_argument("--kernel-input")
+    parser.add_argument("--flip-byte", type=int)
+    args = parser.parse_args()
+    data = bytearray(open(args.input, "rb").read())
+
+    if args.identifier:
+        data[8:12] = args.identifier.encode()[:4].ljust(4, b"\0")
+    if args.format_version is not None:
+        struct.pack_into("<I", data, field(data, root(data), ARTIFACT["format_version"]),
+                         args.format_version)
+    if args.tensor_offset:
+        index, value = (int(v) for v in args.tensor_offset.split(":"))
+        tensor, _ = element(data, field(data, root(data), ARTIFACT["tensors"]), index)
+        struct.pack_into("<Q", data, field(data, tensor, TENSOR["offset"]), value)
+    if args.buffer_offset:
+        name, index, value = args.buffer_offset.split(":")
+        prog = program(data, name)
+        buffer, _ = element(data, field(data, prog, PROGRAM["buffers"]), int(index))
+        struct.pack_into("<Q", data, field(data, buffer, BUFFER["offset"]), int(value))
+    if args.kernel_input:
+        name, index, value = args.kernel_input.split(":")
+        prog = program(data, name)
+        kernel, _ = element(data, field(data, prog, PROGRAM["kernels"]), int(index))
+        inputs = deref(data, field(data, kernel, KERNEL["inputs"]))
+        struct.pack_into("<I", data, inputs + 4, int(value))
+    if args.flip_byte is not None:
+        data[args.flip_byte] ^= 0xFF
+    if args.truncate is not None:
+        data = data[:args.truncate]
+    open(args.output, "wb").write(data)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+//===- ArtifactTest.cpp - artifact round trip and corruption --------------===//
+
+#include "runtime/Artifact.h"
+#include "runtime/ArtifactFormat.h"
+#include "runtime/Backend.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace fmc {
+namespace {
+
+std::vector<uint8_t> readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+/// Where each stories260K tensor lies in the llama2.c checkpoint: the
+/// header's 7 ints, then the arrays in llama2.c's order.
+std::map<std::string, uint64_t> checkpointOffsets() {
+  const uint64_t dim = 64, hidden = 172, layers = 5, kv = 32, vocab = 512;
+  std::map<std::string, uint64_t> offsets;
+  uint64_t at = 28;
+  auto perLayer = [&](const std::string &name, uint64_t elements) {
+    for (uint64_t l = 0; l < layers; ++l)
+      offsets["model.layers." + std::to_string(l) + "." + name] =
+          at + l * elements * 4;
+    at += layers * elements * 4;
+  };
+  offsets["model.embed_tokens.weight"] = at;
+  at += vocab * dim * 4;
+  perLayer("input_layernorm.weight", dim);
+  perLayer("self_attn.q_proj.weight", dim * dim);
+  perLayer("self_attn.k_proj.weight", kv * dim);
+  perLayer("self_attn.v_proj.weight", kv * dim);
+  perLayer("self_attn.o_proj.weight", dim * dim);
+  perLayer("post_attention_layernorm.weight", dim);
+  perLayer("mlp.gate_proj.weight", hidden * dim);
+  perLayer("mlp.down_proj.weight", dim * hidden);
+  perLayer("mlp.up_proj.weight", hidden * dim);
+  offsets["model.norm.weight"] = at;
+  return offsets;
+}
+
+TEST(Artifact, RoundTripsTheStoriesModel) {
+  absl::StatusOr<std::unique_ptr<Artifact>> opened =
+      Artifact::open(FMC_TEST_ARTIFACT);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  const Artifact &artifact = **opened;
+  const schema::Artifact &root = artifact.root();
+  EXPECT_EQ(root.format_version(), kArtifactFormatVersion);
+  EXPECT_EQ(root.weights_offset() % kWeightSegmentAlignment, 0u);
+  EXPECT_EQ(root.config()->vocab_size(), 512);
+  EXPECT_EQ(root.config()->hidden_size(), 64);
+  EXPECT_EQ(root.config()->max_context(), 512);
+  EXPECT_EQ(artifact.targets(), std::vector<std::string>{"cpu"});
+  EXPECT_EQ(root.executables()->Get(0)->data()->size(), 0u);
+
+  // Every tensor's bytes are the checkpoint's, 64-byte aligned.
+  std::vector<uint8_t> checkpoint = readFile(
+      std::string(FMC_SHARED_DIR) + "/models/stories260K/stories260K.bin");
+  ASSERT_EQ(checkpoint.size(), 1056540u);
+  std::map<std::string, uint64_t> offsets = checkpointOffsets();
+  ASSERT_EQ(root.tensors()->size(), offsets.size());
+  for (uint32_t i = 0; i < root.tensors()->size(); ++i) {
+    const schema::Tensor *t = root.tensors()->Get(i);
+    SCOPED_TRACE(t->name()->str());
+    ASSERT_EQ(offsets.count(t->name()->str()), 1u);
+    EXPECT_EQ(t->offset() % kTensorAlignment, 0u);
+    EXPECT_EQ(t->dtype(), schema::DType::F32);
+    EXPECT_EQ(std::memcmp(artifact.tensorData(i),
+                          checkpoint.data() + offsets[t->name()->str()],
+                          t->bytes()),
+              0);
+  }
+
+  // The KV plan: five linear f32 caches of 512 positions, 4 heads of 8.
+  ASSERT_EQ(root.kv_caches()->size(), 5u);
+  for (const schema::KVCache *c : *root.kv_caches()) {
+    EXPECT_EQ(c->kind(), schema::CacheKind::Linear);
+    EXPECT_EQ(c->capacity(), 512);
+    EXPECT_EQ(c->bytes(), 512u * 2 * 4 * 8 * 4);
+  }
+
+  // Both programs hold the same kernels: one per fm op.
+  for (const schema::Program *p : {root.prefill(), root.decode()}) {
+    std::map<schema::KernelSpec, int> families;
+    for (const schema::Kernel *k : *p->kernels())
+      ++families[k->spec_type()];
+    EXPECT_EQ(families[schema::KernelSpec::EmbeddingSpec], 1);
+    EXPECT_EQ(families[schema::KernelSpec::RmsNormSpec], 11);
+    EXPECT_EQ(families[schema::KernelSpec::LinearSpec], 35);
+    EXPECT_EQ(families[schema::KernelSpec::RopeSpec], 10);
+    EXPECT_EQ(families[schema::KernelSpec::AttentionSpec], 5);
+    EXPECT_EQ(families[schema::KernelSpec::GluSpec], 5);
+    EXPECT_EQ(families[schema::KernelSpec::AddSpec], 10);
+    EXPECT_EQ(families[schema::KernelSpec::LogitsSpec], 1);
+    EXPECT_EQ(p->kernels()->size(), 78u);
+  }
+  EXPECT_EQ(root.prefill()->max_tokens(), 512);
+  EXPECT_EQ(root.decode()->max_tokens(), 1);
+}
+
+TEST(Artifact, RejectsEveryTruncation) {
+  std::vector<uint8_t> bytes = readFile(FMC_TEST_ARTIFACT);
+  ASSERT_GT(bytes.size(), 100000u);
+  uint32_t header;
+  std::memcpy(&header, bytes.data(), 4);
+  for (size_t keep :
+       {size_t(0), size_t(11), size_t(12), size_t(100), size_t(header),
+        size_t(header + 4), bytes.size() / 2, bytes.size() - 1}) {
+    SCOPED_TRACE(keep);
+    absl::StatusOr<std::unique_ptr<Artifact>> artifact = Artifact::fromBytes(
+        std::vector<uint8_t>(bytes.begin(), bytes.begin() + keep), "cut.fmc");
+    ASSERT_FALSE(artifact.ok());
+    std::string message(artifact.status().message());
+    EXPECT_EQ(message.rfind("'cut.fmc': ", 0), 0u) << message;
+    EXPECT_TRUE(message.find("truncated") != std::string::npos ||
+                message.find("only") != std::string::npos)
+        << message;
+  }
+}
+
+TEST(Artifact, RejectsAWrongIdentifier) {
+  std::vector<uint8_t> bytes = readFile(FMC_TEST_ARTIFACT);
+  std::memcpy(bytes.data() + 8, "FMC9", 4);
+  absl::StatusOr<std::unique_ptr<Artifact>> artifact =
+      Artifact::fromBytes(bytes, "x.fmc");
+  ASSERT_FALSE(artifact.ok());
+  EXPECT_EQ(artifact.status().message(),
+            "'x.fmc': not an fmc artifact: file identifier is 'FMC9', expected "
+            "'FMC0'");
+}
+
+/// Flipping any byte of the header either is rejected with a message or
+/// leaves an artifact that loads and runs: never a crash or an access out
+/// of bounds (run the suite under a sanitizer to see the latter).
+TEST(Artifact, SurvivesFlippedHeaderBytes) {
+  std::vector<uint8_t> bytes = readFile(FMC_TEST_ARTIFACT);
+  uint32_t header;
+  std::memcpy(&header, bytes.data(), 4);
+  int rejected = 0, ran = 0;
+  BackendOptions options;
+  options.threads = 1;
+  // Every 7th byte by default; FMC_FLIP_STEP=1 (slow) tries them all.
+  size_t step = 7;
+  if (const char *env = std::getenv("FMC_FLIP_STEP"))
+    step = std::max(1, std::atoi(env));
+  for (size_t at = 4; at < 4 + header; at += step) {
+    std::vector<uint8_t> damaged = bytes;
+    damaged[at] ^= 0xff;
+    absl::StatusOr<std::unique_ptr<Artifact>> artifact =
+        Artifact::fromBytes(std::move(damaged), "flipped.fmc");
+    if (!artifact.ok()) {
+      EXPECT_FALSE(artifact.status().message().empty());
+      ++rejected;
+      continue;
+    }
+    absl::StatusOr<std::unique_ptr<Backend>> backend =
+        createBackend("cpu", **artifact, options);
+    if (!backend.ok()) {
+      ++rejected;
+      continue;
+    }
+    std::vector<int32_t> prompt = {1, 403, 407};
+    absl::Status status = (*backend)->prefill(prompt, 0, false, nullptr);
+    if (status.ok())
+      (void)(*backend)->decode(378, 3);
+    ++ran;
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(ran, 0);
+}
+
+} // namespace
+} // namespace fmc

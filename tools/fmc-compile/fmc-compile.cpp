@@ -1,0 +1,302 @@
+//===- fmc-compile.cpp - model or IR to .fmc artifact ---------------------===//
+//
+// Runs the compiler's phases (DESIGN.md): import (for a model file), the
+// model-pass pipeline, plan, and target (the artifact writer). It starts
+// from whatever the input is (a model file, fm IR or plan IR) and stops where
+// --compile-to says, so a bug is reproduced from the IR of the phase before.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/fm/IR/FmOps.h"
+#include "dialects/plan/IR/PlanOps.h"
+#include "import/ModelSource.h"
+#include "import/builder/Builder.h"
+#include "lowering/artifact/ArtifactWriter.h"
+#include "lowering/artifact/SizeReport.h"
+#include "lowering/plan/Passes.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum class Phase { Fm, Plan, Target };
+
+cl::OptionCategory category("fmc-compile options");
+
+cl::opt<std::string>
+    inputPath(cl::Positional, cl::Required,
+              cl::desc("<model.mlir | model file or directory>"),
+              cl::cat(category));
+cl::opt<std::string>
+    outputPath("o", cl::desc("Output file ('-' for stdout, IR only)"),
+               cl::value_desc("file"), cl::init(""), cl::cat(category));
+cl::opt<std::string> tokenizerPath(
+    "tokenizer", cl::desc("Tokenizer file of a model file (llama2.c tok*.bin)"),
+    cl::value_desc("file"), cl::cat(category));
+cl::list<std::string> targets("target", cl::CommaSeparated,
+                              cl::desc("Targets to compile for (default: cpu)"),
+                              cl::value_desc("cpu,..."), cl::cat(category));
+cl::opt<Phase> compileTo(
+    "compile-to", cl::desc("Stop after this phase"), cl::init(Phase::Target),
+    cl::values(
+        clEnumValN(Phase::Fm, "fm", "fm IR after the model passes"),
+        clEnumValN(Phase::Plan, "plan", "the dispatch programs (plan IR)"),
+        clEnumValN(Phase::Target, "target", "the .fmc artifact (default)")),
+    cl::cat(category));
+cl::opt<std::string> reportJson("report-json",
+                                cl::desc("Also write the size report as JSON"),
+                                cl::value_desc("file"), cl::cat(category));
+cl::opt<int64_t> contextTokens(
+    "context",
+    cl::desc("Positions a generation may reach (linear KV-cache capacity; "
+             "default: the model's)"),
+    cl::init(0), cl::cat(category));
+cl::opt<int64_t>
+    prefillTokens("prefill-tokens",
+                  cl::desc("Most tokens one prefill run processes"),
+                  cl::init(512), cl::cat(category));
+
+/// Progress lines on a terminal; nothing when stderr is a file or a pipe.
+class Progress {
+public:
+  Progress() : live(llvm::sys::Process::StandardErrIsDisplayed()) {}
+  void step(llvm::StringRef what) {
+    if (!live)
+      return;
+    finishLine();
+    llvm::errs() << "fmc-compile: " << what << "...";
+    open = true;
+  }
+  void percent(llvm::StringRef what, uint64_t done, uint64_t total) {
+    if (!live || total == 0)
+      return;
+    unsigned pct = static_cast<unsigned>(100 * done / total);
+    if (pct == lastPct)
+      return;
+    lastPct = pct;
+    llvm::errs() << "\rfmc-compile: " << what << " " << pct << "%";
+    open = true;
+  }
+  void finishLine() {
+    if (open)
+      llvm::errs() << "\n";
+    open = false;
+    lastPct = ~0u;
+  }
+  ~Progress() { finishLine(); }
+
+private:
+  bool live;
+  bool open = false;
+  unsigned lastPct = ~0u;
+};
+
+int failWith(const llvm::Twine &message) {
+  llvm::errs() << "fmc-compile: error: " << message << "\n";
+  return 1;
+}
+
+/// Which phase an IR module is at: plan once it holds a plan.program.
+Phase phaseOf(ModuleOp module) {
+  return module.getOps<plan::ProgramOp>().empty() ? Phase::Fm : Phase::Plan;
+}
+
+LogicalResult runModelPasses(ModuleOp module) {
+  PassManager pm(module.getContext());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(fm::createDropDeadParams());
+  return pm.run(module);
+}
+
+LogicalResult runPlan(ModuleOp module) {
+  PassManager pm(module.getContext());
+  plan::FmToPlanOptions options;
+  options.prefillTokens = prefillTokens;
+  options.context = contextTokens;
+  pm.addPass(plan::createFmToPlan(options));
+  return pm.run(module);
+}
+
+int writeIR(ModuleOp module) {
+  std::string error;
+  std::string path = outputPath.empty() ? "-" : outputPath.getValue();
+  std::unique_ptr<llvm::ToolOutputFile> out = openOutputFile(path, &error);
+  if (!out)
+    return failWith(error);
+  module.print(out->os());
+  out->os() << "\n";
+  out->keep();
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "fmc-compile: compile a decoder model into an .fmc artifact\n\n"
+      "  fmc-compile model.mlir -o model.fmc\n"
+      "  fmc-compile model.mlir --compile-to=plan -o model.plan.mlir\n");
+
+  if (compileTo == Phase::Target && (outputPath.empty() || outputPath == "-"))
+    return failWith("an artifact needs an output file: -o model.fmc");
+  std::vector<std::string> targetList(targets.begin(), targets.end());
+  if (targetList.empty())
+    targetList.push_back("cpu");
+  for (const std::string &target : targetList) {
+    std::vector<std::string> available = fmc::artifact::availableTargets();
+    if (!llvm::is_contained(available, target))
+      return failWith("unknown target '" + target +
+                      "' (available: " + llvm::join(available, ", ") + ")");
+  }
+
+  if (contextTokens < 0 || contextTokens >= (int64_t(1) << 31))
+    return failWith(
+        "--context must be a positive number of positions below 2^31, got " +
+        llvm::Twine(contextTokens.getValue()));
+  if (prefillTokens <= 0 || prefillTokens >= (int64_t(1) << 20))
+    return failWith("--prefill-tokens must be in [1, 2^20), got " +
+                    llvm::Twine(prefillTokens.getValue()));
+
+  DialectRegistry registry;
+  registry.insert<fm::FmDialect, plan::PlanDialect, func::FuncDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  // Diagnostics name the op and its location; a dump of the module helps
+  // nobody reading a compiler error.
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  // IR built by the importer has named, not file, locations: report those
+  // against the model file, naming the layer or tensor the location names.
+  ScopedDiagnosticHandler imported(
+      &context, [&](Diagnostic &diag) -> LogicalResult {
+        if (diag.getLocation()->findInstanceOf<FileLineColLoc>())
+          return failure(); // The source manager prints file:line:col.
+        llvm::errs() << "fmc-compile: ";
+        switch (diag.getSeverity()) {
+        case DiagnosticSeverity::Error:
+          llvm::errs() << "error: ";
+          break;
+        case DiagnosticSeverity::Warning:
+          llvm::errs() << "warning: ";
+          break;
+        case DiagnosticSeverity::Note:
+          llvm::errs() << "note: ";
+          break;
+        case DiagnosticSeverity::Remark:
+          llvm::errs() << "remark: ";
+          break;
+        }
+        llvm::errs() << inputPath;
+        if (auto name = diag.getLocation()->findInstanceOf<NameLoc>())
+          llvm::errs() << " (" << name.getName().getValue() << ")";
+        llvm::errs() << ": " << diag << "\n";
+        for (Diagnostic &note : diag.getNotes())
+          llvm::errs() << "fmc-compile: note: " << note << "\n";
+        return success();
+      });
+  Progress progress;
+
+  OwningOpRef<ModuleOp> module;
+  if (inputPath == "-" || llvm::StringRef(inputPath).ends_with(".mlir")) {
+    std::string error;
+    std::unique_ptr<llvm::MemoryBuffer> file = openInputFile(inputPath, &error);
+    if (!file)
+      return failWith(error);
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    progress.step("parsing " + inputPath);
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+  } else {
+    progress.step("importing " + inputPath);
+    std::optional<llvm::StringRef> tokenizer;
+    if (!tokenizerPath.empty())
+      tokenizer = tokenizerPath.getValue();
+    llvm::Expected<fmc::import::ModelSource> source =
+        fmc::import::readModel(inputPath, tokenizer);
+    if (!source)
+      return failWith(llvm::toString(source.takeError()));
+    llvm::Expected<OwningOpRef<ModuleOp>> built =
+        fmc::import::buildFmModule(context, *source);
+    if (!built)
+      return failWith(llvm::toString(built.takeError()));
+    module = std::move(*built);
+    if (failed(verify(*module)))
+      return 1;
+  }
+
+  if (phaseOf(*module) == Phase::Fm) {
+    progress.step("running the model passes");
+    if (failed(runModelPasses(*module)))
+      return 1;
+    if (compileTo == Phase::Fm) {
+      progress.finishLine();
+      return writeIR(*module);
+    }
+    progress.step("planning");
+    if (failed(runPlan(*module)))
+      return 1;
+  } else if (compileTo == Phase::Fm) {
+    return failWith("'" + inputPath +
+                    "' is already a plan; --compile-to=fm "
+                    "needs fm IR or a model file");
+  }
+  if (compileTo == Phase::Plan) {
+    progress.finishLine();
+    return writeIR(*module);
+  }
+
+  std::string model = llvm::sys::path::stem(outputPath).str();
+  fmc::artifact::SizeReport report =
+      fmc::artifact::computeSizeReport(*module, model);
+  fmc::artifact::WriteOptions options;
+  options.targets = targetList;
+  options.modelName = model;
+  options.progress = [&](uint64_t done, uint64_t total) {
+    progress.percent("writing weights", done, total);
+  };
+  progress.step("writing " + outputPath);
+  llvm::Expected<uint64_t> bytes =
+      fmc::artifact::writeArtifact(*module, outputPath, options);
+  progress.finishLine();
+  if (!bytes)
+    return failWith(llvm::toString(bytes.takeError()));
+  report.artifactBytes = *bytes;
+  fmc::artifact::printSizeReport(report, llvm::outs());
+  if (!reportJson.empty()) {
+    // writeToOutput renames a temporary into place: no partial report.
+    if (llvm::Error err =
+            llvm::writeToOutput(reportJson, [&](llvm::raw_ostream &os) {
+              os << llvm::formatv("{0:2}", fmc::artifact::toJSON(report))
+                 << "\n";
+              return llvm::Error::success();
+            }))
+      return failWith("cannot write the size report: " +
+                      llvm::toString(std::move(err)));
+  }
+  return 0;
+}

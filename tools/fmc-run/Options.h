@@ -1,0 +1,40 @@
+//===- Options.h - fmc-run's command line ---------------------------------===//
+
+#ifndef FMC_TOOLS_FMC_RUN_OPTIONS_H
+#define FMC_TOOLS_FMC_RUN_OPTIONS_H
+
+#include "absl/status/statusor.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fmc::run {
+
+struct Options {
+  std::string artifact;
+  std::optional<std::string> prompt;
+  std::optional<std::vector<int32_t>> promptIds;
+  int64_t maxNewTokens = 256;
+  float temperature = 0.0f;
+  int32_t topK = 0;
+  float topP = 1.0f;
+  std::optional<uint64_t> seed;
+  std::string backend = "auto";
+  int threads = 0;
+  bool stats = false;
+  std::string statsJson;
+  std::string logitsOut;
+  bool mapWeights = false;
+  bool help = false;
+};
+
+/// Parses argv; errors name the offending option and value.
+absl::StatusOr<Options> parseOptions(int argc, char **argv);
+
+const char *usage();
+
+} // namespace fmc::run
+
+#endif // FMC_TOOLS_FMC_RUN_OPTIONS_H

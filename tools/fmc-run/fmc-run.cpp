@@ -1,0 +1,251 @@
+//===- fmc-run.cpp - generate text with a compiled model ------------------===//
+//
+// Loads an .fmc artifact, picks a backend, tokenizes the prompt, prefills,
+// decodes and streams text. Every failure is one "fmc-run: error: ..." line
+// and exit status 1; output files are written under a temporary name and
+// renamed only when the run succeeds.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Artifact.h"
+#include "runtime/Backend.h"
+#include "runtime/Generator.h"
+#include "runtime/Tokenizer.h"
+#include "tools/fmc-run/Options.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace {
+
+int fail(const absl::Status &status) {
+  std::fprintf(stderr, "fmc-run: error: %s\n",
+               std::string(status.message()).c_str());
+  return 1;
+}
+
+/// A file written under a temporary name, renamed into place on commit().
+class OutputFile {
+public:
+  absl::Status open(const std::string &path) {
+    finalPath = path;
+    tempPath = absl::StrCat(path, ".tmp-", ::getpid());
+    file = std::fopen(tempPath.c_str(), "wb");
+    if (!file)
+      return absl::UnavailableError(absl::StrCat("cannot write '", path, "'"));
+    return absl::OkStatus();
+  }
+  std::FILE *get() const { return file; }
+  absl::Status commit() {
+    bool ok = std::ferror(file) == 0;
+    ok &= std::fclose(file) == 0;
+    file = nullptr;
+    if (!ok || std::rename(tempPath.c_str(), finalPath.c_str()) != 0) {
+      std::remove(tempPath.c_str());
+      return absl::UnavailableError(
+          absl::StrCat("cannot write '", finalPath, "'"));
+    }
+    return absl::OkStatus();
+  }
+  ~OutputFile() {
+    if (file) {
+      std::fclose(file);
+      std::remove(tempPath.c_str());
+    }
+  }
+
+private:
+  std::string finalPath, tempPath;
+  std::FILE *file = nullptr;
+};
+
+uint64_t peakRssBytes() {
+  struct rusage usage;
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
+}
+
+std::string human(double bytes) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 3) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? absl::StrFormat("%.0f B", bytes)
+                   : absl::StrFormat("%.2f %s", bytes, units[unit]);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  absl::StatusOr<fmc::run::Options> parsed = fmc::run::parseOptions(argc, argv);
+  if (!parsed.ok())
+    return fail(parsed.status());
+  const fmc::run::Options &options = *parsed;
+  if (options.help) {
+    std::fputs(fmc::run::usage(), stdout);
+    return 0;
+  }
+
+  fmc::ArtifactOptions artifactOptions;
+  artifactOptions.weights =
+      options.mapWeights ? fmc::WeightLoading::Map : fmc::WeightLoading::Copy;
+  absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
+      fmc::Artifact::open(options.artifact, artifactOptions);
+  if (!artifact.ok())
+    return fail(artifact.status());
+  const fmc::schema::Artifact &root = (*artifact)->root();
+  int64_t vocab = root.config()->vocab_size();
+
+  std::unique_ptr<fmc::Tokenizer> tokenizer;
+  if (root.tokenizer()) {
+    absl::StatusOr<std::unique_ptr<fmc::Tokenizer>> t =
+        fmc::Tokenizer::create(*root.tokenizer());
+    if (!t.ok())
+      return fail(t.status());
+    tokenizer = std::move(*t);
+  }
+
+  std::vector<int32_t> prompt;
+  if (options.promptIds) {
+    prompt = *options.promptIds;
+  } else {
+    if (options.prompt && !options.prompt->empty() && !tokenizer)
+      return fail(absl::FailedPreconditionError(
+          "the artifact has no tokenizer; give the prompt with --prompt-ids"));
+    int32_t bos = tokenizer ? tokenizer->bos() : -1;
+    std::vector<int32_t> text;
+    if (options.prompt)
+      text = tokenizer->encode(*options.prompt);
+    if ((tokenizer && tokenizer->addBos()) || text.empty()) {
+      if (bos < 0 && text.empty())
+        return fail(
+            absl::InvalidArgumentError("the prompt is empty and the model has "
+                                       "no BOS token to start from"));
+      if (bos >= 0)
+        prompt.push_back(bos);
+    }
+    prompt.insert(prompt.end(), text.begin(), text.end());
+  }
+
+  fmc::BackendOptions backendOptions;
+  backendOptions.threads = options.threads;
+  absl::StatusOr<std::unique_ptr<fmc::Backend>> backend =
+      fmc::createBackend(options.backend, **artifact, backendOptions);
+  if (!backend.ok())
+    return fail(backend.status());
+
+  OutputFile logitsFile;
+  if (!options.logitsOut.empty())
+    if (absl::Status s = logitsFile.open(options.logitsOut); !s.ok())
+      return fail(s);
+
+  fmc::GenerationOptions generation;
+  generation.maxNewTokens = options.maxNewTokens;
+  generation.sampling.temperature = options.temperature;
+  generation.sampling.topK = options.topK;
+  generation.sampling.topP = options.topP;
+  generation.sampling.seed =
+      options.seed
+          ? *options.seed
+          : static_cast<uint64_t>(
+                std::chrono::steady_clock::now().time_since_epoch().count());
+  generation.allLogits = !options.logitsOut.empty();
+  if (tokenizer) {
+    if (tokenizer->eos() >= 0)
+      generation.endTokens.push_back(tokenizer->eos());
+    if (tokenizer->bos() >= 0)
+      generation.endTokens.push_back(tokenizer->bos());
+  }
+
+  bool interactive = ::isatty(STDOUT_FILENO);
+  int32_t previous = -1;
+  auto emit = [&](int32_t token) {
+    std::string text = tokenizer ? tokenizer->decode(previous, token)
+                                 : absl::StrCat(previous < 0 ? "" : " ", token);
+    previous = token;
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    if (interactive)
+      std::fflush(stdout);
+  };
+  for (int32_t token : prompt)
+    emit(token);
+
+  fmc::GenerationCallbacks callbacks;
+  callbacks.onToken = emit;
+  if (generation.allLogits)
+    callbacks.onLogits = [&](int64_t, const float *row) {
+      std::fwrite(row, sizeof(float), vocab, logitsFile.get());
+    };
+  absl::StatusOr<fmc::GenerationStats> stats =
+      fmc::generate(**backend, prompt, vocab, root.config()->max_context(),
+                    generation, callbacks);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+  if (!stats.ok())
+    return fail(stats.status());
+  if (!options.logitsOut.empty())
+    if (absl::Status s = logitsFile.commit(); !s.ok())
+      return fail(s);
+
+  fmc::BackendMemory memory = (*backend)->memory();
+  uint64_t rss = peakRssBytes();
+  if (options.stats) {
+    std::fprintf(
+        stderr,
+        "fmc-run: %s backend, %lld prompt tokens, %lld generated%s\n"
+        "  time to first token  %.3f ms\n"
+        "  prefill              %.1f tokens/s\n"
+        "  decode               %.1f tokens/s\n"
+        "  weights              %s\n"
+        "  kv cache             %llu bytes/token, %s allocated\n"
+        "  arena                %s\n"
+        "  peak rss             %s\n",
+        (*backend)->name().c_str(), static_cast<long long>(stats->promptTokens),
+        static_cast<long long>(stats->generatedTokens),
+        stats->reachedContext ? " (stopped at the end of the context)" : "",
+        stats->ttftMs, stats->prefillTokensPerS, stats->decodeTokensPerS,
+        human(memory.weightsBytes).c_str(),
+        static_cast<unsigned long long>(memory.kvBytesPerToken),
+        human(memory.kvBytesTotal).c_str(), human(memory.arenaBytes).c_str(),
+        human(rss).c_str());
+  }
+  if (!options.statsJson.empty()) {
+    OutputFile json;
+    if (absl::Status s = json.open(options.statsJson); !s.ok())
+      return fail(s);
+    std::fprintf(json.get(),
+                 "{\n"
+                 "  \"backend\": \"%s\",\n"
+                 "  \"prompt_tokens\": %lld,\n"
+                 "  \"generated_tokens\": %lld,\n"
+                 "  \"ttft_ms\": %.6f,\n"
+                 "  \"prefill_tokens_per_s\": %.3f,\n"
+                 "  \"decode_tokens_per_s\": %.3f,\n"
+                 "  \"weights_bytes\": %llu,\n"
+                 "  \"kv_bytes_per_token\": %llu,\n"
+                 "  \"kv_bytes_total\": %llu,\n"
+                 "  \"arena_bytes\": %llu,\n"
+                 "  \"peak_rss_bytes\": %llu\n"
+                 "}\n",
+                 (*backend)->name().c_str(),
+                 static_cast<long long>(stats->promptTokens),
+                 static_cast<long long>(stats->generatedTokens), stats->ttftMs,
+                 stats->prefillTokensPerS, stats->decodeTokensPerS,
+                 static_cast<unsigned long long>(memory.weightsBytes),
+                 static_cast<unsigned long long>(memory.kvBytesPerToken),
+                 static_cast<unsigned long long>(memory.kvBytesTotal),
+                 static_cast<unsigned long long>(memory.arenaBytes),
+                 static_cast<unsigned long long>(rss));
+    if (absl::Status s = json.commit(); !s.ok())
+      return fail(s);
+  }
+  return 0;
+}
