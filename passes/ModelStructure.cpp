@@ -63,8 +63,8 @@ void mlir::fm::eraseDeadProducers(ArrayRef<Value> roots) {
 
 DroppedDeclarations mlir::fm::dropUnusedDeclarations(ModuleOp module,
                                                      bool keepCaches) {
-  // One walk collects every symbol any op names; declarations outside that
-  // set are dead. (Params and caches never name each other.)
+  // Symbols named by ops that compute, then the parts of live stacks
+  // (a stack's parts supply its bytes); declarations outside are dead.
   DenseSet<StringAttr> referenced;
   module.walk([&](Operation *op) {
     if (isa<ParamOp, KVCacheOp>(op))
@@ -74,6 +74,10 @@ DroppedDeclarations mlir::fm::dropUnusedDeclarations(ModuleOp module,
       for (const SymbolTable::SymbolUse &use : *uses)
         referenced.insert(use.getSymbolRef().getRootReference());
   });
+  for (ParamOp param : module.getOps<ParamOp>())
+    if (param.isStack() && referenced.contains(param.getSymNameAttr()))
+      for (Attribute part : param.getPartsAttr())
+        referenced.insert(cast<FlatSymbolRefAttr>(part).getAttr());
 
   DroppedDeclarations dropped;
   for (Operation &op : llvm::make_early_inc_range(*module.getBody())) {

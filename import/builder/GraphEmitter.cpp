@@ -99,7 +99,8 @@ FlatSymbolRefAttr GraphEmitter::param(StringRef name, ArrayRef<Dim> shape) {
   auto source =
       ExternalAttr::get(context, tensor->file, tensor->offset, storage);
   auto op = ParamOp::create(declarations, NameLoc::get(symbol.getAttr()), name,
-                            type, source, StringAttr());
+                            type, source, /*parts=*/ArrayAttr(),
+                            StringAttr());
   if (op.getStorageBytes() != tensor->bytes)
     errors.report(tensor->file, "tensor '" + name + "' occupies " +
                                     llvm::Twine(tensor->bytes) +

@@ -40,7 +40,7 @@ std::string symbolText(Operation *op) {
 }
 
 llvm::Expected<schema::DType> storageDType(fm::ParamOp param) {
-  switch (param.getSource().getDtype()) {
+  switch (param.getStorageType()) {
   case fm::StorageType::f32:
     return schema::DType::F32;
   case fm::StorageType::f16:
@@ -51,7 +51,7 @@ llvm::Expected<schema::DType> storageDType(fm::ParamOp param) {
     return schema::DType::I8;
   default:
     return fail("parameter " + symbolText(param) + " is stored as '" +
-                fm::stringifyStorageType(param.getSource().getDtype()) +
+                fm::stringifyStorageType(param.getStorageType()) +
                 "'; this artifact format holds dense f32, f16, bf16 and i8 "
                 "parameters only");
   }
@@ -542,7 +542,11 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
   // Check every parameter's bytes before creating anything.
   std::vector<llvm::StringRef> sources;
   for (fm::ParamOp param : params) {
-    fm::ExternalAttr source = param.getSource();
+    if (param.isStack())
+      return fail("parameter " + symbolText(param) +
+                  " stacks other parameters; this artifact writer reads "
+                  "parameters from files only");
+    fm::ExternalAttr source = param.getSourceAttr();
     llvm::Expected<const llvm::MemoryBuffer *> file =
         sourceFile(source.getFile());
     if (!file)

@@ -59,3 +59,24 @@ func.func @f(%h: tensor<?x32xf32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
   }
   return %y : tensor<?x32xf32>
 }
+
+// -----
+
+// A live stack keeps its parts (they supply its bytes); a dead stack goes,
+// and so do the parts only it named.
+// CHECK-LABEL: module
+// CHECK-DAG: fm.param @g0
+// CHECK-DAG: fm.param @u0
+// CHECK-DAG: fm.param @gu
+// CHECK-NOT: fm.param @g1
+// CHECK-NOT: fm.param @dead_stack
+// KEEP-LABEL: module
+fm.param @g0 : tensor<2x8xf32> from <"m", offset = 0, dtype = f32>
+fm.param @u0 : tensor<2x8xf32> from <"m", offset = 64, dtype = f32>
+fm.param @g1 : tensor<2x8xf32> from <"m", offset = 128, dtype = f32>
+fm.param @gu : tensor<4x8xf32> stacks [@g0, @u0]
+fm.param @dead_stack : tensor<2x8xf32> stacks [@g1]
+func.func @f(%x: tensor<?x8xf32>) -> tensor<?x4xf32> {
+  %y = fm.linear %x, @gu : tensor<?x8xf32> -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}

@@ -68,10 +68,21 @@ LogicalResult ParamOp::verify() {
   if (type.getEncoding() && !getQuant())
     return emitOpError() << "parameter encoding must be #fm.quant, got "
                          << type.getEncoding();
-  StorageType dtype = getSource().getDtype();
-  if (getQuant() && dtype != StorageType::packed)
-    return emitOpError() << "quantized parameter must be stored as 'packed', "
-                            "not '"
+  if (bool(getSourceAttr()) == isStack())
+    return emitOpError() << "a parameter comes either from a file or stacks "
+                            "other parameters, "
+                         << (isStack() ? "not both" : "got neither");
+  if (isStack()) {
+    if (getPartsAttr().empty())
+      return emitOpError() << "a stack needs at least one part";
+    return success();
+  }
+  StorageType dtype = getSourceAttr().getDtype();
+  bool floatSource = dtype == StorageType::f32 || dtype == StorageType::f16 ||
+                     dtype == StorageType::bf16;
+  if (getQuant() && dtype != StorageType::packed && !floatSource)
+    return emitOpError() << "a quantized parameter is stored 'packed' or "
+                            "quantized from floats, not from '"
                          << stringifyStorageType(dtype) << "'";
   if (!getQuant() && dtype == StorageType::packed)
     return emitOpError()
@@ -85,10 +96,29 @@ LogicalResult ParamOp::verify() {
   return success();
 }
 
+/// The parts of a stack, in order (null entries for names that are not
+/// params, which verifySymbolUses reports).
+static SmallVector<ParamOp> lookupParts(ParamOp stack) {
+  SmallVector<ParamOp> parts;
+  for (Attribute part : stack.getPartsAttr())
+    parts.push_back(SymbolTable::lookupNearestSymbolFrom<ParamOp>(
+        stack, cast<FlatSymbolRefAttr>(part)));
+  return parts;
+}
+
+StorageType ParamOp::getStorageType() {
+  if (getQuant())
+    return StorageType::packed;
+  if (!isStack())
+    return getSourceAttr().getDtype();
+  ParamOp first = lookupParts(*this).front();
+  return first ? first.getStorageType() : StorageType::f32;
+}
+
 uint64_t ParamOp::getStorageBytes() {
   RankedTensorType type = getTensorType();
   uint64_t elements = type.getNumElements();
-  switch (StorageType dtype = getSource().getDtype()) {
+  switch (StorageType dtype = getStorageType()) {
   case StorageType::q8_0:
     return elements / 32 * 34; // 32 int8 codes + an f16 scale per block.
   case StorageType::q4_0:

@@ -26,25 +26,39 @@ defvar Fm_UsesSymbols = DeclareOpInterfaceMethods<SymbolUserOpInterface>;
 // Module-level declarations
 //===----------------------------------------------------------------------===//
 
-def Fm_ParamOp : Fm_Op<"param", [Symbol, HasParent<"::mlir::ModuleOp">]> {
+def Fm_ParamOp : Fm_Op<"param", [Symbol, HasParent<"::mlir::ModuleOp">, Fm_UsesSymbols]> {
   let summary = "a model parameter stored outside the IR";
   let description = [{
     Declares a weight tensor by its logical type (shape and the float type its
-    values have) and where its bytes live. Quantized parameters carry an
-    `#fm.quant` encoding in their type. Ops name parameters by symbol.
+    values have) and where its bytes come from: either `from` a file
+    (`#fm.external`), or `stacks` other parameters, whose elements, in order,
+    are this parameter's rows (MoE fusion stacks experts' weights this way;
+    every part has this parameter's last dimension and the same storage
+    dtype, and together they have its element count). Ops name parameters by
+    symbol; a part that only a stack names supplies bytes but is not itself
+    an operand of any kernel.
+
+    A quantized parameter carries an `#fm.quant` encoding in its type. Its
+    source is either already `packed` in that encoding, or floats (f32, f16,
+    bf16, or a stack of them) that the artifact writer quantizes when it
+    writes the parameter.
 
     ```mlir
     fm.param @"model.norm.weight" : tensor<64xf32>
         from #fm.external<"stories260K.bin", offset = 932636, dtype = f32>
+    fm.param @gate_up : tensor<2x6x4xf32> stacks [@e0.gate, @e0.up, @e1.gate, @e1.up]
     ```
   }];
   let arguments = (ins
     SymbolNameAttr:$sym_name,
     TypeAttrOf<AnyRankedTensor>:$type,
-    Fm_ExternalAttr:$source,
+    OptionalAttr<Fm_ExternalAttr>:$source,
+    OptionalAttr<FlatSymbolRefArrayAttr>:$parts,
     OptionalAttr<StrAttr>:$sym_visibility
   );
-  let assemblyFormat = "$sym_name `:` $type `from` $source attr-dict";
+  let assemblyFormat = [{
+    $sym_name `:` $type (`from` $source^)? (`stacks` $parts^)? attr-dict
+  }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     ::mlir::RankedTensorType getTensorType() {
@@ -54,7 +68,12 @@ def Fm_ParamOp : Fm_Op<"param", [Symbol, HasParent<"::mlir::ModuleOp">]> {
     QuantAttr getQuant() {
       return ::llvm::dyn_cast_or_null<QuantAttr>(getTensorType().getEncoding());
     }
-    /// Bytes the parameter occupies in its file.
+    /// True when the parameter is a stack of other parameters.
+    bool isStack() { return static_cast<bool>(getPartsAttr()); }
+    /// How the parameter's bytes are stored in the artifact: its source's
+    /// dtype, its parts' dtype for a stack, or `packed` when quantized.
+    StorageType getStorageType();
+    /// Bytes the parameter occupies in the artifact.
     uint64_t getStorageBytes();
   }];
 }

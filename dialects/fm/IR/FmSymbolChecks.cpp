@@ -79,6 +79,41 @@ int64_t lastDim(Value value) {
 
 } // namespace
 
+LogicalResult ParamOp::verifySymbolUses(SymbolTableCollection &tables) {
+  if (!isStack())
+    return success();
+  RankedTensorType type = getTensorType();
+  int64_t elements = 0;
+  std::optional<StorageType> dtype;
+  for (Attribute name : getPartsAttr()) {
+    auto ref = cast<FlatSymbolRefAttr>(name);
+    FailureOr<ParamOp> part = lookupParam(*this, tables, ref, "part");
+    if (failed(part))
+      return failure();
+    if (part->isStack() || part->getQuant())
+      return emitOpError() << "part " << ref
+                           << " must be a dense parameter stored in a file";
+    RankedTensorType partType = part->getTensorType();
+    if (partType.getShape().back() != type.getShape().back())
+      return emitOpError() << "part " << ref << " has rows of "
+                           << partType.getShape().back()
+                           << " elements, the stack rows of "
+                           << type.getShape().back();
+    StorageType partDtype = part->getSourceAttr().getDtype();
+    if (dtype && *dtype != partDtype)
+      return emitOpError() << "part " << ref << " is stored as '"
+                           << stringifyStorageType(partDtype)
+                           << "' but earlier parts as '"
+                           << stringifyStorageType(*dtype) << "'";
+    dtype = partDtype;
+    elements += partType.getNumElements();
+  }
+  if (elements != type.getNumElements())
+    return emitOpError() << "parts hold " << elements << " elements, the "
+                         << "stack " << type.getNumElements();
+  return success();
+}
+
 LogicalResult EmbeddingOp::verifySymbolUses(SymbolTableCollection &tables) {
   return checkParam(*this, tables, getTableAttr(), "table",
                     {ShapedType::kDynamic, lastDim(getResult())});

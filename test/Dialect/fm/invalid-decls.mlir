@@ -41,8 +41,56 @@ fm.param @p : tensor<4xf32, "dense"> from <"m", offset = 0, dtype = f32>
 
 // -----
 
-// expected-error @+1 {{quantized parameter must be stored as 'packed', not 'f16'}}
-fm.param @p : tensor<4x64xf32, #fm.quant<bits = 2, grid = balanced, group_size = 64, scale_type = f16, layout = row_major>> from <"m", offset = 0, dtype = f16>
+// expected-error @+1 {{a quantized parameter is stored 'packed' or quantized from floats, not from 'q4_0'}}
+fm.param @p : tensor<4x64xf32, #fm.quant<bits = 2, grid = balanced, group_size = 64, scale_type = f16, layout = row_major>> from <"m", offset = 0, dtype = q4_0>
+
+// -----
+
+// expected-error @+1 {{a parameter comes either from a file or stacks other parameters, got neither}}
+fm.param @p : tensor<4x64xf32>
+
+// -----
+
+fm.param @a : tensor<4x64xf32> from <"m", offset = 0, dtype = f32>
+// expected-error @+1 {{a parameter comes either from a file or stacks other parameters, not both}}
+fm.param @p : tensor<4x64xf32> from <"m", offset = 0, dtype = f32> stacks [@a]
+
+// -----
+
+// expected-error @+1 {{a stack needs at least one part}}
+fm.param @p : tensor<4x64xf32> stacks []
+
+// -----
+
+// expected-error @+1 {{part @missing does not name an fm.param}}
+fm.param @p : tensor<4x64xf32> stacks [@missing]
+
+// -----
+
+fm.param @a : tensor<2x64xf32> from <"m", offset = 0, dtype = f32>
+fm.param @s : tensor<2x64xf32> stacks [@a]
+// expected-error @+1 {{part @s must be a dense parameter stored in a file}}
+fm.param @p : tensor<2x64xf32> stacks [@s]
+
+// -----
+
+fm.param @a : tensor<2x64xf32> from <"m", offset = 0, dtype = f32>
+fm.param @b : tensor<2x32xf32> from <"m", offset = 0, dtype = f32>
+// expected-error @+1 {{part @b has rows of 32 elements, the stack rows of 64}}
+fm.param @p : tensor<4x64xf32> stacks [@a, @b]
+
+// -----
+
+fm.param @a : tensor<2x64xf32> from <"m", offset = 0, dtype = f32>
+fm.param @b : tensor<2x64xf32> from <"m", offset = 0, dtype = f16>
+// expected-error @+1 {{part @b is stored as 'f16' but earlier parts as 'f32'}}
+fm.param @p : tensor<4x64xf32> stacks [@a, @b]
+
+// -----
+
+fm.param @a : tensor<2x64xf32> from <"m", offset = 0, dtype = f32>
+// expected-error @+1 {{parts hold 256 elements, the stack 384}}
+fm.param @p : tensor<2x3x64xf32> stacks [@a, @a]
 
 // -----
 

@@ -27,6 +27,18 @@ fm.param @bv : tensor<16xf32> from <"m.gguf", offset = 2048, dtype = f32>
 fm.param @wo : tensor<32x32xf32> from <"m.gguf", offset = 4096, dtype = q4_0>
 // CHECK: fm.param @w8 : tensor<32x32xf32> from <"m.bin", offset = 8192, dtype = i8>
 fm.param @w8 : tensor<32x32xf32> from <"m.bin", offset = 8192, dtype = i8>
+// A weight quantized when the artifact is written, from its f32 bytes.
+// CHECK: fm.param @wq_from_f32 : tensor<32x32xf32, #fm.quant<bits = 2, grid = balanced, group_size = 32, scale_type = f16, layout = row_major>> from <"m.bin", offset = 0, dtype = f32>
+fm.param @wq_from_f32 : tensor<32x32xf32, #fm.quant<bits = 2, grid = balanced, group_size = 32, scale_type = f16, layout = row_major>> from <"m.bin", offset = 0, dtype = f32>
+// Stacked experts: per-expert gate and up rows, expert after expert.
+fm.param @e0.gate : tensor<12x32xf32> from <"m.bin", offset = 0, dtype = f32>
+fm.param @e0.up : tensor<12x32xf32> from <"m.bin", offset = 1536, dtype = f32>
+fm.param @e1.gate : tensor<12x32xf32> from <"m.bin", offset = 3072, dtype = f32>
+fm.param @e1.up : tensor<12x32xf32> from <"m.bin", offset = 4608, dtype = f32>
+// CHECK: fm.param @stacked : tensor<2x24x32xf32> stacks [@e0.gate, @e0.up, @e1.gate, @e1.up]
+fm.param @stacked : tensor<2x24x32xf32> stacks [@e0.gate, @e0.up, @e1.gate, @e1.up]
+// CHECK: fm.param @stacked_q : tensor<2x24x32xf32, #fm.quant<bits = 4, grid = affine, group_size = 32, scale_type = f16, layout = row_major>> stacks [@e0.gate, @e0.up, @e1.gate, @e1.up]
+fm.param @stacked_q : tensor<2x24x32xf32, #fm.quant<bits = 4, grid = affine, group_size = 32, scale_type = f16, layout = row_major>> stacks [@e0.gate, @e0.up, @e1.gate, @e1.up]
 fm.param @router : tensor<4x32xf32> from <"m.bin", offset = 0, dtype = f32>
 fm.param @gate_up : tensor<4x48x32xf32> from <"m.bin", offset = 0, dtype = f32>
 fm.param @down : tensor<4x32x24xf32> from <"m.bin", offset = 0, dtype = f32>

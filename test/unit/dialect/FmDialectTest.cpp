@@ -80,6 +80,25 @@ TEST_F(FmDialectTest, PackedStorageBytes) {
             3u * 50 + 3u * 4);
 }
 
+TEST_F(FmDialectTest, StackStorage) {
+  OwningOpRef<ModuleOp> module = parse(R"(
+    fm.param @a : tensor<2x64xf32> from <"m", offset = 0, dtype = f16>
+    fm.param @b : tensor<6x64xf32> from <"m", offset = 256, dtype = f16>
+    fm.param @s : tensor<2x4x64xf32> stacks [@a, @b]
+    fm.param @q : tensor<2x4x64xf32, #fm.quant<bits = 2, grid = balanced, group_size = 64, scale_type = f16, layout = row_major>> stacks [@a, @b]
+  )");
+  ASSERT_TRUE(module);
+  SmallVector<ParamOp> params(module->getOps<ParamOp>());
+  ASSERT_EQ(params.size(), 4u);
+  // A dense stack is stored as its parts are: 512 f16 elements.
+  EXPECT_TRUE(params[2].isStack());
+  EXPECT_EQ(params[2].getStorageType(), StorageType::f16);
+  EXPECT_EQ(params[2].getStorageBytes(), 512u * 2);
+  // A quantized stack is packed: 8 rows of 16 bytes of codes + one scale.
+  EXPECT_EQ(params[3].getStorageType(), StorageType::packed);
+  EXPECT_EQ(params[3].getStorageBytes(), 8u * 16 + 8u * 2);
+}
+
 TEST_F(FmDialectTest, CacheBytesPerPosition) {
   OwningOpRef<ModuleOp> module = parse(R"(
     fm.kv_cache @a linear capacity = 4096, kv_heads = 2, head_dim = 128 : f32
