@@ -1,4 +1,13 @@
 //===- Options.cpp - fmc-run's command line -------------------------------===//
+//
+// Why not absl::flags or llvm::cl: fmc-run links no LLVM (it must run where
+// LLVM is not installed), and Abseil flag names cannot contain dashes, while
+// fmc-run's interface is `--prompt-ids`, `--top-k`, `--stats-json`,
+// `--logits-out` and `-n`. So this file only walks argv; values are parsed
+// and range-checked with Abseil's string utilities, and every error names
+// the flag and the value.
+//
+//===----------------------------------------------------------------------===//
 
 #include "tools/fmc-run/Options.h"
 
