@@ -1,6 +1,7 @@
 //===- ArtifactWriter.cpp - plan module to .fmc artifact ------------------===//
 
 #include "lowering/artifact/ArtifactWriter.h"
+#include "lowering/artifact/StackedParams.h"
 
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/plan/IR/PlanOps.h"
@@ -104,6 +105,8 @@ private:
   llvm::Error writeFile(const flatbuffers::FlatBufferBuilder &fbb,
                         uint64_t weightsOffset, uint64_t &fileBytes);
   llvm::Expected<const llvm::MemoryBuffer *> sourceFile(llvm::StringRef file);
+  /// The stored bytes of a parameter that comes from a file.
+  llvm::Expected<llvm::StringRef> paramFileBytes(fm::ParamOp param);
 
   int32_t tensorRef(FlatSymbolRefAttr ref) const {
     return ref ? static_cast<int32_t>(tensorIndex.lookup(ref.getValue())) : -1;
@@ -396,6 +399,27 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
         return kernel(KS::LogitsSpec, spec.Union(), k.getInput(),
                       k.getOutput());
       })
+      .Case([&](plan::MoeOp k) {
+        auto spec = schema::CreateMoeSpec(
+            fbb,
+            k.getScoring() == fm::RouterScoring::softmax
+                ? schema::RouterScoring::Softmax
+                : schema::RouterScoring::Sigmoid,
+            k.getTopK(), static_cast<schema::Activation>(k.getActivation()),
+            k.getNormTopkProb(), tensorRef(k.getRouterAttr()),
+            tensorRef(k.getGateUpAttr()), tensorRef(k.getDownAttr()),
+            tensorRef(k.getSharedGateUpAttr()), tensorRef(k.getSharedDownAttr()),
+            tensorRef(k.getSharedGateAttr()));
+        return kernel(KS::MoeSpec, spec.Union(), k.getInput(), k.getOutput());
+      })
+      .Case([&](plan::TrackCombineOp k) {
+        auto spec = schema::CreateTrackCombineSpec(
+            fbb, k.getCombine() == fm::TrackCombine::mean
+                     ? schema::TrackCombine::Mean
+                     : schema::TrackCombine::Sum);
+        return kernel(KS::TrackCombineSpec, spec.Union(), k.getTracks(),
+                      k.getOutput());
+      })
       .Default([&](Operation *other) -> llvm::Expected<Offset<schema::Kernel>> {
         return fail("the artifact format has no kernel family for '" +
                     other->getName().getStringRef() + "'");
@@ -537,28 +561,42 @@ Writer::sourceFile(llvm::StringRef file) {
   return (files[file] = std::move(*buffer)).get();
 }
 
+llvm::Expected<llvm::StringRef> Writer::paramFileBytes(fm::ParamOp param) {
+  fm::ExternalAttr source = param.getSourceAttr();
+  llvm::Expected<const llvm::MemoryBuffer *> file =
+      sourceFile(source.getFile());
+  if (!file)
+    return fail("parameter " + symbolText(param) + ": " +
+                llvm::toString(file.takeError()));
+  uint64_t size = (*file)->getBufferSize(), bytes = param.getStorageBytes();
+  if (source.getOffset() > size || bytes > size - source.getOffset())
+    return fail("parameter " + symbolText(param) + " needs bytes [" +
+                llvm::Twine(source.getOffset()) + ", " +
+                llvm::Twine(source.getOffset() + bytes) + ") of '" +
+                source.getFile() + "', which has " + llvm::Twine(size));
+  return (*file)->getBuffer().substr(source.getOffset(), bytes);
+}
+
 llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
                               uint64_t weightsOffset, uint64_t &fileBytes) {
   // Check every parameter's bytes before creating anything.
   std::vector<llvm::StringRef> sources;
+  // Stacks' bytes are built here; sources points into them.
+  std::vector<std::unique_ptr<std::string>> stacks;
   for (fm::ParamOp param : params) {
-    if (param.isStack())
-      return fail("parameter " + symbolText(param) +
-                  " stacks other parameters; this artifact writer reads "
-                  "parameters from files only");
-    fm::ExternalAttr source = param.getSourceAttr();
-    llvm::Expected<const llvm::MemoryBuffer *> file =
-        sourceFile(source.getFile());
-    if (!file)
-      return fail("parameter " + symbolText(param) + ": " +
-                  llvm::toString(file.takeError()));
-    uint64_t size = (*file)->getBufferSize(), bytes = param.getStorageBytes();
-    if (source.getOffset() > size || bytes > size - source.getOffset())
-      return fail("parameter " + symbolText(param) + " needs bytes [" +
-                  llvm::Twine(source.getOffset()) + ", " +
-                  llvm::Twine(source.getOffset() + bytes) + ") of '" +
-                  source.getFile() + "', which has " + llvm::Twine(size));
-    sources.push_back((*file)->getBuffer().substr(source.getOffset(), bytes));
+    if (param.isStack()) {
+      llvm::Expected<std::string> bytes = fmc::artifact::materializeStack(
+          param, [&](fm::ParamOp part) { return paramFileBytes(part); });
+      if (!bytes)
+        return bytes.takeError();
+      stacks.push_back(std::make_unique<std::string>(std::move(*bytes)));
+      sources.push_back(*stacks.back());
+      continue;
+    }
+    llvm::Expected<llvm::StringRef> bytes = paramFileBytes(param);
+    if (!bytes)
+      return bytes.takeError();
+    sources.push_back(*bytes);
   }
 
   int fd;

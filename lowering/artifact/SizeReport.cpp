@@ -111,7 +111,14 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
             assign(k.getWeightAttr(), cls);
             assign(k.getBiasAttr(), cls);
           })
-          .Case([&](plan::LogitsOp k) { assign(k.getWeightAttr(), "output"); });
+          .Case([&](plan::LogitsOp k) { assign(k.getWeightAttr(), "output"); })
+          .Case([&](plan::MoeOp k) {
+            assign(k.getRouterAttr(), "router");
+            for (FlatSymbolRefAttr ref :
+                 {k.getGateUpAttr(), k.getDownAttr(), k.getSharedGateUpAttr(),
+                  k.getSharedDownAttr(), k.getSharedGateAttr()})
+              assign(ref, "ffn");
+          });
     });
   }
 

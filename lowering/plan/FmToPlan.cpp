@@ -3,7 +3,7 @@
 // One fm op becomes one kernel instance; one activation value becomes one
 // plan.buffer. The same function yields both programs: they differ in
 // max_tokens (and so in buffer sizes and placement). Kernel families that
-// the plan has no kernel for yet (fm.moe, fm.parallel_tracks) are rejected
+// the plan has no kernel for yet are rejected
 // with the op's location, so a model never half-compiles.
 //
 //===----------------------------------------------------------------------===//
@@ -43,6 +43,9 @@ private:
   Value bufferFor(Value value, StringRef name);
   FailureOr<Value> lookup(Operation *user, Value value);
   LogicalResult lowerOp(Operation *op);
+  /// A parallel-tracks block: each track's ops in turn (its own buffers and
+  /// caches), then one plan.track_combine of their outputs.
+  LogicalResult lowerTracks(fm::ParallelTracksOp block);
 
   ProgramOp program;
   // Appends to the program: each plan.buffer lands just before the kernel
@@ -113,7 +116,34 @@ LogicalResult ProgramBuilder::build(func::FuncOp func) {
   return success();
 }
 
+LogicalResult ProgramBuilder::lowerTracks(fm::ParallelTracksOp block) {
+  FailureOr<Value> input = lookup(block, block.getInput());
+  if (failed(input))
+    return failure();
+  SmallVector<Value> outputs;
+  for (Region &track : block.getTracks()) {
+    Block &body = track.front();
+    bufferOf[body.getArgument(0)] = *input;
+    for (Operation &op : body.without_terminator())
+      if (failed(lowerOp(&op)))
+        return failure();
+    auto yield = cast<fm::YieldOp>(body.getTerminator());
+    FailureOr<Value> output = lookup(yield, yield.getValues().front());
+    if (failed(output))
+      return failure();
+    outputs.push_back(*output);
+  }
+  Value result = bufferFor(block.getResult(), "tracks");
+  if (!result)
+    return failure();
+  TrackCombineOp::create(builder, block.getLoc(), block.getCombineAttr(),
+                         outputs, result);
+  return success();
+}
+
 LogicalResult ProgramBuilder::lowerOp(Operation *op) {
+  if (auto block = dyn_cast<fm::ParallelTracksOp>(op))
+    return lowerTracks(block);
   Location loc = op->getLoc();
   // Operand buffers, in operand order.
   SmallVector<Value> in;
@@ -198,6 +228,14 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                              ArrayRef<Value>(in).drop_front(2), out());
         return success();
       })
+      .Case([&](fm::MoeOp m) {
+        MoeOp::create(builder, loc, m.getScoringAttr(), in[0], out(),
+                      m.getRouterAttr(), m.getGateUpAttr(), m.getDownAttr(),
+                      m.getTopKAttr(), m.getActivationAttr(),
+                      m.getNormTopkProbAttr(), m.getSharedGateUpAttr(),
+                      m.getSharedDownAttr(), m.getSharedGateAttr());
+        return success();
+      })
       .Case([&](fm::LogitsOp l) {
         LogitsOp::create(builder, loc, in[0], l.getWeightAttr(), out(),
                          l.getScaleAttr(), l.getSoftcapAttr());
@@ -205,9 +243,8 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
       })
       .Default([&](Operation *other) {
         return other->emitOpError()
-               << "has no kernel family in the plan yet; lower it (e.g. "
-                  "fm.moe and fm.parallel_tracks arrive with their fusion "
-                  "passes) or leave it out of the model";
+               << "has no kernel family in the plan yet; lower it or leave "
+                  "it out of the model";
       });
 }
 

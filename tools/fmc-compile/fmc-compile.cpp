@@ -74,6 +74,11 @@ cl::opt<int64_t>
     prefillTokens("prefill-tokens",
                   cl::desc("Most tokens one prefill run processes"),
                   cl::init(512), cl::cat(category));
+cl::opt<bool> fuseMoe(
+    "fuse-moe",
+    cl::desc("Fuse expert-by-expert mixtures of experts into fm.moe, which "
+             "reads only the selected experts' weights (default: on)"),
+    cl::init(true), cl::cat(category));
 
 /// Progress lines on a terminal; nothing when stderr is a file or a pipe.
 class Progress {
@@ -124,6 +129,8 @@ LogicalResult runModelPasses(ModuleOp module) {
   PassManager pm(module.getContext());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (fuseMoe)
+    pm.addPass(fm::createFuseMoe());
   pm.addPass(fm::createDropDeadParams());
   return pm.run(module);
 }

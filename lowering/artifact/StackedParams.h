@@ -1,0 +1,34 @@
+//===- StackedParams.h - the bytes of a stacked parameter -----------------===//
+//
+// MoE fusion (and track batching) declare parameters that `stack` other
+// parameters: their bytes are the parts' bytes, in order. The artifact writer
+// stores a stack as one tensor; this builds its bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FMC_LOWERING_ARTIFACT_STACKEDPARAMS_H
+#define FMC_LOWERING_ARTIFACT_STACKEDPARAMS_H
+
+#include "dialects/fm/IR/FmOps.h"
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace fmc::artifact {
+
+/// Reads the stored bytes of a parameter that comes from a file.
+using PartBytesFn =
+    llvm::function_ref<llvm::Expected<llvm::StringRef>(mlir::fm::ParamOp)>;
+
+/// The bytes of `stack`: its parts' bytes (read with `partBytes`)
+/// concatenated. Fails naming the stack and the part when a part is missing
+/// or its bytes do not add up to the stack's storage size.
+llvm::Expected<std::string> materializeStack(mlir::fm::ParamOp stack,
+                                             PartBytesFn partBytes);
+
+} // namespace fmc::artifact
+
+#endif // FMC_LOWERING_ARTIFACT_STACKEDPARAMS_H
