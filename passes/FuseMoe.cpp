@@ -200,24 +200,23 @@ std::string uniqueName(ModuleOp module, StringRef base) {
   return name;
 }
 
-/// The name stacks of these experts' weights start with: what the experts'
-/// gate parameters share up to a '.', else the first gate's name.
-std::string stackPrefix(ArrayRef<GatedFfn> experts) {
-  ParamOp firstGate = experts.front().gate;
+/// The name the stacks of these FFNs' weights start with: what their gate
+/// and up parameters' names share, up to and including a '.'.
+std::string stackPrefix(ArrayRef<GatedFfn> ffns) {
+  ParamOp firstGate = ffns.front().gate;
   StringRef first = firstGate.getSymName();
   size_t common = first.size();
-  for (GatedFfn ffn : experts.drop_front()) {
-    StringRef name = ffn.gate.getSymName();
-    size_t i = 0;
-    while (i < common && i < name.size() && name[i] == first[i])
-      ++i;
-    common = i;
-  }
-  StringRef prefix = first.take_front(common);
-  size_t dot = prefix.rfind('.');
-  if (experts.size() == 1 || dot == StringRef::npos)
+  for (GatedFfn ffn : ffns)
+    for (StringRef name : {ffn.gate.getSymName(), ffn.up.getSymName()}) {
+      size_t i = 0;
+      while (i < common && i < name.size() && name[i] == first[i])
+        ++i;
+      common = i;
+    }
+  size_t dot = first.take_front(common).rfind('.');
+  if (dot == StringRef::npos)
     return (first + ".").str();
-  return prefix.take_front(dot + 1).str();
+  return first.take_front(dot + 1).str();
 }
 
 /// The stack `name : shape x element stacks parts`, declared after the last

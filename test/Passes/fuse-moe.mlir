@@ -51,9 +51,9 @@ func.func @f(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
 // CHECK-LABEL: module
 // CHECK: fm.param @e.gate_up : tensor<2x4x4xf32> stacks [@e.0.gate, @e.0.up, @e.1.gate, @e.1.up]
 // CHECK: fm.param @e.down : tensor<2x4x2xf32> stacks [@e.0.down, @e.1.down]
-// CHECK: fm.param @sh.gate.gate_up : tensor<6x4xf32> stacks [@sh.gate, @sh.up]
+// CHECK: fm.param @sh.gate_up : tensor<6x4xf32> stacks [@sh.gate, @sh.up]
 // CHECK: func.func @f(%[[X:.*]]: tensor<?x4xf32>)
-// CHECK-NEXT: %[[Y:.*]] = fm.moe sigmoid %[[X]] router @router gate_up @e.gate_up down @e.down top_k = 2 activation = gelu_tanh shared(@sh.gate.gate_up, @sh.down) shared_gate @sh.g {norm_topk_prob = true} : tensor<?x4xf32>
+// CHECK-NEXT: %[[Y:.*]] = fm.moe sigmoid %[[X]] router @router gate_up @e.gate_up down @e.down top_k = 2 activation = gelu_tanh shared(@sh.gate_up, @sh.down) shared_gate @sh.g {norm_topk_prob = true} : tensor<?x4xf32>
 // CHECK-NEXT: %[[H:.*]] = fm.add %[[X]], %[[Y]]
 // CHECK-NEXT: return %[[H]]
 fm.param @router : tensor<2x4xf32> from <"m", offset = 0, dtype = f32>
@@ -99,7 +99,7 @@ func.func @f(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
 // CHECK-LABEL: module
 // CHECK-NOT: @e.gate_up.1
 // CHECK: func.func @ungated(%[[X:.*]]: tensor<?x4xf32>)
-// CHECK-NEXT: fm.moe softmax %[[X]] router @router gate_up @e.gate_up down @e.down top_k = 1 activation = silu shared(@sh.gate.gate_up, @sh.down) : tensor<?x4xf32>
+// CHECK-NEXT: fm.moe softmax %[[X]] router @router gate_up @e.gate_up down @e.down top_k = 1 activation = silu shared(@sh.gate_up, @sh.down) : tensor<?x4xf32>
 // CHECK-NEXT: return
 // CHECK: func.func @other_activation(%[[X2:.*]]: tensor<?x4xf32>)
 // CHECK: %[[M:.*]] = fm.moe softmax %[[X2]] router @router gate_up @e.gate_up down @e.down top_k = 1 activation = silu : tensor<?x4xf32>
