@@ -73,6 +73,8 @@ const char *familyName(schema::KernelSpec spec) {
     return "moe";
   case schema::KernelSpec::TrackCombineSpec:
     return "track_combine";
+  case schema::KernelSpec::GroupedLinearSpec:
+    return "grouped_linear";
   default:
     return nullptr;
   }
@@ -375,6 +377,8 @@ private:
       return moe(check, *k->spec_as_MoeSpec());
     case schema::KernelSpec::TrackCombineSpec:
       return trackCombine(check, *k->spec_as_TrackCombineSpec());
+    case schema::KernelSpec::GroupedLinearSpec:
+      return groupedLinear(check, *k->spec_as_GroupedLinearSpec());
     default:
       return bad(where);
     }
@@ -659,6 +663,21 @@ private:
     for (const schema::Buffer *track : c.in)
       FMC_CHECK(floats(c, track, c.out[0]->width(), "track"));
     return absl::OkStatus();
+  }
+
+  absl::Status groupedLinear(const KernelCheck &c,
+                             const schema::GroupedLinearSpec &s) {
+    if (c.in.empty() || c.in.size() != c.out.size())
+      return bad(absl::StrCat(c.where, " needs one output per input, has ",
+                              c.in.size(), " and ", c.out.size()));
+    for (const schema::Buffer *x : c.in)
+      FMC_CHECK(floats(c, x, c.in[0]->width(), "input"));
+    for (const schema::Buffer *y : c.out)
+      FMC_CHECK(floats(c, y, c.out[0]->width(), "output"));
+    return param(c, s.weight(),
+                 {static_cast<int64_t>(c.in.size()), c.out[0]->width(),
+                  c.in[0]->width()},
+                 "weight", false);
   }
 
 #undef FMC_CHECK

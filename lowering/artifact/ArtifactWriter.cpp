@@ -420,6 +420,12 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
         return kernel(KS::TrackCombineSpec, spec.Union(), k.getTracks(),
                       k.getOutput());
       })
+      .Case([&](plan::GroupedLinearOp k) {
+        auto spec =
+            schema::CreateGroupedLinearSpec(fbb, tensorRef(k.getWeightAttr()));
+        return kernel(KS::GroupedLinearSpec, spec.Union(), k.getInputs(),
+                      k.getOutputs());
+      })
       .Default([&](Operation *other) -> llvm::Expected<Offset<schema::Kernel>> {
         return fail("the artifact format has no kernel family for '" +
                     other->getName().getStringRef() + "'");

@@ -118,6 +118,15 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
                  {k.getGateUpAttr(), k.getDownAttr(), k.getSharedGateUpAttr(),
                   k.getSharedDownAttr(), k.getSharedGateAttr()})
               assign(ref, "ffn");
+          })
+          .Case([&](plan::GroupedLinearOp k) {
+            // Batched tracks' projections: attention when they feed or
+            // read an attention, like plan.linear.
+            bool attention = llvm::any_of(k.getOutputs(), [&](Value v) {
+              return flow.feedsAttention(v);
+            }) || isa_and_nonnull<plan::AttentionOp>(
+                      flow.writer.lookup(k.getInputs().front()));
+            assign(k.getWeightAttr(), attention ? "attention" : "ffn");
           });
     });
   }

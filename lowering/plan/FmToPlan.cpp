@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowering/plan/Passes.h"
+#include "lowering/plan/TrackBatching.h"
 
 #include "dialects/fm/IR/FmOps.h"
 
@@ -32,9 +33,10 @@ namespace {
 /// Builds one program from the model function.
 class ProgramBuilder {
 public:
-  ProgramBuilder(ProgramOp program)
+  ProgramBuilder(ProgramOp program, bool batchTracks = false)
       : program(program),
-        builder(OpBuilder::atBlockEnd(&program.getBody().front())) {}
+        builder(OpBuilder::atBlockEnd(&program.getBody().front())),
+        batchTracks(batchTracks) {}
 
   LogicalResult build(func::FuncOp func);
 
@@ -46,12 +48,16 @@ private:
   /// A parallel-tracks block: each track's ops in turn (its own buffers and
   /// caches), then one plan.track_combine of their outputs.
   LogicalResult lowerTracks(fm::ParallelTracksOp block);
+  /// The same for tracks with identical layers: layer by layer across
+  /// tracks, each layer's projections one grouped kernel.
+  LogicalResult lowerTracksBatched(fm::ParallelTracksOp block);
 
   ProgramOp program;
   // Appends to the program: each plan.buffer lands just before the kernel
   // that first writes it, which keeps printed plans readable.
   OpBuilder builder;
   llvm::DenseMap<Value, Value> bufferOf;
+  bool batchTracks;
 };
 
 /// The rows type of an activation value: f32 rows of its feature width (the
@@ -116,7 +122,65 @@ LogicalResult ProgramBuilder::build(func::FuncOp func) {
   return success();
 }
 
+LogicalResult
+ProgramBuilder::lowerTracksBatched(fm::ParallelTracksOp block) {
+  FailureOr<Value> input = lookup(block, block.getInput());
+  if (failed(input))
+    return failure();
+  SmallVector<SmallVector<Operation *>> ops;
+  for (Region &track : block.getTracks()) {
+    Block &body = track.front();
+    bufferOf[body.getArgument(0)] = *input;
+    ops.emplace_back();
+    for (Operation &op : body.without_terminator())
+      ops.back().push_back(&op);
+  }
+  for (size_t i = 0; i < ops.front().size(); ++i) {
+    SmallVector<fm::LinearOp> linears;
+    for (auto &track : ops)
+      if (auto linear = dyn_cast<fm::LinearOp>(track[i]))
+        linears.push_back(linear);
+    fm::ParamOp stack = linears.size() == ops.size()
+                            ? stackTrackWeights(linears)
+                            : fm::ParamOp();
+    if (!stack) {
+      for (auto &track : ops)
+        if (failed(lowerOp(track[i])))
+          return failure();
+      continue;
+    }
+    SmallVector<Value> inputs, outputs;
+    for (fm::LinearOp linear : linears) {
+      FailureOr<Value> in = lookup(linear, linear.getInput());
+      if (failed(in))
+        return failure();
+      inputs.push_back(*in);
+      outputs.push_back(bufferFor(linear.getResult(), "grouped_linear"));
+      if (!outputs.back())
+        return failure();
+    }
+    GroupedLinearOp::create(builder, linears.front().getLoc(), inputs, outputs,
+                            FlatSymbolRefAttr::get(stack.getSymNameAttr()));
+  }
+  SmallVector<Value> outputs;
+  for (Region &track : block.getTracks()) {
+    auto yield = cast<fm::YieldOp>(track.front().getTerminator());
+    FailureOr<Value> output = lookup(yield, yield.getValues().front());
+    if (failed(output))
+      return failure();
+    outputs.push_back(*output);
+  }
+  Value result = bufferFor(block.getResult(), "tracks");
+  if (!result)
+    return failure();
+  TrackCombineOp::create(builder, block.getLoc(), block.getCombineAttr(),
+                         outputs, result);
+  return success();
+}
+
 LogicalResult ProgramBuilder::lowerTracks(fm::ParallelTracksOp block) {
+  if (batchTracks && block.getTracks().size() > 1 && tracksAreIdentical(block))
+    return lowerTracksBatched(block);
   FailureOr<Value> input = lookup(block, block.getInput());
   if (failed(input))
     return failure();
@@ -327,7 +391,7 @@ void FmToPlanPass::runOnOperation() {
     auto program = ProgramOp::create(atEnd, func->getLoc(), name, maxTokens,
                                      /*arena_bytes=*/0);
     program.getBody().emplaceBlock();
-    if (failed(ProgramBuilder(program).build(*func)) ||
+    if (failed(ProgramBuilder(program, batchTracks).build(*func)) ||
         failed(assignBuffers(program)))
       return signalPassFailure();
   }

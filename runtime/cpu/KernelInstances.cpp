@@ -549,6 +549,20 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
           k->spec_as_TrackCombineSpec()->combine() == schema::TrackCombine::Mean);
       break;
     }
+    case schema::KernelSpec::GroupedLinearSpec: {
+      const auto *s = k->spec_as_GroupedLinearSpec();
+      std::vector<const float *> inputs;
+      std::vector<float *> outputs;
+      for (uint32_t index : in)
+        inputs.push_back(f32(index));
+      for (uint32_t index : out)
+        outputs.push_back(f32(index));
+      instance = makeGroupedLinear(std::move(inputs), std::move(outputs),
+                                   tensorData(s->weight()),
+                                   tensorType(s->weight()), width(in[0]),
+                                   width(out[0]));
+      break;
+    }
     default:
       return absl::UnimplementedError(
           absl::StrCat("the cpu backend has no kernel for family ",

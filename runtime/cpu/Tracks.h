@@ -22,6 +22,12 @@ std::unique_ptr<KernelInstance>
 makeTrackCombine(std::vector<const float *> tracks, float *out, int64_t width,
                  bool mean);
 
+/// y_g = x_g W_g^T for every group g, W_g the g-th [n, k] slice of `weight`:
+/// one parallel region over groups and output chunks.
+std::unique_ptr<KernelInstance>
+makeGroupedLinear(std::vector<const float *> inputs, std::vector<float *> outputs,
+                  const void *weight, ElementType type, int64_t k, int64_t n);
+
 } // namespace fmc::cpu
 
 #endif // FMC_RUNTIME_CPU_TRACKS_H

@@ -76,7 +76,7 @@ module {
 // CHECK: %[[H:.*]] = plan.buffer {{.*}}name = "embedding"
 // CHECK: plan.attention global %[[H]], %[[H]], %[[H]] {{.*}} reads @c0 writes @c0 -> %[[A0:[^ ]*]]
 // CHECK: plan.attention global %[[H]], %[[H]], %[[H]] {{.*}} reads @c1 writes @c1 -> %[[A1:[^ ]*]]
-// CHECK: plan.track_combine mean[%[[A0]], %[[A1]]] -> %{{.*}} : !plan.rows<16, f32>, !plan.rows<16, f32>, !plan.rows<16, f32>
+// CHECK: plan.track_combine mean [%[[A0]], %[[A1]]] -> %{{.*}} : !plan.rows<16, f32>, !plan.rows<16, f32>, !plan.rows<16, f32>
 
 module {
   fm.param @emb : tensor<4x16xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
@@ -96,6 +96,72 @@ module {
       fm.yield %a : tensor<?x16xf32>
     }
     %l = fm.logits %t, @emb : tensor<?x16xf32> -> tensor<?x4xf32>
+    return %l : tensor<?x4xf32>
+  }
+}
+
+// -----
+
+// Tracks with identical layers run layer by layer, each layer's projections
+// one grouped_linear over the tracks' weights stacked [tracks, out, in]
+// (declared once for both programs); tracks that differ (here in a linear's
+// width) run track by track.
+// CHECK-LABEL: module
+// CHECK: fm.param @t1.w : tensor<16x16xf32>
+// CHECK-NEXT: fm.param @t0.w.tracks : tensor<2x16x16xf32> stacks [@t0.w, @t1.w]
+// CHECK-NOT: fm.param @t0.w.tracks
+// CHECK: plan.program @prefill
+// CHECK: plan.grouped_linear [%[[H:.*]], %[[H]]] -> [%[[Y0:.*]], %[[Y1:.*]]] weight @t0.w.tracks
+// CHECK-NEXT: plan.buffer
+// CHECK-NEXT: plan.attention global %[[Y0]], {{.*}} reads @c0
+// CHECK: plan.attention global %[[Y1]], {{.*}} reads @c1
+// CHECK: plan.track_combine sum
+// CHECK: plan.linear %{{.*}}, @t0.w
+// CHECK: plan.linear %{{.*}}, @u1
+// CHECK: plan.track_combine sum
+// CHECK: plan.program @decode
+// CHECK: plan.grouped_linear {{.*}} weight @t0.w.tracks
+
+module {
+  fm.param @emb : tensor<4x16xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @t0.w : tensor<16x16xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @t1.w : tensor<16x16xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @u1 : tensor<8x16xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @v1 : tensor<16x8xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.kv_cache @c0 linear capacity = 8, kv_heads = 2, head_dim = 8 : f32
+  fm.kv_cache @c1 linear capacity = 8, kv_heads = 2, head_dim = 8 : f32
+  fm.kv_cache @c2 linear capacity = 8, kv_heads = 2, head_dim = 8 : f32
+  fm.kv_cache @c3 linear capacity = 8, kv_heads = 2, head_dim = 8 : f32
+  func.func @forward(%tokens: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x4xf32> {
+    %h = fm.embedding @emb[%tokens] : tensor<?xi32> -> tensor<?x16xf32>
+    %t = fm.parallel_tracks sum depth = 1 %h : tensor<?x16xf32> {
+    ^bb0(%x: tensor<?x16xf32>):
+      %y = fm.linear %x, @t0.w : tensor<?x16xf32> -> tensor<?x16xf32>
+      %a = fm.attention global %y, %y, %y at %pos reads @c0 writes @c0 heads = 2, kv_heads = 2, head_dim = 8
+          : (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+      fm.yield %a : tensor<?x16xf32>
+    }, {
+    ^bb0(%x: tensor<?x16xf32>):
+      %y = fm.linear %x, @t1.w : tensor<?x16xf32> -> tensor<?x16xf32>
+      %a = fm.attention global %y, %y, %y at %pos reads @c1 writes @c1 heads = 2, kv_heads = 2, head_dim = 8
+          : (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+      fm.yield %a : tensor<?x16xf32>
+    }
+    %t2 = fm.parallel_tracks sum depth = 1 %t : tensor<?x16xf32> {
+    ^bb0(%x: tensor<?x16xf32>):
+      %y = fm.linear %x, @t0.w : tensor<?x16xf32> -> tensor<?x16xf32>
+      %a = fm.attention global %y, %y, %y at %pos reads @c2 writes @c2 heads = 2, kv_heads = 2, head_dim = 8
+          : (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+      fm.yield %a : tensor<?x16xf32>
+    }, {
+    ^bb0(%x: tensor<?x16xf32>):
+      %u = fm.linear %x, @u1 : tensor<?x16xf32> -> tensor<?x8xf32>
+      %y = fm.linear %u, @v1 : tensor<?x8xf32> -> tensor<?x16xf32>
+      %a = fm.attention global %y, %y, %y at %pos reads @c3 writes @c3 heads = 2, kv_heads = 2, head_dim = 8
+          : (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+      fm.yield %a : tensor<?x16xf32>
+    }
+    %l = fm.logits %t2, @emb : tensor<?x16xf32> -> tensor<?x4xf32>
     return %l : tensor<?x4xf32>
   }
 }

@@ -79,6 +79,12 @@ cl::opt<bool> fuseMoe(
     cl::desc("Fuse expert-by-expert mixtures of experts into fm.moe, which "
              "reads only the selected experts' weights (default: on)"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> batchTracks(
+    "batch-tracks",
+    cl::desc("Run parallel tracks with identical layers layer by layer, each "
+             "layer's projections one grouped kernel over the tracks' stacked "
+             "weights (default: on)"),
+    cl::init(true), cl::cat(category));
 
 /// Progress lines on a terminal; nothing when stderr is a file or a pipe.
 class Progress {
@@ -140,6 +146,7 @@ LogicalResult runPlan(ModuleOp module) {
   plan::FmToPlanOptions options;
   options.prefillTokens = prefillTokens;
   options.context = contextTokens;
+  options.batchTracks = batchTracks;
   pm.addPass(plan::createFmToPlan(options));
   return pm.run(module);
 }

@@ -1,5 +1,7 @@
 //===- PlanMoeOps.cpp - verifiers of the MoE and track kernels ------------===//
 //
+// plan.moe, plan.track_combine and plan.grouped_linear (batched tracks).
+//
 // plan.moe reads five to eight parameters whose shapes all follow from the
 // router's and the stacks' leading dimensions; these checks make sure the
 // kernel never indexes outside any of them.
@@ -127,4 +129,29 @@ LogicalResult TrackCombineOp::verify() {
 
 LogicalResult TrackCombineOp::verifySymbolUses(SymbolTableCollection &) {
   return success();
+}
+
+LogicalResult GroupedLinearOp::verify() {
+  if (getInputs().empty() || getInputs().size() != getOutputs().size())
+    return emitOpError() << "needs one output per input and at least one "
+                            "group, got "
+                         << getInputs().size() << " inputs and "
+                         << getOutputs().size() << " outputs";
+  for (ValueRange values : {getInputs(), getOutputs()})
+    for (auto [i, v] : llvm::enumerate(values))
+      if (v.getType() != values.front().getType() ||
+          !isa<FloatType>(cast<RowsType>(v.getType()).getElementType()))
+        return emitOpError() << "group " << i << " has type " << v.getType()
+                             << "; every group's "
+                             << (values == getInputs() ? "input" : "output")
+                             << " must be the same float rows";
+  return success();
+}
+
+LogicalResult
+GroupedLinearOp::verifySymbolUses(SymbolTableCollection &tables) {
+  int64_t groups = getInputs().size();
+  int64_t in = cast<RowsType>(getInputs().front().getType()).getWidth();
+  int64_t out = cast<RowsType>(getOutputs().front().getType()).getWidth();
+  return moeParam(*this, tables, getWeightAttr(), "weight", {groups, out, in});
 }

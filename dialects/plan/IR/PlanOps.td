@@ -331,7 +331,34 @@ def Plan_TrackCombineOp : Plan_KernelOp<"track_combine"> {
   let arguments = (ins Fm_TrackCombineAttr:$combine,
                        Variadic<Plan_Rows>:$tracks, Plan_Rows:$output);
   let assemblyFormat = [{
-    `` $combine `[` $tracks `]` `->` $output attr-dict `:` type(operands)
+    `` $combine ` ` `[` $tracks `]` `->` $output attr-dict `:` type(operands)
+  }];
+}
+
+def Plan_GroupedLinearOp : Plan_KernelOp<"grouped_linear",
+                                          [AttrSizedOperandSegments]> {
+  let summary = "one linear per group over a stacked weight: y_g = x_g W_g^T";
+  let description = [{
+    The batched form of the same layer of `G` parallel tracks: group g reads
+    `inputs[g]` and writes `outputs[g]` with slice g of the stacked `weight`
+    (`[G, output width, input width]`, the tracks' weights stacked like
+    experts). One kernel streams all groups' weights.
+
+    ```mlir
+    plan.grouped_linear [%x0, %x1] -> [%y0, %y1] weight @q_proj.tracks
+        : !plan.rows<64, f32>, !plan.rows<64, f32>, !plan.rows<64, f32>, ...
+    ```
+  }];
+  let arguments = (ins Variadic<Plan_Rows>:$inputs, Variadic<Plan_Rows>:$outputs,
+                       FlatSymbolRefAttr:$weight);
+  let assemblyFormat = [{
+    ` ` `[` $inputs `]` `->` `[` $outputs `]` `weight` $weight attr-dict
+    `:` type(operands)
+  }];
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::mlir::Value> getWrittenBuffers() {
+      return ::llvm::SmallVector<::mlir::Value>(getOutputs());
+    }
   }];
 }
 
