@@ -1,6 +1,6 @@
 // RUN: fmc-opt %s --split-input-file --verify-diagnostics
 
-// Every plan.moe and plan.track_combine verifier message, one case per
+// Every plan.moe, plan.track_combine and plan.grouped_linear verifier message, one case per
 // split. Each program is complete (%z, the token embeddings, feed its logits
 // %l) so only the case's own error shows.
 
@@ -19,6 +19,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -48,6 +49,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -78,6 +80,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -107,6 +110,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -136,6 +140,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -165,6 +170,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -194,6 +200,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -223,6 +230,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -252,6 +260,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -281,6 +290,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -310,6 +320,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -339,6 +350,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -369,6 +381,7 @@ module {
   fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
   plan.program @decode max_tokens = 1, arena_bytes = 4096 {
     %t = plan.buffer offset = 0 : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 : !plan.rows<1, i32>
@@ -382,3 +395,97 @@ module {
     plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
   }
 }
+// -----
+
+module {
+  fm.param @emb : tensor<8x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @r : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @r5 : tensor<2x5xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @gu : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @gu3 : tensor<2x3x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @d : tensor<2x4x2xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @d3 : tensor<2x4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sgu : tensor<6x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sgu5 : tensor<5x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  plan.program @decode max_tokens = 1, arena_bytes = 4096 {
+    %t = plan.buffer offset = 0 : !plan.rows<1, i32>
+    %p = plan.buffer offset = 64 : !plan.rows<1, i32>
+    %l = plan.buffer offset = 128 : !plan.rows<8, f32>
+    %z = plan.buffer offset = 1024 : !plan.rows<4, f32>
+    plan.embedding @emb[%t] -> %z : !plan.rows<1, i32>, !plan.rows<4, f32>
+    %y = plan.buffer offset = 384 : !plan.rows<4, f32>
+    // expected-error @+1 {{needs one output per input and at least one group, got 2 inputs and 1 outputs}}
+    plan.grouped_linear [%z, %z] -> [%y] weight @g2 : !plan.rows<4, f32>, !plan.rows<4, f32>, !plan.rows<4, f32>
+    plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
+    plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
+  }
+}
+
+// -----
+
+module {
+  fm.param @emb : tensor<8x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @r : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @r5 : tensor<2x5xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @gu : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @gu3 : tensor<2x3x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @d : tensor<2x4x2xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @d3 : tensor<2x4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sgu : tensor<6x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sgu5 : tensor<5x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  plan.program @decode max_tokens = 1, arena_bytes = 4096 {
+    %t = plan.buffer offset = 0 : !plan.rows<1, i32>
+    %p = plan.buffer offset = 64 : !plan.rows<1, i32>
+    %l = plan.buffer offset = 128 : !plan.rows<8, f32>
+    %z = plan.buffer offset = 1024 : !plan.rows<4, f32>
+    plan.embedding @emb[%t] -> %z : !plan.rows<1, i32>, !plan.rows<4, f32>
+    %y = plan.buffer offset = 384 : !plan.rows<4, f32>
+    %h = plan.buffer offset = 512 : !plan.rows<2, f32>
+    %y2 = plan.buffer offset = 640 : !plan.rows<4, f32>
+    // expected-error @+1 {{group 1 has type '!plan.rows<2, f32>'; every group's input must be the same float rows}}
+    plan.grouped_linear [%z, %h] -> [%y, %y2] weight @g2 : !plan.rows<4, f32>, !plan.rows<2, f32>, !plan.rows<4, f32>, !plan.rows<4, f32>
+    plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
+    plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
+  }
+}
+
+// -----
+
+module {
+  fm.param @emb : tensor<8x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @r : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @r5 : tensor<2x5xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @gu : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @gu3 : tensor<2x3x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @d : tensor<2x4x2xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @d3 : tensor<2x4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sgu : tensor<6x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sgu5 : tensor<5x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sd : tensor<4x3xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sg : tensor<1x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @sg2 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @g2 : tensor<2x4x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  plan.program @decode max_tokens = 1, arena_bytes = 4096 {
+    %t = plan.buffer offset = 0 : !plan.rows<1, i32>
+    %p = plan.buffer offset = 64 : !plan.rows<1, i32>
+    %l = plan.buffer offset = 128 : !plan.rows<8, f32>
+    %z = plan.buffer offset = 1024 : !plan.rows<4, f32>
+    plan.embedding @emb[%t] -> %z : !plan.rows<1, i32>, !plan.rows<4, f32>
+    %y = plan.buffer offset = 384 : !plan.rows<4, f32>
+    %y2 = plan.buffer offset = 640 : !plan.rows<4, f32>
+    %y3 = plan.buffer offset = 768 : !plan.rows<4, f32>
+    // expected-error @+1 {{weight @g2 has shape [2, 4, 4], expected [3, 4, 4] (-1: any)}}
+    plan.grouped_linear [%z, %z, %z] -> [%y, %y2, %y3] weight @g2 : !plan.rows<4, f32>, !plan.rows<4, f32>, !plan.rows<4, f32>, !plan.rows<4, f32>, !plan.rows<4, f32>, !plan.rows<4, f32>
+    plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
+    plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
+  }
+}
+
