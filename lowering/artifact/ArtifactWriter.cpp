@@ -586,23 +586,23 @@ llvm::Expected<llvm::StringRef> Writer::paramFileBytes(fm::ParamOp param) {
 llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
                               uint64_t weightsOffset, uint64_t &fileBytes) {
   // Check every parameter's bytes before creating anything.
-  std::vector<llvm::StringRef> sources;
-  // Stacks' bytes are built here; sources points into them.
-  std::vector<std::unique_ptr<std::string>> stacks;
+  // Each parameter's bytes as pieces written one after another: one for a
+  // parameter from a file, its parts' for a stack (never copied).
+  std::vector<std::vector<llvm::StringRef>> sources;
   for (fm::ParamOp param : params) {
     if (param.isStack()) {
-      llvm::Expected<std::string> bytes = fmc::artifact::materializeStack(
-          param, [&](fm::ParamOp part) { return paramFileBytes(part); });
-      if (!bytes)
-        return bytes.takeError();
-      stacks.push_back(std::make_unique<std::string>(std::move(*bytes)));
-      sources.push_back(*stacks.back());
+      llvm::Expected<std::vector<llvm::StringRef>> pieces =
+          fmc::artifact::stackPieces(
+              param, [&](fm::ParamOp part) { return paramFileBytes(part); });
+      if (!pieces)
+        return pieces.takeError();
+      sources.push_back(std::move(*pieces));
       continue;
     }
     llvm::Expected<llvm::StringRef> bytes = paramFileBytes(param);
     if (!bytes)
       return bytes.takeError();
-    sources.push_back(*bytes);
+    sources.push_back({*bytes});
   }
 
   int fd;
@@ -620,11 +620,14 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
     os.write_zeros(weightsOffset - written);
     written = weightsOffset;
     uint64_t done = 0;
-    for (auto [data, offset] : llvm::zip(sources, segmentOffsets)) {
+    for (auto [pieces, offset] : llvm::zip(sources, segmentOffsets)) {
       os.write_zeros(weightsOffset + offset - written);
-      os.write(data.data(), data.size());
-      written = weightsOffset + offset + data.size();
-      done += data.size();
+      written = weightsOffset + offset;
+      for (llvm::StringRef data : pieces) {
+        os.write(data.data(), data.size());
+        written += data.size();
+        done += data.size();
+      }
       if (options.progress)
         options.progress(done, segmentBytes);
     }

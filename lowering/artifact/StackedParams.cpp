@@ -7,16 +7,15 @@
 
 using namespace mlir;
 
-llvm::Expected<std::string>
-fmc::artifact::materializeStack(fm::ParamOp stack, PartBytesFn partBytes) {
+llvm::Expected<std::vector<llvm::StringRef>>
+fmc::artifact::stackPieces(fm::ParamOp stack, PartBytesFn partBytes) {
   auto fail = [&](const llvm::Twine &why) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "parameter @" + stack.getSymName() + ": " +
                                        why);
   };
-  uint64_t total = stack.getStorageBytes();
-  std::string bytes;
-  bytes.reserve(total);
+  uint64_t total = stack.getStorageBytes(), bytes = 0;
+  std::vector<llvm::StringRef> pieces;
   for (Attribute ref : stack.getPartsAttr()) {
     auto name = cast<FlatSymbolRefAttr>(ref);
     auto part = SymbolTable::lookupNearestSymbolFrom<fm::ParamOp>(stack, name);
@@ -27,10 +26,11 @@ fmc::artifact::materializeStack(fm::ParamOp stack, PartBytesFn partBytes) {
     llvm::Expected<llvm::StringRef> data = partBytes(part);
     if (!data)
       return fail(llvm::toString(data.takeError()));
-    bytes.append(data->data(), data->size());
+    pieces.push_back(*data);
+    bytes += data->size();
   }
-  if (bytes.size() != total)
-    return fail("parts hold " + llvm::Twine(bytes.size()) +
-                " bytes, the stack " + llvm::Twine(total));
-  return bytes;
+  if (bytes != total)
+    return fail("parts hold " + llvm::Twine(bytes) + " bytes, the stack " +
+                llvm::Twine(total));
+  return pieces;
 }

@@ -2,7 +2,8 @@
 //
 // MoE fusion (and track batching) declare parameters that `stack` other
 // parameters: their bytes are the parts' bytes, in order. The artifact writer
-// stores a stack as one tensor; this builds its bytes.
+// stores a stack as one tensor, written piece by piece straight from the
+// parts' files (a model's stacks are never all in memory at once).
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,7 +16,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
-#include <string>
+#include <vector>
 
 namespace fmc::artifact {
 
@@ -23,11 +24,12 @@ namespace fmc::artifact {
 using PartBytesFn =
     llvm::function_ref<llvm::Expected<llvm::StringRef>(mlir::fm::ParamOp)>;
 
-/// The bytes of `stack`: its parts' bytes (read with `partBytes`)
-/// concatenated. Fails naming the stack and the part when a part is missing
-/// or its bytes do not add up to the stack's storage size.
-llvm::Expected<std::string> materializeStack(mlir::fm::ParamOp stack,
-                                             PartBytesFn partBytes);
+/// The bytes of `stack` as pieces to write in order: its parts' bytes (read
+/// with `partBytes`). Fails naming the stack (and the part) when a part is
+/// missing or unreadable, or the parts' bytes do not add up to the stack's
+/// storage size.
+llvm::Expected<std::vector<llvm::StringRef>>
+stackPieces(mlir::fm::ParamOp stack, PartBytesFn partBytes);
 
 } // namespace fmc::artifact
 
