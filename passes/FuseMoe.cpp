@@ -168,8 +168,7 @@ FailureOr<ExpertForm> matchExpertForm(MoeCombineOp combine, Report report) {
         return skip(true, Twine("expert ") + Twine(i) + "'s " + role +
                               " weight @" + mine.getSymName() + " is " +
                               Twine(shapeOf(mine)[0]) + "x" +
-                              Twine(shapeOf(mine)[1]) +
-                              " but expert 0's is " +
+                              Twine(shapeOf(mine)[1]) + " but expert 0's is " +
                               Twine(shapeOf(theirs)[0]) + "x" +
                               Twine(shapeOf(theirs)[1]));
   }
@@ -254,8 +253,9 @@ struct FuseExperts : OpRewritePattern<MoeCombineOp> {
     if (failed(form))
       return rewriter.notifyMatchFailure(combine, "not a fusable MoE");
     auto module = combine->getParentOfType<ModuleOp>();
-    ArrayRef<int64_t> gateShape = form->experts.front().gate.getTensorType()
-                                      .getShape(); // [inter, hidden]
+    ArrayRef<int64_t> gateShape =
+        form->experts.front().gate.getTensorType().getShape(); // [inter,
+                                                               // hidden]
     int64_t experts = form->experts.size();
     int64_t inter = gateShape[0], hidden = gateShape[1];
     SmallVector<ParamOp> gateUpParts, downParts;
@@ -325,9 +325,9 @@ struct FoldSharedExpert : OpRewritePattern<AddOp> {
       return failure();
     auto module = moe->getParentOfType<ModuleOp>();
     ArrayRef<int64_t> gateShape = ffn->gate.getTensorType().getShape();
-    ParamOp gateUp = createStack(
-        rewriter, module, stackPrefix({*ffn}) + "gate_up",
-        {2 * gateShape[0], gateShape[1]}, {ffn->gate, ffn->up});
+    ParamOp gateUp =
+        createStack(rewriter, module, stackPrefix({*ffn}) + "gate_up",
+                    {2 * gateShape[0], gateShape[1]}, {ffn->gate, ffn->up});
     rewriter.modifyOpInPlace(moe, [&] {
       moe.setSharedGateUpAttr(FlatSymbolRefAttr::get(gateUp.getSymNameAttr()));
       moe.setSharedDownAttr(FlatSymbolRefAttr::get(ffn->down.getSymNameAttr()));

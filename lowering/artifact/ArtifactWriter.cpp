@@ -408,8 +408,8 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
             k.getTopK(), static_cast<schema::Activation>(k.getActivation()),
             k.getNormTopkProb(), tensorRef(k.getRouterAttr()),
             tensorRef(k.getGateUpAttr()), tensorRef(k.getDownAttr()),
-            tensorRef(k.getSharedGateUpAttr()), tensorRef(k.getSharedDownAttr()),
-            tensorRef(k.getSharedGateAttr()));
+            tensorRef(k.getSharedGateUpAttr()),
+            tensorRef(k.getSharedDownAttr()), tensorRef(k.getSharedGateAttr()));
         return kernel(KS::MoeSpec, spec.Union(), k.getInput(), k.getOutput());
       })
       .Case([&](plan::TrackCombineOp k) {

@@ -92,7 +92,8 @@ fm::ParamOp mlir::plan::stackTrackWeights(ArrayRef<fm::LinearOp> linears) {
   ArrayAttr partsAttr = b.getArrayAttr(refs);
   auto module = first->getParentOfType<ModuleOp>();
   for (fm::ParamOp existing : module.getOps<fm::ParamOp>())
-    if (existing.getPartsAttr() == partsAttr && existing.getTensorType() == type)
+    if (existing.getPartsAttr() == partsAttr &&
+        existing.getTensorType() == type)
       return existing;
   std::string name = (first.getSymName() + ".tracks").str();
   for (int n = 1; SymbolTable::lookupSymbolIn(module, name); ++n)

@@ -519,7 +519,9 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
     }
     case schema::KernelSpec::MoeSpec: {
       const auto *s = k->spec_as_MoeSpec();
-      auto dims = [&](int32_t index) { return artifact.tensors()->Get(index)->shape(); };
+      auto dims = [&](int32_t index) {
+        return artifact.tensors()->Get(index)->shape();
+      };
       auto weight = [&](int32_t index) {
         return WeightRef{tensorData(index), tensorType(index)};
       };
@@ -531,22 +533,26 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
           s->shared_gate_up() < 0 ? 0 : dims(s->shared_gate_up())->Get(0) / 2;
       shape.topK = s->top_k();
       shape.maxTokens = program.max_tokens();
-      MoeWeights weights{weight(s->router()),         weight(s->gate_up()),
-                         weight(s->down()),           weight(s->shared_gate_up()),
-                         weight(s->shared_down()),    weight(s->shared_gate())};
-      instance = makeMoe(shape, weights, static_cast<Activation>(s->activation()),
-                         s->scoring() == schema::RouterScoring::Softmax,
-                         s->norm_topk_prob(), f32(in[0]), f32(out[0]),
-                         moeWorkspace);
+      MoeWeights weights{weight(s->router()),
+                         weight(s->gate_up()),
+                         weight(s->down()),
+                         weight(s->shared_gate_up()),
+                         weight(s->shared_down()),
+                         weight(s->shared_gate())};
+      instance = makeMoe(
+          shape, weights, static_cast<Activation>(s->activation()),
+          s->scoring() == schema::RouterScoring::Softmax, s->norm_topk_prob(),
+          f32(in[0]), f32(out[0]), moeWorkspace);
       break;
     }
     case schema::KernelSpec::TrackCombineSpec: {
       std::vector<const float *> tracks;
       for (uint32_t index : in)
         tracks.push_back(f32(index));
-      instance = makeTrackCombine(
-          std::move(tracks), f32(out[0]), width(out[0]),
-          k->spec_as_TrackCombineSpec()->combine() == schema::TrackCombine::Mean);
+      bool mean = k->spec_as_TrackCombineSpec()->combine() ==
+                  schema::TrackCombine::Mean;
+      instance = makeTrackCombine(std::move(tracks), f32(out[0]),
+                                  width(out[0]), mean);
       break;
     }
     case schema::KernelSpec::GroupedLinearSpec: {

@@ -43,8 +43,8 @@ void matmul(const RunContext &ctx, WeightRef w, const float *x, int64_t k,
 /// Element offset of expert e's slab of `rowsPerExpert` rows of `k`.
 WeightRef slab(WeightRef w, int64_t e, int64_t rowsPerExpert, int64_t k) {
   auto *base = static_cast<const uint8_t *>(w.data);
-  return {base + static_cast<size_t>(e) * rowsPerExpert * k *
-                     elementBytes(w.type),
+  return {base +
+              static_cast<size_t>(e) * rowsPerExpert * k * elementBytes(w.type),
           w.type};
 }
 
@@ -187,8 +187,8 @@ private:
     for (int64_t r = 0; r < n; ++r)
       std::memcpy(gathered + r * h, in + (slots[r] / s.topK) * h,
                   h * sizeof(float));
-    matmul(ctx, slab(w.gateUp, e, 2 * inter, h), gathered, h, gateUp,
-           2 * inter, n);
+    matmul(ctx, slab(w.gateUp, e, 2 * inter, h), gathered, h, gateUp, 2 * inter,
+           n);
     gatedActivation(*ctx.simd, act, gateUp, hidden, n, inter);
     // The down projection lands in `gathered` (no longer needed), then in
     // each slot's row.

@@ -26,12 +26,12 @@ struct WeightRef {
 };
 
 struct MoeShape {
-  int64_t width = 0;        ///< hidden size
-  int64_t experts = 0;      ///< router rows
-  int64_t inter = 0;        ///< each expert's intermediate size
-  int64_t sharedInter = 0;  ///< the shared expert's, 0 without one
+  int64_t width = 0;       ///< hidden size
+  int64_t experts = 0;     ///< router rows
+  int64_t inter = 0;       ///< each expert's intermediate size
+  int64_t sharedInter = 0; ///< the shared expert's, 0 without one
   int64_t topK = 0;
-  int64_t maxTokens = 0;    ///< rows of the program's largest run
+  int64_t maxTokens = 0; ///< rows of the program's largest run
 };
 
 struct MoeWeights {

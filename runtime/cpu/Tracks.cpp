@@ -46,9 +46,11 @@ public:
     int64_t groups = inputs.size(), rows = ctx.rows;
     size_t slab = static_cast<size_t>(n) * k * elementBytes(type);
     auto args = [&](int64_t g) {
-      return LinearArgs{inputs[g], k, k,
-                        static_cast<const uint8_t *>(weight) + g * slab,
-                        nullptr, outputs[g], n};
+      return LinearArgs{
+          inputs[g], k,
+          k,         static_cast<const uint8_t *>(weight) + g * slab,
+          nullptr,   outputs[g],
+          n};
     };
     int64_t threads = ctx.pool->size();
     if (threads == 1 || groups * rows * n * k < 65536) {
@@ -78,8 +80,9 @@ private:
 } // namespace
 
 std::unique_ptr<KernelInstance>
-makeGroupedLinear(std::vector<const float *> inputs, std::vector<float *> outputs,
-                  const void *weight, ElementType type, int64_t k, int64_t n) {
+makeGroupedLinear(std::vector<const float *> inputs,
+                  std::vector<float *> outputs, const void *weight,
+                  ElementType type, int64_t k, int64_t n) {
   return std::make_unique<GroupedLinear>(std::move(inputs), std::move(outputs),
                                          weight, type, k, n);
 }

@@ -25,8 +25,9 @@ makeTrackCombine(std::vector<const float *> tracks, float *out, int64_t width,
 /// y_g = x_g W_g^T for every group g, W_g the g-th [n, k] slice of `weight`:
 /// one parallel region over groups and output chunks.
 std::unique_ptr<KernelInstance>
-makeGroupedLinear(std::vector<const float *> inputs, std::vector<float *> outputs,
-                  const void *weight, ElementType type, int64_t k, int64_t n);
+makeGroupedLinear(std::vector<const float *> inputs,
+                  std::vector<float *> outputs, const void *weight,
+                  ElementType type, int64_t k, int64_t n);
 
 } // namespace fmc::cpu
 

@@ -45,9 +45,9 @@ FailureOr<fm::ParamOp> moeParam(Operation *op, SymbolTableCollection &tables,
     for (int64_t &d : shown)
       if (ShapedType::isDynamic(d))
         d = -1;
-    return op->emitOpError() << role << " " << ref << " has shape "
-                             << shapeText(shape) << ", expected "
-                             << shapeText(shown) << " (-1: any)";
+    return op->emitOpError()
+           << role << " " << ref << " has shape " << shapeText(shape)
+           << ", expected " << shapeText(shown) << " (-1: any)";
   }
   return param;
 }
@@ -95,8 +95,8 @@ LogicalResult MoeOp::verifySymbolUses(SymbolTableCollection &tables) {
     return failure();
   if (!getSharedGateUpAttr())
     return success();
-  FailureOr<fm::ParamOp> shared = moeParam(
-      *this, tables, getSharedGateUpAttr(), "shared_gate_up", {any, width});
+  FailureOr<fm::ParamOp> shared = moeParam(*this, tables, getSharedGateUpAttr(),
+                                           "shared_gate_up", {any, width});
   if (failed(shared))
     return failure();
   int64_t sharedRows = shared->getTensorType().getDimSize(0);
@@ -107,9 +107,8 @@ LogicalResult MoeOp::verifySymbolUses(SymbolTableCollection &tables) {
   if (failed(moeParam(*this, tables, getSharedDownAttr(), "shared_down",
                       {width, sharedRows / 2})))
     return failure();
-  if (getSharedGateAttr() &&
-      failed(moeParam(*this, tables, getSharedGateAttr(), "shared_gate",
-                      {1, width})))
+  if (getSharedGateAttr() && failed(moeParam(*this, tables, getSharedGateAttr(),
+                                             "shared_gate", {1, width})))
     return failure();
   return success();
 }
@@ -148,8 +147,7 @@ LogicalResult GroupedLinearOp::verify() {
   return success();
 }
 
-LogicalResult
-GroupedLinearOp::verifySymbolUses(SymbolTableCollection &tables) {
+LogicalResult GroupedLinearOp::verifySymbolUses(SymbolTableCollection &tables) {
   int64_t groups = getInputs().size();
   int64_t in = cast<RowsType>(getInputs().front().getType()).getWidth();
   int64_t out = cast<RowsType>(getOutputs().front().getType()).getWidth();

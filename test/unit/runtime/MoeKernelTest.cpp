@@ -38,14 +38,14 @@ std::vector<double> matvec(const float *w, const float *x, int64_t n,
 
 struct Model {
   MoeShape shape;
-  std::vector<float> router, gateUp, down, sharedGateUp, sharedDown,
-      sharedGate;
+  std::vector<float> router, gateUp, down, sharedGateUp, sharedDown, sharedGate;
   bool softmax = true, normalize = false;
 };
 
 Model makeModel(int64_t experts, int64_t topK, bool shared, uint32_t seed) {
   Model m;
-  m.shape = {/*width=*/24, experts, /*inter=*/12, shared ? 8 : 0, topK,
+  m.shape = {/*width=*/24,   experts, /*inter=*/12,
+             shared ? 8 : 0, topK,
              /*maxTokens=*/7};
   int64_t h = m.shape.width, i = m.shape.inter, s = m.shape.sharedInter;
   m.router = randomFloats(experts * h, seed);
@@ -93,9 +93,10 @@ std::vector<float> reference(const Model &m, const std::vector<float> &x,
           matvec(m.gateUp.data() + e * 2 * inter * h, xt, 2 * inter, h);
       std::vector<float> a(inter);
       for (int64_t i = 0; i < inter; ++i)
-        a[i] = silu(static_cast<float>(gu[i])) * static_cast<float>(gu[inter + i]);
-      std::vector<double> d = matvec(m.down.data() + e * h * inter, a.data(),
-                                     h, inter);
+        a[i] =
+            silu(static_cast<float>(gu[i])) * static_cast<float>(gu[inter + i]);
+      std::vector<double> d =
+          matvec(m.down.data() + e * h * inter, a.data(), h, inter);
       for (int64_t i = 0; i < h; ++i)
         y[t * h + i] += static_cast<float>(w * d[i]);
     }
@@ -106,7 +107,8 @@ std::vector<float> reference(const Model &m, const std::vector<float> &x,
       for (int64_t i = 0; i < si; ++i)
         a[i] = silu(static_cast<float>(gu[i])) * static_cast<float>(gu[si + i]);
       std::vector<double> d = matvec(m.sharedDown.data(), a.data(), h, si);
-      double g = 1.0 / (1.0 + std::exp(-matvec(m.sharedGate.data(), xt, 1, h)[0]));
+      double g =
+          1.0 / (1.0 + std::exp(-matvec(m.sharedGate.data(), xt, 1, h)[0]));
       for (int64_t i = 0; i < h; ++i)
         y[t * h + i] += static_cast<float>(g * d[i]);
     }
@@ -121,20 +123,19 @@ std::vector<float> runFused(const Model &m, const std::vector<float> &x,
   auto ref = [](const std::vector<float> &v) {
     return WeightRef{v.empty() ? nullptr : v.data(), ElementType::F32};
   };
-  MoeWeights weights{ref(m.router),       ref(m.gateUp),
-                     ref(m.down),         ref(m.sharedGateUp),
-                     ref(m.sharedDown),   ref(m.sharedGate)};
+  MoeWeights weights{ref(m.router),       ref(m.gateUp),     ref(m.down),
+                     ref(m.sharedGateUp), ref(m.sharedDown), ref(m.sharedGate)};
   std::vector<float> y(rows * m.shape.width, -7.0f);
   auto kernel = makeMoe(m.shape, weights, Activation::Silu, m.softmax,
                         m.normalize, x.data(), y.data(), ws);
   std::vector<float> scratch(1024 * threads);
-  RunContext ctx{rows,    nullptr, 0, &pool, &bestKernels(), scratch.data(),
-                 1024};
+  RunContext ctx{rows, nullptr, 0, &pool, &bestKernels(), scratch.data(), 1024};
   kernel->run(ctx);
   return y;
 }
 
-void expectClose(const std::vector<float> &got, const std::vector<float> &want) {
+void expectClose(const std::vector<float> &got,
+                 const std::vector<float> &want) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i)
     ASSERT_NEAR(got[i], want[i], 1e-4f * (1.0f + std::fabs(want[i])))
