@@ -48,19 +48,33 @@ WeightRef slab(WeightRef w, int64_t e, int64_t rowsPerExpert, int64_t k) {
           w.type};
 }
 
-/// out[r, i] = act(gu[r, i]) * gu[r, inter + i] for rows of 2 * inter.
-void gatedActivation(const SimdKernels &simd, Activation act, const float *gu,
+/// out[r, i] = act(gu[r, i]) * gu[r, inter + i] for rows of 2 * inter,
+/// split over the pool by rows when there is enough work.
+void gatedActivation(const RunContext &ctx, Activation act, const float *gu,
                      float *out, int64_t rows, int64_t inter) {
-  for (int64_t r = 0; r < rows; ++r) {
+  auto row = [&](int64_t r) {
     const float *gate = gu + r * 2 * inter, *up = gate + inter;
     float *y = out + r * inter;
     if (act == Activation::Silu) {
-      simd.siluMul(gate, up, y, inter);
+      ctx.simd->siluMul(gate, up, y, inter);
     } else {
       for (int64_t i = 0; i < inter; ++i)
         y[i] = activate(act, gate[i]) * up[i];
     }
+  };
+  int64_t threads = ctx.pool->size();
+  if (threads == 1 || rows < 2 || rows * inter < kMinParallelWork / 8) {
+    for (int64_t r = 0; r < rows; ++r)
+      row(r);
+    return;
   }
+  int64_t tasks = std::min<int64_t>(rows, 4 * threads);
+  int64_t chunk = (rows + tasks - 1) / tasks;
+  ctx.pool->run(tasks, [&](int64_t task, int) {
+    for (int64_t r = task * chunk, end = std::min(rows, r + chunk); r < end;
+         ++r)
+      row(r);
+  });
 }
 
 /// Where each part of the workspace starts, in floats.
@@ -189,7 +203,7 @@ private:
                   h * sizeof(float));
     matmul(ctx, slab(w.gateUp, e, 2 * inter, h), gathered, h, gateUp, 2 * inter,
            n);
-    gatedActivation(*ctx.simd, act, gateUp, hidden, n, inter);
+    gatedActivation(ctx, act, gateUp, hidden, n, inter);
     // The down projection lands in `gathered` (no longer needed), then in
     // each slot's row.
     matmul(ctx, slab(w.down, e, h, inter), hidden, inter, gathered, h, n);
@@ -203,7 +217,7 @@ private:
                  float *hidden, float *sharedOut) const {
     int64_t h = s.width, inter = s.sharedInter;
     matmul(ctx, w.sharedGateUp, in, h, gateUp, 2 * inter, rows);
-    gatedActivation(*ctx.simd, act, gateUp, hidden, rows, inter);
+    gatedActivation(ctx, act, gateUp, hidden, rows, inter);
     matmul(ctx, w.sharedDown, hidden, inter, sharedOut, h, rows);
     for (int64_t t = 0; t < rows; ++t) {
       float g = 1.0f;

@@ -42,11 +42,15 @@ struct Model {
   bool softmax = true, normalize = false;
 };
 
-Model makeModel(int64_t experts, int64_t topK, bool shared, uint32_t seed) {
+Model makeModel(int64_t experts, int64_t topK, bool shared, uint32_t seed,
+                int64_t inter = 12, int64_t maxTokens = 7) {
   Model m;
-  m.shape = {/*width=*/24,   experts, /*inter=*/12,
-             shared ? 8 : 0, topK,
-             /*maxTokens=*/7};
+  m.shape.width = 24;
+  m.shape.experts = experts;
+  m.shape.inter = inter;
+  m.shape.sharedInter = shared ? 8 : 0;
+  m.shape.topK = topK;
+  m.shape.maxTokens = maxTokens;
   int64_t h = m.shape.width, i = m.shape.inter, s = m.shape.sharedInter;
   m.router = randomFloats(experts * h, seed);
   m.gateUp = randomFloats(experts * 2 * i * h, seed + 1);
@@ -161,6 +165,18 @@ TEST(MoeKernel, MatchesThePlainDefinitionForEveryRoutingVariant) {
               expectClose(runFused(m, x, rows, threads),
                           reference(m, x, rows, nullptr));
             }
+}
+
+TEST(MoeKernel, LongPrefillOnSeveralThreads) {
+  // Enough rows and features that grouping, the matmuls and the activation
+  // all split over the pool.
+  Model m = makeModel(8, 2, true, 31, /*inter=*/1024, /*maxTokens=*/64);
+  m.normalize = true;
+  std::vector<float> x = randomFloats(64 * m.shape.width, 17);
+  expectClose(runFused(m, x, 64, 3), reference(m, x, 64, nullptr));
+  // A shorter run through the same kernel (the last prefill chunk).
+  std::vector<float> head(x.begin(), x.begin() + 5 * m.shape.width);
+  expectClose(runFused(m, head, 5, 3), reference(m, head, 5, nullptr));
 }
 
 TEST(MoeKernel, TiesGoToTheLowerExpert) {
