@@ -162,9 +162,7 @@ FailureOr<ExpertForm> matchExpertForm(MoeCombineOp combine, Report report) {
          {std::tuple<StringRef, ParamOp, ParamOp>{"gate", ffn.gate, first.gate},
           {"up", ffn.up, first.up},
           {"down", ffn.down, first.down}})
-      if (shapeOf(mine) != shapeOf(theirs) ||
-          mine.getTensorType().getElementType() !=
-              theirs.getTensorType().getElementType())
+      if (shapeOf(mine) != shapeOf(theirs))
         return skip(true, Twine("expert ") + Twine(i) + "'s " + role +
                               " weight @" + mine.getSymName() + " is " +
                               Twine(shapeOf(mine)[0]) + "x" +
@@ -172,8 +170,7 @@ FailureOr<ExpertForm> matchExpertForm(MoeCombineOp combine, Report report) {
                               Twine(shapeOf(theirs)[0]) + "x" +
                               Twine(shapeOf(theirs)[1]));
   }
-  if (shapeOf(first.gate) != shapeOf(first.up))
-    return skip(true, Twine("expert 0's gate and up weights differ in shape"));
+  // (fm.glu gives gate and up one type, so their weights share a shape.)
   for (auto [i, ffn] : llvm::enumerate(form.experts))
     if (ffn.input != input)
       return skip(false, Twine("expert ") + Twine(i) +
@@ -184,7 +181,9 @@ FailureOr<ExpertForm> matchExpertForm(MoeCombineOp combine, Report report) {
     if (!why.empty())
       return skip(false, Twine("expert ") + Twine(i) + ": " + why);
     if (ffn.gate.getSourceAttr().getDtype() !=
-        first.gate.getSourceAttr().getDtype())
+            first.gate.getSourceAttr().getDtype() ||
+        ffn.gate.getTensorType().getElementType() !=
+            first.gate.getTensorType().getElementType())
       return skip(false, Twine("expert ") + Twine(i) +
                              "'s weights are stored unlike expert 0's");
   }

@@ -251,3 +251,61 @@ func.func @quantized(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
   %m = fm.moe_combine %w, %i [%d0] : tensor<?x1xf32>, tensor<?x1xi32>, [tensor<?x32xf32>] -> tensor<?x32xf32>
   return %m : tensor<?x32xf32>
 }
+
+// -----
+
+// Forms fm.moe does not express stay unfused, each with a remark.
+// DIAG: remark: fm-fuse-moe: left unfused: its weights and indices do not come from one fm.moe_route
+// DIAG: remark: fm-fuse-moe: left unfused: expert 1 is not a gated FFN (linear, linear, glu, linear without biases)
+// DIAG: remark: fm-fuse-moe: left unfused: expert 1's weights are stored unlike expert 0's
+// DIAG: remark: fm-fuse-moe: left unfused: expert 0: its weights @e.0.gate and @e.0.down16 are stored differently
+// CHECK-LABEL: module
+// CHECK-NOT: fm.moe softmax
+fm.param @router : tensor<2x4xf32> from <"m", offset = 0, dtype = f32>
+fm.param @e.0.gate : tensor<2x4xf32> from <"m", offset = 0, dtype = f32>
+fm.param @e.0.up : tensor<2x4xf32> from <"m", offset = 0, dtype = f32>
+fm.param @e.0.down : tensor<4x2xf32> from <"m", offset = 0, dtype = f32>
+fm.param @e.0.down16 : tensor<4x2xf32> from <"m", offset = 0, dtype = f16>
+fm.param @e.1.gate : tensor<2x4xf32> from <"m", offset = 0, dtype = bf16>
+fm.param @e.1.up : tensor<2x4xf32> from <"m", offset = 0, dtype = bf16>
+fm.param @e.1.down : tensor<4x2xf32> from <"m", offset = 0, dtype = bf16>
+func.func @not_routed(%x: tensor<?x4xf32>, %w: tensor<?x1xf32>, %i: tensor<?x1xi32>) -> tensor<?x4xf32> {
+  %m = fm.moe_combine %w, %i [%x, %x] : tensor<?x1xf32>, tensor<?x1xi32>, [tensor<?x4xf32>, tensor<?x4xf32>] -> tensor<?x4xf32>
+  return %m : tensor<?x4xf32>
+}
+func.func @not_gated(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %r = fm.linear %x, @router : tensor<?x4xf32> -> tensor<?x2xf32>
+  %w, %i = fm.moe_route softmax %r top_k = 1 : tensor<?x2xf32> -> tensor<?x1xf32>, tensor<?x1xi32>
+  %g0 = fm.linear %x, @e.0.gate : tensor<?x4xf32> -> tensor<?x2xf32>
+  %u0 = fm.linear %x, @e.0.up : tensor<?x4xf32> -> tensor<?x2xf32>
+  %s0 = fm.glu silu %g0, %u0 : tensor<?x2xf32>
+  %d0 = fm.linear %s0, @e.0.down : tensor<?x2xf32> -> tensor<?x4xf32>
+  %a1 = fm.activation silu %u0 : tensor<?x2xf32>
+  %d1 = fm.linear %a1, @e.0.down : tensor<?x2xf32> -> tensor<?x4xf32>
+  %m = fm.moe_combine %w, %i [%d0, %d1] : tensor<?x1xf32>, tensor<?x1xi32>, [tensor<?x4xf32>, tensor<?x4xf32>] -> tensor<?x4xf32>
+  return %m : tensor<?x4xf32>
+}
+func.func @mixed_experts(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %r = fm.linear %x, @router : tensor<?x4xf32> -> tensor<?x2xf32>
+  %w, %i = fm.moe_route softmax %r top_k = 1 : tensor<?x2xf32> -> tensor<?x1xf32>, tensor<?x1xi32>
+  %g0 = fm.linear %x, @e.0.gate : tensor<?x4xf32> -> tensor<?x2xf32>
+  %u0 = fm.linear %x, @e.0.up : tensor<?x4xf32> -> tensor<?x2xf32>
+  %s0 = fm.glu silu %g0, %u0 : tensor<?x2xf32>
+  %d0 = fm.linear %s0, @e.0.down : tensor<?x2xf32> -> tensor<?x4xf32>
+  %g1 = fm.linear %x, @e.1.gate : tensor<?x4xf32> -> tensor<?x2xf32>
+  %u1 = fm.linear %x, @e.1.up : tensor<?x4xf32> -> tensor<?x2xf32>
+  %s1 = fm.glu silu %g1, %u1 : tensor<?x2xf32>
+  %d1 = fm.linear %s1, @e.1.down : tensor<?x2xf32> -> tensor<?x4xf32>
+  %m = fm.moe_combine %w, %i [%d0, %d1] : tensor<?x1xf32>, tensor<?x1xi32>, [tensor<?x4xf32>, tensor<?x4xf32>] -> tensor<?x4xf32>
+  return %m : tensor<?x4xf32>
+}
+func.func @mixed_within(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %r = fm.linear %x, @router : tensor<?x4xf32> -> tensor<?x2xf32>
+  %w, %i = fm.moe_route softmax %r top_k = 1 : tensor<?x2xf32> -> tensor<?x1xf32>, tensor<?x1xi32>
+  %g0 = fm.linear %x, @e.0.gate : tensor<?x4xf32> -> tensor<?x2xf32>
+  %u0 = fm.linear %x, @e.0.up : tensor<?x4xf32> -> tensor<?x2xf32>
+  %s0 = fm.glu silu %g0, %u0 : tensor<?x2xf32>
+  %d0 = fm.linear %s0, @e.0.down16 : tensor<?x2xf32> -> tensor<?x4xf32>
+  %m = fm.moe_combine %w, %i [%d0, %d0] : tensor<?x1xf32>, tensor<?x1xi32>, [tensor<?x4xf32>, tensor<?x4xf32>] -> tensor<?x4xf32>
+  return %m : tensor<?x4xf32>
+}
