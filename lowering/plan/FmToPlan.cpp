@@ -2,9 +2,11 @@
 //
 // One fm op becomes one kernel instance; one activation value becomes one
 // plan.buffer. The same function yields both programs: they differ in
-// max_tokens (and so in buffer sizes and placement). Kernel families that
-// the plan has no kernel for yet are rejected
-// with the op's location, so a model never half-compiles.
+// max_tokens (and so in buffer sizes and placement). A parallel-tracks block
+// becomes its tracks' kernels and one track_combine (TrackBatching.h: tracks
+// with identical layers share grouped kernels). Ops the plan has no kernel
+// family for are rejected with the op's location, so a model never
+// half-compiles.
 //
 //===----------------------------------------------------------------------===//
 
