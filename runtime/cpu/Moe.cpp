@@ -48,6 +48,55 @@ WeightRef slab(WeightRef w, int64_t e, int64_t rowsPerExpert, int64_t k) {
           w.type};
 }
 
+/// y[r] = x[r] W_e^T for the rows r in [starts[e], starts[e + 1]) of every
+/// expert e, W_e expert e's [n, k] slab of `w`: one grouped matmul, one
+/// parallel region over (expert, token block, output chunk) tasks.
+/// `taskStarts` (experts + 1 ints) is scratch for the task numbering.
+void groupedMatmul(const RunContext &ctx, WeightRef w, const float *x,
+                   int64_t k, float *y, int64_t n, const int32_t *starts,
+                   int64_t experts, int32_t *taskStarts) {
+  LinearFn fn = ctx.simd->linear[static_cast<int>(w.type)];
+  auto args = [&](int64_t e) {
+    return LinearArgs{x + static_cast<int64_t>(starts[e]) * k,
+                      k,
+                      k,
+                      slab(w, e, n, k).data,
+                      nullptr,
+                      y + static_cast<int64_t>(starts[e]) * n,
+                      n};
+  };
+  int64_t rows = starts[experts], active = 0;
+  for (int64_t e = 0; e < experts; ++e)
+    active += starts[e + 1] > starts[e];
+  int64_t threads = ctx.pool->size();
+  if (threads == 1 || rows * n * k < kMinParallelWork) {
+    for (int64_t e = 0; e < experts; ++e)
+      if (starts[e + 1] > starts[e])
+        fn(args(e), 0, n, 0, starts[e + 1] - starts[e]);
+    return;
+  }
+  constexpr int64_t kTokenBlock = 32;
+  int64_t chunks = std::max<int64_t>(1, (4 * threads + active - 1) /
+                                            std::max<int64_t>(1, active));
+  int64_t chunk = std::max<int64_t>(4, (n + chunks - 1) / chunks);
+  chunk = (chunk + 3) / 4 * 4;
+  chunks = (n + chunk - 1) / chunk;
+  taskStarts[0] = 0;
+  for (int64_t e = 0; e < experts; ++e) {
+    int64_t blocks =
+        (starts[e + 1] - starts[e] + kTokenBlock - 1) / kTokenBlock;
+    taskStarts[e + 1] = static_cast<int32_t>(taskStarts[e] + blocks * chunks);
+  }
+  ctx.pool->run(taskStarts[experts], [&](int64_t task, int) {
+    int64_t e = std::upper_bound(taskStarts, taskStarts + experts + 1, task) -
+                taskStarts - 1;
+    int64_t local = task - taskStarts[e];
+    int64_t t0 = local / chunks * kTokenBlock, n0 = local % chunks * chunk;
+    int64_t t1 = std::min<int64_t>(starts[e + 1] - starts[e], t0 + kTokenBlock);
+    fn(args(e), n0, std::min(n, n0 + chunk), t0, t1);
+  });
+}
+
 /// out[r, i] = act(gu[r, i]) * gu[r, inter + i] for rows of 2 * inter,
 /// split over the pool by rows when there is enough work.
 void gatedActivation(const RunContext &ctx, Activation act, const float *gu,
@@ -79,8 +128,8 @@ void gatedActivation(const RunContext &ctx, Activation act, const float *gu,
 
 /// Where each part of the workspace starts, in floats.
 struct Layout {
-  int64_t logits, scores, weights, indices, order, counts, gathered, gateUp,
-      act, expertOut, total;
+  int64_t logits, scores, weights, indices, order, rowOf, starts, taskStarts,
+      gathered, gateUp, act, total;
   explicit Layout(const MoeShape &s) {
     int64_t t = s.maxTokens, k = s.topK;
     int64_t inter = std::max(s.inter, s.sharedInter);
@@ -95,11 +144,13 @@ struct Layout {
     weights = take(t * k);
     indices = take(t * k);
     order = take(t * k);
-    counts = take(s.experts + 1);
-    gathered = take(t * s.width);
-    gateUp = take(t * 2 * inter);
-    act = take(t * inter);
-    expertOut = take(t * k * s.width);
+    rowOf = take(t * k);
+    starts = take(s.experts + 1);
+    taskStarts = take(s.experts + 1);
+    // Rows of every (token, choice) slot: the shared expert's t rows fit.
+    gathered = take(t * k * s.width);
+    gateUp = take(t * k * 2 * inter);
+    act = take(t * k * inter);
     total = at;
   }
 };
@@ -114,37 +165,49 @@ public:
         workspace(std::move(workspace)) {}
 
   void run(const RunContext &ctx) const override {
-    int64_t rows = ctx.rows, k = s.topK, h = s.width;
+    int64_t rows = ctx.rows, k = s.topK, h = s.width, slots = rows * k;
     float *ws = workspace->data();
     float *logits = ws + layout.logits, *weights = ws + layout.weights;
-    auto *indices = reinterpret_cast<int32_t *>(ws + layout.indices);
-    auto *order = reinterpret_cast<int32_t *>(ws + layout.order);
-    auto *counts = reinterpret_cast<int32_t *>(ws + layout.counts);
+    auto ints = [&](int64_t at) {
+      return reinterpret_cast<int32_t *>(ws + at);
+    };
+    int32_t *indices = ints(layout.indices), *order = ints(layout.order);
+    int32_t *rowOf = ints(layout.rowOf), *starts = ints(layout.starts);
     float *gathered = ws + layout.gathered, *gateUp = ws + layout.gateUp;
-    float *hidden = ws + layout.act, *expertOut = ws + layout.expertOut;
+    float *hidden = ws + layout.act;
 
     matmul(ctx, w.router, in, h, logits, s.experts, rows);
     for (int64_t t = 0; t < rows; ++t)
       route(logits + t * s.experts, ws + layout.scores, weights + t * k,
             indices + t * k);
 
-    // Group the (token, choice) slots by expert, tokens in order.
-    std::fill(counts, counts + s.experts + 1, 0);
-    for (int64_t slot = 0; slot < rows * k; ++slot)
-      ++counts[indices[slot] + 1];
+    // Group the (token, choice) slots by expert, tokens in order: row r of
+    // the grouped activations is slot order[r]; slot q sits in row rowOf[q].
+    std::fill(starts, starts + s.experts + 1, 0);
+    for (int64_t q = 0; q < slots; ++q)
+      ++starts[indices[q] + 1];
     for (int64_t e = 0; e < s.experts; ++e)
-      counts[e + 1] += counts[e];
-    for (int64_t slot = 0; slot < rows * k; ++slot)
-      order[counts[indices[slot]]++] = static_cast<int32_t>(slot);
-    // counts[e] is now the end of expert e's slots; its start is the
-    // previous expert's end.
-    for (int64_t e = 0, start = 0; e < s.experts; ++e) {
-      int64_t end = counts[e], n = end - start;
-      if (n > 0)
-        runExpert(ctx, e, order + start, n, gathered, gateUp, hidden,
-                  expertOut);
-      start = end;
+      starts[e + 1] += starts[e];
+    // Each expert's next free row (taskStarts' space, before the matmuls
+    // number their tasks there).
+    int32_t *cursor = ints(layout.taskStarts);
+    std::copy(starts, starts + s.experts, cursor);
+    for (int64_t q = 0; q < slots; ++q) {
+      int32_t r = cursor[indices[q]]++;
+      order[r] = static_cast<int32_t>(q);
+      rowOf[q] = r;
     }
+    for (int64_t r = 0; r < slots; ++r)
+      std::memcpy(gathered + r * h, in + (order[r] / k) * h, h * sizeof(float));
+
+    // One grouped matmul per projection over every selected expert.
+    int32_t *taskStarts = cursor;
+    groupedMatmul(ctx, w.gateUp, gathered, h, gateUp, 2 * s.inter, starts,
+                  s.experts, taskStarts);
+    gatedActivation(ctx, act, gateUp, hidden, slots, s.inter);
+    // The down projection lands in `gathered` (no longer needed).
+    groupedMatmul(ctx, w.down, hidden, s.inter, gathered, h, starts, s.experts,
+                  taskStarts);
 
     // y[t] = sum_j weight[t, j] * expert_out[t, j], in selection order.
     for (int64_t t = 0; t < rows; ++t) {
@@ -152,7 +215,7 @@ public:
       std::fill(y, y + h, 0.0f);
       for (int64_t j = 0; j < k; ++j) {
         float wj = weights[t * k + j];
-        const float *e = expertOut + (t * k + j) * h;
+        const float *e = gathered + static_cast<int64_t>(rowOf[t * k + j]) * h;
         for (int64_t i = 0; i < h; ++i)
           y[i] += wj * e[i];
       }
@@ -191,25 +254,6 @@ private:
     if (normalize && total > 0.0f)
       for (int64_t j = 0; j < s.topK; ++j)
         wOut[j] /= total;
-  }
-
-  /// Expert e over its n slots: gather, gate_up, activation, down, scatter.
-  void runExpert(const RunContext &ctx, int64_t e, const int32_t *slots,
-                 int64_t n, float *gathered, float *gateUp, float *hidden,
-                 float *expertOut) const {
-    int64_t h = s.width, inter = s.inter;
-    for (int64_t r = 0; r < n; ++r)
-      std::memcpy(gathered + r * h, in + (slots[r] / s.topK) * h,
-                  h * sizeof(float));
-    matmul(ctx, slab(w.gateUp, e, 2 * inter, h), gathered, h, gateUp, 2 * inter,
-           n);
-    gatedActivation(ctx, act, gateUp, hidden, n, inter);
-    // The down projection lands in `gathered` (no longer needed), then in
-    // each slot's row.
-    matmul(ctx, slab(w.down, e, h, inter), hidden, inter, gathered, h, n);
-    for (int64_t r = 0; r < n; ++r)
-      std::memcpy(expertOut + static_cast<int64_t>(slots[r]) * h,
-                  gathered + r * h, h * sizeof(float));
   }
 
   /// y += shared(x), scaled by sigmoid(x . shared_gate) when gated.

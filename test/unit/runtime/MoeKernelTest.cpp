@@ -197,7 +197,8 @@ TEST(MoeKernel, TiesGoToTheLowerExpert) {
 TEST(MoeKernel, DecodeReadsOnlyTheSelectedExperts) {
   // Every expert the token does not select holds NaN weights; the output
   // stays finite and exact only if the kernel never touches them.
-  Model m = makeModel(8, 2, true, 21);
+  // Wide enough experts that decode splits them over the pool too.
+  Model m = makeModel(8, 2, true, 21, /*inter=*/1024);
   std::vector<float> x = randomFloats(m.shape.width, 4);
   std::vector<int> selected;
   std::vector<float> want = reference(m, x, 1, &selected);
