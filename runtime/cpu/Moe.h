@@ -3,10 +3,10 @@
 // plan.moe on the CPU. Decode reads the router and only the selected
 // experts' rows of the stacked weights; prefill groups the run's tokens by
 // expert, and each projection is one grouped matmul (one parallel region
-// over every selected expert's rows). The
-// routing (scores, top-k with ties to the lower index, renormalization) and
-// the order of the weighted sum are those of moe_route + moe_combine, so the
-// fused and unfused forms agree to rounding.
+// over every selected expert's rows). The routing (scores, top-k with ties
+// to the lower index, renormalization) and the order of the weighted sum are
+// those of moe_route + moe_combine, so the fused and unfused forms agree to
+// rounding.
 //
 //===----------------------------------------------------------------------===//
 
