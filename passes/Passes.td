@@ -100,4 +100,29 @@ def QuantizeKVCache : Pass<"fm-quantize-kv-cache", "::mlir::ModuleOp"> {
   ];
 }
 
+def FuseMoe : Pass<"fm-fuse-moe", "::mlir::ModuleOp"> {
+  let summary = "Fuse expert-by-expert mixtures of experts into fm.moe";
+  let description = [{
+    Rewrites a router `fm.linear`, `fm.moe_route`, one gated FFN per expert
+    (gate and up `fm.linear`, `fm.glu`, down `fm.linear`) and `fm.moe_combine`
+    into one `fm.moe` over stacked parameters: `gate_up`
+    (`[experts, 2 * inter, hidden]`, each expert's gate rows then its up rows)
+    and `down` (`[experts, hidden, inter]`), each a `stacks [...]` of the
+    experts' own parameters. A shared expert added to the result, scaled or
+    not by `sigmoid(x W^T)` of a one-row gate, folds into the same op. Routing
+    (scoring, top_k, norm_topk_prob, ties to the lower index) is unchanged.
+
+    MoEs that do not have exactly this form stay unfused and keep running
+    expert by expert: experts of unequal shape or activation get a warning;
+    experts that read another value than the router's input (Llama 4 feeds
+    them the input scaled by the routing weight), biased projections or
+    quantized expert weights a remark. Run `fm-drop-dead-params` afterwards:
+    the experts' parameters stay as the stacks' parts.
+  }];
+  let statistics = [
+    Statistic<"numFused", "moes-fused", "Mixtures of experts fused into fm.moe">,
+    Statistic<"numShared", "shared-experts", "fm.moe ops with a shared expert">,
+  ];
+}
+
 #endif // FMC_PASSES_TD

@@ -69,6 +69,12 @@ const char *familyName(schema::KernelSpec spec) {
     return "moe_combine";
   case schema::KernelSpec::LogitsSpec:
     return "logits";
+  case schema::KernelSpec::MoeSpec:
+    return "moe";
+  case schema::KernelSpec::TrackCombineSpec:
+    return "track_combine";
+  case schema::KernelSpec::GroupedLinearSpec:
+    return "grouped_linear";
   default:
     return nullptr;
   }
@@ -367,6 +373,12 @@ private:
       return moeCombine(check);
     case schema::KernelSpec::LogitsSpec:
       return logits(check, *k->spec_as_LogitsSpec());
+    case schema::KernelSpec::MoeSpec:
+      return moe(check, *k->spec_as_MoeSpec());
+    case schema::KernelSpec::TrackCombineSpec:
+      return trackCombine(check, *k->spec_as_TrackCombineSpec());
+    case schema::KernelSpec::GroupedLinearSpec:
+      return groupedLinear(check, *k->spec_as_GroupedLinearSpec());
     default:
       return bad(where);
     }
@@ -602,6 +614,70 @@ private:
                     "weight", false));
     FMC_CHECK(positive(c, s.scale(), "scale"));
     return positive(c, s.softcap(), "softcap", true);
+  }
+
+  absl::Status moe(const KernelCheck &c, const schema::MoeSpec &s) {
+    FMC_CHECK(arity(c, 1, 1));
+    FMC_CHECK(floats(c, c.in[0], -1, "input"));
+    int64_t width = c.in[0]->width();
+    FMC_CHECK(floats(c, c.out[0], width, "output"));
+    FMC_CHECK(validActivation(c, static_cast<int>(s.activation())));
+    FMC_CHECK(param(c, s.router(), {-1, width}, "router", false));
+    int64_t experts = tensor(s.router())->shape()->Get(0);
+    if (s.top_k() < 1 || s.top_k() > experts ||
+        static_cast<int>(s.scoring()) >
+            static_cast<int>(schema::RouterScoring::MAX))
+      return bad(absl::StrCat(c.where, ": top_k ", s.top_k(), " of ", experts,
+                              " experts"));
+    FMC_CHECK(param(c, s.gate_up(), {experts, -1, width}, "gate_up", false));
+    int64_t rows = tensor(s.gate_up())->shape()->Get(1);
+    if (rows % 2 != 0)
+      return bad(absl::StrCat(c.where, ": gate_up has ", rows,
+                              " rows per expert, not gate and up rows"));
+    FMC_CHECK(param(c, s.down(), {experts, width, rows / 2}, "down", false));
+    if ((s.shared_gate_up() == -1) != (s.shared_down() == -1) ||
+        (s.shared_gate() != -1 && s.shared_gate_up() == -1))
+      return bad(absl::StrCat(c.where, ": an incomplete shared expert"));
+    if (s.shared_gate_up() == -1)
+      return absl::OkStatus();
+    FMC_CHECK(param(c, s.shared_gate_up(), {-1, width}, "shared_gate_up",
+                    false));
+    int64_t sharedRows = tensor(s.shared_gate_up())->shape()->Get(0);
+    if (sharedRows % 2 != 0)
+      return bad(absl::StrCat(c.where, ": shared_gate_up has ", sharedRows,
+                              " rows, not gate and up rows"));
+    FMC_CHECK(param(c, s.shared_down(), {width, sharedRows / 2},
+                    "shared_down", false));
+    return param(c, s.shared_gate(), {1, width}, "shared_gate", true);
+  }
+
+  absl::Status trackCombine(const KernelCheck &c,
+                            const schema::TrackCombineSpec &s) {
+    if (c.in.empty() || c.out.size() != 1)
+      return bad(absl::StrCat(c.where, " needs tracks and one output"));
+    if (static_cast<int>(s.combine()) >
+        static_cast<int>(schema::TrackCombine::MAX))
+      return bad(absl::StrCat(c.where, ": unknown track combine ",
+                              static_cast<int>(s.combine())));
+    FMC_CHECK(floats(c, c.out[0], -1, "output"));
+    for (const schema::Buffer *track : c.in)
+      FMC_CHECK(floats(c, track, c.out[0]->width(), "track"));
+    return absl::OkStatus();
+  }
+
+  absl::Status groupedLinear(const KernelCheck &c,
+                             const schema::GroupedLinearSpec &s) {
+    if (c.in.empty() || c.in.size() != c.out.size())
+      return bad(absl::StrCat(c.where, " needs one output per input, has ",
+                              c.in.size(), " and ", c.out.size()));
+    for (const schema::Buffer *x : c.in)
+      FMC_CHECK(floats(c, x, c.in[0]->width(), "input"));
+    for (const schema::Buffer *y : c.out)
+      FMC_CHECK(floats(c, y, c.out[0]->width(), "output"));
+    return param(c, s.weight(),
+                 {static_cast<int64_t>(c.in.size()), c.out[0]->width(),
+                  c.in[0]->width()},
+                 "weight", false);
   }
 
 #undef FMC_CHECK

@@ -1,6 +1,7 @@
 //===- ArtifactWriter.cpp - plan module to .fmc artifact ------------------===//
 
 #include "lowering/artifact/ArtifactWriter.h"
+#include "lowering/artifact/StackedParams.h"
 
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/plan/IR/PlanOps.h"
@@ -104,6 +105,8 @@ private:
   llvm::Error writeFile(const flatbuffers::FlatBufferBuilder &fbb,
                         uint64_t weightsOffset, uint64_t &fileBytes);
   llvm::Expected<const llvm::MemoryBuffer *> sourceFile(llvm::StringRef file);
+  /// The stored bytes of a parameter that comes from a file.
+  llvm::Expected<llvm::StringRef> paramFileBytes(fm::ParamOp param);
 
   int32_t tensorRef(FlatSymbolRefAttr ref) const {
     return ref ? static_cast<int32_t>(tensorIndex.lookup(ref.getValue())) : -1;
@@ -396,6 +399,33 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
         return kernel(KS::LogitsSpec, spec.Union(), k.getInput(),
                       k.getOutput());
       })
+      .Case([&](plan::MoeOp k) {
+        auto spec = schema::CreateMoeSpec(
+            fbb,
+            k.getScoring() == fm::RouterScoring::softmax
+                ? schema::RouterScoring::Softmax
+                : schema::RouterScoring::Sigmoid,
+            k.getTopK(), static_cast<schema::Activation>(k.getActivation()),
+            k.getNormTopkProb(), tensorRef(k.getRouterAttr()),
+            tensorRef(k.getGateUpAttr()), tensorRef(k.getDownAttr()),
+            tensorRef(k.getSharedGateUpAttr()),
+            tensorRef(k.getSharedDownAttr()), tensorRef(k.getSharedGateAttr()));
+        return kernel(KS::MoeSpec, spec.Union(), k.getInput(), k.getOutput());
+      })
+      .Case([&](plan::TrackCombineOp k) {
+        auto spec = schema::CreateTrackCombineSpec(
+            fbb, k.getCombine() == fm::TrackCombine::mean
+                     ? schema::TrackCombine::Mean
+                     : schema::TrackCombine::Sum);
+        return kernel(KS::TrackCombineSpec, spec.Union(), k.getTracks(),
+                      k.getOutput());
+      })
+      .Case([&](plan::GroupedLinearOp k) {
+        auto spec =
+            schema::CreateGroupedLinearSpec(fbb, tensorRef(k.getWeightAttr()));
+        return kernel(KS::GroupedLinearSpec, spec.Union(), k.getInputs(),
+                      k.getOutputs());
+      })
       .Default([&](Operation *other) -> llvm::Expected<Offset<schema::Kernel>> {
         return fail("the artifact format has no kernel family for '" +
                     other->getName().getStringRef() + "'");
@@ -537,28 +567,42 @@ Writer::sourceFile(llvm::StringRef file) {
   return (files[file] = std::move(*buffer)).get();
 }
 
+llvm::Expected<llvm::StringRef> Writer::paramFileBytes(fm::ParamOp param) {
+  fm::ExternalAttr source = param.getSourceAttr();
+  llvm::Expected<const llvm::MemoryBuffer *> file =
+      sourceFile(source.getFile());
+  if (!file)
+    return fail("parameter " + symbolText(param) + ": " +
+                llvm::toString(file.takeError()));
+  uint64_t size = (*file)->getBufferSize(), bytes = param.getStorageBytes();
+  if (source.getOffset() > size || bytes > size - source.getOffset())
+    return fail("parameter " + symbolText(param) + " needs bytes [" +
+                llvm::Twine(source.getOffset()) + ", " +
+                llvm::Twine(source.getOffset() + bytes) + ") of '" +
+                source.getFile() + "', which has " + llvm::Twine(size));
+  return (*file)->getBuffer().substr(source.getOffset(), bytes);
+}
+
 llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
                               uint64_t weightsOffset, uint64_t &fileBytes) {
   // Check every parameter's bytes before creating anything.
-  std::vector<llvm::StringRef> sources;
+  // Each parameter's bytes as pieces written one after another: one for a
+  // parameter from a file, its parts' for a stack (never copied).
+  std::vector<std::vector<llvm::StringRef>> sources;
   for (fm::ParamOp param : params) {
-    if (param.isStack())
-      return fail("parameter " + symbolText(param) +
-                  " stacks other parameters; this artifact writer reads "
-                  "parameters from files only");
-    fm::ExternalAttr source = param.getSourceAttr();
-    llvm::Expected<const llvm::MemoryBuffer *> file =
-        sourceFile(source.getFile());
-    if (!file)
-      return fail("parameter " + symbolText(param) + ": " +
-                  llvm::toString(file.takeError()));
-    uint64_t size = (*file)->getBufferSize(), bytes = param.getStorageBytes();
-    if (source.getOffset() > size || bytes > size - source.getOffset())
-      return fail("parameter " + symbolText(param) + " needs bytes [" +
-                  llvm::Twine(source.getOffset()) + ", " +
-                  llvm::Twine(source.getOffset() + bytes) + ") of '" +
-                  source.getFile() + "', which has " + llvm::Twine(size));
-    sources.push_back((*file)->getBuffer().substr(source.getOffset(), bytes));
+    if (param.isStack()) {
+      llvm::Expected<std::vector<llvm::StringRef>> pieces =
+          fmc::artifact::stackPieces(
+              param, [&](fm::ParamOp part) { return paramFileBytes(part); });
+      if (!pieces)
+        return pieces.takeError();
+      sources.push_back(std::move(*pieces));
+      continue;
+    }
+    llvm::Expected<llvm::StringRef> bytes = paramFileBytes(param);
+    if (!bytes)
+      return bytes.takeError();
+    sources.push_back({*bytes});
   }
 
   int fd;
@@ -576,11 +620,14 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
     os.write_zeros(weightsOffset - written);
     written = weightsOffset;
     uint64_t done = 0;
-    for (auto [data, offset] : llvm::zip(sources, segmentOffsets)) {
+    for (auto [pieces, offset] : llvm::zip(sources, segmentOffsets)) {
       os.write_zeros(weightsOffset + offset - written);
-      os.write(data.data(), data.size());
-      written = weightsOffset + offset + data.size();
-      done += data.size();
+      written = weightsOffset + offset;
+      for (llvm::StringRef data : pieces) {
+        os.write(data.data(), data.size());
+        written += data.size();
+        done += data.size();
+      }
       if (options.progress)
         options.progress(done, segmentBytes);
     }

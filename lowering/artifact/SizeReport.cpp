@@ -111,7 +111,23 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
             assign(k.getWeightAttr(), cls);
             assign(k.getBiasAttr(), cls);
           })
-          .Case([&](plan::LogitsOp k) { assign(k.getWeightAttr(), "output"); });
+          .Case([&](plan::LogitsOp k) { assign(k.getWeightAttr(), "output"); })
+          .Case([&](plan::MoeOp k) {
+            assign(k.getRouterAttr(), "router");
+            for (FlatSymbolRefAttr ref :
+                 {k.getGateUpAttr(), k.getDownAttr(), k.getSharedGateUpAttr(),
+                  k.getSharedDownAttr(), k.getSharedGateAttr()})
+              assign(ref, "ffn");
+          })
+          .Case([&](plan::GroupedLinearOp k) {
+            // Batched tracks' projections: attention when they feed or
+            // read an attention, like plan.linear.
+            bool attention = llvm::any_of(k.getOutputs(), [&](Value v) {
+              return flow.feedsAttention(v);
+            }) || isa_and_nonnull<plan::AttentionOp>(
+                      flow.writer.lookup(k.getInputs().front()));
+            assign(k.getWeightAttr(), attention ? "attention" : "ffn");
+          });
     });
   }
 

@@ -2,13 +2,16 @@
 //
 // One fm op becomes one kernel instance; one activation value becomes one
 // plan.buffer. The same function yields both programs: they differ in
-// max_tokens (and so in buffer sizes and placement). Kernel families that
-// the plan has no kernel for yet (fm.moe, fm.parallel_tracks) are rejected
-// with the op's location, so a model never half-compiles.
+// max_tokens (and so in buffer sizes and placement). A parallel-tracks block
+// becomes its tracks' kernels and one track_combine (TrackBatching.h: tracks
+// with identical layers share grouped kernels). Ops the plan has no kernel
+// family for are rejected with the op's location, so a model never
+// half-compiles.
 //
 //===----------------------------------------------------------------------===//
 
 #include "lowering/plan/Passes.h"
+#include "lowering/plan/TrackBatching.h"
 
 #include "dialects/fm/IR/FmOps.h"
 
@@ -32,9 +35,10 @@ namespace {
 /// Builds one program from the model function.
 class ProgramBuilder {
 public:
-  ProgramBuilder(ProgramOp program)
+  ProgramBuilder(ProgramOp program, bool batchTracks = false)
       : program(program),
-        builder(OpBuilder::atBlockEnd(&program.getBody().front())) {}
+        builder(OpBuilder::atBlockEnd(&program.getBody().front())),
+        batchTracks(batchTracks) {}
 
   LogicalResult build(func::FuncOp func);
 
@@ -43,12 +47,19 @@ private:
   Value bufferFor(Value value, StringRef name);
   FailureOr<Value> lookup(Operation *user, Value value);
   LogicalResult lowerOp(Operation *op);
+  /// A parallel-tracks block: each track's ops in turn (its own buffers and
+  /// caches), then one plan.track_combine of their outputs.
+  LogicalResult lowerTracks(fm::ParallelTracksOp block);
+  /// The same for tracks with identical layers: layer by layer across
+  /// tracks, each layer's projections one grouped kernel.
+  LogicalResult lowerTracksBatched(fm::ParallelTracksOp block);
 
   ProgramOp program;
   // Appends to the program: each plan.buffer lands just before the kernel
   // that first writes it, which keeps printed plans readable.
   OpBuilder builder;
   llvm::DenseMap<Value, Value> bufferOf;
+  bool batchTracks;
 };
 
 /// The rows type of an activation value: f32 rows of its feature width (the
@@ -113,7 +124,92 @@ LogicalResult ProgramBuilder::build(func::FuncOp func) {
   return success();
 }
 
+LogicalResult
+ProgramBuilder::lowerTracksBatched(fm::ParallelTracksOp block) {
+  FailureOr<Value> input = lookup(block, block.getInput());
+  if (failed(input))
+    return failure();
+  SmallVector<SmallVector<Operation *>> ops;
+  for (Region &track : block.getTracks()) {
+    Block &body = track.front();
+    bufferOf[body.getArgument(0)] = *input;
+    ops.emplace_back();
+    for (Operation &op : body.without_terminator())
+      ops.back().push_back(&op);
+  }
+  for (size_t i = 0; i < ops.front().size(); ++i) {
+    SmallVector<fm::LinearOp> linears;
+    for (auto &track : ops)
+      if (auto linear = dyn_cast<fm::LinearOp>(track[i]))
+        linears.push_back(linear);
+    fm::ParamOp stack = linears.size() == ops.size()
+                            ? stackTrackWeights(linears)
+                            : fm::ParamOp();
+    if (!stack) {
+      for (auto &track : ops)
+        if (failed(lowerOp(track[i])))
+          return failure();
+      continue;
+    }
+    SmallVector<Value> inputs, outputs;
+    for (fm::LinearOp linear : linears) {
+      FailureOr<Value> in = lookup(linear, linear.getInput());
+      if (failed(in))
+        return failure();
+      inputs.push_back(*in);
+      outputs.push_back(bufferFor(linear.getResult(), "grouped_linear"));
+      if (!outputs.back())
+        return failure();
+    }
+    GroupedLinearOp::create(builder, linears.front().getLoc(), inputs, outputs,
+                            FlatSymbolRefAttr::get(stack.getSymNameAttr()));
+  }
+  SmallVector<Value> outputs;
+  for (Region &track : block.getTracks()) {
+    auto yield = cast<fm::YieldOp>(track.front().getTerminator());
+    FailureOr<Value> output = lookup(yield, yield.getValues().front());
+    if (failed(output))
+      return failure();
+    outputs.push_back(*output);
+  }
+  Value result = bufferFor(block.getResult(), "tracks");
+  if (!result)
+    return failure();
+  TrackCombineOp::create(builder, block.getLoc(), block.getCombineAttr(),
+                         outputs, result);
+  return success();
+}
+
+LogicalResult ProgramBuilder::lowerTracks(fm::ParallelTracksOp block) {
+  if (batchTracks && block.getTracks().size() > 1 && tracksAreIdentical(block))
+    return lowerTracksBatched(block);
+  FailureOr<Value> input = lookup(block, block.getInput());
+  if (failed(input))
+    return failure();
+  SmallVector<Value> outputs;
+  for (Region &track : block.getTracks()) {
+    Block &body = track.front();
+    bufferOf[body.getArgument(0)] = *input;
+    for (Operation &op : body.without_terminator())
+      if (failed(lowerOp(&op)))
+        return failure();
+    auto yield = cast<fm::YieldOp>(body.getTerminator());
+    FailureOr<Value> output = lookup(yield, yield.getValues().front());
+    if (failed(output))
+      return failure();
+    outputs.push_back(*output);
+  }
+  Value result = bufferFor(block.getResult(), "tracks");
+  if (!result)
+    return failure();
+  TrackCombineOp::create(builder, block.getLoc(), block.getCombineAttr(),
+                         outputs, result);
+  return success();
+}
+
 LogicalResult ProgramBuilder::lowerOp(Operation *op) {
+  if (auto block = dyn_cast<fm::ParallelTracksOp>(op))
+    return lowerTracks(block);
   Location loc = op->getLoc();
   // Operand buffers, in operand order.
   SmallVector<Value> in;
@@ -198,6 +294,14 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                              ArrayRef<Value>(in).drop_front(2), out());
         return success();
       })
+      .Case([&](fm::MoeOp m) {
+        MoeOp::create(builder, loc, m.getScoringAttr(), in[0], out(),
+                      m.getRouterAttr(), m.getGateUpAttr(), m.getDownAttr(),
+                      m.getTopKAttr(), m.getActivationAttr(),
+                      m.getNormTopkProbAttr(), m.getSharedGateUpAttr(),
+                      m.getSharedDownAttr(), m.getSharedGateAttr());
+        return success();
+      })
       .Case([&](fm::LogitsOp l) {
         LogitsOp::create(builder, loc, in[0], l.getWeightAttr(), out(),
                          l.getScaleAttr(), l.getSoftcapAttr());
@@ -205,9 +309,8 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
       })
       .Default([&](Operation *other) {
         return other->emitOpError()
-               << "has no kernel family in the plan yet; lower it (e.g. "
-                  "fm.moe and fm.parallel_tracks arrive with their fusion "
-                  "passes) or leave it out of the model";
+               << "has no kernel family in the plan yet; lower it or leave "
+                  "it out of the model";
       });
 }
 
@@ -290,7 +393,7 @@ void FmToPlanPass::runOnOperation() {
     auto program = ProgramOp::create(atEnd, func->getLoc(), name, maxTokens,
                                      /*arena_bytes=*/0);
     program.getBody().emplaceBlock();
-    if (failed(ProgramBuilder(program).build(*func)) ||
+    if (failed(ProgramBuilder(program, batchTracks).build(*func)) ||
         failed(assignBuffers(program)))
       return signalPassFailure();
   }

@@ -20,6 +20,13 @@ def FmToPlan : Pass<"fm-to-plan", "::mlir::ModuleOp"> {
     prefill chunk (so a chunk's keys can be written before its queries read
     them), and is enlarged to that capacity when smaller.
 
+    An `fm.parallel_tracks` block becomes its tracks' kernels, each track
+    over its own buffers and caches, then one `plan.track_combine`. When the
+    tracks' layers are identical (and `batch-tracks`), the tracks run layer
+    by layer and each layer's T projections become one
+    `plan.grouped_linear` over a stack of the tracks' weights
+    (lowering/plan/ParallelTracks.md).
+
     The function is erased; fm.param, fm.kv_cache and fm.tokenizer stay.
   }];
   let options = [
@@ -28,6 +35,10 @@ def FmToPlan : Pass<"fm-to-plan", "::mlir::ModuleOp"> {
     Option<"context", "context", "int64_t", /*default=*/"0",
            "Positions a generation may reach: the capacity of every linear "
            "KV cache (0 keeps the model's)">,
+    Option<"batchTracks", "batch-tracks", "bool", /*default=*/"true",
+           "Lower parallel tracks with identical layers layer by layer, "
+           "each set of corresponding projections one plan.grouped_linear "
+           "over the tracks' stacked weights">,
   ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }

@@ -2,6 +2,9 @@
 
 #include "runtime/cpu/Program.h"
 
+#include "runtime/cpu/Moe.h"
+#include "runtime/cpu/Tracks.h"
+
 #include "absl/strings/str_cat.h"
 
 #include <algorithm>
@@ -407,6 +410,8 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
     return memory.biases.back().data();
   };
 
+  // The fused MoE kernels of this program share one workspace.
+  auto moeWorkspace = std::make_shared<std::vector<float>>();
   bound.tokens = i32(program.tokens());
   bound.positions = i32(program.positions());
   bound.logits = f32(program.logits());
@@ -510,6 +515,58 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
       instance = std::make_unique<MoeCombine>(f32(in[0]), i32(in[1]),
                                               std::move(experts), f32(out[0]),
                                               width(in[0]), width(out[0]));
+      break;
+    }
+    case schema::KernelSpec::MoeSpec: {
+      const auto *s = k->spec_as_MoeSpec();
+      auto dims = [&](int32_t index) {
+        return artifact.tensors()->Get(index)->shape();
+      };
+      auto weight = [&](int32_t index) {
+        return WeightRef{tensorData(index), tensorType(index)};
+      };
+      MoeShape shape;
+      shape.width = width(in[0]);
+      shape.experts = dims(s->router())->Get(0);
+      shape.inter = dims(s->gate_up())->Get(1) / 2;
+      shape.sharedInter =
+          s->shared_gate_up() < 0 ? 0 : dims(s->shared_gate_up())->Get(0) / 2;
+      shape.topK = s->top_k();
+      shape.maxTokens = program.max_tokens();
+      MoeWeights weights{weight(s->router()),
+                         weight(s->gate_up()),
+                         weight(s->down()),
+                         weight(s->shared_gate_up()),
+                         weight(s->shared_down()),
+                         weight(s->shared_gate())};
+      instance = makeMoe(
+          shape, weights, static_cast<Activation>(s->activation()),
+          s->scoring() == schema::RouterScoring::Softmax, s->norm_topk_prob(),
+          f32(in[0]), f32(out[0]), moeWorkspace);
+      break;
+    }
+    case schema::KernelSpec::TrackCombineSpec: {
+      std::vector<const float *> tracks;
+      for (uint32_t index : in)
+        tracks.push_back(f32(index));
+      bool mean = k->spec_as_TrackCombineSpec()->combine() ==
+                  schema::TrackCombine::Mean;
+      instance = makeTrackCombine(std::move(tracks), f32(out[0]),
+                                  width(out[0]), mean);
+      break;
+    }
+    case schema::KernelSpec::GroupedLinearSpec: {
+      const auto *s = k->spec_as_GroupedLinearSpec();
+      std::vector<const float *> inputs;
+      std::vector<float *> outputs;
+      for (uint32_t index : in)
+        inputs.push_back(f32(index));
+      for (uint32_t index : out)
+        outputs.push_back(f32(index));
+      instance = makeGroupedLinear(std::move(inputs), std::move(outputs),
+                                   tensorData(s->weight()),
+                                   tensorType(s->weight()), width(in[0]),
+                                   width(out[0]));
       break;
     }
     default:

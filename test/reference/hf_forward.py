@@ -258,7 +258,9 @@ def _run_layers(w, config, options, prefixes, h, positions, caches, layer_offset
         if f"{prefix}.self_attn.q_proj.bias" in w:
             q = q + w[f"{prefix}.self_attn.q_proj.bias"]
         if f"{prefix}.self_attn.q_norm.weight" in w:
-            q = rms_norm(q, w[f"{prefix}.self_attn.q_norm.weight"], eps, group=head_dim)
+            qn = w[f"{prefix}.self_attn.q_norm.weight"]
+            # Per head (Qwen3, AFM), or over the whole projection (OLMoE).
+            q = rms_norm(q, qn, eps, group=head_dim if qn.size == head_dim else None)
         if uses_rope:
             q = rope(q, positions, head_dim, theta, layout)
         is_reader = reuse and j >= total - reuse
@@ -273,7 +275,8 @@ def _run_layers(w, config, options, prefixes, h, positions, caches, layer_offset
                 k = k + w[f"{prefix}.self_attn.k_proj.bias"]
                 v = v + w[f"{prefix}.self_attn.v_proj.bias"]
             if f"{prefix}.self_attn.k_norm.weight" in w:
-                k = rms_norm(k, w[f"{prefix}.self_attn.k_norm.weight"], eps, group=head_dim)
+                kn = w[f"{prefix}.self_attn.k_norm.weight"]
+                k = rms_norm(k, kn, eps, group=head_dim if kn.size == head_dim else None)
             if uses_rope:
                 k = rope(k, positions, head_dim, theta, layout)
             if options.kv_int8:

@@ -74,6 +74,17 @@ cl::opt<int64_t>
     prefillTokens("prefill-tokens",
                   cl::desc("Most tokens one prefill run processes"),
                   cl::init(512), cl::cat(category));
+cl::opt<bool> fuseMoe(
+    "fuse-moe",
+    cl::desc("Fuse expert-by-expert mixtures of experts into fm.moe, which "
+             "reads only the selected experts' weights (default: on)"),
+    cl::init(true), cl::cat(category));
+cl::opt<bool> batchTracks(
+    "batch-tracks",
+    cl::desc("Run parallel tracks with identical layers layer by layer, each "
+             "layer's projections one grouped kernel over the tracks' stacked "
+             "weights (default: on)"),
+    cl::init(true), cl::cat(category));
 
 /// Progress lines on a terminal; nothing when stderr is a file or a pipe.
 class Progress {
@@ -124,6 +135,8 @@ LogicalResult runModelPasses(ModuleOp module) {
   PassManager pm(module.getContext());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (fuseMoe)
+    pm.addPass(fm::createFuseMoe());
   pm.addPass(fm::createDropDeadParams());
   return pm.run(module);
 }
@@ -133,6 +146,7 @@ LogicalResult runPlan(ModuleOp module) {
   plan::FmToPlanOptions options;
   options.prefillTokens = prefillTokens;
   options.context = contextTokens;
+  options.batchTracks = batchTracks;
   pm.addPass(plan::createFmToPlan(options));
   return pm.run(module);
 }

@@ -276,4 +276,90 @@ def Plan_LogitsOp : Plan_KernelOp<"logits"> {
   let assemblyFormat = "$input `,` $weight `->` $output attr-dict `:` type(operands)";
 }
 
+def Plan_MoeOp : Plan_KernelOp<"moe"> {
+  let summary = "fused mixture of experts: route, run the selected experts, sum";
+  let description = [{
+    fm.moe as one kernel: router logits `x R^T` (`router` `[experts, width]`),
+    routing as plan.moe_route, then for each token only its `top_k` experts'
+    gated FFNs from the stacked `gate_up` (`[experts, 2 * inter, width]`) and
+    `down` (`[experts, width, inter]`), summed by routing weight in selection
+    order; plus the optional shared expert (`shared_gate_up`
+    `[2 * shared_inter, width]`, `shared_down` `[width, shared_inter]`),
+    scaled by `sigmoid(x . shared_gate)` when `shared_gate` (`[1, width]`) is
+    given. The kernel keeps its intermediates in its own workspace.
+
+    ```mlir
+    plan.moe softmax %x -> %y router @r gate_up @gu down @d top_k = 2
+        activation = silu : !plan.rows<64, f32>, !plan.rows<64, f32>
+    ```
+  }];
+  let arguments = (ins
+    Fm_RouterScoringAttr:$scoring,
+    Plan_Rows:$input,
+    Plan_Rows:$output,
+    FlatSymbolRefAttr:$router,
+    FlatSymbolRefAttr:$gate_up,
+    FlatSymbolRefAttr:$down,
+    I64Attr:$top_k,
+    Fm_ActivationAttr:$activation,
+    DefaultValuedAttr<BoolAttr, "false">:$norm_topk_prob,
+    OptionalAttr<FlatSymbolRefAttr>:$shared_gate_up,
+    OptionalAttr<FlatSymbolRefAttr>:$shared_down,
+    OptionalAttr<FlatSymbolRefAttr>:$shared_gate
+  );
+  let assemblyFormat = [{
+    `` $scoring $input `->` $output `router` $router `gate_up` $gate_up `down`
+    $down `top_k` `=` $top_k `activation` `=` `` $activation
+    (`shared` `(` $shared_gate_up^ `,` $shared_down `)`)?
+    (`shared_gate` $shared_gate^)? attr-dict `:` type(operands)
+  }];
+}
+
+def Plan_TrackCombineOp : Plan_KernelOp<"track_combine"> {
+  let summary = "merge parallel tracks' outputs at a block boundary";
+  let description = [{
+    The end of one fm.parallel_tracks block: `output` is the elementwise
+    mean (or sum) of the tracks' outputs, in track order. Everything a track
+    computes before it (its buffers, its KV caches) is its own; this is the
+    only kernel that reads more than one track. On several devices, this is
+    where the tracks' all-reduce goes (lowering/plan/ParallelTracks.md).
+
+    ```mlir
+    plan.track_combine mean [%t0, %t1] -> %h : !plan.rows<64, f32>, ...
+    ```
+  }];
+  let arguments = (ins Fm_TrackCombineAttr:$combine,
+                       Variadic<Plan_Rows>:$tracks, Plan_Rows:$output);
+  let assemblyFormat = [{
+    `` $combine ` ` `[` $tracks `]` `->` $output attr-dict `:` type(operands)
+  }];
+}
+
+def Plan_GroupedLinearOp : Plan_KernelOp<"grouped_linear",
+                                          [AttrSizedOperandSegments]> {
+  let summary = "one linear per group over a stacked weight: y_g = x_g W_g^T";
+  let description = [{
+    The batched form of the same layer of `G` parallel tracks: group g reads
+    `inputs[g]` and writes `outputs[g]` with slice g of the stacked `weight`
+    (`[G, output width, input width]`, the tracks' weights stacked like
+    experts). One kernel streams all groups' weights.
+
+    ```mlir
+    plan.grouped_linear [%x0, %x1] -> [%y0, %y1] weight @q_proj.tracks
+        : !plan.rows<64, f32>, !plan.rows<64, f32>, !plan.rows<64, f32>, ...
+    ```
+  }];
+  let arguments = (ins Variadic<Plan_Rows>:$inputs, Variadic<Plan_Rows>:$outputs,
+                       FlatSymbolRefAttr:$weight);
+  let assemblyFormat = [{
+    ` ` `[` $inputs `]` `->` `[` $outputs `]` `weight` $weight attr-dict
+    `:` type(operands)
+  }];
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::mlir::Value> getWrittenBuffers() {
+      return ::llvm::SmallVector<::mlir::Value>(getOutputs());
+    }
+  }];
+}
+
 #endif // PLAN_OPS_TD

@@ -8,6 +8,10 @@ every scalar field explicitly, so each field exists to be patched.
   corrupt_fmc.py IN OUT [--identifier XXXX] [--truncate N] [--format-version V]
                         [--tensor-offset I:V] [--buffer-offset PROGRAM:I:V]
                         [--kernel-input PROGRAM:K:V] [--flip-byte N]
+                        [--spec-field PROGRAM:TYPE:VT:SIZE:V]
+
+--spec-field patches the first kernel of PROGRAM whose spec has union type
+TYPE: its spec table's field at vtable offset VT, SIZE (4 or 8) bytes.
 """
 
 import argparse
@@ -19,7 +23,7 @@ ARTIFACT = {"format_version": 4, "tensors": 12, "prefill": 16, "decode": 18}
 TENSOR = {"offset": 10}
 PROGRAM = {"buffers": 10, "kernels": 12}
 BUFFER = {"offset": 10}
-KERNEL = {"inputs": 8}
+KERNEL = {"spec_type": 4, "spec": 6, "inputs": 8}
 PREFIX = 4  # size prefix before the FlatBuffer
 
 
@@ -68,6 +72,7 @@ def main():
     parser.add_argument("--buffer-offset")
     parser.add_argument("--kernel-input")
     parser.add_argument("--flip-byte", type=int)
+    parser.add_argument("--spec-field")
     args = parser.parse_args()
     data = bytearray(open(args.input, "rb").read())
 
@@ -91,6 +96,19 @@ def main():
         kernel, _ = element(data, field(data, prog, PROGRAM["kernels"]), int(index))
         inputs = deref(data, field(data, kernel, KERNEL["inputs"]))
         struct.pack_into("<I", data, inputs + 4, int(value))
+    if args.spec_field:
+        name, kind, vt, size, value = args.spec_field.split(":")
+        prog = program(data, name)
+        kernels = field(data, prog, PROGRAM["kernels"])
+        for index in range(u32(data, deref(data, kernels))):
+            kernel, _ = element(data, kernels, index)
+            if data[field(data, kernel, KERNEL["spec_type"])] == int(kind):
+                spec = deref(data, field(data, kernel, KERNEL["spec"]))
+                struct.pack_into("<q" if size == "8" else "<i", data,
+                                 field(data, spec, int(vt)), int(value))
+                break
+        else:
+            sys.exit(f"no kernel of spec type {kind} in program {name}")
     if args.flip_byte is not None:
         data[args.flip_byte] ^= 0xFF
     if args.truncate is not None:

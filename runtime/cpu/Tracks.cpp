@@ -1,0 +1,96 @@
+//===- Tracks.cpp - parallel-track kernels on one CPU ---------------------===//
+
+#include "runtime/cpu/Tracks.h"
+
+#include <algorithm>
+
+namespace fmc::cpu {
+
+namespace {
+
+class TrackCombine final : public KernelInstance {
+public:
+  TrackCombine(std::vector<const float *> tracks, float *out, int64_t width,
+               bool mean)
+      : tracks(std::move(tracks)), out(out), width(width), mean(mean) {}
+
+  void run(const RunContext &ctx) const override {
+    int64_t n = ctx.rows * width;
+    float scale = mean ? 1.0f / static_cast<float>(tracks.size()) : 1.0f;
+    // The plan never places the output over a track's output: both are
+    // live at this kernel.
+    for (int64_t i = 0; i < n; ++i) {
+      float sum = 0.0f;
+      for (const float *track : tracks)
+        sum += track[i];
+      out[i] = sum * scale;
+    }
+  }
+
+private:
+  std::vector<const float *> tracks;
+  float *out;
+  int64_t width;
+  bool mean;
+};
+
+class GroupedLinear final : public KernelInstance {
+public:
+  GroupedLinear(std::vector<const float *> inputs, std::vector<float *> outputs,
+                const void *weight, ElementType type, int64_t k, int64_t n)
+      : inputs(std::move(inputs)), outputs(std::move(outputs)), weight(weight),
+        type(type), k(k), n(n) {}
+
+  void run(const RunContext &ctx) const override {
+    LinearFn fn = ctx.simd->linear[static_cast<int>(type)];
+    int64_t groups = inputs.size(), rows = ctx.rows;
+    size_t slab = static_cast<size_t>(n) * k * elementBytes(type);
+    auto args = [&](int64_t g) {
+      return LinearArgs{
+          inputs[g], k,
+          k,         static_cast<const uint8_t *>(weight) + g * slab,
+          nullptr,   outputs[g],
+          n};
+    };
+    int64_t threads = ctx.pool->size();
+    if (threads == 1 || groups * rows * n * k < 65536) {
+      for (int64_t g = 0; g < groups; ++g)
+        fn(args(g), 0, n, 0, rows);
+      return;
+    }
+    // Tasks over groups x output chunks (all tokens of a group per task).
+    int64_t chunks = std::max<int64_t>(1, (4 * threads + groups - 1) / groups);
+    int64_t chunk = std::max<int64_t>(4, (n + chunks - 1) / chunks);
+    chunk = (chunk + 3) / 4 * 4;
+    chunks = (n + chunk - 1) / chunk;
+    ctx.pool->run(groups * chunks, [&](int64_t task, int) {
+      int64_t g = task / chunks, n0 = task % chunks * chunk;
+      fn(args(g), n0, std::min(n, n0 + chunk), 0, rows);
+    });
+  }
+
+private:
+  std::vector<const float *> inputs;
+  std::vector<float *> outputs;
+  const void *weight;
+  ElementType type;
+  int64_t k, n;
+};
+
+} // namespace
+
+std::unique_ptr<KernelInstance>
+makeGroupedLinear(std::vector<const float *> inputs,
+                  std::vector<float *> outputs, const void *weight,
+                  ElementType type, int64_t k, int64_t n) {
+  return std::make_unique<GroupedLinear>(std::move(inputs), std::move(outputs),
+                                         weight, type, k, n);
+}
+
+std::unique_ptr<KernelInstance>
+makeTrackCombine(std::vector<const float *> tracks, float *out, int64_t width,
+                 bool mean) {
+  return std::make_unique<TrackCombine>(std::move(tracks), out, width, mean);
+}
+
+} // namespace fmc::cpu
