@@ -5,6 +5,7 @@
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/plan/IR/PlanOps.h"
 #include "import/Vocabulary.h"
+#include "lowering/quant/QuantParam.h"
 #include "runtime/ArtifactFormat.h"
 #include "runtime/schema/fmc_generated.h"
 
@@ -21,6 +22,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <deque>
 #include <limits>
 
 using namespace mlir;
@@ -49,6 +51,8 @@ llvm::Expected<schema::DType> storageDType(fm::ParamOp param) {
     return schema::DType::BF16;
   case fm::StorageType::i8:
     return schema::DType::I8;
+  case fm::StorageType::packed:
+    return schema::DType::Packed;
   default:
     return fail("parameter " + symbolText(param) + " is stored as '" +
                 fm::stringifyStorageType(param.getStorageType()) +
@@ -487,9 +491,17 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
   std::vector<Offset<schema::Tensor>> tensors;
   for (auto [param, offset] : llvm::zip(params, segmentOffsets)) {
     auto shape = fbb.CreateVector(param.getTensorType().getShape().vec());
+    Offset<schema::QuantEncoding> quant;
+    if (fm::QuantAttr q = param.getQuant())
+      quant = schema::CreateQuantEncoding(
+          fbb, static_cast<uint8_t>(q.getBits()),
+          q.getGrid() == fm::QuantGrid::affine ? schema::QuantGrid::Affine
+                                               : schema::QuantGrid::Balanced,
+          q.getGroupSize(), elementDType(q.getScaleType()),
+          schema::QuantLayout::RowMajor);
     tensors.push_back(schema::CreateTensor(
         fbb, fbb.CreateString(param.getSymName().str()), *storageDType(param),
-        shape, offset, param.getStorageBytes()));
+        shape, offset, param.getStorageBytes(), quant));
   }
   std::vector<Offset<schema::KVCache>> kvCaches;
   for (fm::KVCacheOp cache : caches)
@@ -541,6 +553,7 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
                               uint64_t weightsOffset, uint64_t &fileBytes) {
   // Check every parameter's bytes before creating anything.
   std::vector<llvm::StringRef> sources;
+  std::deque<std::string> packed; // Quantized-when-written bytes.
   for (fm::ParamOp param : params) {
     if (param.isStack())
       return fail("parameter " + symbolText(param) +
@@ -552,13 +565,25 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
     if (!file)
       return fail("parameter " + symbolText(param) + ": " +
                   llvm::toString(file.takeError()));
-    uint64_t size = (*file)->getBufferSize(), bytes = param.getStorageBytes();
+    bool quantize = fmc::quant::isQuantizedWhenWritten(param);
+    uint64_t size = (*file)->getBufferSize(),
+             bytes = quantize ? fmc::quant::floatSourceBytes(param)
+                              : param.getStorageBytes();
     if (source.getOffset() > size || bytes > size - source.getOffset())
       return fail("parameter " + symbolText(param) + " needs bytes [" +
                   llvm::Twine(source.getOffset()) + ", " +
                   llvm::Twine(source.getOffset() + bytes) + ") of '" +
                   source.getFile() + "', which has " + llvm::Twine(size));
     sources.push_back((*file)->getBuffer().substr(source.getOffset(), bytes));
+    if (quantize) {
+      std::string &out = packed.emplace_back(param.getStorageBytes(), '\0');
+      fmc::quant::Stats stats;
+      if (llvm::Error err = fmc::quant::packParameter(
+              param, sources.back(), reinterpret_cast<uint8_t *>(out.data()),
+              stats))
+        return err;
+      sources.back() = out;
+    }
   }
 
   int fd;

@@ -1,0 +1,146 @@
+//===- QuantKernels.cpp - packed weights: views, activations, references --===//
+
+#include "runtime/cpu/QuantKernels.h"
+
+#include "runtime/cpu/Float16.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace fmc::cpu {
+
+namespace {
+
+/// Where feature e of a 128-feature block goes in decode order.
+inline int64_t decodePosition(int bits, int64_t e) {
+  if (bits == 2)
+    return (e % 4) * 32 + e / 4;
+  int64_t half = e / 64, rest = e % 64;
+  return half * 64 + (rest % 2) * 32 + rest / 2;
+}
+
+inline float loadScale(const uint8_t *p, int64_t index, bool bf16) {
+  uint16_t bits;
+  std::memcpy(&bits, p + 2 * index, 2);
+  return bf16 ? bf16ToFloat(bits) : f16ToFloat(bits);
+}
+
+} // namespace
+
+QuantWeights QuantWeights::view(const void *bytes, int bits, bool affine,
+                                bool bf16Scales, int64_t groupSize, int64_t n,
+                                int64_t k) {
+  QuantWeights w;
+  w.bits = bits;
+  w.affine = affine;
+  w.bf16Scales = bf16Scales;
+  w.n = n;
+  w.k = k;
+  int64_t g = groupSize == 0 ? k : groupSize;
+  w.groups = (k + g - 1) / g;
+  w.group = g;
+  w.rowBytes = (static_cast<uint64_t>(k) * bits + 7) / 8;
+  w.codes = static_cast<const uint8_t *>(bytes);
+  w.scales = w.codes + n * w.rowBytes;
+  w.mins = affine ? w.scales + 2 * n * w.groups : nullptr;
+  return w;
+}
+
+float QuantWeights::scale(int64_t row, int64_t g) const {
+  return loadScale(scales, row * groups + g, bf16Scales);
+}
+float QuantWeights::min(int64_t row, int64_t g) const {
+  return affine ? loadScale(mins, row * groups + g, bf16Scales) : 0.0f;
+}
+int QuantWeights::code(int64_t row, int64_t i) const {
+  uint64_t bit = static_cast<uint64_t>(i) * bits;
+  return (codes[row * rowBytes + bit / 8] >> (bit % 8)) & ((1 << bits) - 1);
+}
+float QuantWeights::value(int64_t row, int64_t i) const {
+  int64_t g = i / group;
+  int q = code(row, i);
+  float s = scale(row, g);
+  if (affine)
+    return s * static_cast<float>(q) + min(row, g);
+  return s * (static_cast<float>(q) - ((1 << bits) - 1) / 2.0f);
+}
+
+QuantActivations::QuantActivations(const QuantWeights &w, int64_t maxTokens)
+    : blocks(w.k / 128), groups(w.groups),
+      q(static_cast<size_t>(maxTokens * blocks * 128)),
+      d(static_cast<size_t>(maxTokens * blocks)),
+      groupSums(static_cast<size_t>(maxTokens * groups)) {}
+
+void QuantActivations::prepare(const QuantWeights &w, const float *xIn,
+                               int64_t stride, int64_t t0, int64_t t1) {
+  x = xIn;
+  xStride = stride;
+  for (int64_t t = t0; t < t1; ++t) {
+    const float *row = xIn + t * stride;
+    float *sums = groupSums.data() + t * groups;
+    std::fill(sums, sums + groups, 0.0f);
+    for (int64_t b = 0; b < blocks; ++b) {
+      const float *xb = row + b * 128;
+      float amax = 0.0f;
+      for (int e = 0; e < 128; ++e)
+        amax = std::max(amax, std::fabs(xb[e]));
+      float scale = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+      d[t * blocks + b] = scale;
+      int8_t *qb = q.data() + (t * blocks + b) * 128;
+      for (int e = 0; e < 128; ++e) {
+        int v = static_cast<int>(std::nearbyint(xb[e] * inv));
+        qb[decodePosition(w.bits, e)] = static_cast<int8_t>(v);
+        sums[(b * 128 + e) / w.group] += scale * static_cast<float>(v);
+      }
+    }
+  }
+}
+
+void quantEmbeddingRow(const QuantWeights &table, int64_t id, float scale,
+                       float *out) {
+  for (int64_t i = 0; i < table.k; ++i)
+    out[i] = table.value(id, i) * scale;
+}
+
+void referenceQuantLinear(const QuantWeights &w, const float *x, int64_t rows,
+                          float *y, bool quantizeActivations) {
+  std::vector<float> xr(x, x + rows * w.k);
+  if (quantizeActivations) {
+    QuantActivations a(w, rows);
+    a.prepare(w, x, w.k, 0, rows);
+    for (int64_t t = 0; t < rows; ++t)
+      for (int64_t b = 0; b < a.blocks; ++b)
+        for (int64_t e = 0; e < 128; ++e)
+          xr[t * w.k + b * 128 + e] =
+              a.d[t * a.blocks + b] *
+              a.q[(t * a.blocks + b) * 128 + decodePosition(w.bits, e)];
+  }
+  std::vector<float> row(w.k);
+  for (int64_t r = 0; r < w.n; ++r) {
+    for (int64_t i = 0; i < w.k; ++i)
+      row[i] = w.value(r, i);
+    for (int64_t t = 0; t < rows; ++t) {
+      double sum = 0.0;
+      for (int64_t i = 0; i < w.k; ++i)
+        sum += static_cast<double>(row[i]) * xr[t * w.k + i];
+      y[t * w.n + r] = static_cast<float>(sum);
+    }
+  }
+}
+
+const QuantKernelTable &bestQuantKernels() {
+  static const QuantKernelTable &best = []() -> const QuantKernelTable & {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vnni") &&
+        __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("fma"))
+      return quantAvx512VnniKernels();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      return quantAvx2Kernels();
+    return quantGenericKernels();
+  }();
+  return best;
+}
+
+} // namespace fmc::cpu
