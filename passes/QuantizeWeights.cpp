@@ -6,6 +6,7 @@
 #include "lowering/quant/QuantParam.h"
 
 #include "llvm/ADT/MapVector.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Regex.h"
 
@@ -57,14 +58,21 @@ LogicalResult QuantizeWeightsPass::quantizeParam(ParamOp param,
   // Measure what the writer will do, from the same source bytes.
   ExternalAttr source = param.getSourceAttr();
   uint64_t bytes = fmc::quant::floatSourceBytes(param);
+  // Mapping past the end of a file would fault when read: check its size.
+  uint64_t size = 0;
+  std::error_code ec = llvm::sys::fs::file_size(source.getFile(), size);
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
-      llvm::MemoryBuffer::getFileSlice(source.getFile(), bytes,
-                                       source.getOffset(), /*IsVolatile=*/false);
-  if (!file || (*file)->getBufferSize() != bytes)
+      std::make_error_code(std::errc::invalid_argument);
+  if (!ec && source.getOffset() <= size && bytes <= size - source.getOffset())
+    file = llvm::MemoryBuffer::getFileSlice(source.getFile(), bytes,
+                                            source.getOffset(),
+                                            /*IsVolatile=*/false);
+  if (ec || !file)
     return param.emitOpError()
            << "cannot read " << bytes << " bytes at offset "
            << source.getOffset() << " of '" << source.getFile() << "'"
-           << (file ? std::string("") : ": " + file.getError().message());
+           << (ec ? ": " + ec.message()
+                  : " (" + std::to_string(size) + " bytes long)");
   fmc::quant::Stats stats;
   if (llvm::Error err = fmc::quant::packParameter(
           param, (*file)->getBuffer(), /*out=*/nullptr, stats))
