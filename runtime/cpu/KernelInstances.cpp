@@ -408,6 +408,9 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
     return memory.biases.back().data();
   };
 
+  // Quantized activations for the packed-weight kernels, one per program.
+  auto quantScratch = std::make_shared<QuantActivations>();
+
   bound.tokens = i32(program.tokens());
   bound.positions = i32(program.positions());
   bound.logits = f32(program.logits());
@@ -454,7 +457,7 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
             packedWeights(*artifact.tensors()->Get(s->weight()),
                           tensorData(s->weight())),
             f32(in[0]), f32(out[0]), bias(s->bias()), bound.maxTokens,
-            /*logits=*/false, 1.0f, 0.0f);
+            /*logits=*/false, 1.0f, 0.0f, quantScratch);
         break;
       }
       instance = std::make_unique<Linear>(
@@ -469,7 +472,7 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
             packedWeights(*artifact.tensors()->Get(s->weight()),
                           tensorData(s->weight())),
             f32(in[0]), f32(out[0]), nullptr, bound.maxTokens,
-            /*logits=*/true, s->scale(), s->softcap());
+            /*logits=*/true, s->scale(), s->softcap(), quantScratch);
         break;
       }
       instance = std::make_unique<Logits>(

@@ -16,10 +16,12 @@ class QuantLinear final : public KernelInstance {
 public:
   QuantLinear(const QuantWeights &w, const float *in, float *out,
               const float *bias, int64_t maxTokens, bool logits, float scale,
-              float softcap)
-      : w(w), acts(std::make_unique<QuantActivations>(w, maxTokens)), in(in),
-        out(out), bias(bias), logits(logits), scale(scale), softcap(softcap),
-        fn(bestQuantKernels().linear) {}
+              float softcap, std::shared_ptr<QuantActivations> scratch)
+      : w(w), acts(std::move(scratch)), in(in), out(out), bias(bias),
+        logits(logits), scale(scale), softcap(softcap),
+        fn(bestQuantKernels().linear) {
+    acts->reserve(w, maxTokens);
+  }
 
   void run(const RunContext &ctx) const override {
     int64_t t0 = logits ? ctx.logitsFrom : 0, t1 = ctx.rows;
@@ -59,7 +61,7 @@ public:
 
 private:
   QuantWeights w;
-  std::unique_ptr<QuantActivations> acts; // Rewritten by every run.
+  std::shared_ptr<QuantActivations> acts; // Rewritten by every run.
   const float *in;
   float *out;
   const float *bias;
@@ -114,9 +116,9 @@ QuantWeights packedWeights(const schema::Tensor &tensor, const void *data) {
 std::unique_ptr<KernelInstance>
 makeQuantLinear(const QuantWeights &w, const float *in, float *out,
                 const float *bias, int64_t maxTokens, bool logits, float scale,
-                float softcap) {
+                float softcap, std::shared_ptr<QuantActivations> scratch) {
   return std::make_unique<QuantLinear>(w, in, out, bias, maxTokens, logits,
-                                       scale, softcap);
+                                       scale, softcap, std::move(scratch));
 }
 
 std::unique_ptr<KernelInstance>

@@ -23,11 +23,12 @@ bool isPackedTensor(const schema::Artifact &artifact, int32_t index);
 QuantWeights packedWeights(const schema::Tensor &tensor, const void *data);
 
 /// out = in W^T (+ bias); for the logits family, rows from ctx.logitsFrom
-/// only, then times `scale`, soft-capped when softcap > 0.
+/// only, then times `scale`, soft-capped when softcap > 0. `scratch` holds
+/// the quantized activations, shared by the kernels of one program.
 std::unique_ptr<KernelInstance>
 makeQuantLinear(const QuantWeights &w, const float *in, float *out,
                 const float *bias, int64_t maxTokens, bool logits, float scale,
-                float softcap);
+                float softcap, std::shared_ptr<QuantActivations> scratch);
 
 std::unique_ptr<KernelInstance>
 makeQuantEmbedding(const QuantWeights &table, const int32_t *tokens,

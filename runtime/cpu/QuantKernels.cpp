@@ -66,16 +66,23 @@ float QuantWeights::value(int64_t row, int64_t i) const {
   return s * (static_cast<float>(q) - ((1 << bits) - 1) / 2.0f);
 }
 
-QuantActivations::QuantActivations(const QuantWeights &w, int64_t maxTokens)
-    : blocks(w.k / 128), groups(w.groups),
-      q(static_cast<size_t>(maxTokens * blocks * 128)),
-      d(static_cast<size_t>(maxTokens * blocks)),
-      groupSums(static_cast<size_t>(maxTokens * groups)) {}
+void QuantActivations::reserve(const QuantWeights &w, int64_t maxTokens) {
+  int64_t wBlocks = w.k / 128;
+  auto grow = [](auto &v, int64_t size) {
+    if (static_cast<int64_t>(v.size()) < size)
+      v.resize(static_cast<size_t>(size));
+  };
+  grow(q, maxTokens * wBlocks * 128);
+  grow(d, maxTokens * wBlocks);
+  grow(groupSums, maxTokens * w.groups);
+}
 
 void QuantActivations::prepare(const QuantWeights &w, const float *xIn,
                                int64_t stride, int64_t t0, int64_t t1) {
   x = xIn;
   xStride = stride;
+  blocks = w.k / 128;
+  groups = w.groups;
   for (int64_t t = t0; t < t1; ++t) {
     const float *row = xIn + t * stride;
     float *sums = groupSums.data() + t * groups;

@@ -64,7 +64,12 @@ struct QuantWeights {
 class QuantActivations {
 public:
   QuantActivations() = default;
-  QuantActivations(const QuantWeights &w, int64_t maxTokens);
+  QuantActivations(const QuantWeights &w, int64_t maxTokens) {
+    reserve(w, maxTokens);
+  }
+  /// Grows the storage to hold maxTokens rows for `w` (kernels of one
+  /// program run in turn, so they share one QuantActivations).
+  void reserve(const QuantWeights &w, int64_t maxTokens);
   /// Quantizes rows [t0, t1) of x (rows xStride floats apart).
   void prepare(const QuantWeights &w, const float *x, int64_t xStride,
                int64_t t0, int64_t t1);
