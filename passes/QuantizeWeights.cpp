@@ -52,9 +52,9 @@ QuantizeWeightsPass::parsePolicy(StringRef name, const std::string &text,
 LogicalResult QuantizeWeightsPass::quantizeParam(ParamOp param,
                                                  const fmc::quant::Format &f) {
   RankedTensorType type = param.getTensorType();
-  param.setTypeAttr(TypeAttr::get(RankedTensorType::get(
-      type.getShape(), type.getElementType(),
-      fmc::quant::quantAttrOf(&getContext(), f))));
+  param.setTypeAttr(TypeAttr::get(
+      RankedTensorType::get(type.getShape(), type.getElementType(),
+                            fmc::quant::quantAttrOf(&getContext(), f))));
   // Measure what the writer will do, from the same source bytes.
   ExternalAttr source = param.getSourceAttr();
   uint64_t bytes = fmc::quant::floatSourceBytes(param);
@@ -74,8 +74,8 @@ LogicalResult QuantizeWeightsPass::quantizeParam(ParamOp param,
            << (ec ? ": " + ec.message()
                   : " (" + std::to_string(size) + " bytes long)");
   fmc::quant::Stats stats;
-  if (llvm::Error err = fmc::quant::packParameter(
-          param, (*file)->getBuffer(), /*out=*/nullptr, stats))
+  if (llvm::Error err = fmc::quant::packParameter(param, (*file)->getBuffer(),
+                                                  /*out=*/nullptr, stats))
     return param.emitOpError() << llvm::toString(std::move(err));
   ++numQuantized;
   if (stats.lossless()) {
@@ -84,17 +84,16 @@ LogicalResult QuantizeWeightsPass::quantizeParam(ParamOp param,
     param->removeAttr(fmc::quant::kRelativeErrorAttr);
   } else {
     param->removeAttr(fmc::quant::kLosslessAttr);
-    param->setAttr(fmc::quant::kRelativeErrorAttr,
-                   FloatAttr::get(Float64Type::get(&getContext()),
-                                  stats.relativeError()));
+    param->setAttr(
+        fmc::quant::kRelativeErrorAttr,
+        FloatAttr::get(Float64Type::get(&getContext()), stats.relativeError()));
   }
   return success();
 }
 
 void QuantizeWeightsPass::runOnOperation() {
   ModuleOp module = getOperation();
-  std::optional<fmc::quant::Format> linearFormat, embeddingFormat,
-      outputFormat;
+  std::optional<fmc::quant::Format> linearFormat, embeddingFormat, outputFormat;
   if (failed(parsePolicy("linear", linear, linearFormat)) ||
       failed(parsePolicy("embedding", embedding, embeddingFormat)) ||
       failed(parsePolicy("output", output, outputFormat)))

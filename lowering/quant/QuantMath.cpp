@@ -258,7 +258,8 @@ Stats quantize(const Format &f, const float *w, int64_t rows, int64_t k,
       }
       ++stats.groups;
       for (int64_t i = 0; i < n; ++i)
-        stats.sumSquared += static_cast<double>(row[begin + i]) * row[begin + i];
+        stats.sumSquared +=
+            static_cast<double>(row[begin + i]) * row[begin + i];
       if (!out)
         continue;
       uint8_t *codeRow = out + r * rowBytes;
@@ -276,8 +277,8 @@ Stats quantize(const Format &f, const float *w, int64_t rows, int64_t k,
   return stats;
 }
 
-void dequantize(const Format &f, const uint8_t *packed, int64_t rows,
-                int64_t k, float *out) {
+void dequantize(const Format &f, const uint8_t *packed, int64_t rows, int64_t k,
+                float *out) {
   int qmax = (1 << f.bits) - 1;
   float offset = qmax / 2.0f;
   int64_t group = effectiveGroupSize(f, k), groups = groupsPerRow(f, k);
@@ -287,9 +288,9 @@ void dequantize(const Format &f, const uint8_t *packed, int64_t rows,
       int64_t g = i / group;
       uint64_t bit = static_cast<uint64_t>(i) * f.bits;
       int q = (packed[r * rowBytes + bit / 8] >> (bit % 8)) & qmax;
-      float s = loadScale(
-          packed + scalesOffset(f, rows, k) + 2 * (r * groups + g),
-          f.scaleType);
+      float s =
+          loadScale(packed + scalesOffset(f, rows, k) + 2 * (r * groups + g),
+                    f.scaleType);
       float m = f.grid == Grid::Affine
                     ? loadScale(packed + minsOffset(f, rows, k) +
                                     2 * (r * groups + g),
@@ -368,7 +369,8 @@ std::string parseFormat(const std::string &text, Format &f) {
     start = colon + 1;
   }
   if (parts.size() < 2 || parts.size() > 4)
-    return "expected bits:grid[:group[:scale]] (e.g. 2:balanced:64:f16), got '" +
+    return "expected bits:grid[:group[:scale]] (e.g. 2:balanced:64:f16), got "
+           "'" +
            text + "'";
   if (parts[0] == "2" || parts[0] == "4")
     f.bits = parts[0][0] - '0';

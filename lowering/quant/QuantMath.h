@@ -7,8 +7,8 @@
 // that read the layout are runtime/cpu/QuantKernels*.
 //
 // Grids (dequantization, computed in f32 exactly as written here):
-//   balanced: w = s * (q - o), o = (2^bits - 1) / 2; 2 bits: {-1.5,-0.5,0.5,1.5}*s
-//   affine:   w = s * q + m
+//   balanced: w = s * (q - o), o = (2^bits - 1) / 2; 2 bits:
+//   {-1.5,-0.5,0.5,1.5}*s affine:   w = s * q + m
 // with one scale s (and on the affine grid one minimum m) per group of
 // `groupSize` consecutive elements of a row (0: the whole row is one group;
 // the last group of a row may be shorter).

@@ -15,8 +15,8 @@ namespace fmc::quant {
 Format formatOf(fm::QuantAttr quant) {
   Format f;
   f.bits = static_cast<int>(quant.getBits());
-  f.grid = quant.getGrid() == fm::QuantGrid::affine ? Grid::Affine
-                                                    : Grid::Balanced;
+  f.grid =
+      quant.getGrid() == fm::QuantGrid::affine ? Grid::Affine : Grid::Balanced;
   f.groupSize = quant.getGroupSize();
   f.scaleType =
       quant.getScaleType().isBF16() ? ScaleType::BF16 : ScaleType::F16;
@@ -74,8 +74,8 @@ llvm::Error packParameter(fm::ParamOp param, llvm::StringRef source,
       } else {
         uint16_t h;
         std::memcpy(&h, bytes + 2 * e, 2);
-        w[i] = dtype == fm::StorageType::f16 ? halfToFloat(h)
-                                             : bfloatToFloat(h);
+        w[i] =
+            dtype == fm::StorageType::f16 ? halfToFloat(h) : bfloatToFloat(h);
       }
     }
     Stats part = quantize(format, w.data(), rows, k, out, r0, r1);

@@ -1,4 +1,5 @@
-//===- QuantAvx512Vnni.cpp - packed-weight kernels for avx512vnni ------------------===//
+//===- QuantAvx512Vnni.cpp - packed-weight kernels for avx512vnni
+//------------------===//
 //
 // Compiled with this instruction set's flags (see runtime/CMakeLists.txt);
 // bestQuantKernels() only hands this table out when the CPU supports them.

@@ -1,4 +1,5 @@
-//===- QuantGeneric.cpp - packed-weight kernels for generic ------------------===//
+//===- QuantGeneric.cpp - packed-weight kernels for generic
+//------------------===//
 //
 // Compiled with this instruction set's flags (see runtime/CMakeLists.txt);
 // bestQuantKernels() only hands this table out when the CPU supports them.

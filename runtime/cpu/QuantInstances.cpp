@@ -37,8 +37,8 @@ public:
       // output-row chunks spread the weight stream over the threads.
       int64_t tokenBlock = 64;
       int64_t tokenBlocks = (t1 - t0 + tokenBlock - 1) / tokenBlock;
-      int64_t nChunks = std::max<int64_t>(
-          1, (4 * threads + tokenBlocks - 1) / tokenBlocks);
+      int64_t nChunks =
+          std::max<int64_t>(1, (4 * threads + tokenBlocks - 1) / tokenBlocks);
       int64_t nChunk = (w.n + nChunks - 1) / nChunks;
       nChunks = (w.n + nChunk - 1) / nChunk;
       ctx.pool->run(tokenBlocks * nChunks, [&](int64_t task, int) {
@@ -107,10 +107,9 @@ QuantWeights packedWeights(const schema::Tensor &tensor, const void *data) {
   for (int64_t d : *tensor.shape())
     n *= d;
   n /= k;
-  return QuantWeights::view(data, q.bits(),
-                            q.grid() == schema::QuantGrid::Affine,
-                            q.scale_dtype() == schema::DType::BF16,
-                            q.group_size(), n, k);
+  return QuantWeights::view(
+      data, q.bits(), q.grid() == schema::QuantGrid::Affine,
+      q.scale_dtype() == schema::DType::BF16, q.group_size(), n, k);
 }
 
 std::unique_ptr<KernelInstance>
@@ -121,9 +120,9 @@ makeQuantLinear(const QuantWeights &w, const float *in, float *out,
                                        scale, softcap, std::move(scratch));
 }
 
-std::unique_ptr<KernelInstance>
-makeQuantEmbedding(const QuantWeights &table, const int32_t *tokens,
-                   float *out, float scale) {
+std::unique_ptr<KernelInstance> makeQuantEmbedding(const QuantWeights &table,
+                                                   const int32_t *tokens,
+                                                   float *out, float scale) {
   return std::make_unique<QuantEmbedding>(table, tokens, out, scale);
 }
 

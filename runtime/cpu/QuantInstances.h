@@ -30,9 +30,9 @@ makeQuantLinear(const QuantWeights &w, const float *in, float *out,
                 const float *bias, int64_t maxTokens, bool logits, float scale,
                 float softcap, std::shared_ptr<QuantActivations> scratch);
 
-std::unique_ptr<KernelInstance>
-makeQuantEmbedding(const QuantWeights &table, const int32_t *tokens,
-                   float *out, float scale);
+std::unique_ptr<KernelInstance> makeQuantEmbedding(const QuantWeights &table,
+                                                   const int32_t *tokens,
+                                                   float *out, float scale);
 
 } // namespace fmc::cpu
 

@@ -17,7 +17,8 @@
 // scale per lane applies with one multiply-add in f32. The grid's offset
 // (balanced: w = s(q - o)) or minimum (affine: w = sq + m) needs only the
 // sum of each group's activations:
-//   sum_i w_i x_i = sum_g [ s_g * sum_{i in g} q_i x_i + c_g * sum_{i in g} x_i ]
+//   sum_i w_i x_i = sum_g [ s_g * sum_{i in g} q_i x_i + c_g * sum_{i in g} x_i
+//   ]
 // with c_g = -o s_g or m_g. Features past the last full block of 128 are
 // done in f32 from the unquantized activations.
 //
@@ -76,10 +77,10 @@ public:
 
   int64_t blocks = 0; ///< Full blocks of 128 features.
   int64_t groups = 0;
-  std::vector<int8_t> q;         ///< [maxTokens][blocks*128], decode order.
-  std::vector<float> d;          ///< [maxTokens][blocks] block scales.
-  std::vector<float> groupSums;  ///< [maxTokens][groups]: d * sum q per group.
-  const float *x = nullptr;      ///< The f32 rows, for the tail features.
+  std::vector<int8_t> q;        ///< [maxTokens][blocks*128], decode order.
+  std::vector<float> d;         ///< [maxTokens][blocks] block scales.
+  std::vector<float> groupSums; ///< [maxTokens][groups]: d * sum q per group.
+  const float *x = nullptr;     ///< The f32 rows, for the tail features.
   int64_t xStride = 0;
 };
 
@@ -105,8 +106,8 @@ void quantEmbeddingRow(const QuantWeights &table, int64_t id, float scale,
 
 /// Reference: dequantize, then f32 products. With `quantizeActivations` the
 /// activations are first rounded exactly as the kernels round them.
-void referenceQuantLinear(const QuantWeights &w, const float *x,
-                          int64_t rows, float *y, bool quantizeActivations);
+void referenceQuantLinear(const QuantWeights &w, const float *x, int64_t rows,
+                          float *y, bool quantizeActivations);
 
 } // namespace fmc::cpu
 

@@ -67,7 +67,8 @@ TEST(QuantArtifact, BitsPerWeightAreTheArtifactsBytes) {
     return 8.0 * bytes / count;
   };
   std::string json = readText(FMC_TEST_ARTIFACT_AFM ".json");
-  double linearBpw = bitsPerWeight(linear), embeddingBpw = bitsPerWeight(embedding);
+  double linearBpw = bitsPerWeight(linear),
+         embeddingBpw = bitsPerWeight(embedding);
   EXPECT_DOUBLE_EQ(jsonNumber(json, "linear_bits_per_weight"), linearBpw);
   EXPECT_DOUBLE_EQ(jsonNumber(json, "embedding_bits_per_weight"), embeddingBpw);
   // 64-wide rows are exactly 2.25; down_proj's rows of 172 hold a short
@@ -77,8 +78,8 @@ TEST(QuantArtifact, BitsPerWeightAreTheArtifactsBytes) {
   // [172x64] rows of 16 code bytes and one scale; down [64x172] rows of 43
   // code bytes and 3 scales.
   int64_t attention = 2 * 64 * 64 + 2 * 32 * 64;
-  int64_t expectedBytes = 5 * (attention * 9 / 32 + 2 * 172 * (16 + 2) +
-                               64 * (43 + 3 * 2));
+  int64_t expectedBytes =
+      5 * (attention * 9 / 32 + 2 * 172 * (16 + 2) + 64 * (43 + 3 * 2));
   int64_t expectedElements = 5 * (attention + 3 * 172 * 64);
   EXPECT_DOUBLE_EQ(linearBpw, 8.0 * expectedBytes / expectedElements);
 
@@ -112,9 +113,9 @@ TEST(QuantArtifact, WriterPacksWhatTheLibraryPacks) {
     ASSERT_TRUE(t.quant());
     EXPECT_EQ(t.quant()->bits(), 4);
     EXPECT_EQ(t.quant()->group_size(), 64);
-    EXPECT_EQ(std::memcmp((*artifact)->tensorData(i), packed.data(),
-                          packed.size()),
-              0);
+    EXPECT_EQ(
+        std::memcmp((*artifact)->tensorData(i), packed.data(), packed.size()),
+        0);
     return;
   }
   FAIL() << "no model.embed_tokens.weight tensor";

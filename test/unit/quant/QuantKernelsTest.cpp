@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowering/quant/QuantMath.h"
 #include "runtime/cpu/QuantKernels.h"
+#include "lowering/quant/QuantMath.h"
 
 #include <gtest/gtest.h>
 
@@ -53,11 +53,10 @@ Packed pack(const std::string &spec, int64_t n, int64_t k, std::mt19937 &rng) {
   return p;
 }
 
-const char *kFormats[] = {"2:balanced:64:f16", "2:balanced:32:f16",
-                          "2:balanced:128:bf16", "2:balanced:row:f16",
-                          "2:affine:64:f16",   "4:affine:32:f16",
-                          "4:balanced:64:f16", "4:affine:row:bf16",
-                          "4:balanced:128:f16"};
+const char *kFormats[] = {
+    "2:balanced:64:f16",  "2:balanced:32:f16", "2:balanced:128:bf16",
+    "2:balanced:row:f16", "2:affine:64:f16",   "4:affine:32:f16",
+    "4:balanced:64:f16",  "4:affine:row:bf16", "4:balanced:128:f16"};
 
 TEST(QuantKernels, MatchDequantizeThenF32) {
   std::mt19937 rng(11);
@@ -67,8 +66,8 @@ TEST(QuantKernels, MatchDequantizeThenF32) {
       for (int64_t n : {1, 7})
         for (int64_t k : {40, 100, 172, 256, 300, 640})
           for (int64_t tokens : {1, 3, 5}) {
-            SCOPED_TRACE(std::string(table->isa) + " " + spec + " n=" +
-                         std::to_string(n) + " k=" + std::to_string(k) +
+            SCOPED_TRACE(std::string(table->isa) + " " + spec +
+                         " n=" + std::to_string(n) + " k=" + std::to_string(k) +
                          " tokens=" + std::to_string(tokens));
             Packed p = pack(spec, n, k, rng);
             std::vector<float> x(tokens * k);
@@ -122,8 +121,8 @@ TEST(QuantKernels, RowRangesAndTokenRangesCompose) {
 
 TEST(QuantKernels, EmbeddingRowIsTheDequantizedRow) {
   std::mt19937 rng(2);
-  for (const char *spec : {"4:balanced:64:f16", "4:affine:32:bf16",
-                           "2:balanced:row:f16"}) {
+  for (const char *spec :
+       {"4:balanced:64:f16", "4:affine:32:bf16", "2:balanced:row:f16"}) {
     SCOPED_TRACE(spec);
     const int64_t vocab = 5, width = 100;
     Packed p = pack(spec, vocab, width, rng);

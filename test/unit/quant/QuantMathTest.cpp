@@ -109,16 +109,19 @@ TEST(QuantMath, PostTrainingErrorBeatsMaxAbsScale) {
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t g = 0; g < k; g += 64) {
         const float *x = &w[r * k + g];
-        float lo = *std::min_element(x, x + 64), hi = *std::max_element(x, x + 64);
+        float lo = *std::min_element(x, x + 64),
+              hi = *std::max_element(x, x + 64);
         float amax = std::max(-lo, hi);
         for (int i = 0; i < 64; ++i) {
           float q;
           if (grid == Grid::Balanced) {
             float s = amax / 1.5f;
-            q = s * (std::clamp(std::nearbyint(x[i] / s + 1.5f), 0.0f, 3.0f) - 1.5f);
+            q = s * (std::clamp(std::nearbyint(x[i] / s + 1.5f), 0.0f, 3.0f) -
+                     1.5f);
           } else {
             float s = (hi - lo) / 3.0f;
-            q = s * std::clamp(std::nearbyint((x[i] - lo) / s), 0.0f, 3.0f) + lo;
+            q = s * std::clamp(std::nearbyint((x[i] - lo) / s), 0.0f, 3.0f) +
+                lo;
           }
           maxAbsErr += (x[i] - q) * (x[i] - q);
         }
