@@ -8,6 +8,7 @@
 
 #include "lowering/quant/QuantMath.h"
 #include "runtime/Artifact.h"
+#include "runtime/schema/fmc_generated.h"
 
 #include <gtest/gtest.h>
 
@@ -119,6 +120,54 @@ TEST(QuantArtifact, WriterPacksWhatTheLibraryPacks) {
     return;
   }
   FAIL() << "no model.embed_tokens.weight tensor";
+}
+
+/// The artifact's bytes with one scalar field of the first packed tensor
+/// (or of its encoding) overwritten, and what validation says about them.
+template <typename T>
+std::string corruptPackedField(bool encoding, flatbuffers::voffset_t field,
+                               T value) {
+  std::string text = readText(FMC_TEST_ARTIFACT_AFM);
+  std::vector<uint8_t> bytes(text.begin(), text.end());
+  const fmc::schema::Artifact *root =
+      fmc::schema::GetSizePrefixedArtifact(bytes.data());
+  for (const fmc::schema::Tensor *t : *root->tensors()) {
+    if (t->dtype() != fmc::schema::DType::Packed)
+      continue;
+    const auto *table =
+        encoding ? reinterpret_cast<const flatbuffers::Table *>(t->quant())
+                 : reinterpret_cast<const flatbuffers::Table *>(t);
+    const uint8_t *at = table->GetAddressOf(field);
+    EXPECT_NE(at, nullptr); // The writer forces every default in.
+    if (!at)
+      return "";
+    std::memcpy(bytes.data() + (at - bytes.data()), &value, sizeof(T));
+    auto artifact = fmc::Artifact::fromBytes(std::move(bytes), "bad.fmc");
+    EXPECT_FALSE(artifact.ok());
+    return artifact.ok() ? "" : std::string(artifact.status().message());
+  }
+  ADD_FAILURE() << "no packed tensor";
+  return "";
+}
+
+TEST(QuantArtifact, RejectsInconsistentPackedTensors) {
+  using QE = fmc::schema::QuantEncoding;
+  EXPECT_NE(corruptPackedField<uint8_t>(true, QE::VT_BITS, 3)
+                .find("('model.embed_tokens.weight') has an unsupported "
+                      "quant encoding (bits 3, grid 0, group_size 64"),
+            std::string::npos);
+  EXPECT_NE(corruptPackedField<int64_t>(true, QE::VT_GROUP_SIZE, 48)
+                .find("has an unsupported quant encoding (bits 4, grid 0, "
+                      "group_size 48"),
+            std::string::npos);
+  EXPECT_NE(corruptPackedField<int64_t>(true, QE::VT_GROUP_SIZE, 32)
+                .find("of shape [512, 64] packed at 4 bits declares 17408 "
+                      "bytes, expected 18432"),
+            std::string::npos);
+  EXPECT_NE(
+      corruptPackedField<uint64_t>(false, fmc::schema::Tensor::VT_BYTES, 17409)
+          .find("declares 17409 bytes, expected 17408"),
+      std::string::npos);
 }
 
 } // namespace
