@@ -95,10 +95,19 @@ void QuantActivations::prepare(const QuantWeights &w, const float *xIn,
       float scale = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
       d[t * blocks + b] = scale;
       int8_t *qb = q.data() + (t * blocks + b) * 128;
-      for (int e = 0; e < 128; ++e) {
-        int v = static_cast<int>(std::nearbyint(xb[e] * inv));
-        qb[decodePosition(w.bits, e)] = static_cast<int8_t>(v);
-        sums[(b * 128 + e) / w.group] += scale * static_cast<float>(v);
+      int32_t values[128];
+      for (int e = 0; e < 128; ++e)
+        values[e] = static_cast<int32_t>(std::nearbyint(xb[e] * inv));
+      for (int e = 0; e < 128; ++e)
+        qb[decodePosition(w.bits, e)] = static_cast<int8_t>(values[e]);
+      // Groups of 32, 64 or 128 tile a block; a group of a whole row (or of
+      // 128) holds all of it.
+      int64_t span = std::min<int64_t>(w.group, 128);
+      for (int64_t e0 = 0; e0 < 128; e0 += span) {
+        int32_t sum = 0;
+        for (int64_t e = e0; e < e0 + span; ++e)
+          sum += values[e];
+        sums[(b * 128 + e0) / w.group] += scale * static_cast<float>(sum);
       }
     }
   }
