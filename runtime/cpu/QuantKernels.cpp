@@ -75,6 +75,7 @@ void QuantActivations::reserve(const QuantWeights &w, int64_t maxTokens) {
   grow(q, maxTokens * wBlocks * 128);
   grow(d, maxTokens * wBlocks);
   grow(groupSums, maxTokens * w.groups);
+  grow(laneOffsets, maxTokens * wBlocks * 16);
 }
 
 void QuantActivations::prepare(const QuantWeights &w, const float *xIn,
@@ -100,6 +101,16 @@ void QuantActivations::prepare(const QuantWeights &w, const float *xIn,
         values[e] = static_cast<int32_t>(std::nearbyint(xb[e] * inv));
       for (int e = 0; e < 128; ++e)
         qb[decodePosition(w.bits, e)] = static_cast<int8_t>(values[e]);
+      // Lanes: 16 features each at 2 bits, 8 at 4 bits (per half).
+      float offset = ((1 << w.bits) - 1) / 2.0f;
+      float *lanes = laneOffsets.data() + (t * blocks + b) * 16;
+      int laneFeatures = w.bits == 2 ? 16 : 8;
+      for (int l = 0; l < 128 / laneFeatures; ++l) {
+        int32_t sum = 0;
+        for (int e = l * laneFeatures; e < (l + 1) * laneFeatures; ++e)
+          sum += values[e];
+        lanes[l] = offset * static_cast<float>(sum);
+      }
       // Groups of 32, 64 or 128 tile a block; a group of a whole row (or of
       // 128) holds all of it.
       int64_t span = std::min<int64_t>(w.group, 128);

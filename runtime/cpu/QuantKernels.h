@@ -80,7 +80,11 @@ public:
   std::vector<int8_t> q;        ///< [maxTokens][blocks*128], decode order.
   std::vector<float> d;         ///< [maxTokens][blocks] block scales.
   std::vector<float> groupSums; ///< [maxTokens][groups]: d * sum q per group.
-  const float *x = nullptr;     ///< The f32 rows, for the tail features.
+  /// [maxTokens][blocks][16]: o * sum q over the features of each 32-bit
+  /// lane of a dot product (2 bits: lanes 0-7; 4 bits: 8 per half), o the
+  /// balanced grid's offset, so a balanced kernel subtracts it per lane.
+  std::vector<float> laneOffsets;
+  const float *x = nullptr; ///< The f32 rows, for the tail features.
   int64_t xStride = 0;
 };
 
