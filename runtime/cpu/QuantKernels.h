@@ -15,12 +15,14 @@
 // (AVX-512 VNNI vpdpbusd, or AVX2 vpmaddubsw + vpmaddwd); every 32-bit lane
 // of the result covers 16 (4 bits: 8) consecutive features, so one group
 // scale per lane applies with one multiply-add in f32. The grid's offset
-// (balanced: w = s(q - o)) or minimum (affine: w = sq + m) needs only the
-// sum of each group's activations:
-//   sum_i w_i x_i = sum_g [ s_g * sum_{i in g} q_i x_i + c_g * sum_{i in g} x_i
-//   ]
-// with c_g = -o s_g or m_g. Features past the last full block of 128 are
-// done in f32 from the unquantized activations.
+// (balanced: w = s(q - o)) or minimum (affine: w = sq + m) needs only sums
+// of activations:
+//   sum_i w_i x_i = sum_g s_g (sum_{i in g} q_i x_i - o sum_{i in g} x_i)
+//                 = sum_g (s_g sum_{i in g} q_i x_i + m_g sum_{i in g} x_i)
+// The balanced kernels subtract o * sum x per 32-bit lane (laneOffsets,
+// computed with the activations) before scaling; the affine ones add
+// m_g * sum x per group (groupSums) once per row. Features past the last
+// full block of 128 are done in f32 from the unquantized activations.
 //
 // The reference of every kernel is dequantize-then-f32-matmul; the only
 // approximation is the int8 rounding of activations (relative error about
