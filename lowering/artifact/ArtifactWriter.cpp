@@ -159,6 +159,8 @@ llvm::Error Writer::collect() {
       llvm::Expected<schema::DType> dtype = storageDType(param);
       if (!dtype)
         return dtype.takeError();
+      if (llvm::Error err = fmc::quant::checkEncoding(param))
+        return err;
       tensorIndex[param.getSymName()] = params.size();
       segmentOffsets.push_back(alignTo(segmentBytes, fmc::kTensorAlignment));
       segmentBytes = segmentOffsets.back() + param.getStorageBytes();

@@ -152,6 +152,7 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
       if (auto error = param->getAttrOfType<FloatAttr>(
               fmc::quant::kRelativeErrorAttr))
         q.relativeError = error.getValueAsDouble();
+      q.measured = q.lossless || param->hasAttr(fmc::quant::kRelativeErrorAttr);
       report.quantized.push_back(std::move(q));
     }
   }
@@ -217,6 +218,8 @@ void fmc::artifact::printSizeReport(const SizeReport &report,
     os << "    " << q.name << " " << q.format << ": ";
     if (q.lossless)
       os << "lossless\n";
+    else if (!q.measured)
+      os << "not measured (encoding given in the IR)\n";
     else
       os << llvm::format("relative error %.4f\n", q.relativeError);
   }
@@ -236,6 +239,7 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
         {"name", q.name},
         {"format", q.format},
         {"lossless", q.lossless},
+        {"measured", q.measured},
         {"relative_error", q.relativeError}});
   return llvm::json::Object{
       {"model", report.model},

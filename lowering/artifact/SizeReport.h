@@ -35,6 +35,9 @@ struct QuantizedTensor {
   std::string format; ///< bits:grid:group:scale.
   bool lossless = false;
   double relativeError = 0.0; ///< ||w - q(w)|| / ||w||; 0 when lossless.
+  /// Whether fm-quantize-weights measured it (an encoding written by hand
+  /// in the IR is packed but not measured).
+  bool measured = false;
 };
 
 struct SizeReport {

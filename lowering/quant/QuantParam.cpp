@@ -34,6 +34,26 @@ fm::QuantAttr quantAttrOf(MLIRContext *context, const Format &f) {
       fm::QuantLayout::row_major);
 }
 
+llvm::Error checkEncoding(fm::ParamOp param) {
+  fm::QuantAttr q = param.getQuant();
+  if (!q)
+    return llvm::Error::success();
+  int64_t g = q.getGroupSize();
+  bool ok = (q.getBits() == 2 || q.getBits() == 4) &&
+            (q.getScaleType().isF16() || q.getScaleType().isBF16()) &&
+            (g == 0 || g == 32 || g == 64 || g == 128);
+  if (ok)
+    return llvm::Error::success();
+  std::string scale;
+  llvm::raw_string_ostream(scale) << q.getScaleType();
+  return llvm::createStringError(
+      "parameter @" + param.getSymName() + " is quantized to " +
+      llvm::Twine(q.getBits()) + " bits in groups of " + llvm::Twine(g) +
+      " with " + scale +
+      " scales; artifacts hold 2- or 4-bit codes with f16 or bf16 scales in "
+      "groups of 32, 64, 128 or 0 (one per row)");
+}
+
 bool isQuantizedWhenWritten(fm::ParamOp param) {
   if (!param.getQuant() || param.isStack())
     return false;
@@ -49,6 +69,8 @@ uint64_t floatSourceBytes(fm::ParamOp param) {
 
 llvm::Error packParameter(fm::ParamOp param, llvm::StringRef source,
                           uint8_t *out, Stats &stats) {
+  if (llvm::Error err = checkEncoding(param))
+    return err;
   RankedTensorType type = param.getTensorType();
   int64_t k = type.getShape().back();
   int64_t rows = type.getNumElements() / k;

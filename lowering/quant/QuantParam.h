@@ -30,6 +30,11 @@ Format formatOf(mlir::fm::QuantAttr quant);
 mlir::fm::QuantAttr quantAttrOf(mlir::MLIRContext *context,
                                 const Format &format);
 
+/// Success when the artifact can hold `param`'s #fm.quant encoding (2 or 4
+/// bits, f16 or bf16 scales, groups of 32, 64, 128 or one per row: what the
+/// runtime's kernels read); otherwise an error naming the parameter.
+llvm::Error checkEncoding(mlir::fm::ParamOp param);
+
 /// Whether the writer quantizes `param` (a #fm.quant type over an f32,
 /// f16 or bf16 file source).
 bool isQuantizedWhenWritten(mlir::fm::ParamOp param);
