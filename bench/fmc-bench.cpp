@@ -195,8 +195,8 @@ int main(int argc, char **argv) {
   double stepTraffic = stepBytes * decodeMedian / 1e9;
   std::printf("model %s: %.1f MB of weights, %d threads, %s kernels, %s "
               "packed-weight kernels\n",
-              path.c_str(), weights / 1e6, threads,
-              fmc::cpu::bestKernels().isa, fmc::cpu::bestQuantKernels().isa);
+              path.c_str(), weights / 1e6, threads, fmc::cpu::bestKernels().isa,
+              fmc::cpu::bestQuantKernels().isa);
   std::printf(
       "  memory read bandwidth  %.1f GB/s (%d threads, %lld MB, %s pages)\n",
       bandwidth.gbPerSecond, threads, static_cast<long long>(bandwidthMb),

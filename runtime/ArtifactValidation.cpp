@@ -202,8 +202,8 @@ private:
     uint64_t k = t->shape()->Get(t->shape()->size() - 1), rows = elements / k;
     uint64_t groups = g == 0 ? 1 : (k + g - 1) / g;
     uint64_t perGroup = q->grid() == schema::QuantGrid::Affine ? 2 : 1;
-    uint64_t expected = rows * ((k * q->bits() + 7) / 8) +
-                        rows * groups * perGroup * 2;
+    uint64_t expected =
+        rows * ((k * q->bits() + 7) / 8) + rows * groups * perGroup * 2;
     if (expected != t->bytes())
       return bad(absl::StrCat(what, " of shape ", shapeText(t->shape()),
                               " packed at ", q->bits(), " bits declares ",

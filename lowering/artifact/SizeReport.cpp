@@ -149,8 +149,8 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
       q.name = param.getSymName().str();
       q.format = fmc::quant::formatToString(fmc::quant::formatOf(quant));
       q.lossless = param->hasAttr(fmc::quant::kLosslessAttr);
-      if (auto error = param->getAttrOfType<FloatAttr>(
-              fmc::quant::kRelativeErrorAttr))
+      if (auto error =
+              param->getAttrOfType<FloatAttr>(fmc::quant::kRelativeErrorAttr))
         q.relativeError = error.getValueAsDouble();
       q.measured = q.lossless || param->hasAttr(fmc::quant::kRelativeErrorAttr);
       report.quantized.push_back(std::move(q));
@@ -235,12 +235,12 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
                            {"bits_per_weight", cls.bitsPerWeight()}};
   llvm::json::Array quantized;
   for (const QuantizedTensor &q : report.quantized)
-    quantized.push_back(llvm::json::Object{
-        {"name", q.name},
-        {"format", q.format},
-        {"lossless", q.lossless},
-        {"measured", q.measured},
-        {"relative_error", q.relativeError}});
+    quantized.push_back(
+        llvm::json::Object{{"name", q.name},
+                           {"format", q.format},
+                           {"lossless", q.lossless},
+                           {"measured", q.measured},
+                           {"relative_error", q.relativeError}});
   return llvm::json::Object{
       {"model", report.model},
       {"parameters", std::move(parameters)},
