@@ -97,8 +97,12 @@ void QuantActivations::prepare(const QuantWeights &w, const float *xIn,
       d[t * blocks + b] = scale;
       int8_t *qb = q.data() + (t * blocks + b) * 128;
       int32_t values[128];
-      for (int e = 0; e < 128; ++e)
-        values[e] = static_cast<int32_t>(std::nearbyint(xb[e] * inv));
+      // Round to nearest even by adding and removing 1.5 * 2^23 (|x * inv|
+      // <= 127): what nearbyint does, without a library call per element.
+      for (int e = 0; e < 128; ++e) {
+        float shifted = xb[e] * inv + 12582912.0f;
+        values[e] = static_cast<int32_t>(shifted - 12582912.0f);
+      }
       for (int e = 0; e < 128; ++e)
         qb[decodePosition(w.bits, e)] = static_cast<int8_t>(values[e]);
       // Lanes: 16 features each at 2 bits, 8 at 4 bits (per half).
