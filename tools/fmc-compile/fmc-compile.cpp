@@ -309,6 +309,9 @@ int main(int argc, char **argv) {
       return 1;
   }
 
+  if (!quantize.empty() && phaseOf(*module) == Phase::Plan)
+    return failWith("--quantize applies to a model or fm IR; '" + inputPath +
+                    "' is already planned (quantize before --compile-to=plan)");
   if (phaseOf(*module) == Phase::Fm) {
     progress.step("running the model passes");
     if (failed(runModelPasses(*module)))
