@@ -17,6 +17,7 @@
 #include "runtime/Artifact.h"
 #include "runtime/Backend.h"
 #include "runtime/cpu/Kernels.h"
+#include "runtime/cpu/QuantKernels.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -48,7 +49,33 @@ double now() {
 struct Timing {
   double wall = 1e30; ///< Best repetition.
   double cpu = 0;     ///< CPU seconds of that repetition.
+  std::vector<double> walls; ///< Every repetition.
+  double median() const {
+    if (walls.empty())
+      return wall;
+    std::vector<double> sorted = walls;
+    std::sort(sorted.begin(), sorted.end());
+    size_t n = sorted.size();
+    return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  }
 };
+
+/// Bytes of weights one decode step reads: every tensor but embedding
+/// tables (a step reads one row of those), unless the output head shares it.
+uint64_t decodeWeightBytes(const fmc::schema::Artifact &root) {
+  std::vector<bool> skip(root.tensors()->size(), false);
+  for (const fmc::schema::Kernel *k : *root.decode()->kernels())
+    if (const auto *s = k->spec_as_EmbeddingSpec())
+      skip[s->table()] = true;
+  for (const fmc::schema::Kernel *k : *root.decode()->kernels())
+    if (const auto *s = k->spec_as_LogitsSpec())
+      skip[s->weight()] = false;
+  uint64_t bytes = 0;
+  for (uint32_t i = 0; i < root.tensors()->size(); ++i)
+    if (!skip[i])
+      bytes += root.tensors()->Get(i)->bytes();
+  return bytes;
+}
 
 int usageError(const std::string &message) {
   std::fprintf(stderr, "fmc-bench: error: %s\n", message.c_str());
@@ -130,8 +157,11 @@ int main(int argc, char **argv) {
     if (!s.ok())
       return usageError(std::string(s.message()));
     wall = now() - wall;
-    if (wall < prefill.wall)
-      prefill = {wall, cpuSeconds() - cpu};
+    prefill.walls.push_back(wall);
+    if (wall < prefill.wall) {
+      prefill.wall = wall;
+      prefill.cpu = cpuSeconds() - cpu;
+    }
   }
 
   // Decode: one token at a time, feeding back the argmax, from position 1.
@@ -148,16 +178,25 @@ int main(int argc, char **argv) {
                                    *logits);
     }
     wall = now() - wall;
-    if (wall < decode.wall)
-      decode = {wall, cpuSeconds() - cpu};
+    decode.walls.push_back(wall);
+    if (wall < decode.wall) {
+      decode.wall = wall;
+      decode.cpu = cpuSeconds() - cpu;
+    }
   }
 
   double prefillRate = prefillTokens > 0 ? prefillTokens / prefill.wall : 0.0;
   double decodeRate = decodeTokens > 0 ? decodeTokens / decode.wall : 0.0;
   double traffic = weights * decodeRate / 1e9;
-  std::printf("model %s: %.1f MB of weights, %d threads, %s kernels\n",
-              path.c_str(), weights / 1e6, threads,
-              fmc::cpu::bestKernels().isa);
+  uint64_t stepBytes = decodeWeightBytes(root);
+  double prefillMedian =
+      prefillTokens > 0 ? prefillTokens / prefill.median() : 0.0;
+  double decodeMedian = decodeTokens > 0 ? decodeTokens / decode.median() : 0.0;
+  double stepTraffic = stepBytes * decodeMedian / 1e9;
+  std::printf("model %s: %.1f MB of weights, %d threads, %s kernels, %s "
+              "packed-weight kernels\n",
+              path.c_str(), weights / 1e6, threads, fmc::cpu::bestKernels().isa,
+              fmc::cpu::bestQuantKernels().isa);
   std::printf(
       "  memory read bandwidth  %.1f GB/s (%d threads, %lld MB, %s pages)\n",
       bandwidth.gbPerSecond, threads, static_cast<long long>(bandwidthMb),
@@ -175,6 +214,14 @@ int main(int argc, char **argv) {
   std::printf(
       "  decode weight traffic  %.1f GB/s = %.0f%% of the read bandwidth\n",
       traffic, 100.0 * traffic / bandwidth.gbPerSecond);
+  std::printf("  medians of %d runs     prefill %.1f tokens/s, decode %.1f "
+              "tokens/s\n",
+              repeat, prefillMedian, decodeMedian);
+  std::printf("  decode reads           %.1f MB/token (weights but embedding "
+              "tables) = %.1f GB/s at the median = %.0f%% of the read "
+              "bandwidth\n",
+              stepBytes / 1e6, stepTraffic,
+              100.0 * stepTraffic / bandwidth.gbPerSecond);
   if (profile) {
     std::printf("  kernel time by family (all runs):\n");
     for (const fmc::KernelProfile &p : backend.profile())
@@ -194,13 +241,19 @@ int main(int argc, char **argv) {
         "  \"decode_tokens\": %lld,\n  \"decode_tokens_per_s\": %.3f,\n"
         "  \"decode_us_per_token_cpu\": %.3f,\n"
         "  \"decode_weight_traffic_gb_per_s\": %.3f,\n  "
-        "\"bandwidth_fraction\": %.4f\n}\n",
+        "\"bandwidth_fraction\": %.4f,\n"
+        "  \"prefill_tokens_per_s_median\": %.3f,\n"
+        "  \"decode_tokens_per_s_median\": %.3f,\n"
+        "  \"decode_bytes_per_token\": %llu,\n"
+        "  \"decode_bandwidth_fraction_median\": %.4f\n}\n",
         path.c_str(), threads, static_cast<unsigned long long>(weights),
         bandwidth.gbPerSecond, bandwidth.hugePages ? "true" : "false",
         static_cast<long long>(prefillTokens), prefillRate,
         static_cast<long long>(decodeTokens), decodeRate,
         decode.cpu / decodeTokens * 1e6, traffic,
-        traffic / bandwidth.gbPerSecond);
+        traffic / bandwidth.gbPerSecond, prefillMedian, decodeMedian,
+        static_cast<unsigned long long>(stepBytes),
+        stepTraffic / bandwidth.gbPerSecond);
     std::fclose(f);
   }
   return 0;

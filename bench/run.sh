@@ -28,3 +28,26 @@ if [ ! -f "$out/llama-853m.fmc" ]; then
 fi
 "$bin/fmc-bench" "$out/llama-853m.fmc" --prefill-tokens 512 --decode-tokens 32 \
     --repeat 2 --bandwidth-mb 2048 --json "$out/llama-853m.json"
+
+echo "== synthetic Llama 853M at 2 bits vs f16, same weights, all threads"
+# Quantization-aware-trained weights (make_bench_model.py --qat): linears on
+# the balanced 2-bit grid, the embedding on the 4-bit one. Compiled as
+# they are (f16) and packed losslessly (--quantize=afm plus a 2-bit head).
+if [ ! -f "$out/llama-853m-qat/model.safetensors" ]; then
+  /usr/bin/python3 "$root/bench/make_bench_model.py" "$out/llama-853m-qat" --preset 853m --qat
+fi
+if [ ! -f "$out/llama-853m-qat-f16.fmc" ]; then
+  "$bin/fmc-compile" "$out/llama-853m-qat" --context 1024 --prefill-tokens 512 \
+      -o "$out/llama-853m-qat-f16.fmc" > /dev/null
+fi
+if [ ! -f "$out/llama-853m-qat-2bit.fmc" ]; then
+  "$bin/fmc-compile" "$out/llama-853m-qat" --context 1024 --prefill-tokens 512 \
+      --quantize=afm,output:2:balanced:64:f16 -o "$out/llama-853m-qat-2bit.fmc" \
+      --report-json "$out/llama-853m-qat-2bit.report.json" | grep -v '^    '
+fi
+for variant in f16 2bit; do
+  echo "-- $variant"
+  "$bin/fmc-bench" "$out/llama-853m-qat-$variant.fmc" --prefill-tokens 128 \
+      --decode-tokens 32 --repeat 5 --bandwidth-mb 2048 \
+      --json "$out/llama-853m-qat-$variant.json"
+done

@@ -125,4 +125,45 @@ def FuseMoe : Pass<"fm-fuse-moe", "::mlir::ModuleOp"> {
   ];
 }
 
+def QuantizeWeights : Pass<"fm-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Give linear, embedding and output weights a low-bit encoding";
+  let description = [{
+    Applies a per-parameter quantization policy: the weights of `fm.linear`
+    ops (all, or those whose name matches `linear-pattern`), the embedding
+    table of `fm.embedding` and the output head of `fm.logits` each get the
+    `#fm.quant` encoding given as `bits:grid[:group[:scale]]`, e.g.
+    `2:balanced:64:f16` (AFM/ParetoQ's {-1.5,-0.5,0.5,1.5}*s), `4:affine:32`
+    (MLX-style scale and minimum); group 32, 64, 128 or `row` (one per
+    output channel); scale f16 or bf16. An empty policy leaves that class
+    dense; norms and biases are always kept in float. A parameter the
+    embedding and the output head share (tied) follows `embedding`.
+
+    The artifact writer does the packing. This pass reads each parameter's
+    source (memory-mapped) and runs the same quantization to record what it
+    will do: `fm.quant_lossless` when every group already lies on the grid
+    (quantization-aware-trained weights: codes and scales are recovered bit
+    for bit), otherwise the relative error ||w - q(w)|| / ||w|| of the
+    squared-error-optimal post-training quantization as `fm.quant_error`.
+    fmc-compile's size report prints both. Parameters that are already
+    quantized, stacked, or not f32/f16/bf16 are left as they are, so the
+    pass is idempotent.
+  }];
+  let options = [
+    Option<"linear", "linear", "std::string", /*default=*/"\"\"",
+           "Encoding of linear weights (e.g. 2:balanced:64:f16); empty: dense">,
+    Option<"linearPattern", "linear-pattern", "std::string",
+           /*default=*/"\"\"",
+           "Only linear weights whose name matches this regex (empty: all)">,
+    Option<"embedding", "embedding", "std::string", /*default=*/"\"\"",
+           "Encoding of the embedding table (e.g. 4:balanced:64:f16)">,
+    Option<"output", "output", "std::string", /*default=*/"\"\"",
+           "Encoding of an untied output head">,
+  ];
+  let statistics = [
+    Statistic<"numQuantized", "params-quantized", "Parameters quantized">,
+    Statistic<"numLossless", "params-lossless",
+              "Quantized parameters that were already on the grid">,
+  ];
+}
+
 #endif // FMC_PASSES_TD

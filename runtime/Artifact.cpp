@@ -109,6 +109,8 @@ uint64_t dtypeBytes(schema::DType dtype) {
     return 2;
   case schema::DType::I8:
     return 1;
+  case schema::DType::Packed: // Sized by its QuantEncoding.
+    return 0;
   }
   return 0;
 }

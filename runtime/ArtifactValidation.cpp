@@ -151,6 +151,11 @@ private:
                                       t->name() ? t->name()->str() : "", "')");
       if (!t->shape() || t->shape()->size() == 0 || t->shape()->size() > 4)
         return bad(absl::StrCat(what, " has no shape of rank 1 to 4"));
+      if (t->dtype() == DType::Packed) {
+        if (absl::Status s = packedTensor(t, what); !s.ok())
+          return s;
+        continue;
+      }
       if (!validDType(t->dtype()) || t->dtype() == DType::I32)
         return bad(absl::StrCat(what, " has unknown element type ",
                                 static_cast<int>(t->dtype())));
@@ -174,6 +179,48 @@ private:
                                 " bytes lies outside the weight segment of ",
                                 a.weights_bytes(), " bytes"));
     }
+    return absl::OkStatus();
+  }
+
+  /// A Packed tensor: its encoding is one the kernels read, its shape is
+  /// bounded, and its bytes are exactly the row_major layout's.
+  absl::Status packedTensor(const schema::Tensor *t, const std::string &what) {
+    const schema::QuantEncoding *q = t->quant();
+    if (!q)
+      return bad(absl::StrCat(what, " is packed but has no quant encoding"));
+    int64_t g = q->group_size();
+    if ((q->bits() != 2 && q->bits() != 4) ||
+        (q->grid() != schema::QuantGrid::Balanced &&
+         q->grid() != schema::QuantGrid::Affine) ||
+        (g != 0 && g != 32 && g != 64 && g != 128) ||
+        (q->scale_dtype() != DType::F16 && q->scale_dtype() != DType::BF16) ||
+        q->layout() != schema::QuantLayout::RowMajor)
+      return bad(absl::StrCat(what, " has an unsupported quant encoding (bits ",
+                              q->bits(), ", grid ", static_cast<int>(q->grid()),
+                              ", group_size ", g, ", scale type ",
+                              static_cast<int>(q->scale_dtype()), ", layout ",
+                              static_cast<int>(q->layout()), ")"));
+    uint64_t elements = 1;
+    for (int64_t d : *t->shape())
+      if (d < 1 || static_cast<uint64_t>(d) > kMaxDim ||
+          !mulOk(elements, d, elements))
+        return bad(absl::StrCat(what, " has shape ", shapeText(t->shape())));
+    uint64_t k = t->shape()->Get(t->shape()->size() - 1), rows = elements / k;
+    uint64_t groups = g == 0 ? 1 : (k + g - 1) / g;
+    uint64_t perGroup = q->grid() == schema::QuantGrid::Affine ? 2 : 1;
+    uint64_t expected =
+        rows * ((k * q->bits() + 7) / 8) + rows * groups * perGroup * 2;
+    if (expected != t->bytes())
+      return bad(absl::StrCat(what, " of shape ", shapeText(t->shape()),
+                              " packed at ", q->bits(), " bits declares ",
+                              t->bytes(), " bytes, expected ", expected));
+    if (t->offset() % kTensorAlignment != 0 ||
+        t->offset() > a.weights_bytes() ||
+        t->bytes() > a.weights_bytes() - t->offset())
+      return bad(absl::StrCat(what, " at offset ", t->offset(), " with ",
+                              t->bytes(),
+                              " bytes lies outside the weight segment of ",
+                              a.weights_bytes(), " bytes"));
     return absl::OkStatus();
   }
 
@@ -419,7 +466,7 @@ private:
 
   absl::Status param(const KernelCheck &c, int32_t index,
                      std::vector<int64_t> shape, const char *role,
-                     bool optional) {
+                     bool optional, bool packedOk = false) {
     if (index == -1 && optional)
       return absl::OkStatus();
     const schema::Tensor *t = tensor(index);
@@ -436,7 +483,7 @@ private:
                               shapeText(t->shape()), ", expected [",
                               absl::StrJoin(shape, ", "), "]"));
     if (t->dtype() != DType::F32 && t->dtype() != DType::F16 &&
-        t->dtype() != DType::BF16)
+        t->dtype() != DType::BF16 && !(packedOk && t->dtype() == DType::Packed))
       return bad(absl::StrCat(c.where, ": ", role, " tensor '",
                               t->name() ? t->name()->str() : "",
                               "' is not f32, f16 or bf16"));
@@ -458,7 +505,8 @@ private:
     FMC_CHECK(arity(c, 1, 1));
     FMC_CHECK(ids(c, c.in[0], 1, "tokens"));
     FMC_CHECK(floats(c, c.out[0], -1, "output"));
-    FMC_CHECK(param(c, s.table(), {-1, c.out[0]->width()}, "table", false));
+    FMC_CHECK(param(c, s.table(), {-1, c.out[0]->width()}, "table", false,
+                    /*packedOk=*/true));
     if (tensor(s.table())->shape()->Get(0) < vocab)
       return bad(absl::StrCat(
           c.where, ": the table has fewer rows than the vocabulary"));
@@ -490,7 +538,7 @@ private:
     FMC_CHECK(floats(c, c.in[0], -1, "input"));
     FMC_CHECK(floats(c, c.out[0], -1, "output"));
     FMC_CHECK(param(c, s.weight(), {c.out[0]->width(), c.in[0]->width()},
-                    "weight", false));
+                    "weight", false, /*packedOk=*/true));
     return param(c, s.bias(), {c.out[0]->width()}, "bias", true);
   }
 
@@ -611,7 +659,7 @@ private:
     FMC_CHECK(floats(c, c.in[0], -1, "input"));
     FMC_CHECK(floats(c, c.out[0], -1, "output"));
     FMC_CHECK(param(c, s.weight(), {c.out[0]->width(), c.in[0]->width()},
-                    "weight", false));
+                    "weight", false, /*packedOk=*/true));
     FMC_CHECK(positive(c, s.scale(), "scale"));
     return positive(c, s.softcap(), "softcap", true);
   }

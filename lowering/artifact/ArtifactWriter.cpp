@@ -6,6 +6,7 @@
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/plan/IR/PlanOps.h"
 #include "import/Vocabulary.h"
+#include "lowering/quant/QuantParam.h"
 #include "runtime/ArtifactFormat.h"
 #include "runtime/schema/fmc_generated.h"
 
@@ -22,6 +23,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <deque>
 #include <limits>
 
 using namespace mlir;
@@ -50,6 +52,8 @@ llvm::Expected<schema::DType> storageDType(fm::ParamOp param) {
     return schema::DType::BF16;
   case fm::StorageType::i8:
     return schema::DType::I8;
+  case fm::StorageType::packed:
+    return schema::DType::Packed;
   default:
     return fail("parameter " + symbolText(param) + " is stored as '" +
                 fm::stringifyStorageType(param.getStorageType()) +
@@ -158,6 +162,8 @@ llvm::Error Writer::collect() {
       llvm::Expected<schema::DType> dtype = storageDType(param);
       if (!dtype)
         return dtype.takeError();
+      if (llvm::Error err = fmc::quant::checkEncoding(param))
+        return err;
       tensorIndex[param.getSymName()] = params.size();
       segmentOffsets.push_back(alignTo(segmentBytes, fmc::kTensorAlignment));
       segmentBytes = segmentOffsets.back() + param.getStorageBytes();
@@ -517,9 +523,17 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
   std::vector<Offset<schema::Tensor>> tensors;
   for (auto [param, offset] : llvm::zip(params, segmentOffsets)) {
     auto shape = fbb.CreateVector(param.getTensorType().getShape().vec());
+    Offset<schema::QuantEncoding> quant;
+    if (fm::QuantAttr q = param.getQuant())
+      quant = schema::CreateQuantEncoding(
+          fbb, static_cast<uint8_t>(q.getBits()),
+          q.getGrid() == fm::QuantGrid::affine ? schema::QuantGrid::Affine
+                                               : schema::QuantGrid::Balanced,
+          q.getGroupSize(), elementDType(q.getScaleType()),
+          schema::QuantLayout::RowMajor);
     tensors.push_back(schema::CreateTensor(
         fbb, fbb.CreateString(param.getSymName().str()), *storageDType(param),
-        shape, offset, param.getStorageBytes()));
+        shape, offset, param.getStorageBytes(), quant));
   }
   std::vector<Offset<schema::KVCache>> kvCaches;
   for (fm::KVCacheOp cache : caches)
@@ -574,7 +588,11 @@ llvm::Expected<llvm::StringRef> Writer::paramFileBytes(fm::ParamOp param) {
   if (!file)
     return fail("parameter " + symbolText(param) + ": " +
                 llvm::toString(file.takeError()));
-  uint64_t size = (*file)->getBufferSize(), bytes = param.getStorageBytes();
+  // A parameter quantized when written is read as its float source.
+  uint64_t size = (*file)->getBufferSize(),
+           bytes = fmc::quant::isQuantizedWhenWritten(param)
+                       ? fmc::quant::floatSourceBytes(param)
+                       : param.getStorageBytes();
   if (source.getOffset() > size || bytes > size - source.getOffset())
     return fail("parameter " + symbolText(param) + " needs bytes [" +
                 llvm::Twine(source.getOffset()) + ", " +
@@ -587,10 +605,16 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
                               uint64_t weightsOffset, uint64_t &fileBytes) {
   // Check every parameter's bytes before creating anything.
   // Each parameter's bytes as pieces written one after another: one for a
-  // parameter from a file, its parts' for a stack (never copied).
+  // parameter from a file, its parts' for a stack (never copied), or the
+  // packed bytes of a parameter quantized when written.
   std::vector<std::vector<llvm::StringRef>> sources;
+  std::deque<std::string> packed;
   for (fm::ParamOp param : params) {
     if (param.isStack()) {
+      if (param.getQuant())
+        return fail("parameter " + symbolText(param) +
+                    " is a quantized stack; this artifact writer packs "
+                    "parameters read from one file only");
       llvm::Expected<std::vector<llvm::StringRef>> pieces =
           fmc::artifact::stackPieces(
               param, [&](fm::ParamOp part) { return paramFileBytes(part); });
@@ -602,6 +626,15 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
     llvm::Expected<llvm::StringRef> bytes = paramFileBytes(param);
     if (!bytes)
       return bytes.takeError();
+    if (fmc::quant::isQuantizedWhenWritten(param)) {
+      std::string &out = packed.emplace_back(param.getStorageBytes(), '\0');
+      fmc::quant::Stats stats;
+      if (llvm::Error err = fmc::quant::packParameter(
+              param, *bytes, reinterpret_cast<uint8_t *>(out.data()), stats))
+        return err;
+      sources.push_back({out});
+      continue;
+    }
     sources.push_back({*bytes});
   }
 

@@ -4,9 +4,11 @@
 
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/plan/IR/PlanOps.h"
+#include "lowering/quant/QuantParam.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Format.h"
 
@@ -90,7 +92,14 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
 
   // Each parameter's class, from the first kernel that names it.
   llvm::StringMap<std::string> classOf;
+  llvm::StringSet<> linearWeights, embeddingTables;
   if (decode) {
+    decode.walk([&](plan::LinearOp k) {
+      linearWeights.insert(k.getWeightAttr().getValue());
+    });
+    decode.walk([&](plan::EmbeddingOp k) {
+      embeddingTables.insert(k.getTableAttr().getValue());
+    });
     Dataflow flow(decode);
     auto assign = [&](FlatSymbolRefAttr ref, llvm::StringRef cls) {
       if (ref)
@@ -143,6 +152,25 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
     cls.bytes += param.getStorageBytes();
     report.parameterElements += param.getTensorType().getNumElements();
     report.parameterBytes += param.getStorageBytes();
+    if (linearWeights.contains(param.getSymName())) {
+      report.linearElements += param.getTensorType().getNumElements();
+      report.linearBytes += param.getStorageBytes();
+    }
+    if (embeddingTables.contains(param.getSymName())) {
+      report.embeddingElements += param.getTensorType().getNumElements();
+      report.embeddingBytes += param.getStorageBytes();
+    }
+    if (fm::QuantAttr quant = param.getQuant()) {
+      QuantizedTensor q;
+      q.name = param.getSymName().str();
+      q.format = fmc::quant::formatToString(fmc::quant::formatOf(quant));
+      q.lossless = param->hasAttr(fmc::quant::kLosslessAttr);
+      if (auto error =
+              param->getAttrOfType<FloatAttr>(fmc::quant::kRelativeErrorAttr))
+        q.relativeError = error.getValueAsDouble();
+      q.measured = q.lossless || param->hasAttr(fmc::quant::kRelativeErrorAttr);
+      report.quantized.push_back(std::move(q));
+    }
   }
   for (const char *name : kClassOrder)
     if (classes.count(name))
@@ -193,6 +221,24 @@ void fmc::artifact::printSizeReport(const SizeReport &report,
      << " tokens, decode " << humanBytes(report.decodeArenaBytes) << ")\n";
   if (report.artifactBytes)
     os << "  artifact: " << humanBytes(report.artifactBytes) << "\n";
+  if (report.quantized.empty())
+    return;
+  os << llvm::format("  bits/weight: linear %.3f, embedding %.3f\n",
+                     report.linearBitsPerWeight(),
+                     report.embeddingBitsPerWeight());
+  int64_t lossless = llvm::count_if(
+      report.quantized, [](const QuantizedTensor &q) { return q.lossless; });
+  os << "  quantized: " << report.quantized.size() << " tensors, " << lossless
+     << " lossless (already on the grid)\n";
+  for (const QuantizedTensor &q : report.quantized) {
+    os << "    " << q.name << " " << q.format << ": ";
+    if (q.lossless)
+      os << "lossless\n";
+    else if (!q.measured)
+      os << "not measured (encoding given in the IR)\n";
+    else
+      os << llvm::format("relative error %.4f\n", q.relativeError);
+  }
 }
 
 llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
@@ -203,6 +249,14 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
                            {"elements", cls.elements},
                            {"bytes", cls.bytes},
                            {"bits_per_weight", cls.bitsPerWeight()}};
+  llvm::json::Array quantized;
+  for (const QuantizedTensor &q : report.quantized)
+    quantized.push_back(
+        llvm::json::Object{{"name", q.name},
+                           {"format", q.format},
+                           {"lossless", q.lossless},
+                           {"measured", q.measured},
+                           {"relative_error", q.relativeError}});
   return llvm::json::Object{
       {"model", report.model},
       {"parameters", std::move(parameters)},
@@ -216,5 +270,8 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
       {"decode_arena_bytes", report.decodeArenaBytes},
       {"arena_bytes", report.arenaBytes},
       {"artifact_bytes", static_cast<int64_t>(report.artifactBytes)},
+      {"linear_bits_per_weight", report.linearBitsPerWeight()},
+      {"embedding_bits_per_weight", report.embeddingBitsPerWeight()},
+      {"quantized", std::move(quantized)},
   };
 }

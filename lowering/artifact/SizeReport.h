@@ -29,6 +29,17 @@ struct ParameterClass {
   }
 };
 
+/// What quantization did to one parameter (from fm-quantize-weights).
+struct QuantizedTensor {
+  std::string name;
+  std::string format; ///< bits:grid:group:scale.
+  bool lossless = false;
+  double relativeError = 0.0; ///< ||w - q(w)|| / ||w||; 0 when lossless.
+  /// Whether fm-quantize-weights measured it (an encoding written by hand
+  /// in the IR is packed but not measured).
+  bool measured = false;
+};
+
 struct SizeReport {
   std::string model;
   std::vector<ParameterClass> classes; ///< Non-empty classes, fixed order.
@@ -46,6 +57,17 @@ struct SizeReport {
   int64_t arenaBytes = 0;
   /// The artifact's size on disk, once written (0 before).
   uint64_t artifactBytes = 0;
+  /// Weights of linear kernels (biases excluded) and of embedding tables:
+  /// elements and artifact bytes, for bits per weight.
+  int64_t linearElements = 0, linearBytes = 0;
+  int64_t embeddingElements = 0, embeddingBytes = 0;
+  double linearBitsPerWeight() const {
+    return linearElements ? 8.0 * linearBytes / linearElements : 0.0;
+  }
+  double embeddingBitsPerWeight() const {
+    return embeddingElements ? 8.0 * embeddingBytes / embeddingElements : 0.0;
+  }
+  std::vector<QuantizedTensor> quantized;
 };
 
 /// Computes the report of a plan-level module (after fm-to-plan).

@@ -1,6 +1,7 @@
 //===- KernelInstances.cpp - kernel families bound to memory --------------===//
 
 #include "runtime/cpu/Program.h"
+#include "runtime/cpu/QuantInstances.h"
 
 #include "runtime/cpu/Moe.h"
 #include "runtime/cpu/Tracks.h"
@@ -412,6 +413,9 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
 
   // The fused MoE kernels of this program share one workspace.
   auto moeWorkspace = std::make_shared<std::vector<float>>();
+  // Quantized activations for the packed-weight kernels, one per program.
+  auto quantScratch = std::make_shared<QuantActivations>();
+
   bound.tokens = i32(program.tokens());
   bound.positions = i32(program.positions());
   bound.logits = f32(program.logits());
@@ -422,6 +426,13 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
     switch (k->spec_type()) {
     case schema::KernelSpec::EmbeddingSpec: {
       const auto *s = k->spec_as_EmbeddingSpec();
+      if (isPackedTensor(artifact, s->table())) {
+        instance = makeQuantEmbedding(
+            packedWeights(*artifact.tensors()->Get(s->table()),
+                          tensorData(s->table())),
+            i32(in[0]), f32(out[0]), s->scale());
+        break;
+      }
       instance = std::make_unique<Embedding>(
           tensorData(s->table()), tensorType(s->table()),
           artifact.tensors()->Get(s->table())->shape()->Get(0), width(out[0]),
@@ -446,6 +457,14 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
     }
     case schema::KernelSpec::LinearSpec: {
       const auto *s = k->spec_as_LinearSpec();
+      if (isPackedTensor(artifact, s->weight())) {
+        instance = makeQuantLinear(
+            packedWeights(*artifact.tensors()->Get(s->weight()),
+                          tensorData(s->weight())),
+            f32(in[0]), f32(out[0]), bias(s->bias()), bound.maxTokens,
+            /*logits=*/false, 1.0f, 0.0f, quantScratch);
+        break;
+      }
       instance = std::make_unique<Linear>(
           f32(in[0]), f32(out[0]), width(in[0]), width(out[0]),
           tensorData(s->weight()), tensorType(s->weight()), bias(s->bias()));
@@ -453,6 +472,14 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
     }
     case schema::KernelSpec::LogitsSpec: {
       const auto *s = k->spec_as_LogitsSpec();
+      if (isPackedTensor(artifact, s->weight())) {
+        instance = makeQuantLinear(
+            packedWeights(*artifact.tensors()->Get(s->weight()),
+                          tensorData(s->weight())),
+            f32(in[0]), f32(out[0]), nullptr, bound.maxTokens,
+            /*logits=*/true, s->scale(), s->softcap(), quantScratch);
+        break;
+      }
       instance = std::make_unique<Logits>(
           f32(in[0]), f32(out[0]), width(in[0]), width(out[0]),
           tensorData(s->weight()), tensorType(s->weight()), s->scale(),

@@ -14,6 +14,7 @@
 #include "lowering/artifact/ArtifactWriter.h"
 #include "lowering/artifact/SizeReport.h"
 #include "lowering/plan/Passes.h"
+#include "lowering/quant/QuantMath.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,6 +25,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -86,6 +88,52 @@ cl::opt<bool> batchTracks(
              "weights (default: on)"),
     cl::init(true), cl::cat(category));
 
+cl::list<std::string> quantize(
+    "quantize", cl::CommaSeparated,
+    cl::desc("Quantization policy: comma-separated CLASS:BITS:GRID[:GROUP"
+             "[:SCALE]] with CLASS linear, embedding or output (untied head), "
+             "BITS 2 or 4, GRID balanced ({-1.5,-0.5,0.5,1.5}*s at 2 bits) or "
+             "affine (scale and minimum), GROUP 32, 64 (default), 128 or row, "
+             "SCALE f16 (default) or bf16; or 'afm' for "
+             "linear:2:balanced:64:f16,embedding:4:balanced:64:f16. Norms "
+             "stay float. Weights already on the grid are packed losslessly"),
+    cl::value_desc("policy"), cl::cat(category));
+cl::opt<std::string> quantizeLinearPattern(
+    "quantize-linear-pattern",
+    cl::desc("Quantize only linear weights whose name matches this regex"),
+    cl::value_desc("regex"), cl::cat(category));
+
+/// fm-quantize-weights options from --quantize, or an error message.
+std::string quantizeOptions(fm::QuantizeWeightsOptions &options, bool &any) {
+  any = false;
+  for (const std::string &entryText : quantize) {
+    llvm::StringRef entry(entryText);
+    if (entry == "afm") {
+      options.linear = "2:balanced:64:f16";
+      options.embedding = "4:balanced:64:f16";
+      any = true;
+      continue;
+    }
+    auto [cls, spec] = entry.split(':');
+    std::string *slot = llvm::StringSwitch<std::string *>(cls)
+                            .Case("linear", &options.linear)
+                            .Case("embedding", &options.embedding)
+                            .Case("output", &options.output)
+                            .Default(nullptr);
+    if (!slot)
+      return "--quantize: class must be linear, embedding or output, got '" +
+             cls.str() + "' in '" + entryText + "'";
+    fmc::quant::Format format;
+    std::string error = fmc::quant::parseFormat(spec.str(), format);
+    if (!error.empty())
+      return "--quantize: " + cls.str() + ": " + error;
+    *slot = spec.str();
+    any = true;
+  }
+  options.linearPattern = quantizeLinearPattern;
+  return "";
+}
+
 /// Progress lines on a terminal; nothing when stderr is a file or a pipe.
 class Progress {
 public:
@@ -138,6 +186,11 @@ LogicalResult runModelPasses(ModuleOp module) {
   if (fuseMoe)
     pm.addPass(fm::createFuseMoe());
   pm.addPass(fm::createDropDeadParams());
+  fm::QuantizeWeightsOptions quantOptions;
+  bool anyQuantization = false;
+  quantizeOptions(quantOptions, anyQuantization); // Checked in main().
+  if (anyQuantization)
+    pm.addPass(fm::createQuantizeWeights(quantOptions));
   return pm.run(module);
 }
 
@@ -176,6 +229,13 @@ int main(int argc, char **argv) {
 
   if (compileTo == Phase::Target && (outputPath.empty() || outputPath == "-"))
     return failWith("an artifact needs an output file: -o model.fmc");
+  {
+    fm::QuantizeWeightsOptions quantOptions;
+    bool any = false;
+    std::string error = quantizeOptions(quantOptions, any);
+    if (!error.empty())
+      return failWith(error);
+  }
   std::vector<std::string> targetList(targets.begin(), targets.end());
   if (targetList.empty())
     targetList.push_back("cpu");
@@ -263,6 +323,9 @@ int main(int argc, char **argv) {
       return 1;
   }
 
+  if (!quantize.empty() && phaseOf(*module) == Phase::Plan)
+    return failWith("--quantize applies to a model or fm IR; '" + inputPath +
+                    "' is already planned (quantize before --compile-to=plan)");
   if (phaseOf(*module) == Phase::Fm) {
     progress.step("running the model passes");
     if (failed(runModelPasses(*module)))

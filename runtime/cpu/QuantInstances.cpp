@@ -1,0 +1,129 @@
+//===- QuantInstances.cpp - kernel instances over packed weights ----------===//
+
+#include "runtime/cpu/QuantInstances.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fmc::cpu {
+
+namespace {
+
+/// Output rows per task below which a product runs on the caller alone.
+constexpr int64_t kMinWeightBytesPerTask = 1 << 14;
+
+class QuantLinear final : public KernelInstance {
+public:
+  QuantLinear(const QuantWeights &w, const float *in, float *out,
+              const float *bias, int64_t maxTokens, bool logits, float scale,
+              float softcap, std::shared_ptr<QuantActivations> scratch)
+      : w(w), acts(std::move(scratch)), in(in), out(out), bias(bias),
+        logits(logits), scale(scale), softcap(softcap),
+        fn(bestQuantKernels().linear) {
+    acts->reserve(w, maxTokens);
+  }
+
+  void run(const RunContext &ctx) const override {
+    int64_t t0 = logits ? ctx.logitsFrom : 0, t1 = ctx.rows;
+    if (t1 <= t0)
+      return;
+    acts->prepare(w, in, w.k, t0, t1);
+    int64_t threads = ctx.pool->size();
+    int64_t weightBytes = static_cast<int64_t>(w.n * w.rowBytes);
+    if (threads == 1 || weightBytes < 2 * kMinWeightBytesPerTask) {
+      fn(w, *acts, out, w.n, 0, w.n, t0, t1);
+    } else {
+      // Token blocks reuse each decoded weight block for several tokens;
+      // output-row chunks spread the weight stream over the threads.
+      int64_t tokenBlock = 64;
+      int64_t tokenBlocks = (t1 - t0 + tokenBlock - 1) / tokenBlock;
+      int64_t nChunks =
+          std::max<int64_t>(1, (4 * threads + tokenBlocks - 1) / tokenBlocks);
+      int64_t nChunk = (w.n + nChunks - 1) / nChunks;
+      nChunks = (w.n + nChunk - 1) / nChunk;
+      ctx.pool->run(tokenBlocks * nChunks, [&](int64_t task, int) {
+        int64_t tb = task / nChunks, nc = task % nChunks;
+        int64_t a0 = t0 + tb * tokenBlock, a1 = std::min(t1, a0 + tokenBlock);
+        int64_t r0 = nc * nChunk, r1 = std::min(w.n, r0 + nChunk);
+        fn(w, *acts, out, w.n, r0, r1, a0, a1);
+      });
+    }
+    if (!bias && scale == 1.0f && softcap == 0.0f)
+      return;
+    for (int64_t t = t0; t < t1; ++t) {
+      float *row = out + t * w.n;
+      for (int64_t i = 0; i < w.n; ++i) {
+        float v = (row[i] + (bias ? bias[i] : 0.0f)) * scale;
+        row[i] = softcap > 0.0f ? softcap * std::tanh(v / softcap) : v;
+      }
+    }
+  }
+
+private:
+  QuantWeights w;
+  std::shared_ptr<QuantActivations> acts; // Rewritten by every run.
+  const float *in;
+  float *out;
+  const float *bias;
+  bool logits;
+  float scale, softcap;
+  QuantLinearFn fn;
+};
+
+class QuantEmbedding final : public KernelInstance {
+public:
+  QuantEmbedding(const QuantWeights &table, const int32_t *tokens, float *out,
+                 float scale)
+      : table(table), tokens(tokens), out(out), scale(scale) {}
+  void run(const RunContext &ctx) const override {
+    for (int64_t t = 0; t < ctx.rows; ++t) {
+      float *row = out + t * table.k;
+      int64_t id = tokens[t];
+      if (id < 0 || id >= table.n) // Ids are checked before a run.
+        std::fill(row, row + table.k, 0.0f);
+      else
+        quantEmbeddingRow(table, id, scale, row);
+    }
+  }
+
+private:
+  QuantWeights table;
+  const int32_t *tokens;
+  float *out;
+  float scale;
+};
+
+} // namespace
+
+bool isPackedTensor(const schema::Artifact &artifact, int32_t index) {
+  return index >= 0 &&
+         artifact.tensors()->Get(index)->dtype() == schema::DType::Packed;
+}
+
+QuantWeights packedWeights(const schema::Tensor &tensor, const void *data) {
+  const schema::QuantEncoding &q = *tensor.quant();
+  int64_t k = tensor.shape()->Get(tensor.shape()->size() - 1);
+  int64_t n = 1;
+  for (int64_t d : *tensor.shape())
+    n *= d;
+  n /= k;
+  return QuantWeights::view(
+      data, q.bits(), q.grid() == schema::QuantGrid::Affine,
+      q.scale_dtype() == schema::DType::BF16, q.group_size(), n, k);
+}
+
+std::unique_ptr<KernelInstance>
+makeQuantLinear(const QuantWeights &w, const float *in, float *out,
+                const float *bias, int64_t maxTokens, bool logits, float scale,
+                float softcap, std::shared_ptr<QuantActivations> scratch) {
+  return std::make_unique<QuantLinear>(w, in, out, bias, maxTokens, logits,
+                                       scale, softcap, std::move(scratch));
+}
+
+std::unique_ptr<KernelInstance> makeQuantEmbedding(const QuantWeights &table,
+                                                   const int32_t *tokens,
+                                                   float *out, float scale) {
+  return std::make_unique<QuantEmbedding>(table, tokens, out, scale);
+}
+
+} // namespace fmc::cpu

@@ -1,0 +1,177 @@
+//===- QuantKernels.cpp - packed weights: views, activations, references --===//
+
+#include "runtime/cpu/QuantKernels.h"
+
+#include "runtime/cpu/Float16.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace fmc::cpu {
+
+namespace {
+
+/// Where feature e of a 128-feature block goes in decode order.
+inline int64_t decodePosition(int bits, int64_t e) {
+  if (bits == 2)
+    return (e % 4) * 32 + e / 4;
+  int64_t half = e / 64, rest = e % 64;
+  return half * 64 + (rest % 2) * 32 + rest / 2;
+}
+
+inline float loadScale(const uint8_t *p, int64_t index, bool bf16) {
+  uint16_t bits;
+  std::memcpy(&bits, p + 2 * index, 2);
+  return bf16 ? bf16ToFloat(bits) : f16ToFloat(bits);
+}
+
+} // namespace
+
+QuantWeights QuantWeights::view(const void *bytes, int bits, bool affine,
+                                bool bf16Scales, int64_t groupSize, int64_t n,
+                                int64_t k) {
+  QuantWeights w;
+  w.bits = bits;
+  w.affine = affine;
+  w.bf16Scales = bf16Scales;
+  w.n = n;
+  w.k = k;
+  int64_t g = groupSize == 0 ? k : groupSize;
+  w.groups = (k + g - 1) / g;
+  w.group = g;
+  w.rowBytes = (static_cast<uint64_t>(k) * bits + 7) / 8;
+  w.codes = static_cast<const uint8_t *>(bytes);
+  w.scales = w.codes + n * w.rowBytes;
+  w.mins = affine ? w.scales + 2 * n * w.groups : nullptr;
+  return w;
+}
+
+float QuantWeights::scale(int64_t row, int64_t g) const {
+  return loadScale(scales, row * groups + g, bf16Scales);
+}
+float QuantWeights::min(int64_t row, int64_t g) const {
+  return affine ? loadScale(mins, row * groups + g, bf16Scales) : 0.0f;
+}
+int QuantWeights::code(int64_t row, int64_t i) const {
+  uint64_t bit = static_cast<uint64_t>(i) * bits;
+  return (codes[row * rowBytes + bit / 8] >> (bit % 8)) & ((1 << bits) - 1);
+}
+float QuantWeights::value(int64_t row, int64_t i) const {
+  int64_t g = i / group;
+  int q = code(row, i);
+  float s = scale(row, g);
+  if (affine)
+    return s * static_cast<float>(q) + min(row, g);
+  return s * (static_cast<float>(q) - ((1 << bits) - 1) / 2.0f);
+}
+
+void QuantActivations::reserve(const QuantWeights &w, int64_t maxTokens) {
+  int64_t wBlocks = w.k / 128;
+  auto grow = [](auto &v, int64_t size) {
+    if (static_cast<int64_t>(v.size()) < size)
+      v.resize(static_cast<size_t>(size));
+  };
+  grow(q, maxTokens * wBlocks * 128);
+  grow(d, maxTokens * wBlocks);
+  grow(groupSums, maxTokens * w.groups);
+  grow(laneOffsets, maxTokens * wBlocks * 16);
+}
+
+void QuantActivations::prepare(const QuantWeights &w, const float *xIn,
+                               int64_t stride, int64_t t0, int64_t t1) {
+  x = xIn;
+  xStride = stride;
+  blocks = w.k / 128;
+  groups = w.groups;
+  for (int64_t t = t0; t < t1; ++t) {
+    const float *row = xIn + t * stride;
+    float *sums = groupSums.data() + t * groups;
+    std::fill(sums, sums + groups, 0.0f);
+    for (int64_t b = 0; b < blocks; ++b) {
+      const float *xb = row + b * 128;
+      float amax = 0.0f;
+      for (int e = 0; e < 128; ++e)
+        amax = std::max(amax, std::fabs(xb[e]));
+      float scale = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+      d[t * blocks + b] = scale;
+      int8_t *qb = q.data() + (t * blocks + b) * 128;
+      int32_t values[128];
+      // Round to nearest even by adding and removing 1.5 * 2^23 (|x * inv|
+      // <= 127): what nearbyint does, without a library call per element.
+      for (int e = 0; e < 128; ++e) {
+        float shifted = xb[e] * inv + 12582912.0f;
+        values[e] = static_cast<int32_t>(shifted - 12582912.0f);
+      }
+      for (int e = 0; e < 128; ++e)
+        qb[decodePosition(w.bits, e)] = static_cast<int8_t>(values[e]);
+      // Lanes: 16 features each at 2 bits, 8 at 4 bits (per half).
+      float offset = ((1 << w.bits) - 1) / 2.0f;
+      float *lanes = laneOffsets.data() + (t * blocks + b) * 16;
+      int laneFeatures = w.bits == 2 ? 16 : 8;
+      for (int l = 0; l < 128 / laneFeatures; ++l) {
+        int32_t sum = 0;
+        for (int e = l * laneFeatures; e < (l + 1) * laneFeatures; ++e)
+          sum += values[e];
+        lanes[l] = offset * static_cast<float>(sum);
+      }
+      // Groups of 32, 64 or 128 tile a block; a group of a whole row (or of
+      // 128) holds all of it.
+      int64_t span = std::min<int64_t>(w.group, 128);
+      for (int64_t e0 = 0; e0 < 128; e0 += span) {
+        int32_t sum = 0;
+        for (int64_t e = e0; e < e0 + span; ++e)
+          sum += values[e];
+        sums[(b * 128 + e0) / w.group] += scale * static_cast<float>(sum);
+      }
+    }
+  }
+}
+
+void quantEmbeddingRow(const QuantWeights &table, int64_t id, float scale,
+                       float *out) {
+  for (int64_t i = 0; i < table.k; ++i)
+    out[i] = table.value(id, i) * scale;
+}
+
+void referenceQuantLinear(const QuantWeights &w, const float *x, int64_t rows,
+                          float *y, bool quantizeActivations) {
+  std::vector<float> xr(x, x + rows * w.k);
+  if (quantizeActivations) {
+    QuantActivations a(w, rows);
+    a.prepare(w, x, w.k, 0, rows);
+    for (int64_t t = 0; t < rows; ++t)
+      for (int64_t b = 0; b < a.blocks; ++b)
+        for (int64_t e = 0; e < 128; ++e)
+          xr[t * w.k + b * 128 + e] =
+              a.d[t * a.blocks + b] *
+              a.q[(t * a.blocks + b) * 128 + decodePosition(w.bits, e)];
+  }
+  std::vector<float> row(w.k);
+  for (int64_t r = 0; r < w.n; ++r) {
+    for (int64_t i = 0; i < w.k; ++i)
+      row[i] = w.value(r, i);
+    for (int64_t t = 0; t < rows; ++t) {
+      double sum = 0.0;
+      for (int64_t i = 0; i < w.k; ++i)
+        sum += static_cast<double>(row[i]) * xr[t * w.k + i];
+      y[t * w.n + r] = static_cast<float>(sum);
+    }
+  }
+}
+
+const QuantKernelTable &bestQuantKernels() {
+  static const QuantKernelTable &best = []() -> const QuantKernelTable & {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vnni") &&
+        __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("fma"))
+      return quantAvx512VnniKernels();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      return quantAvx2Kernels();
+    return quantGenericKernels();
+  }();
+  return best;
+}
+
+} // namespace fmc::cpu

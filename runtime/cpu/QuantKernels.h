@@ -1,0 +1,120 @@
+//===- QuantKernels.h - CPU kernels for packed 2- and 4-bit weights -------===//
+//
+// Matrix-vector (decode) and matrix-matrix (prefill) products with weights
+// in the packed `row_major` layout of lowering/quant/QuantMath.h, and the
+// embedding gather of a packed table. Weights are decoded in registers: no
+// dequantized copy of a weight tensor is ever made.
+//
+// How a product is computed. Activations are quantized per token to int8
+// in blocks of 128 features with one f32 scale d per block (prepare()), and
+// reordered within a block to the order the packed bytes decode in (2 bits:
+// position p*32 + j holds feature 4j + p, the p-th 2-bit field of byte j;
+// 4 bits: each 64-feature half h holds feature 2j + p at 64h + 32p + j).
+// A 32-byte load of codes then gives 4 (or 2) vectors of codes by shift and
+// mask, each multiplied with 32 int8 activations by u8 x s8 dot products
+// (AVX-512 VNNI vpdpbusd, or AVX2 vpmaddubsw + vpmaddwd); every 32-bit lane
+// of the result covers 16 (4 bits: 8) consecutive features, so one group
+// scale per lane applies with one multiply-add in f32. The grid's offset
+// (balanced: w = s(q - o)) or minimum (affine: w = sq + m) needs only sums
+// of activations:
+//   sum_i w_i x_i = sum_g s_g (sum_{i in g} q_i x_i - o sum_{i in g} x_i)
+//                 = sum_g (s_g sum_{i in g} q_i x_i + m_g sum_{i in g} x_i)
+// The balanced kernels subtract o * sum x per 32-bit lane (laneOffsets,
+// computed with the activations) before scaling; the affine ones add
+// m_g * sum x per group (groupSums) once per row. Features past the last
+// full block of 128 are done in f32 from the unquantized activations.
+//
+// The reference of every kernel is dequantize-then-f32-matmul; the only
+// approximation is the int8 rounding of activations (relative error about
+// 1/254 of a block's largest activation), which referenceQuantLinear can
+// apply too so tests compare to f32 rounding.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FMC_RUNTIME_CPU_QUANTKERNELS_H
+#define FMC_RUNTIME_CPU_QUANTKERNELS_H
+
+#include <cstdint>
+#include <vector>
+
+namespace fmc::cpu {
+
+/// A packed weight matrix [n][k].
+struct QuantWeights {
+  int bits = 2;        ///< 2 or 4.
+  bool affine = false; ///< Affine grid (a minimum per group) or balanced.
+  bool bf16Scales = false;
+  int64_t group = 64; ///< Elements per group (k for one group per row).
+  int64_t n = 0, k = 0;
+  int64_t groups = 0;    ///< Groups per row.
+  uint64_t rowBytes = 0; ///< Bytes of codes per row.
+  const uint8_t *codes = nullptr;
+  const uint8_t *scales = nullptr; ///< [n][groups] f16 or bf16.
+  const uint8_t *mins = nullptr;   ///< [n][groups] on the affine grid.
+
+  /// Views `bytes` of the packed layout; group 0 means one per row.
+  static QuantWeights view(const void *bytes, int bits, bool affine,
+                           bool bf16Scales, int64_t groupSize, int64_t n,
+                           int64_t k);
+  float scale(int64_t row, int64_t g) const;
+  float min(int64_t row, int64_t g) const;
+  int code(int64_t row, int64_t i) const;
+  /// The f32 value of element i of a row (the grid's formula).
+  float value(int64_t row, int64_t i) const;
+};
+
+/// Activations of up to maxTokens rows, prepared for one weight shape.
+class QuantActivations {
+public:
+  QuantActivations() = default;
+  QuantActivations(const QuantWeights &w, int64_t maxTokens) {
+    reserve(w, maxTokens);
+  }
+  /// Grows the storage to hold maxTokens rows for `w` (kernels of one
+  /// program run in turn, so they share one QuantActivations).
+  void reserve(const QuantWeights &w, int64_t maxTokens);
+  /// Quantizes rows [t0, t1) of x (rows xStride floats apart).
+  void prepare(const QuantWeights &w, const float *x, int64_t xStride,
+               int64_t t0, int64_t t1);
+
+  int64_t blocks = 0; ///< Full blocks of 128 features.
+  int64_t groups = 0;
+  std::vector<int8_t> q;        ///< [maxTokens][blocks*128], decode order.
+  std::vector<float> d;         ///< [maxTokens][blocks] block scales.
+  std::vector<float> groupSums; ///< [maxTokens][groups]: d * sum q per group.
+  /// [maxTokens][blocks][16]: o * sum q over the features of each 32-bit
+  /// lane of a dot product (2 bits: lanes 0-7; 4 bits: 8 per half), o the
+  /// balanced grid's offset, so a balanced kernel subtracts it per lane.
+  std::vector<float> laneOffsets;
+  const float *x = nullptr; ///< The f32 rows, for the tail features.
+  int64_t xStride = 0;
+};
+
+/// y[t][r] = sum_i w[r][i] x[t][i] for r in [n0, n1), t in [t0, t1).
+using QuantLinearFn = void (*)(const QuantWeights &w, const QuantActivations &a,
+                               float *y, int64_t yStride, int64_t n0,
+                               int64_t n1, int64_t t0, int64_t t1);
+
+struct QuantKernelTable {
+  const char *isa;
+  QuantLinearFn linear;
+};
+
+const QuantKernelTable &quantAvx512VnniKernels();
+const QuantKernelTable &quantAvx2Kernels();
+const QuantKernelTable &quantGenericKernels();
+/// The best table this CPU runs (checked at run time).
+const QuantKernelTable &bestQuantKernels();
+
+/// Row `id` of a packed table [vocab][width], times `scale`, into out.
+void quantEmbeddingRow(const QuantWeights &table, int64_t id, float scale,
+                       float *out);
+
+/// Reference: dequantize, then f32 products. With `quantizeActivations` the
+/// activations are first rounded exactly as the kernels round them.
+void referenceQuantLinear(const QuantWeights &w, const float *x, int64_t rows,
+                          float *y, bool quantizeActivations);
+
+} // namespace fmc::cpu
+
+#endif // FMC_RUNTIME_CPU_QUANTKERNELS_H

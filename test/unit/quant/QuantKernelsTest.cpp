@@ -1,0 +1,139 @@
+//===- QuantKernelsTest.cpp - packed-weight kernels vs references ---------===//
+//
+// Every kernel table this CPU runs, for every format, on odd shapes (k not
+// a multiple of the group or of 128, 1 and 7 output rows, 1, 3 and 5
+// tokens): equal to dequantize-then-f32 with the kernels' activation
+// rounding within f32 tolerance, and close to plain f32.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/cpu/QuantKernels.h"
+#include "lowering/quant/QuantMath.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+using namespace fmc;
+
+namespace {
+
+std::vector<const cpu::QuantKernelTable *> tables() {
+  std::vector<const cpu::QuantKernelTable *> all = {
+      &cpu::quantGenericKernels()};
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    all.push_back(&cpu::quantAvx2Kernels());
+  if (__builtin_cpu_supports("avx512vnni") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw"))
+    all.push_back(&cpu::quantAvx512VnniKernels());
+  return all;
+}
+
+struct Packed {
+  quant::Format format;
+  std::vector<uint8_t> bytes;
+  cpu::QuantWeights view;
+};
+
+Packed pack(const std::string &spec, int64_t n, int64_t k, std::mt19937 &rng) {
+  Packed p;
+  EXPECT_EQ(quant::parseFormat(spec, p.format), "");
+  std::normal_distribution<float> normal(0.0f, 0.1f);
+  std::vector<float> w(n * k);
+  for (float &v : w)
+    v = normal(rng);
+  p.bytes.resize(quant::packedBytes(p.format, n, k));
+  quant::quantize(p.format, w.data(), n, k, p.bytes.data());
+  p.view = cpu::QuantWeights::view(
+      p.bytes.data(), p.format.bits, p.format.grid == quant::Grid::Affine,
+      p.format.scaleType == quant::ScaleType::BF16, p.format.groupSize, n, k);
+  return p;
+}
+
+const char *kFormats[] = {
+    "2:balanced:64:f16",  "2:balanced:32:f16", "2:balanced:128:bf16",
+    "2:balanced:row:f16", "2:affine:64:f16",   "4:affine:32:f16",
+    "4:balanced:64:f16",  "4:affine:row:bf16", "4:balanced:128:f16"};
+
+TEST(QuantKernels, MatchDequantizeThenF32) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const cpu::QuantKernelTable *table : tables())
+    for (const char *spec : kFormats)
+      for (int64_t n : {1, 7})
+        for (int64_t k : {40, 100, 172, 256, 300, 640})
+          for (int64_t tokens : {1, 3, 5}) {
+            SCOPED_TRACE(std::string(table->isa) + " " + spec +
+                         " n=" + std::to_string(n) + " k=" + std::to_string(k) +
+                         " tokens=" + std::to_string(tokens));
+            Packed p = pack(spec, n, k, rng);
+            std::vector<float> x(tokens * k);
+            for (float &v : x)
+              v = normal(rng);
+            cpu::QuantActivations a(p.view, tokens);
+            a.prepare(p.view, x.data(), k, 0, tokens);
+            std::vector<float> y(tokens * n, -1.0f), same(tokens * n),
+                exact(tokens * n);
+            table->linear(p.view, a, y.data(), n, 0, n, 0, tokens);
+            cpu::referenceQuantLinear(p.view, x.data(), tokens, same.data(),
+                                      /*quantizeActivations=*/true);
+            cpu::referenceQuantLinear(p.view, x.data(), tokens, exact.data(),
+                                      /*quantizeActivations=*/false);
+            for (int64_t t = 0; t < tokens; ++t)
+              for (int64_t r = 0; r < n; ++r) {
+                // The scale of the sum's terms bounds f32 rounding.
+                double magnitude = 0.0;
+                for (int64_t i = 0; i < k; ++i)
+                  magnitude += std::fabs(p.view.value(r, i) * x[t * k + i]);
+                float got = y[t * n + r];
+                ASSERT_NEAR(got, same[t * n + r], 1e-5 * magnitude + 1e-6)
+                    << "t=" << t << " r=" << r;
+                // int8 activations: a few tenths of a percent of the terms.
+                ASSERT_NEAR(got, exact[t * n + r], 1e-2 * magnitude + 1e-6)
+                    << "t=" << t << " r=" << r;
+              }
+          }
+}
+
+TEST(QuantKernels, RowRangesAndTokenRangesCompose) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int64_t n = 9, k = 384, tokens = 7;
+  for (const cpu::QuantKernelTable *table : tables()) {
+    SCOPED_TRACE(table->isa);
+    Packed p = pack("2:balanced:64:f16", n, k, rng);
+    std::vector<float> x(tokens * k);
+    for (float &v : x)
+      v = normal(rng);
+    cpu::QuantActivations a(p.view, tokens);
+    a.prepare(p.view, x.data(), k, 0, tokens);
+    std::vector<float> whole(tokens * n), parts(tokens * n);
+    table->linear(p.view, a, whole.data(), n, 0, n, 0, tokens);
+    table->linear(p.view, a, parts.data(), n, 0, 4, 0, 2);
+    table->linear(p.view, a, parts.data(), n, 4, n, 0, 2);
+    table->linear(p.view, a, parts.data(), n, 0, n, 2, tokens);
+    EXPECT_EQ(whole, parts);
+  }
+}
+
+TEST(QuantKernels, EmbeddingRowIsTheDequantizedRow) {
+  std::mt19937 rng(2);
+  for (const char *spec :
+       {"4:balanced:64:f16", "4:affine:32:bf16", "2:balanced:row:f16"}) {
+    SCOPED_TRACE(spec);
+    const int64_t vocab = 5, width = 100;
+    Packed p = pack(spec, vocab, width, rng);
+    std::vector<float> table(vocab * width), row(width);
+    quant::dequantize(p.format, p.bytes.data(), vocab, width, table.data());
+    for (int64_t id = 0; id < vocab; ++id) {
+      cpu::quantEmbeddingRow(p.view, id, 2.0f, row.data());
+      for (int64_t i = 0; i < width; ++i)
+        ASSERT_EQ(row[i], 2.0f * table[id * width + i]);
+    }
+  }
+}
+
+} // namespace
