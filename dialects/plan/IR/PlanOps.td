@@ -276,4 +276,32 @@ def Plan_LogitsOp : Plan_KernelOp<"logits"> {
   let assemblyFormat = "$input `,` $weight `->` $output attr-dict `:` type(operands)";
 }
 
+def Plan_LastRowOp : Plan_KernelOp<"last_row"> {
+  let summary = "keep the last row of a run; the kernels after it run on one row";
+  let description = [{
+    Copies the last row of `input` and of `positions` into row 0 of `output`
+    and `output_positions`. Every kernel after it in the program runs on that
+    one row only. fm-to-plan puts it in `@prefill` after the last layer that
+    writes a KV cache, where only the residual stream crosses: the layers
+    after it (KV-sharing layers that only read a cache) then cost one
+    position per prefill run instead of one per prompt token, and the logits
+    hold the last position's row only.
+
+    The verifier checks that no kernel after it writes a KV cache or reads a
+    buffer computed for every row before it, and that a program has at most
+    one.
+  }];
+  let arguments = (ins Plan_Rows:$input, Plan_Rows:$positions,
+                       Plan_Rows:$output, Plan_Rows:$output_positions);
+  let assemblyFormat = [{
+    $input `,` $positions `->` $output `,` $output_positions attr-dict
+    `:` type(operands)
+  }];
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::mlir::Value> getWrittenBuffers() {
+      return {getOutput(), getOutputPositions()};
+    }
+  }];
+}
+
 #endif // PLAN_OPS_TD
