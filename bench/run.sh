@@ -28,3 +28,6 @@ if [ ! -f "$out/llama-853m.fmc" ]; then
 fi
 "$bin/fmc-bench" "$out/llama-853m.fmc" --prefill-tokens 512 --decode-tokens 32 \
     --repeat 2 --bandwidth-mb 2048 --json "$out/llama-853m.json"
+
+echo "== KV sharing: time to first token, AFM on-device shape (56 layers, 35:21), 1 thread"
+/usr/bin/python3 "$root/bench/kv_sharing_ttft.py" --build "$build" --threads 1 --runs 7
