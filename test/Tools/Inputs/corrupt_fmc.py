@@ -8,6 +8,8 @@ every scalar field explicitly, so each field exists to be patched.
   corrupt_fmc.py IN OUT [--identifier XXXX] [--truncate N] [--format-version V]
                         [--tensor-offset I:V] [--buffer-offset PROGRAM:I:V]
                         [--kernel-input PROGRAM:K:V] [--flip-byte N]
+                        [--cache-field I:FIELD:V ...] (FIELD: a KVCache
+                        long/ulong field: capacity, bytes, scale_bytes)
 """
 
 import argparse
@@ -15,7 +17,9 @@ import struct
 import sys
 
 # vtable offsets from runtime/schema/fmc.fbs (4 + 2 * field index).
-ARTIFACT = {"format_version": 4, "tensors": 12, "prefill": 16, "decode": 18}
+ARTIFACT = {"format_version": 4, "tensors": 12, "kv_caches": 14,
+            "prefill": 16, "decode": 18}
+KV_CACHE = {"capacity": 8, "bytes": 16, "scale_bytes": 18}
 TENSOR = {"offset": 10}
 PROGRAM = {"buffers": 10, "kernels": 12}
 BUFFER = {"offset": 10}
@@ -68,6 +72,7 @@ def main():
     parser.add_argument("--buffer-offset")
     parser.add_argument("--kernel-input")
     parser.add_argument("--flip-byte", type=int)
+    parser.add_argument("--cache-field", action="append", default=[])
     args = parser.parse_args()
     data = bytearray(open(args.input, "rb").read())
 
@@ -91,6 +96,10 @@ def main():
         kernel, _ = element(data, field(data, prog, PROGRAM["kernels"]), int(index))
         inputs = deref(data, field(data, kernel, KERNEL["inputs"]))
         struct.pack_into("<I", data, inputs + 4, int(value))
+    for patch in args.cache_field:
+        index, name, value = patch.split(":")
+        cache, _ = element(data, field(data, root(data), ARTIFACT["kv_caches"]), int(index))
+        struct.pack_into("<Q", data, field(data, cache, KV_CACHE[name]), int(value))
     if args.flip_byte is not None:
         data[args.flip_byte] ^= 0xFF
     if args.truncate is not None:
