@@ -185,9 +185,12 @@ def Plan_AttentionOp : Plan_KernelOp<"attention", [AttrSizedOperandSegments]> {
   let summary = "multi-head attention over a KV cache";
   let description = [{
     Writes this run's `k` and `v` rows into the cache `writes` at their
-    positions, then attends each query over the cache `reads` as
-    fm.attention specifies. Without `k`, `v` and `writes` the kernel only
-    reads (KV-cache sharing). `scale` is the effective query scale.
+    positions and attends each query over the cache `reads` as fm.attention
+    specifies. For a linear cache the rows are written first; a ring cache
+    holds only `window` positions, so its writer attends to the run's own
+    positions from `k` and `v` and to earlier ones from the cache, and
+    writes afterwards. Without `k`, `v` and `writes` the kernel only reads
+    (KV-cache sharing). `scale` is the effective query scale.
   }];
   let arguments = (ins
     Fm_AttentionKindAttr:$kind,
