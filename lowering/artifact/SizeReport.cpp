@@ -224,15 +224,15 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
                            {"bits_per_weight", cls.bitsPerWeight()}};
   llvm::json::Array caches;
   for (const CacheEntry &cache : report.caches)
-    caches.push_back(llvm::json::Object{
-        {"name", cache.name},
-        {"kind", cache.ring ? "ring" : "linear"},
-        {"capacity", cache.capacity},
-        {"kv_heads", cache.kvHeads},
-        {"head_dim", cache.headDim},
-        {"element_type", cache.elementType},
-        {"bytes", cache.bytes},
-        {"scale_bytes", cache.scaleBytes}});
+    caches.push_back(
+        llvm::json::Object{{"name", cache.name},
+                           {"kind", cache.ring ? "ring" : "linear"},
+                           {"capacity", cache.capacity},
+                           {"kv_heads", cache.kvHeads},
+                           {"head_dim", cache.headDim},
+                           {"element_type", cache.elementType},
+                           {"bytes", cache.bytes},
+                           {"scale_bytes", cache.scaleBytes}});
   return llvm::json::Object{
       {"model", report.model},
       {"parameters", std::move(parameters)},

@@ -85,9 +85,9 @@ private:
         if (cache.int8) {
           size_t at = cache.offset(g, 0, slot);
           size_t scaleAt = static_cast<size_t>(g) * cache.capacity + slot;
-          cache.keyScales[scaleAt] = quantizeInt8(
-              kr, headDim, static_cast<int8_t *>(cache.keys) + at,
-              cache.capacity);
+          cache.keyScales[scaleAt] =
+              quantizeInt8(kr, headDim, static_cast<int8_t *>(cache.keys) + at,
+                           cache.capacity);
           cache.valueScales[scaleAt] = quantizeInt8(
               vr, headDim, static_cast<int8_t *>(cache.values) + at,
               cache.capacity);
@@ -143,8 +143,8 @@ private:
       size_t offset = cache.offset(g, 0, slot) * bytes;
       float runMax =
           cache.int8
-              ? scoresInt8(query, reinterpret_cast<const int8_t *>(keys) +
-                                      offset,
+              ? scoresInt8(query,
+                           reinterpret_cast<const int8_t *>(keys) + offset,
                            cache.keyScales + g * cache.capacity + slot,
                            cache.capacity, run, headDim, scale, scores + at)
               : simd.scores[type](query, keys + offset, cache.capacity, run,
@@ -154,8 +154,8 @@ private:
     int64_t width = kvHeads * headDim;
     for (int64_t j = std::max(lo, cachedHi + 1); j <= hi; ++j) {
       const float *key = k + (j - first) * width + g * headDim;
-      float s = scale * simd.dot[static_cast<int>(ElementType::F32)](
-                            query, key, headDim);
+      float s = scale * simd.dot[static_cast<int>(ElementType::F32)](query, key,
+                                                                     headDim);
       scores[j - lo] = s;
       max = std::max(max, s);
     }

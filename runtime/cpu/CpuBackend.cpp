@@ -122,9 +122,9 @@ absl::Status CpuBackend::init() {
       cache.int8 = true;
       break;
     default:
-      return absl::UnimplementedError(absl::StrCat(
-          "KV cache '", c->name() ? c->name()->str() : "",
-          "' has an element type the cpu backend does not store"));
+      return absl::UnimplementedError(
+          absl::StrCat("KV cache '", c->name() ? c->name()->str() : "",
+                       "' has an element type the cpu backend does not store"));
     }
     // Keys, then values; each block holds the elements and, for int8, their
     // scales behind them ([kv_heads][capacity] f32).

@@ -219,8 +219,8 @@ std::optional<std::string> checkKvFlags() {
     return "--window and --global-rope need --attention-pattern";
   if (!kvCacheType.empty() && kvCacheType != "f32" && kvCacheType != "f16" &&
       kvCacheType != "bf16" && kvCacheType != "i8")
-    return "--kv-cache-type must be f32, f16, bf16 or i8, got '" +
-           kvCacheType + "'";
+    return "--kv-cache-type must be f32, f16, bf16 or i8, got '" + kvCacheType +
+           "'";
   return std::nullopt;
 }
 

@@ -231,8 +231,7 @@ int main(int argc, char **argv) {
                            ")")
                   .c_str()
             : "",
-        human(memory.arenaBytes).c_str(),
-        human(rss).c_str());
+        human(memory.arenaBytes).c_str(), human(rss).c_str());
   }
   if (!options.statsJson.empty()) {
     OutputFile json;

@@ -410,8 +410,8 @@ LogicalResult LogitsOp::verifySymbolUses(SymbolTableCollection &tables) {
 
 LogicalResult LastRowOp::verify() {
   if (failed(expectFloat(*this, "input", getInput())) ||
-      failed(expectSameType(*this, "input", getInput(), "output",
-                            getOutput())) ||
+      failed(
+          expectSameType(*this, "input", getInput(), "output", getOutput())) ||
       failed(expectIndexRows(*this, "positions", getPositions())) ||
       failed(expectIndexRows(*this, "output_positions", getOutputPositions())))
     return failure();

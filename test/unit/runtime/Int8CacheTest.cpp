@@ -76,9 +76,9 @@ TEST(Int8Cache, ScoresAndMixMatchDequantizedReference) {
   const float scale = 0.3f;
 
   std::vector<float> scores(rows);
-  float max = scoresInt8(q.data(), keys.data() + offset,
-                         keyScales.data() + offset, capacity, rows, headDim,
-                         scale, scores.data());
+  float max =
+      scoresInt8(q.data(), keys.data() + offset, keyScales.data() + offset,
+                 capacity, rows, headDim, scale, scores.data());
   float expectedMax = -1e30f;
   for (int64_t j = 0; j < rows; ++j) {
     double dot = 0;
