@@ -29,6 +29,8 @@ The --afm-size directory holds the exact afm_on_device config of
 AFM-CONFIGS.md (56 layers, 3,111,368,064 parameters) with BF16 tensors in one
 model.safetensors whose data region is never written: the file is sparse, so
 it takes no disk space, and its values do not matter for import speed.
+Beside it, afm_on_device_full_unshared is the same model with a KV cache in
+every layer (num_kv_reuse_layers 0).
 
 Only the Python standard library and numpy (Debian's python3-numpy) are used.
 Nothing written here belongs in git.
@@ -783,9 +785,16 @@ def afm_bench_model():
 
 def write_afm_size(out):
     c = afm_on_device_config("full")
+    write_afm_size_dir(out, "afm_on_device_full", c)
+    # The same model with a cache in every layer, for KV-sharing comparisons.
+    write_afm_size_dir(out, "afm_on_device_full_unshared",
+                       dict(c, num_kv_reuse_layers=0))
+
+
+def write_afm_size_dir(out, name, c):
     tensors = afm_on_device_tensors(c)
     params = sum(int(np.prod(s)) for s in tensors.values())
-    directory = os.path.join(out, "afm_on_device_full")
+    directory = os.path.join(out, name)
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "config.json"), "w") as f:
         json.dump(c, f, indent=1)

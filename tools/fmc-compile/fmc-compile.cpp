@@ -65,9 +65,11 @@ cl::opt<Phase> compileTo(
         clEnumValN(Phase::Plan, "plan", "the dispatch programs (plan IR)"),
         clEnumValN(Phase::Target, "target", "the .fmc artifact (default)")),
     cl::cat(category));
-cl::opt<std::string> reportJson("report-json",
-                                cl::desc("Also write the size report as JSON"),
-                                cl::value_desc("file"), cl::cat(category));
+cl::opt<std::string> reportJson(
+    "report-json",
+    cl::desc("Also write the size report as JSON (with --compile-to=plan "
+             "too: no weights are read)"),
+    cl::value_desc("file"), cl::cat(category));
 cl::opt<int64_t> contextTokens(
     "context",
     cl::desc("Positions a generation may reach (linear KV-cache capacity; "
@@ -234,6 +236,19 @@ LogicalResult runPlan(ModuleOp module) {
   return pm.run(module);
 }
 
+/// Writes --report-json; writeToOutput renames a temporary into place, so
+/// there is never a partial report.
+int writeReportJson(const fmc::artifact::SizeReport &report) {
+  if (llvm::Error err =
+          llvm::writeToOutput(reportJson, [&](llvm::raw_ostream &os) {
+            os << llvm::formatv("{0:2}", fmc::artifact::toJSON(report)) << "\n";
+            return llvm::Error::success();
+          }))
+    return failWith("cannot write the size report: " +
+                    llvm::toString(std::move(err)));
+  return 0;
+}
+
 int writeIR(ModuleOp module) {
   std::string error;
   std::string path = outputPath.empty() ? "-" : outputPath.getValue();
@@ -364,12 +379,18 @@ int main(int argc, char **argv) {
                     "' is already a plan; --compile-to=fm "
                     "needs fm IR or a model file");
   }
+  std::string model = llvm::sys::path::stem(outputPath).str();
   if (compileTo == Phase::Plan) {
     progress.finishLine();
+    // The size report needs the plan, not the weights: a model's memory is
+    // known without writing (or even having) its parameter bytes.
+    if (!reportJson.empty())
+      if (int status =
+              writeReportJson(fmc::artifact::computeSizeReport(*module, model)))
+        return status;
     return writeIR(*module);
   }
 
-  std::string model = llvm::sys::path::stem(outputPath).str();
   fmc::artifact::SizeReport report =
       fmc::artifact::computeSizeReport(*module, model);
   fmc::artifact::WriteOptions options;
@@ -386,16 +407,7 @@ int main(int argc, char **argv) {
     return failWith(llvm::toString(bytes.takeError()));
   report.artifactBytes = *bytes;
   fmc::artifact::printSizeReport(report, llvm::outs());
-  if (!reportJson.empty()) {
-    // writeToOutput renames a temporary into place: no partial report.
-    if (llvm::Error err =
-            llvm::writeToOutput(reportJson, [&](llvm::raw_ostream &os) {
-              os << llvm::formatv("{0:2}", fmc::artifact::toJSON(report))
-                 << "\n";
-              return llvm::Error::success();
-            }))
-      return failWith("cannot write the size report: " +
-                      llvm::toString(std::move(err)));
-  }
+  if (!reportJson.empty())
+    return writeReportJson(report);
   return 0;
 }
