@@ -2,7 +2,11 @@
 """Compares two raw f32 logits files (fmc-run --logits-out) of the same
 length: prints the largest absolute difference, exits 1 above --tolerance.
 
-    compare_logits.py A B [--tolerance 1e-4]
+    compare_logits.py A B [--tolerance 1e-4] [--vocab V --b-first-row R]
+
+With --b-first-row, A is compared with B's rows from row R on (A from an
+artifact whose prefill has the last prompt position's logits only, B from
+one with every position's).
 """
 
 import argparse
@@ -16,9 +20,15 @@ def main():
     parser.add_argument("a")
     parser.add_argument("b")
     parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--vocab", type=int)
+    parser.add_argument("--b-first-row", type=int, default=0)
     args = parser.parse_args()
     a = np.fromfile(args.a, dtype="<f4")
     b = np.fromfile(args.b, dtype="<f4")
+    if args.b_first_row:
+        if not args.vocab:
+            sys.exit("--b-first-row needs --vocab")
+        b = b[args.b_first_row * args.vocab:]
     if a.size != b.size or a.size == 0:
         print(f"{args.a} has {a.size} floats, {args.b} {b.size}")
         return 1
