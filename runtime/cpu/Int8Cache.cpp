@@ -1,7 +1,8 @@
 //===- Int8Cache.cpp - int8 KV-cache quantization and attention loops -----===//
 //
 // Plain loops over positions (the cache is feature-major, so consecutive
-// positions are consecutive bytes) that the compiler vectorizes.
+// positions are consecutive bytes) that the compiler vectorizes, once per
+// instruction set (target_clones: the loader picks the best this CPU runs).
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define FMC_PER_ISA                                                            \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FMC_PER_ISA
+#endif
 
 namespace fmc::cpu {
 
@@ -45,9 +53,10 @@ void roundTripInt8(float *x, int64_t n) {
     x[i] = static_cast<float>(quantize(x[i], scale)) * scale;
 }
 
-float scoresInt8(const float *q, const int8_t *keys, const float *keyScales,
-                 int64_t stride, int64_t rows, int64_t headDim, float scale,
-                 float *scores) {
+FMC_PER_ISA float scoresInt8(const float *q, const int8_t *keys,
+                             const float *keyScales, int64_t stride,
+                             int64_t rows, int64_t headDim, float scale,
+                             float *scores) {
   std::fill(scores, scores + rows, 0.0f);
   for (int64_t d = 0; d < headDim; ++d) {
     const int8_t *row = keys + d * stride;
@@ -63,8 +72,9 @@ float scoresInt8(const float *q, const int8_t *keys, const float *keyScales,
   return max;
 }
 
-void mixInt8(float *p, const int8_t *values, const float *valueScales,
-             int64_t stride, int64_t rows, int64_t headDim, float *out) {
+FMC_PER_ISA void mixInt8(float *p, const int8_t *values,
+                         const float *valueScales, int64_t stride, int64_t rows,
+                         int64_t headDim, float *out) {
   for (int64_t j = 0; j < rows; ++j)
     p[j] *= valueScales[j];
   constexpr int kLanes = 8;
