@@ -18,6 +18,8 @@ import sys
 
 import numpy as np
 
+# The reference lives beside this script; no __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_forward  # noqa: E402
 
