@@ -51,3 +51,6 @@ for variant in f16 2bit; do
       --decode-tokens 32 --repeat 5 --bandwidth-mb 2048 \
       --json "$out/llama-853m-qat-$variant.json"
 done
+
+echo "== KV sharing: time to first token, AFM on-device shape (56 layers, 35:21), 1 thread"
+/usr/bin/python3 "$root/bench/kv_sharing_ttft.py" --build "$build" --threads 1 --runs 7

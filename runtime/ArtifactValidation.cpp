@@ -75,6 +75,8 @@ const char *familyName(schema::KernelSpec spec) {
     return "track_combine";
   case schema::KernelSpec::GroupedLinearSpec:
     return "grouped_linear";
+  case schema::KernelSpec::LastRowSpec:
+    return "last_row";
   default:
     return nullptr;
   }
@@ -248,6 +250,13 @@ private:
         return bad(absl::StrCat(what, " declares ", c->bytes(),
                                 " bytes, expected ",
                                 perPosition * c->capacity()));
+      uint64_t scaleBytes =
+          c->dtype() == DType::I8
+              ? 2 * c->kv_heads() * sizeof(float) * c->capacity()
+              : 0;
+      if (c->scale_bytes() != scaleBytes)
+        return bad(absl::StrCat(what, " declares ", c->scale_bytes(),
+                                " bytes of scales, expected ", scaleBytes));
       // Positions index linear caches directly: the context must fit each.
       if (c->kind() == schema::CacheKind::Linear &&
           c->capacity() < a.config()->max_context())
@@ -426,6 +435,8 @@ private:
       return trackCombine(check, *k->spec_as_TrackCombineSpec());
     case schema::KernelSpec::GroupedLinearSpec:
       return groupedLinear(check, *k->spec_as_GroupedLinearSpec());
+    case schema::KernelSpec::LastRowSpec:
+      return lastRow(check);
     default:
       return bad(where);
     }
@@ -591,13 +602,25 @@ private:
         (windowed && s.window() < 1) || (!windowed && s.window() != 0))
       return bad(absl::StrCat(c.where, ": kind ", static_cast<int>(s.kind()),
                               " with window ", s.window()));
+    // A ring's writer attends to the run's own keys from k and v, so the
+    // cache needs the window only; a reader sees the cache after the writer
+    // appended a whole run.
     if (cache->kind() == schema::CacheKind::Ring &&
-        (!windowed || cache->capacity() < s.window() + c.maxTokens - 1))
+        (!windowed ||
+         cache->capacity() < s.window() + (writes ? 0 : c.maxTokens - 1)))
       return bad(absl::StrCat(c.where, ": ring cache of ", cache->capacity(),
                               " positions cannot serve window ", s.window(),
                               " and ", c.maxTokens, " tokens per run"));
     FMC_CHECK(positive(c, s.scale(), "scale"));
     return positive(c, s.softcap(), "softcap", true);
+  }
+
+  absl::Status lastRow(const KernelCheck &c) {
+    FMC_CHECK(arity(c, 2, 2));
+    FMC_CHECK(floats(c, c.in[0], -1, "input"));
+    FMC_CHECK(floats(c, c.out[0], c.in[0]->width(), "output"));
+    FMC_CHECK(ids(c, c.in[1], 1, "positions"));
+    return ids(c, c.out[1], 1, "output positions");
   }
 
   absl::Status unary(const KernelCheck &c, int kind) {

@@ -44,6 +44,9 @@ struct BackendMemory {
   uint64_t kvBytesTotal = 0;
   uint64_t kvBytesPerToken = 0;
   uint64_t arenaBytes = 0;
+  /// Of the KV figures above (elements only), the f32 scales of int8 caches.
+  uint64_t kvScaleBytesTotal = 0;
+  uint64_t kvScaleBytesPerToken = 0;
 };
 
 /// Receives logits rows: the position they predict from and `vocab` floats,
@@ -70,6 +73,12 @@ public:
                                                int64_t position) = 0;
 
   virtual BackendMemory memory() const = 0;
+
+  /// Whether prefill computes the logits of the prompt's last position only
+  /// (the artifact's prefill skips the other positions in the layers after
+  /// the last cache-writing one): prefill then calls `onLogits` once even
+  /// with `allLogits`.
+  virtual bool prefillLogitsLastOnly() const { return false; }
 
   /// Per-family kernel times, when created with BackendOptions::profile.
   virtual std::vector<KernelProfile> profile() const { return {}; }

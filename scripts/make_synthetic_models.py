@@ -5,6 +5,10 @@ architecture and file format fmc-import reads.
     make_synthetic_models.py OUT            # tiny models (~20 MB in all)
     make_synthetic_models.py OUT --afm-size # the full afm_on_device config,
                                             # as a sparse file (~6 GB apparent)
+    make_synthetic_models.py OUT --kv-shapes # models with real KV-cache shapes
+                                            # and tiny everything else (~8 MB)
+    make_synthetic_models.py OUT --afm-bench # AFM on-device's 56 layers and
+                                            # 35:21 KV split at reduced width
 
 Tiny models (hidden 32-64, 2-16 layers, vocab 128) land in OUT as:
   hf/<name>/        Hugging Face directories: config.json + model.safetensors
@@ -25,6 +29,8 @@ The --afm-size directory holds the exact afm_on_device config of
 AFM-CONFIGS.md (56 layers, 3,111,368,064 parameters) with BF16 tensors in one
 model.safetensors whose data region is never written: the file is sparse, so
 it takes no disk space, and its values do not matter for import speed.
+Beside it, afm_on_device_full_unshared is the same model with a KV cache in
+every layer (num_kv_reuse_layers 0).
 
 Only the Python standard library and numpy (Debian's python3-numpy) are used.
 Nothing written here belongs in git.
@@ -730,16 +736,65 @@ def write_tiny(out):
             overrides[tensor] = dtype
         write_hf(os.path.join(out, "bad", name), c, t, seed,
                  overrides=overrides)
+    for name, (seed, build) in sorted(EXTRA_MODELS.items()):
+        c, t = build()
+        write_hf(os.path.join(out, "hf", name), c, t, seed)
     write_gguf_llama(os.path.join(out, "llama.gguf"), 300)
     write_llama2c(os.path.join(out, "llama2c.bin"),
                   os.path.join(out, "tok128.bin"), 301)
 
 
+# Extra tiny models with fixed seeds (not in HF_MODELS, whose seeds follow
+# sorted names): an 8-layer llama for the KV-sharing, interleave and int8-KV
+# numerics tests.
+EXTRA_MODELS = {
+    "llama_8layer": (401, lambda: (lambda c: (c, llama_like(c)))(
+        config("llama", num_hidden_layers=8))),
+}
+
+
+def kv_shape_models():
+    """Real KV-cache shapes, tiny weights: AFM on-device's 56 layers with 2 KV
+    heads of 128 (with and without its 21 reuse layers), and an 8-layer
+    llama with the same KV heads and a 32K context for 3:1 interleaving."""
+    afm = config("afm_on_device", hidden_size=32, intermediate_size=32,
+                 num_hidden_layers=56, num_attention_heads=2,
+                 num_key_value_heads=2, head_dim=128, num_kv_reuse_layers=21,
+                 qk_norm=True, rope_theta=500000.0, tie_word_embeddings=True,
+                 max_position_embeddings=4096)
+    unshared = dict(afm, num_kv_reuse_layers=0)
+    long = config("llama", hidden_size=32, intermediate_size=32,
+                  num_hidden_layers=8, num_attention_heads=2,
+                  num_key_value_heads=2, head_dim=128,
+                  max_position_embeddings=32768)
+    return {"afm_kv_shared": (afm, afm_on_device_tensors(afm)),
+            "afm_kv_unshared": (unshared, afm_on_device_tensors(unshared)),
+            "llama_kv_32k": (long, llama_like(long))}
+
+
+def afm_bench_model():
+    """AFM on-device's depth and 35:21 KV split (56 layers, the last 21
+    reading layer 34's cache) at reduced width, for the TTFT benchmark."""
+    c = config("afm_on_device", hidden_size=256, intermediate_size=512,
+               num_hidden_layers=56, num_attention_heads=4,
+               num_key_value_heads=2, head_dim=64, num_kv_reuse_layers=21,
+               qk_norm=True, rope_theta=500000.0, tie_word_embeddings=True,
+               vocab_size=512, max_position_embeddings=2048)
+    return c, afm_on_device_tensors(c)
+
+
 def write_afm_size(out):
     c = afm_on_device_config("full")
+    write_afm_size_dir(out, "afm_on_device_full", c)
+    # The same model with a cache in every layer, for KV-sharing comparisons.
+    write_afm_size_dir(out, "afm_on_device_full_unshared",
+                       dict(c, num_kv_reuse_layers=0))
+
+
+def write_afm_size_dir(out, name, c):
     tensors = afm_on_device_tensors(c)
     params = sum(int(np.prod(s)) for s in tensors.values())
-    directory = os.path.join(out, "afm_on_device_full")
+    directory = os.path.join(out, name)
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "config.json"), "w") as f:
         json.dump(c, f, indent=1)
@@ -757,9 +812,28 @@ def main():
     parser.add_argument("--afm-size", action="store_true",
                         help="write only the full-size afm_on_device "
                              "directory, as a sparse file")
+    parser.add_argument("--kv-shapes", action="store_true",
+                        help="write only the models with real KV-cache "
+                             "shapes (OUT/kv/)")
+    parser.add_argument("--afm-bench", action="store_true",
+                        help="write only the reduced-width AFM on-device "
+                             "benchmark model (OUT/afm_bench, and "
+                             "OUT/afm_bench_unshared without KV sharing)")
     args = parser.parse_args()
     if args.afm_size:
         write_afm_size(args.out)
+        return 0
+    if args.kv_shapes:
+        for seed, (name, (c, t)) in enumerate(
+                sorted(kv_shape_models().items()), start=500):
+            write_hf(os.path.join(args.out, "kv", name), c, t, seed, "BF16")
+        return 0
+    if args.afm_bench:
+        c, t = afm_bench_model()
+        write_hf(os.path.join(args.out, "afm_bench"), c, t, 600, "BF16")
+        c = dict(c, num_kv_reuse_layers=0)
+        write_hf(os.path.join(args.out, "afm_bench_unshared"), c,
+                 afm_on_device_tensors(c), 600, "BF16")
         return 0
     # Start clean so that a model removed from this script does not linger.
     for sub in ("hf", "bad"):

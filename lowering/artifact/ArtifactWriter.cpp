@@ -76,11 +76,15 @@ schema::DType elementDType(Type type) {
 
 /// Bytes of a cache: keys and values, plus one f32 scale per position and
 /// head for each of them when the cache is int8.
+uint64_t cacheScaleBytes(fm::KVCacheOp cache) {
+  if (!cache.getElementType().isInteger(8))
+    return 0;
+  return cache.getCapacity() * cache.getNumKvHeads() * 2 * sizeof(float);
+}
+
 uint64_t cacheBytes(fm::KVCacheOp cache) {
-  uint64_t bytes = cache.getCapacity() * cache.getBytesPerPosition();
-  if (cache.getElementType().isInteger(8))
-    bytes += cache.getCapacity() * cache.getNumKvHeads() * 2 * sizeof(float);
-  return bytes;
+  return cache.getCapacity() * cache.getBytesPerPosition() +
+         cacheScaleBytes(cache);
 }
 
 uint64_t alignTo(uint64_t value, uint64_t alignment) {
@@ -432,6 +436,12 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
         return kernel(KS::GroupedLinearSpec, spec.Union(), k.getInputs(),
                       k.getOutputs());
       })
+      .Case([&](plan::LastRowOp k) {
+        auto spec = schema::CreateLastRowSpec(fbb);
+        return kernel(KS::LastRowSpec, spec.Union(),
+                      ValueRange{k.getInput(), k.getPositions()},
+                      ValueRange{k.getOutput(), k.getOutputPositions()});
+      })
       .Default([&](Operation *other) -> llvm::Expected<Offset<schema::Kernel>> {
         return fail("the artifact format has no kernel family for '" +
                     other->getName().getStringRef() + "'");
@@ -542,7 +552,8 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
         cache.getKind() == fm::CacheKind::ring ? schema::CacheKind::Ring
                                                : schema::CacheKind::Linear,
         cache.getCapacity(), cache.getNumKvHeads(), cache.getHeadDim(),
-        elementDType(cache.getElementType()), cacheBytes(cache)));
+        elementDType(cache.getElementType()), cacheBytes(cache),
+        cacheScaleBytes(cache)));
 
   llvm::Expected<Offset<schema::Program>> prefillProgram =
       buildProgram(fbb, prefill);

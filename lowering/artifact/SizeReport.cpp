@@ -12,6 +12,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Format.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace fmc::artifact;
 
@@ -179,16 +181,35 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
   for (fm::KVCacheOp cache : module.getOps<fm::KVCacheOp>()) {
     report.kvCaches += 1;
     int64_t perPosition = cache.getBytesPerPosition();
-    if (cache.getElementType().isInteger(8))
-      perPosition += cache.getNumKvHeads() * 2 * sizeof(float);
-    if (cache.getKind() == fm::CacheKind::linear)
+    int64_t scalesPerPosition = cache.getElementType().isInteger(8)
+                                    ? cache.getNumKvHeads() * 2 * sizeof(float)
+                                    : 0;
+    auto capacity = static_cast<int64_t>(cache.getCapacity());
+    bool ring = cache.getKind() == fm::CacheKind::ring;
+    if (!ring) {
       report.kvBytesPerToken += perPosition;
-    report.kvBytesTotal +=
-        perPosition * static_cast<int64_t>(cache.getCapacity());
+      report.kvScaleBytesPerToken += scalesPerPosition;
+    }
+    report.kvBytesTotal += perPosition * capacity;
+    report.kvScaleBytesTotal += scalesPerPosition * capacity;
+    std::string type;
+    llvm::raw_string_ostream typeText(type);
+    typeText << cache.getElementType();
+    report.caches.push_back({cache.getSymName().str(), ring, capacity,
+                             static_cast<int64_t>(cache.getNumKvHeads()),
+                             static_cast<int64_t>(cache.getHeadDim()), type,
+                             perPosition * capacity,
+                             scalesPerPosition * capacity});
   }
   if (prefill) {
     report.prefillTokens = prefill.getMaxTokens();
     report.prefillArenaBytes = prefill.getArenaBytes();
+    bool lastRow = false;
+    for (Operation &op : prefill.getBody().front()) {
+      lastRow = lastRow || isa<plan::LastRowOp>(op);
+      if (lastRow && isa<plan::AttentionOp>(op))
+        ++report.prefillLastPositionLayers;
+    }
   }
   if (decode)
     report.decodeArenaBytes = decode.getArenaBytes();
@@ -215,7 +236,21 @@ void fmc::artifact::printSizeReport(const SizeReport &report,
                      humanBytes(report.parameterBytes).c_str(), totalBits);
   os << "  kv cache: " << report.kvCaches << " caches, "
      << report.kvBytesPerToken << " bytes/token, "
-     << humanBytes(report.kvBytesTotal) << " at capacity\n";
+     << humanBytes(report.kvBytesTotal) << " at capacity";
+  if (report.kvScaleBytesTotal)
+    os << " (+ int8 scales " << report.kvScaleBytesPerToken << " bytes/token, "
+       << humanBytes(report.kvScaleBytesTotal) << ")";
+  os << "\n";
+  // Ring caches, grouped by capacity: what interleaving saves.
+  std::map<int64_t, int64_t> rings;
+  for (const CacheEntry &cache : report.caches)
+    if (cache.ring)
+      ++rings[cache.capacity];
+  for (auto [capacity, count] : rings)
+    os << "    " << count << " ring caches of " << capacity << " positions\n";
+  if (report.prefillLastPositionLayers)
+    os << "  prefill: the last " << report.prefillLastPositionLayers
+       << " attention layers run on the last position only\n";
   os << "  arena: " << humanBytes(report.arenaBytes) << " (prefill "
      << humanBytes(report.prefillArenaBytes) << " for " << report.prefillTokens
      << " tokens, decode " << humanBytes(report.decodeArenaBytes) << ")\n";
@@ -257,6 +292,17 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
                            {"lossless", q.lossless},
                            {"measured", q.measured},
                            {"relative_error", q.relativeError}});
+  llvm::json::Array caches;
+  for (const CacheEntry &cache : report.caches)
+    caches.push_back(
+        llvm::json::Object{{"name", cache.name},
+                           {"kind", cache.ring ? "ring" : "linear"},
+                           {"capacity", cache.capacity},
+                           {"kv_heads", cache.kvHeads},
+                           {"head_dim", cache.headDim},
+                           {"element_type", cache.elementType},
+                           {"bytes", cache.bytes},
+                           {"scale_bytes", cache.scaleBytes}});
   return llvm::json::Object{
       {"model", report.model},
       {"parameters", std::move(parameters)},
@@ -265,6 +311,10 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
       {"kv_caches", report.kvCaches},
       {"kv_bytes_per_token", report.kvBytesPerToken},
       {"kv_bytes_total", report.kvBytesTotal},
+      {"kv_scale_bytes_per_token", report.kvScaleBytesPerToken},
+      {"kv_scale_bytes_total", report.kvScaleBytesTotal},
+      {"kv_cache_list", std::move(caches)},
+      {"prefill_last_position_layers", report.prefillLastPositionLayers},
       {"prefill_tokens", report.prefillTokens},
       {"prefill_arena_bytes", report.prefillArenaBytes},
       {"decode_arena_bytes", report.decodeArenaBytes},

@@ -40,16 +40,36 @@ struct QuantizedTensor {
   bool measured = false;
 };
 
+/// One cache of the KV plan.
+struct CacheEntry {
+  std::string name;
+  bool ring = false;
+  int64_t capacity = 0; ///< Positions.
+  int64_t kvHeads = 0;
+  int64_t headDim = 0;
+  std::string elementType; ///< f32, f16, bf16 or i8.
+  int64_t bytes = 0;       ///< Key and value elements at capacity.
+  int64_t scaleBytes = 0;  ///< Their f32 scales (int8 caches).
+};
+
 struct SizeReport {
   std::string model;
   std::vector<ParameterClass> classes; ///< Non-empty classes, fixed order.
   int64_t parameterElements = 0;
   int64_t parameterBytes = 0;
-  /// Bytes each generated token adds to the linear caches.
+  /// Bytes of key and value elements each generated token adds to the
+  /// linear caches.
   int64_t kvBytesPerToken = 0;
-  /// Bytes of every cache at its capacity (the KV plan's allocation).
+  /// Bytes of key and value elements of every cache at its capacity.
   int64_t kvBytesTotal = 0;
+  /// The f32 scales of int8 caches, per token and in all (the KV plan's
+  /// allocation is kvBytesTotal + kvScaleBytesTotal).
+  int64_t kvScaleBytesPerToken = 0;
+  int64_t kvScaleBytesTotal = 0;
   int64_t kvCaches = 0;
+  std::vector<CacheEntry> caches;
+  /// Attention layers @prefill runs on the last position only (plan.last_row).
+  int64_t prefillLastPositionLayers = 0;
   int64_t prefillTokens = 0;
   int64_t prefillArenaBytes = 0;
   int64_t decodeArenaBytes = 0;

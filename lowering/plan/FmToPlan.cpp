@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <limits>
@@ -32,13 +33,18 @@ using namespace mlir::plan;
 
 namespace {
 
+std::optional<Value> crossingActivation(Operation *cut);
+
 /// Builds one program from the model function.
 class ProgramBuilder {
 public:
-  ProgramBuilder(ProgramOp program, bool batchTracks = false)
+  /// `lastRowCut`, when set, is the op before which only the last row is
+  /// kept (plan.last_row).
+  ProgramBuilder(ProgramOp program, bool batchTracks = false,
+                 Operation *lastRowCut = nullptr)
       : program(program),
         builder(OpBuilder::atBlockEnd(&program.getBody().front())),
-        batchTracks(batchTracks) {}
+        lastRowCut(lastRowCut), batchTracks(batchTracks) {}
 
   LogicalResult build(func::FuncOp func);
 
@@ -53,11 +59,13 @@ private:
   /// The same for tracks with identical layers: layer by layer across
   /// tracks, each layer's projections one grouped kernel.
   LogicalResult lowerTracksBatched(fm::ParallelTracksOp block);
+  LogicalResult keepLastRow(Operation *cut, Value positionsArg);
 
   ProgramOp program;
   // Appends to the program: each plan.buffer lands just before the kernel
   // that first writes it, which keeps printed plans readable.
   OpBuilder builder;
+  Operation *lastRowCut;
   llvm::DenseMap<Value, Value> bufferOf;
   bool batchTracks;
 };
@@ -110,17 +118,46 @@ LogicalResult ProgramBuilder::build(func::FuncOp func) {
   if (!bufferFor(entry.getArgument(0), "tokens") ||
       !bufferFor(entry.getArgument(1), "positions"))
     return failure();
-  for (Operation &op : entry.without_terminator())
+  Value tokens = bufferOf.lookup(entry.getArgument(0));
+  Value positions = bufferOf.lookup(entry.getArgument(1));
+  for (Operation &op : entry.without_terminator()) {
+    if (&op == lastRowCut && failed(keepLastRow(&op, entry.getArgument(1))))
+      return failure();
     if (failed(lowerOp(&op)))
       return failure();
+  }
   auto ret = dyn_cast<func::ReturnOp>(entry.getTerminator());
   if (!ret || ret.getNumOperands() != 1)
     return func.emitOpError() << "must return exactly the logits";
   FailureOr<Value> logits = lookup(ret, ret.getOperand(0));
   if (failed(logits))
     return failure();
-  IoOp::create(builder, ret.getLoc(), bufferOf.lookup(entry.getArgument(0)),
-               bufferOf.lookup(entry.getArgument(1)), *logits);
+  IoOp::create(builder, ret.getLoc(), tokens, positions, *logits);
+  return success();
+}
+
+/// Emits plan.last_row before `cut` and maps the one activation that crosses
+/// it (and the positions) to their one-row copies, so the ops from `cut` on
+/// read those.
+LogicalResult ProgramBuilder::keepLastRow(Operation *cut, Value positionsArg) {
+  std::optional<Value> crossing = crossingActivation(cut);
+  if (!crossing)
+    return cut->emitOpError() << "cannot keep the last row here: more than the "
+                                 "residual stream is live";
+  FailureOr<Value> input = lookup(cut, *crossing);
+  if (failed(input))
+    return failure();
+  Value positions = bufferOf.lookup(positionsArg);
+  Location loc = cut->getLoc();
+  auto row = BufferOp::create(builder, loc, input->getType(),
+                              builder.getI64IntegerAttr(0),
+                              builder.getStringAttr("last_row"));
+  auto position = BufferOp::create(builder, loc, positions.getType(),
+                                   builder.getI64IntegerAttr(0),
+                                   builder.getStringAttr("last_position"));
+  LastRowOp::create(builder, loc, *input, positions, row, position);
+  bufferOf[*crossing] = row;
+  bufferOf[positionsArg] = position;
   return success();
 }
 
@@ -314,6 +351,60 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
       });
 }
 
+/// The one value defined before `cut` (an op result, not a function
+/// argument) that `cut` or a later op uses, if exactly one is.
+std::optional<Value> crossingActivation(Operation *cut) {
+  llvm::SmallPtrSet<Operation *, 32> before;
+  for (Operation *op = &cut->getBlock()->front(); op != cut;
+       op = op->getNextNode())
+    before.insert(op);
+  std::optional<Value> crossing;
+  for (Operation *op = cut; op; op = op->getNextNode())
+    for (Value operand : op->getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      if (!def || !before.contains(def) || crossing == operand)
+        continue;
+      if (crossing)
+        return std::nullopt;
+      crossing = operand;
+    }
+  return crossing;
+}
+
+/// Where @prefill can keep only the last position: the first op after the
+/// last cache-writing attention before which only the residual stream (and
+/// the positions) is live, provided an attention that only reads a cache
+/// comes after it. Nothing after it writes a cache, so later prompt
+/// positions need none of its rows but the last. Null when there is no such
+/// point (a model without KV sharing).
+Operation *findLastRowCut(func::FuncOp func) {
+  Block &entry = func.getBody().front();
+  Operation *lastWriter = nullptr;
+  for (Operation &op : entry.without_terminator())
+    if (auto attention = dyn_cast<fm::AttentionOp>(op))
+      if (attention.getWritesAttr())
+        lastWriter = &op;
+  if (!lastWriter)
+    return nullptr;
+  for (Operation *op = lastWriter->getNextNode();
+       op && !op->hasTrait<OpTrait::IsTerminator>(); op = op->getNextNode()) {
+    if (isa<fm::AttentionOp>(op))
+      return nullptr; // A reader comes before any single-value point.
+    std::optional<Value> crossing = crossingActivation(op);
+    if (!crossing)
+      continue;
+    auto type = dyn_cast<RankedTensorType>(crossing->getType());
+    if (!type || type.getRank() != 2 || !isa<FloatType>(type.getElementType()))
+      continue;
+    // Worth it only when a layer that reads a cache follows.
+    for (Operation *later = op; later; later = later->getNextNode())
+      if (isa<fm::AttentionOp>(later))
+        return op;
+    return nullptr;
+  }
+  return nullptr;
+}
+
 struct FmToPlanPass : public plan::impl::FmToPlanBase<FmToPlanPass> {
   using FmToPlanBase::FmToPlanBase;
   void runOnOperation() override;
@@ -374,13 +465,16 @@ void FmToPlanPass::runOnOperation() {
   }
   int64_t prefill = std::min<int64_t>(prefillTokens, context);
 
-  // A ring cache must hold a whole window behind the first query of a
-  // prefill chunk plus the chunk itself.
+  // A ring cache holds exactly its window: its writer attends to the run's
+  // own keys from its k/v buffers before appending them. A layer that only
+  // reads the cache sees it after the writer appended a whole chunk, so a
+  // ring cache with readers holds a window behind the chunk's first query
+  // plus the chunk.
   SymbolTable symbols(module);
   func->walk([&](fm::AttentionOp attention) {
     auto cache = symbols.lookup<fm::KVCacheOp>(attention.getReads());
     if (!cache || cache.getKind() != fm::CacheKind::ring ||
-        !attention.getWindow())
+        !attention.getWindow() || attention.getWritesAttr())
       return;
     int64_t needed = static_cast<int64_t>(*attention.getWindow()) + prefill - 1;
     if (static_cast<int64_t>(cache.getCapacity()) < needed)
@@ -393,7 +487,10 @@ void FmToPlanPass::runOnOperation() {
     auto program = ProgramOp::create(atEnd, func->getLoc(), name, maxTokens,
                                      /*arena_bytes=*/0);
     program.getBody().emplaceBlock();
-    if (failed(ProgramBuilder(program, batchTracks).build(*func)) ||
+    Operation *cut = name == "prefill" && prefillLastPosition
+                         ? findLastRowCut(*func)
+                         : nullptr;
+    if (failed(ProgramBuilder(program, batchTracks, cut).build(*func)) ||
         failed(assignBuffers(program)))
       return signalPassFailure();
   }

@@ -16,9 +16,18 @@ def FmToPlan : Pass<"fm-to-plan", "::mlir::ModuleOp"> {
     the kernels compute in; parameters and KV caches keep their types.
 
     It also finishes the KV plan: `context` sets the capacity of every
-    linear cache (the longest generation the artifact serves), and a ring cache holds its window plus one
-    prefill chunk (so a chunk's keys can be written before its queries read
-    them), and is enlarged to that capacity when smaller.
+    linear cache (the longest generation the artifact serves). A ring cache
+    holds exactly its window: its writer attends to the run's own keys from
+    its k and v buffers and to earlier positions from the cache, and appends
+    the run's keys only then. A ring cache that other layers read (KV sharing
+    of local layers) is enlarged to its window plus one prefill chunk, since
+    a reader sees the cache only after the writer appended the chunk.
+
+    With `prefill-last-position` (the default), `@prefill` keeps only the
+    last position (`plan.last_row`) after the last layer that writes a KV
+    cache when layers that only read a cache follow it (KV sharing): those
+    layers then compute one position per run, not one per prompt token, and
+    the prefill's logits are the last position's only.
 
     An `fm.parallel_tracks` block becomes its tracks' kernels, each track
     over its own buffers and caches, then one `plan.track_combine`. When the
@@ -39,6 +48,10 @@ def FmToPlan : Pass<"fm-to-plan", "::mlir::ModuleOp"> {
            "Lower parallel tracks with identical layers layer by layer, "
            "each set of corresponding projections one plan.grouped_linear "
            "over the tracks' stacked weights">,
+    Option<"prefillLastPosition", "prefill-last-position", "bool",
+           /*default=*/"true",
+           "In @prefill, run the layers after the last cache-writing layer "
+           "on the last position only">,
   ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }

@@ -1,13 +1,20 @@
 //===- Attention.cpp - attention over a KV cache --------------------------===//
 //
-// A run first appends its keys and values to the cache (when the kernel
-// writes one), then every (token, head) pair attends over the cached
-// positions it may see. Positions within a run are consecutive, so a query
-// at position p sees [lo, hi] with hi = p when causal; the plan sized ring
-// caches so that span is still cached.
+// Positions within a run are consecutive, so a query at position p sees
+// [lo, hi] with hi = p when causal.
+//
+// A kernel that writes a linear cache first appends the run's keys and
+// values, then every (token, head) pair attends over the cache. A kernel
+// that writes a ring cache of `window` positions cannot: the run's later
+// keys would overwrite slots its earlier queries still see. It attends to
+// the run's own positions from its k and v rows and to earlier positions
+// from the cache, and appends afterwards ("in flight"). A kernel that only
+// reads a cache (KV sharing) attends over the cache its writer filled; the
+// plan sized a read ring cache to hold the window behind a whole run.
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/cpu/Int8Cache.h"
 #include "runtime/cpu/Program.h"
 
 #include <algorithm>
@@ -24,30 +31,50 @@ public:
             const float *v, const int32_t *positions, float *out, Cache &cache,
             bool writes)
       : q(q), k(k), v(v), positions(positions), out(out), cache(cache),
-        writes(writes), heads(spec.heads()), kvHeads(spec.kv_heads()),
-        headDim(spec.head_dim()), group(spec.heads() / spec.kv_heads()),
-        window(spec.window()), kind(spec.kind()), scale(spec.scale()),
-        softcap(spec.softcap()), causal(spec.causal()) {}
+        writes(writes), inFlight(writes && cache.ring), heads(spec.heads()),
+        kvHeads(spec.kv_heads()), headDim(spec.head_dim()),
+        group(spec.heads() / spec.kv_heads()), window(spec.window()),
+        kind(spec.kind()), scale(spec.scale()), softcap(spec.softcap()),
+        causal(spec.causal()) {}
 
   void run(const RunContext &ctx) const override {
-    if (writes)
+    if (inFlight && cache.int8)
+      roundTripRun(ctx);
+    if (writes && !inFlight)
       append(ctx);
-    int64_t last = positions[ctx.rows - 1];
+    int64_t first = positions[0], last = positions[ctx.rows - 1];
     auto task = [&](int64_t index, int thread) {
       int64_t t = index / heads, h = index % heads;
-      attend(t, h, last, *ctx.simd, ctx.scratch + thread * ctx.scratchStride);
+      attend(t, h, first, last, *ctx.simd,
+             ctx.scratch + thread * ctx.scratchStride);
     };
     int64_t tasks = ctx.rows * heads;
     // Short contexts are cheap per head: keep small decode steps on one thread.
     if (ctx.pool->size() == 1 || tasks * (last + 1) * headDim < 32768) {
       for (int64_t i = 0; i < tasks; ++i)
         task(i, 0);
-      return;
+    } else {
+      ctx.pool->run(tasks, task);
     }
-    ctx.pool->run(tasks, task);
+    if (inFlight)
+      append(ctx);
   }
 
 private:
+  /// In-flight keys and values of an int8 cache are attended to as the
+  /// cache will give them back. The plan gives this kernel the only use of
+  /// its k and v rows, so they are rounded in place.
+  void roundTripRun(const RunContext &ctx) const {
+    int64_t width = kvHeads * headDim;
+    for (int64_t t = 0; t < ctx.rows; ++t)
+      for (int64_t g = 0; g < kvHeads; ++g) {
+        roundTripInt8(const_cast<float *>(k) + t * width + g * headDim,
+                      headDim);
+        roundTripInt8(const_cast<float *>(v) + t * width + g * headDim,
+                      headDim);
+      }
+  }
+
   void append(const RunContext &ctx) const {
     int64_t width = kvHeads * headDim;
     for (int64_t t = 0; t < ctx.rows; ++t) {
@@ -55,6 +82,17 @@ private:
       for (int64_t g = 0; g < kvHeads; ++g) {
         const float *kr = k + t * width + g * headDim;
         const float *vr = v + t * width + g * headDim;
+        if (cache.int8) {
+          size_t at = cache.offset(g, 0, slot);
+          size_t scaleAt = static_cast<size_t>(g) * cache.capacity + slot;
+          cache.keyScales[scaleAt] =
+              quantizeInt8(kr, headDim, static_cast<int8_t *>(cache.keys) + at,
+                           cache.capacity);
+          cache.valueScales[scaleAt] = quantizeInt8(
+              vr, headDim, static_cast<int8_t *>(cache.values) + at,
+              cache.capacity);
+          continue;
+        }
         for (int64_t d = 0; d < headDim; ++d) {
           size_t at = cache.offset(g, d, slot);
           storeElement(cache.keys, cache.type, at, kr[d]);
@@ -64,8 +102,8 @@ private:
     }
   }
 
-  void attend(int64_t t, int64_t h, int64_t last, const SimdKernels &simd,
-              float *scores) const {
+  void attend(int64_t t, int64_t h, int64_t first, int64_t last,
+              const SimdKernels &simd, float *scores) const {
     int64_t p = positions[t];
     int64_t hi = causal ? p : last;
     int64_t lo = 0;
@@ -73,34 +111,54 @@ private:
       lo = std::max<int64_t>(0, p - window + 1);
     else if (kind == schema::AttentionKind::Chunked)
       lo = p / window * window;
+    // What the cache still holds: the capacity before the run (in flight)
+    // or up to hi (appended first).
     if (cache.ring)
-      lo = std::max(lo, hi - cache.capacity + 1);
+      lo = std::max(lo, (inFlight ? first : hi + 1) - cache.capacity);
     const float *query = q + (t * heads + h) * headDim;
     float *result = out + (t * heads + h) * headDim;
     std::fill(result, result + headDim, 0.0f);
     if (hi < lo)
       return;
     int64_t g = h / group;
+    // Positions [lo, cachedHi] come from the cache, (cachedHi, hi] from
+    // this run's k and v rows.
+    int64_t cachedHi = inFlight ? std::min(hi, first - 1) : hi;
     const int type = static_cast<int>(cache.type);
-    const int64_t bytes = elementBytes(cache.type);
+    const int64_t bytes = cache.int8 ? 1 : elementBytes(cache.type);
     const auto *keys = static_cast<const uint8_t *>(cache.keys);
     const auto *values = static_cast<const uint8_t *>(cache.values);
-    // Positions [lo, hi] occupy at most two runs of consecutive slots (a ring
+    // Cached positions occupy at most two runs of consecutive slots (a ring
     // cache wraps around once).
     auto forRuns = [&](auto &&fn) {
-      for (int64_t j = lo; j <= hi;) {
+      for (int64_t j = lo; j <= cachedHi;) {
         int64_t slot = cache.slot(j);
-        int64_t run = std::min(hi - j + 1, cache.capacity - slot);
-        fn(j - lo, cache.offset(g, 0, slot) * bytes, run);
+        int64_t run = std::min(cachedHi - j + 1, cache.capacity - slot);
+        fn(j - lo, slot, run);
         j += run;
       }
     };
     float max = -std::numeric_limits<float>::infinity();
-    forRuns([&](int64_t at, size_t offset, int64_t run) {
-      max = std::max(max, simd.scores[type](query, keys + offset,
-                                            cache.capacity, run, headDim,
-                                            scale, scores + at));
+    forRuns([&](int64_t at, int64_t slot, int64_t run) {
+      size_t offset = cache.offset(g, 0, slot) * bytes;
+      float runMax =
+          cache.int8
+              ? scoresInt8(query,
+                           reinterpret_cast<const int8_t *>(keys) + offset,
+                           cache.keyScales + g * cache.capacity + slot,
+                           cache.capacity, run, headDim, scale, scores + at)
+              : simd.scores[type](query, keys + offset, cache.capacity, run,
+                                  headDim, scale, scores + at);
+      max = std::max(max, runMax);
     });
+    int64_t width = kvHeads * headDim;
+    for (int64_t j = std::max(lo, cachedHi + 1); j <= hi; ++j) {
+      const float *key = k + (j - first) * width + g * headDim;
+      float s = scale * simd.dot[static_cast<int>(ElementType::F32)](query, key,
+                                                                     headDim);
+      scores[j - lo] = s;
+      max = std::max(max, s);
+    }
     int64_t n = hi - lo + 1;
     if (softcap > 0.0f) {
       // tanh is increasing: the capped maximum is the cap of the maximum.
@@ -109,10 +167,20 @@ private:
       max = softcap * std::tanh(max / softcap);
     }
     float inv = 1.0f / simd.expSum(scores, n, max);
-    forRuns([&](int64_t at, size_t offset, int64_t run) {
-      simd.mix[type](scores + at, values + offset, cache.capacity, run, headDim,
-                     result);
+    forRuns([&](int64_t at, int64_t slot, int64_t run) {
+      size_t offset = cache.offset(g, 0, slot) * bytes;
+      if (cache.int8)
+        mixInt8(scores + at, reinterpret_cast<const int8_t *>(values) + offset,
+                cache.valueScales + g * cache.capacity + slot, cache.capacity,
+                run, headDim, result);
+      else
+        simd.mix[type](scores + at, values + offset, cache.capacity, run,
+                       headDim, result);
     });
+    for (int64_t j = std::max(lo, cachedHi + 1); j <= hi; ++j)
+      simd.axpy[static_cast<int>(ElementType::F32)](
+          scores[j - lo], v + (j - first) * width + g * headDim, result,
+          headDim);
     for (int64_t d = 0; d < headDim; ++d)
       result[d] *= inv;
   }
@@ -121,7 +189,7 @@ private:
   const int32_t *positions;
   float *out;
   Cache &cache;
-  bool writes;
+  bool writes, inFlight;
   int64_t heads, kvHeads, headDim, group, window;
   schema::AttentionKind kind;
   float scale, softcap;
@@ -134,8 +202,12 @@ std::unique_ptr<KernelInstance>
 makeAttention(const schema::AttentionSpec &spec, const float *q, const float *k,
               const float *v, const int32_t *positions, float *out,
               Cache &reads, bool writes, int64_t *scratchFloats) {
-  // Scores of one query: at most the cache's capacity.
-  *scratchFloats = std::max(*scratchFloats, reads.capacity);
+  // Scores of one query: at most the cache's capacity, plus a run's own
+  // positions when they are attended to in flight.
+  int64_t most = reads.capacity;
+  if (writes && reads.ring)
+    most += spec.window();
+  *scratchFloats = std::max(*scratchFloats, most);
   return std::make_unique<Attention>(spec, q, k, v, positions, out, reads,
                                      writes);
 }

@@ -52,6 +52,9 @@ public:
   absl::StatusOr<const float *> decode(int32_t token,
                                        int64_t position) override;
   BackendMemory memory() const override { return mem; }
+  bool prefillLogitsLastOnly() const override {
+    return prefillProgram.lastRowFrom >= 0;
+  }
   std::vector<KernelProfile> profile() const override;
 
 private:
@@ -115,22 +118,42 @@ absl::Status CpuBackend::init() {
     case schema::DType::BF16:
       cache.type = ElementType::BF16;
       break;
+    case schema::DType::I8:
+      cache.int8 = true;
+      break;
     default:
-      return absl::UnimplementedError(absl::StrCat(
-          "KV cache '", c->name() ? c->name()->str() : "",
-          "' holds int8; the cpu backend supports f32, f16 and bf16 caches"));
+      return absl::UnimplementedError(
+          absl::StrCat("KV cache '", c->name() ? c->name()->str() : "",
+                       "' has an element type the cpu backend does not store"));
     }
+    // Keys, then values; each block holds the elements and, for int8, their
+    // scales behind them ([kv_heads][capacity] f32).
     uint64_t half = c->bytes() / 2;
+    uint64_t elements = (c->bytes() - c->scale_bytes()) / 2;
+    if (cache.int8 && elements % alignof(float) != 0)
+      return absl::UnimplementedError(absl::StrCat(
+          "KV cache '", c->name()->str(), "' holds ", elements,
+          " int8 elements per keys or values, not a multiple of 4; the cpu "
+          "backend keeps the scales behind them aligned"));
     if (!cacheBlocks[2 * i].allocate(half) ||
         !cacheBlocks[2 * i + 1].allocate(half))
       return absl::ResourceExhaustedError(
           absl::StrCat("cannot allocate KV cache '", c->name()->str(), "'"));
     cache.keys = cacheBlocks[2 * i].data;
     cache.values = cacheBlocks[2 * i + 1].data;
+    if (cache.int8) {
+      cache.keyScales = reinterpret_cast<float *>(
+          static_cast<uint8_t *>(cache.keys) + elements);
+      cache.valueScales = reinterpret_cast<float *>(
+          static_cast<uint8_t *>(cache.values) + elements);
+    }
     memoryView.caches.push_back(cache);
-    mem.kvBytesTotal += c->bytes();
-    if (!cache.ring)
-      mem.kvBytesPerToken += c->bytes() / c->capacity();
+    mem.kvBytesTotal += c->bytes() - c->scale_bytes();
+    mem.kvScaleBytesTotal += c->scale_bytes();
+    if (!cache.ring) {
+      mem.kvBytesPerToken += (c->bytes() - c->scale_bytes()) / c->capacity();
+      mem.kvScaleBytesPerToken += c->scale_bytes() / c->capacity();
+    }
   }
   absl::StatusOr<cpu::Program> p =
       cpu::bindProgram(*root.prefill(), memoryView);
@@ -174,12 +197,20 @@ void CpuBackend::run(const cpu::Program &program, int64_t rows,
                       logitsFrom,   &pool,
                       simd,         static_cast<float *>(scratch.data),
                       scratchStride};
-  if (!profiling) {
-    for (const auto &kernel : program.kernels)
-      kernel->run(ctx);
-    return;
-  }
   for (size_t i = 0; i < program.kernels.size(); ++i) {
+    if (static_cast<int64_t>(i) == program.lastRowFrom) {
+      // The rest writes no cache and computes the last row only: a chunk
+      // whose logits nobody wants stops here.
+      if (logitsFrom >= rows)
+        return;
+      ctx.rows = 1;
+      ctx.positions = program.positions + rows - 1;
+      ctx.logitsFrom = 0;
+    }
+    if (!profiling) {
+      program.kernels[i]->run(ctx);
+      continue;
+    }
     auto start = std::chrono::steady_clock::now();
     program.kernels[i]->run(ctx);
     auto &slot = familyTimes[static_cast<size_t>(program.families[i])];
@@ -205,6 +236,14 @@ absl::Status CpuBackend::prefill(absl::Span<const int32_t> tokens,
       program.positions[i] = static_cast<int32_t>(start + done + i);
     }
     int64_t logitsFrom = allLogits ? 0 : (lastChunk ? rows - 1 : rows);
+    if (program.lastRowFrom >= 0) {
+      // Only the last position of the prompt has logits (last_row).
+      logitsFrom = lastChunk ? rows - 1 : rows;
+      run(program, rows, logitsFrom);
+      if (onLogits && lastChunk)
+        onLogits(start + n - 1, program.logits);
+      continue;
+    }
     run(program, rows, logitsFrom);
     if (onLogits)
       for (int64_t r = logitsFrom; r < rows; ++r)

@@ -374,6 +374,27 @@ private:
   int64_t topK, width;
 };
 
+/// Row 0 of out and outPositions = the run's last row of in and positions.
+class LastRow final : public KernelInstance {
+public:
+  LastRow(const float *in, const int32_t *positions, float *out,
+          int32_t *outPositions, int64_t width)
+      : in(in), positions(positions), out(out), outPositions(outPositions),
+        width(width) {}
+
+  void run(const RunContext &ctx) const override {
+    std::memmove(out, in + (ctx.rows - 1) * width, width * sizeof(float));
+    outPositions[0] = positions[ctx.rows - 1];
+  }
+
+private:
+  const float *in;
+  const int32_t *positions;
+  float *out;
+  int32_t *outPositions;
+  int64_t width;
+};
+
 } // namespace
 
 absl::StatusOr<Program> bindProgram(const schema::Program &program,
@@ -486,6 +507,14 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
           s->softcap());
       break;
     }
+    case schema::KernelSpec::LastRowSpec:
+      if (bound.lastRowFrom >= 0)
+        return absl::InvalidArgumentError(
+            "a program keeps its last row (last_row) more than once");
+      instance = std::make_unique<LastRow>(f32(in[0]), i32(in[1]), f32(out[0]),
+                                           i32(out[1]), width(in[0]));
+      bound.lastRowFrom = static_cast<int64_t>(bound.kernels.size()) + 1;
+      break;
     case schema::KernelSpec::RopeSpec:
       instance = std::make_unique<Rope>(f32(in[0]), i32(in[1]), f32(out[0]),
                                         width(in[0]), *k->spec_as_RopeSpec());
@@ -493,11 +522,6 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
     case schema::KernelSpec::AttentionSpec: {
       const auto *s = k->spec_as_AttentionSpec();
       bool writes = s->writes() >= 0;
-      if (memory.caches[s->reads()].type != ElementType::F32 &&
-          memory.caches[s->reads()].type != ElementType::F16 &&
-          memory.caches[s->reads()].type != ElementType::BF16)
-        return absl::UnimplementedError(
-            "the cpu backend has no int8 KV caches yet");
       instance = makeAttention(
           *s, f32(in[0]), writes ? f32(in[1]) : nullptr,
           writes ? f32(in[2]) : nullptr, i32(in[in.size() - 1]), f32(out[0]),

@@ -33,6 +33,12 @@ struct Cache {
   ElementType type = ElementType::F32;
   void *keys = nullptr;
   void *values = nullptr;
+  /// int8 caches (Int8Cache.h): keys and values are int8 elements (`type`
+  /// unused) with one f32 scale per head and position each, [kv_heads]
+  /// [capacity].
+  bool int8 = false;
+  float *keyScales = nullptr;
+  float *valueScales = nullptr;
 
   int64_t slot(int64_t position) const {
     return ring ? position % capacity : position;
@@ -77,6 +83,10 @@ struct Program {
   int32_t *positions = nullptr;
   float *logits = nullptr;
   int64_t maxTokens = 0;
+  /// The first kernel that runs on the last row only (after a last_row
+  /// kernel; -1 when every kernel runs on every row). The logits then hold
+  /// one row, the last position's.
+  int64_t lastRowFrom = -1;
   /// Floats of per-thread scratch its kernels need.
   int64_t scratchFloats = 0;
 };

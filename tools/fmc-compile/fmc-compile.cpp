@@ -35,6 +35,9 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
+#include <sstream>
+
 using namespace mlir;
 namespace cl = llvm::cl;
 
@@ -64,9 +67,11 @@ cl::opt<Phase> compileTo(
         clEnumValN(Phase::Plan, "plan", "the dispatch programs (plan IR)"),
         clEnumValN(Phase::Target, "target", "the .fmc artifact (default)")),
     cl::cat(category));
-cl::opt<std::string> reportJson("report-json",
-                                cl::desc("Also write the size report as JSON"),
-                                cl::value_desc("file"), cl::cat(category));
+cl::opt<std::string> reportJson(
+    "report-json",
+    cl::desc("Also write the size report as JSON (with --compile-to=plan "
+             "too: no weights are read)"),
+    cl::value_desc("file"), cl::cat(category));
 cl::opt<int64_t> contextTokens(
     "context",
     cl::desc("Positions a generation may reach (linear KV-cache capacity; "
@@ -134,6 +139,50 @@ std::string quantizeOptions(fm::QuantizeWeightsOptions &options, bool &any) {
   return "";
 }
 
+cl::OptionCategory kvCategory(
+    "KV-cache and attention options (model passes run before planning)");
+cl::opt<int64_t> shareKvLayers(
+    "share-kv-layers",
+    cl::desc("The last N layers reuse an earlier layer's KV cache "
+             "(fm-share-kv-cache; AFM on-device: 21 of 56)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(kvCategory));
+cl::opt<double> shareKvFraction(
+    "share-kv-fraction",
+    cl::desc("The last fraction F of the layers reuse a cache (e.g. 0.375)"),
+    cl::value_desc("F"), cl::init(0.0), cl::cat(kvCategory));
+cl::opt<int64_t> shareKvSource(
+    "share-kv-source",
+    cl::desc("The layer whose cache the reuse layers read (default: the last "
+             "earlier layer of the same attention kind that owns one)"),
+    cl::value_desc("L"), cl::init(-1), cl::cat(kvCategory));
+cl::opt<std::string> attentionPattern(
+    "attention-pattern",
+    cl::desc("Local (L) / global (G) attention by layer, repeated, e.g. LLLG "
+             "(fm-interleave-attention)"),
+    cl::value_desc("pattern"), cl::cat(kvCategory));
+cl::opt<int64_t>
+    attentionWindow("window",
+                    cl::desc("Sliding window of local layers; their caches "
+                             "become rings of this many positions"),
+                    cl::value_desc("W"), cl::init(0), cl::cat(kvCategory));
+cl::opt<std::string> globalRope(
+    "global-rope",
+    cl::desc("Positional encoding of global layers with --attention-pattern: "
+             "rope (default) or none (NoPE)"),
+    cl::value_desc("rope|none"), cl::init("rope"), cl::cat(kvCategory));
+cl::opt<std::string> kvCacheType(
+    "kv-cache-type",
+    cl::desc("KV-cache element type: f32, f16, bf16 or i8 (int8 with one f32 "
+             "scale per token and head; default: the model's)"),
+    cl::value_desc("type"), cl::cat(kvCategory));
+cl::opt<bool> prefillAllPositions(
+    "prefill-all-positions",
+    cl::desc("Run every prompt position through every layer in prefill. By "
+             "default, layers after the last KV-cache-writing layer (KV "
+             "sharing) run on the last prompt position only, so only its "
+             "logits exist"),
+    cl::init(false), cl::cat(kvCategory));
+
 /// Progress lines on a terminal; nothing when stderr is a file or a pipe.
 class Progress {
 public:
@@ -185,6 +234,26 @@ LogicalResult runModelPasses(ModuleOp module) {
   pm.addPass(createCSEPass());
   if (fuseMoe)
     pm.addPass(fm::createFuseMoe());
+  // Interleave first: sharing then picks a source of each layer's kind.
+  if (!attentionPattern.empty()) {
+    fm::InterleaveAttentionOptions options;
+    options.pattern = attentionPattern;
+    options.window = attentionWindow;
+    options.globalRope = globalRope;
+    pm.addPass(fm::createInterleaveAttention(options));
+  }
+  if (shareKvLayers != 0 || shareKvFraction != 0.0 || shareKvSource >= 0) {
+    fm::ShareKVCacheOptions options;
+    options.reuseLayers = shareKvLayers;
+    options.reuseFraction = shareKvFraction;
+    options.sourceLayer = shareKvSource;
+    pm.addPass(fm::createShareKVCache(options));
+  }
+  if (!kvCacheType.empty()) {
+    fm::QuantizeKVCacheOptions options;
+    options.elementType = kvCacheType;
+    pm.addPass(fm::createQuantizeKVCache(options));
+  }
   pm.addPass(fm::createDropDeadParams());
   fm::QuantizeWeightsOptions quantOptions;
   bool anyQuantization = false;
@@ -194,14 +263,57 @@ LogicalResult runModelPasses(ModuleOp module) {
   return pm.run(module);
 }
 
+/// 1.5, not 1.500000.
+std::string shortNumber(double value) {
+  std::ostringstream os;
+  os << value;
+  return os.str();
+}
+
+/// Flags that only make sense together, checked before any work.
+std::optional<std::string> checkKvFlags() {
+  if (shareKvLayers != 0 && shareKvFraction != 0.0)
+    return "give --share-kv-layers or --share-kv-fraction, not both";
+  if (shareKvLayers < 0)
+    return "--share-kv-layers must be positive, got " +
+           std::to_string(shareKvLayers.getValue());
+  if (shareKvFraction < 0.0 || shareKvFraction >= 1.0)
+    return "--share-kv-fraction must be in [0, 1), got " +
+           shortNumber(shareKvFraction.getValue());
+  if (shareKvSource >= 0 && shareKvLayers == 0 && shareKvFraction == 0.0)
+    return "--share-kv-source needs --share-kv-layers or --share-kv-fraction";
+  if (attentionPattern.empty() &&
+      (attentionWindow.getNumOccurrences() || globalRope.getNumOccurrences()))
+    return "--window and --global-rope need --attention-pattern";
+  if (!kvCacheType.empty() && kvCacheType != "f32" && kvCacheType != "f16" &&
+      kvCacheType != "bf16" && kvCacheType != "i8")
+    return "--kv-cache-type must be f32, f16, bf16 or i8, got '" + kvCacheType +
+           "'";
+  return std::nullopt;
+}
+
 LogicalResult runPlan(ModuleOp module) {
   PassManager pm(module.getContext());
   plan::FmToPlanOptions options;
   options.prefillTokens = prefillTokens;
   options.context = contextTokens;
   options.batchTracks = batchTracks;
+  options.prefillLastPosition = !prefillAllPositions;
   pm.addPass(plan::createFmToPlan(options));
   return pm.run(module);
+}
+
+/// Writes --report-json; writeToOutput renames a temporary into place, so
+/// there is never a partial report.
+int writeReportJson(const fmc::artifact::SizeReport &report) {
+  if (llvm::Error err =
+          llvm::writeToOutput(reportJson, [&](llvm::raw_ostream &os) {
+            os << llvm::formatv("{0:2}", fmc::artifact::toJSON(report)) << "\n";
+            return llvm::Error::success();
+          }))
+    return failWith("cannot write the size report: " +
+                    llvm::toString(std::move(err)));
+  return 0;
 }
 
 int writeIR(ModuleOp module) {
@@ -220,7 +332,7 @@ int writeIR(ModuleOp module) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &kvCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "fmc-compile: compile a decoder model into an .fmc artifact\n\n"
@@ -253,6 +365,8 @@ int main(int argc, char **argv) {
   if (prefillTokens <= 0 || prefillTokens >= (int64_t(1) << 20))
     return failWith("--prefill-tokens must be in [1, 2^20), got " +
                     llvm::Twine(prefillTokens.getValue()));
+  if (std::optional<std::string> error = checkKvFlags())
+    return failWith(*error);
 
   DialectRegistry registry;
   registry.insert<fm::FmDialect, plan::PlanDialect, func::FuncDialect>();
@@ -342,12 +456,18 @@ int main(int argc, char **argv) {
                     "' is already a plan; --compile-to=fm "
                     "needs fm IR or a model file");
   }
+  std::string model = llvm::sys::path::stem(outputPath).str();
   if (compileTo == Phase::Plan) {
     progress.finishLine();
+    // The size report needs the plan, not the weights: a model's memory is
+    // known without writing (or even having) its parameter bytes.
+    if (!reportJson.empty())
+      if (int status =
+              writeReportJson(fmc::artifact::computeSizeReport(*module, model)))
+        return status;
     return writeIR(*module);
   }
 
-  std::string model = llvm::sys::path::stem(outputPath).str();
   fmc::artifact::SizeReport report =
       fmc::artifact::computeSizeReport(*module, model);
   fmc::artifact::WriteOptions options;
@@ -364,16 +484,7 @@ int main(int argc, char **argv) {
     return failWith(llvm::toString(bytes.takeError()));
   report.artifactBytes = *bytes;
   fmc::artifact::printSizeReport(report, llvm::outs());
-  if (!reportJson.empty()) {
-    // writeToOutput renames a temporary into place: no partial report.
-    if (llvm::Error err =
-            llvm::writeToOutput(reportJson, [&](llvm::raw_ostream &os) {
-              os << llvm::formatv("{0:2}", fmc::artifact::toJSON(report))
-                 << "\n";
-              return llvm::Error::success();
-            }))
-      return failWith("cannot write the size report: " +
-                      llvm::toString(std::move(err)));
-  }
+  if (!reportJson.empty())
+    return writeReportJson(report);
   return 0;
 }

@@ -43,10 +43,17 @@ program, then one decode step per new token. Text streams to stdout.
   --stats-json F       write those figures as JSON (ttft_ms,
                        prefill_tokens_per_s, decode_tokens_per_s,
                        weights_bytes, kv_bytes_per_token, kv_bytes_total,
-                       arena_bytes, peak_rss_bytes)
+                       kv_scale_bytes_per_token, kv_scale_bytes_total,
+                       arena_bytes, peak_rss_bytes; KV figures count key
+                       and value elements, int8 scales separately)
   --logits-out F       write the logits of every prompt position and every
                        decode step as raw little-endian f32 rows of vocab size
-                       (prompt tokens + generated tokens - 1 rows)
+                       (prompt tokens + generated tokens - 1 rows). An
+                       artifact whose prefill computes the last position
+                       only (KV sharing; fmc-compile --prefill-all-positions
+                       turns that off) has no logits for the earlier prompt
+                       positions: the file then starts at the last prompt
+                       position (generated tokens rows), and fmc-run says so
   --help               this text
 )";
 }

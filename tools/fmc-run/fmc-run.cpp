@@ -143,9 +143,19 @@ int main(int argc, char **argv) {
     return fail(backend.status());
 
   OutputFile logitsFile;
-  if (!options.logitsOut.empty())
+  if (!options.logitsOut.empty()) {
     if (absl::Status s = logitsFile.open(options.logitsOut); !s.ok())
       return fail(s);
+    if ((*backend)->prefillLogitsLastOnly())
+      std::fprintf(stderr,
+                   "fmc-run: note: %s computes the logits of the last prompt "
+                   "position only (its prefill skips the earlier positions "
+                   "after the last KV-cache-writing layer); %s starts at "
+                   "position %zu. Compile with --prefill-all-positions for "
+                   "every position.\n",
+                   options.artifact.c_str(), options.logitsOut.c_str(),
+                   prompt.empty() ? size_t{0} : prompt.size() - 1);
+  }
 
   fmc::GenerationOptions generation;
   generation.maxNewTokens = options.maxNewTokens;
@@ -205,7 +215,7 @@ int main(int argc, char **argv) {
         "  prefill              %.1f tokens/s\n"
         "  decode               %.1f tokens/s\n"
         "  weights              %s\n"
-        "  kv cache             %llu bytes/token, %s allocated\n"
+        "  kv cache             %llu bytes/token, %s allocated%s\n"
         "  arena                %s\n"
         "  peak rss             %s\n",
         (*backend)->name().c_str(), static_cast<long long>(stats->promptTokens),
@@ -214,8 +224,14 @@ int main(int argc, char **argv) {
         stats->ttftMs, stats->prefillTokensPerS, stats->decodeTokensPerS,
         human(memory.weightsBytes).c_str(),
         static_cast<unsigned long long>(memory.kvBytesPerToken),
-        human(memory.kvBytesTotal).c_str(), human(memory.arenaBytes).c_str(),
-        human(rss).c_str());
+        human(memory.kvBytesTotal).c_str(),
+        memory.kvScaleBytesTotal
+            ? absl::StrCat(" (+ int8 scales ", memory.kvScaleBytesPerToken,
+                           " bytes/token, ", human(memory.kvScaleBytesTotal),
+                           ")")
+                  .c_str()
+            : "",
+        human(memory.arenaBytes).c_str(), human(rss).c_str());
   }
   if (!options.statsJson.empty()) {
     OutputFile json;
@@ -232,6 +248,8 @@ int main(int argc, char **argv) {
                  "  \"weights_bytes\": %llu,\n"
                  "  \"kv_bytes_per_token\": %llu,\n"
                  "  \"kv_bytes_total\": %llu,\n"
+                 "  \"kv_scale_bytes_per_token\": %llu,\n"
+                 "  \"kv_scale_bytes_total\": %llu,\n"
                  "  \"arena_bytes\": %llu,\n"
                  "  \"peak_rss_bytes\": %llu\n"
                  "}\n",
@@ -242,6 +260,8 @@ int main(int argc, char **argv) {
                  static_cast<unsigned long long>(memory.weightsBytes),
                  static_cast<unsigned long long>(memory.kvBytesPerToken),
                  static_cast<unsigned long long>(memory.kvBytesTotal),
+                 static_cast<unsigned long long>(memory.kvScaleBytesPerToken),
+                 static_cast<unsigned long long>(memory.kvScaleBytesTotal),
                  static_cast<unsigned long long>(memory.arenaBytes),
                  static_cast<unsigned long long>(rss));
     if (absl::Status s = json.commit(); !s.ok())

@@ -12,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 using namespace mlir::plan;
@@ -405,4 +406,50 @@ LogicalResult LogitsOp::verify() {
 LogicalResult LogitsOp::verifySymbolUses(SymbolTableCollection &tables) {
   int64_t in = rows(getInput()).getWidth(), out = rows(getOutput()).getWidth();
   return checkParam(*this, tables, getWeightAttr(), "weight", {out, in});
+}
+
+LogicalResult LastRowOp::verify() {
+  if (failed(expectFloat(*this, "input", getInput())) ||
+      failed(
+          expectSameType(*this, "input", getInput(), "output", getOutput())) ||
+      failed(expectIndexRows(*this, "positions", getPositions())) ||
+      failed(expectIndexRows(*this, "output_positions", getOutputPositions())))
+    return failure();
+  // Buffers that hold every row of the run: whatever kernels before this one
+  // wrote, and what the runtime fills.
+  llvm::SmallPtrSet<Value, 16> allRows;
+  Operation *self = getOperation();
+  for (Operation *op = &self->getBlock()->front(); op != self;
+       op = op->getNextNode())
+    if (auto kernel = dyn_cast<KernelOpInterface>(op))
+      for (Value written : kernel.getWrittenBuffers())
+        allRows.insert(written);
+  if (auto io = dyn_cast<IoOp>(self->getBlock()->getTerminator())) {
+    allRows.insert(io.getTokens());
+    allRows.insert(io.getPositions());
+  }
+  for (Operation *op = self->getNextNode(); op; op = op->getNextNode()) {
+    if (isa<LastRowOp>(op))
+      return op->emitOpError() << "follows another plan.last_row; a program "
+                                  "keeps its last row once";
+    if (auto attention = dyn_cast<AttentionOp>(op))
+      if (attention.getWritesAttr())
+        return op->emitOpError()
+               << "writes KV cache " << attention.getWritesAttr()
+               << " after plan.last_row, which would cache the last "
+                  "position only";
+    auto kernel = dyn_cast<KernelOpInterface>(op);
+    if (!kernel)
+      continue;
+    for (Value read : getReadBuffers(kernel))
+      if (allRows.contains(read))
+        return op->emitOpError()
+               << "reads a buffer of every row of the run after "
+                  "plan.last_row kept only the last";
+  }
+  return success();
+}
+
+LogicalResult LastRowOp::verifySymbolUses(SymbolTableCollection &) {
+  return success();
 }

@@ -185,9 +185,12 @@ def Plan_AttentionOp : Plan_KernelOp<"attention", [AttrSizedOperandSegments]> {
   let summary = "multi-head attention over a KV cache";
   let description = [{
     Writes this run's `k` and `v` rows into the cache `writes` at their
-    positions, then attends each query over the cache `reads` as
-    fm.attention specifies. Without `k`, `v` and `writes` the kernel only
-    reads (KV-cache sharing). `scale` is the effective query scale.
+    positions and attends each query over the cache `reads` as fm.attention
+    specifies. For a linear cache the rows are written first; a ring cache
+    holds only `window` positions, so its writer attends to the run's own
+    positions from `k` and `v` and to earlier ones from the cache, and
+    writes afterwards. Without `k`, `v` and `writes` the kernel only reads
+    (KV-cache sharing). `scale` is the effective query scale.
   }];
   let arguments = (ins
     Fm_AttentionKindAttr:$kind,
@@ -358,6 +361,34 @@ def Plan_GroupedLinearOp : Plan_KernelOp<"grouped_linear",
   let extraClassDeclaration = [{
     ::llvm::SmallVector<::mlir::Value> getWrittenBuffers() {
       return ::llvm::SmallVector<::mlir::Value>(getOutputs());
+    }
+  }];
+}
+
+def Plan_LastRowOp : Plan_KernelOp<"last_row"> {
+  let summary = "keep the last row of a run; the kernels after it run on one row";
+  let description = [{
+    Copies the last row of `input` and of `positions` into row 0 of `output`
+    and `output_positions`. Every kernel after it in the program runs on that
+    one row only. fm-to-plan puts it in `@prefill` after the last layer that
+    writes a KV cache, where only the residual stream crosses: the layers
+    after it (KV-sharing layers that only read a cache) then cost one
+    position per prefill run instead of one per prompt token, and the logits
+    hold the last position's row only.
+
+    The verifier checks that no kernel after it writes a KV cache or reads a
+    buffer computed for every row before it, and that a program has at most
+    one.
+  }];
+  let arguments = (ins Plan_Rows:$input, Plan_Rows:$positions,
+                       Plan_Rows:$output, Plan_Rows:$output_positions);
+  let assemblyFormat = [{
+    $input `,` $positions `->` $output `,` $output_positions attr-dict
+    `:` type(operands)
+  }];
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::mlir::Value> getWrittenBuffers() {
+      return {getOutput(), getOutputPositions()};
     }
   }];
 }

@@ -12,6 +12,8 @@ every scalar field explicitly, so each field exists to be patched.
 
 --spec-field patches the first kernel of PROGRAM whose spec has union type
 TYPE: its spec table's field at vtable offset VT, SIZE (4 or 8) bytes.
+                        [--cache-field I:FIELD:V ...] (FIELD: a KVCache
+                        long/ulong field: capacity, bytes, scale_bytes)
 """
 
 import argparse
@@ -19,7 +21,9 @@ import struct
 import sys
 
 # vtable offsets from runtime/schema/fmc.fbs (4 + 2 * field index).
-ARTIFACT = {"format_version": 4, "tensors": 12, "prefill": 16, "decode": 18}
+ARTIFACT = {"format_version": 4, "tensors": 12, "kv_caches": 14,
+            "prefill": 16, "decode": 18}
+KV_CACHE = {"capacity": 8, "bytes": 16, "scale_bytes": 18}
 TENSOR = {"offset": 10}
 PROGRAM = {"buffers": 10, "kernels": 12}
 BUFFER = {"offset": 10}
@@ -73,6 +77,7 @@ def main():
     parser.add_argument("--kernel-input")
     parser.add_argument("--flip-byte", type=int)
     parser.add_argument("--spec-field")
+    parser.add_argument("--cache-field", action="append", default=[])
     args = parser.parse_args()
     data = bytearray(open(args.input, "rb").read())
 
@@ -109,6 +114,10 @@ def main():
                 break
         else:
             sys.exit(f"no kernel of spec type {kind} in program {name}")
+    for patch in args.cache_field:
+        index, name, value = patch.split(":")
+        cache, _ = element(data, field(data, root(data), ARTIFACT["kv_caches"]), int(index))
+        struct.pack_into("<Q", data, field(data, cache, KV_CACHE[name]), int(value))
     if args.flip_byte is not None:
         data[args.flip_byte] ^= 0xFF
     if args.truncate is not None:
