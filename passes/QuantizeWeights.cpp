@@ -41,8 +41,10 @@ private:
                             std::optional<fmc::quant::Format> &format);
   LogicalResult quantizeParam(ParamOp param, const fmc::quant::Format &format);
   /// The float bytes of a file parameter's source (mapped) into `holder`.
+  /// `stack` names the stack `param` is a part of (for the message).
   LogicalResult readSource(ParamOp param, uint64_t bytes,
-                           std::unique_ptr<llvm::MemoryBuffer> &holder);
+                           std::unique_ptr<llvm::MemoryBuffer> &holder,
+                           ParamOp stack = nullptr);
 };
 
 LogicalResult
@@ -61,7 +63,8 @@ QuantizeWeightsPass::parsePolicy(StringRef name, const std::string &text,
 
 LogicalResult
 QuantizeWeightsPass::readSource(ParamOp param, uint64_t bytes,
-                                std::unique_ptr<llvm::MemoryBuffer> &holder) {
+                                std::unique_ptr<llvm::MemoryBuffer> &holder,
+                                ParamOp stack) {
   ExternalAttr source = param.getSourceAttr();
   // Mapping past the end of a file would fault when read: check its size.
   uint64_t size = 0;
@@ -77,7 +80,9 @@ QuantizeWeightsPass::readSource(ParamOp param, uint64_t bytes,
            << "cannot read " << bytes << " bytes at offset "
            << source.getOffset() << " of '" << source.getFile() << "'"
            << (ec ? ": " + ec.message()
-                  : " (" + std::to_string(size) + " bytes long)");
+                  : " (" + std::to_string(size) + " bytes long)")
+           << (stack ? " for the quantized stack @" + stack.getSymName().str()
+                     : std::string());
   holder = std::move(*file);
   return success();
 }
@@ -97,7 +102,8 @@ LogicalResult QuantizeWeightsPass::quantizeParam(ParamOp param,
     for (Attribute ref : param.getPartsAttr()) {
       auto part = SymbolTable::lookupNearestSymbolFrom<ParamOp>(
           param, cast<FlatSymbolRefAttr>(ref));
-      if (failed(readSource(part, fmc::quant::floatSourceBytes(part), file)))
+      if (failed(readSource(part, fmc::quant::floatSourceBytes(part), file,
+                            param)))
         return failure();
       joined += file->getBuffer();
     }
