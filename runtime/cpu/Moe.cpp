@@ -13,7 +13,8 @@ namespace {
 /// Below this many multiply-adds a matmul runs on the calling thread.
 constexpr int64_t kMinParallelWork = 65536;
 
-/// y[rows, n] = x[rows, k] W^T, split over output features and token blocks.
+/// y[rows, n] = x[rows, k] W^T, split over output features and token blocks;
+/// a packed W runs on the packed-weight kernels, x quantized into `acts`.
 void matmul(const RunContext &ctx, const WeightRef &w, const float *x,
             int64_t k, float *y, int64_t n, int64_t rows,
             QuantActivations *acts) {
@@ -58,8 +59,7 @@ void matmul(const RunContext &ctx, const WeightRef &w, const float *x,
   });
 }
 
-/// Element offset of expert e's slab (float weights) of `rowsPerExpert` rows of
-/// `k`.
+/// Expert e's slab of `rowsPerExpert` rows of `k` (float weights).
 WeightRef slab(WeightRef w, int64_t e, int64_t rowsPerExpert, int64_t k) {
   auto *base = static_cast<const uint8_t *>(w.data);
   return {base +
