@@ -138,6 +138,18 @@ def QuantizeWeights : Pass<"fm-quantize-weights", "::mlir::ModuleOp"> {
     dense; norms and biases are always kept in float. A parameter the
     embedding and the output head share (tied) follows `embedding`.
 
+    Mixtures of experts: the experts follow the `linear` policy in both
+    forms. fm.moe's stacked `gate_up` ([experts, 2*inter, hidden]) and
+    `down` stacks get the encoding as one [experts*rows, k] matrix (groups
+    run along k, so no group straddles two experts, and each expert's codes
+    and scales are contiguous slices), as do the shared expert's `gate_up`
+    and `down`; `linear-pattern` matches the stack's name. The router (an
+    fm.linear feeding only fm.moe_route, or fm.moe's `router`) and the
+    shared expert's sigmoid gate (fm.moe's `shared_gate`, or any fm.linear
+    of a single output) stay in float: routing is a discrete
+    choice, and a float router keeps the fused and unfused forms routing
+    alike. Stacks used by anything but fm.moe's experts stay as they are.
+
     The artifact writer does the packing. This pass reads each parameter's
     source (memory-mapped) and runs the same quantization to record what it
     will do: `fm.quant_lossless` when every group already lies on the grid
@@ -145,8 +157,8 @@ def QuantizeWeights : Pass<"fm-quantize-weights", "::mlir::ModuleOp"> {
     for bit), otherwise the relative error ||w - q(w)|| / ||w|| of the
     squared-error-optimal post-training quantization as `fm.quant_error`.
     fmc-compile's size report prints both. Parameters that are already
-    quantized, stacked, or not f32/f16/bf16 are left as they are, so the
-    pass is idempotent.
+    quantized, stacks other than MoE experts, or not f32/f16/bf16 are
+    left as they are, so the pass is idempotent.
   }];
   let options = [
     Option<"linear", "linear", "std::string", /*default=*/"\"\"",

@@ -20,7 +20,14 @@ using namespace mlir::fm;
 
 namespace {
 
-enum class Role { Linear, Embedding, Output, Other };
+/// Expert: fm.moe's expert projections (gate_up, down and the shared
+/// expert's), quantized with the linear policy; stacks are quantized only
+/// when every use is one of these (the MoE kernel reads packed stacks).
+/// Router: an fm.linear whose result only feeds fm.moe_route, or fm.moe's
+/// router: kept in float in both forms, so fused and unfused experts see
+/// the same routing. A linear of one output (the shared expert's gate)
+/// is kept in float for the same reason.
+enum class Role { Linear, Embedding, Output, Other, Expert };
 
 struct QuantizeWeightsPass
     : public fm::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
@@ -33,6 +40,11 @@ private:
   LogicalResult parsePolicy(StringRef name, const std::string &text,
                             std::optional<fmc::quant::Format> &format);
   LogicalResult quantizeParam(ParamOp param, const fmc::quant::Format &format);
+  /// The float bytes of a file parameter's source (mapped) into `holder`.
+  /// `stack` names the stack `param` is a part of (for the message).
+  LogicalResult readSource(ParamOp param, uint64_t bytes,
+                           std::unique_ptr<llvm::MemoryBuffer> &holder,
+                           ParamOp stack = nullptr);
 };
 
 LogicalResult
@@ -49,15 +61,11 @@ QuantizeWeightsPass::parsePolicy(StringRef name, const std::string &text,
   return success();
 }
 
-LogicalResult QuantizeWeightsPass::quantizeParam(ParamOp param,
-                                                 const fmc::quant::Format &f) {
-  RankedTensorType type = param.getTensorType();
-  param.setTypeAttr(TypeAttr::get(
-      RankedTensorType::get(type.getShape(), type.getElementType(),
-                            fmc::quant::quantAttrOf(&getContext(), f))));
-  // Measure what the writer will do, from the same source bytes.
+LogicalResult
+QuantizeWeightsPass::readSource(ParamOp param, uint64_t bytes,
+                                std::unique_ptr<llvm::MemoryBuffer> &holder,
+                                ParamOp stack) {
   ExternalAttr source = param.getSourceAttr();
-  uint64_t bytes = fmc::quant::floatSourceBytes(param);
   // Mapping past the end of a file would fault when read: check its size.
   uint64_t size = 0;
   std::error_code ec = llvm::sys::fs::file_size(source.getFile(), size);
@@ -72,9 +80,41 @@ LogicalResult QuantizeWeightsPass::quantizeParam(ParamOp param,
            << "cannot read " << bytes << " bytes at offset "
            << source.getOffset() << " of '" << source.getFile() << "'"
            << (ec ? ": " + ec.message()
-                  : " (" + std::to_string(size) + " bytes long)");
+                  : " (" + std::to_string(size) + " bytes long)")
+           << (stack ? " for the quantized stack @" + stack.getSymName().str()
+                     : std::string());
+  holder = std::move(*file);
+  return success();
+}
+
+LogicalResult QuantizeWeightsPass::quantizeParam(ParamOp param,
+                                                 const fmc::quant::Format &f) {
+  RankedTensorType type = param.getTensorType();
+  param.setTypeAttr(TypeAttr::get(
+      RankedTensorType::get(type.getShape(), type.getElementType(),
+                            fmc::quant::quantAttrOf(&getContext(), f))));
+  // Measure what the writer will do, from the same source bytes: a file
+  // parameter's, or a stack's parts' concatenated.
+  std::unique_ptr<llvm::MemoryBuffer> file;
+  std::string joined;
+  StringRef floats;
+  if (param.isStack()) {
+    for (Attribute ref : param.getPartsAttr()) {
+      auto part = SymbolTable::lookupNearestSymbolFrom<ParamOp>(
+          param, cast<FlatSymbolRefAttr>(ref));
+      if (failed(readSource(part, fmc::quant::floatSourceBytes(part), file,
+                            param)))
+        return failure();
+      joined += file->getBuffer();
+    }
+    floats = joined;
+  } else {
+    if (failed(readSource(param, fmc::quant::floatSourceBytes(param), file)))
+      return failure();
+    floats = file->getBuffer();
+  }
   fmc::quant::Stats stats;
-  if (llvm::Error err = fmc::quant::packParameter(param, (*file)->getBuffer(),
+  if (llvm::Error err = fmc::quant::packParameter(param, floats,
                                                   /*out=*/nullptr, stats))
     return param.emitOpError() << llvm::toString(std::move(err));
   ++numQuantized;
@@ -116,10 +156,25 @@ void QuantizeWeightsPass::runOnOperation() {
     if (auto e = dyn_cast<EmbeddingOp>(op)) {
       note(e.getTableAttr(), Role::Embedding);
     } else if (auto l = dyn_cast<LinearOp>(op)) {
-      note(l.getWeightAttr(), Role::Linear);
+      bool router =
+          !l->use_empty() && llvm::all_of(l->getUsers(), [](Operation *user) {
+            return isa<MoeRouteOp>(user);
+          });
+      // A single output (the shared expert's sigmoid gate, unfused) stays
+      // float like fm.moe's shared_gate: the fused and unfused forms keep
+      // the same weights in float.
+      bool oneOutput = l.getResult().getType().getShape().back() == 1;
+      note(l.getWeightAttr(), router || oneOutput ? Role::Other : Role::Linear);
       note(l.getBiasAttr(), Role::Other);
     } else if (auto g = dyn_cast<LogitsOp>(op)) {
       note(g.getWeightAttr(), Role::Output);
+    } else if (auto m = dyn_cast<MoeOp>(op)) {
+      note(m.getRouterAttr(), Role::Other);
+      note(m.getGateUpAttr(), Role::Expert);
+      note(m.getDownAttr(), Role::Expert);
+      note(m.getSharedGateUpAttr(), Role::Expert);
+      note(m.getSharedDownAttr(), Role::Expert);
+      note(m.getSharedGateAttr(), Role::Other);
     } else if (!isa<ParamOp>(op)) {
       for (NamedAttribute attr : op->getAttrs())
         if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue()))
@@ -129,14 +184,20 @@ void QuantizeWeightsPass::runOnOperation() {
 
   for (ParamOp param : llvm::make_early_inc_range(module.getOps<ParamOp>())) {
     auto it = roles.find(param.getSymName());
-    if (it == roles.end() || param.getQuant() || param.isStack() ||
-        param.getTensorType().getRank() != 2)
+    if (it == roles.end() || param.getQuant())
       continue;
-    StorageType dtype = param.getSourceAttr().getDtype();
+    ArrayRef<Role> used = it->second;
+    bool onlyExperts =
+        llvm::all_of(used, [](Role r) { return r == Role::Expert; });
+    // A stack is quantized only as fm.moe's experts ([experts, rows, k]
+    // or the shared expert's [rows, k]); other stacks stay as they are.
+    int64_t rank = param.getTensorType().getRank();
+    if (param.isStack() ? !onlyExperts || rank < 2 || rank > 3 : rank != 2)
+      continue;
+    StorageType dtype = fmc::quant::floatSourceType(param);
     if (dtype != StorageType::f32 && dtype != StorageType::f16 &&
         dtype != StorageType::bf16)
       continue;
-    ArrayRef<Role> used = it->second;
     if (llvm::is_contained(used, Role::Other))
       continue; // A norm, bias or MoE operand: kept in float.
     std::optional<fmc::quant::Format> format;

@@ -700,25 +700,27 @@ private:
             static_cast<int>(schema::RouterScoring::MAX))
       return bad(absl::StrCat(c.where, ": top_k ", s.top_k(), " of ", experts,
                               " experts"));
-    FMC_CHECK(param(c, s.gate_up(), {experts, -1, width}, "gate_up", false));
+    FMC_CHECK(param(c, s.gate_up(), {experts, -1, width}, "gate_up", false,
+                    /*packedOk=*/true));
     int64_t rows = tensor(s.gate_up())->shape()->Get(1);
     if (rows % 2 != 0)
       return bad(absl::StrCat(c.where, ": gate_up has ", rows,
                               " rows per expert, not gate and up rows"));
-    FMC_CHECK(param(c, s.down(), {experts, width, rows / 2}, "down", false));
+    FMC_CHECK(param(c, s.down(), {experts, width, rows / 2}, "down", false,
+                    /*packedOk=*/true));
     if ((s.shared_gate_up() == -1) != (s.shared_down() == -1) ||
         (s.shared_gate() != -1 && s.shared_gate_up() == -1))
       return bad(absl::StrCat(c.where, ": an incomplete shared expert"));
     if (s.shared_gate_up() == -1)
       return absl::OkStatus();
-    FMC_CHECK(param(c, s.shared_gate_up(), {-1, width}, "shared_gate_up",
-                    false));
+    FMC_CHECK(param(c, s.shared_gate_up(), {-1, width}, "shared_gate_up", false,
+                    /*packedOk=*/true));
     int64_t sharedRows = tensor(s.shared_gate_up())->shape()->Get(0);
     if (sharedRows % 2 != 0)
       return bad(absl::StrCat(c.where, ": shared_gate_up has ", sharedRows,
                               " rows, not gate and up rows"));
-    FMC_CHECK(param(c, s.shared_down(), {width, sharedRows / 2},
-                    "shared_down", false));
+    FMC_CHECK(param(c, s.shared_down(), {width, sharedRows / 2}, "shared_down",
+                    false, /*packedOk=*/true));
     return param(c, s.shared_gate(), {1, width}, "shared_gate", true);
   }
 

@@ -621,11 +621,32 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
   std::vector<std::vector<llvm::StringRef>> sources;
   std::deque<std::string> packed;
   for (fm::ParamOp param : params) {
+    if (fmc::quant::isQuantizedStack(param)) {
+      // Packed from its parts' float bytes, joined in a temporary buffer
+      // (one stack's floats at a time).
+      std::string floats;
+      floats.reserve(fmc::quant::floatSourceBytes(param));
+      for (Attribute ref : param.getPartsAttr()) {
+        auto part = SymbolTable::lookupNearestSymbolFrom<fm::ParamOp>(
+            param, cast<FlatSymbolRefAttr>(ref));
+        if (!part || part.isStack() || !part.getSourceAttr())
+          return fail("parameter " + symbolText(param) + ": part " +
+                      cast<FlatSymbolRefAttr>(ref).getValue() +
+                      " is not a parameter stored in a file");
+        llvm::Expected<llvm::StringRef> bytes = paramFileBytes(part);
+        if (!bytes)
+          return bytes.takeError();
+        floats += *bytes;
+      }
+      std::string &out = packed.emplace_back(param.getStorageBytes(), '\0');
+      fmc::quant::Stats stats;
+      if (llvm::Error err = fmc::quant::packParameter(
+              param, floats, reinterpret_cast<uint8_t *>(out.data()), stats))
+        return err;
+      sources.push_back({out});
+      continue;
+    }
     if (param.isStack()) {
-      if (param.getQuant())
-        return fail("parameter " + symbolText(param) +
-                    " is a quantized stack; this artifact writer packs "
-                    "parameters read from one file only");
       llvm::Expected<std::vector<llvm::StringRef>> pieces =
           fmc::artifact::stackPieces(
               param, [&](fm::ParamOp part) { return paramFileBytes(part); });

@@ -3,7 +3,9 @@
 // MoE fusion (and track batching) declare parameters that `stack` other
 // parameters: their bytes are the parts' bytes, in order. The artifact writer
 // stores a stack as one tensor, written piece by piece straight from the
-// parts' files (a model's stacks are never all in memory at once).
+// parts' files (a model's stacks are never all in memory at once). A stack
+// with a #fm.quant encoding is instead packed by the writer from its parts'
+// float bytes, joined in a temporary buffer one stack at a time.
 //
 //===----------------------------------------------------------------------===//
 

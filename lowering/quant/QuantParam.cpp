@@ -2,6 +2,7 @@
 
 #include "lowering/quant/QuantParam.h"
 
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/Parallel.h"
 
 #include <cstring>
@@ -62,9 +63,22 @@ bool isQuantizedWhenWritten(fm::ParamOp param) {
          dtype == fm::StorageType::bf16;
 }
 
+bool isQuantizedStack(fm::ParamOp param) {
+  return param.getQuant() && param.isStack();
+}
+
+fm::StorageType floatSourceType(fm::ParamOp param) {
+  if (!param.isStack())
+    return param.getSourceAttr().getDtype();
+  auto first = SymbolTable::lookupNearestSymbolFrom<fm::ParamOp>(
+      param, cast<FlatSymbolRefAttr>(param.getPartsAttr()[0]));
+  return first && first.getSourceAttr() ? first.getSourceAttr().getDtype()
+                                        : fm::StorageType::f32;
+}
+
 uint64_t floatSourceBytes(fm::ParamOp param) {
   return param.getTensorType().getNumElements() *
-         fm::getElementBytes(param.getSourceAttr().getDtype());
+         fm::getElementBytes(floatSourceType(param));
 }
 
 llvm::Error packParameter(fm::ParamOp param, llvm::StringRef source,
@@ -79,7 +93,7 @@ llvm::Error packParameter(fm::ParamOp param, llvm::StringRef source,
         "parameter @" + param.getSymName() + " needs " +
         llvm::Twine(floatSourceBytes(param)) + " source bytes, got " +
         llvm::Twine(source.size()));
-  fm::StorageType dtype = param.getSourceAttr().getDtype();
+  fm::StorageType dtype = floatSourceType(param);
   Format format = formatOf(param.getQuant());
   // Rows in chunks: each chunk decodes its floats and quantizes them.
   const int64_t chunkRows = std::max<int64_t>(1, (1 << 16) / k);

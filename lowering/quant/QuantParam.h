@@ -38,7 +38,17 @@ llvm::Error checkEncoding(mlir::fm::ParamOp param);
 /// Whether the writer quantizes `param` (a #fm.quant type over an f32,
 /// f16 or bf16 file source).
 bool isQuantizedWhenWritten(mlir::fm::ParamOp param);
-/// Bytes of the float source such a parameter reads.
+/// Whether `param` is a stack with a #fm.quant encoding (fm.moe's expert
+/// weights under fm-quantize-weights): its float source is its parts'
+/// bytes concatenated, quantized as one [rows][k] matrix. Rows never mix
+/// parts (every part has the stack's last dimension), so each expert's
+/// rows, scales and minimums are a contiguous slice of each array.
+bool isQuantizedStack(mlir::fm::ParamOp param);
+/// The float dtype a quantized parameter is read as: its source's, or its
+/// first part's for a stack (the verifier makes the parts agree).
+mlir::fm::StorageType floatSourceType(mlir::fm::ParamOp param);
+/// Bytes of the float source such a parameter reads (a stack: its parts'
+/// bytes together).
 uint64_t floatSourceBytes(mlir::fm::ParamOp param);
 
 /// Quantizes the float source bytes of `param` (floatSourceBytes of them)

@@ -574,7 +574,11 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
         return artifact.tensors()->Get(index)->shape();
       };
       auto weight = [&](int32_t index) {
-        return WeightRef{tensorData(index), tensorType(index)};
+        WeightRef ref{tensorData(index), tensorType(index)};
+        if (isPackedTensor(artifact, index))
+          ref.packed =
+              packedWeights(*artifact.tensors()->Get(index), tensorData(index));
+        return ref;
       };
       MoeShape shape;
       shape.width = width(in[0]);
@@ -593,7 +597,7 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
       instance = makeMoe(
           shape, weights, static_cast<Activation>(s->activation()),
           s->scoring() == schema::RouterScoring::Softmax, s->norm_topk_prob(),
-          f32(in[0]), f32(out[0]), moeWorkspace);
+          f32(in[0]), f32(out[0]), moeWorkspace, quantScratch);
       break;
     }
     case schema::KernelSpec::TrackCombineSpec: {

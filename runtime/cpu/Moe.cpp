@@ -13,11 +13,30 @@ namespace {
 /// Below this many multiply-adds a matmul runs on the calling thread.
 constexpr int64_t kMinParallelWork = 65536;
 
-/// y[rows, n] = x[rows, k] W^T, split over output features and token blocks.
-void matmul(const RunContext &ctx, WeightRef w, const float *x, int64_t k,
-            float *y, int64_t n, int64_t rows) {
+/// y[rows, n] = x[rows, k] W^T, split over output features and token blocks;
+/// a packed W runs on the packed-weight kernels, x quantized into `acts`.
+void matmul(const RunContext &ctx, const WeightRef &w, const float *x,
+            int64_t k, float *y, int64_t n, int64_t rows,
+            QuantActivations *acts) {
   if (rows <= 0)
     return;
+  if (w.isPacked()) {
+    acts->prepare(w.packed, x, k, 0, rows);
+    QuantLinearFn fn = bestQuantKernels().linear;
+    int64_t threads = ctx.pool->size();
+    if (threads == 1 || rows * n * k < kMinParallelWork) {
+      fn(w.packed, *acts, y, n, 0, n, 0, rows);
+      return;
+    }
+    int64_t chunks = 4 * threads;
+    int64_t chunk = std::max<int64_t>(4, (n + chunks - 1) / chunks);
+    chunks = (n + chunk - 1) / chunk;
+    ctx.pool->run(chunks, [&](int64_t c, int) {
+      fn(w.packed, *acts, y, n, c * chunk, std::min(n, (c + 1) * chunk), 0,
+         rows);
+    });
+    return;
+  }
   LinearArgs args{x, k, k, w.data, nullptr, y, n};
   LinearFn fn = ctx.simd->linear[static_cast<int>(w.type)];
   int64_t threads = ctx.pool->size();
@@ -40,7 +59,7 @@ void matmul(const RunContext &ctx, WeightRef w, const float *x, int64_t k,
   });
 }
 
-/// Element offset of expert e's slab of `rowsPerExpert` rows of `k`.
+/// Expert e's slab of `rowsPerExpert` rows of `k` (float weights).
 WeightRef slab(WeightRef w, int64_t e, int64_t rowsPerExpert, int64_t k) {
   auto *base = static_cast<const uint8_t *>(w.data);
   return {base +
@@ -52,9 +71,15 @@ WeightRef slab(WeightRef w, int64_t e, int64_t rowsPerExpert, int64_t k) {
 /// expert e, W_e expert e's [n, k] slab of `w`: one grouped matmul, one
 /// parallel region over (expert, token block, output chunk) tasks.
 /// `taskStarts` (experts + 1 ints) is scratch for the task numbering.
-void groupedMatmul(const RunContext &ctx, WeightRef w, const float *x,
+void groupedMatmul(const RunContext &ctx, const WeightRef &w, const float *x,
                    int64_t k, float *y, int64_t n, const int32_t *starts,
-                   int64_t experts, int32_t *taskStarts) {
+                   int64_t experts, int32_t *taskStarts,
+                   QuantActivations *acts) {
+  // Packed experts: every row's activations quantized once, then expert
+  // e's rows [starts[e], starts[e+1]) against its slice of the stack only.
+  QuantLinearFn packedFn = bestQuantKernels().linear;
+  if (w.isPacked() && starts[experts] > 0)
+    acts->prepare(packedExpert(w.packed, 0, n), x, k, 0, starts[experts]);
   LinearFn fn = ctx.simd->linear[static_cast<int>(w.type)];
   auto args = [&](int64_t e) {
     return LinearArgs{x + static_cast<int64_t>(starts[e]) * k,
@@ -65,6 +90,15 @@ void groupedMatmul(const RunContext &ctx, WeightRef w, const float *x,
                       y + static_cast<int64_t>(starts[e]) * n,
                       n};
   };
+  // Outputs [n0, n1) of expert e's local rows [t0, t1).
+  auto product = [&](int64_t e, int64_t n0, int64_t n1, int64_t t0,
+                     int64_t t1) {
+    if (w.isPacked())
+      packedFn(packedExpert(w.packed, e, n), *acts, y, n, n0, n1,
+               starts[e] + t0, starts[e] + t1);
+    else
+      fn(args(e), n0, n1, t0, t1);
+  };
   int64_t rows = starts[experts], active = 0;
   for (int64_t e = 0; e < experts; ++e)
     active += starts[e + 1] > starts[e];
@@ -72,7 +106,7 @@ void groupedMatmul(const RunContext &ctx, WeightRef w, const float *x,
   if (threads == 1 || rows * n * k < kMinParallelWork) {
     for (int64_t e = 0; e < experts; ++e)
       if (starts[e + 1] > starts[e])
-        fn(args(e), 0, n, 0, starts[e + 1] - starts[e]);
+        product(e, 0, n, 0, starts[e + 1] - starts[e]);
     return;
   }
   constexpr int64_t kTokenBlock = 32;
@@ -93,7 +127,7 @@ void groupedMatmul(const RunContext &ctx, WeightRef w, const float *x,
     int64_t local = task - taskStarts[e];
     int64_t t0 = local / chunks * kTokenBlock, n0 = local % chunks * chunk;
     int64_t t1 = std::min<int64_t>(starts[e + 1] - starts[e], t0 + kTokenBlock);
-    fn(args(e), n0, std::min(n, n0 + chunk), t0, t1);
+    product(e, n0, std::min(n, n0 + chunk), t0, t1);
   });
 }
 
@@ -159,10 +193,20 @@ class Moe final : public KernelInstance {
 public:
   Moe(const MoeShape &shape, const MoeWeights &weights, Activation activation,
       bool softmax, bool normalize, const float *in, float *out,
-      MoeWorkspace workspace)
+      MoeWorkspace workspace, std::shared_ptr<QuantActivations> quantScratch)
       : s(shape), w(weights), act(activation), softmax(softmax),
         normalize(normalize), in(in), out(out), layout(shape),
-        workspace(std::move(workspace)) {}
+        workspace(std::move(workspace)), acts(std::move(quantScratch)) {
+    int64_t slots = s.maxTokens * s.topK;
+    if (w.gateUp.isPacked())
+      acts->reserve(packedExpert(w.gateUp.packed, 0, 2 * s.inter), slots);
+    if (w.down.isPacked())
+      acts->reserve(packedExpert(w.down.packed, 0, s.width), slots);
+    if (w.sharedGateUp.isPacked())
+      acts->reserve(w.sharedGateUp.packed, s.maxTokens);
+    if (w.sharedDown.isPacked())
+      acts->reserve(w.sharedDown.packed, s.maxTokens);
+  }
 
   void run(const RunContext &ctx) const override {
     int64_t rows = ctx.rows, k = s.topK, h = s.width, slots = rows * k;
@@ -176,7 +220,7 @@ public:
     float *gathered = ws + layout.gathered, *gateUp = ws + layout.gateUp;
     float *hidden = ws + layout.act;
 
-    matmul(ctx, w.router, in, h, logits, s.experts, rows);
+    matmul(ctx, w.router, in, h, logits, s.experts, rows, acts.get());
     for (int64_t t = 0; t < rows; ++t)
       route(logits + t * s.experts, ws + layout.scores, weights + t * k,
             indices + t * k);
@@ -203,11 +247,11 @@ public:
     // One grouped matmul per projection over every selected expert.
     int32_t *taskStarts = cursor;
     groupedMatmul(ctx, w.gateUp, gathered, h, gateUp, 2 * s.inter, starts,
-                  s.experts, taskStarts);
+                  s.experts, taskStarts, acts.get());
     gatedActivation(ctx, act, gateUp, hidden, slots, s.inter);
     // The down projection lands in `gathered` (no longer needed).
     groupedMatmul(ctx, w.down, hidden, s.inter, gathered, h, starts, s.experts,
-                  taskStarts);
+                  taskStarts, acts.get());
 
     // y[t] = sum_j weight[t, j] * expert_out[t, j], in selection order.
     for (int64_t t = 0; t < rows; ++t) {
@@ -260,9 +304,9 @@ private:
   void runShared(const RunContext &ctx, int64_t rows, float *gateUp,
                  float *hidden, float *sharedOut) const {
     int64_t h = s.width, inter = s.sharedInter;
-    matmul(ctx, w.sharedGateUp, in, h, gateUp, 2 * inter, rows);
+    matmul(ctx, w.sharedGateUp, in, h, gateUp, 2 * inter, rows, acts.get());
     gatedActivation(ctx, act, gateUp, hidden, rows, inter);
-    matmul(ctx, w.sharedDown, hidden, inter, sharedOut, h, rows);
+    matmul(ctx, w.sharedDown, hidden, inter, sharedOut, h, rows, acts.get());
     for (int64_t t = 0; t < rows; ++t) {
       float g = 1.0f;
       if (w.sharedGate.data) {
@@ -285,6 +329,8 @@ private:
   float *out;
   Layout layout;
   MoeWorkspace workspace;
+  /// Quantized activations of the packed projections (rewritten by each).
+  std::shared_ptr<QuantActivations> acts;
 };
 
 } // namespace
@@ -293,15 +339,37 @@ int64_t moeWorkspaceFloats(const MoeShape &shape) {
   return Layout(shape).total;
 }
 
+QuantWeights packedExpert(const QuantWeights &stack, int64_t e, int64_t rows) {
+  QuantWeights w = stack;
+  uint64_t first = static_cast<uint64_t>(e) * rows;
+  uint64_t scaleBytes = first * stack.groups * 2; // f16 or bf16
+  w.n = rows;
+  w.codes = stack.codes + first * stack.rowBytes;
+  w.scales = stack.scales + scaleBytes;
+  if (stack.mins)
+    w.mins = stack.mins + scaleBytes;
+  return w;
+}
+
+std::unique_ptr<KernelInstance>
+makeMoe(const MoeShape &shape, const MoeWeights &weights, Activation activation,
+        bool softmax, bool normalize, const float *in, float *out,
+        const MoeWorkspace &workspace,
+        const std::shared_ptr<QuantActivations> &quantScratch) {
+  int64_t need = moeWorkspaceFloats(shape);
+  if (static_cast<int64_t>(workspace->size()) < need)
+    workspace->resize(need);
+  return std::make_unique<Moe>(
+      shape, weights, activation, softmax, normalize, in, out, workspace,
+      quantScratch ? quantScratch : std::make_shared<QuantActivations>());
+}
+
 std::unique_ptr<KernelInstance>
 makeMoe(const MoeShape &shape, const MoeWeights &weights, Activation activation,
         bool softmax, bool normalize, const float *in, float *out,
         const MoeWorkspace &workspace) {
-  int64_t need = moeWorkspaceFloats(shape);
-  if (static_cast<int64_t>(workspace->size()) < need)
-    workspace->resize(need);
-  return std::make_unique<Moe>(shape, weights, activation, softmax, normalize,
-                               in, out, workspace);
+  return makeMoe(shape, weights, activation, softmax, normalize, in, out,
+                 workspace, nullptr);
 }
 
 } // namespace fmc::cpu

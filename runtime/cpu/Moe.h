@@ -14,16 +14,22 @@
 #define FMC_RUNTIME_CPU_MOE_H
 
 #include "runtime/cpu/Program.h"
+#include "runtime/cpu/QuantKernels.h"
 
 #include <memory>
 #include <vector>
 
 namespace fmc::cpu {
 
-/// A weight in memory with its element type.
+/// A weight in memory with its element type; `packed` (codes set) when
+/// the weight is in the packed 2-/4-bit layout instead: a stack's packed
+/// view spans every expert's rows ([experts * rows, k]), and the kernel
+/// takes each selected expert's slice of codes, scales and minimums.
 struct WeightRef {
   const void *data = nullptr;
   ElementType type = ElementType::F32;
+  QuantWeights packed{};
+  bool isPacked() const { return packed.codes != nullptr; }
 };
 
 struct MoeShape {
@@ -52,6 +58,20 @@ std::unique_ptr<KernelInstance>
 makeMoe(const MoeShape &shape, const MoeWeights &weights, Activation activation,
         bool softmax, bool normalize, const float *in, float *out,
         const MoeWorkspace &workspace);
+
+/// The same with packed expert weights allowed (gateUp, down and the shared
+/// expert's projections): their products run on the packed-weight kernels
+/// (QuantKernels.h) over each selected expert's slice, activations
+/// quantized once per projection in `quantScratch`, which the program's
+/// packed kernels share. No dequantized copy of a weight is made.
+std::unique_ptr<KernelInstance>
+makeMoe(const MoeShape &shape, const MoeWeights &weights, Activation activation,
+        bool softmax, bool normalize, const float *in, float *out,
+        const MoeWorkspace &workspace,
+        const std::shared_ptr<QuantActivations> &quantScratch);
+
+/// Expert e's [rows, k] slice of a packed stack [experts * rows, k].
+QuantWeights packedExpert(const QuantWeights &stack, int64_t e, int64_t rows);
 
 /// Floats of workspace a kernel of `shape` needs.
 int64_t moeWorkspaceFloats(const MoeShape &shape);

@@ -101,7 +101,9 @@ cl::list<std::string> quantize(
              "affine (scale and minimum), GROUP 32, 64 (default), 128 or row, "
              "SCALE f16 (default) or bf16; or 'afm' for "
              "linear:2:balanced:64:f16,embedding:4:balanced:64:f16. Norms "
-             "stay float. Weights already on the grid are packed losslessly"),
+             "stay float. MoE experts (fused stacks or not) and shared "
+             "experts follow linear; routers stay float. Weights already on "
+             "the grid are packed losslessly"),
     cl::value_desc("policy"), cl::cat(category));
 cl::opt<std::string> quantizeLinearPattern(
     "quantize-linear-pattern",

@@ -9,6 +9,7 @@ every scalar field explicitly, so each field exists to be patched.
                         [--tensor-offset I:V] [--buffer-offset PROGRAM:I:V]
                         [--kernel-input PROGRAM:K:V] [--flip-byte N]
                         [--spec-field PROGRAM:TYPE:VT:SIZE:V]
+                        [--tensor-bytes NAME:V]
 
 --spec-field patches the first kernel of PROGRAM whose spec has union type
 TYPE: its spec table's field at vtable offset VT, SIZE (4 or 8) bytes.
@@ -24,7 +25,7 @@ import sys
 ARTIFACT = {"format_version": 4, "tensors": 12, "kv_caches": 14,
             "prefill": 16, "decode": 18}
 KV_CACHE = {"capacity": 8, "bytes": 16, "scale_bytes": 18}
-TENSOR = {"offset": 10}
+TENSOR = {"name": 4, "offset": 10, "bytes": 12}
 PROGRAM = {"buffers": 10, "kernels": 12}
 BUFFER = {"offset": 10}
 KERNEL = {"spec_type": 4, "spec": 6, "inputs": 8}
@@ -78,6 +79,7 @@ def main():
     parser.add_argument("--flip-byte", type=int)
     parser.add_argument("--spec-field")
     parser.add_argument("--cache-field", action="append", default=[])
+    parser.add_argument("--tensor-bytes")
     args = parser.parse_args()
     data = bytearray(open(args.input, "rb").read())
 
@@ -118,6 +120,17 @@ def main():
         index, name, value = patch.split(":")
         cache, _ = element(data, field(data, root(data), ARTIFACT["kv_caches"]), int(index))
         struct.pack_into("<Q", data, field(data, cache, KV_CACHE[name]), int(value))
+    if args.tensor_bytes:
+        name, value = args.tensor_bytes.rsplit(":", 1)
+        tensors = field(data, root(data), ARTIFACT["tensors"])
+        for index in range(u32(data, deref(data, tensors))):
+            tensor, _ = element(data, tensors, index)
+            at = deref(data, field(data, tensor, TENSOR["name"]))
+            if data[at + 4:at + 4 + u32(data, at)].decode() == name:
+                struct.pack_into("<Q", data, field(data, tensor, TENSOR["bytes"]), int(value))
+                break
+        else:
+            sys.exit(f"no tensor named {name}")
     if args.flip_byte is not None:
         data[args.flip_byte] ^= 0xFF
     if args.truncate is not None:

@@ -1,5 +1,5 @@
 // A linear over a quantized stack of two parameters: the artifact writer
-// packs only quantized parameters read from one file.
+// packs it from the parts' float bytes joined.
 module {
   fm.param @emb : tensor<4x16xf32> from #fm.external<"tiny-weights.bin", offset = 0, dtype = f32>
   fm.param @a : tensor<2x16xf32> from #fm.external<"tiny-weights.bin", offset = 0, dtype = f32>
