@@ -51,3 +51,7 @@ for variant in f16 2bit; do
       --decode-tokens 32 --repeat 5 --bandwidth-mb 2048 \
       --json "$out/llama-853m-qat-$variant.json"
 done
+
+echo "== packed-weight kernels alone (853M shapes), 1 thread and all threads"
+"$bin/fmc-quant-bench" --threads 1
+"$bin/fmc-quant-bench" --threads "$(nproc)"
