@@ -54,3 +54,7 @@ done
 
 echo "== KV sharing: time to first token, AFM on-device shape (56 layers, 35:21), 1 thread"
 /usr/bin/python3 "$root/bench/kv_sharing_ttft.py" --build "$build" --threads 1 --runs 7
+
+echo "== packed-weight kernels alone (853M shapes), 1 thread and all threads"
+"$bin/fmc-quant-bench" --threads 1
+"$bin/fmc-quant-bench" --threads "$(nproc)"

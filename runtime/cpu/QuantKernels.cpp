@@ -90,9 +90,15 @@ void QuantActivations::prepare(const QuantWeights &w, const float *xIn,
     std::fill(sums, sums + groups, 0.0f);
     for (int64_t b = 0; b < blocks; ++b) {
       const float *xb = row + b * 128;
-      float amax = 0.0f;
-      for (int e = 0; e < 128; ++e)
-        amax = std::max(amax, std::fabs(xb[e]));
+      // |x| as bits: non-negative floats order like their bit patterns, and
+      // an integer maximum vectorizes where a float one (NaN rules) does not.
+      uint32_t amaxBits = 0;
+      for (int e = 0; e < 128; ++e) {
+        uint32_t bits;
+        std::memcpy(&bits, xb + e, 4);
+        amaxBits = std::max(amaxBits, bits & 0x7fffffffu);
+      }
+      float amax = __builtin_bit_cast(float, amaxBits);
       float scale = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
       d[t * blocks + b] = scale;
       int8_t *qb = q.data() + (t * blocks + b) * 128;
@@ -103,8 +109,18 @@ void QuantActivations::prepare(const QuantWeights &w, const float *xIn,
         float shifted = xb[e] * inv + 12582912.0f;
         values[e] = static_cast<int32_t>(shifted - 12582912.0f);
       }
-      for (int e = 0; e < 128; ++e)
-        qb[decodePosition(w.bits, e)] = static_cast<int8_t>(values[e]);
+      // Into decode order (decodePosition), as loops the compiler vectorizes.
+      if (w.bits == 2) {
+        for (int p = 0; p < 4; ++p)
+          for (int j = 0; j < 32; ++j)
+            qb[p * 32 + j] = static_cast<int8_t>(values[4 * j + p]);
+      } else {
+        for (int h = 0; h < 2; ++h)
+          for (int p = 0; p < 2; ++p)
+            for (int j = 0; j < 32; ++j)
+              qb[h * 64 + p * 32 + j] =
+                  static_cast<int8_t>(values[h * 64 + 2 * j + p]);
+      }
       // Lanes: 16 features each at 2 bits, 8 at 4 bits (per half).
       float offset = ((1 << w.bits) - 1) / 2.0f;
       float *lanes = laneOffsets.data() + (t * blocks + b) * 16;

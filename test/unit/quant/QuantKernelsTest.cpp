@@ -1,7 +1,7 @@
 //===- QuantKernelsTest.cpp - packed-weight kernels vs references ---------===//
 //
 // Every kernel table this CPU runs, for every format, on odd shapes (k not
-// a multiple of the group or of 128, 1 and 7 output rows, 1, 3 and 5
+// a multiple of the group or of 128, 1, 7 and 13 output rows, 1, 3 and 5
 // tokens): equal to dequantize-then-f32 with the kernels' activation
 // rounding within f32 tolerance, and close to plain f32.
 //
@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -63,7 +64,7 @@ TEST(QuantKernels, MatchDequantizeThenF32) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (const cpu::QuantKernelTable *table : tables())
     for (const char *spec : kFormats)
-      for (int64_t n : {1, 7})
+      for (int64_t n : {1, 7, 13})
         for (int64_t k : {40, 100, 172, 256, 300, 640})
           for (int64_t tokens : {1, 3, 5}) {
             SCOPED_TRACE(std::string(table->isa) + " " + spec +
@@ -117,6 +118,37 @@ TEST(QuantKernels, RowRangesAndTokenRangesCompose) {
     table->linear(p.view, a, parts.data(), n, 0, n, 2, tokens);
     EXPECT_EQ(whole, parts);
   }
+}
+
+// Decode (one token) runs rows in tiles drawn from several spans of the
+// row range; prefill runs tokens in tiles. Each output must not depend on
+// which tile or range it was computed in: one token at a time, any row
+// split, equals the whole product bit for bit, for every format.
+TEST(QuantKernels, OneTokenTilesMatchTheWholeProductExactly) {
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int64_t k = 300, tokens = 3;
+  for (const cpu::QuantKernelTable *table : tables())
+    for (const char *spec : kFormats)
+      for (int64_t n : {1, 5, 13}) {
+        SCOPED_TRACE(std::string(table->isa) + " " + spec +
+                     " n=" + std::to_string(n));
+        Packed p = pack(spec, n, k, rng);
+        std::vector<float> x(tokens * k);
+        for (float &v : x)
+          v = normal(rng);
+        cpu::QuantActivations a(p.view, tokens);
+        a.prepare(p.view, x.data(), k, 0, tokens);
+        std::vector<float> whole(tokens * n), single(tokens * n, -1.0f);
+        table->linear(p.view, a, whole.data(), n, 0, n, 0, tokens);
+        for (int64_t t = 0; t < tokens; ++t) {
+          // Rows in two uneven ranges (the second empty when n is 1).
+          int64_t split = std::min<int64_t>(n, 1 + t);
+          table->linear(p.view, a, single.data(), n, 0, split, t, t + 1);
+          table->linear(p.view, a, single.data(), n, split, n, t, t + 1);
+        }
+        EXPECT_EQ(whole, single);
+      }
 }
 
 TEST(QuantKernels, EmbeddingRowIsTheDequantizedRow) {
