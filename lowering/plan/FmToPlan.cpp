@@ -59,6 +59,9 @@ private:
   /// The same for tracks with identical layers: layer by layer across
   /// tracks, each layer's projections one grouped kernel.
   LogicalResult lowerTracksBatched(fm::ParallelTracksOp block);
+  /// The block's end: each track's yielded buffer into one
+  /// plan.track_combine (both lowerings share it).
+  LogicalResult combineTracks(fm::ParallelTracksOp block);
   LogicalResult keepLastRow(Operation *cut, Value positionsArg);
 
   ProgramOp program;
@@ -201,6 +204,10 @@ ProgramBuilder::lowerTracksBatched(fm::ParallelTracksOp block) {
     GroupedLinearOp::create(builder, linears.front().getLoc(), inputs, outputs,
                             FlatSymbolRefAttr::get(stack.getSymNameAttr()));
   }
+  return combineTracks(block);
+}
+
+LogicalResult ProgramBuilder::combineTracks(fm::ParallelTracksOp block) {
   SmallVector<Value> outputs;
   for (Region &track : block.getTracks()) {
     auto yield = cast<fm::YieldOp>(track.front().getTerminator());
@@ -223,25 +230,14 @@ LogicalResult ProgramBuilder::lowerTracks(fm::ParallelTracksOp block) {
   FailureOr<Value> input = lookup(block, block.getInput());
   if (failed(input))
     return failure();
-  SmallVector<Value> outputs;
   for (Region &track : block.getTracks()) {
     Block &body = track.front();
     bufferOf[body.getArgument(0)] = *input;
     for (Operation &op : body.without_terminator())
       if (failed(lowerOp(&op)))
         return failure();
-    auto yield = cast<fm::YieldOp>(body.getTerminator());
-    FailureOr<Value> output = lookup(yield, yield.getValues().front());
-    if (failed(output))
-      return failure();
-    outputs.push_back(*output);
   }
-  Value result = bufferFor(block.getResult(), "tracks");
-  if (!result)
-    return failure();
-  TrackCombineOp::create(builder, block.getLoc(), block.getCombineAttr(),
-                         outputs, result);
-  return success();
+  return combineTracks(block);
 }
 
 LogicalResult ProgramBuilder::lowerOp(Operation *op) {

@@ -4,6 +4,8 @@
 #include "runtime/cpu/Float16.h"
 #include "runtime/cpu/ThreadPool.h"
 
+#include "test/unit/KernelTestData.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,14 +29,7 @@ std::vector<const SimdKernels *> supportedTables() {
   return tables;
 }
 
-std::vector<float> randomFloats(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = dist(rng);
-  return v;
-}
+using fmc::test::randomFloats;
 
 /// `values` stored as `type` (the bytes a weight of that type would have).
 std::vector<uint8_t> encode(const std::vector<float> &values,

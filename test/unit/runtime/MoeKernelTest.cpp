@@ -3,6 +3,8 @@
 #include "runtime/cpu/Moe.h"
 #include "runtime/cpu/ThreadPool.h"
 
+#include "test/unit/KernelTestData.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,16 +17,8 @@
 namespace fmc::cpu {
 namespace {
 
-std::vector<float> randomFloats(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = dist(rng);
-  return v;
-}
-
-float silu(float x) { return x / (1.0f + std::exp(-x)); }
+using fmc::test::randomFloats;
+using fmc::test::silu;
 
 /// y = W x for W [n][k].
 std::vector<double> matvec(const float *w, const float *x, int64_t n,
