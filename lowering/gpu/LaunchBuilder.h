@@ -1,0 +1,92 @@
+//===- LaunchBuilder.h - what a kernel family's GPU lowering sees ---------===//
+//
+// Each plan kernel family has one lowering function (families/*.cpp) that
+// turns a kernel instance into dispatches: it picks a template from
+// kernels/*.mlir, the values of the template's scalar (specialization)
+// arguments, the workgroup size and grid, and the bindings for its memref
+// arguments. The builder specializes and deduplicates the kernel functions
+// and records the dispatches in program order.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FMC_LOWERING_GPU_LAUNCHBUILDER_H
+#define FMC_LOWERING_GPU_LAUNCHBUILDER_H
+
+#include "dialects/fm/IR/FmOps.h"
+#include "lowering/gpu/GpuProgram.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <array>
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+namespace fmc::gpu {
+
+class KernelTemplates;
+
+/// The value a template's scalar argument is specialized to: integers for
+/// index and iN arguments, doubles for f32.
+using SpecValue = std::variant<int64_t, double>;
+
+class LaunchBuilder {
+public:
+  LaunchBuilder(mlir::ModuleOp planModule, mlir::Operation *program,
+                KernelTemplates &templates, GpuProgram &output,
+                DispatchList &list);
+
+  /// The arena binding of a plan buffer: its max_tokens rows.
+  Binding buffer(mlir::Value rows) const;
+  /// All bytes of parameter `symbol`, and the parameter (dtype, shape,
+  /// quantization).
+  Binding weight(mlir::FlatSymbolRefAttr symbol) const;
+  mlir::fm::ParamOp param(mlir::FlatSymbolRefAttr symbol) const;
+  /// All bytes of KV cache `symbol` (KVCache.bytes in the artifact), and the
+  /// cache. The layout inside is the attention kernels' own.
+  Binding cache(mlir::FlatSymbolRefAttr symbol) const;
+  mlir::fm::KVCacheOp cacheOp(mlir::FlatSymbolRefAttr symbol) const;
+  /// `bytes` of fresh scratch of this program (256-byte aligned).
+  Binding scratch(uint64_t bytes);
+  /// The run record: four i32, [rows, 1, 0, 0].
+  Binding run() const;
+  /// The index in the run record of the row count of the kernel being
+  /// lowered: 0, or 1 once a plan.last_row kernel ran.
+  int64_t rowsSlot() const { return afterLastRow ? 1 : 0; }
+  /// The most rows a run of this program has (grids cover this many).
+  int64_t maxTokens() const { return maxRows; }
+  /// Marks the rest of the program as running on one row (plan.last_row).
+  void startLastRowPhase() { afterLastRow = true; }
+
+  /// Appends a dispatch of template `name`: its scalar arguments become
+  /// `spec` (in argument order), its memref arguments `bindings` (in
+  /// argument order, each retyped to a static memref of its bytes), run by
+  /// `workgroup`-sized workgroups over `grid` workgroups.
+  llvm::Error dispatch(llvm::StringRef name, llvm::ArrayRef<SpecValue> spec,
+                       std::array<uint32_t, 3> workgroup,
+                       std::array<uint32_t, 3> grid,
+                       std::vector<Binding> bindings);
+
+  /// The plan kernel being lowered (set by the driver).
+  void setKernel(uint32_t index) { kernelIndex = index; }
+
+private:
+  mlir::ModuleOp planModule;
+  KernelTemplates &templates;
+  GpuProgram &output;
+  DispatchList &list;
+  int64_t maxRows = 1;
+  uint32_t kernelIndex = 0;
+  bool afterLastRow = false;
+};
+
+/// Lowers one plan kernel (families/Families.cpp dispatches on its op).
+llvm::Error lowerKernel(mlir::Operation *kernel, LaunchBuilder &builder);
+
+} // namespace fmc::gpu
+
+#endif // FMC_LOWERING_GPU_LAUNCHBUILDER_H
