@@ -39,10 +39,8 @@ gpu.module @kernels {
       %act_silu = arith.mulf %xv, %act_sigmoid : f32
       %act_pos = arith.cmpf ogt, %xv, %zero : f32
       %act_relu = arith.select %act_pos, %xv, %zero : f32
-      %act_half = arith.constant 0.5 : f32
-      %act_halfx = arith.mulf %xv, %act_half : f32
-      // gelu_tanh: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))),
-      // tanh z = 1 - 2 / (exp(2 z) + 1)
+      // gelu_tanh: 0.5 x (1 + tanh z), z = sqrt(2 / pi) (x + 0.044715 x^3),
+      // computed as x / (1 + exp(-2 z)) (the same value, no cancellation)
       %act_k0 = arith.constant 0.79788456080286536 : f32
       %act_k1 = arith.constant 0.044715 : f32
       %act_x2 = arith.mulf %xv, %xv : f32
@@ -51,15 +49,15 @@ gpu.module @kernels {
       %act_in = arith.addf %xv, %act_c3 : f32
       %act_z = arith.mulf %act_k0, %act_in : f32
       %act_2z = arith.addf %act_z, %act_z : f32
-      %act_ez = math.exp %act_2z : f32
+      %act_n2z = arith.negf %act_2z : f32
+      %act_ez = math.exp %act_n2z : f32
       %act_ez1 = arith.addf %act_ez, %one : f32
-      %act_two = arith.constant 2.0 : f32
-      %act_q = arith.divf %act_two, %act_ez1 : f32
-      %act_tanh = arith.subf %one, %act_q : f32
-      %act_t1 = arith.addf %act_tanh, %one : f32
-      %act_gelu_tanh = arith.mulf %act_halfx, %act_t1 : f32
-      // gelu: 0.5 x (1 + erf(x / sqrt 2)); erf by Abramowitz-Stegun 7.1.26
-      // (absolute error below 1.5e-7)
+      %act_gelu_tanh = arith.divf %xv, %act_ez1 : f32
+      // gelu: 0.5 x (1 + erf(u)), u = x / sqrt 2, with erfc |u| = 1 - erf |u| by
+      // Abramowitz-Stegun 7.1.26 (absolute error below 1.5e-7):
+      // 1 + erf u = 2 - erfc |u| for u >= 0 and erfc |u| for u < 0
+      %act_half = arith.constant 0.5 : f32
+      %act_halfx = arith.mulf %xv, %act_half : f32
       %act_rsqrt2 = arith.constant 0.70710678118654752 : f32
       %act_u = arith.mulf %xv, %act_rsqrt2 : f32
       %act_au = math.absf %act_u : f32
@@ -80,12 +78,11 @@ gpu.module @kernels {
       %act_u2 = arith.mulf %act_au, %act_au : f32
       %act_nu2 = arith.negf %act_u2 : f32
       %act_eu = math.exp %act_nu2 : f32
-      %act_tail = arith.mulf %act_poly, %act_eu : f32
-      %act_erfabs = arith.subf %one, %act_tail : f32
-      %act_erfneg = arith.negf %act_erfabs : f32
+      %act_erfc = arith.mulf %act_poly, %act_eu : f32
+      %act_two = arith.constant 2.0 : f32
+      %act_upper = arith.subf %act_two, %act_erfc : f32
       %act_upos = arith.cmpf oge, %act_u, %zero : f32
-      %act_erf = arith.select %act_upos, %act_erfabs, %act_erfneg : f32
-      %act_e1p = arith.addf %act_erf, %one : f32
+      %act_e1p = arith.select %act_upos, %act_upper, %act_erfc : f32
       %act_gelu = arith.mulf %act_halfx, %act_e1p : f32
       %act_is0 = arith.cmpi eq, %kind, %c0 : index
       %act_is1 = arith.cmpi eq, %kind, %c1 : index
@@ -137,10 +134,8 @@ gpu.module @kernels {
       %act_silu = arith.mulf %gv, %act_sigmoid : f32
       %act_pos = arith.cmpf ogt, %gv, %zero : f32
       %act_relu = arith.select %act_pos, %gv, %zero : f32
-      %act_half = arith.constant 0.5 : f32
-      %act_halfx = arith.mulf %gv, %act_half : f32
-      // gelu_tanh: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))),
-      // tanh z = 1 - 2 / (exp(2 z) + 1)
+      // gelu_tanh: 0.5 x (1 + tanh z), z = sqrt(2 / pi) (x + 0.044715 x^3),
+      // computed as x / (1 + exp(-2 z)) (the same value, no cancellation)
       %act_k0 = arith.constant 0.79788456080286536 : f32
       %act_k1 = arith.constant 0.044715 : f32
       %act_x2 = arith.mulf %gv, %gv : f32
@@ -149,15 +144,15 @@ gpu.module @kernels {
       %act_in = arith.addf %gv, %act_c3 : f32
       %act_z = arith.mulf %act_k0, %act_in : f32
       %act_2z = arith.addf %act_z, %act_z : f32
-      %act_ez = math.exp %act_2z : f32
+      %act_n2z = arith.negf %act_2z : f32
+      %act_ez = math.exp %act_n2z : f32
       %act_ez1 = arith.addf %act_ez, %one : f32
-      %act_two = arith.constant 2.0 : f32
-      %act_q = arith.divf %act_two, %act_ez1 : f32
-      %act_tanh = arith.subf %one, %act_q : f32
-      %act_t1 = arith.addf %act_tanh, %one : f32
-      %act_gelu_tanh = arith.mulf %act_halfx, %act_t1 : f32
-      // gelu: 0.5 x (1 + erf(x / sqrt 2)); erf by Abramowitz-Stegun 7.1.26
-      // (absolute error below 1.5e-7)
+      %act_gelu_tanh = arith.divf %gv, %act_ez1 : f32
+      // gelu: 0.5 x (1 + erf(u)), u = x / sqrt 2, with erfc |u| = 1 - erf |u| by
+      // Abramowitz-Stegun 7.1.26 (absolute error below 1.5e-7):
+      // 1 + erf u = 2 - erfc |u| for u >= 0 and erfc |u| for u < 0
+      %act_half = arith.constant 0.5 : f32
+      %act_halfx = arith.mulf %gv, %act_half : f32
       %act_rsqrt2 = arith.constant 0.70710678118654752 : f32
       %act_u = arith.mulf %gv, %act_rsqrt2 : f32
       %act_au = math.absf %act_u : f32
@@ -178,12 +173,11 @@ gpu.module @kernels {
       %act_u2 = arith.mulf %act_au, %act_au : f32
       %act_nu2 = arith.negf %act_u2 : f32
       %act_eu = math.exp %act_nu2 : f32
-      %act_tail = arith.mulf %act_poly, %act_eu : f32
-      %act_erfabs = arith.subf %one, %act_tail : f32
-      %act_erfneg = arith.negf %act_erfabs : f32
+      %act_erfc = arith.mulf %act_poly, %act_eu : f32
+      %act_two = arith.constant 2.0 : f32
+      %act_upper = arith.subf %act_two, %act_erfc : f32
       %act_upos = arith.cmpf oge, %act_u, %zero : f32
-      %act_erf = arith.select %act_upos, %act_erfabs, %act_erfneg : f32
-      %act_e1p = arith.addf %act_erf, %one : f32
+      %act_e1p = arith.select %act_upos, %act_upper, %act_erfc : f32
       %act_gelu = arith.mulf %act_halfx, %act_e1p : f32
       %act_is0 = arith.cmpi eq, %kind, %c0 : index
       %act_is1 = arith.cmpi eq, %kind, %c1 : index
