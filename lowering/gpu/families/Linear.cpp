@@ -58,8 +58,9 @@ llvm::Error dispatchProduct(LaunchBuilder &b, const Product &p) {
     int64_t mode = w->dtype == F32 ? 0 : pairs ? w->dtype : w->dtype + 2;
     int64_t units = pairs ? k / 2 : k;
     int64_t tpr = threadsPerRow(units);
+    bool four = b.maxTokens() > 1 && mode <= 2;
     return b.dispatch(
-        "linear_dense",
+        four ? "linear_dense4" : "linear_dense",
         {k, n, p.rowBase, mode, units, bias->dtype, p.scale, p.softcap, tpr,
          b.rowsSlot()},
         {kThreads, 1, 1}, {groupsFor(n, kThreads / tpr), 1, 1},
@@ -69,17 +70,20 @@ llvm::Error dispatchProduct(LaunchBuilder &b, const Product &p) {
   bool aligned = w->wordAligned();
   int64_t units = aligned ? static_cast<int64_t>(w->rowBytes / 4) : k;
   int64_t tpr = threadsPerRow(units);
-  return b.dispatch(
-      "linear_packed",
-      {k, n, p.rowBase, static_cast<int64_t>(f.bits),
-       static_cast<int64_t>(f.grid == quant::Grid::Affine),
-       static_cast<int64_t>(f.scaleType == quant::ScaleType::BF16), w->group,
-       w->groups, static_cast<int64_t>(w->rowBytes),
-       static_cast<int64_t>(w->scalesAt), static_cast<int64_t>(w->minsAt),
-       static_cast<int64_t>(aligned), units, bias->dtype, p.scale, p.softcap,
-       tpr, b.rowsSlot()},
-      {kThreads, 1, 1}, {groupsFor(n, kThreads / tpr), 1, 1},
-      std::move(bindings));
+  std::vector<SpecValue> spec = {
+      k, n, p.rowBase, static_cast<int64_t>(f.bits),
+      static_cast<int64_t>(f.grid == quant::Grid::Affine),
+      static_cast<int64_t>(f.scaleType == quant::ScaleType::BF16), w->group,
+      w->groups, static_cast<int64_t>(w->rowBytes),
+      static_cast<int64_t>(w->scalesAt), static_cast<int64_t>(w->minsAt)};
+  bool four = b.maxTokens() > 1 && aligned;
+  if (!four) // @linear_packed4 has no `aligned` argument.
+    spec.push_back(static_cast<int64_t>(aligned));
+  spec.insert(spec.end(), {units, bias->dtype, p.scale, p.softcap, tpr,
+                           b.rowsSlot()});
+  return b.dispatch(four ? "linear_packed4" : "linear_packed", spec,
+                    {kThreads, 1, 1}, {groupsFor(n, kThreads / tpr), 1, 1},
+                    std::move(bindings));
 }
 } // namespace
 
