@@ -37,7 +37,7 @@ llvm::Error lowerActivation(mlir::Operation *kernel, LaunchBuilder &b) {
     int64_t width = widthOf(glu.getOutput());
     return b.dispatch(
         "glu", {width, kindCode(glu.getKind()), b.rowsSlot()},
-        {kThreads, 1, 1}, {groupsFor(b.maxTokens() * width, kThreads), 1, 1},
+        {kThreads, 1, 1}, gridFor(groupsFor(b.maxTokens() * width, kThreads)),
         {b.buffer(glu.getGate()), b.buffer(glu.getUp()),
          b.buffer(glu.getOutput()), b.run()});
   }
@@ -45,7 +45,7 @@ llvm::Error lowerActivation(mlir::Operation *kernel, LaunchBuilder &b) {
   int64_t width = widthOf(op.getOutput());
   return b.dispatch("activation", {width, kindCode(op.getKind()), b.rowsSlot()},
                     {kThreads, 1, 1},
-                    {groupsFor(b.maxTokens() * width, kThreads), 1, 1},
+                    gridFor(groupsFor(b.maxTokens() * width, kThreads)),
                     {b.buffer(op.getInput()), b.buffer(op.getOutput()),
                      b.run()});
 }

@@ -27,8 +27,8 @@ llvm::Error lowerEmbedding(mlir::Operation *kernel, LaunchBuilder &b) {
         "plan.embedding: table @" + op.getTable() + " has rows of " +
         llvm::Twine(table->k) + " elements, the output " + llvm::Twine(width));
   double scale = op.getScaleAttr() ? op.getScaleAttr().getValueAsDouble() : 1.0;
-  std::array<uint32_t, 3> grid = {groupsFor(b.maxTokens() * width, kThreads),
-                                  1, 1};
+  std::array<uint32_t, 3> grid =
+      gridFor(groupsFor(b.maxTokens() * width, kThreads));
   std::vector<Binding> bindings = {b.weight(op.getTableAttr()),
                                    b.buffer(op.getTokens()),
                                    b.buffer(op.getOutput()), b.run()};

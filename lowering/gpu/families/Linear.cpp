@@ -21,7 +21,7 @@ constexpr int64_t kThreads = 256;
 /// width fmc targets: 8 on lavapipe, 32 on NVIDIA and Apple, 64 on AMD).
 int64_t threadsPerRow(int64_t units) {
   int64_t tpr = 64;
-  while (tpr < kThreads && 2 * tpr <= units)
+  while (tpr < kThreads && 8 * tpr <= units)
     tpr *= 2;
   return tpr;
 }
@@ -63,7 +63,7 @@ llvm::Error dispatchProduct(LaunchBuilder &b, const Product &p) {
         four ? "linear_dense4" : "linear_dense",
         {k, n, p.rowBase, mode, units, bias->dtype, p.scale, p.softcap, tpr,
          b.rowsSlot()},
-        {kThreads, 1, 1}, {groupsFor(n, kThreads / tpr), 1, 1},
+        {kThreads, 1, 1}, gridFor(groupsFor(n, kThreads / tpr)),
         std::move(bindings));
   }
   const quant::Format &f = w->format;
@@ -82,7 +82,7 @@ llvm::Error dispatchProduct(LaunchBuilder &b, const Product &p) {
   spec.insert(spec.end(), {units, bias->dtype, p.scale, p.softcap, tpr,
                            b.rowsSlot()});
   return b.dispatch(four ? "linear_packed4" : "linear_packed", spec,
-                    {kThreads, 1, 1}, {groupsFor(n, kThreads / tpr), 1, 1},
+                    {kThreads, 1, 1}, gridFor(groupsFor(n, kThreads / tpr)),
                     std::move(bindings));
 }
 } // namespace

@@ -31,7 +31,7 @@ llvm::Error lowerRmsNorm(mlir::Operation *kernel, LaunchBuilder &b) {
       {width, group, weight->dtype, op.getEpsAttr().getValueAsDouble(),
        op.getWeightOffsetAttr().getValueAsDouble(), b.rowsSlot()},
       {kThreads, 1, 1},
-      {static_cast<uint32_t>(b.maxTokens() * (width / group)), 1, 1},
+      gridFor(b.maxTokens() * (width / group)),
       {b.buffer(op.getInput()), weight->binding, b.buffer(op.getOutput()),
        b.run()});
 }
@@ -51,7 +51,7 @@ llvm::Error lowerLayerNorm(mlir::Operation *kernel, LaunchBuilder &b) {
                     {width, weight->dtype, bias->dtype,
                      op.getEpsAttr().getValueAsDouble(), b.rowsSlot()},
                     {kThreads, 1, 1},
-                    {static_cast<uint32_t>(b.maxTokens()), 1, 1},
+                    gridFor(b.maxTokens()),
                     {b.buffer(op.getInput()), weight->binding, bias->binding,
                      b.buffer(op.getOutput()), b.run()});
 }

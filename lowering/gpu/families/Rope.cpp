@@ -31,7 +31,7 @@ llvm::Error lowerRope(mlir::Operation *kernel, LaunchBuilder &b) {
   double logTheta = std::log(op.getThetaAttr().getValueAsDouble());
   return b.dispatch(
       "rope", {width, headDim, rotary, interleaved, logTheta, b.rowsSlot()},
-      {kThreads, 1, 1}, {groupsFor(b.maxTokens() * width / 2, kThreads), 1, 1},
+      {kThreads, 1, 1}, gridFor(groupsFor(b.maxTokens() * width / 2, kThreads)),
       {b.buffer(op.getInput()), b.buffer(op.getPositions()),
        b.buffer(op.getOutput()), b.run()});
 }

@@ -23,8 +23,8 @@ llvm::Error lowerTrackCombine(mlir::Operation *kernel, LaunchBuilder &b) {
   double scale = op.getCombine() == mlir::fm::TrackCombine::mean
                      ? 1.0 / static_cast<double>(tracks.size())
                      : 1.0;
-  std::array<uint32_t, 3> grid = {groupsFor(b.maxTokens() * width, kThreads),
-                                  1, 1};
+  std::array<uint32_t, 3> grid =
+      gridFor(groupsFor(b.maxTokens() * width, kThreads));
   Binding out = b.buffer(op.getOutput());
   if (tracks.size() == 1) // (t + t) * s / 2 = t * s exactly.
     return b.dispatch("track_sum", {width, scale / 2, b.rowsSlot()},
@@ -47,7 +47,7 @@ llvm::Error lowerLastRow(mlir::Operation *kernel, LaunchBuilder &b) {
   // This kernel reads the whole run's row count; the ones after it, one row.
   if (llvm::Error err = b.dispatch(
           "last_row", {width, b.rowsSlot()}, {kThreads, 1, 1},
-          {groupsFor(width, kThreads), 1, 1},
+          gridFor(groupsFor(width, kThreads)),
           {b.buffer(op.getInput()), b.buffer(op.getPositions()),
            b.buffer(op.getOutput()), b.buffer(op.getOutputPositions()),
            b.run()}))

@@ -59,7 +59,11 @@ llvm::Expected<VectorParam> vectorParam(LaunchBuilder &b,
                                         llvm::StringRef role);
 
 /// Workgroups of `threads` threads covering `items` items.
-uint32_t groupsFor(int64_t items, int64_t threads);
+int64_t groupsFor(int64_t items, int64_t threads);
+/// A grid of at least `workgroups` workgroups: x up to 65535 (Vulkan's
+/// guaranteed limit), then rows of those in y. The templates number
+/// workgroups y * grid_x + x and treat the spare ones as past the end.
+std::array<uint32_t, 3> gridFor(int64_t workgroups);
 
 /// The width of a plan rows buffer.
 int64_t widthOf(mlir::Value rows);

@@ -31,7 +31,17 @@ gpu.module @kernels {
     %rows32 = memref.load %run[%rows_slot] : memref<?xi32>
     %rows = arith.index_cast %rows32 : i32 to index
     %count = arith.muli %rows, %width : index
-    %i = gpu.global_id x
+    // i: the thread's index in the grid; the workgroup's index in a grid of (x, y) workgroups (y > 1 when
+    // one dimension cannot hold them all), row-major
+    %i_x = gpu.block_id x
+    %i_y = gpu.block_id y
+    %i_gx = gpu.grid_dim x
+    %i_yx = arith.muli %i_y, %i_gx : index
+    %i_block = arith.addi %i_yx, %i_x : index
+    %i_threads = gpu.block_dim x
+    %i_first = arith.muli %i_block, %i_threads : index
+    %i_tid = gpu.thread_id x
+    %i = arith.addi %i_first, %i_tid : index
     %live = arith.cmpi ult, %i, %count : index
     scf.if %live {
       %t = arith.divui %i, %width : index
@@ -119,7 +129,17 @@ gpu.module @kernels {
     %rows32 = memref.load %run[%rows_slot] : memref<?xi32>
     %rows = arith.index_cast %rows32 : i32 to index
     %count = arith.muli %rows, %width : index
-    %i = gpu.global_id x
+    // i: the thread's index in the grid; the workgroup's index in a grid of (x, y) workgroups (y > 1 when
+    // one dimension cannot hold them all), row-major
+    %i_x = gpu.block_id x
+    %i_y = gpu.block_id y
+    %i_gx = gpu.grid_dim x
+    %i_yx = arith.muli %i_y, %i_gx : index
+    %i_block = arith.addi %i_yx, %i_x : index
+    %i_threads = gpu.block_dim x
+    %i_first = arith.muli %i_block, %i_threads : index
+    %i_tid = gpu.thread_id x
+    %i = arith.addi %i_first, %i_tid : index
     %live = arith.cmpi ult, %i, %count : index
     scf.if %live {
       %t = arith.divui %i, %width : index

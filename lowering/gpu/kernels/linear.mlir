@@ -66,7 +66,13 @@ gpu.module @kernels {
     %lane = arith.remui %tid, %tpr : index
     %local = arith.divui %tid, %tpr : index
     %per_group = arith.divui %threads, %tpr : index
-    %block = gpu.block_id x
+    // block: the workgroup's index in a grid of (x, y) workgroups (y > 1 when
+    // one dimension cannot hold them all), row-major
+    %block_x = gpu.block_id x
+    %block_y = gpu.block_id y
+    %block_gx = gpu.grid_dim x
+    %block_yx = arith.muli %block_y, %block_gx : index
+    %block = arith.addi %block_yx, %block_x : index
     %first_out = arith.muli %block, %per_group : index
     %o = arith.addi %first_out, %local : index
     %live = arith.cmpi ult, %o, %n : index
@@ -305,7 +311,13 @@ gpu.module @kernels {
     %lane = arith.remui %tid, %tpr : index
     %local = arith.divui %tid, %tpr : index
     %per_group = arith.divui %threads, %tpr : index
-    %block = gpu.block_id x
+    // block: the workgroup's index in a grid of (x, y) workgroups (y > 1 when
+    // one dimension cannot hold them all), row-major
+    %block_x = gpu.block_id x
+    %block_y = gpu.block_id y
+    %block_gx = gpu.grid_dim x
+    %block_yx = arith.muli %block_y, %block_gx : index
+    %block = arith.addi %block_yx, %block_x : index
     %first_out = arith.muli %block, %per_group : index
     %o = arith.addi %first_out, %local : index
     %live = arith.cmpi ult, %o, %n : index
@@ -588,7 +600,13 @@ gpu.module @kernels {
     %lane = arith.remui %tid, %tpr : index
     %local = arith.divui %tid, %tpr : index
     %per_group = arith.divui %threads, %tpr : index
-    %block = gpu.block_id x
+    // block: the workgroup's index in a grid of (x, y) workgroups (y > 1 when
+    // one dimension cannot hold them all), row-major
+    %block_x = gpu.block_id x
+    %block_y = gpu.block_id y
+    %block_gx = gpu.grid_dim x
+    %block_yx = arith.muli %block_y, %block_gx : index
+    %block = arith.addi %block_yx, %block_x : index
     %first_out = arith.muli %block, %per_group : index
     %o = arith.addi %first_out, %local : index
     %live = arith.cmpi ult, %o, %n : index
@@ -1059,7 +1077,13 @@ gpu.module @kernels {
     %lane = arith.remui %tid, %tpr : index
     %local = arith.divui %tid, %tpr : index
     %per_group = arith.divui %threads, %tpr : index
-    %block = gpu.block_id x
+    // block: the workgroup's index in a grid of (x, y) workgroups (y > 1 when
+    // one dimension cannot hold them all), row-major
+    %block_x = gpu.block_id x
+    %block_y = gpu.block_id y
+    %block_gx = gpu.grid_dim x
+    %block_yx = arith.muli %block_y, %block_gx : index
+    %block = arith.addi %block_yx, %block_x : index
     %first_out = arith.muli %block, %per_group : index
     %o = arith.addi %first_out, %local : index
     %live = arith.cmpi ult, %o, %n : index

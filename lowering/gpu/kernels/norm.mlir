@@ -35,7 +35,13 @@ gpu.module @kernels {
     %rows32 = memref.load %run[%rows_slot] : memref<?xi32>
     %rows = arith.index_cast %rows32 : i32 to index
     %groups = arith.divui %width, %group : index
-    %block = gpu.block_id x
+    // block: the workgroup's index in a grid of (x, y) workgroups (y > 1 when
+    // one dimension cannot hold them all), row-major
+    %block_x = gpu.block_id x
+    %block_y = gpu.block_id y
+    %block_gx = gpu.grid_dim x
+    %block_yx = arith.muli %block_y, %block_gx : index
+    %block = arith.addi %block_yx, %block_x : index
     %t = arith.divui %block, %groups : index
     %g = arith.remui %block, %groups : index
     %live = arith.cmpi ult, %t, %rows : index
@@ -165,7 +171,13 @@ gpu.module @kernels {
     %one = arith.constant 1.0 : f32
     %rows32 = memref.load %run[%rows_slot] : memref<?xi32>
     %rows = arith.index_cast %rows32 : i32 to index
-    %t = gpu.block_id x
+    // t: the workgroup's index in a grid of (x, y) workgroups (y > 1 when
+    // one dimension cannot hold them all), row-major
+    %t_x = gpu.block_id x
+    %t_y = gpu.block_id y
+    %t_gx = gpu.grid_dim x
+    %t_yx = arith.muli %t_y, %t_gx : index
+    %t = arith.addi %t_yx, %t_x : index
     %live = arith.cmpi ult, %t, %rows : index
     scf.if %live {
       %tid = gpu.thread_id x
