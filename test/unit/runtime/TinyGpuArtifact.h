@@ -127,9 +127,13 @@ inline std::vector<uint8_t> fakeSpirv() {
   return bytes;
 }
 
-/// The artifact file's bytes: the cpu executable, then `gpu` ones.
+/// The artifact file's bytes: the cpu executable, then `gpu` ones. With
+/// `lastRow`, the prefill program puts a last_row kernel before the logits
+/// (buffers 4 and 5 after the logits; its logits row 0 is the chunk's last
+/// position on the cpu backend).
 inline std::vector<uint8_t>
-buildTinyArtifact(const std::vector<TinyExecutable> &gpu) {
+buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
+                  bool lastRow = false) {
   using namespace flatbuffers;
   // Weights: the identity at 0, the table at 256.
   std::vector<uint8_t> weights(512);
@@ -157,7 +161,7 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu) {
     std::vector<Offset<schema::KVCache>> caches = {schema::CreateKVCache(
         fbb, fbb.CreateString("cache"), schema::CacheKind::Linear,
         kTinyContext, 1, 4, schema::DType::F32, 2 * 4 * 4 * kTinyContext)};
-    auto program = [&](const char *name, int64_t rows) {
+    auto program = [&](const char *name, int64_t rows, bool withLastRow) {
       std::vector<Offset<schema::Buffer>> buffers = {
           schema::CreateBuffer(fbb, fbb.CreateString("tokens"),
                                schema::DType::I32, 1, 0),
@@ -168,22 +172,40 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu) {
           schema::CreateBuffer(fbb, fbb.CreateString("logits"),
                                schema::DType::F32, kTinyVocab,
                                tinyLogitsOffset(rows))};
-      std::vector<Offset<schema::Kernel>> kernels = {
-          schema::CreateKernel(
-              fbb, schema::KernelSpec::EmbeddingSpec,
-              schema::CreateEmbeddingSpec(fbb, 1).Union(),
-              fbb.CreateVector(std::vector<uint32_t>{0}),
-              fbb.CreateVector(std::vector<uint32_t>{2})),
-          schema::CreateKernel(fbb, schema::KernelSpec::LogitsSpec,
-                               schema::CreateLogitsSpec(fbb, 0).Union(),
-                               fbb.CreateVector(std::vector<uint32_t>{2}),
-                               fbb.CreateVector(std::vector<uint32_t>{3}))};
-      return schema::CreateProgram(
-          fbb, fbb.CreateString(name), rows, tinyArenaBytes(rows),
-          fbb.CreateVector(buffers), fbb.CreateVector(kernels), 0, 1, 3);
+      uint64_t arena = tinyArenaBytes(rows);
+      std::vector<Offset<schema::Kernel>> kernels = {schema::CreateKernel(
+          fbb, schema::KernelSpec::EmbeddingSpec,
+          schema::CreateEmbeddingSpec(fbb, 1).Union(),
+          fbb.CreateVector(std::vector<uint32_t>{0}),
+          fbb.CreateVector(std::vector<uint32_t>{2}))};
+      uint32_t logitsInput = 2;
+      if (withLastRow) {
+        buffers.push_back(schema::CreateBuffer(fbb, fbb.CreateString("y"),
+                                               schema::DType::F32, kTinyVocab,
+                                               arena));
+        arena += (rows * kTinyVocab * 4 + 63) / 64 * 64;
+        buffers.push_back(schema::CreateBuffer(
+            fbb, fbb.CreateString("last_position"), schema::DType::I32, 1,
+            arena));
+        arena += (rows * 4 + 63) / 64 * 64;
+        kernels.push_back(schema::CreateKernel(
+            fbb, schema::KernelSpec::LastRowSpec,
+            schema::CreateLastRowSpec(fbb).Union(),
+            fbb.CreateVector(std::vector<uint32_t>{2, 1}),
+            fbb.CreateVector(std::vector<uint32_t>{4, 5})));
+        logitsInput = 4;
+      }
+      kernels.push_back(schema::CreateKernel(
+          fbb, schema::KernelSpec::LogitsSpec,
+          schema::CreateLogitsSpec(fbb, 0).Union(),
+          fbb.CreateVector(std::vector<uint32_t>{logitsInput}),
+          fbb.CreateVector(std::vector<uint32_t>{3})));
+      return schema::CreateProgram(fbb, fbb.CreateString(name), rows, arena,
+                                   fbb.CreateVector(buffers),
+                                   fbb.CreateVector(kernels), 0, 1, 3);
     };
-    auto prefill = program("prefill", kTinyPrefillRows);
-    auto decode = program("decode", 1);
+    auto prefill = program("prefill", kTinyPrefillRows, lastRow);
+    auto decode = program("decode", 1, false);
     auto list = [&](const TinyDispatchList &l) {
       std::vector<Offset<schema::Dispatch>> dispatches;
       for (const TinyDispatch &d : l.dispatches) {

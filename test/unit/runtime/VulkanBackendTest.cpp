@@ -36,9 +36,10 @@ std::vector<uint32_t> words(const std::vector<uint8_t> &bytes) {
   return result;
 }
 
-std::unique_ptr<Artifact> tinyArtifact(std::vector<test::TinyExecutable> gpu) {
+std::unique_ptr<Artifact> tinyArtifact(std::vector<test::TinyExecutable> gpu,
+                                       bool lastRow = false) {
   absl::StatusOr<std::unique_ptr<Artifact>> artifact =
-      Artifact::fromBytes(test::buildTinyArtifact(gpu), "tiny.fmc");
+      Artifact::fromBytes(test::buildTinyArtifact(gpu, lastRow), "tiny.fmc");
   EXPECT_TRUE(artifact.ok()) << artifact.status().message();
   return artifact.ok() ? std::move(*artifact) : nullptr;
 }
@@ -124,6 +125,51 @@ TEST(VulkanBackend, RunsTheTinyCounterProgram) {
   EXPECT_EQ(memory.kvBytesTotal, 512u);
   EXPECT_EQ(memory.kvBytesPerToken, 32u);
   EXPECT_EQ(memory.arenaBytes, test::tinyArenaBytes(test::kTinyPrefillRows));
+}
+
+TEST(VulkanBackend, ReadsRowZeroAfterALastRowKernel) {
+  // The cpu backend on the same programs: one row, the last position's.
+  std::unique_ptr<Artifact> cpuArtifact = tinyArtifact({}, /*lastRow=*/true);
+  ASSERT_TRUE(cpuArtifact);
+  BackendOptions cpuOptions;
+  cpuOptions.threads = 1;
+  absl::StatusOr<std::unique_ptr<Backend>> cpu =
+      createBackend("cpu", *cpuArtifact, cpuOptions);
+  ASSERT_TRUE(cpu.ok()) << cpu.status().message();
+  EXPECT_TRUE((*cpu)->prefillLogitsLastOnly());
+  int cpuRows = 0;
+  ASSERT_TRUE((*cpu)
+                  ->prefill({1, 2, 3, 4, 5, 6}, 0, true,
+                            [&](int64_t position, const float *row) {
+                              ++cpuRows;
+                              EXPECT_EQ(position, 5);
+                              EXPECT_EQ(row[7], 67);
+                            })
+                  .ok());
+  EXPECT_EQ(cpuRows, 1);
+
+  test::TinyExecutable exe = test::tinyCounterExecutable(
+      "vulkan", "spirv", readFile(FMC_TINY_SPIRV));
+  std::unique_ptr<Artifact> artifact = tinyArtifact({exe}, /*lastRow=*/true);
+  ASSERT_TRUE(artifact);
+  std::unique_ptr<Backend> backend = vulkanOrSkip(*artifact);
+  SKIP_WITHOUT_VULKAN(backend);
+  EXPECT_TRUE(backend->prefillLogitsLastOnly());
+  // Six tokens: chunks of 4 and 2 (runs 0 and 1); one callback, for the
+  // last position, with logits row 0 of the last run (here the counter
+  // kernel's row for that chunk's first token, 5 at position 4).
+  std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6};
+  std::map<int64_t, std::vector<float>> rows;
+  absl::Status status =
+      backend->prefill(prompt, 0, /*allLogits=*/true,
+                       [&](int64_t position, const float *row) {
+                         rows[position].assign(row, row + 8);
+                       });
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_EQ(rows.count(5), 1u);
+  for (int v = 0; v < 8; ++v)
+    EXPECT_EQ(rows[5][v], expected(5, 4, 1, v)) << v;
 }
 
 TEST(VulkanBackend, RejectsBadInputsLikeTheCpuBackend) {
