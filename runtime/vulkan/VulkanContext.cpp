@@ -130,6 +130,8 @@ absl::Status VulkanContext::pickDevice(bool rejectCpuDevices) {
                               p.limits.timestampComputeAndGraphics
                           ? p.limits.timestampPeriod
                           : 0.0;
+    uint32_t bits = queues[family].timestampValidBits;
+    timestampBits = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
   }
   if (!physical)
     return absl::UnavailableError(absl::StrCat(

@@ -42,6 +42,8 @@ public:
   /// Nanoseconds per timestamp tick; 0 when the compute queue has no
   /// timestamps.
   double timestampPeriodNs() const { return timestampPeriod; }
+  /// The bits of a timestamp that count (differences wrap at 2^bits).
+  uint64_t timestampMask() const { return timestampBits; }
   VkCommandPool commandPool() const { return pool; }
 
   /// A memory type among `typeBits` with all `required` properties and, if
@@ -70,6 +72,7 @@ private:
   DeviceFeatures features_;
   uint32_t queueFamily = 0;
   double timestampPeriod = 0;
+  uint64_t timestampBits = ~uint64_t{0};
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue = VK_NULL_HANDLE;
   VkCommandPool pool = VK_NULL_HANDLE;

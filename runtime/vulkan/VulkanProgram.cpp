@@ -297,7 +297,8 @@ absl::Status VulkanProgram::run(int64_t rows, int64_t from, int64_t to,
       auto &slot = times[families[i]];
       slot.first += 1;
       slot.second +=
-          (stamps[i + 1] - stamps[i]) * context.timestampPeriodNs() * 1e-9;
+          ((stamps[i + 1] - stamps[i]) & context.timestampMask()) *
+          context.timestampPeriodNs() * 1e-9;
     }
   }
   return absl::OkStatus();
