@@ -17,6 +17,10 @@ llvm::Error lowerKernel(mlir::Operation *kernel, LaunchBuilder &builder) {
   static const std::pair<llvm::StringLiteral, Lowering> families[] = {
       {mlir::plan::AddOp::getOperationName(), lowerElementwise},
       {mlir::plan::MulOp::getOperationName(), lowerElementwise},
+      {mlir::plan::AttentionOp::getOperationName(), lowerAttention},
+      {mlir::plan::MoeRouteOp::getOperationName(), lowerMoeRoute},
+      {mlir::plan::MoeCombineOp::getOperationName(), lowerMoeCombine},
+      {mlir::plan::MoeOp::getOperationName(), lowerMoe},
   };
   llvm::StringRef name = kernel->getName().getStringRef();
   for (const auto &[family, lowering] : families)

@@ -18,6 +18,12 @@ namespace fmc::gpu {
 
 /// plan.add, plan.mul (kernels/elementwise.mlir).
 llvm::Error lowerElementwise(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.attention (kernels/attention.mlir).
+llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.moe_route, plan.moe_combine, plan.moe (kernels/moe.mlir).
+llvm::Error lowerMoeRoute(mlir::Operation *kernel, LaunchBuilder &builder);
+llvm::Error lowerMoeCombine(mlir::Operation *kernel, LaunchBuilder &builder);
+llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &builder);
 
 } // namespace fmc::gpu
 
