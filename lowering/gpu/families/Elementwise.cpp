@@ -7,7 +7,6 @@
 
 #include "dialects/plan/IR/PlanOps.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 namespace fmc::gpu {
 
@@ -20,23 +19,17 @@ uint32_t groupsFor(int64_t elements) {
 } // namespace
 
 llvm::Error lowerElementwise(mlir::Operation *kernel, LaunchBuilder &b) {
-  auto [lhs, rhs, out, templateName] =
-      llvm::TypeSwitch<mlir::Operation *,
-                       std::tuple<mlir::Value, mlir::Value, mlir::Value,
-                                  llvm::StringRef>>(kernel)
-          .Case([](mlir::plan::AddOp op) {
-            return std::make_tuple(op.getLhs(), op.getRhs(), op.getOutput(),
-                                   llvm::StringRef("add"));
-          })
-          .Case([](mlir::plan::MulOp op) {
-            auto rhsType = llvm::cast<mlir::plan::RowsType>(op.getRhs().getType());
-            return std::make_tuple(op.getLhs(), op.getRhs(), op.getOutput(),
-                                   llvm::StringRef(rhsType.getWidth() == 1
-                                                       ? "mul_broadcast"
-                                                       : "mul"));
-          });
+  // Both families are (lhs, rhs, output); a width-1 rhs of plan.mul
+  // broadcasts over the row.
+  mlir::Value lhs = kernel->getOperand(0), rhs = kernel->getOperand(1),
+              out = kernel->getOperand(2);
+  llvm::StringRef name = "add";
+  if (llvm::isa<mlir::plan::MulOp>(kernel))
+    name = llvm::cast<mlir::plan::RowsType>(rhs.getType()).getWidth() == 1
+               ? "mul_broadcast"
+               : "mul";
   int64_t width = llvm::cast<mlir::plan::RowsType>(out.getType()).getWidth();
-  return b.dispatch(templateName, {width, b.rowsSlot()}, {kThreads, 1, 1},
+  return b.dispatch(name, {width, b.rowsSlot()}, {kThreads, 1, 1},
                     {groupsFor(b.maxTokens() * width), 1, 1},
                     {b.buffer(lhs), b.buffer(rhs), b.buffer(out), b.run()});
 }
