@@ -28,6 +28,10 @@ llvm::Error lowerKernel(mlir::Operation *kernel, LaunchBuilder &builder) {
       {mlir::plan::GroupedLinearOp::getOperationName(), lowerLinear},
       {mlir::plan::TrackCombineOp::getOperationName(), lowerTrackCombine},
       {mlir::plan::LastRowOp::getOperationName(), lowerLastRow},
+      {mlir::plan::AttentionOp::getOperationName(), lowerAttention},
+      {mlir::plan::MoeRouteOp::getOperationName(), lowerMoeRoute},
+      {mlir::plan::MoeCombineOp::getOperationName(), lowerMoeCombine},
+      {mlir::plan::MoeOp::getOperationName(), lowerMoe},
   };
   llvm::StringRef name = kernel->getName().getStringRef();
   for (const auto &[family, lowering] : families)

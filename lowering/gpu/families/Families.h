@@ -32,6 +32,12 @@ llvm::Error lowerLinear(mlir::Operation *kernel, LaunchBuilder &builder);
 /// plan.track_combine, plan.last_row (kernels/rows.mlir).
 llvm::Error lowerTrackCombine(mlir::Operation *kernel, LaunchBuilder &builder);
 llvm::Error lowerLastRow(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.attention (kernels/attention.mlir).
+llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.moe_route, plan.moe_combine, plan.moe (kernels/moe.mlir).
+llvm::Error lowerMoeRoute(mlir::Operation *kernel, LaunchBuilder &builder);
+llvm::Error lowerMoeCombine(mlir::Operation *kernel, LaunchBuilder &builder);
+llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &builder);
 
 } // namespace fmc::gpu
 
