@@ -20,6 +20,9 @@ struct Entry {
 /// Built backends in the order "auto" tries them: GPUs first, cpu last.
 const std::vector<Entry> &registry() {
   static const std::vector<Entry> entries = {
+#ifdef FMC_HAVE_VULKAN
+      {"vulkan", &createVulkanBackend},
+#endif
       {"cpu", &createCpuBackend},
   };
   return entries;
@@ -43,11 +46,13 @@ createBackend(const std::string &name, const Artifact &artifact,
               const BackendOptions &options) {
   const std::vector<Entry> &entries = registry();
   if (name == "auto") {
+    BackendOptions autoOptions = options;
+    autoOptions.autoSelected = true;
     for (const Entry &e : entries) {
       if (!artifact.hasTarget(e.name))
         continue;
       absl::StatusOr<std::unique_ptr<Backend>> backend =
-          e.create(artifact, options);
+          e.create(artifact, autoOptions);
       if (backend.ok() || std::string(e.name) == "cpu")
         return backend;
     }
