@@ -323,6 +323,9 @@ gpu.module @kernels {
       // or up to hi (appended first).
       %is_ring = arith.cmpi ne, %ring, %c0 : index
       %is_in_flight = arith.cmpi ne, %in_flight, %c0 : index
+      // Without rows in flight every position comes from the cache (this
+      // folds the k/v branches away).
+      %not_in_flight = arith.cmpi eq, %in_flight, %c0 : index
       %hi1 = arith.addi %hi, %c1 : index
       %held_end = arith.select %is_in_flight, %first, %hi1 : index
       %held_lo = arith.subi %held_end, %capacity : index
@@ -374,7 +377,8 @@ gpu.module @kernels {
           %valid = arith.cmpi ult, %j, %n : index
           %pos = arith.addi %lo, %j : index
           %s = scf.if %valid -> (f32) {
-            %from_cache = arith.cmpi sle, %pos, %cached_hi : index
+            %held = arith.cmpi sle, %pos, %cached_hi : index
+            %from_cache = arith.ori %not_in_flight, %held : i1
             %raw = scf.if %from_cache -> (f32) {
               %wrapped = arith.remui %pos, %capacity : index
               %slot = arith.select %is_ring, %wrapped, %pos : index
@@ -516,7 +520,8 @@ gpu.module @kernels {
               %pi = memref.load %sc[%i] : memref<256xf32, #gpu.address_space<workgroup>>
               %ti = arith.addi %tbase, %i : index
               %vpos = arith.addi %lo, %ti : index
-              %from_cache = arith.cmpi sle, %vpos, %cached_hi : index
+              %held = arith.cmpi sle, %vpos, %cached_hi : index
+              %from_cache = arith.ori %not_in_flight, %held : i1
               %val = scf.if %from_cache -> (f32) {
                 %wrapped = arith.remui %vpos, %capacity : index
                 %slot = arith.select %is_ring, %wrapped, %vpos : index
