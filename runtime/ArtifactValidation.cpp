@@ -787,8 +787,7 @@ private:
       const uint8_t *d = exe.data()->data();
       // A module starts with a five-word header.
       if (dataBytes % 4 != 0 || dataBytes < 20 ||
-          (d[0] | d[1] << 8 | d[2] << 16 | uint32_t(d[3]) << 24) !=
-              0x07230203u)
+          (d[0] | d[1] << 8 | d[2] << 16 | uint32_t(d[3]) << 24) != 0x07230203u)
         return bad(absl::StrCat(
             where, " holds ", dataBytes,
             " bytes that are not a SPIR-V module (little-endian 32-bit words "
@@ -823,8 +822,8 @@ private:
                             const schema::Program &program,
                             const std::string &where) {
     if (list.scratch_bytes() > (1ull << 40))
-      return bad(absl::StrCat(where, " has a scratch of ",
-                              list.scratch_bytes(), " bytes"));
+      return bad(absl::StrCat(where, " has a scratch of ", list.scratch_bytes(),
+                              " bytes"));
     if (!list.dispatches() || list.dispatches()->size() == 0)
       return bad(absl::StrCat(where, " has no dispatches"));
     for (uint32_t i = 0; i < list.dispatches()->size(); ++i) {

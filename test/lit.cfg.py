@@ -26,8 +26,10 @@ if os.path.isdir(os.path.join(shared, "models", "stories260K")):
 if config.fmc_ptxas:
     config.available_features.add("ptxas")
 # vulkan-backend: fmc-run has the vulkan backend; vulkan: and this machine
-# has a Vulkan device to run it on (lavapipe counts).
+# has a Vulkan device to run it on (lavapipe counts); vulkan-cpu-only: every
+# device is a CPU implementation (--backend auto then runs cpu).
 if getattr(config, "fmc_vulkan", "").upper() in ("ON", "1", "TRUE", "YES"):
+    import shutil
     import subprocess
 
     config.available_features.add("vulkan-backend")
@@ -35,7 +37,38 @@ if getattr(config, "fmc_vulkan", "").upper() in ("ON", "1", "TRUE", "YES"):
         summary = subprocess.run(
             ["vulkaninfo", "--summary"], capture_output=True, text=True, timeout=120
         ).stdout
-        if "deviceName" in summary:
+        types = [l.split("=")[1].strip() for l in summary.splitlines() if "deviceType" in l]
+        if types:
             config.available_features.add("vulkan")
+        if types and all(t == "PHYSICAL_DEVICE_TYPE_CPU" for t in types):
+            config.available_features.add("vulkan-cpu-only")
     except (OSError, subprocess.TimeoutExpired):
+        pass
+    # A stand-in vulkan executable added to a cpu artifact (flatc round
+    # trip), for fmc-run tests that need no compiled kernels.
+    flatc, spirv_as = shutil.which("flatc"), shutil.which("spirv-as")
+    if flatc and spirv_as:
+        config.available_features.add("vulkan-stand-in")
+        config.substitutions.append(("%spirv_as", spirv_as))
+        config.substitutions.append(
+            (
+                "%with_vulkan_executable",
+                "/usr/bin/python3 {} --flatc {} --schema {}".format(
+                    os.path.join(config.fmc_src_root, "test", "Tools", "Inputs", "with_vulkan_executable.py"),
+                    flatc,
+                    os.path.join(config.fmc_src_root, "runtime", "schema", "fmc.fbs"),
+                ),
+            )
+        )
+    # Whether fmc-compile lowers every kernel family stories260K uses for
+    # vulkan yet (the families land one by one).
+    try:
+        subprocess.run(
+            [os.path.join(config.fmc_tools_dir, "fmc-compile"),
+             os.path.join(config.fmc_src_root, "test", "Models", "stories260k.mlir"),
+             "--target=vulkan", "--compile-to=gpu", "-o", os.devnull],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            timeout=120)
+        config.available_features.add("vulkan-stories260k")
+    except (OSError, subprocess.SubprocessError):
         pass

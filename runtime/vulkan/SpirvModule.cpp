@@ -57,15 +57,14 @@ const Requirement kRequirements[] = {
      kSubgroupBasic},
     {62, "GroupNonUniformVote", "subgroup vote operations", nullptr,
      kSubgroupVote},
-    {63, "GroupNonUniformArithmetic", "subgroup arithmetic operations",
-     nullptr, kSubgroupArithmetic},
+    {63, "GroupNonUniformArithmetic", "subgroup arithmetic operations", nullptr,
+     kSubgroupArithmetic},
     {64, "GroupNonUniformBallot", "subgroup ballot operations", nullptr,
      kSubgroupBallot},
     {65, "GroupNonUniformShuffle", "subgroup shuffle operations", nullptr,
      kSubgroupShuffle},
     {66, "GroupNonUniformShuffleRelative",
-     "subgroup relative shuffle operations", nullptr,
-     kSubgroupShuffleRelative},
+     "subgroup relative shuffle operations", nullptr, kSubgroupShuffleRelative},
     {67, "GroupNonUniformClustered", "subgroup clustered operations", nullptr,
      kSubgroupClustered},
     {68, "GroupNonUniformQuad", "subgroup quad operations", nullptr,
@@ -87,8 +86,7 @@ absl::StatusOr<SpirvModuleInfo> parseSpirv(absl::Span<const uint32_t> module) {
           words, " words, past the module's end (", module.size(), " words)"));
     if (opcode == kOpCapability && words == 2)
       info.capabilities.push_back(module[at + 1]);
-    if (opcode == kOpEntryPoint && words >= 4 &&
-        module[at + 1] == kGLCompute) {
+    if (opcode == kOpEntryPoint && words >= 4 && module[at + 1] == kGLCompute) {
       // A nul-terminated UTF-8 literal packed little-endian into words.
       std::string name;
       for (size_t w = at + 3; w < at + words; ++w) {
@@ -117,9 +115,9 @@ absl::Status checkCapabilities(absl::Span<const uint32_t> capabilities,
     for (const Requirement &r : kRequirements) {
       if (r.capability != capability)
         continue;
-      bool supported = r.feature ? features.*(r.feature)
-                                 : (features.subgroupOperations &
-                                    r.subgroupOperation) != 0;
+      bool supported =
+          r.feature ? features.*(r.feature)
+                    : (features.subgroupOperations & r.subgroupOperation) != 0;
       if (!supported)
         missing.push_back(absl::StrCat(r.featureName, " (for capability ",
                                        r.capabilityName, ")"));

@@ -39,8 +39,8 @@ absl::Status VulkanApi::loadInstance(VkInstance instance) {
 #define FMC_VK_LOAD(name)                                                      \
   name = reinterpret_cast<PFN_##name>(vkGetInstanceProcAddr(instance, #name)); \
   if (!name)                                                                   \
-    return absl::UnavailableError(                                             \
-        "the Vulkan loader has no " #name " (Vulkan 1.1 or newer needed)");
+    return absl::UnavailableError("the Vulkan loader has no " #name            \
+                                  " (Vulkan 1.1 or newer needed)");
   FMC_VK_INSTANCE_FUNCTIONS(FMC_VK_LOAD)
 #undef FMC_VK_LOAD
   return absl::OkStatus();

@@ -125,17 +125,17 @@ absl::Status VulkanBackend::allocate(const schema::Executable &executable) {
   if (absl::Status s = make(weights, artifact.weightsBytes(), "the weights");
       !s.ok())
     return s;
-  if (absl::Status s = vulkan::uploadStaged(*context, weights, 0,
-                                            artifact.weightsData(),
-                                            artifact.weightsBytes());
+  if (absl::Status s =
+          vulkan::uploadStaged(*context, weights, 0, artifact.weightsData(),
+                               artifact.weightsBytes());
       !s.ok())
     return s;
   for (const schema::Tensor *t : *root.tensors())
     deviceMemory.tensorOffsets.push_back(t->offset());
 
   // All caches in one buffer, each at an offset any binding may start at.
-  uint64_t align =
-      std::max<uint64_t>(256, context->limits().minStorageBufferOffsetAlignment);
+  uint64_t align = std::max<uint64_t>(
+      256, context->limits().minStorageBufferOffsetAlignment);
   uint64_t cacheBytes = 0;
   for (const schema::KVCache *c : *root.kv_caches()) {
     deviceMemory.cacheOffsets.push_back(cacheBytes);

@@ -56,8 +56,8 @@ absl::StatusOr<Buffer> Buffer::create(const VulkanContext &context,
   if (VkResult r =
           vk.vkCreateBuffer(context.device(), &info, nullptr, &result.buffer);
       r != VK_SUCCESS)
-    return vkError(r, absl::StrCat("creating ", what, " (", result.bytes,
-                                   " bytes)"));
+    return vkError(
+        r, absl::StrCat("creating ", what, " (", result.bytes, " bytes)"));
   VkMemoryRequirements needs;
   vk.vkGetBufferMemoryRequirements(context.device(), result.buffer, &needs);
   absl::StatusOr<uint32_t> type =
@@ -73,8 +73,8 @@ absl::StatusOr<Buffer> Buffer::create(const VulkanContext &context,
   VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   alloc.allocationSize = needs.size;
   alloc.memoryTypeIndex = *type;
-  if (VkResult r =
-          vk.vkAllocateMemory(context.device(), &alloc, nullptr, &result.memory);
+  if (VkResult r = vk.vkAllocateMemory(context.device(), &alloc, nullptr,
+                                       &result.memory);
       r != VK_SUCCESS)
     return vkError(r, absl::StrCat("allocating ", needs.size,
                                    " bytes of device memory for ", what));

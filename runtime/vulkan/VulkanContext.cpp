@@ -65,9 +65,9 @@ absl::Status VulkanContext::createInstance() {
   if (api.vkEnumerateInstanceVersion)
     api.vkEnumerateInstanceVersion(&loaderVersion);
   if (loaderVersion < VK_API_VERSION_1_2)
-    return absl::UnavailableError(absl::StrCat(
-        "the Vulkan loader supports Vulkan ", versionText(loaderVersion),
-        "; fmc needs 1.2"));
+    return absl::UnavailableError(
+        absl::StrCat("the Vulkan loader supports Vulkan ",
+                     versionText(loaderVersion), "; fmc needs 1.2"));
   VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
   app.pApplicationName = "fmc-run";
   app.pEngineName = "fmc";
@@ -116,7 +116,8 @@ absl::Status VulkanContext::pickDevice(bool rejectCpuDevices) {
       if (queues[i].queueFlags & VK_QUEUE_COMPUTE_BIT)
         family = static_cast<int>(i);
     if (family < 0) {
-      skipped.push_back(absl::StrCat("'", p.deviceName, "' (no compute queue)"));
+      skipped.push_back(
+          absl::StrCat("'", p.deviceName, "' (no compute queue)"));
       continue;
     }
     int rank = typeRank(p.deviceType);
@@ -134,15 +135,14 @@ absl::Status VulkanContext::pickDevice(bool rejectCpuDevices) {
     timestampBits = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
   }
   if (!physical)
-    return absl::UnavailableError(absl::StrCat(
-        "no usable Vulkan device: ", absl::StrJoin(skipped, ", "),
-        "; fmc needs Vulkan 1.2 and a compute queue"));
-  if (rejectCpuDevices &&
-      properties.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the only Vulkan device is '", properties.deviceName,
-        "', a CPU implementation: --backend auto does not pick it "
-        "(--backend vulkan does)"));
+    return absl::UnavailableError(
+        absl::StrCat("no usable Vulkan device: ", absl::StrJoin(skipped, ", "),
+                     "; fmc needs Vulkan 1.2 and a compute queue"));
+  if (rejectCpuDevices && properties.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU)
+    return absl::FailedPreconditionError(
+        absl::StrCat("the only Vulkan device is '", properties.deviceName,
+                     "', a CPU implementation: --backend auto does not pick it "
+                     "(--backend vulkan does)"));
   return absl::OkStatus();
 }
 
@@ -249,10 +249,10 @@ VulkanContext::memoryType(uint32_t typeBits, VkMemoryPropertyFlags required,
       fallback = static_cast<int>(i);
   }
   if (fallback < 0)
-    return absl::UnavailableError(absl::StrCat(
-        "the Vulkan device '", properties.deviceName,
-        "' has no memory type with properties 0x", absl::Hex(required),
-        " for a buffer"));
+    return absl::UnavailableError(
+        absl::StrCat("the Vulkan device '", properties.deviceName,
+                     "' has no memory type with properties 0x",
+                     absl::Hex(required), " for a buffer"));
   return static_cast<uint32_t>(fallback);
 }
 
@@ -263,7 +263,8 @@ VulkanContext::submitAndWait(absl::Span<const VkCommandBuffer> commandBuffers) {
   submit.pCommandBuffers = commandBuffers.data();
   if (VkResult r = api.vkQueueSubmit(queue, 1, &submit, fence); r != VK_SUCCESS)
     return vkError(r, "vkQueueSubmit");
-  VkResult waited = api.vkWaitForFences(device_, 1, &fence, VK_TRUE, UINT64_MAX);
+  VkResult waited =
+      api.vkWaitForFences(device_, 1, &fence, VK_TRUE, UINT64_MAX);
   api.vkResetFences(device_, 1, &fence);
   if (waited != VK_SUCCESS)
     return vkError(waited, "waiting for the device (vkWaitForFences)");

@@ -69,9 +69,9 @@ absl::Status VulkanPipelines::createEntry(const schema::EntryPoint &ep) {
         limits.maxComputeWorkGroupInvocations, " invocations)"));
   if (entry.bindings > limits.maxPerStageDescriptorStorageBuffers)
     return absl::FailedPreconditionError(absl::StrCat(
-        what, " takes ", entry.bindings, " storage buffers; the Vulkan device '",
-        context.deviceName(), "' binds at most ",
-        limits.maxPerStageDescriptorStorageBuffers));
+        what, " takes ", entry.bindings,
+        " storage buffers; the Vulkan device '", context.deviceName(),
+        "' binds at most ", limits.maxPerStageDescriptorStorageBuffers));
 
   std::vector<VkDescriptorSetLayoutBinding> bindings(entry.bindings);
   for (uint32_t i = 0; i < entry.bindings; ++i) {
@@ -87,8 +87,8 @@ absl::Status VulkanPipelines::createEntry(const schema::EntryPoint &ep) {
   if (VkResult r = vk.vkCreateDescriptorSetLayout(context.device(), &setInfo,
                                                   nullptr, &entry.setLayout);
       r != VK_SUCCESS)
-    return vkError(r, absl::StrCat("creating the descriptor set layout of ",
-                                   what));
+    return vkError(
+        r, absl::StrCat("creating the descriptor set layout of ", what));
   VkPipelineLayoutCreateInfo layoutInfo{
       VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
   layoutInfo.setLayoutCount = 1;

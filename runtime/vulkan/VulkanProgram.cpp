@@ -69,8 +69,8 @@ VulkanProgram::create(VulkanContext &context, const VulkanPipelines &pipelines,
   std::memset(p->staging.mapped(), 0, p->staging.size());
 
   for (const schema::Dispatch *d : *list.dispatches())
-    p->families.push_back(static_cast<size_t>(
-        program.kernels()->Get(d->kernel())->spec_type()));
+    p->families.push_back(
+        static_cast<size_t>(program.kernels()->Get(d->kernel())->spec_type()));
   if (profile && context.timestampPeriodNs() > 0) {
     VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
     info.queryType = VK_QUERY_TYPE_TIMESTAMP;
@@ -120,8 +120,8 @@ absl::Status VulkanProgram::bind(const VulkanPipelines &pipelines,
   poolInfo.maxSets = dispatches;
   poolInfo.poolSizeCount = 1;
   poolInfo.pPoolSizes = &size;
-  if (VkResult r =
-          vk.vkCreateDescriptorPool(context.device(), &poolInfo, nullptr, &pool);
+  if (VkResult r = vk.vkCreateDescriptorPool(context.device(), &poolInfo,
+                                             nullptr, &pool);
       r != VK_SUCCESS)
     return vkError(r, absl::StrCat("creating the descriptor pool of ", name));
   sets.resize(dispatches);
@@ -169,8 +169,7 @@ absl::Status VulkanProgram::bind(const VulkanPipelines &pipelines,
                        pipelines.entry(d->entry()).name, "'), binding ", b);
       if (offset % limits.minStorageBufferOffsetAlignment != 0)
         return absl::FailedPreconditionError(absl::StrCat(
-            where, ": offset ", offset, " into ",
-            memoryName(binding->memory()),
+            where, ": offset ", offset, " into ", memoryName(binding->memory()),
             " is not a multiple of the Vulkan device's storage buffer "
             "alignment (",
             limits.minStorageBufferOffsetAlignment, ")"));
@@ -206,7 +205,8 @@ absl::Status VulkanProgram::record(const VulkanPipelines &pipelines,
   alloc.commandPool = context.commandPool();
   alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   alloc.commandBufferCount = 2;
-  if (VkResult r = vk.vkAllocateCommandBuffers(context.device(), &alloc, buffers);
+  if (VkResult r =
+          vk.vkAllocateCommandBuffers(context.device(), &alloc, buffers);
       r != VK_SUCCESS)
     return vkError(r, "vkAllocateCommandBuffers");
   main = buffers[0];
@@ -274,8 +274,7 @@ absl::Status VulkanProgram::run(int64_t rows, int64_t from, int64_t to,
     uint64_t rowBytes = vocab * sizeof(float);
     VkBufferCopy logits{arenaLogits + from * rowBytes,
                         logitsAt + from * rowBytes, (to - from) * rowBytes};
-    vk.vkCmdCopyBuffer(readback, arena->handle(), staging.handle(), 1,
-                       &logits);
+    vk.vkCmdCopyBuffer(readback, arena->handle(), staging.handle(), 1, &logits);
   }
   barrier(vk, readback, VK_PIPELINE_STAGE_TRANSFER_BIT,
           VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
@@ -296,9 +295,8 @@ absl::Status VulkanProgram::run(int64_t rows, int64_t from, int64_t to,
     for (size_t i = 0; i < families.size(); ++i) {
       auto &slot = times[families[i]];
       slot.first += 1;
-      slot.second +=
-          ((stamps[i + 1] - stamps[i]) & context.timestampMask()) *
-          context.timestampPeriodNs() * 1e-9;
+      slot.second += ((stamps[i + 1] - stamps[i]) & context.timestampMask()) *
+                     context.timestampPeriodNs() * 1e-9;
     }
   }
   return absl::OkStatus();

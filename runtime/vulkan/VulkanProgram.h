@@ -53,7 +53,9 @@ public:
 
   int64_t maxTokens() const { return maxRows; }
   /// Where the next run's token ids and positions go (maxTokens() each).
-  int32_t *tokens() { return reinterpret_cast<int32_t *>(staging.mapped() + tokensAt); }
+  int32_t *tokens() {
+    return reinterpret_cast<int32_t *>(staging.mapped() + tokensAt);
+  }
   int32_t *positions() {
     return reinterpret_cast<int32_t *>(staging.mapped() + positionsAt);
   }

@@ -1,4 +1,5 @@
-//===- VulkanCompiledKernelTest.cpp - compiled SPIR-V on the vulkan backend ===//
+//===- VulkanCompiledKernelTest.cpp - compiled SPIR-V on the vulkan backend
+//===//
 //
 // The compiler's half and the runtime's half of the vulkan target together,
 // before every kernel family exists: the `add` template specialized for two
@@ -47,9 +48,10 @@ TEST(VulkanCompiledKernels, AddFromTheTemplatesRunsOnTheDevice) {
   std::vector<std::string> names;
   for (uint64_t rows : {1, 4}) {
     uint64_t bytes = rows * fmc::test::kTinyVocab * 4;
-    llvm::Expected<std::string> name = (*templates)->specialize(
-        "add", {fmc::test::kTinyVocab, int64_t(0)}, {bytes, bytes, bytes, 16},
-        {64, 1, 1}, kernels);
+    llvm::Expected<std::string> name =
+        (*templates)
+            ->specialize("add", {fmc::test::kTinyVocab, int64_t(0)},
+                         {bytes, bytes, bytes, 16}, {64, 1, 1}, kernels);
     ASSERT_TRUE(static_cast<bool>(name)) << llvm::toString(name.takeError());
     names.push_back(*name);
   }
@@ -69,21 +71,20 @@ TEST(VulkanCompiledKernels, AddFromTheTemplatesRunsOnTheDevice) {
   auto list = [](uint32_t entry, int64_t rows) {
     uint64_t bytes = rows * fmc::test::kTinyVocab * 4;
     fmc::test::TinyDispatchList l;
-    l.dispatches.push_back({entry,
-                            {1, 1, 1},
-                            {{M::Weights, 1, 0, bytes},
-                             {M::Weights, 0, 0, bytes},
-                             {M::Arena, 0, fmc::test::tinyLogitsOffset(rows),
-                              bytes},
-                             {M::Run, 0, 0, 16}},
-                            1});
+    l.dispatches.push_back(
+        {entry,
+         {1, 1, 1},
+         {{M::Weights, 1, 0, bytes},
+          {M::Weights, 0, 0, bytes},
+          {M::Arena, 0, fmc::test::tinyLogitsOffset(rows), bytes},
+          {M::Run, 0, 0, 16}},
+         1});
     return l;
   };
   exe.decode = list(0, 1);
   exe.prefill = list(1, fmc::test::kTinyPrefillRows);
   absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
-      fmc::Artifact::fromBytes(fmc::test::buildTinyArtifact({exe}),
-                               "tiny.fmc");
+      fmc::Artifact::fromBytes(fmc::test::buildTinyArtifact({exe}), "tiny.fmc");
   ASSERT_TRUE(artifact.ok()) << artifact.status().message();
 
   absl::StatusOr<std::unique_ptr<fmc::Backend>> backend =
@@ -102,11 +103,11 @@ TEST(VulkanCompiledKernels, AddFromTheTemplatesRunsOnTheDevice) {
     EXPECT_EQ((*logits)[v], expected(0, v)) << v;
 
   std::map<int64_t, std::vector<float>> rows;
-  absl::Status status = (*backend)->prefill(
-      {1, 2, 3}, 0, /*allLogits=*/true,
-      [&](int64_t position, const float *row) {
-        rows[position].assign(row, row + 8);
-      });
+  absl::Status status =
+      (*backend)->prefill({1, 2, 3}, 0, /*allLogits=*/true,
+                          [&](int64_t position, const float *row) {
+                            rows[position].assign(row, row + 8);
+                          });
   ASSERT_TRUE(status.ok()) << status.message();
   ASSERT_EQ(rows.size(), 3u);
   for (int64_t r = 0; r < 3; ++r)

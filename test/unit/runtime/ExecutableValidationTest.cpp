@@ -97,8 +97,8 @@ TEST(ExecutableValidation, RejectsBadEntryPoints) {
   EXPECT_EQ(loadError([](TinyExecutable &e) { e.entries[1].name = ""; }),
             "'tiny.fmc': corrupt artifact: executable 1 ('vulkan'), entry "
             "point 1 has no name");
-  for (std::vector<uint32_t> size : {std::vector<uint32_t>{8, 1},
-                                     std::vector<uint32_t>{8, 0, 1}}) {
+  for (std::vector<uint32_t> size :
+       {std::vector<uint32_t>{8, 1}, std::vector<uint32_t>{8, 0, 1}}) {
     EXPECT_EQ(loadError([&](TinyExecutable &e) {
                 e.entries[0].workgroupSize = size;
               }),
@@ -117,11 +117,10 @@ TEST(ExecutableValidation, RejectsMissingDispatchLists) {
 }
 
 TEST(ExecutableValidation, RejectsBadDispatches) {
-  EXPECT_EQ(loadError([](TinyExecutable &e) {
-              e.decode.dispatches[1].entry = 2;
-            }),
-            "'tiny.fmc': corrupt artifact: executable 1 ('vulkan'), program "
-            "'decode', dispatch 1 names entry point 2 of 2");
+  EXPECT_EQ(
+      loadError([](TinyExecutable &e) { e.decode.dispatches[1].entry = 2; }),
+      "'tiny.fmc': corrupt artifact: executable 1 ('vulkan'), program "
+      "'decode', dispatch 1 names entry point 2 of 2");
   EXPECT_EQ(loadError([](TinyExecutable &e) {
               e.decode.dispatches[1].grid = {1, 1};
             }),
@@ -130,10 +129,9 @@ TEST(ExecutableValidation, RejectsBadDispatches) {
               e.decode.dispatches[1].grid = {0, 1, 1};
             }),
             std::string(kDecode1) + " has no grid of 3 nonzero sizes");
-  EXPECT_EQ(loadError([](TinyExecutable &e) {
-              e.decode.dispatches[0].kernel = 2;
-            }),
-            std::string(kDecode0) + " implements kernel 2 of 2");
+  EXPECT_EQ(
+      loadError([](TinyExecutable &e) { e.decode.dispatches[0].kernel = 2; }),
+      std::string(kDecode0) + " implements kernel 2 of 2");
   EXPECT_EQ(loadError([](TinyExecutable &e) {
               e.decode.dispatches[1].bindings.pop_back();
             }),
@@ -141,7 +139,7 @@ TEST(ExecutableValidation, RejectsBadDispatches) {
 }
 
 TEST(ExecutableValidation, RejectsBindingsOutsideTheirMemory) {
-  auto binding = [](TinyExecutable &e, int dispatch, int b) -> auto & {
+  auto binding = [](TinyExecutable & e, int dispatch, int b) -> auto & {
     return e.decode.dispatches[dispatch].bindings[b];
   };
   // Arena: the decode arena is tinyArenaBytes(1) = 256 bytes.
@@ -168,10 +166,11 @@ TEST(ExecutableValidation, RejectsBindingsOutsideTheirMemory) {
   // Caches: 512 bytes; any offset.
   EXPECT_EQ(loadError([&](TinyExecutable &e) { binding(e, 0, 0).index = 1; }),
             std::string(kDecode0) + ", binding 0 names KV cache 1 of 1");
-  EXPECT_EQ(loadError([&](TinyExecutable &e) { binding(e, 0, 0).offset = 484; }),
-            std::string(kDecode0) +
-                ", binding 0 at offset 484 with 32 bytes lies outside KV cache "
-                "'cache' of 512 bytes");
+  EXPECT_EQ(
+      loadError([&](TinyExecutable &e) { binding(e, 0, 0).offset = 484; }),
+      std::string(kDecode0) +
+          ", binding 0 at offset 484 with 32 bytes lies outside KV cache "
+          "'cache' of 512 bytes");
   EXPECT_EQ(loadError([&](TinyExecutable &e) { binding(e, 0, 0).offset = 4; }),
             "");
   // Scratch: 32 bytes in this list.

@@ -90,16 +90,16 @@ inline TinyDispatchList tinyCounterList(int64_t rows) {
   list.scratchBytes = 32;
   list.dispatches.push_back(
       {0, {1, 1, 1}, {{M::Caches, 0, 256, 32}, {M::Scratch, 0, 0, 32}}, 0});
-  list.dispatches.push_back({1,
-                             {r, 1, 1},
-                             {{M::Run, 0, 0, 16},
-                              {M::Arena, 0, 0, rows * 4ull},
-                              {M::Arena, 0, 64, rows * 4ull},
-                              {M::Weights, 1, 0, 256},
-                              {M::Scratch, 0, 0, 32},
-                              {M::Arena, 0, tinyLogitsOffset(rows),
-                               rows * kTinyVocab * 4ull}},
-                             1});
+  list.dispatches.push_back(
+      {1,
+       {r, 1, 1},
+       {{M::Run, 0, 0, 16},
+        {M::Arena, 0, 0, rows * 4ull},
+        {M::Arena, 0, 64, rows * 4ull},
+        {M::Weights, 1, 0, 256},
+        {M::Scratch, 0, 0, 32},
+        {M::Arena, 0, tinyLogitsOffset(rows), rows * kTinyVocab * 4ull}},
+       1});
   return list;
 }
 
@@ -147,9 +147,8 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
   uint64_t weightsOffset = kWeightSegmentAlignment;
   for (;;) {
     FlatBufferBuilder fbb;
-    auto config = schema::CreateModelConfig(fbb, fbb.CreateString("tiny"),
-                                            kTinyVocab, kTinyVocab,
-                                            kTinyContext);
+    auto config = schema::CreateModelConfig(
+        fbb, fbb.CreateString("tiny"), kTinyVocab, kTinyVocab, kTinyContext);
     std::vector<int64_t> shape = {kTinyVocab, kTinyVocab};
     std::vector<Offset<schema::Tensor>> tensors = {
         schema::CreateTensor(fbb, fbb.CreateString("logits.weight"),
@@ -159,8 +158,8 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
                              schema::DType::F32, fbb.CreateVector(shape), 256,
                              256)};
     std::vector<Offset<schema::KVCache>> caches = {schema::CreateKVCache(
-        fbb, fbb.CreateString("cache"), schema::CacheKind::Linear,
-        kTinyContext, 1, 4, schema::DType::F32, 2 * 4 * 4 * kTinyContext)};
+        fbb, fbb.CreateString("cache"), schema::CacheKind::Linear, kTinyContext,
+        1, 4, schema::DType::F32, 2 * 4 * 4 * kTinyContext)};
     auto program = [&](const char *name, int64_t rows, bool withLastRow) {
       std::vector<Offset<schema::Buffer>> buffers = {
           schema::CreateBuffer(fbb, fbb.CreateString("tokens"),
@@ -173,20 +172,19 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
                                schema::DType::F32, kTinyVocab,
                                tinyLogitsOffset(rows))};
       uint64_t arena = tinyArenaBytes(rows);
-      std::vector<Offset<schema::Kernel>> kernels = {schema::CreateKernel(
-          fbb, schema::KernelSpec::EmbeddingSpec,
-          schema::CreateEmbeddingSpec(fbb, 1).Union(),
-          fbb.CreateVector(std::vector<uint32_t>{0}),
-          fbb.CreateVector(std::vector<uint32_t>{2}))};
+      std::vector<Offset<schema::Kernel>> kernels = {
+          schema::CreateKernel(fbb, schema::KernelSpec::EmbeddingSpec,
+                               schema::CreateEmbeddingSpec(fbb, 1).Union(),
+                               fbb.CreateVector(std::vector<uint32_t>{0}),
+                               fbb.CreateVector(std::vector<uint32_t>{2}))};
       uint32_t logitsInput = 2;
       if (withLastRow) {
-        buffers.push_back(schema::CreateBuffer(fbb, fbb.CreateString("y"),
-                                               schema::DType::F32, kTinyVocab,
-                                               arena));
-        arena += (rows * kTinyVocab * 4 + 63) / 64 * 64;
         buffers.push_back(schema::CreateBuffer(
-            fbb, fbb.CreateString("last_position"), schema::DType::I32, 1,
-            arena));
+            fbb, fbb.CreateString("y"), schema::DType::F32, kTinyVocab, arena));
+        arena += (rows * kTinyVocab * 4 + 63) / 64 * 64;
+        buffers.push_back(
+            schema::CreateBuffer(fbb, fbb.CreateString("last_position"),
+                                 schema::DType::I32, 1, arena));
         arena += (rows * 4 + 63) / 64 * 64;
         kernels.push_back(schema::CreateKernel(
             fbb, schema::KernelSpec::LastRowSpec,

@@ -91,11 +91,10 @@ TEST(VulkanBackend, RunsTheTinyCounterProgram) {
   // Ten tokens from position 1: chunks of 4, 4, 2 are runs 1, 2, 3.
   std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6, 7, 0, 1, 2};
   std::map<int64_t, std::vector<float>> rows;
-  absl::Status status =
-      backend->prefill(prompt, 1, /*allLogits=*/true,
-                       [&](int64_t position, const float *row) {
-                         rows[position].assign(row, row + 8);
-                       });
+  absl::Status status = backend->prefill(
+      prompt, 1, /*allLogits=*/true, [&](int64_t position, const float *row) {
+        rows[position].assign(row, row + 8);
+      });
   ASSERT_TRUE(status.ok()) << status.message();
   ASSERT_EQ(rows.size(), prompt.size());
   for (int i = 0; i < 10; ++i)
@@ -148,8 +147,8 @@ TEST(VulkanBackend, ReadsRowZeroAfterALastRowKernel) {
                   .ok());
   EXPECT_EQ(cpuRows, 1);
 
-  test::TinyExecutable exe = test::tinyCounterExecutable(
-      "vulkan", "spirv", readFile(FMC_TINY_SPIRV));
+  test::TinyExecutable exe =
+      test::tinyCounterExecutable("vulkan", "spirv", readFile(FMC_TINY_SPIRV));
   std::unique_ptr<Artifact> artifact = tinyArtifact({exe}, /*lastRow=*/true);
   ASSERT_TRUE(artifact);
   std::unique_ptr<Backend> backend = vulkanOrSkip(*artifact);
@@ -160,11 +159,10 @@ TEST(VulkanBackend, ReadsRowZeroAfterALastRowKernel) {
   // kernel's row for that chunk's first token, 5 at position 4).
   std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6};
   std::map<int64_t, std::vector<float>> rows;
-  absl::Status status =
-      backend->prefill(prompt, 0, /*allLogits=*/true,
-                       [&](int64_t position, const float *row) {
-                         rows[position].assign(row, row + 8);
-                       });
+  absl::Status status = backend->prefill(
+      prompt, 0, /*allLogits=*/true, [&](int64_t position, const float *row) {
+        rows[position].assign(row, row + 8);
+      });
   ASSERT_TRUE(status.ok()) << status.message();
   ASSERT_EQ(rows.size(), 1u);
   ASSERT_EQ(rows.count(5), 1u);
@@ -255,8 +253,8 @@ TEST(VulkanBackend, NeedsAVulkanExecutable) {
 }
 
 TEST(VulkanBackend, NamesAnEntryPointTheSpirvLacks) {
-  test::TinyExecutable exe = test::tinyCounterExecutable(
-      "vulkan", "spirv", readFile(FMC_TINY_SPIRV));
+  test::TinyExecutable exe =
+      test::tinyCounterExecutable("vulkan", "spirv", readFile(FMC_TINY_SPIRV));
   exe.entries[1].name = "rows_f16";
   std::unique_ptr<Artifact> artifact = tinyArtifact({exe});
   ASSERT_TRUE(artifact);
