@@ -99,6 +99,10 @@ createBackend(const std::string &name, const Artifact &artifact,
 absl::StatusOr<std::unique_ptr<Backend>>
 createCpuBackend(const Artifact &artifact, const BackendOptions &options);
 
+/// The cuda backend (runtime/cuda; built with -DFMC_CUDA=ON, the default).
+absl::StatusOr<std::unique_ptr<Backend>>
+createCudaBackend(const Artifact &artifact, const BackendOptions &options);
+
 } // namespace fmc
 
 #endif // FMC_RUNTIME_BACKEND_H
