@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -110,6 +111,8 @@ absl::StatusOr<std::shared_ptr<const Driver>> load() {
       resolve(library, d->cuMemsetD8, {"cuMemsetD8_v2"}, missing) &&
       resolve(library, d->cuMemcpyHtoD, {"cuMemcpyHtoD_v2"}, missing) &&
       resolve(library, d->cuMemcpyDtoH, {"cuMemcpyDtoH_v2"}, missing) &&
+      resolve(library, d->cuMemcpyDtoDAsync, {"cuMemcpyDtoDAsync_v2"},
+              missing) &&
       resolve(library, d->cuMemcpyHtoDAsync, {"cuMemcpyHtoDAsync_v2"},
               missing) &&
       resolve(library, d->cuMemcpyDtoHAsync, {"cuMemcpyDtoHAsync_v2"},
@@ -148,5 +151,70 @@ absl::StatusOr<std::shared_ptr<const Driver>> load() {
 } // namespace
 
 absl::StatusOr<std::shared_ptr<const Driver>> loadDriver() { return load(); }
+
+absl::StatusOr<double> measureDeviceCopyBandwidth(uint64_t bytes, int passes) {
+  absl::StatusOr<std::shared_ptr<const Driver>> loaded = loadDriver();
+  if (!loaded.ok())
+    return loaded.status();
+  const Driver &d = **loaded;
+  auto fail = [&](const char *call, CUresult r) {
+    return absl::InternalError(absl::StrCat("cuda: ", d.describe(call, r)));
+  };
+  CUresult r;
+  int count = 0;
+  if ((r = d.cuInit(0)) != CUDA_SUCCESS ||
+      (r = d.cuDeviceGetCount(&count)) != CUDA_SUCCESS || count == 0)
+    return absl::UnavailableError("no CUDA device");
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  if ((r = d.cuDeviceGet(&device, 0)) != CUDA_SUCCESS)
+    return fail("cuDeviceGet", r);
+  if ((r = d.cuDevicePrimaryCtxRetain(&context, device)) != CUDA_SUCCESS)
+    return fail("cuDevicePrimaryCtxRetain", r);
+  d.cuCtxSetCurrent(context);
+  CUdeviceptr a = 0, b = 0;
+  CUstream stream = nullptr;
+  CUevent start = nullptr, end = nullptr;
+  double best = 0;
+  absl::Status status = absl::OkStatus();
+  if ((r = d.cuMemAlloc(&a, bytes)) != CUDA_SUCCESS ||
+      (r = d.cuMemAlloc(&b, bytes)) != CUDA_SUCCESS)
+    status = fail("cuMemAlloc", r);
+  else if ((r = d.cuMemsetD8(a, 1, bytes)) != CUDA_SUCCESS)
+    status = fail("cuMemsetD8", r);
+  else if ((r = d.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING)) !=
+               CUDA_SUCCESS ||
+           (r = d.cuEventCreate(&start, CU_EVENT_DEFAULT)) != CUDA_SUCCESS ||
+           (r = d.cuEventCreate(&end, CU_EVENT_DEFAULT)) != CUDA_SUCCESS)
+    status = fail("cuStreamCreate/cuEventCreate", r);
+  // One warm-up copy, then `passes` timed ones.
+  for (int pass = -1; status.ok() && pass < passes; ++pass) {
+    float ms = 0;
+    if ((r = d.cuEventRecord(start, stream)) != CUDA_SUCCESS ||
+        (r = d.cuMemcpyDtoDAsync(b, a, bytes, stream)) != CUDA_SUCCESS ||
+        (r = d.cuEventRecord(end, stream)) != CUDA_SUCCESS ||
+        (r = d.cuStreamSynchronize(stream)) != CUDA_SUCCESS ||
+        (r = d.cuEventElapsedTime(&ms, start, end)) != CUDA_SUCCESS) {
+      status = fail("device copy", r);
+      break;
+    }
+    if (pass >= 0 && ms > 0)
+      best = std::max(best, 2.0 * bytes / (ms * 1e-3) / 1e9);
+  }
+  if (start)
+    d.cuEventDestroy(start);
+  if (end)
+    d.cuEventDestroy(end);
+  if (stream)
+    d.cuStreamDestroy(stream);
+  if (a)
+    d.cuMemFree(a);
+  if (b)
+    d.cuMemFree(b);
+  d.cuDevicePrimaryCtxRelease(device);
+  if (!status.ok())
+    return status;
+  return best;
+}
 
 } // namespace fmc::cuda

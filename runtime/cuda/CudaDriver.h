@@ -84,6 +84,8 @@ struct Driver {
                          size_t count);
   CUresult (*cuMemcpyHtoD)(CUdeviceptr dst, const void *src, size_t bytes);
   CUresult (*cuMemcpyDtoH)(void *dst, CUdeviceptr src, size_t bytes);
+  CUresult (*cuMemcpyDtoDAsync)(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
+                                CUstream stream);
   CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr dst, const void *src, size_t bytes,
                                 CUstream stream);
   CUresult (*cuMemcpyDtoHAsync)(void *dst, CUdeviceptr src, size_t bytes,
@@ -130,6 +132,12 @@ std::string driverLibraryPath();
 /// driver older than CUDA 11.4). A loaded library stays loaded
 /// for the process (dlopen counts references; we never unload it).
 absl::StatusOr<std::shared_ptr<const Driver>> loadDriver();
+
+/// Device memory bandwidth as a large device-to-device copy achieves it
+/// (bytes read plus bytes written per second, best of `passes` copies of
+/// `bytes` bytes): the ceiling a weight-streaming decode step is measured
+/// against. Opens device 0 like the backend (its errors when there is none).
+absl::StatusOr<double> measureDeviceCopyBandwidth(uint64_t bytes, int passes);
 
 } // namespace fmc::cuda
 

@@ -18,7 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <numeric>
+#include <string>
 #include <vector>
 
 namespace fmc {
@@ -43,6 +43,14 @@ void expectClose(const float *gpu, const float *cpu, int64_t vocab,
   EXPECT_LT(maxAbs, 2e-3) << where;
 }
 
+/// The test artifacts where ctest's fixtures compiled them, or in
+/// $FMC_TEST_ARTIFACT_DIR (bench/gpu_decode.sh carries them to a GPU
+/// machine beside this binary).
+std::string artifactPath(const char *compiled, const char *file) {
+  const char *dir = std::getenv("FMC_TEST_ARTIFACT_DIR");
+  return dir && *dir ? std::string(dir) + "/" + file : compiled;
+}
+
 int32_t argmax(const float *row, int64_t vocab) {
   return static_cast<int32_t>(std::max_element(row, row + vocab) - row);
 }
@@ -51,11 +59,11 @@ class CudaDevice : public ::testing::Test {
 protected:
   void SetUp() override {
     absl::StatusOr<std::unique_ptr<Artifact>> c =
-        Artifact::open(FMC_TEST_CUDA_ARTIFACT);
+        Artifact::open(artifactPath(FMC_TEST_CUDA_ARTIFACT, "stories260k-cuda.fmc"));
     ASSERT_TRUE(c.ok()) << c.status().message();
     cudaArtifact = std::move(*c);
     absl::StatusOr<std::unique_ptr<Artifact>> p =
-        Artifact::open(FMC_TEST_ARTIFACT);
+        Artifact::open(artifactPath(FMC_TEST_ARTIFACT, "stories260k.fmc"));
     ASSERT_TRUE(p.ok()) << p.status().message();
     cpuArtifact = std::move(*p);
     absl::StatusOr<std::unique_ptr<Backend>> g =
