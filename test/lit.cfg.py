@@ -25,3 +25,18 @@ if os.path.isdir(os.path.join(shared, "models", "stories260K")):
     config.available_features.add("stories260k")
 if config.fmc_ptxas:
     config.available_features.add("ptxas")
+# The cuda backend is built (FMC_CUDA), and what this machine has of CUDA:
+# the toolkit's stub driver (every entry point, no device), a real driver.
+if getattr(config, "fmc_cuda", "").upper() in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("cuda-backend")
+cuda_stub = "/usr/local/cuda/lib64/stubs/libcuda.so"
+if os.path.exists(cuda_stub):
+    config.available_features.add("cuda-stub")
+    config.substitutions.append(("%cuda_stub", cuda_stub))
+try:
+    import ctypes
+
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

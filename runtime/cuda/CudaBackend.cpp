@@ -2,7 +2,10 @@
 //
 // Loads the artifact's "cuda" executable (PTX, JIT-compiled by the driver,
 // or a cubin) and runs the programs' dispatch lists; it knows no kernel
-// family. At load: one device block each for the arena (the larger of the
+// family. Creating it checks the executables first (no driver call: a
+// corrupt one is reported on any machine), then loads the driver and opens
+// device 0 ("no CUDA driver" / "no CUDA device", Unavailable, so --backend
+// auto moves on). At load: one device block each for the arena (the larger of the
 // two programs'), the weight segment (uploaded once from the loaded
 // artifact), the KV caches (zeroed), the scratch and one 16-byte run record
 // per program; every dispatch's parameters resolved to device pointers; each
@@ -50,12 +53,52 @@ struct BoundProgram {
   std::vector<CUevent> events; ///< Profiling: one before each launch, one after.
 };
 
+/// A "cuda" executable of the artifact, checked, with its launch plans.
+struct Candidate {
+  const schema::Executable *exe = nullptr;
+  LaunchPlan prefill, decode;
+};
+
+/// Checks every "cuda" executable of `artifact` (dispatch lists against
+/// the artifact, PTX against the entry points) with no driver call, so a
+/// corrupt executable is reported on any machine.
+absl::StatusOr<std::vector<Candidate>> checkExecutables(const Artifact &artifact) {
+  const schema::Artifact &root = artifact.root();
+  std::vector<Candidate> candidates;
+  for (const schema::Executable *exe : *root.executables()) {
+    if (exe->target()->str() != "cuda")
+      continue;
+    Candidate c;
+    c.exe = exe;
+    absl::StatusOr<LaunchPlan> p =
+        planLaunches(root, *exe, *root.prefill(), exe->prefill(), "prefill");
+    if (!p.ok())
+      return p.status();
+    c.prefill = std::move(*p);
+    absl::StatusOr<LaunchPlan> d =
+        planLaunches(root, *exe, *root.decode(), exe->decode(), "decode");
+    if (!d.ok())
+      return d.status();
+    c.decode = std::move(*d);
+    if (exe->format() && exe->format()->str() == "ptx" && exe->data()) {
+      std::string ptx(reinterpret_cast<const char *>(exe->data()->data()),
+                      exe->data()->size());
+      if (absl::Status s = checkPtxEntryPoints(ptx, *exe); !s.ok())
+        return s;
+    }
+    candidates.push_back(std::move(c));
+  }
+  return candidates;
+}
+
 class CudaBackend final : public Backend {
 public:
   CudaBackend(const Artifact &artifact, const BackendOptions &options,
-              std::shared_ptr<const Driver> driver)
+              std::shared_ptr<const Driver> driver,
+              std::vector<Candidate> candidates)
       : artifact(artifact), profiling(options.profile),
-        driver(std::move(driver)), d(*this->driver) {}
+        driver(std::move(driver)), d(*this->driver),
+        candidates(std::move(candidates)) {}
   ~CudaBackend() override;
 
   absl::Status init();
@@ -79,7 +122,7 @@ private:
   absl::Status loadModule();
   absl::Status allocate(CUdeviceptr &pointer, uint64_t bytes, const char *what);
   absl::Status bind(BoundProgram &bound, const schema::Program &program,
-                    const schema::DispatchList *list, const std::string &name);
+                    LaunchPlan plan, const std::string &name);
   absl::Status launchAll(BoundProgram &bound);
   absl::Status execute(BoundProgram &bound, int64_t rows, float *logits,
                        int64_t logitsRow, int64_t logitsRows);
@@ -90,6 +133,8 @@ private:
   bool profiling;
   std::shared_ptr<const Driver> driver;
   const Driver &d;
+  std::vector<Candidate> candidates;
+  size_t chosen = 0; ///< The candidate whose code loaded.
 
   CUdevice device = 0;
   CUcontext context = nullptr;
@@ -185,9 +230,8 @@ absl::Status CudaBackend::loadModule() {
   // wins (a cubin for another architecture or PTX of a newer ISA than the
   // driver's fails to load, and the next is tried).
   std::string failures;
-  for (const schema::Executable *candidate : *artifact.root().executables()) {
-    if (candidate->target()->str() != "cuda")
-      continue;
+  for (size_t index = 0; index < candidates.size(); ++index) {
+    const schema::Executable *candidate = candidates[index].exe;
     std::string format = candidate->format() ? candidate->format()->str() : "";
     if (format != "ptx" && format != "cubin") {
       absl::StrAppend(&failures, "; format '", format, "' is not ptx or cubin");
@@ -219,6 +263,7 @@ absl::Status CudaBackend::loadModule() {
     }
     module = loaded;
     exe = candidate;
+    chosen = index;
     break;
   }
   if (!module)
@@ -255,15 +300,10 @@ absl::Status CudaBackend::allocate(CUdeviceptr &pointer, uint64_t bytes,
 
 absl::Status CudaBackend::bind(BoundProgram &bound,
                                const schema::Program &program,
-                               const schema::DispatchList *list,
-                               const std::string &name) {
+                               LaunchPlan plan, const std::string &name) {
   bound.program = &program;
   bound.name = name;
-  absl::StatusOr<LaunchPlan> plan =
-      planLaunches(artifact.root(), *exe, program, list, name);
-  if (!plan.ok())
-    return plan.status();
-  bound.plan = std::move(*plan);
+  bound.plan = std::move(plan);
   bound.maxTokens = program.max_tokens();
   bound.lastRow = hasLastRow(program);
   bound.tokensOffset = program.buffers()->Get(program.tokens())->offset();
@@ -308,10 +348,12 @@ absl::Status CudaBackend::init() {
     return s;
   if (auto s = loadModule(); !s.ok())
     return s;
-  if (auto s = bind(prefillProgram, *root.prefill(), exe->prefill(), "prefill");
+  if (auto s = bind(prefillProgram, *root.prefill(),
+                    std::move(candidates[chosen].prefill), "prefill");
       !s.ok())
     return s;
-  if (auto s = bind(decodeProgram, *root.decode(), exe->decode(), "decode");
+  if (auto s = bind(decodeProgram, *root.decode(),
+                    std::move(candidates[chosen].decode), "decode");
       !s.ok())
     return s;
 
@@ -570,10 +612,15 @@ absl::StatusOr<const float *> CudaBackend::decode(int32_t token,
 
 absl::StatusOr<std::unique_ptr<Backend>>
 createCudaBackend(const Artifact &artifact, const BackendOptions &options) {
+  // The artifact first: its executables are checked on any machine.
+  absl::StatusOr<std::vector<Candidate>> candidates = checkExecutables(artifact);
+  if (!candidates.ok())
+    return candidates.status();
   absl::StatusOr<std::shared_ptr<const Driver>> driver = loadDriver();
   if (!driver.ok())
     return driver.status();
-  auto backend = std::make_unique<CudaBackend>(artifact, options, *driver);
+  auto backend = std::make_unique<CudaBackend>(artifact, options, *driver,
+                                               std::move(*candidates));
   if (absl::Status s = backend->init(); !s.ok())
     return s;
   return std::unique_ptr<Backend>(std::move(backend));

@@ -4,7 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 
 namespace fmc::cuda {
 
@@ -161,6 +164,148 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
     plan.launches.push_back(launch);
   }
   return plan;
+}
+
+namespace {
+
+/// What the PTX says about one .entry.
+struct PtxEntry {
+  int params = 0;
+  int pointerParams = 0;
+  std::array<uint64_t, 3> reqntid = {0, 0, 0}, maxntid = {0, 0, 0};
+};
+
+/// `text` without // and /* */ comments.
+std::string stripComments(const std::string &text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    if (text.compare(i, 2, "//") == 0) {
+      i = text.find('\n', i);
+      if (i == std::string::npos)
+        break;
+    } else if (text.compare(i, 2, "/*") == 0) {
+      size_t end = text.find("*/", i + 2);
+      i = end == std::string::npos ? text.size() : end + 2;
+    } else {
+      out.push_back(text[i++]);
+    }
+  }
+  return out;
+}
+
+bool isIdentifier(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
+         c == '.';
+}
+
+/// Reads "a, b, c" after a .reqntid / .maxntid directive.
+std::array<uint64_t, 3> readDims(const std::string &text, size_t at) {
+  std::array<uint64_t, 3> dims = {1, 1, 1};
+  for (int i = 0; i < 3; ++i) {
+    while (at < text.size() && (text[at] == ' ' || text[at] == '\t'))
+      ++at;
+    if (at >= text.size() || !std::isdigit(static_cast<unsigned char>(text[at])))
+      break;
+    dims[i] = std::strtoull(text.c_str() + at, nullptr, 10);
+    while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])))
+      ++at;
+    while (at < text.size() && (text[at] == ' ' || text[at] == '\t'))
+      ++at;
+    if (at >= text.size() || text[at] != ',')
+      break;
+    ++at;
+  }
+  return dims;
+}
+
+std::map<std::string, PtxEntry> ptxEntries(const std::string &ptx) {
+  std::map<std::string, PtxEntry> entries;
+  std::string text = stripComments(ptx);
+  for (size_t at = text.find(".entry"); at != std::string::npos;
+       at = text.find(".entry", at + 6)) {
+    size_t name = at + 6;
+    if (name >= text.size() || !std::isspace(static_cast<unsigned char>(text[name])))
+      continue;
+    while (name < text.size() && std::isspace(static_cast<unsigned char>(text[name])))
+      ++name;
+    size_t end = name;
+    while (end < text.size() && isIdentifier(text[end]))
+      ++end;
+    size_t open = text.find_first_not_of(" \t\r\n", end);
+    PtxEntry entry;
+    size_t body = text.find('{', end);
+    if (open != std::string::npos && text[open] == '(') {
+      size_t close = text.find(')', open);
+      if (close == std::string::npos)
+        break;
+      std::string params = text.substr(open + 1, close - open - 1);
+      size_t start = 0;
+      while (start < params.size()) {
+        size_t comma = params.find(',', start);
+        std::string param = params.substr(
+            start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (param.find(".param") != std::string::npos) {
+          ++entry.params;
+          if (param.find(".u64") != std::string::npos ||
+              param.find(".b64") != std::string::npos)
+            ++entry.pointerParams;
+        }
+        if (comma == std::string::npos)
+          break;
+        start = comma + 1;
+      }
+      body = text.find('{', close);
+      std::string directives = text.substr(
+          close, body == std::string::npos ? std::string::npos : body - close);
+      if (size_t r = directives.find(".reqntid"); r != std::string::npos)
+        entry.reqntid = readDims(directives, r + 8);
+      if (size_t m = directives.find(".maxntid"); m != std::string::npos)
+        entry.maxntid = readDims(directives, m + 8);
+    }
+    entries[text.substr(name, end - name)] = entry;
+  }
+  return entries;
+}
+
+} // namespace
+
+absl::Status checkPtxEntryPoints(const std::string &ptx,
+                                 const schema::Executable &exe) {
+  std::map<std::string, PtxEntry> entries = ptxEntries(ptx);
+  if (!exe.entry_points())
+    return absl::OkStatus();
+  for (const schema::EntryPoint *e : *exe.entry_points()) {
+    std::string name = e->name() ? e->name()->str() : "";
+    auto it = entries.find(name);
+    if (it == entries.end())
+      return corrupt(absl::StrCat("entry point '", name,
+                                  "' is not a kernel (.entry) of its PTX"));
+    const PtxEntry &p = it->second;
+    if (p.params != static_cast<int>(e->bindings()) ||
+        p.pointerParams != p.params)
+      return corrupt(absl::StrCat(
+          "kernel '", name, "' of the PTX takes ", p.params, " parameters (",
+          p.pointerParams, " of 64 bits), its entry point ", e->bindings(),
+          " bindings (one pointer each)"));
+    std::array<uint32_t, 3> block;
+    if (!dims(e->workgroup_size(), block))
+      continue; // planLaunches reports it.
+    if (p.reqntid[0] && (p.reqntid[0] != block[0] || p.reqntid[1] != block[1] ||
+                         p.reqntid[2] != block[2]))
+      return corrupt(absl::StrCat("kernel '", name, "' of the PTX requires ",
+                                  p.reqntid[0], "x", p.reqntid[1], "x",
+                                  p.reqntid[2], " threads, its entry point's "
+                                  "workgroup is ", dimsText(block)));
+    if (p.maxntid[0] &&
+        uint64_t{block[0]} * block[1] * block[2] >
+            p.maxntid[0] * p.maxntid[1] * p.maxntid[2])
+      return corrupt(absl::StrCat("kernel '", name, "' of the PTX allows at "
+                                  "most ", p.maxntid[0], "x", p.maxntid[1],
+                                  "x", p.maxntid[2], " threads, its entry "
+                                  "point's workgroup is ", dimsText(block)));
+  }
+  return absl::OkStatus();
 }
 
 std::vector<uint64_t> resolveParams(const LaunchPlan &plan,

@@ -57,6 +57,15 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
                                         const schema::DispatchList *list,
                                         const std::string &programName);
 
+/// Checks PTX text against the executable's entry points before the driver
+/// sees it: every entry point is a `.entry` of the PTX taking exactly its
+/// bindings, each a 64-bit pointer parameter (the one-pointer-per-binding
+/// calling convention of fmc.fbs), and a `.reqntid` / `.maxntid` the PTX
+/// declares admits the workgroup size. A mismatch would otherwise show
+/// only as a failed or wrong launch on a GPU.
+absl::Status checkPtxEntryPoints(const std::string &ptx,
+                                 const schema::Executable &exe);
+
 /// The device addresses bindings resolve against.
 struct DeviceBases {
   uint64_t arena = 0;
