@@ -53,6 +53,11 @@ struct BoundProgram {
   std::vector<CUevent> events; ///< Profiling: one before each launch, one after.
 };
 
+/// The architecture an executable's code is for ("" when not stated).
+std::string codeArch(const schema::Executable &exe) {
+  return "";
+}
+
 /// A "cuda" executable of the artifact, checked, with its launch plans.
 struct Candidate {
   const schema::Executable *exe = nullptr;
@@ -226,11 +231,15 @@ absl::Status CudaBackend::openDevice() {
 }
 
 absl::Status CudaBackend::loadModule() {
-  // Every "cuda" executable in artifact order; the first this device loads
-  // wins (a cubin for another architecture or PTX of a newer ISA than the
-  // driver's fails to load, and the next is tried).
+  // Every "cuda" executable, the device's own code first (loadOrder); the
+  // first this device loads wins (a cubin for another architecture or PTX
+  // of a newer ISA than the driver's fails to load, and the next is tried).
+  std::vector<CodeImage> images;
+  for (const Candidate &c : candidates)
+    images.push_back({c.exe->format() ? c.exe->format()->str() : "",
+                      codeArch(*c.exe)});
   std::string failures;
-  for (size_t index = 0; index < candidates.size(); ++index) {
+  for (size_t index : loadOrder(images, major, minor)) {
     const schema::Executable *candidate = candidates[index].exe;
     std::string format = candidate->format() ? candidate->format()->str() : "";
     if (format != "ptx" && format != "cubin") {

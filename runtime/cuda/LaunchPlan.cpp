@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -340,6 +341,49 @@ bool useGraph(const LaunchPlan &plan, bool profiling, const char *graphsEnv) {
   if (profiling || plan.launches.empty())
     return false;
   return !(graphsEnv && std::strcmp(graphsEnv, "0") == 0);
+}
+
+namespace {
+
+/// "sm_90" / "sm_90a" -> 90; -1 when not of that form.
+int archNumber(const std::string &arch) {
+  if (arch.size() < 5 || arch.compare(0, 3, "sm_") != 0)
+    return -1;
+  int value = 0;
+  size_t i = 3;
+  for (; i < arch.size() && std::isdigit(static_cast<unsigned char>(arch[i])); ++i)
+    value = value * 10 + (arch[i] - '0');
+  return i > 3 ? value : -1;
+}
+
+} // namespace
+
+std::vector<size_t> loadOrder(const std::vector<CodeImage> &images, int major,
+                              int minor) {
+  int device = major * 10 + minor;
+  // Rank: 0 exact cubin, 1 same-major earlier cubin, 2 PTX (newest first),
+  // 3 the rest.
+  std::vector<std::pair<std::pair<int, int>, size_t>> ranked;
+  for (size_t i = 0; i < images.size(); ++i) {
+    const CodeImage &image = images[i];
+    int arch = archNumber(image.arch);
+    std::pair<int, int> rank = {3, 0};
+    if (image.format == "cubin" && arch == device)
+      rank = {0, 0};
+    else if (image.format == "cubin" && arch > 0 && arch / 10 == major &&
+             arch < device)
+      rank = {1, -arch};
+    else if (image.format == "ptx" && (image.arch.empty() ||
+                                       (arch > 0 && arch <= device)))
+      rank = {2, -std::max(arch, 0)};
+    ranked.push_back({rank, i});
+  }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto &a, const auto &b) { return a.first < b.first; });
+  std::vector<size_t> order;
+  for (const auto &r : ranked)
+    order.push_back(r.second);
+  return order;
 }
 
 bool hasLastRow(const schema::Program &program) {

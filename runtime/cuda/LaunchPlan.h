@@ -86,6 +86,20 @@ std::vector<uint64_t> resolveParams(const LaunchPlan &plan,
 /// graphs off (FMC_CUDA_GRAPHS=0, `graphsEnv`, for debugging a kernel).
 bool useGraph(const LaunchPlan &plan, bool profiling, const char *graphsEnv);
 
+/// A cuda executable's code as the loader sees it.
+struct CodeImage {
+  std::string format; ///< "ptx" or "cubin".
+  std::string arch;   ///< "sm_90"; empty when not stated.
+};
+
+/// The order to try `images` in on a device of compute capability
+/// major.minor: a cubin built for it (or for an earlier minor of its major:
+/// cubins run there), the newest PTX not newer than the device (the driver
+/// JIT-compiles it) or PTX of no stated architecture, then the rest in
+/// artifact order (their load errors explain why nothing ran).
+std::vector<size_t> loadOrder(const std::vector<CodeImage> &images, int major,
+                              int minor);
+
 /// Whether the program has a LastRow kernel: its logits are then one row,
 /// the last position's.
 bool hasLastRow(const schema::Program &program);

@@ -287,6 +287,25 @@ TEST(CudaPtxCheck, ReportsEveryMismatchWithTheEntryPoints) {
                      "its entry point's workgroup is 128x1x1");
 }
 
+TEST(CudaLoadOrder, PrefersTheDevicesCubinThenPtxItCanJit) {
+  std::vector<CodeImage> images = {{"cubin", "sm_80"},
+                                   {"cubin", "sm_90"},
+                                   {"ptx", "sm_80"},
+                                   {"ptx", "sm_90"}};
+  // H100 (9.0): its cubin, then the newest PTX, then the older PTX; the
+  // sm_80 cubin cannot run there (another major) and goes last.
+  EXPECT_EQ(loadOrder(images, 9, 0), (std::vector<size_t>{1, 3, 2, 0}));
+  // A100 (8.0): its cubin, the sm_80 PTX; sm_90 code last.
+  EXPECT_EQ(loadOrder(images, 8, 0), (std::vector<size_t>{0, 2, 1, 3}));
+  // RTX 4090 (8.9): the sm_80 cubin runs on a later minor of its major.
+  EXPECT_EQ(loadOrder(images, 8, 9), (std::vector<size_t>{0, 2, 1, 3}));
+  // Blackwell (10.0): no cubin fits; the newest PTX JITs.
+  EXPECT_EQ(loadOrder(images, 10, 0), (std::vector<size_t>{3, 2, 0, 1}));
+  // PTX that states no architecture is tried like PTX that fits.
+  EXPECT_EQ(loadOrder({{"cubin", "sm_90"}, {"ptx", ""}}, 8, 0),
+            (std::vector<size_t>{1, 0}));
+}
+
 /// Sets an environment variable for one scope.
 class ScopedEnv {
 public:
