@@ -46,6 +46,8 @@ createBackend(const std::string &name, const Artifact &artifact,
               const BackendOptions &options) {
   const std::vector<Entry> &entries = registry();
   if (name == "auto") {
+    // Why each backend that was tried could not run it.
+    std::string reasons;
     for (const Entry &e : entries) {
       if (!artifact.hasTarget(e.name))
         continue;
@@ -53,11 +55,13 @@ createBackend(const std::string &name, const Artifact &artifact,
           e.create(artifact, options);
       if (backend.ok() || std::string(e.name) == "cpu")
         return backend;
+      absl::StrAppend(&reasons, "; ", e.name, ": ",
+                      backend.status().message());
     }
     return absl::NotFoundError(absl::StrCat(
         "no backend of this build (", absl::StrJoin(builtBackends(), ", "),
         ") runs an artifact compiled for ",
-        absl::StrJoin(artifact.targets(), ", ")));
+        absl::StrJoin(artifact.targets(), ", "), reasons));
   }
   auto it = std::find_if(entries.begin(), entries.end(),
                          [&](const Entry &e) { return name == e.name; });

@@ -9,9 +9,11 @@
 // two programs'), the weight segment (uploaded once from the loaded
 // artifact), the KV caches (zeroed), the scratch and one 16-byte run record
 // per program; every dispatch's parameters resolved to device pointers; each
-// program recorded once as a CUDA graph (stream capture). A run then copies
-// its token ids, positions and (when the row count changed) run record into
-// the arena, replays the graph, and copies the wanted logits rows back.
+// program recorded once as a CUDA graph (stream capture). A prefill chunk
+// copies its token ids, positions and (when the row count changed) run
+// record into the arena, replays the graph, and copies the wanted logits
+// rows back; a decode step's graph holds those copies too (from pinned
+// staging), so a step is one graph launch and one synchronization.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +47,9 @@ struct BoundProgram {
   std::vector<uint64_t> paramValues;
   std::vector<void *> paramPointers; ///< &paramValues[i], as cuLaunchKernel takes.
   CUgraphExec graph = nullptr;
+  /// Decode: the graph also copies the token id and position in (from the
+  /// pinned staging) and the logits row out, so a step is one graph launch.
+  bool graphCopies = false;
   CUdeviceptr run = 0;    ///< Its run record.
   int64_t runRows = -1;   ///< The row count the run record holds.
   uint64_t tokensOffset = 0, positionsOffset = 0, logitsOffset = 0;
@@ -129,6 +134,10 @@ private:
   absl::Status bind(BoundProgram &bound, const schema::Program &program,
                     LaunchPlan plan, const std::string &name);
   absl::Status launchAll(BoundProgram &bound);
+  absl::Status copyInputs(BoundProgram &bound, int64_t rows);
+  absl::Status copyLogits(BoundProgram &bound, float *logits, int64_t row,
+                          int64_t rows);
+  absl::Status writeRunRecord(BoundProgram &bound, int64_t rows);
   absl::Status execute(BoundProgram &bound, int64_t rows, float *logits,
                        int64_t logitsRow, int64_t logitsRows);
   absl::Status checkInputs(absl::Span<const int32_t> tokens,
@@ -465,13 +474,27 @@ absl::Status CudaBackend::init() {
     }
     if (!useGraph(p->plan, profiling, graphsEnv))
       continue;
-    // Record the program once; each run replays it.
+    // Record the program once; each run replays it. Decode always runs one
+    // row: its run record is written once, here, and its graph copies the
+    // inputs in and the logits out itself.
+    p->graphCopies = p == &decodeProgram;
+    if (p->graphCopies)
+      if (auto s = writeRunRecord(*p, 1); !s.ok())
+        return s;
+    if (auto s = check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
+        !s.ok())
+      return s;
     if (auto s = check("cuStreamBeginCapture",
                        d.cuStreamBeginCapture(
                            stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
         !s.ok())
       return s;
-    absl::Status launched = launchAll(*p);
+    absl::Status launched = p->graphCopies ? copyInputs(*p, 1)
+                                           : absl::OkStatus();
+    if (launched.ok())
+      launched = launchAll(*p);
+    if (launched.ok() && p->graphCopies)
+      launched = copyLogits(*p, hostLogits, 0, 1);
     CUgraph graph = nullptr;
     CUresult ended = d.cuStreamEndCapture(stream, &graph);
     if (!launched.ok())
@@ -503,9 +526,7 @@ absl::Status CudaBackend::checkInputs(absl::Span<const int32_t> tokens,
 /// Runs `bound` on the `rows` token ids and positions in the staging
 /// buffers, then copies logits rows [logitsRow, logitsRow + logitsRows) to
 /// `logits` (none when logitsRows is 0).
-absl::Status CudaBackend::execute(BoundProgram &bound, int64_t rows,
-                                  float *logits, int64_t logitsRow,
-                                  int64_t logitsRows) {
+absl::Status CudaBackend::copyInputs(BoundProgram &bound, int64_t rows) {
   if (auto s = check("cuMemcpyHtoDAsync",
                      d.cuMemcpyHtoDAsync(arena + bound.tokensOffset,
                                          hostTokens, rows * sizeof(int32_t),
@@ -518,16 +539,48 @@ absl::Status CudaBackend::execute(BoundProgram &bound, int64_t rows,
                                          stream));
       !s.ok())
     return s;
-  if (bound.runRows != rows) {
-    hostRun[0] = static_cast<int32_t>(rows);
-    hostRun[1] = 1;
-    hostRun[2] = hostRun[3] = 0;
-    if (auto s = check("cuMemcpyHtoDAsync",
-                       d.cuMemcpyHtoDAsync(bound.run, hostRun, 16, stream));
+  return absl::OkStatus();
+}
+
+absl::Status CudaBackend::writeRunRecord(BoundProgram &bound, int64_t rows) {
+  if (bound.runRows == rows)
+    return absl::OkStatus();
+  hostRun[0] = static_cast<int32_t>(rows);
+  hostRun[1] = 1;
+  hostRun[2] = hostRun[3] = 0;
+  if (auto s = check("cuMemcpyHtoDAsync",
+                     d.cuMemcpyHtoDAsync(bound.run, hostRun, 16, stream));
+      !s.ok())
+    return s;
+  bound.runRows = rows;
+  return absl::OkStatus();
+}
+
+absl::Status CudaBackend::copyLogits(BoundProgram &bound, float *logits,
+                                     int64_t row, int64_t rows) {
+  return check("cuMemcpyDtoHAsync",
+               d.cuMemcpyDtoHAsync(logits,
+                                   arena + bound.logitsOffset +
+                                       row * vocab * sizeof(float),
+                                   rows * vocab * sizeof(float), stream));
+}
+
+absl::Status CudaBackend::execute(BoundProgram &bound, int64_t rows,
+                                  float *logits, int64_t logitsRow,
+                                  int64_t logitsRows) {
+  if (bound.graphCopies) {
+    // Decode's graph copies its own inputs and logits (into hostLogits).
+    if (auto s = check("cuGraphLaunch", d.cuGraphLaunch(bound.graph, stream));
         !s.ok())
       return s;
-    bound.runRows = rows;
+    return check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
   }
+  if (auto s = copyInputs(bound, rows); !s.ok())
+    return s;
+  // The run record is read by the first dispatch, after this copy (one
+  // stream); the pinned record is not touched again before the sync below.
+  if (auto s = writeRunRecord(bound, rows); !s.ok())
+    return s;
   if (bound.graph) {
     if (auto s = check("cuGraphLaunch", d.cuGraphLaunch(bound.graph, stream));
         !s.ok())
@@ -536,13 +589,7 @@ absl::Status CudaBackend::execute(BoundProgram &bound, int64_t rows,
     return s;
   }
   if (logitsRows > 0)
-    if (auto s = check(
-            "cuMemcpyDtoHAsync",
-            d.cuMemcpyDtoHAsync(logits,
-                                arena + bound.logitsOffset +
-                                    logitsRow * vocab * sizeof(float),
-                                logitsRows * vocab * sizeof(float), stream));
-        !s.ok())
+    if (auto s = copyLogits(bound, logits, logitsRow, logitsRows); !s.ok())
       return s;
   if (auto s = check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
       !s.ok())
