@@ -29,6 +29,16 @@ if config.fmc_ptxas:
 # the toolkit's stub driver (every entry point, no device), a real driver.
 if getattr(config, "fmc_cuda", "").upper() in ("ON", "1", "TRUE", "YES"):
     config.available_features.add("cuda-backend")
+# An artifact with a one-kernel cuda executable added (flatc round trip),
+# for the cuda backend's tests where fmc-compile or a GPU is missing.
+config.substitutions.append((
+    "%with_cuda_executable",
+    "%s %s --flatc %s --schema %s --ptx %s" % (
+        "/usr/bin/python3",
+        os.path.join(config.fmc_src_root, "test", "Tools", "Inputs", "with_cuda_executable.py"),
+        getattr(config, "fmc_flatc", "flatc"),
+        os.path.join(config.fmc_src_root, "runtime", "schema", "fmc.fbs"),
+        os.path.join(config.fmc_src_root, "test", "Tools", "Inputs", "cuda-fill.ptx"))))
 cuda_stub = "/usr/local/cuda/lib64/stubs/libcuda.so"
 if os.path.exists(cuda_stub):
     config.available_features.add("cuda-stub")

@@ -669,16 +669,23 @@ absl::StatusOr<const float *> CudaBackend::decode(int32_t token,
 absl::StatusOr<std::unique_ptr<Backend>>
 createCudaBackend(const Artifact &artifact, const BackendOptions &options) {
   // The artifact first: its executables are checked on any machine.
+  // Errors about the artifact name its file, as Artifact::open's do.
+  auto named = [&](const absl::Status &s) {
+    if (s.code() != absl::StatusCode::kDataLoss)
+      return s;
+    return absl::Status(s.code(),
+                        absl::StrCat("'", artifact.path(), "': ", s.message()));
+  };
   absl::StatusOr<std::vector<Candidate>> candidates = checkExecutables(artifact);
   if (!candidates.ok())
-    return candidates.status();
+    return named(candidates.status());
   absl::StatusOr<std::shared_ptr<const Driver>> driver = loadDriver();
   if (!driver.ok())
     return driver.status();
   auto backend = std::make_unique<CudaBackend>(artifact, options, *driver,
                                                std::move(*candidates));
   if (absl::Status s = backend->init(); !s.ok())
-    return s;
+    return named(s);
   return std::unique_ptr<Backend>(std::move(backend));
 }
 
