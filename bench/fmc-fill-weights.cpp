@@ -98,7 +98,8 @@ int main(int argc, char **argv) {
     return fail("'" + headerPath + "' is no artifact header");
   flatbuffers::Verifier verifier(header.data(), header.size());
   if (!fmc::schema::VerifySizePrefixedArtifactBuffer(verifier))
-    return fail("'" + headerPath + "' is no artifact header (FlatBuffers "
+    return fail("'" + headerPath +
+                "' is no artifact header (FlatBuffers "
                 "verification failed)");
   const fmc::schema::Artifact &root =
       *fmc::schema::GetSizePrefixedArtifact(header.data());
@@ -119,7 +120,8 @@ int main(int argc, char **argv) {
                     ? t->shape()->Get(t->shape()->size() - 1)
                     : 1;
     bool vector = !t->shape() || t->shape()->size() <= 1;
-    float amplitude = 1.0f / std::sqrt(static_cast<float>(std::max<int64_t>(k, 1)));
+    float amplitude =
+        1.0f / std::sqrt(static_cast<float>(std::max<int64_t>(k, 1)));
     if (t->dtype() == fmc::schema::DType::Packed) {
       const fmc::schema::QuantEncoding *q = t->quant();
       if (!q)

@@ -5,8 +5,8 @@
 // family. Creating it checks the executables first (no driver call: a
 // corrupt one is reported on any machine), then loads the driver and opens
 // device 0 ("no CUDA driver" / "no CUDA device", Unavailable, so --backend
-// auto moves on). At load: one device block each for the arena (the larger of the
-// two programs'), the weight segment (uploaded once from the loaded
+// auto moves on). At load: one device block each for the arena (the larger of
+// the two programs'), the weight segment (uploaded once from the loaded
 // artifact), the KV caches (zeroed), the scratch and one 16-byte run record
 // per program; every dispatch's parameters resolved to device pointers; each
 // program recorded once as a CUDA graph (stream capture). A prefill chunk
@@ -45,23 +45,23 @@ struct BoundProgram {
   std::string name;
   LaunchPlan plan;
   std::vector<uint64_t> paramValues;
-  std::vector<void *> paramPointers; ///< &paramValues[i], as cuLaunchKernel takes.
+  std::vector<void *>
+      paramPointers; ///< &paramValues[i], as cuLaunchKernel takes.
   CUgraphExec graph = nullptr;
   /// Decode: the graph also copies the token id and position in (from the
   /// pinned staging) and the logits row out, so a step is one graph launch.
   bool graphCopies = false;
-  CUdeviceptr run = 0;    ///< Its run record.
-  int64_t runRows = -1;   ///< The row count the run record holds.
+  CUdeviceptr run = 0;  ///< Its run record.
+  int64_t runRows = -1; ///< The row count the run record holds.
   uint64_t tokensOffset = 0, positionsOffset = 0, logitsOffset = 0;
   int64_t maxTokens = 0;
   bool lastRow = false;
-  std::vector<CUevent> events; ///< Profiling: one before each launch, one after.
+  std::vector<CUevent>
+      events; ///< Profiling: one before each launch, one after.
 };
 
 /// The architecture an executable's code is for ("" when not stated).
-std::string codeArch(const schema::Executable &exe) {
-  return "";
-}
+std::string codeArch(const schema::Executable &exe) { return ""; }
 
 /// A "cuda" executable of the artifact, checked, with its launch plans.
 struct Candidate {
@@ -72,7 +72,8 @@ struct Candidate {
 /// Checks every "cuda" executable of `artifact` (dispatch lists against
 /// the artifact, PTX against the entry points) with no driver call, so a
 /// corrupt executable is reported on any machine.
-absl::StatusOr<std::vector<Candidate>> checkExecutables(const Artifact &artifact) {
+absl::StatusOr<std::vector<Candidate>>
+checkExecutables(const Artifact &artifact) {
   const schema::Artifact &root = artifact.root();
   std::vector<Candidate> candidates;
   for (const schema::Executable *exe : *root.executables()) {
@@ -126,7 +127,8 @@ private:
   absl::Status check(const char *call, CUresult result) const {
     if (result == CUDA_SUCCESS)
       return absl::OkStatus();
-    return absl::InternalError(absl::StrCat("cuda: ", d.describe(call, result)));
+    return absl::InternalError(
+        absl::StrCat("cuda: ", d.describe(call, result)));
   }
   absl::Status openDevice();
   absl::Status loadModule();
@@ -245,8 +247,8 @@ absl::Status CudaBackend::loadModule() {
   // of a newer ISA than the driver's fails to load, and the next is tried).
   std::vector<CodeImage> images;
   for (const Candidate &c : candidates)
-    images.push_back({c.exe->format() ? c.exe->format()->str() : "",
-                      codeArch(*c.exe)});
+    images.push_back(
+        {c.exe->format() ? c.exe->format()->str() : "", codeArch(*c.exe)});
   std::string failures;
   for (size_t index : loadOrder(images, major, minor)) {
     const schema::Executable *candidate = candidates[index].exe;
@@ -260,9 +262,8 @@ absl::Status CudaBackend::loadModule() {
       continue;
     }
     // PTX is text the driver reads up to a NUL; the copy also aligns a cubin.
-    std::string image(
-        reinterpret_cast<const char *>(candidate->data()->data()),
-        candidate->data()->size());
+    std::string image(reinterpret_cast<const char *>(candidate->data()->data()),
+                      candidate->data()->size());
     std::array<char, 16384> errorLog{}, infoLog{};
     int keys[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
                   CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES};
@@ -285,21 +286,20 @@ absl::Status CudaBackend::loadModule() {
     break;
   }
   if (!module)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot load the artifact's cuda code on ", deviceName, " (sm_", major,
-        minor, ")", failures));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot load the artifact's cuda code on ", deviceName,
+                     " (sm_", major, minor, ")", failures));
   const auto *entries = exe->entry_points();
   for (uint32_t i = 0; entries && i < entries->size(); ++i) {
     CUfunction f = nullptr;
     const std::string entryName =
         entries->Get(i)->name() ? entries->Get(i)->name()->str() : "";
-    if (CUresult r =
-            d.cuModuleGetFunction(&f, module, entryName.c_str());
+    if (CUresult r = d.cuModuleGetFunction(&f, module, entryName.c_str());
         r != CUDA_SUCCESS)
-      return absl::DataLossError(absl::StrCat(
-          "corrupt artifact: cuda executable: entry point '", entryName,
-          "' is not a kernel of its code (",
-          d.describe("cuModuleGetFunction", r), ")"));
+      return absl::DataLossError(
+          absl::StrCat("corrupt artifact: cuda executable: entry point '",
+                       entryName, "' is not a kernel of its code (",
+                       d.describe("cuModuleGetFunction", r), ")"));
     functions.push_back(f);
   }
   return absl::OkStatus();
@@ -317,8 +317,8 @@ absl::Status CudaBackend::allocate(CUdeviceptr &pointer, uint64_t bytes,
 }
 
 absl::Status CudaBackend::bind(BoundProgram &bound,
-                               const schema::Program &program,
-                               LaunchPlan plan, const std::string &name) {
+                               const schema::Program &program, LaunchPlan plan,
+                               const std::string &name) {
   bound.program = &program;
   bound.name = name;
   bound.plan = std::move(plan);
@@ -333,8 +333,8 @@ absl::Status CudaBackend::bind(BoundProgram &bound,
 absl::Status CudaBackend::launchAll(BoundProgram &bound) {
   bool timed = !bound.events.empty();
   if (timed)
-    if (auto s = check("cuEventRecord",
-                       d.cuEventRecord(bound.events[0], stream));
+    if (auto s =
+            check("cuEventRecord", d.cuEventRecord(bound.events[0], stream));
         !s.ok())
       return s;
   for (size_t i = 0; i < bound.plan.launches.size(); ++i) {
@@ -346,9 +346,9 @@ absl::Status CudaBackend::launchAll(BoundProgram &bound) {
                                         l.block[1], l.block[2], 0, stream,
                                         l.params ? params : nullptr, nullptr));
         !s.ok())
-      return absl::InternalError(absl::StrCat(
-          s.message(), " (", bound.name, " dispatch ", i, ", '",
-          exe->entry_points()->Get(l.entry)->name()->str(), "')"));
+      return absl::InternalError(
+          absl::StrCat(s.message(), " (", bound.name, " dispatch ", i, ", '",
+                       exe->entry_points()->Get(l.entry)->name()->str(), "')"));
     if (timed)
       if (auto s = check("cuEventRecord",
                          d.cuEventRecord(bound.events[i + 1], stream));
@@ -427,8 +427,7 @@ absl::Status CudaBackend::init() {
   }
   // The arena starts zeroed like the cpu backend's (nothing should read it
   // before writing, but a stray read then sees zeros, not old memory).
-  if (auto s = check("cuMemsetD8", d.cuMemsetD8(arena, 0, arenaBytes));
-      !s.ok())
+  if (auto s = check("cuMemsetD8", d.cuMemsetD8(arena, 0, arenaBytes)); !s.ok())
     return s;
   mem.weightsBytes = artifact.weightsBytes();
   mem.arenaBytes = arenaBytes;
@@ -437,17 +436,17 @@ absl::Status CudaBackend::init() {
   int64_t rows = std::max(prefillProgram.maxTokens, decodeProgram.maxTokens);
   uint64_t stagingBytes =
       alignUp(2 * rows * sizeof(int32_t) + 16, 64) + vocab * sizeof(float);
-  if (auto s = check("cuMemHostAlloc",
-                     d.cuMemHostAlloc(&staging, stagingBytes,
-                                      CU_MEMHOSTALLOC_PORTABLE));
+  if (auto s =
+          check("cuMemHostAlloc", d.cuMemHostAlloc(&staging, stagingBytes,
+                                                   CU_MEMHOSTALLOC_PORTABLE));
       !s.ok())
     return s;
   hostRun = static_cast<int32_t *>(staging);
   hostTokens = hostRun + 4;
   hostPositions = hostTokens + rows;
-  hostLogits = reinterpret_cast<float *>(
-      static_cast<char *>(staging) +
-      alignUp(2 * rows * sizeof(int32_t) + 16, 64));
+  hostLogits =
+      reinterpret_cast<float *>(static_cast<char *>(staging) +
+                                alignUp(2 * rows * sizeof(int32_t) + 16, 64));
 
   if (auto s = check("cuStreamCreate",
                      d.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
@@ -467,8 +466,8 @@ absl::Status CudaBackend::init() {
     if (profiling) {
       p->events.resize(p->plan.launches.size() + 1);
       for (CUevent &e : p->events)
-        if (auto s = check("cuEventCreate",
-                           d.cuEventCreate(&e, CU_EVENT_DEFAULT));
+        if (auto s =
+                check("cuEventCreate", d.cuEventCreate(&e, CU_EVENT_DEFAULT));
             !s.ok())
           return s;
     }
@@ -489,8 +488,8 @@ absl::Status CudaBackend::init() {
                            stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
         !s.ok())
       return s;
-    absl::Status launched = p->graphCopies ? copyInputs(*p, 1)
-                                           : absl::OkStatus();
+    absl::Status launched =
+        p->graphCopies ? copyInputs(*p, 1) : absl::OkStatus();
     if (launched.ok())
       launched = launchAll(*p);
     if (launched.ok() && p->graphCopies)
@@ -528,9 +527,8 @@ absl::Status CudaBackend::checkInputs(absl::Span<const int32_t> tokens,
 /// `logits` (none when logitsRows is 0).
 absl::Status CudaBackend::copyInputs(BoundProgram &bound, int64_t rows) {
   if (auto s = check("cuMemcpyHtoDAsync",
-                     d.cuMemcpyHtoDAsync(arena + bound.tokensOffset,
-                                         hostTokens, rows * sizeof(int32_t),
-                                         stream));
+                     d.cuMemcpyHtoDAsync(arena + bound.tokensOffset, hostTokens,
+                                         rows * sizeof(int32_t), stream));
       !s.ok())
     return s;
   if (auto s = check("cuMemcpyHtoDAsync",
@@ -593,14 +591,14 @@ absl::Status CudaBackend::execute(BoundProgram &bound, int64_t rows,
       return s;
   if (auto s = check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
       !s.ok())
-    return absl::InternalError(absl::StrCat(s.message(), " after the ",
-                                            bound.name, " program"));
+    return absl::InternalError(
+        absl::StrCat(s.message(), " after the ", bound.name, " program"));
   if (!bound.events.empty()) {
     for (size_t i = 0; i < bound.plan.launches.size(); ++i) {
       float ms = 0;
-      if (auto s = check("cuEventElapsedTime",
-                         d.cuEventElapsedTime(&ms, bound.events[i],
-                                              bound.events[i + 1]));
+      if (auto s = check(
+              "cuEventElapsedTime",
+              d.cuEventElapsedTime(&ms, bound.events[i], bound.events[i + 1]));
           !s.ok())
         return s;
       uint32_t kernel = bound.plan.launches[i].kernel;
@@ -643,8 +641,7 @@ absl::Status CudaBackend::prefill(absl::Span<const int32_t> tokens,
     int64_t from = allLogits ? 0 : (lastChunk ? rows - 1 : rows);
     int64_t wanted = onLogits ? rows - from : 0;
     prefillLogits.resize(std::max<int64_t>(wanted, 1) * vocab);
-    if (auto s = execute(p, rows, prefillLogits.data(), from, wanted);
-        !s.ok())
+    if (auto s = execute(p, rows, prefillLogits.data(), from, wanted); !s.ok())
       return s;
     for (int64_t r = 0; r < wanted; ++r)
       onLogits(start + done + from + r, prefillLogits.data() + r * vocab);
@@ -676,7 +673,8 @@ createCudaBackend(const Artifact &artifact, const BackendOptions &options) {
     return absl::Status(s.code(),
                         absl::StrCat("'", artifact.path(), "': ", s.message()));
   };
-  absl::StatusOr<std::vector<Candidate>> candidates = checkExecutables(artifact);
+  absl::StatusOr<std::vector<Candidate>> candidates =
+      checkExecutables(artifact);
   if (!candidates.ok())
     return named(candidates.status());
   absl::StatusOr<std::shared_ptr<const Driver>> driver = loadDriver();

@@ -89,8 +89,7 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
       return corrupt(absl::StrCat(where, " has no valid grid"));
     for (int i = 0; i < 3; ++i)
       if (launch.grid[i] > kMaxGrid[i])
-        return corrupt(absl::StrCat(where, " has grid ",
-                                    dimsText(launch.grid),
+        return corrupt(absl::StrCat(where, " has grid ", dimsText(launch.grid),
                                     ", more than a CUDA launch allows"));
     if (program.kernels() && dispatch->kernel() >= program.kernels()->size())
       return corrupt(absl::StrCat(where, " names kernel ", dispatch->kernel(),
@@ -107,8 +106,8 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
       std::string at = absl::StrCat(where, " binding ", b);
       uint64_t offset = binding->offset(), bytes = binding->bytes();
       if (offset % 16 != 0)
-        return corrupt(absl::StrCat(at, " has offset ", offset,
-                                    ", not a multiple of 16"));
+        return corrupt(
+            absl::StrCat(at, " has offset ", offset, ", not a multiple of 16"));
       ParamRef ref;
       ref.memory = binding->memory();
       uint64_t size = 0;
@@ -121,25 +120,23 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
       case schema::BindingMemory::Weights: {
         if (!tensors || binding->index() >= tensors->size())
           return corrupt(absl::StrCat(at, " names tensor ", binding->index(),
-                                      " of ",
-                                      tensors ? tensors->size() : 0));
+                                      " of ", tensors ? tensors->size() : 0));
         const schema::Tensor *t = tensors->Get(binding->index());
         size = t->bytes();
-        memory = absl::StrCat("tensor '", t->name() ? t->name()->str() : "",
-                              "'");
+        memory =
+            absl::StrCat("tensor '", t->name() ? t->name()->str() : "", "'");
         offset += t->offset();
         ref.index = binding->index();
         break;
       }
       case schema::BindingMemory::Caches: {
         if (!caches || binding->index() >= caches->size())
-          return corrupt(absl::StrCat(at, " names KV cache ",
-                                      binding->index(), " of ",
-                                      caches ? caches->size() : 0));
+          return corrupt(absl::StrCat(at, " names KV cache ", binding->index(),
+                                      " of ", caches ? caches->size() : 0));
         const schema::KVCache *c = caches->Get(binding->index());
         size = c->bytes();
-        memory = absl::StrCat("KV cache '", c->name() ? c->name()->str() : "",
-                              "'");
+        memory =
+            absl::StrCat("KV cache '", c->name() ? c->name()->str() : "", "'");
         ref.index = binding->index();
         break;
       }
@@ -206,10 +203,12 @@ std::array<uint64_t, 3> readDims(const std::string &text, size_t at) {
   for (int i = 0; i < 3; ++i) {
     while (at < text.size() && (text[at] == ' ' || text[at] == '\t'))
       ++at;
-    if (at >= text.size() || !std::isdigit(static_cast<unsigned char>(text[at])))
+    if (at >= text.size() ||
+        !std::isdigit(static_cast<unsigned char>(text[at])))
       break;
     dims[i] = std::strtoull(text.c_str() + at, nullptr, 10);
-    while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])))
+    while (at < text.size() &&
+           std::isdigit(static_cast<unsigned char>(text[at])))
       ++at;
     while (at < text.size() && (text[at] == ' ' || text[at] == '\t'))
       ++at;
@@ -226,9 +225,11 @@ std::map<std::string, PtxEntry> ptxEntries(const std::string &ptx) {
   for (size_t at = text.find(".entry"); at != std::string::npos;
        at = text.find(".entry", at + 6)) {
     size_t name = at + 6;
-    if (name >= text.size() || !std::isspace(static_cast<unsigned char>(text[name])))
+    if (name >= text.size() ||
+        !std::isspace(static_cast<unsigned char>(text[name])))
       continue;
-    while (name < text.size() && std::isspace(static_cast<unsigned char>(text[name])))
+    while (name < text.size() &&
+           std::isspace(static_cast<unsigned char>(text[name])))
       ++name;
     size_t end = name;
     while (end < text.size() && isIdentifier(text[end]))
@@ -244,8 +245,9 @@ std::map<std::string, PtxEntry> ptxEntries(const std::string &ptx) {
       size_t start = 0;
       while (start < params.size()) {
         size_t comma = params.find(',', start);
-        std::string param = params.substr(
-            start, comma == std::string::npos ? std::string::npos : comma - start);
+        std::string param =
+            params.substr(start, comma == std::string::npos ? std::string::npos
+                                                            : comma - start);
         if (param.find(".param") != std::string::npos) {
           ++entry.params;
           if (param.find(".u64") != std::string::npos ||
@@ -296,15 +298,20 @@ absl::Status checkPtxEntryPoints(const std::string &ptx,
                          p.reqntid[2] != block[2]))
       return corrupt(absl::StrCat("kernel '", name, "' of the PTX requires ",
                                   p.reqntid[0], "x", p.reqntid[1], "x",
-                                  p.reqntid[2], " threads, its entry point's "
-                                  "workgroup is ", dimsText(block)));
-    if (p.maxntid[0] &&
-        uint64_t{block[0]} * block[1] * block[2] >
-            p.maxntid[0] * p.maxntid[1] * p.maxntid[2])
-      return corrupt(absl::StrCat("kernel '", name, "' of the PTX allows at "
-                                  "most ", p.maxntid[0], "x", p.maxntid[1],
-                                  "x", p.maxntid[2], " threads, its entry "
-                                  "point's workgroup is ", dimsText(block)));
+                                  p.reqntid[2],
+                                  " threads, its entry point's "
+                                  "workgroup is ",
+                                  dimsText(block)));
+    if (p.maxntid[0] && uint64_t{block[0]} * block[1] * block[2] >
+                            p.maxntid[0] * p.maxntid[1] * p.maxntid[2])
+      return corrupt(absl::StrCat("kernel '", name,
+                                  "' of the PTX allows at "
+                                  "most ",
+                                  p.maxntid[0], "x", p.maxntid[1], "x",
+                                  p.maxntid[2],
+                                  " threads, its entry "
+                                  "point's workgroup is ",
+                                  dimsText(block)));
   }
   return absl::OkStatus();
 }
@@ -351,7 +358,8 @@ int archNumber(const std::string &arch) {
     return -1;
   int value = 0;
   size_t i = 3;
-  for (; i < arch.size() && std::isdigit(static_cast<unsigned char>(arch[i])); ++i)
+  for (; i < arch.size() && std::isdigit(static_cast<unsigned char>(arch[i]));
+       ++i)
     value = value * 10 + (arch[i] - '0');
   return i > 3 ? value : -1;
 }
@@ -373,13 +381,14 @@ std::vector<size_t> loadOrder(const std::vector<CodeImage> &images, int major,
     else if (image.format == "cubin" && arch > 0 && arch / 10 == major &&
              arch < device)
       rank = {1, -arch};
-    else if (image.format == "ptx" && (image.arch.empty() ||
-                                       (arch > 0 && arch <= device)))
+    else if (image.format == "ptx" &&
+             (image.arch.empty() || (arch > 0 && arch <= device)))
       rank = {2, -std::max(arch, 0)};
     ranked.push_back({rank, i});
   }
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto &a, const auto &b) { return a.first < b.first; });
+  std::stable_sort(
+      ranked.begin(), ranked.end(),
+      [](const auto &a, const auto &b) { return a.first < b.first; });
   std::vector<size_t> order;
   for (const auto &r : ranked)
     order.push_back(r.second);

@@ -69,8 +69,8 @@ protected:
         createCudaBackend(*cpuArtifact, BackendOptions());
     if (!probe.ok() && probe.status().code() == absl::StatusCode::kUnavailable)
       GTEST_SKIP() << "no GPU here: " << probe.status().message();
-    absl::StatusOr<std::unique_ptr<Artifact>> c =
-        Artifact::open(artifactPath(FMC_TEST_CUDA_ARTIFACT, "stories260k-cuda.fmc"));
+    absl::StatusOr<std::unique_ptr<Artifact>> c = Artifact::open(
+        artifactPath(FMC_TEST_CUDA_ARTIFACT, "stories260k-cuda.fmc"));
     ASSERT_TRUE(c.ok()) << c.status().message();
     cudaArtifact = std::move(*c);
     absl::StatusOr<std::unique_ptr<Backend>> g =
@@ -88,10 +88,10 @@ protected:
 
   Rows prefill(Backend &b, const std::vector<int32_t> &tokens, int64_t start) {
     Rows out;
-    absl::Status s = b.prefill(tokens, start, true,
-                               [&](int64_t, const float *row) {
-                                 out.rows.emplace_back(row, row + vocab);
-                               });
+    absl::Status s =
+        b.prefill(tokens, start, true, [&](int64_t, const float *row) {
+          out.rows.emplace_back(row, row + vocab);
+        });
     EXPECT_TRUE(s.ok()) << s.message();
     return out;
   }
@@ -159,11 +159,12 @@ TEST_F(CudaDevice, GraphReplayAndDirectLaunchesAgree) {
 }
 
 TEST_F(CudaDevice, RejectsTokensAndPositionsOutOfRange) {
-  absl::StatusOr<const float *> bad = gpu->decode(static_cast<int32_t>(vocab), 0);
+  absl::StatusOr<const float *> bad =
+      gpu->decode(static_cast<int32_t>(vocab), 0);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(),
-            "token id " + std::to_string(vocab) +
-                " is outside the vocabulary of " + std::to_string(vocab));
+  EXPECT_EQ(bad.status().message(), "token id " + std::to_string(vocab) +
+                                        " is outside the vocabulary of " +
+                                        std::to_string(vocab));
   int64_t context = cudaArtifact->root().config()->max_context();
   absl::StatusOr<const float *> far = gpu->decode(1, context);
   ASSERT_FALSE(far.ok());

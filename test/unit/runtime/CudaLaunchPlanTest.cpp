@@ -44,27 +44,27 @@ std::vector<uint8_t> buildArtifact(const Shape &shape) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<schema::Tensor>> tensors = {
       schema::CreateTensorDirect(b, "a", schema::DType::F32, nullptr, 0, 100),
-      schema::CreateTensorDirect(b, "b", schema::DType::F32, nullptr, 128,
-                                 64)};
+      schema::CreateTensorDirect(b, "b", schema::DType::F32, nullptr, 128, 64)};
   std::vector<flatbuffers::Offset<schema::KVCache>> caches = {
       schema::CreateKVCacheDirect(b, "c0", schema::CacheKind::Linear, 4, 1, 1,
                                   schema::DType::F32, 1024),
       schema::CreateKVCacheDirect(b, "c1", schema::CacheKind::Linear, 4, 1, 1,
                                   schema::DType::F32, 512)};
   std::vector<flatbuffers::Offset<schema::Kernel>> kernels;
-  kernels.push_back(schema::CreateKernel(
-      b, schema::KernelSpec::AddSpec, schema::CreateAddSpec(b).Union()));
+  kernels.push_back(schema::CreateKernel(b, schema::KernelSpec::AddSpec,
+                                         schema::CreateAddSpec(b).Union()));
   if (shape.lastRow)
-    kernels.push_back(schema::CreateKernel(b, schema::KernelSpec::LastRowSpec,
-                                           schema::CreateLastRowSpec(b).Union()));
-  auto program = schema::CreateProgramDirect(b, "decode", 1, 4096, nullptr,
-                                             &kernels);
+    kernels.push_back(
+        schema::CreateKernel(b, schema::KernelSpec::LastRowSpec,
+                             schema::CreateLastRowSpec(b).Union()));
+  auto program =
+      schema::CreateProgramDirect(b, "decode", 1, 4096, nullptr, &kernels);
   std::vector<flatbuffers::Offset<schema::EntryPoint>> entries = {
       schema::CreateEntryPointDirect(b, "k0", &shape.workgroup,
                                      shape.entryBindings)};
   std::vector<flatbuffers::Offset<schema::Dispatch>> dispatches = {
-      schema::CreateDispatchDirect(b, shape.entry, &shape.grid,
-                                   &shape.bindings, 0)};
+      schema::CreateDispatchDirect(b, shape.entry, &shape.grid, &shape.bindings,
+                                   0)};
   auto list = schema::CreateDispatchListDirect(b, &dispatches, 128);
   auto exe = schema::CreateExecutableDirect(
       b, "cuda", "ptx", nullptr, &entries, 0,
@@ -123,8 +123,8 @@ TEST(CudaLaunchPlan, RejectsDispatchesThatReachOutsideTheirMemory) {
   const std::string prefix =
       "corrupt artifact: cuda executable: decode dispatch 0 ('k0') binding ";
   EXPECT_EQ(planError([](Shape &s) {
-              s.bindings[0] =
-                  schema::Binding(4096 - 64, 128, 0, schema::BindingMemory::Arena);
+              s.bindings[0] = schema::Binding(4096 - 64, 128, 0,
+                                              schema::BindingMemory::Arena);
             }),
             prefix + "0 (128 bytes at 4032) lies outside the decode arena of "
                      "4096 bytes");
@@ -175,12 +175,18 @@ TEST(CudaLaunchPlan, RejectsBadEntryPointsAndGrids) {
   EXPECT_EQ(planError([](Shape &s) { s.entryBindings = 4; }),
             prefix + "decode dispatch 0 ('k0') has 5 bindings, its entry "
                      "point takes 4");
-  EXPECT_EQ(planError([](Shape &s) { s.grid = {4, 0}; }),
+  EXPECT_EQ(planError([](Shape &s) {
+              s.grid = {4, 0};
+            }),
             prefix + "decode dispatch 0 ('k0') has no valid grid");
-  EXPECT_EQ(planError([](Shape &s) { s.grid = {1, 70000}; }),
+  EXPECT_EQ(planError([](Shape &s) {
+              s.grid = {1, 70000};
+            }),
             prefix + "decode dispatch 0 ('k0') has grid 1x70000x1, more than "
                      "a CUDA launch allows");
-  EXPECT_EQ(planError([](Shape &s) { s.workgroup = {64, 32}; }),
+  EXPECT_EQ(planError([](Shape &s) {
+              s.workgroup = {64, 32};
+            }),
             prefix + "entry point 'k0' has workgroup size 64x32x1, more than "
                      "a CUDA block holds");
   EXPECT_EQ(planError([](Shape &s) { s.workgroup = {}; }),
@@ -275,8 +281,9 @@ TEST(CudaPtxCheck, ReportsEveryMismatchWithTheEntryPoints) {
   // A memref descriptor (pointer, pointer, offset, size, stride) instead of
   // a bare pointer: the calling convention fmc.fbs does not use.
   std::string descriptor = kPtx;
-  descriptor.replace(descriptor.find(".param .u64 .ptr .global .align 16 k0_param_1"),
-                     45, ".param .u32 k0_param_1");
+  descriptor.replace(
+      descriptor.find(".param .u64 .ptr .global .align 16 k0_param_1"), 45,
+      ".param .u32 k0_param_1");
   EXPECT_EQ(ptxError(descriptor),
             prefix + "kernel 'k0' of the PTX takes 2 parameters (1 of 64 "
                      "bits), its entry point 2 bindings (one pointer each)");
