@@ -61,7 +61,9 @@ struct BoundProgram {
 };
 
 /// The architecture an executable's code is for ("" when not stated).
-std::string codeArch(const schema::Executable &exe) { return ""; }
+std::string codeArch(const schema::Executable &exe) {
+  return exe.arch() ? exe.arch()->str() : "";
+}
 
 /// A "cuda" executable of the artifact, checked, with its launch plans.
 struct Candidate {
