@@ -25,7 +25,15 @@
 #       NVIDIA driver. With the device tool:
 #         run(command="sh bench/gpu_decode.sh run", carry=["build/gpu-bench"])
 #       Results also land in $OUT (JSON) when OUT is set.
+#
+# Dry run of the whole pipeline on the CPU (no GPU needed):
+#   export FMC_BENCH_TARGET=cpu FMC_BENCH_PREFILL=4 FMC_BENCH_DECODE=4 FMC_BENCH_REPEAT=1
+#   bench/gpu_decode.sh prepare && bench/gpu_decode.sh run
 set -eu
+target=${FMC_BENCH_TARGET:-cuda}
+prefill=${FMC_BENCH_PREFILL:-128}
+decode=${FMC_BENCH_DECODE:-256}
+repeat=${FMC_BENCH_REPEAT:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-}
 
@@ -44,9 +52,9 @@ prepare)
     2bit) flags="--quantize=afm" ;;
     f16) flags="" ;;
     esac
-    echo "== compiling the AFM on-device shape ($variant) for cuda"
+    echo "== compiling the AFM on-device shape ($variant) for $target"
     # shellcheck disable=SC2086
-    "$bin/fmc-compile" "$work/afm_on_device_f16" --target=cuda $flags \
+    "$bin/fmc-compile" "$work/afm_on_device_f16" --target="$target" $flags \
         --kv-cache-type=i8 --context 4096 --prefill-tokens 128 \
         -o "$work/afm-$variant.fmc" > "$work/afm-$variant.compile.log"
     # Keep the header only: [size][FlatBuffer] padded to the weight segment,
@@ -58,12 +66,12 @@ prepare)
   done
   cp "$bin/fmc-bench" "$bin/fmc-fill-weights" "$bin/fmc-run" "$dest/bin/"
   tests="$build/test/unit/runtime"
-  if [ -x "$tests/FmcCudaDeviceTests" ]; then
+  if [ "$target" = cuda ] && [ -x "$bin/FmcCudaDeviceTests" ]; then
     "$bin/fmc-compile" "$root/test/Models/stories260k.mlir" \
         -o "$tests/stories260k.fmc" > /dev/null
     "$bin/fmc-compile" "$root/test/Models/stories260k.mlir" --target=cuda \
         -o "$tests/stories260k-cuda.fmc" > /dev/null
-    cp "$tests/FmcCudaDeviceTests" "$dest/bin/"
+    cp "$bin/FmcCudaDeviceTests" "$dest/bin/"
     cp "$tests/stories260k.fmc" "$tests/stories260k-cuda.fmc" "$dest/"
   fi
   du -sh "$dest"
@@ -82,7 +90,7 @@ run)
   *) peak=0 ;;
   esac
   echo "== device: ${name:-unknown} (nominal peak ${peak} GB/s; 0: unknown)"
-  if [ -x "$dest/bin/FmcCudaDeviceTests" ]; then
+  if [ "$target" = cuda ] && [ -x "$dest/bin/FmcCudaDeviceTests" ]; then
     # The device tests read the artifacts where ctest's fixture wrote them;
     # point them at the carried copies instead.
     echo "== cuda device tests (logits and greedy tokens against the cpu backend)"
@@ -95,11 +103,11 @@ run)
         --temperature 0 --prompt "Once upon a time" | tee "$out/stories-cuda.txt"
   fi
   for variant in 2bit f16; do
-    echo "== AFM on-device shape, $variant weights, int8 KV, cuda backend"
+    echo "== AFM on-device shape, $variant weights, int8 KV, $target backend"
     "$dest/bin/fmc-fill-weights" "$dest/afm-$variant.header" \
         "$scratch/afm-$variant.fmc" --seed 8
-    "$dest/bin/fmc-bench" "$scratch/afm-$variant.fmc" --backend cuda \
-        --prefill-tokens 128 --decode-tokens 256 --repeat 5 \
+    "$dest/bin/fmc-bench" "$scratch/afm-$variant.fmc" --backend "$target" \
+        --prefill-tokens "$prefill" --decode-tokens "$decode" --repeat "$repeat" \
         --bandwidth-mb 4096 --peak-gbs "$peak" --json "$out/afm-$variant.json"
     rm -f "$scratch/afm-$variant.fmc"
   done
