@@ -23,6 +23,9 @@ const std::vector<Entry> &registry() {
 #ifdef FMC_HAVE_CUDA
       {"cuda", &createCudaBackend},
 #endif
+#ifdef FMC_HAVE_VULKAN
+      {"vulkan", &createVulkanBackend},
+#endif
       {"cpu", &createCpuBackend},
   };
   return entries;
@@ -46,13 +49,15 @@ createBackend(const std::string &name, const Artifact &artifact,
               const BackendOptions &options) {
   const std::vector<Entry> &entries = registry();
   if (name == "auto") {
+    BackendOptions autoOptions = options;
+    autoOptions.autoSelected = true;
     // Why each backend that was tried could not run it.
     std::string reasons;
     for (const Entry &e : entries) {
       if (!artifact.hasTarget(e.name))
         continue;
       absl::StatusOr<std::unique_ptr<Backend>> backend =
-          e.create(artifact, options);
+          e.create(artifact, autoOptions);
       if (backend.ok() || std::string(e.name) == "cpu")
         return backend;
       absl::StrAppend(&reasons, "; ", e.name, ": ",
