@@ -90,6 +90,25 @@ struct UnaryF32ToPtx : OpRewritePattern<MathOp> {
   std::string instruction;
 };
 
+/// f32 maxnum/minnum (and maximum/minimum) as LLVM's intrinsics, which
+/// NVPTX selects to max.f32/min.f32 (max.NaN.f32/min.NaN.f32): the NVVM
+/// conversion would otherwise call libdevice's __nv_fmaxf/__nv_fminf, which
+/// MLIR links in only when it finds the toolkit through CUDA_HOME; without
+/// it the PTX keeps an unresolved .extern that neither ptxas nor the
+/// driver's JIT can resolve.
+template <typename ArithOp, typename LlvmOp>
+struct FloatMinMaxToIntrinsic : OpRewritePattern<ArithOp> {
+  using OpRewritePattern<ArithOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(ArithOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getType().isF32())
+      return failure();
+    rewriter.replaceOpWithNewOp<LlvmOp>(op, op.getType(), op.getLhs(),
+                                        op.getRhs());
+    return success();
+  }
+};
+
 /// |x| by clearing the sign bit.
 struct AbsFByMask : OpRewritePattern<math::AbsFOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -150,6 +169,11 @@ LogicalResult prepareForNvvm(Operation *gpuModule) {
   patterns.add<UnaryF32ToPtx<math::SqrtOp>>(context, "sqrt.rn.f32");
   patterns.add<UnaryF32ToPtx<math::RsqrtOp>>(context, "rsqrt.approx.f32");
   patterns.add<AbsFByMask, FloorByTruncation>(context);
+  patterns.add<FloatMinMaxToIntrinsic<arith::MaxNumFOp, LLVM::MaxNumOp>,
+               FloatMinMaxToIntrinsic<arith::MinNumFOp, LLVM::MinNumOp>,
+               FloatMinMaxToIntrinsic<arith::MaximumFOp, LLVM::MaximumOp>,
+               FloatMinMaxToIntrinsic<arith::MinimumFOp, LLVM::MinimumOp>>(
+      context);
   mlir::math::populateExpansionPatterns(patterns);
   mlir::populateMathF32ExpansionPatterns(patterns,
                                          [](StringRef) { return true; });

@@ -271,10 +271,37 @@ std::map<std::string, PtxEntry> ptxEntries(const std::string &ptx) {
   return entries;
 }
 
+/// The first function the PTX declares `.extern` (calls but does not
+/// define), or "".
+std::string externFunction(const std::string &ptx) {
+  std::string text = stripComments(ptx);
+  for (size_t at = text.find(".extern"); at != std::string::npos;
+       at = text.find(".extern", at + 7)) {
+    size_t func = text.find_first_not_of(" \t", at + 7);
+    if (func == std::string::npos || text.compare(func, 5, ".func") != 0)
+      continue;
+    // .extern .func (.param .b32 r) name(...): the name precedes '('
+    // after an optional return parameter list.
+    size_t cursor = text.find_first_not_of(" \t", func + 5);
+    if (cursor != std::string::npos && text[cursor] == '(')
+      cursor = text.find_first_not_of(" \t\r\n", text.find(')', cursor) + 1);
+    size_t end = cursor;
+    while (end < text.size() && isIdentifier(text[end]))
+      ++end;
+    return text.substr(cursor, end - cursor);
+  }
+  return "";
+}
+
 } // namespace
 
 absl::Status checkPtxEntryPoints(const std::string &ptx,
                                  const schema::Executable &exe) {
+  // The driver's JIT links nothing: a called function the PTX does not
+  // define (a libdevice __nv_* left by the lowering) fails every load.
+  if (std::string missing = externFunction(ptx); !missing.empty())
+    return corrupt(absl::StrCat("its PTX calls '", missing,
+                                "', a function it does not define"));
   std::map<std::string, PtxEntry> entries = ptxEntries(ptx);
   if (!exe.entry_points())
     return absl::OkStatus();

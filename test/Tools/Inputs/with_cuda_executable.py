@@ -54,7 +54,7 @@ def main():
                      ] * (args.entry_bindings - 2)
 
         def dispatches():
-            return {"dispatches": [{"entry": 0, "grid": [1],
+            return {"dispatches": [{"entry": 0, "grid": [1, 1, 1],
                                     "bindings": bindings, "kernel": 0}],
                     "scratch_bytes": 0}
         executable = {

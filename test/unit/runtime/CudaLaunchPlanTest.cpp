@@ -287,6 +287,14 @@ TEST(CudaPtxCheck, ReportsEveryMismatchWithTheEntryPoints) {
   EXPECT_EQ(ptxError(descriptor),
             prefix + "kernel 'k0' of the PTX takes 2 parameters (1 of 64 "
                      "bits), its entry point 2 bindings (one pointer each)");
+  std::string external = kPtx;
+  external.insert(external.find(".visible .entry k0("),
+                  ".extern .func  (.param .b32 func_retval0) __nv_fmaxf\n"
+                  "(\n\t.param .b32 __nv_fmaxf_param_0,\n\t.param .b32 "
+                  "__nv_fmaxf_param_1\n)\n;\n");
+  EXPECT_EQ(ptxError(external),
+            prefix + "its PTX calls '__nv_fmaxf', a function it does not "
+                     "define");
   std::string capped = kPtx;
   capped.replace(capped.find(".reqntid 128, 1, 1"), 18, ".maxntid 64, 1, 1");
   EXPECT_EQ(ptxError(capped),
