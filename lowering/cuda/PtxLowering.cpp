@@ -90,25 +90,6 @@ struct UnaryF32ToPtx : OpRewritePattern<MathOp> {
   std::string instruction;
 };
 
-/// f32 maxnum/minnum (and maximum/minimum) as LLVM's intrinsics, which
-/// NVPTX selects to max.f32/min.f32 (max.NaN.f32/min.NaN.f32): the NVVM
-/// conversion would otherwise call libdevice's __nv_fmaxf/__nv_fminf, which
-/// MLIR links in only when it finds the toolkit through CUDA_HOME; without
-/// it the PTX keeps an unresolved .extern that neither ptxas nor the
-/// driver's JIT can resolve.
-template <typename ArithOp, typename LlvmOp>
-struct FloatMinMaxToIntrinsic : OpRewritePattern<ArithOp> {
-  using OpRewritePattern<ArithOp>::OpRewritePattern;
-  LogicalResult matchAndRewrite(ArithOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!op.getType().isF32())
-      return failure();
-    rewriter.replaceOpWithNewOp<LlvmOp>(op, op.getType(), op.getLhs(),
-                                        op.getRhs());
-    return success();
-  }
-};
-
 /// |x| by clearing the sign bit.
 struct AbsFByMask : OpRewritePattern<math::AbsFOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -156,6 +137,21 @@ struct FloorByTruncation : OpRewritePattern<math::FloorOp> {
   }
 };
 
+/// arith.maxnumf / minnumf as LLVM's maxnum / minnum (PTX max.f32 /
+/// min.f32), not libdevice's fmaxf / fminf.
+template <typename ArithOp, typename LLVMOp>
+struct NumFToIntrinsic : OpRewritePattern<ArithOp> {
+  using OpRewritePattern<ArithOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(ArithOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getType().isF32())
+      return failure();
+    rewriter.replaceOpWithNewOp<LLVMOp>(op, op.getType(), op.getLhs(),
+                                        op.getRhs());
+    return success();
+  }
+};
+
 /// Everything the NVVM conversion cannot take directly: the subgroup size,
 /// subgroup reductions (to warp shuffles), global ids, and math functions
 /// that would otherwise become libdevice calls.
@@ -168,12 +164,9 @@ LogicalResult prepareForNvvm(Operation *gpuModule) {
   mlir::populateGpuGlobalIdPatterns(patterns);
   patterns.add<UnaryF32ToPtx<math::SqrtOp>>(context, "sqrt.rn.f32");
   patterns.add<UnaryF32ToPtx<math::RsqrtOp>>(context, "rsqrt.approx.f32");
-  patterns.add<AbsFByMask, FloorByTruncation>(context);
-  patterns.add<FloatMinMaxToIntrinsic<arith::MaxNumFOp, LLVM::MaxNumOp>,
-               FloatMinMaxToIntrinsic<arith::MinNumFOp, LLVM::MinNumOp>,
-               FloatMinMaxToIntrinsic<arith::MaximumFOp, LLVM::MaximumOp>,
-               FloatMinMaxToIntrinsic<arith::MinimumFOp, LLVM::MinimumOp>>(
-      context);
+  patterns.add<AbsFByMask, FloorByTruncation,
+               NumFToIntrinsic<arith::MaxNumFOp, LLVM::MaxNumOp>,
+               NumFToIntrinsic<arith::MinNumFOp, LLVM::MinNumOp>>(context);
   mlir::math::populateExpansionPatterns(patterns);
   mlir::populateMathF32ExpansionPatterns(patterns,
                                          [](StringRef) { return true; });
