@@ -105,7 +105,11 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
       const schema::Binding *binding = dispatch->bindings()->Get(b);
       std::string at = absl::StrCat(where, " binding ", b);
       uint64_t offset = binding->offset(), bytes = binding->bytes();
-      if (offset % 16 != 0)
+      // As ArtifactValidation.cpp: buffers the kernels index by rows start
+      // on 16 bytes; places inside a cache or the run record need not.
+      bool aligned = binding->memory() != schema::BindingMemory::Caches &&
+                     binding->memory() != schema::BindingMemory::Run;
+      if (aligned && offset % 16 != 0)
         return corrupt(
             absl::StrCat(at, " has offset ", offset, ", not a multiple of 16"));
       ParamRef ref;
@@ -122,9 +126,14 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
           return corrupt(absl::StrCat(at, " names tensor ", binding->index(),
                                       " of ", tensors ? tensors->size() : 0));
         const schema::Tensor *t = tensors->Get(binding->index());
-        size = t->bytes();
-        memory =
-            absl::StrCat("tensor '", t->name() ? t->name()->str() : "", "'");
+        // Kernels read tensors in whole 32-bit words: a binding may cover
+        // the tensor's padding up to the next 64-byte tensor boundary
+        // inside the weight segment (as ArtifactValidation.cpp allows).
+        uint64_t segment = artifact.weights_bytes();
+        size = std::min<uint64_t>((t->bytes() + 63) / 64 * 64,
+                                  segment - std::min(t->offset(), segment));
+        memory = absl::StrCat("tensor '", t->name() ? t->name()->str() : "",
+                              "' (", t->bytes(), " bytes and its padding)");
         offset += t->offset();
         ref.index = binding->index();
         break;

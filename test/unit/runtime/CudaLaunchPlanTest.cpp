@@ -38,8 +38,9 @@ struct Shape {
 };
 
 /// An artifact (header only) with two tensors (at segment offsets 0 and
-/// 128, 100 and 64 bytes), two KV caches (1024 and 512 bytes), an arena of
-/// 4096 bytes and one cuda executable whose decode list is one dispatch.
+/// 128, 100 and 64 bytes, in a segment of 256), two KV caches (1024 and 512
+/// bytes), an arena of 4096 bytes and one cuda executable whose decode list is
+/// one dispatch.
 std::vector<uint8_t> buildArtifact(const Shape &shape) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<schema::Tensor>> tensors = {
@@ -71,7 +72,9 @@ std::vector<uint8_t> buildArtifact(const Shape &shape) {
       shape.decodeList ? list : flatbuffers::Offset<schema::DispatchList>());
   std::vector<flatbuffers::Offset<schema::Executable>> exes = {exe};
   auto root = schema::CreateArtifactDirect(b, 1, "test", 0, 0, &tensors,
-                                           &caches, program, program, &exes);
+                                           &caches, program, program, &exes,
+                                           /*weights_offset=*/4096,
+                                           /*weights_bytes=*/256);
   b.Finish(root);
   return std::vector<uint8_t>(b.GetBufferPointer(),
                               b.GetBufferPointer() + b.GetSize());
@@ -132,7 +135,8 @@ TEST(CudaLaunchPlan, RejectsDispatchesThatReachOutsideTheirMemory) {
               s.bindings[1] =
                   schema::Binding(48, 32, 1, schema::BindingMemory::Weights);
             }),
-            prefix + "1 (32 bytes at 48) lies outside tensor 'b' of 64 bytes");
+            prefix + "1 (32 bytes at 48) lies outside tensor 'b' (64 bytes and "
+                     "its padding) of 64 bytes");
   EXPECT_EQ(planError([](Shape &s) {
               s.bindings[1] =
                   schema::Binding(0, 4, 2, schema::BindingMemory::Weights);
@@ -166,6 +170,25 @@ TEST(CudaLaunchPlan, RejectsDispatchesThatReachOutsideTheirMemory) {
                   schema::Binding(8, 16, 0, schema::BindingMemory::Arena);
             }),
             prefix + "0 has offset 8, not a multiple of 16");
+}
+
+TEST(CudaLaunchPlan, AcceptsTensorPaddingAndUnalignedCachePlaces) {
+  // Tensor 'a' has 100 bytes; kernels read whole words up to the next
+  // 64-byte boundary (128). Places inside a cache need no alignment.
+  EXPECT_EQ(planError([](Shape &s) {
+              s.bindings[1] =
+                  schema::Binding(0, 128, 0, schema::BindingMemory::Weights);
+              s.bindings[2] =
+                  schema::Binding(8, 16, 0, schema::BindingMemory::Caches);
+            }),
+            "ok");
+  EXPECT_EQ(planError([](Shape &s) {
+              s.bindings[1] =
+                  schema::Binding(0, 132, 0, schema::BindingMemory::Weights);
+            }),
+            "corrupt artifact: cuda executable: decode dispatch 0 ('k0') "
+            "binding 1 (132 bytes at 0) lies outside tensor 'a' (100 bytes "
+            "and its padding) of 128 bytes");
 }
 
 TEST(CudaLaunchPlan, RejectsBadEntryPointsAndGrids) {
