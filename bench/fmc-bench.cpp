@@ -2,7 +2,8 @@
 //
 //   fmc-bench model.fmc [--threads N] [--prefill-tokens P] [--decode-tokens D]
 //                       [--repeat R] [--bandwidth-mb M] [--load copy|map]
-//                       [--profile] [--json F]
+//                       [--profile] [--json F] [--backend NAME]
+//                       [--peak-gbs G]
 //
 // Measures, in one run: this machine's memory read bandwidth (a read loop
 // over M MB with N threads), prefill tokens/s for a P-token prompt, and
@@ -11,6 +12,12 @@
 // reads every weight once per token) as a fraction of that bandwidth. CPU
 // time is reported beside wall time: on a shared machine the two differ.
 //
+// With --backend cuda (bench/gpu_decode.sh), the bandwidth is the device's:
+// a device-to-device copy of M MB measured in the same run, and the nominal
+// peak G GB/s when given; decode's traffic counts the KV-cache bytes its
+// attention kernels read (averaged over the positions decoded) beside the
+// weights.
+//
 //===----------------------------------------------------------------------===//
 
 #include "bench/ReadBandwidth.h"
@@ -18,6 +25,10 @@
 #include "runtime/Backend.h"
 #include "runtime/cpu/Kernels.h"
 #include "runtime/cpu/QuantKernels.h"
+
+#ifdef FMC_HAVE_CUDA
+#include "runtime/cuda/CudaDriver.h"
+#endif
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -77,6 +88,23 @@ uint64_t decodeWeightBytes(const fmc::schema::Artifact &root) {
   return bytes;
 }
 
+/// Bytes of KV cache the decode program's attention kernels read at
+/// `position`: each kernel reads its cache's keys and values (and int8
+/// scales) at every position it attends to (all earlier ones, or a ring's
+/// capacity). Layers sharing a cache each read it.
+uint64_t decodeKvBytes(const fmc::schema::Artifact &root, int64_t position) {
+  uint64_t bytes = 0;
+  for (const fmc::schema::Kernel *k : *root.decode()->kernels()) {
+    const auto *s = k->spec_as_AttentionSpec();
+    if (!s || s->reads() < 0)
+      continue;
+    const fmc::schema::KVCache *c = root.kv_caches()->Get(s->reads());
+    int64_t attended = std::min<int64_t>(position + 1, c->capacity());
+    bytes += c->bytes() / c->capacity() * attended;
+  }
+  return bytes;
+}
+
 int usageError(const std::string &message) {
   std::fprintf(stderr, "fmc-bench: error: %s\n", message.c_str());
   return 1;
@@ -91,6 +119,8 @@ int main(int argc, char **argv) {
   int64_t prefillTokens = 128, decodeTokens = 256, bandwidthMb = 1024;
   int repeat = 3;
   bool map = false, profile = false;
+  std::string backendName = "cpu";
+  int64_t peakGbs = 0;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -114,6 +144,10 @@ int main(int argc, char **argv) {
       profile = true;
     else if (arg == "--json")
       json = value();
+    else if (arg == "--backend")
+      backendName = value();
+    else if (arg == "--peak-gbs" && number(peakGbs))
+      ;
     else if (!arg.empty() && arg[0] != '-' && path.empty())
       path = arg;
     else
@@ -136,14 +170,29 @@ int main(int argc, char **argv) {
   options.threads = threads;
   options.profile = profile;
   absl::StatusOr<std::unique_ptr<fmc::Backend>> made =
-      fmc::createBackend("cpu", **artifact, options);
+      fmc::createBackend(backendName, **artifact, options);
   if (!made.ok())
     return usageError(std::string(made.status().message()));
   fmc::Backend &backend = **made;
   uint64_t weights = backend.memory().weightsBytes;
 
-  fmc::bench::Bandwidth bandwidth =
-      fmc::bench::measureReadBandwidth(bandwidthMb << 20, threads, 5);
+  fmc::bench::Bandwidth bandwidth;
+  bool device = backend.name() != "cpu";
+  if (!device) {
+    bandwidth = fmc::bench::measureReadBandwidth(bandwidthMb << 20, threads, 5);
+  } else if (backend.name() == "cuda") {
+#ifdef FMC_HAVE_CUDA
+    absl::StatusOr<double> copy =
+        fmc::cuda::measureDeviceCopyBandwidth(bandwidthMb << 20, 10);
+    if (!copy.ok())
+      return usageError(std::string(copy.status().message()));
+    bandwidth.gbPerSecond = *copy;
+#endif
+  }
+  if (bandwidth.gbPerSecond <= 0 && peakGbs > 0)
+    bandwidth.gbPerSecond = static_cast<double>(peakGbs);
+  if (bandwidth.gbPerSecond <= 0)
+    return usageError("no bandwidth to compare with: give --peak-gbs");
 
   // Prefill: a prompt of valid ids, logits of its last position only.
   prefillTokens = std::min(prefillTokens, context);
@@ -193,14 +242,31 @@ int main(int argc, char **argv) {
       prefillTokens > 0 ? prefillTokens / prefill.median() : 0.0;
   double decodeMedian = decodeTokens > 0 ? decodeTokens / decode.median() : 0.0;
   double stepTraffic = stepBytes * decodeMedian / 1e9;
-  std::printf("model %s: %.1f MB of weights, %d threads, %s kernels, %s "
-              "packed-weight kernels\n",
-              path.c_str(), weights / 1e6, threads, fmc::cpu::bestKernels().isa,
-              fmc::cpu::bestQuantKernels().isa);
-  std::printf(
-      "  memory read bandwidth  %.1f GB/s (%d threads, %lld MB, %s pages)\n",
-      bandwidth.gbPerSecond, threads, static_cast<long long>(bandwidthMb),
-      bandwidth.hugePages ? "2 MB" : "4 KB");
+  // KV bytes per step, averaged over the positions decode ran at (1..D).
+  double kvStepBytes = 0;
+  for (int64_t step = 0; step < decodeTokens; ++step)
+    kvStepBytes += decodeKvBytes(root, 1 + step);
+  if (decodeTokens > 0)
+    kvStepBytes /= decodeTokens;
+  double deviceTraffic = (stepBytes + kvStepBytes) * decodeMedian / 1e9;
+  std::string peakText =
+      peakGbs > 0 ? absl::StrFormat(", nominal peak %d GB/s", peakGbs) : "";
+  if (device) {
+    std::printf("model %s: %.1f MB of weights, %s backend\n", path.c_str(),
+                weights / 1e6, backend.name().c_str());
+    std::printf("  device copy bandwidth  %.1f GB/s (read + write, %lld MB)%s\n",
+                bandwidth.gbPerSecond, static_cast<long long>(bandwidthMb),
+                peakText.c_str());
+  } else {
+    std::printf("model %s: %.1f MB of weights, %d threads, %s kernels, %s "
+                "packed-weight kernels\n",
+                path.c_str(), weights / 1e6, threads,
+                fmc::cpu::bestKernels().isa, fmc::cpu::bestQuantKernels().isa);
+    std::printf(
+        "  memory read bandwidth  %.1f GB/s (%d threads, %lld MB, %s pages)\n",
+        bandwidth.gbPerSecond, threads, static_cast<long long>(bandwidthMb),
+        bandwidth.hugePages ? "2 MB" : "4 KB");
+  }
   if (prefillTokens > 0)
     std::printf("  prefill                %.1f tokens/s (%lld tokens, %.2f ms "
                 "wall, %.2f ms cpu)\n",
@@ -222,6 +288,20 @@ int main(int argc, char **argv) {
               "bandwidth\n",
               stepBytes / 1e6, stepTraffic,
               100.0 * stepTraffic / bandwidth.gbPerSecond);
+  if (device) {
+    std::printf("  decode reads           %.1f MB weights + %.2f MB KV cache "
+                "per token (mean over positions 1..%lld) = %.1f GB/s at the "
+                "median decode rate\n",
+                stepBytes / 1e6, kvStepBytes / 1e6,
+                static_cast<long long>(decodeTokens), deviceTraffic);
+    std::printf("  HBM fraction           %.1f%% of the measured copy "
+                "bandwidth%s\n",
+                100.0 * deviceTraffic / bandwidth.gbPerSecond,
+                peakGbs > 0 ? absl::StrFormat(", %.1f%% of the nominal peak",
+                                              100.0 * deviceTraffic / peakGbs)
+                                  .c_str()
+                            : "");
+  }
   if (profile) {
     std::printf("  kernel time by family (all runs):\n");
     for (const fmc::KernelProfile &p : backend.profile())
@@ -245,7 +325,11 @@ int main(int argc, char **argv) {
         "  \"prefill_tokens_per_s_median\": %.3f,\n"
         "  \"decode_tokens_per_s_median\": %.3f,\n"
         "  \"decode_bytes_per_token\": %llu,\n"
-        "  \"decode_bandwidth_fraction_median\": %.4f\n}\n",
+        "  \"decode_bandwidth_fraction_median\": %.4f,\n"
+        "  \"backend\": \"%s\",\n"
+        "  \"decode_kv_bytes_per_token\": %.0f,\n"
+        "  \"decode_device_traffic_gb_per_s_median\": %.3f,\n"
+        "  \"nominal_peak_gb_per_s\": %lld\n}\n",
         path.c_str(), threads, static_cast<unsigned long long>(weights),
         bandwidth.gbPerSecond, bandwidth.hugePages ? "true" : "false",
         static_cast<long long>(prefillTokens), prefillRate,
@@ -253,7 +337,8 @@ int main(int argc, char **argv) {
         decode.cpu / decodeTokens * 1e6, traffic,
         traffic / bandwidth.gbPerSecond, prefillMedian, decodeMedian,
         static_cast<unsigned long long>(stepBytes),
-        stepTraffic / bandwidth.gbPerSecond);
+        stepTraffic / bandwidth.gbPerSecond, backend.name().c_str(),
+        kvStepBytes, deviceTraffic, static_cast<long long>(peakGbs));
     std::fclose(f);
   }
   return 0;

@@ -20,6 +20,9 @@ struct Entry {
 /// Built backends in the order "auto" tries them: GPUs first, cpu last.
 const std::vector<Entry> &registry() {
   static const std::vector<Entry> entries = {
+#ifdef FMC_HAVE_CUDA
+      {"cuda", &createCudaBackend},
+#endif
 #ifdef FMC_HAVE_VULKAN
       {"vulkan", &createVulkanBackend},
 #endif
@@ -48,6 +51,8 @@ createBackend(const std::string &name, const Artifact &artifact,
   if (name == "auto") {
     BackendOptions autoOptions = options;
     autoOptions.autoSelected = true;
+    // Why each backend that was tried could not run it.
+    std::string reasons;
     for (const Entry &e : entries) {
       if (!artifact.hasTarget(e.name))
         continue;
@@ -55,11 +60,13 @@ createBackend(const std::string &name, const Artifact &artifact,
           e.create(artifact, autoOptions);
       if (backend.ok() || std::string(e.name) == "cpu")
         return backend;
+      absl::StrAppend(&reasons, "; ", e.name, ": ",
+                      backend.status().message());
     }
     return absl::NotFoundError(absl::StrCat(
         "no backend of this build (", absl::StrJoin(builtBackends(), ", "),
         ") runs an artifact compiled for ",
-        absl::StrJoin(artifact.targets(), ", ")));
+        absl::StrJoin(artifact.targets(), ", "), reasons));
   }
   auto it = std::find_if(entries.begin(), entries.end(),
                          [&](const Entry &e) { return name == e.name; });

@@ -102,6 +102,10 @@ createBackend(const std::string &name, const Artifact &artifact,
 absl::StatusOr<std::unique_ptr<Backend>>
 createCpuBackend(const Artifact &artifact, const BackendOptions &options);
 
+/// The cuda backend (runtime/cuda; built with -DFMC_CUDA=ON, the default).
+absl::StatusOr<std::unique_ptr<Backend>>
+createCudaBackend(const Artifact &artifact, const BackendOptions &options);
+
 /// The vulkan backend (runtime/vulkan; built with FMC_VULKAN).
 absl::StatusOr<std::unique_ptr<Backend>>
 createVulkanBackend(const Artifact &artifact, const BackendOptions &options);
