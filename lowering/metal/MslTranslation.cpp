@@ -93,6 +93,13 @@ const char *resourceKind(spvc_resource_type type) {
   }
 }
 
+/// A reflected resource as messages name it.
+std::string resourceName(const spvc_reflected_resource &resource) {
+  if (resource.name && *resource.name)
+    return "'" + std::string(resource.name) + "'";
+  return "%" + std::to_string(resource.id);
+}
+
 /// Cuts entry point `name` out of `words` and opens an MSL compiler on it,
 /// with its LocalSize and storage buffers read back.
 llvm::Expected<EntryCompiler> openEntry(CrossContext &context,
@@ -147,8 +154,8 @@ llvm::Expected<EntryCompiler> openEntry(CrossContext &context,
       continue;
     if (type != SPVC_RESOURCE_TYPE_STORAGE_BUFFER)
       return mslError("entry point '" + name + "' uses a " +
-                      resourceKind(type) + " ('" + list[0].name +
-                      "'); fmc kernels take storage buffers only");
+                      resourceKind(type) + " (" + resourceName(list[0]) +
+                      "); fmc kernels take storage buffers only");
     for (size_t i = 0; i < count; ++i) {
       unsigned set = spvc_compiler_get_decoration(
           entry.compiler, list[i].id, SpvDecorationDescriptorSet);

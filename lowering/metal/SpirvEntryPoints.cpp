@@ -81,7 +81,13 @@ llvm::Error validateSpirv(llvm::ArrayRef<uint32_t> words) {
       return;
     if (!messages.empty())
       messages += "; ";
-    messages += "at word " + std::to_string(position.index) + ": " + message;
+    // The validator appends the offending instruction on lines of its own.
+    llvm::SmallVector<llvm::StringRef> lines;
+    llvm::StringRef(message).split(lines, '\n', -1, /*KeepEmpty=*/false);
+    std::string text;
+    for (llvm::StringRef line : lines)
+      text += (text.empty() ? "" : " | ") + line.trim().str();
+    messages += "at word " + std::to_string(position.index) + ": " + text;
   });
   if (tools.Validate(words.data(), words.size()))
     return llvm::Error::success();
