@@ -20,6 +20,9 @@ struct Entry {
 /// Built backends in the order "auto" tries them: GPUs first, cpu last.
 const std::vector<Entry> &registry() {
   static const std::vector<Entry> entries = {
+#ifdef __APPLE__
+      {"metal", &createMetalBackend},
+#endif
       {"cpu", &createCpuBackend},
   };
   return entries;

@@ -99,6 +99,11 @@ createBackend(const std::string &name, const Artifact &artifact,
 absl::StatusOr<std::unique_ptr<Backend>>
 createCpuBackend(const Artifact &artifact, const BackendOptions &options);
 
+/// The metal backend (runtime/metal; Objective-C++, built on Apple platforms
+/// only).
+absl::StatusOr<std::unique_ptr<Backend>>
+createMetalBackend(const Artifact &artifact, const BackendOptions &options);
+
 } // namespace fmc
 
 #endif // FMC_RUNTIME_BACKEND_H
