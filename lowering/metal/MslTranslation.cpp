@@ -103,10 +103,10 @@ std::string resourceName(const spvc_reflected_resource &resource) {
 /// Cuts entry point `name` out of `words` and opens an MSL compiler on it,
 /// with its LocalSize and storage buffers read back.
 llvm::Expected<EntryCompiler> openEntry(CrossContext &context,
-                                        llvm::ArrayRef<uint32_t> words,
+                                        const SpirvModule &spirv,
                                         llvm::StringRef name) {
   llvm::Expected<std::vector<uint32_t>> module =
-      extractSpirvEntryPoint(words, name);
+      spirv.extractEntryPoint(name);
   if (!module)
     return module.takeError();
   spvc_parsed_ir ir = nullptr;
@@ -197,10 +197,10 @@ std::string sizeText(const std::array<uint32_t, 3> &size) {
 
 /// The MSL translation unit of one entry point.
 llvm::Expected<std::string> translateEntry(CrossContext &context,
-                                           llvm::ArrayRef<uint32_t> words,
+                                           const SpirvModule &spirv,
                                            const gpu::EntryPoint &ep,
                                            const MslOptions &options) {
-  llvm::Expected<EntryCompiler> entry = openEntry(context, words, ep.name);
+  llvm::Expected<EntryCompiler> entry = openEntry(context, spirv, ep.name);
   if (!entry)
     return entry.takeError();
   if (entry->localSize != ep.workgroupSize)
@@ -286,6 +286,9 @@ translateSpirvToMsl(llvm::ArrayRef<uint32_t> spirvWords,
   }
   if (llvm::Error e = validateSpirv(spirvWords))
     return std::move(e);
+  llvm::Expected<SpirvModule> spirv = SpirvModule::parse(spirvWords);
+  if (!spirv)
+    return spirv.takeError();
 
   CrossContext context;
   if (!context.get())
@@ -293,7 +296,7 @@ translateSpirvToMsl(llvm::ArrayRef<uint32_t> spirvWords,
   std::vector<MslUnit> units;
   for (const gpu::EntryPoint &ep : entryPoints) {
     llvm::Expected<std::string> unit =
-        translateEntry(context, spirvWords, ep, options);
+        translateEntry(context, *spirv, ep, options);
     if (!unit)
       return unit.takeError();
     units.push_back({ep.name, std::move(*unit)});
@@ -307,17 +310,15 @@ llvm::Expected<std::vector<gpu::EntryPoint>>
 readSpirvEntryPoints(llvm::ArrayRef<uint32_t> spirvWords) {
   if (llvm::Error e = validateSpirv(spirvWords))
     return std::move(e);
-  llvm::Expected<std::vector<std::string>> names =
-      spirvComputeEntryPoints(spirvWords);
-  if (!names)
-    return names.takeError();
+  llvm::Expected<SpirvModule> spirv = SpirvModule::parse(spirvWords);
+  if (!spirv)
+    return spirv.takeError();
   CrossContext context;
   if (!context.get())
     return context.error("setup");
   std::vector<gpu::EntryPoint> result;
-  for (const std::string &name : *names) {
-    llvm::Expected<EntryCompiler> entry =
-        openEntry(context, spirvWords, name);
+  for (const std::string &name : spirv->computeEntryPoints()) {
+    llvm::Expected<EntryCompiler> entry = openEntry(context, *spirv, name);
     if (!entry)
       return entry.takeError();
     gpu::EntryPoint ep;
