@@ -1,6 +1,7 @@
 // Kernels for test/Metal: a subgroup + workgroup-memory reduction, an f16
 // load, a 2-D workgroup with a strided loop, a shuffle and a max reduction,
-// f16 workgroup memory. kernels.spvasm is their SPIR-V (how: see its header).
+// f16 workgroup memory, a specialized elementwise add. kernels.spvasm is
+// their SPIR-V (how: see its header).
 module attributes {gpu.container_module} {
 gpu.module @kernels attributes {spirv.target_env = #spirv.target_env<#spirv.vce<v1.3, [Shader, Float16, StorageBuffer16BitAccess, GroupNonUniform, GroupNonUniformArithmetic, GroupNonUniformShuffle], [SPV_KHR_16bit_storage, SPV_KHR_storage_buffer_storage_class]>, #spirv.resource_limits<subgroup_size = 32>>} {
   gpu.func @row_sum(%x: memref<256xf32>, %out: memref<4xf32>, %run: memref<4xi32>) kernel attributes {spirv.entry_point_abi = #spirv.entry_point_abi<workgroup_size = [64, 1, 1]>} {
@@ -87,6 +88,24 @@ gpu.module @kernels attributes {spirv.target_env = #spirv.target_env<#spirv.vce<
     %o = arith.subi %c63, %t : index
     %w = memref.load %s[%o] : memref<64xf16, 3>
     memref.store %w, %out[%t] : memref<64xf16>
+    gpu.return
+  }
+  // The elementwise family's add (lowering/gpu/kernels/elementwise.mlir)
+  // specialized as the GPU core does: width 64, rows slot 1.
+  gpu.func @add(%lhs: memref<256xf32>, %rhs: memref<256xf32>, %out: memref<256xf32>, %run: memref<4xi32>) kernel attributes {spirv.entry_point_abi = #spirv.entry_point_abi<workgroup_size = [64, 1, 1]>} {
+    %width = arith.constant 64 : index
+    %rows_slot = arith.constant 1 : index
+    %rows32 = memref.load %run[%rows_slot] : memref<4xi32>
+    %rows = arith.index_cast %rows32 : i32 to index
+    %n = arith.muli %rows, %width : index
+    %i = gpu.global_id x
+    %live = arith.cmpi ult, %i, %n : index
+    scf.if %live {
+      %a = memref.load %lhs[%i] : memref<256xf32>
+      %b = memref.load %rhs[%i] : memref<256xf32>
+      %s = arith.addf %a, %b : f32
+      memref.store %s, %out[%i] : memref<256xf32>
+    }
     gpu.return
   }
 }

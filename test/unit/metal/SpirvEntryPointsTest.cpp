@@ -45,7 +45,7 @@ TEST(SpirvEntryPoints, ListsTheComputeEntryPoints) {
   ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
   EXPECT_EQ(module->computeEntryPoints(),
             (std::vector<std::string>{"row_sum", "scale", "row_max",
-                                      "half_copy"}));
+                                      "half_copy", "add"}));
 }
 
 TEST(SpirvEntryPoints, EachCutIsAValidModuleOfOneKernel) {
@@ -81,6 +81,7 @@ TEST(SpirvEntryPoints, KeepsOnlyTheKernelsOwnWorkgroupMemory) {
   EXPECT_EQ(workgroupVariables("scale"), 0u);
   EXPECT_EQ(workgroupVariables("row_max"), 0u);
   EXPECT_EQ(workgroupVariables("half_copy"), 1u);
+  EXPECT_EQ(workgroupVariables("add"), 0u);
 }
 
 TEST(SpirvEntryPoints, NamesTheEntryPointsWhenOneIsMissing) {
@@ -91,7 +92,7 @@ TEST(SpirvEntryPoints, NamesTheEntryPointsWhenOneIsMissing) {
   ASSERT_FALSE(static_cast<bool>(cut));
   EXPECT_EQ(llvm::toString(cut.takeError()),
             "SPIR-V: the module has no compute entry point 'nope' (it has: "
-            "row_sum, scale, row_max, half_copy)");
+            "row_sum, scale, row_max, half_copy, add)");
 }
 
 TEST(SpirvEntryPoints, RejectsWhatIsNotSpirv) {
