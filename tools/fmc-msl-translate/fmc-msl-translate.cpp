@@ -7,9 +7,11 @@
 //   fmc-msl-translate kernels.spv -o kernels.metal
 //   fmc-msl-translate kernels.spv --entry=row_sum:64x1x1:3
 //   fmc-msl-translate kernels.spv --list-entry-points
+//   fmc-msl-translate kernels.spv --metallib -o kernels.metallib   (macOS)
 //
 //===----------------------------------------------------------------------===//
 
+#include "lowering/metal/Metallib.h"
 #include "lowering/metal/MslTranslation.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -38,6 +40,13 @@ llvm::cl::list<std::string> entries(
 llvm::cl::opt<std::string>
     platform("platform", llvm::cl::desc("macos (default) or ios"),
              llvm::cl::init("macos"));
+llvm::cl::opt<bool> metallib(
+    "metallib",
+    llvm::cl::desc("Write a metallib compiled by Xcode's Metal compiler "
+                   "(xcrun, macOS only) instead of the MSL source"));
+llvm::cl::opt<std::string>
+    xcrunPath("xcrun", llvm::cl::desc("The xcrun to run (default: PATH's)"),
+              llvm::cl::value_desc("program"), llvm::cl::Hidden);
 llvm::cl::opt<bool> listEntryPoints(
     "list-entry-points",
     llvm::cl::desc("Print the module's entry points (NAME:XxYxZ:BINDINGS) "
@@ -118,6 +127,13 @@ int main(int argc, char **argv) {
       fmc::metal::translateSpirvToMsl(words, entryPoints, options);
   if (!msl)
     return fail(inputPath + ": " + llvm::toString(msl.takeError()));
+  if (metallib) {
+    llvm::Expected<std::string> library =
+        fmc::metal::buildMetallib(*msl, options, xcrunPath);
+    if (!library)
+      return fail(inputPath + ": " + llvm::toString(library.takeError()));
+    msl = std::move(*library);
+  }
   // A temporary file renamed into place: no partial output on failure.
   if (llvm::Error e = llvm::writeToOutput(
           outputPath, [&](llvm::raw_ostream &os) -> llvm::Error {
