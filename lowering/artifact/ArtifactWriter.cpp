@@ -74,19 +74,6 @@ schema::DType elementDType(Type type) {
   return schema::DType::F32;
 }
 
-/// Bytes of a cache: keys and values, plus one f32 scale per position and
-/// head for each of them when the cache is int8.
-uint64_t cacheScaleBytes(fm::KVCacheOp cache) {
-  if (!cache.getElementType().isInteger(8))
-    return 0;
-  return cache.getCapacity() * cache.getNumKvHeads() * 2 * sizeof(float);
-}
-
-uint64_t cacheBytes(fm::KVCacheOp cache) {
-  return cache.getCapacity() * cache.getBytesPerPosition() +
-         cacheScaleBytes(cache);
-}
-
 uint64_t alignTo(uint64_t value, uint64_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
 }
@@ -110,6 +97,12 @@ private:
   buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
               const llvm::DenseMap<Value, uint32_t> &buffers);
   Offset<schema::Tokenizer> buildTokenizer(flatbuffers::FlatBufferBuilder &fbb);
+  llvm::Expected<Offset<schema::Executable>>
+  buildExecutable(flatbuffers::FlatBufferBuilder &fbb,
+                  const fmc::gpu::ExecutableImage &image);
+  llvm::Expected<Offset<schema::DispatchList>>
+  buildDispatchList(flatbuffers::FlatBufferBuilder &fbb,
+                    const fmc::gpu::DispatchList &list);
   llvm::Error writeFile(const flatbuffers::FlatBufferBuilder &fbb,
                         uint64_t weightsOffset, uint64_t &fileBytes);
   llvm::Expected<const llvm::MemoryBuffer *> sourceFile(llvm::StringRef file);
@@ -552,8 +545,8 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
         cache.getKind() == fm::CacheKind::ring ? schema::CacheKind::Ring
                                                : schema::CacheKind::Linear,
         cache.getCapacity(), cache.getNumKvHeads(), cache.getHeadDim(),
-        elementDType(cache.getElementType()), cacheBytes(cache),
-        cacheScaleBytes(cache)));
+        elementDType(cache.getElementType()), cache.getTotalBytes(),
+        cache.getScaleBytes()));
 
   llvm::Expected<Offset<schema::Program>> prefillProgram =
       buildProgram(fbb, prefill);
@@ -566,9 +559,17 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
 
   std::vector<Offset<schema::Executable>> executables;
   for (const std::string &target : options.targets)
-    executables.push_back(schema::CreateExecutable(
-        fbb, fbb.CreateString(target), fbb.CreateString("none"),
-        fbb.CreateVector(std::vector<uint8_t>{})));
+    if (target == "cpu")
+      executables.push_back(schema::CreateExecutable(
+          fbb, fbb.CreateString(target), fbb.CreateString("none"),
+          fbb.CreateVector(std::vector<uint8_t>{})));
+  for (const fmc::gpu::ExecutableImage &image : options.executables) {
+    llvm::Expected<Offset<schema::Executable>> executable =
+        buildExecutable(fbb, image);
+    if (!executable)
+      return executable.takeError();
+    executables.push_back(*executable);
+  }
 
   auto root = schema::CreateArtifact(
       fbb, fmc::kArtifactFormatVersion, fbb.CreateString("fmc-compile"),
@@ -577,6 +578,66 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
       fbb.CreateVector(executables), weightsOffset, segmentBytes);
   schema::FinishSizePrefixedArtifactBuffer(fbb, root);
   return llvm::Error::success();
+}
+
+llvm::Expected<Offset<schema::DispatchList>>
+Writer::buildDispatchList(flatbuffers::FlatBufferBuilder &fbb,
+                          const fmc::gpu::DispatchList &list) {
+  std::vector<Offset<schema::Dispatch>> dispatches;
+  for (const fmc::gpu::Dispatch &dispatch : list.dispatches) {
+    std::vector<schema::Binding> bindings;
+    for (const fmc::gpu::Binding &binding : dispatch.bindings) {
+      uint32_t index = 0;
+      if (binding.memory == fmc::gpu::Memory::Weights) {
+        auto it = tensorIndex.find(binding.symbol);
+        if (it == tensorIndex.end())
+          return fail("a GPU dispatch binds parameter @" + binding.symbol +
+                      ", which the artifact does not hold");
+        index = it->second;
+      } else if (binding.memory == fmc::gpu::Memory::Caches) {
+        auto it = cacheIndex.find(binding.symbol);
+        if (it == cacheIndex.end())
+          return fail("a GPU dispatch binds KV cache @" + binding.symbol +
+                      ", which the artifact does not hold");
+        index = it->second;
+      }
+      bindings.emplace_back(binding.offset, binding.bytes, index,
+                            static_cast<schema::BindingMemory>(binding.memory));
+    }
+    std::vector<uint32_t> grid(dispatch.grid.begin(), dispatch.grid.end());
+    dispatches.push_back(schema::CreateDispatch(
+        fbb, dispatch.entry, fbb.CreateVector(grid),
+        fbb.CreateVectorOfStructs(bindings), dispatch.kernel));
+  }
+  return schema::CreateDispatchList(fbb, fbb.CreateVector(dispatches),
+                                    list.scratchBytes);
+}
+
+llvm::Expected<Offset<schema::Executable>>
+Writer::buildExecutable(flatbuffers::FlatBufferBuilder &fbb,
+                        const fmc::gpu::ExecutableImage &image) {
+  std::vector<Offset<schema::EntryPoint>> entries;
+  for (const fmc::gpu::EntryPoint &entry : image.entryPoints) {
+    std::vector<uint32_t> size(entry.workgroupSize.begin(),
+                               entry.workgroupSize.end());
+    entries.push_back(schema::CreateEntryPoint(
+        fbb, fbb.CreateString(entry.name), fbb.CreateVector(size),
+        entry.bindings));
+  }
+  llvm::Expected<Offset<schema::DispatchList>> prefillList =
+      buildDispatchList(fbb, image.prefill);
+  if (!prefillList)
+    return prefillList.takeError();
+  llvm::Expected<Offset<schema::DispatchList>> decodeList =
+      buildDispatchList(fbb, image.decode);
+  if (!decodeList)
+    return decodeList.takeError();
+  auto data = fbb.CreateVector(
+      reinterpret_cast<const uint8_t *>(image.data.data()), image.data.size());
+  return schema::CreateExecutable(
+      fbb, fbb.CreateString(image.target), fbb.CreateString(image.format), data,
+      fbb.CreateVector(entries), *prefillList, *decodeList,
+      fbb.CreateString(image.arch));
 }
 
 llvm::Expected<const llvm::MemoryBuffer *>
@@ -738,7 +799,9 @@ llvm::Expected<uint64_t> Writer::run() {
 
 } // namespace
 
-std::vector<std::string> fmc::artifact::availableTargets() { return {"cpu"}; }
+std::vector<std::string> fmc::artifact::availableTargets() {
+  return {"cpu", "cuda", "vulkan"};
+}
 
 llvm::Expected<uint64_t>
 fmc::artifact::writeArtifact(ModuleOp module, llvm::StringRef path,

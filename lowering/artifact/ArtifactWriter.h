@@ -10,6 +10,8 @@
 #ifndef FMC_LOWERING_ARTIFACT_ARTIFACTWRITER_H
 #define FMC_LOWERING_ARTIFACT_ARTIFACTWRITER_H
 
+#include "lowering/gpu/GpuProgram.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
@@ -23,6 +25,9 @@ namespace fmc::artifact {
 struct WriteOptions {
   /// Targets to record executables for; "cpu" needs none.
   std::vector<std::string> targets = {"cpu"};
+  /// The GPU targets' code and dispatch lists (lowering/targets), written
+  /// with their weight and cache bindings resolved to table indices.
+  std::vector<fmc::gpu::ExecutableImage> executables;
   /// The model's name in the artifact; the output file's stem when empty.
   std::string modelName;
   /// Called while weights are copied, with bytes done and bytes in all.

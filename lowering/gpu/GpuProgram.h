@@ -66,6 +66,7 @@ struct GpuProgram {
 struct ExecutableImage {
   std::string target; ///< "cuda", "vulkan", "metal".
   std::string format; ///< "ptx", "cubin", "spirv", "msl".
+  std::string arch;   ///< The SM architecture of ptx and cubin ("sm_90").
   std::string data;
   std::vector<EntryPoint> entryPoints;
   DispatchList prefill, decode;

@@ -14,6 +14,7 @@
 #include "lowering/artifact/ArtifactWriter.h"
 #include "lowering/artifact/SizeReport.h"
 #include "lowering/plan/Passes.h"
+#include "lowering/targets/TargetExecutables.h"
 #include "lowering/quant/QuantMath.h"
 #include "passes/Passes.h"
 
@@ -43,7 +44,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Phase { Fm, Plan, Target };
+enum class Phase { Fm, Plan, Gpu, Target };
 
 cl::OptionCategory category("fmc-compile options");
 
@@ -57,14 +58,33 @@ cl::opt<std::string>
 cl::opt<std::string> tokenizerPath(
     "tokenizer", cl::desc("Tokenizer file of a model file (llama2.c tok*.bin)"),
     cl::value_desc("file"), cl::cat(category));
-cl::list<std::string> targets("target", cl::CommaSeparated,
-                              cl::desc("Targets to compile for (default: cpu)"),
-                              cl::value_desc("cpu,..."), cl::cat(category));
+cl::list<std::string> targets(
+    "target", cl::CommaSeparated,
+    cl::desc("Targets to compile for, comma-separated: cpu (the runtime's own "
+             "kernels), cuda (PTX, and cubins when ptxas is found), vulkan "
+             "(SPIR-V) (default: cpu)"),
+    cl::value_desc("cpu,cuda,vulkan"), cl::cat(category));
+cl::list<std::string> cudaArchs(
+    "cuda-arch", cl::CommaSeparated,
+    cl::desc("SM architectures of the cuda target (default: sm_80,sm_90)"),
+    cl::value_desc("sm_80,sm_90"), cl::cat(category));
+cl::opt<bool> cudaCubins(
+    "cuda-cubin",
+    cl::desc("Also assemble cubins with ptxas ($FMC_PTXAS or "
+             "/usr/local/cuda/bin/ptxas) when it is found (default: on)"),
+    cl::init(true), cl::cat(category));
+cl::opt<std::string> dumpExecutablesDir(
+    "dump-executables",
+    cl::desc("Write every GPU executable's code into this directory "
+             "(cuda.sm_90.ptx, vulkan.spv, ...)"),
+    cl::value_desc("dir"), cl::cat(category));
 cl::opt<Phase> compileTo(
     "compile-to", cl::desc("Stop after this phase"), cl::init(Phase::Target),
     cl::values(
         clEnumValN(Phase::Fm, "fm", "fm IR after the model passes"),
         clEnumValN(Phase::Plan, "plan", "the dispatch programs (plan IR)"),
+        clEnumValN(Phase::Gpu, "gpu",
+                   "the specialized GPU kernels (a gpu.module) of the plan"),
         clEnumValN(Phase::Target, "target", "the .fmc artifact (default)")),
     cl::cat(category));
 cl::opt<std::string> reportJson(
@@ -360,6 +380,21 @@ int main(int argc, char **argv) {
                       "' (available: " + llvm::join(available, ", ") + ")");
   }
 
+  for (const std::string &arch : cudaArchs) {
+    llvm::StringRef digits(arch);
+    unsigned sm = 0;
+    if (!digits.consume_front("sm_") || digits.consumeInteger(10, sm) ||
+        !(digits.empty() || digits == "a") || sm < 50)
+      return failWith("--cuda-arch: '" + arch +
+                      "' is not an SM architecture like sm_80 or sm_90a");
+  }
+  if (!dumpExecutablesDir.empty() &&
+      !llvm::any_of(targetList, [](const std::string &target) {
+        return target != "cpu";
+      }))
+    return failWith("--dump-executables needs a GPU target "
+                    "(--target=cuda,vulkan); the cpu target has no code");
+
   if (contextTokens < 0 || contextTokens >= (int64_t(1) << 31))
     return failWith(
         "--context must be a positive number of positions below 2^31, got " +
@@ -470,10 +505,43 @@ int main(int argc, char **argv) {
     return writeIR(*module);
   }
 
+  if (compileTo == Phase::Gpu) {
+    progress.step("building GPU kernels");
+    llvm::Expected<fmc::gpu::GpuProgram> program =
+        fmc::gpu::buildGpuProgram(*module);
+    progress.finishLine();
+    if (!program)
+      return failWith(llvm::toString(program.takeError()));
+    return writeIR(*program->kernels);
+  }
+
+  fmc::targets::TargetOptions targetOptions;
+  if (!cudaArchs.empty())
+    targetOptions.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());
+  targetOptions.cubins = cudaCubins;
+  targetOptions.progress = [&](const std::string &step) {
+    progress.step(step);
+  };
+  llvm::Expected<std::vector<fmc::gpu::ExecutableImage>> executables =
+      fmc::targets::buildExecutables(*module, targetList, targetOptions);
+  if (!executables) {
+    progress.finishLine();
+    return failWith(llvm::toString(executables.takeError()));
+  }
+  if (!dumpExecutablesDir.empty()) {
+    llvm::Expected<std::vector<std::string>> written =
+        fmc::targets::dumpExecutables(*executables, dumpExecutablesDir);
+    if (!written) {
+      progress.finishLine();
+      return failWith(llvm::toString(written.takeError()));
+    }
+  }
+
   fmc::artifact::SizeReport report =
       fmc::artifact::computeSizeReport(*module, model);
   fmc::artifact::WriteOptions options;
   options.targets = targetList;
+  options.executables = std::move(*executables);
   options.modelName = model;
   options.progress = [&](uint64_t done, uint64_t total) {
     progress.percent("writing weights", done, total);

@@ -159,6 +159,16 @@ int64_t KVCacheOp::getBytesPerPosition() {
          getElementType().getIntOrFloatBitWidth() / 8;
 }
 
+uint64_t KVCacheOp::getScaleBytes() {
+  if (!getElementType().isInteger(8))
+    return 0;
+  return getCapacity() * getNumKvHeads() * 2 * sizeof(float);
+}
+
+uint64_t KVCacheOp::getTotalBytes() {
+  return getCapacity() * getBytesPerPosition() + getScaleBytes();
+}
+
 //===----------------------------------------------------------------------===//
 // TokenizerOp
 //===----------------------------------------------------------------------===//

@@ -108,6 +108,11 @@ def Fm_KVCacheOp : Fm_Op<"kv_cache", [Symbol, HasParent<"::mlir::ModuleOp">]> {
   let extraClassDeclaration = [{
     /// Bytes of keys and values one cached position takes (scales excluded).
     int64_t getBytesPerPosition();
+    /// Bytes of the f32 scales of an int8 cache: one per position and KV
+    /// head for keys and for values (0 for float caches).
+    uint64_t getScaleBytes();
+    /// Everything the cache holds: elements and scales.
+    uint64_t getTotalBytes();
   }];
 }
 

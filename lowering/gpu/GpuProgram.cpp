@@ -1,0 +1,53 @@
+//===- GpuProgram.cpp - a plan's programs as GPU dispatch lists -----------===//
+
+#include "lowering/gpu/GpuProgram.h"
+
+#include "dialects/plan/IR/PlanOps.h"
+#include "lowering/gpu/KernelTemplates.h"
+#include "lowering/gpu/LaunchBuilder.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+
+namespace fmc::gpu {
+
+llvm::Expected<GpuProgram> buildGpuProgram(ModuleOp planModule) {
+  MLIRContext &context = *planModule.getContext();
+  llvm::Expected<std::unique_ptr<KernelTemplates>> templates =
+      KernelTemplates::load(context);
+  if (!templates)
+    return templates.takeError();
+
+  GpuProgram result;
+  OpBuilder builder(&context);
+  result.kernels = ModuleOp::create(builder.getUnknownLoc());
+  (*result.kernels)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
+                             builder.getUnitAttr());
+  builder.setInsertionPointToEnd(result.kernels->getBody());
+  mlir::gpu::GPUModuleOp::create(builder, builder.getUnknownLoc(), "kernels");
+
+  for (plan::ProgramOp program : planModule.getOps<plan::ProgramOp>()) {
+    DispatchList *list = program.getSymName() == "prefill" ? &result.prefill
+                         : program.getSymName() == "decode"
+                             ? &result.decode
+                             : nullptr;
+    if (!list)
+      continue;
+    LaunchBuilder launches(planModule, program, **templates, result, *list);
+    uint32_t index = 0;
+    for (Operation &op : program.getBody().front()) {
+      if (!isa<plan::KernelOpInterface>(op))
+        continue;
+      launches.setKernel(index++);
+      if (llvm::Error err = lowerKernel(&op, launches))
+        return llvm::createStringError(
+            "GPU lowering of kernel " + llvm::Twine(index - 1) + " (" +
+            op.getName().getStringRef() + ") of @" + program.getSymName() +
+            ": " + llvm::toString(std::move(err)));
+    }
+  }
+  return result;
+}
+
+} // namespace fmc::gpu

@@ -1,0 +1,115 @@
+//===- LaunchBuilder.cpp - what a kernel family's GPU lowering sees -------===//
+
+#include "lowering/gpu/LaunchBuilder.h"
+
+#include "dialects/plan/IR/PlanOps.h"
+#include "lowering/gpu/KernelTemplates.h"
+
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+
+namespace fmc::gpu {
+
+namespace {
+constexpr uint64_t kScratchAlignment = 256;
+constexpr uint64_t kRunRecordBytes = 16;
+} // namespace
+
+LaunchBuilder::LaunchBuilder(ModuleOp planModule, Operation *program,
+                             KernelTemplates &templates, GpuProgram &output,
+                             DispatchList &list)
+    : planModule(planModule), templates(templates), output(output),
+      list(list) {
+  maxRows = cast<plan::ProgramOp>(program).getMaxTokens();
+}
+
+Binding LaunchBuilder::buffer(Value rows) const {
+  auto buffer = rows.getDefiningOp<plan::BufferOp>();
+  auto type = cast<plan::RowsType>(rows.getType());
+  Binding binding;
+  binding.memory = Memory::Arena;
+  binding.offset = buffer ? buffer.getOffset() : 0;
+  binding.bytes = static_cast<uint64_t>(maxRows) * type.getRowBytes();
+  return binding;
+}
+
+fm::ParamOp LaunchBuilder::param(FlatSymbolRefAttr symbol) const {
+  return SymbolTable::lookupNearestSymbolFrom<fm::ParamOp>(planModule, symbol);
+}
+
+Binding LaunchBuilder::weight(FlatSymbolRefAttr symbol) const {
+  Binding binding;
+  binding.memory = Memory::Weights;
+  binding.symbol = symbol.getValue().str();
+  if (fm::ParamOp op = param(symbol))
+    binding.bytes = op.getStorageBytes();
+  return binding;
+}
+
+fm::KVCacheOp LaunchBuilder::cacheOp(FlatSymbolRefAttr symbol) const {
+  return SymbolTable::lookupNearestSymbolFrom<fm::KVCacheOp>(planModule,
+                                                             symbol);
+}
+
+Binding LaunchBuilder::cache(FlatSymbolRefAttr symbol) const {
+  Binding binding;
+  binding.memory = Memory::Caches;
+  binding.symbol = symbol.getValue().str();
+  if (fm::KVCacheOp op = cacheOp(symbol))
+    binding.bytes = op.getTotalBytes();
+  return binding;
+}
+
+Binding LaunchBuilder::scratch(uint64_t bytes) {
+  Binding binding;
+  binding.memory = Memory::Scratch;
+  binding.offset = list.scratchBytes;
+  binding.bytes = bytes;
+  list.scratchBytes +=
+      (bytes + kScratchAlignment - 1) / kScratchAlignment * kScratchAlignment;
+  return binding;
+}
+
+Binding LaunchBuilder::run() const {
+  Binding binding;
+  binding.memory = Memory::Run;
+  binding.bytes = kRunRecordBytes;
+  return binding;
+}
+
+llvm::Error LaunchBuilder::dispatch(llvm::StringRef name,
+                                    llvm::ArrayRef<SpecValue> spec,
+                                    std::array<uint32_t, 3> workgroup,
+                                    std::array<uint32_t, 3> grid,
+                                    std::vector<Binding> bindings) {
+  for (uint32_t size : grid)
+    if (size == 0)
+      return llvm::createStringError("dispatch of @" + name +
+                                     " over an empty grid");
+  SmallVector<uint64_t> bytes;
+  for (const Binding &binding : bindings)
+    bytes.push_back(binding.bytes);
+  mlir::gpu::GPUModuleOp kernels =
+      *output.kernels->getOps<mlir::gpu::GPUModuleOp>().begin();
+  llvm::Expected<std::string> function =
+      templates.specialize(name, spec, bytes, workgroup, kernels);
+  if (!function)
+    return function.takeError();
+
+  Dispatch dispatch;
+  auto it = llvm::find_if(output.entryPoints, [&](const EntryPoint &entry) {
+    return entry.name == *function;
+  });
+  dispatch.entry = static_cast<uint32_t>(it - output.entryPoints.begin());
+  if (it == output.entryPoints.end())
+    output.entryPoints.push_back(
+        {*function, workgroup, static_cast<uint32_t>(bindings.size())});
+  dispatch.grid = grid;
+  dispatch.bindings = std::move(bindings);
+  dispatch.kernel = kernelIndex;
+  list.dispatches.push_back(std::move(dispatch));
+  return llvm::Error::success();
+}
+
+} // namespace fmc::gpu

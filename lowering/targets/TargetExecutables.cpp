@@ -1,0 +1,119 @@
+//===- TargetExecutables.cpp - the GPU targets of one compilation ---------===//
+
+#include "lowering/targets/TargetExecutables.h"
+
+#include "lowering/cuda/PtxLowering.h"
+#include "lowering/spirv/SpirvLowering.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace fmc::targets {
+
+namespace {
+
+gpu::ExecutableImage imageOf(const gpu::GpuProgram &program,
+                             std::string target, std::string format,
+                             std::string arch, std::string data) {
+  gpu::ExecutableImage image;
+  image.target = std::move(target);
+  image.format = std::move(format);
+  image.arch = std::move(arch);
+  image.data = std::move(data);
+  image.entryPoints = program.entryPoints;
+  image.prefill = program.prefill;
+  image.decode = program.decode;
+  return image;
+}
+
+void report(const TargetOptions &options, const std::string &step) {
+  if (options.progress)
+    options.progress(step);
+}
+
+} // namespace
+
+std::vector<std::string> gpuTargets() { return {"cuda", "vulkan"}; }
+
+llvm::Expected<std::vector<gpu::ExecutableImage>>
+buildExecutables(mlir::ModuleOp planModule,
+                 const std::vector<std::string> &targets,
+                 const TargetOptions &options) {
+  std::vector<gpu::ExecutableImage> images;
+  bool wantCuda = llvm::is_contained(targets, "cuda");
+  bool wantSpirv = llvm::is_contained(targets, "vulkan");
+  if (!wantCuda && !wantSpirv)
+    return images;
+
+  report(options, "building GPU kernels");
+  llvm::Expected<gpu::GpuProgram> program = gpu::buildGpuProgram(planModule);
+  if (!program)
+    return program.takeError();
+
+  if (wantCuda) {
+    std::string ptxas = options.cubins ? cuda::findPtxas() : "";
+    for (const std::string &arch : options.cudaArchs) {
+      report(options, "lowering to PTX for " + arch);
+      cuda::PtxOptions ptxOptions;
+      ptxOptions.chip = arch;
+      llvm::Expected<std::string> ptx =
+          cuda::lowerToPtx(*program->kernels, ptxOptions);
+      if (!ptx)
+        return ptx.takeError();
+      if (!ptxas.empty()) {
+        report(options, "assembling the cubin for " + arch);
+        llvm::Expected<std::string> cubin =
+            cuda::assembleCubin(*ptx, arch, ptxas);
+        if (!cubin)
+          return cubin.takeError();
+        images.push_back(
+            imageOf(*program, "cuda", "cubin", arch, std::move(*cubin)));
+      }
+      images.push_back(imageOf(*program, "cuda", "ptx", arch, std::move(*ptx)));
+    }
+  }
+  if (wantSpirv) {
+    report(options, "lowering to SPIR-V");
+    llvm::Expected<std::vector<uint32_t>> words =
+        spirv::lowerToSpirv(*program->kernels, spirv::SpirvOptions());
+    if (!words)
+      return words.takeError();
+    std::string bytes(reinterpret_cast<const char *>(words->data()),
+                      words->size() * sizeof(uint32_t));
+    images.push_back(imageOf(*program, "vulkan", "spirv", "", bytes));
+  }
+  return images;
+}
+
+llvm::Expected<std::vector<std::string>>
+dumpExecutables(const std::vector<gpu::ExecutableImage> &executables,
+                llvm::StringRef directory) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return llvm::createStringError("cannot create '" + directory +
+                                   "': " + ec.message());
+  std::vector<std::string> written;
+  for (const gpu::ExecutableImage &image : executables) {
+    llvm::StringRef extension = llvm::StringSwitch<llvm::StringRef>(image.format)
+                                    .Case("spirv", "spv")
+                                    .Case("msl", "metal")
+                                    .Default(image.format);
+    std::string name = image.target;
+    if (!image.arch.empty())
+      name += "." + image.arch;
+    llvm::SmallString<256> path(directory);
+    llvm::sys::path::append(path, name + "." + extension);
+    std::error_code ec;
+    llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      return llvm::createStringError("cannot write '" + path +
+                                     "': " + ec.message());
+    out << image.data;
+    written.push_back(path.str().str());
+  }
+  return written;
+}
+
+} // namespace fmc::targets

@@ -1,0 +1,206 @@
+//===- GpuLoweringTest.cpp - specialization, SPIR-V and PTX lowering ------===//
+
+#include "lowering/cuda/PtxLowering.h"
+#include "lowering/gpu/KernelTemplates.h"
+#include "lowering/spirv/SpirvLowering.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "gtest/gtest.h"
+
+using namespace mlir;
+
+namespace {
+
+class GpuLoweringTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    fmc::gpu::loadKernelDialects(context);
+    auto loaded = fmc::gpu::KernelTemplates::load(context);
+    ASSERT_TRUE(static_cast<bool>(loaded)) << llvm::toString(loaded.takeError());
+    templates = std::move(*loaded);
+    OpBuilder builder(&context);
+    module = ModuleOp::create(builder.getUnknownLoc());
+    (*module)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
+                       builder.getUnitAttr());
+    builder.setInsertionPointToEnd(module->getBody());
+    kernels = mlir::gpu::GPUModuleOp::create(builder, builder.getUnknownLoc(),
+                                             "kernels");
+  }
+
+  std::string specializeAdd(int64_t width, uint64_t bytes) {
+    llvm::Expected<std::string> name = templates->specialize(
+        "add", {width, int64_t(0)}, {bytes, bytes, bytes, 16}, {256, 1, 1},
+        kernels);
+    EXPECT_TRUE(static_cast<bool>(name)) << llvm::toString(name.takeError());
+    return name ? *name : "";
+  }
+
+  std::string print(Operation *op) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    op->print(os);
+    return text;
+  }
+
+  MLIRContext context;
+  std::unique_ptr<fmc::gpu::KernelTemplates> templates;
+  OwningOpRef<ModuleOp> module;
+  mlir::gpu::GPUModuleOp kernels;
+};
+
+TEST_F(GpuLoweringTest, SpecializationMakesShapesConstantAndBindingsStatic) {
+  EXPECT_EQ(specializeAdd(64, 4 * 64 * 4), "add_0");
+  std::string text = print(kernels);
+  // Spec arguments are gone, bindings are static memrefs of their bytes,
+  // the width is a constant, the workgroup size is recorded.
+  EXPECT_NE(text.find("gpu.func @add_0(%arg0: memref<256xf32>, %arg1: "
+                      "memref<256xf32>, %arg2: memref<256xf32>, %arg3: "
+                      "memref<4xi32>)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("arith.constant 64 : index"), std::string::npos) << text;
+  EXPECT_NE(text.find("known_block_size = array<i32: 256, 1, 1>"),
+            std::string::npos)
+      << text;
+}
+
+TEST_F(GpuLoweringTest, IdenticalSpecializationsShareOneKernel) {
+  EXPECT_EQ(specializeAdd(64, 1024), "add_0");
+  EXPECT_EQ(specializeAdd(64, 1024), "add_0");
+  EXPECT_EQ(specializeAdd(32, 1024), "add_1");
+}
+
+TEST_F(GpuLoweringTest, WrongArgumentCountsAreReported) {
+  llvm::Expected<std::string> name = templates->specialize(
+      "add", {int64_t(64)}, {16, 16, 16, 16}, {256, 1, 1}, kernels);
+  ASSERT_FALSE(static_cast<bool>(name));
+  EXPECT_EQ(llvm::toString(name.takeError()),
+            "kernel template @add takes 4 bindings and 2 specialization "
+            "values; the lowering gave 4 and 1");
+  llvm::Expected<std::string> missing =
+      templates->specialize("no_such", {}, {}, {1, 1, 1}, kernels);
+  ASSERT_FALSE(static_cast<bool>(missing));
+  EXPECT_EQ(llvm::toString(missing.takeError()),
+            "no GPU kernel template @no_such");
+}
+
+TEST_F(GpuLoweringTest, SpirvIsValidWithOneEntryPointPerKernel) {
+  specializeAdd(64, 1024);
+  specializeAdd(32, 1024);
+  llvm::Expected<std::vector<uint32_t>> words =
+      fmc::spirv::lowerToSpirv(*module, fmc::spirv::SpirvOptions());
+  ASSERT_TRUE(static_cast<bool>(words)) << llvm::toString(words.takeError());
+  ASSERT_GT(words->size(), 5u);
+  EXPECT_EQ((*words)[0], 0x07230203u); // SPIR-V magic
+  std::string bytes(reinterpret_cast<const char *>(words->data()),
+                    words->size() * 4);
+  EXPECT_NE(bytes.find("add_0"), std::string::npos);
+  EXPECT_NE(bytes.find("add_1"), std::string::npos);
+}
+
+TEST_F(GpuLoweringTest, InvalidSpirvIsRejected) {
+  std::vector<uint32_t> words = {0x07230203u, 0x00010300u, 0, 1, 0};
+  llvm::Error err = fmc::spirv::validateSpirv(words);
+  ASSERT_TRUE(static_cast<bool>(err));
+  EXPECT_NE(llvm::toString(std::move(err)).find("fails validation"),
+            std::string::npos);
+}
+
+TEST_F(GpuLoweringTest, PtxHasOneEntryPerKernelAndAssembles) {
+  specializeAdd(64, 1024);
+  fmc::cuda::PtxOptions options;
+  options.chip = "sm_90";
+  llvm::Expected<std::string> ptx = fmc::cuda::lowerToPtx(*module, options);
+  ASSERT_TRUE(static_cast<bool>(ptx)) << llvm::toString(ptx.takeError());
+  EXPECT_NE(ptx->find(".target sm_90"), std::string::npos) << *ptx;
+  EXPECT_NE(ptx->find(".entry add_0("), std::string::npos) << *ptx;
+  std::string ptxas = FMC_PTXAS_PATH;
+  if (ptxas.empty())
+    GTEST_SKIP() << "no ptxas (CUDA toolkit) on this machine";
+  llvm::Expected<std::string> cubin =
+      fmc::cuda::assembleCubin(*ptx, "sm_90", ptxas);
+  ASSERT_TRUE(static_cast<bool>(cubin)) << llvm::toString(cubin.takeError());
+  EXPECT_EQ(cubin->substr(0, 4), "\x7f"
+                                 "ELF");
+}
+
+TEST_F(GpuLoweringTest, BrokenPtxIsReportedWithPtxasLog) {
+  std::string ptxas = FMC_PTXAS_PATH;
+  if (ptxas.empty())
+    GTEST_SKIP() << "no ptxas (CUDA toolkit) on this machine";
+  llvm::Expected<std::string> cubin =
+      fmc::cuda::assembleCubin(".version 8.0\n.target sm_90\nbogus", "sm_90",
+                               ptxas);
+  ASSERT_FALSE(static_cast<bool>(cubin));
+  EXPECT_NE(llvm::toString(cubin.takeError()).find("ptxas -arch=sm_90 failed"),
+            std::string::npos);
+}
+
+/// What kernels use beyond elementwise code: math functions, subgroup
+/// reductions and the subgroup size, workgroup memory and barriers, and a
+/// loop whose trip count is zero for some lanes.
+constexpr const char *kReductionKernel = R"mlir(
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @reduce(%x: memref<64xf32>, %y: memref<64xf32>)
+        workgroup(%partial: memref<64xf32, #gpu.address_space<workgroup>>)
+        kernel attributes {known_block_size = array<i32: 64, 1, 1>} {
+      %c0 = arith.constant 0 : index
+      %c3 = arith.constant 3 : index
+      %c64 = arith.constant 64 : index
+      %zero = arith.constant 0.0 : f32
+      %tid = gpu.thread_id x
+      %lanes = gpu.subgroup_size : index
+      // Lanes 3 and up run this loop zero times.
+      %sum = scf.for %i = %tid to %c3 step %c64 iter_args(%acc = %zero) -> f32 {
+        %v = memref.load %x[%i] : memref<64xf32>
+        %e = math.exp %v : f32
+        %s = arith.addf %acc, %e : f32
+        scf.yield %s : f32
+      }
+      %t = math.tanh %sum : f32
+      %r = math.rsqrt %t : f32
+      %total = gpu.subgroup_reduce add %r : (f32) -> f32
+      memref.store %total, %partial[%tid] : memref<64xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      %first = memref.load %partial[%c0] : memref<64xf32, #gpu.address_space<workgroup>>
+      %n = arith.index_cast %lanes : index to i32
+      %nf = arith.sitofp %n : i32 to f32
+      %out = arith.mulf %first, %nf : f32
+      memref.store %out, %y[%tid] : memref<64xf32>
+      gpu.return
+    }
+  }
+}
+)mlir";
+
+TEST_F(GpuLoweringTest, MathSubgroupsAndWorkgroupMemoryLowerForBothTargets) {
+  OwningOpRef<ModuleOp> kernel =
+      parseSourceString<ModuleOp>(kReductionKernel, &context);
+  ASSERT_TRUE(kernel);
+  llvm::Expected<std::vector<uint32_t>> words =
+      fmc::spirv::lowerToSpirv(*kernel, fmc::spirv::SpirvOptions());
+  ASSERT_TRUE(static_cast<bool>(words)) << llvm::toString(words.takeError());
+
+  fmc::cuda::PtxOptions options;
+  options.chip = "sm_80";
+  llvm::Expected<std::string> ptx = fmc::cuda::lowerToPtx(*kernel, options);
+  ASSERT_TRUE(static_cast<bool>(ptx)) << llvm::toString(ptx.takeError());
+  // Warp shuffles for the reduction, shared memory, no libdevice calls.
+  EXPECT_NE(ptx->find("shfl.sync.bfly"), std::string::npos) << *ptx;
+  EXPECT_NE(ptx->find(".shared"), std::string::npos) << *ptx;
+  EXPECT_EQ(ptx->find("__nv_"), std::string::npos) << *ptx;
+  std::string ptxas = FMC_PTXAS_PATH;
+  if (ptxas.empty())
+    GTEST_SKIP() << "no ptxas (CUDA toolkit) on this machine";
+  llvm::Expected<std::string> cubin =
+      fmc::cuda::assembleCubin(*ptx, "sm_80", ptxas);
+  ASSERT_TRUE(static_cast<bool>(cubin)) << llvm::toString(cubin.takeError());
+}
+
+} // namespace
