@@ -62,8 +62,9 @@ cl::list<std::string> targets(
     "target", cl::CommaSeparated,
     cl::desc("Targets to compile for, comma-separated: cpu (the runtime's own "
              "kernels), cuda (PTX, and cubins when ptxas is found), vulkan "
-             "(SPIR-V) (default: cpu)"),
-    cl::value_desc("cpu,cuda,vulkan"), cl::cat(category));
+             "(SPIR-V), metal (MSL, translated from the SPIR-V) (default: "
+             "cpu)"),
+    cl::value_desc("cpu,cuda,vulkan,metal"), cl::cat(category));
 cl::list<std::string> cudaArchs(
     "cuda-arch", cl::CommaSeparated,
     cl::desc("SM architectures of the cuda target (default: sm_80,sm_90)"),
@@ -393,7 +394,8 @@ int main(int argc, char **argv) {
         return target != "cpu";
       }))
     return failWith("--dump-executables needs a GPU target "
-                    "(--target=cuda,vulkan); the cpu target has no code");
+                    "(--target=cuda,vulkan,metal); the cpu target has no "
+                    "code");
 
   if (contextTokens < 0 || contextTokens >= (int64_t(1) << 31))
     return failWith(
