@@ -64,6 +64,8 @@ public:
   /// Tensor `index`'s bytes (validated to lie in the weight segment).
   const void *tensorData(uint32_t index) const;
   uint64_t weightsBytes() const { return root_->weights_bytes(); }
+  /// The whole weight segment (weightsBytes() bytes), for GPU uploads.
+  const uint8_t *weightsData() const { return weights_; }
 
   /// Whether the artifact carries executables for `target` ("cpu", ...).
   bool hasTarget(const std::string &target) const;

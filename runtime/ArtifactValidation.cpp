@@ -110,6 +110,9 @@ public:
     for (const schema::Executable *exe : *a.executables())
       if (!exe->target())
         return bad("an executable has no target name");
+    for (uint32_t i = 0; i < a.executables()->size(); ++i)
+      if (auto s = executable(*a.executables()->Get(i), i); !s.ok())
+        return s;
     return absl::OkStatus();
   }
 
@@ -754,6 +757,163 @@ private:
   }
 
 #undef FMC_CHECK
+
+  // --- GPU executables ----------------------------------------------------
+  // A GPU backend binds every dispatch's buffers as the artifact says and
+  // launches it without further checks: entry points, grids and every
+  // binding's range are checked here, once.
+
+  absl::Status executable(const schema::Executable &exe, uint32_t index) {
+    std::string where =
+        absl::StrCat("executable ", index, " ('", exe.target()->str(), "')");
+    std::string format = exe.format() ? exe.format()->str() : "";
+    size_t dataBytes = exe.data() ? exe.data()->size() : 0;
+    auto some = [](const auto *list) {
+      return list && list->dispatches() && list->dispatches()->size() > 0;
+    };
+    bool hasCode = dataBytes ||
+                   (exe.entry_points() && exe.entry_points()->size() > 0) ||
+                   some(exe.prefill()) || some(exe.decode());
+    // The cpu target carries no code ("none").
+    if ((format == "none" || format.empty()) && !hasCode)
+      return absl::OkStatus();
+    if (format != "ptx" && format != "cubin" && format != "spirv" &&
+        format != "msl")
+      return bad(absl::StrCat(where, " has format '", format,
+                              "', expected ptx, cubin, spirv or msl"));
+    if (dataBytes == 0)
+      return bad(absl::StrCat(where, " has no code"));
+    if (format == "spirv") {
+      const uint8_t *d = exe.data()->data();
+      // A module starts with a five-word header.
+      if (dataBytes % 4 != 0 || dataBytes < 20 ||
+          (d[0] | d[1] << 8 | d[2] << 16 | uint32_t(d[3]) << 24) !=
+              0x07230203u)
+        return bad(absl::StrCat(
+            where, " holds ", dataBytes,
+            " bytes that are not a SPIR-V module (little-endian 32-bit words "
+            "starting with the magic number 0x07230203)"));
+    }
+    if (!exe.entry_points() || exe.entry_points()->size() == 0)
+      return bad(absl::StrCat(where, " has no entry points"));
+    for (uint32_t e = 0; e < exe.entry_points()->size(); ++e) {
+      const schema::EntryPoint *ep = exe.entry_points()->Get(e);
+      if (!ep->name() || ep->name()->size() == 0)
+        return bad(absl::StrCat(where, ", entry point ", e, " has no name"));
+      const auto *wg = ep->workgroup_size();
+      if (!wg || wg->size() != 3 || wg->Get(0) == 0 || wg->Get(1) == 0 ||
+          wg->Get(2) == 0)
+        return bad(absl::StrCat(where, ", entry point '", ep->name()->str(),
+                                "' has no workgroup size of 3 nonzero sizes"));
+    }
+    if (!exe.prefill() || !exe.decode())
+      return bad(absl::StrCat(where, " has no ",
+                              exe.prefill() ? "decode" : "prefill",
+                              " dispatch list"));
+    if (auto s = dispatchList(exe, *exe.prefill(), *a.prefill(),
+                              absl::StrCat(where, ", program 'prefill'"));
+        !s.ok())
+      return s;
+    return dispatchList(exe, *exe.decode(), *a.decode(),
+                        absl::StrCat(where, ", program 'decode'"));
+  }
+
+  absl::Status dispatchList(const schema::Executable &exe,
+                            const schema::DispatchList &list,
+                            const schema::Program &program,
+                            const std::string &where) {
+    if (list.scratch_bytes() > (1ull << 40))
+      return bad(absl::StrCat(where, " has a scratch of ",
+                              list.scratch_bytes(), " bytes"));
+    if (!list.dispatches() || list.dispatches()->size() == 0)
+      return bad(absl::StrCat(where, " has no dispatches"));
+    for (uint32_t i = 0; i < list.dispatches()->size(); ++i) {
+      const schema::Dispatch *d = list.dispatches()->Get(i);
+      std::string at = absl::StrCat(where, ", dispatch ", i);
+      if (d->entry() >= exe.entry_points()->size())
+        return bad(absl::StrCat(at, " names entry point ", d->entry(), " of ",
+                                exe.entry_points()->size()));
+      const schema::EntryPoint *ep = exe.entry_points()->Get(d->entry());
+      absl::StrAppend(&at, " ('", ep->name()->str(), "')");
+      const auto *grid = d->grid();
+      if (!grid || grid->size() != 3 || grid->Get(0) == 0 ||
+          grid->Get(1) == 0 || grid->Get(2) == 0)
+        return bad(absl::StrCat(at, " has no grid of 3 nonzero sizes"));
+      if (d->kernel() >= program.kernels()->size())
+        return bad(absl::StrCat(at, " implements kernel ", d->kernel(), " of ",
+                                program.kernels()->size()));
+      uint32_t bindings = d->bindings() ? d->bindings()->size() : 0;
+      if (bindings != ep->bindings())
+        return bad(absl::StrCat(at, " has ", bindings,
+                                " bindings, its entry point takes ",
+                                ep->bindings()));
+      for (uint32_t b = 0; b < bindings; ++b)
+        if (auto s = binding(*d->bindings()->Get(b), program, list,
+                             absl::StrCat(at, ", binding ", b));
+            !s.ok())
+          return s;
+    }
+    return absl::OkStatus();
+  }
+
+  /// Run records are four i32: [rows, rows after a last_row kernel, 0, 0].
+  static constexpr uint64_t kRunRecordBytes = 16;
+
+  absl::Status binding(const schema::Binding &b, const schema::Program &program,
+                       const schema::DispatchList &list,
+                       const std::string &at) {
+    uint64_t limit = 0;
+    std::string memory;
+    bool aligned = true;
+    switch (b.memory()) {
+    case schema::BindingMemory::Arena:
+      limit = program.arena_bytes();
+      memory = absl::StrCat("the arena of ", limit, " bytes");
+      break;
+    case schema::BindingMemory::Weights: {
+      if (b.index() >= a.tensors()->size())
+        return bad(absl::StrCat(at, " names tensor ", b.index(), " of ",
+                                a.tensors()->size()));
+      const schema::Tensor *t = a.tensors()->Get(b.index());
+      limit = t->bytes();
+      memory = absl::StrCat("tensor '", t->name() ? t->name()->str() : "",
+                            "' of ", limit, " bytes");
+      break;
+    }
+    case schema::BindingMemory::Caches: {
+      if (b.index() >= a.kv_caches()->size())
+        return bad(absl::StrCat(at, " names KV cache ", b.index(), " of ",
+                                a.kv_caches()->size()));
+      const schema::KVCache *c = a.kv_caches()->Get(b.index());
+      limit = c->bytes();
+      memory = absl::StrCat("KV cache '", c->name() ? c->name()->str() : "",
+                            "' of ", limit, " bytes");
+      aligned = false;
+      break;
+    }
+    case schema::BindingMemory::Scratch:
+      limit = list.scratch_bytes();
+      memory = absl::StrCat("the scratch of ", limit, " bytes");
+      break;
+    case schema::BindingMemory::Run:
+      limit = kRunRecordBytes;
+      memory = absl::StrCat("the run record of ", limit, " bytes");
+      aligned = false;
+      break;
+    default:
+      return bad(absl::StrCat(at, " has unknown memory ",
+                              static_cast<int>(b.memory())));
+    }
+    if (b.bytes() == 0)
+      return bad(absl::StrCat(at, " has no bytes"));
+    if (b.offset() > limit || b.bytes() > limit - b.offset())
+      return bad(absl::StrCat(at, " at offset ", b.offset(), " with ",
+                              b.bytes(), " bytes lies outside ", memory));
+    if (aligned && b.offset() % 16 != 0)
+      return bad(absl::StrCat(at, " starts at offset ", b.offset(),
+                              ", not a multiple of 16"));
+    return absl::OkStatus();
+  }
 
   const schema::Artifact &a;
   uint64_t headerBytes, fileBytes;

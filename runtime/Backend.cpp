@@ -23,6 +23,9 @@ const std::vector<Entry> &registry() {
 #ifdef __APPLE__
       {"metal", &createMetalBackend},
 #endif
+#ifdef FMC_HAVE_VULKAN
+      {"vulkan", &createVulkanBackend},
+#endif
       {"cpu", &createCpuBackend},
   };
   return entries;
@@ -46,11 +49,13 @@ createBackend(const std::string &name, const Artifact &artifact,
               const BackendOptions &options) {
   const std::vector<Entry> &entries = registry();
   if (name == "auto") {
+    BackendOptions autoOptions = options;
+    autoOptions.autoSelected = true;
     for (const Entry &e : entries) {
       if (!artifact.hasTarget(e.name))
         continue;
       absl::StatusOr<std::unique_ptr<Backend>> backend =
-          e.create(artifact, options);
+          e.create(artifact, autoOptions);
       if (backend.ok() || std::string(e.name) == "cpu")
         return backend;
     }

@@ -29,6 +29,9 @@ struct BackendOptions {
   int threads = 0;
   /// Time every kernel and sum the times per kernel family (see profile()).
   bool profile = false;
+  /// Set by createBackend for "auto": a GPU backend then declines devices
+  /// that are CPU implementations (lavapipe), so auto moves on to cpu.
+  bool autoSelected = false;
 };
 
 /// Time spent per kernel family since the backend was created.
@@ -103,6 +106,10 @@ createCpuBackend(const Artifact &artifact, const BackendOptions &options);
 /// only).
 absl::StatusOr<std::unique_ptr<Backend>>
 createMetalBackend(const Artifact &artifact, const BackendOptions &options);
+
+/// The vulkan backend (runtime/vulkan; built with FMC_VULKAN).
+absl::StatusOr<std::unique_ptr<Backend>>
+createVulkanBackend(const Artifact &artifact, const BackendOptions &options);
 
 } // namespace fmc
 

@@ -25,3 +25,17 @@ if os.path.isdir(os.path.join(shared, "models", "stories260K")):
     config.available_features.add("stories260k")
 if config.fmc_ptxas:
     config.available_features.add("ptxas")
+# vulkan-backend: fmc-run has the vulkan backend; vulkan: and this machine
+# has a Vulkan device to run it on (lavapipe counts).
+if getattr(config, "fmc_vulkan", "").upper() in ("ON", "1", "TRUE", "YES"):
+    import subprocess
+
+    config.available_features.add("vulkan-backend")
+    try:
+        summary = subprocess.run(
+            ["vulkaninfo", "--summary"], capture_output=True, text=True, timeout=120
+        ).stdout
+        if "deviceName" in summary:
+            config.available_features.add("vulkan")
+    except (OSError, subprocess.TimeoutExpired):
+        pass

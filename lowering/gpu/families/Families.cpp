@@ -17,6 +17,21 @@ llvm::Error lowerKernel(mlir::Operation *kernel, LaunchBuilder &builder) {
   static const std::pair<llvm::StringLiteral, Lowering> families[] = {
       {mlir::plan::AddOp::getOperationName(), lowerElementwise},
       {mlir::plan::MulOp::getOperationName(), lowerElementwise},
+      {mlir::plan::EmbeddingOp::getOperationName(), lowerEmbedding},
+      {mlir::plan::RMSNormOp::getOperationName(), lowerRmsNorm},
+      {mlir::plan::LayerNormOp::getOperationName(), lowerLayerNorm},
+      {mlir::plan::RopeOp::getOperationName(), lowerRope},
+      {mlir::plan::ActivationOp::getOperationName(), lowerActivation},
+      {mlir::plan::GluOp::getOperationName(), lowerActivation},
+      {mlir::plan::LinearOp::getOperationName(), lowerLinear},
+      {mlir::plan::LogitsOp::getOperationName(), lowerLinear},
+      {mlir::plan::GroupedLinearOp::getOperationName(), lowerLinear},
+      {mlir::plan::TrackCombineOp::getOperationName(), lowerTrackCombine},
+      {mlir::plan::LastRowOp::getOperationName(), lowerLastRow},
+      {mlir::plan::AttentionOp::getOperationName(), lowerAttention},
+      {mlir::plan::MoeRouteOp::getOperationName(), lowerMoeRoute},
+      {mlir::plan::MoeCombineOp::getOperationName(), lowerMoeCombine},
+      {mlir::plan::MoeOp::getOperationName(), lowerMoe},
   };
   llvm::StringRef name = kernel->getName().getStringRef();
   for (const auto &[family, lowering] : families)

@@ -18,6 +18,26 @@ namespace fmc::gpu {
 
 /// plan.add, plan.mul (kernels/elementwise.mlir).
 llvm::Error lowerElementwise(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.embedding (kernels/embedding.mlir).
+llvm::Error lowerEmbedding(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.rms_norm, plan.layer_norm (kernels/norm.mlir).
+llvm::Error lowerRmsNorm(mlir::Operation *kernel, LaunchBuilder &builder);
+llvm::Error lowerLayerNorm(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.rope (kernels/rope.mlir).
+llvm::Error lowerRope(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.activation, plan.glu (kernels/activation.mlir).
+llvm::Error lowerActivation(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.linear, plan.logits, plan.grouped_linear (kernels/linear.mlir).
+llvm::Error lowerLinear(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.track_combine, plan.last_row (kernels/rows.mlir).
+llvm::Error lowerTrackCombine(mlir::Operation *kernel, LaunchBuilder &builder);
+llvm::Error lowerLastRow(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.attention (kernels/attention.mlir).
+llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.moe_route, plan.moe_combine, plan.moe (kernels/moe.mlir).
+llvm::Error lowerMoeRoute(mlir::Operation *kernel, LaunchBuilder &builder);
+llvm::Error lowerMoeCombine(mlir::Operation *kernel, LaunchBuilder &builder);
+llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &builder);
 
 } // namespace fmc::gpu
 

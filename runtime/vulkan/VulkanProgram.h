@@ -1,0 +1,98 @@
+//===- VulkanProgram.h - one program's dispatch list, recorded once -------===//
+//
+// At load, a program's dispatches become one command buffer: copy the
+// staged run record, tokens and positions into device memory, then every
+// dispatch with its own preallocated descriptor set, separated by
+// compute-to-compute memory barriers (each dispatch sees every write of the
+// ones before it). A run writes tokens, positions and the row count into
+// this program's staging buffer, records a small readback command buffer
+// for the logits rows wanted, submits both and waits.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FMC_RUNTIME_VULKAN_VULKANPROGRAM_H
+#define FMC_RUNTIME_VULKAN_VULKANPROGRAM_H
+
+#include "runtime/schema/fmc_generated.h"
+#include "runtime/vulkan/VulkanBuffers.h"
+#include "runtime/vulkan/VulkanPipelines.h"
+
+#include "absl/status/statusor.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fmc::vulkan {
+
+/// The device memory bindings point into (BindingMemory).
+struct DeviceMemory {
+  const Buffer *arena = nullptr, *weights = nullptr, *caches = nullptr,
+               *scratch = nullptr, *run = nullptr;
+  /// Where tensor i lies in `weights`, cache i in `caches`.
+  std::vector<uint64_t> tensorOffsets, cacheOffsets;
+};
+
+/// Per kernel family (KernelSpec value): dispatches and seconds.
+using FamilyTimes = std::vector<std::pair<int64_t, double>>;
+
+class VulkanProgram {
+public:
+  /// Records `list` for `program` (`name`: "prefill" or "decode").
+  /// `profile`: time every dispatch with timestamp queries.
+  static absl::StatusOr<std::unique_ptr<VulkanProgram>>
+  create(VulkanContext &context, const VulkanPipelines &pipelines,
+         const DeviceMemory &memory, const schema::Program &program,
+         const schema::DispatchList &list, int64_t vocab,
+         const std::string &name, bool profile);
+  ~VulkanProgram();
+  VulkanProgram(const VulkanProgram &) = delete;
+  VulkanProgram &operator=(const VulkanProgram &) = delete;
+
+  int64_t maxTokens() const { return maxRows; }
+  /// Where the next run's token ids and positions go (maxTokens() each).
+  int32_t *tokens() { return reinterpret_cast<int32_t *>(staging.mapped() + tokensAt); }
+  int32_t *positions() {
+    return reinterpret_cast<int32_t *>(staging.mapped() + positionsAt);
+  }
+
+  /// Runs the program on `rows` rows and reads logits rows [from, to)
+  /// back; adds dispatch times to `times` when profiling.
+  absl::Status run(int64_t rows, int64_t from, int64_t to, FamilyTimes &times);
+
+  /// Logits row `row` of the last run (read back by it).
+  const float *logits(int64_t row) const {
+    return reinterpret_cast<const float *>(staging.mapped() + logitsAt) +
+           row * vocab;
+  }
+
+private:
+  VulkanProgram(VulkanContext &context) : context(context) {}
+  absl::Status bind(const VulkanPipelines &pipelines,
+                    const DeviceMemory &memory,
+                    const schema::DispatchList &list);
+  absl::Status record(const VulkanPipelines &pipelines,
+                      const DeviceMemory &memory,
+                      const schema::DispatchList &list);
+
+  VulkanContext &context;
+  std::string name;
+  int64_t maxRows = 0, vocab = 0;
+  Buffer staging;
+  // Staging layout: run record at 0, then tokens, positions, logits.
+  uint64_t tokensAt = 0, positionsAt = 0, logitsAt = 0;
+  uint64_t arenaTokens = 0, arenaPositions = 0, arenaLogits = 0;
+  const Buffer *arena = nullptr;
+  VkDescriptorPool pool = VK_NULL_HANDLE;
+  std::vector<VkDescriptorSet> sets;
+  VkCommandBuffer main = VK_NULL_HANDLE, readback = VK_NULL_HANDLE;
+  VkQueryPool queries = VK_NULL_HANDLE;
+  /// Kernel family (KernelSpec value) of each dispatch, for profiles.
+  std::vector<size_t> families;
+};
+
+} // namespace fmc::vulkan
+
+#endif // FMC_RUNTIME_VULKAN_VULKANPROGRAM_H

@@ -1,0 +1,173 @@
+"""kernels/attention.mlir on a Vulkan device against a numpy transcription of
+runtime/cpu/Attention.cpp: runs of prefill chunks and decode steps through
+the dispatches lowering/gpu/families/Attention.cpp emits (kv_round_trip,
+kv_append, attention), with the cache in GpuCacheLayout's layout.
+usage: attention_cases.py ATTENTION_MLIR WORKDIR VKRUN"""
+import sys
+
+import numpy as np
+
+from template_kernels import Session
+
+TOLERANCE = 2e-5
+
+
+def bf16(x):
+    bits = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7fff + ((bits >> 16) & 1)) >> 16
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def int8_round_trip(x):
+    """Int8Cache.cpp: scale = max|x| / 127 per row, round half away from 0."""
+    scale = np.abs(x).max(-1, keepdims=True) / np.float32(127)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        q = np.minimum(np.floor(np.abs(x) / scale + np.float32(0.5)), 127) * np.sign(x)
+    return (np.where(scale == 0, 0, q) * scale).astype(np.float32)
+
+
+def stored(x, elem):
+    return {0: lambda: x.copy(), 1: lambda: x.astype(np.float16).astype(np.float32),
+            2: lambda: int8_round_trip(x), 3: lambda: bf16(x)}[elem]()
+
+
+def reference_attend(q, keys, values, scale, softcap):
+    s = (keys.astype(np.float64) @ q) * scale
+    if softcap > 0:
+        s = softcap * np.tanh(s / softcap)
+    e = np.exp(s - s.max())
+    return (e @ values) / e.sum()
+
+
+def case(session, heads, kv_heads, head_dim, capacity, ring, kind, window,
+         causal, softcap, elem, runs, reader=False, seed=0):
+    rng = np.random.default_rng(seed)
+    scale = 0.3
+    row_words = head_dim * {0: 4, 1: 2, 2: 1, 3: 2}[elem] // 4
+    cache_rows = capacity * kv_heads
+    layout = dict(values_base=cache_rows * row_words, key_scales=2 * cache_rows * row_words,
+                  value_scales=2 * cache_rows * row_words + cache_rows, row_words=row_words)
+    cache = np.zeros(layout['key_scales'] + (2 * cache_rows if elem == 2 else 0), np.int32)
+    max_tokens = max(runs)
+    wg = 64 if head_dim <= 64 else 128 if head_dim <= 128 else 256
+    common = dict(kv_heads=kv_heads, head_dim=head_dim, rows_slot=0, wg=wg)
+    attend_spec = dict(common, heads=heads, capacity=capacity, ring=int(ring),
+                       kind=kind, window=window if kind else 1, causal=int(causal),
+                       scale=scale, softcap=softcap, elem=elem, **layout)
+    cached_k = np.zeros((capacity, kv_heads, head_dim), np.float32)
+    cached_v = np.zeros_like(cached_k)
+    slot = (lambda p: p % capacity) if ring else (lambda p: p)
+    checks = []  # (gpu output, reference, rows)
+    start = 0
+    for n in runs:
+        positions = np.zeros(max_tokens, np.int32)
+        positions[:n] = np.arange(start, start + n)
+        start += n
+        q, k, v = (rng.standard_normal((max_tokens, h, head_dim)).astype(np.float32)
+                   for h in (heads, kv_heads, kv_heads))
+        out = np.full((max_tokens, heads, head_dim), 7.0, np.float32)
+        run = np.array([n, 1, 0, 0], np.int32)
+        in_flight = ring
+        first, last = positions[0], positions[n - 1]
+
+        # Reference: Attention.cpp.
+        rk, rv = k.copy(), v.copy()
+        if in_flight and elem == 2:
+            rk, rv = int8_round_trip(rk), int8_round_trip(rv)
+
+        def append_reference():
+            for t in range(n):
+                if ring and positions[t] + capacity <= last:
+                    continue
+                cached_k[slot(positions[t])] = stored(rk[t], elem)
+                cached_v[slot(positions[t])] = stored(rv[t], elem)
+
+        def window_of(p, flight):
+            hi = p if causal else last
+            lo = (max(0, p - window + 1) if kind == 1 else
+                  p // window * window if kind == 2 else 0)
+            if ring:
+                lo = max(lo, (first if flight else hi + 1) - capacity)
+            return lo, hi, (min(hi, first - 1) if flight else hi)
+
+        if not in_flight:
+            append_reference()
+        ref = np.zeros((n, heads, head_dim), np.float32)
+        for t in range(n):
+            lo, hi, cached_hi = window_of(positions[t], in_flight)
+            for h in range(heads):
+                g = h // (heads // kv_heads)
+                js = range(lo, hi + 1)
+                keys = np.array([cached_k[slot(j), g] if j <= cached_hi else rk[j - first, g] for j in js])
+                vals = np.array([cached_v[slot(j), g] if j <= cached_hi else rv[j - first, g] for j in js])
+                ref[t, h] = reference_attend(q[t, h], keys, vals, scale, softcap)
+        if in_flight:
+            append_reference()
+        checks.append((out, ref, n))
+
+        # GPU: the dispatches of families/Attention.cpp.
+        def append():
+            for src, base, scales in ((k, 0, layout['key_scales']),
+                                      (v, layout['values_base'], layout['value_scales'])):
+                session.dispatch('kv_append', dict(common, capacity=capacity, ring=int(ring),
+                                 elem=elem, base=base, scale_base=scales, row_words=row_words),
+                                 [src.reshape(-1), positions, cache, run], (max_tokens, kv_heads, 1), wg)
+        if in_flight and elem == 2:
+            for src in (k, v):
+                session.dispatch('kv_round_trip', common, [src.reshape(-1), run],
+                                 (max_tokens, kv_heads, 1), wg)
+        if not in_flight:
+            append()
+        session.dispatch('attention', dict(attend_spec, in_flight=int(in_flight)),
+                         [q.reshape(-1), k.reshape(-1), v.reshape(-1), positions, cache,
+                          out.reshape(-1), run], (max_tokens, heads, 1), wg)
+        if in_flight:
+            append()
+
+        if reader:
+            # KV sharing: a layer without k and v reads what was just written.
+            rq = rng.standard_normal((max_tokens, heads, head_dim)).astype(np.float32)
+            rout = np.full((max_tokens, heads, head_dim), 7.0, np.float32)
+            session.dispatch('attention', dict(attend_spec, in_flight=0),
+                             [rq.reshape(-1), rq.reshape(-1), rq.reshape(-1), positions, cache,
+                              rout.reshape(-1), run], (max_tokens, heads, 1), wg)
+            rref = np.zeros((n, heads, head_dim), np.float32)
+            for t in range(n):
+                lo, hi, _ = window_of(positions[t], False)
+                for h in range(heads):
+                    g = h // (heads // kv_heads)
+                    js = range(lo, hi + 1)
+                    rref[t, h] = reference_attend(rq[t, h], cached_k[[slot(j) for j in js], g],
+                                                  cached_v[[slot(j) for j in js], g], scale, softcap)
+            checks.append((rout, rref, n))
+    session.execute()
+    error = max(np.abs(out[:n] - ref).max() for out, ref, n in checks)
+    untouched = all((out[n:] == 7.0).all() for out, _, n in checks)
+    return error, untouched
+
+
+CASES = {
+    # name: heads, kv_heads, head_dim, capacity, ring, kind, window, causal, softcap, elem, runs
+    'linear f32 GQA prefill+decode': (4, 2, 16, 40, False, 0, 0, True, 0.0, 0, [7, 1, 1]),
+    'linear int8 shared reader': (4, 2, 16, 40, False, 0, 0, True, 0.0, 2, [7, 1], True),
+    'linear f16 softcap two tiles': (2, 1, 8, 200, False, 0, 0, True, 5.0, 1, [70, 1]),
+    'linear bf16': (2, 2, 8, 40, False, 0, 0, True, 0.0, 3, [5, 1]),
+    'ring local f32 chunk longer than window': (4, 2, 16, 8, True, 1, 8, True, 0.0, 0, [13, 1, 9, 1]),
+    'ring local int8 in flight': (4, 2, 16, 8, True, 1, 8, True, 0.0, 2, [13, 1, 9, 1]),
+    'ring local reader one chunk larger': (2, 1, 16, 12, True, 1, 8, True, 0.0, 0, [4, 4, 1], True),
+    'ring chunked': (4, 1, 16, 12, True, 2, 12, True, 0.0, 0, [5, 10, 1]),
+    'linear local head_dim 128': (2, 2, 128, 20, False, 1, 4, True, 0.0, 0, [6, 1]),
+    'linear non-causal': (2, 2, 8, 20, False, 0, 0, False, 0.0, 0, [6]),
+}
+
+if __name__ == '__main__':
+    template, workdir, vkrun = sys.argv[1:4]
+    session = Session(template, workdir, vkrun)
+    failed = False
+    for name, args in CASES.items():
+        error, untouched = case(session, *args)
+        ok = error < TOLERANCE and untouched
+        failed |= not ok
+        print(f'{"ok" if ok else "FAIL"}: attention {name}: max |gpu - cpu| {error:.1e}'
+              f'{"" if untouched else ", rows past the run written"}')
+    sys.exit(1 if failed else 0)
