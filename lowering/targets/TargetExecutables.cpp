@@ -3,6 +3,7 @@
 #include "lowering/targets/TargetExecutables.h"
 
 #include "lowering/cuda/PtxLowering.h"
+#include "lowering/metal/Metallib.h"
 #include "lowering/metal/MslTranslation.h"
 #include "lowering/spirv/SpirvLowering.h"
 
@@ -95,7 +96,18 @@ buildExecutables(mlir::ModuleOp planModule,
           metal::translateSpirvToMsl(*words, program->entryPoints);
       if (!msl)
         return msl.takeError();
-      images.push_back(imageOf(*program, "metal", "msl", "", std::move(*msl)));
+      if (options.metallib) {
+        report(options, "building the metallib");
+        llvm::Expected<std::string> library =
+            metal::buildMetallib(*msl, metal::MslOptions(), options.xcrun);
+        if (!library)
+          return library.takeError();
+        images.push_back(
+            imageOf(*program, "metal", "metallib", "", std::move(*library)));
+      } else {
+        images.push_back(
+            imageOf(*program, "metal", "msl", "", std::move(*msl)));
+      }
     }
   }
   return images;

@@ -74,6 +74,16 @@ cl::opt<bool> cudaCubins(
     cl::desc("Also assemble cubins with ptxas ($FMC_PTXAS or "
              "/usr/local/cuda/bin/ptxas) when it is found (default: on)"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> metalLibrary(
+    "metallib",
+    cl::desc("metal target: a metallib built by Xcode's Metal compiler "
+             "(xcrun, macOS only) instead of MSL source"),
+    cl::cat(category));
+cl::opt<std::string> xcrunPath("xcrun",
+                               cl::desc("The xcrun --metallib runs "
+                                        "(default: PATH's)"),
+                               cl::value_desc("program"), cl::Hidden,
+                               cl::cat(category));
 cl::opt<std::string> dumpExecutablesDir(
     "dump-executables",
     cl::desc("Write every GPU executable's code into this directory "
@@ -396,6 +406,9 @@ int main(int argc, char **argv) {
     return failWith("--dump-executables needs a GPU target "
                     "(--target=cuda,vulkan,metal); the cpu target has no "
                     "code");
+  if (metalLibrary && !llvm::is_contained(targetList, "metal"))
+    return failWith("--metallib builds the metal target's library; add "
+                    "--target=metal");
 
   if (contextTokens < 0 || contextTokens >= (int64_t(1) << 31))
     return failWith(
@@ -521,6 +534,8 @@ int main(int argc, char **argv) {
   if (!cudaArchs.empty())
     targetOptions.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());
   targetOptions.cubins = cudaCubins;
+  targetOptions.metallib = metalLibrary;
+  targetOptions.xcrun = xcrunPath;
   targetOptions.progress = [&](const std::string &step) {
     progress.step(step);
   };
