@@ -876,9 +876,15 @@ private:
         return bad(absl::StrCat(at, " names tensor ", b.index(), " of ",
                                 a.tensors()->size()));
       const schema::Tensor *t = a.tensors()->Get(b.index());
-      limit = t->bytes();
+      // Kernels read tensors in whole 32-bit words: a binding may cover the
+      // tensor's padding up to the next tensor boundary (the segment ends
+      // on one too).
+      limit = std::min<uint64_t>(
+          (t->bytes() + kTensorAlignment - 1) / kTensorAlignment *
+              kTensorAlignment,
+          a.weights_bytes() - std::min(t->offset(), a.weights_bytes()));
       memory = absl::StrCat("tensor '", t->name() ? t->name()->str() : "",
-                            "' of ", limit, " bytes");
+                            "' of ", t->bytes(), " bytes");
       break;
     }
     case schema::BindingMemory::Caches: {

@@ -174,6 +174,9 @@ llvm::Error Writer::collect() {
       tokenizerOp = tokenizer;
     }
   }
+  // The segment ends on a tensor boundary too: GPU kernels read tensors in
+  // whole 32-bit words, the last word of the last tensor included.
+  segmentBytes = alignTo(segmentBytes, fmc::kTensorAlignment);
   return llvm::Error::success();
 }
 
@@ -757,6 +760,8 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
       if (options.progress)
         options.progress(done, segmentBytes);
     }
+    os.write_zeros(weightsOffset + segmentBytes - written);
+    written = weightsOffset + segmentBytes;
     os.close();
     if (os.has_error())
       return fail("cannot write '" + temp + "': " + os.error().message());

@@ -137,6 +137,21 @@ struct FloorByTruncation : OpRewritePattern<math::FloorOp> {
   }
 };
 
+/// arith.maxnumf / minnumf as LLVM's maxnum / minnum (PTX max.f32 /
+/// min.f32), not libdevice's fmaxf / fminf.
+template <typename ArithOp, typename LLVMOp>
+struct NumFToIntrinsic : OpRewritePattern<ArithOp> {
+  using OpRewritePattern<ArithOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(ArithOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getType().isF32())
+      return failure();
+    rewriter.replaceOpWithNewOp<LLVMOp>(op, op.getType(), op.getLhs(),
+                                        op.getRhs());
+    return success();
+  }
+};
+
 /// Everything the NVVM conversion cannot take directly: the subgroup size,
 /// subgroup reductions (to warp shuffles), global ids, and math functions
 /// that would otherwise become libdevice calls.
@@ -149,7 +164,9 @@ LogicalResult prepareForNvvm(Operation *gpuModule) {
   mlir::populateGpuGlobalIdPatterns(patterns);
   patterns.add<UnaryF32ToPtx<math::SqrtOp>>(context, "sqrt.rn.f32");
   patterns.add<UnaryF32ToPtx<math::RsqrtOp>>(context, "rsqrt.approx.f32");
-  patterns.add<AbsFByMask, FloorByTruncation>(context);
+  patterns.add<AbsFByMask, FloorByTruncation,
+               NumFToIntrinsic<arith::MaxNumFOp, LLVM::MaxNumOp>,
+               NumFToIntrinsic<arith::MinNumFOp, LLVM::MinNumOp>>(context);
   mlir::math::populateExpansionPatterns(patterns);
   mlir::populateMathF32ExpansionPatterns(patterns,
                                          [](StringRef) { return true; });

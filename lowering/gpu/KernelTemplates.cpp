@@ -141,7 +141,11 @@ llvm::Expected<std::string> KernelTemplates::specialize(
     if (auto memref = dyn_cast<MemRefType>(arg.getType())) {
       unsigned elementBytes =
           std::max(1u, memref.getElementTypeBitWidth() / 8);
-      int64_t elements = bindingBytes[nextBinding++] / elementBytes;
+      // Rounded up: a tensor of an odd number of f16 values or packed bytes
+      // is read in whole 32-bit words; the artifact pads every tensor (and
+      // the weight segment's end) to 64 bytes, so the last word exists.
+      int64_t elements =
+          (bindingBytes[nextBinding++] + elementBytes - 1) / elementBytes;
       auto type = MemRefType::get({std::max<int64_t>(elements, 1)},
                                   memref.getElementType());
       arg.setType(type);

@@ -42,8 +42,9 @@ Binding LaunchBuilder::weight(FlatSymbolRefAttr symbol) const {
   Binding binding;
   binding.memory = Memory::Weights;
   binding.symbol = symbol.getValue().str();
+  // Whole 32-bit words: the artifact pads tensors to 64 bytes.
   if (fm::ParamOp op = param(symbol))
-    binding.bytes = op.getStorageBytes();
+    binding.bytes = (op.getStorageBytes() + 3) / 4 * 4;
   return binding;
 }
 

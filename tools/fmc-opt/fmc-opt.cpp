@@ -8,9 +8,13 @@
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/plan/IR/PlanDialect.h"
 #include "lowering/plan/Passes.h"
+#include "lowering/spirv/ZeroTripLoopGuard.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
@@ -19,10 +23,12 @@ int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
   mlir::fm::registerFmPassesAndPipelines();
   mlir::plan::registerPlanPasses();
+  mlir::registerPass([] { return fmc::spirv::createZeroTripLoopGuardPass(); });
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::fm::FmDialect, mlir::plan::PlanDialect,
-                  mlir::func::FuncDialect>();
+                  mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect>();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "fmc-opt: the fm model compiler's pass driver\n", registry));
 }

@@ -25,6 +25,8 @@ namespace {
 
 constexpr uint32_t kElementThreads = 256;
 constexpr uint32_t kMatvecThreads = 64;
+/// Workgroups per grid dimension every target allows (Vulkan's minimum).
+constexpr int64_t kMaxGrid = 65535;
 
 uint32_t groupsFor(int64_t elements, uint32_t threads) {
   return static_cast<uint32_t>((elements + threads - 1) / threads);
@@ -98,6 +100,13 @@ struct MatvecWeight {
 llvm::Error matvec(LaunchBuilder &b, const MatvecWeight &w, Binding x,
                    Binding indices, Binding y, int64_t n, int64_t topK,
                    bool gather, bool slotInput) {
+  // One workgroup per (slot, output): both within every API's grid limit.
+  int64_t slots = b.maxTokens() * topK;
+  if (slots > kMaxGrid || n > kMaxGrid)
+    return llvm::createStringError(
+        "the GPU expert matvec of '" + w.symbol.getValue() + "' needs a " +
+        llvm::Twine(slots) + " x " + llvm::Twine(n) +
+        " grid; each dimension is limited to " + llvm::Twine(kMaxGrid));
   return b.dispatch(
       "moe_matvec",
       {w.k, n, topK, int64_t(gather), int64_t(slotInput), w.wtype, w.bits,

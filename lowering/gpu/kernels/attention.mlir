@@ -82,7 +82,7 @@ gpu.module @kernels {
             } else {
               scf.yield %f0 : f32
             }
-            %sub_max = gpu.subgroup_reduce maxnumf %ax : (f32) -> f32
+            %sub_max = gpu.subgroup_reduce maximumf %ax : (f32) -> f32
             %sg = gpu.subgroup_size : index
             %sid = arith.divui %tid, %sg : index
             %lane = arith.remui %tid, %sg : index
@@ -94,7 +94,7 @@ gpu.module @kernels {
             gpu.barrier
             %amax = scf.for %s = %c0 to %nsg step %c1 iter_args(%m = %f0) -> (f32) {
               %part = memref.load %red[%s] : memref<64xf32, #gpu.address_space<workgroup>>
-              %mm = arith.maxnumf %m, %part : f32
+              %mm = arith.maximumf %m, %part : f32
               scf.yield %mm : f32
             }
             %c127 = arith.constant 127.0 : f32
@@ -122,7 +122,7 @@ gpu.module @kernels {
                 %r = arith.divf %a, %scale : f32
                 %r2 = arith.addf %r, %half : f32
                 %fl = math.floor %r2 : f32
-                %qa = arith.minnumf %fl, %c127 : f32
+                %qa = arith.minimumf %fl, %c127 : f32
                 %neg = arith.cmpf olt, %x, %f0 : f32
                 %qn = arith.negf %qa : f32
                 %qs = arith.select %neg, %qn, %qa : f32
@@ -230,7 +230,7 @@ gpu.module @kernels {
         scf.yield %f0 : f32
       }
       %ax = math.absf %x : f32
-      %sub_max = gpu.subgroup_reduce maxnumf %ax : (f32) -> f32
+      %sub_max = gpu.subgroup_reduce maximumf %ax : (f32) -> f32
       %sg = gpu.subgroup_size : index
       %sid = arith.divui %tid, %sg : index
       %lane = arith.remui %tid, %sg : index
@@ -242,7 +242,7 @@ gpu.module @kernels {
       gpu.barrier
       %amax = scf.for %s = %c0 to %nsg step %c1 iter_args(%m = %f0) -> (f32) {
         %part = memref.load %red[%s] : memref<64xf32, #gpu.address_space<workgroup>>
-        %mm = arith.maxnumf %m, %part : f32
+        %mm = arith.maximumf %m, %part : f32
         scf.yield %mm : f32
       }
       %c127 = arith.constant 127.0 : f32
@@ -253,7 +253,7 @@ gpu.module @kernels {
         %r = arith.divf %ax, %scale : f32
         %r2 = arith.addf %r, %half : f32
         %fl = math.floor %r2 : f32
-        %qa = arith.minnumf %fl, %c127 : f32
+        %qa = arith.minimumf %fl, %c127 : f32
         %neg = arith.cmpf olt, %x, %f0 : f32
         %qn = arith.negf %qa : f32
         %qs = arith.select %neg, %qn, %qa : f32
@@ -323,6 +323,9 @@ gpu.module @kernels {
       // or up to hi (appended first).
       %is_ring = arith.cmpi ne, %ring, %c0 : index
       %is_in_flight = arith.cmpi ne, %in_flight, %c0 : index
+      // Without rows in flight every position comes from the cache (this
+      // folds the k/v branches away).
+      %not_in_flight = arith.cmpi eq, %in_flight, %c0 : index
       %hi1 = arith.addi %hi, %c1 : index
       %held_end = arith.select %is_in_flight, %first, %hi1 : index
       %held_lo = arith.subi %held_end, %capacity : index
@@ -374,7 +377,8 @@ gpu.module @kernels {
           %valid = arith.cmpi ult, %j, %n : index
           %pos = arith.addi %lo, %j : index
           %s = scf.if %valid -> (f32) {
-            %from_cache = arith.cmpi sle, %pos, %cached_hi : index
+            %held = arith.cmpi sle, %pos, %cached_hi : index
+            %from_cache = arith.ori %not_in_flight, %held : i1
             %raw = scf.if %from_cache -> (f32) {
               %wrapped = arith.remui %pos, %capacity : index
               %slot = arith.select %is_ring, %wrapped, %pos : index
@@ -473,18 +477,18 @@ gpu.module @kernels {
             scf.yield %ninf : f32
           }
           // The tile's maximum score.
-          %sub_max = gpu.subgroup_reduce maxnumf %s : (f32) -> f32
+          %sub_max = gpu.subgroup_reduce maximumf %s : (f32) -> f32
           scf.if %first_lane {
             memref.store %sub_max, %red[%sid] : memref<64xf32, #gpu.address_space<workgroup>>
           }
           gpu.barrier
           %tmax = scf.for %i = %c0 to %nsg step %c1 iter_args(%a = %ninf) -> (f32) {
             %part = memref.load %red[%i] : memref<64xf32, #gpu.address_space<workgroup>>
-            %a2 = arith.maxnumf %a, %part : f32
+            %a2 = arith.maximumf %a, %part : f32
             scf.yield %a2 : f32
           }
           gpu.barrier
-          %m_new = arith.maxnumf %m, %tmax : f32
+          %m_new = arith.maximumf %m, %tmax : f32
           %dm = arith.subf %m, %m_new : f32
           %corr = math.exp %dm : f32
           %e = scf.if %valid -> (f32) {
@@ -516,7 +520,8 @@ gpu.module @kernels {
               %pi = memref.load %sc[%i] : memref<256xf32, #gpu.address_space<workgroup>>
               %ti = arith.addi %tbase, %i : index
               %vpos = arith.addi %lo, %ti : index
-              %from_cache = arith.cmpi sle, %vpos, %cached_hi : index
+              %held = arith.cmpi sle, %vpos, %cached_hi : index
+              %from_cache = arith.ori %not_in_flight, %held : i1
               %val = scf.if %from_cache -> (f32) {
                 %wrapped = arith.remui %vpos, %capacity : index
                 %slot = arith.select %is_ring, %wrapped, %vpos : index

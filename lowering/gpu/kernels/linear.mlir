@@ -54,6 +54,8 @@ gpu.module @kernels {
     %c0x7c00_i32 = arith.constant 31744 : i32
     %c0x7f800000_i32 = arith.constant 2139095040 : i32
     %two_pow_112 = arith.constant 5.192296858534828e+33 : f32
+    %two_pow_23 = arith.constant 8388608.0 : f32
+    %c0x4b000000_i32 = arith.constant 1258291200 : i32
     %zero = arith.constant 0.0 : f32
     %one = arith.constant 1.0 : f32
     %rows32 = memref.load %run[%rows_slot] : memref<?xi32>
@@ -297,6 +299,8 @@ gpu.module @kernels {
     %c0x7c00_i32 = arith.constant 31744 : i32
     %c0x7f800000_i32 = arith.constant 2139095040 : i32
     %two_pow_112 = arith.constant 5.192296858534828e+33 : f32
+    %two_pow_23 = arith.constant 8388608.0 : f32
+    %c0x4b000000_i32 = arith.constant 1258291200 : i32
     %zero = arith.constant 0.0 : f32
     %one = arith.constant 1.0 : f32
     %c32 = arith.constant 32 : index
@@ -443,7 +447,11 @@ gpu.module @kernels {
               %sh32 = arith.index_cast %sh : index to i32
               %shifted = arith.shrui %word, %sh32 : i32
               %q = arith.andi %shifted, %mask : i32
-              %qf = arith.uitofp %q : i32 to f32
+              // q as f32 without an int-to-float conversion (a quarter-rate
+              // instruction on GPUs): 2^23 + q has q in its mantissa.
+              %qm = arith.ori %q, %c0x4b000000_i32 : i32
+              %qmf = arith.bitcast %qm : i32 to f32
+              %qf = arith.subf %qmf, %two_pow_23 : f32
               %c = arith.divui %sh, %bits : index
               %xi = arith.addi %xb, %c : index
               %xv = memref.load %x[%xi] : memref<?xf32>
@@ -587,6 +595,8 @@ gpu.module @kernels {
     %c0x7c00_i32 = arith.constant 31744 : i32
     %c0x7f800000_i32 = arith.constant 2139095040 : i32
     %two_pow_112 = arith.constant 5.192296858534828e+33 : f32
+    %two_pow_23 = arith.constant 8388608.0 : f32
+    %c0x4b000000_i32 = arith.constant 1258291200 : i32
     %zero = arith.constant 0.0 : f32
     %one = arith.constant 1.0 : f32
     %c64 = arith.constant 64 : index
@@ -1062,6 +1072,8 @@ gpu.module @kernels {
     %c0x7c00_i32 = arith.constant 31744 : i32
     %c0x7f800000_i32 = arith.constant 2139095040 : i32
     %two_pow_112 = arith.constant 5.192296858534828e+33 : f32
+    %two_pow_23 = arith.constant 8388608.0 : f32
+    %c0x4b000000_i32 = arith.constant 1258291200 : i32
     %zero = arith.constant 0.0 : f32
     %one = arith.constant 1.0 : f32
     %c32 = arith.constant 32 : index
@@ -1228,7 +1240,11 @@ gpu.module @kernels {
             %sh32 = arith.index_cast %sh : index to i32
             %shifted = arith.shrui %word, %sh32 : i32
             %q = arith.andi %shifted, %mask : i32
-            %qf = arith.uitofp %q : i32 to f32
+            // q as f32 without an int-to-float conversion (a quarter-rate
+            // instruction on GPUs): 2^23 + q has q in its mantissa.
+            %qm = arith.ori %q, %c0x4b000000_i32 : i32
+            %qmf = arith.bitcast %qm : i32 to f32
+            %qf = arith.subf %qmf, %two_pow_23 : f32
             %cc = arith.divui %sh, %bits : index
             %xi0 = arith.addi %xb0, %cc : index
             %xi1 = arith.addi %xb1, %cc : index

@@ -35,7 +35,7 @@ gpu.module @kernels {
       %max = scf.for %e = %c0 to %experts step %c1 iter_args(%m = %ninf) -> (f32) {
         %i = arith.addi %base, %e : index
         %l = memref.load %logits[%i] : memref<?xf32>
-        %m2 = arith.maxnumf %m, %l : f32
+        %m2 = arith.maximumf %m, %l : f32
         scf.yield %m2 : f32
       }
       %sum = scf.for %e = %c0 to %experts step %c1 iter_args(%s = %f0) -> (f32) {
@@ -441,7 +441,7 @@ gpu.module @kernels {
         scf.yield %y : f32
       }
       default {
-        %y = arith.maxnumf %g, %f0 : f32
+        %y = arith.maximumf %g, %f0 : f32
         scf.yield %y : f32
       }
       %r = arith.mulf %a, %u : f32

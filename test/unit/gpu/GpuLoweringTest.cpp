@@ -163,7 +163,9 @@ module attributes {gpu.container_module} {
         %s = arith.addf %acc, %e : f32
         scf.yield %s : f32
       }
-      %t = math.tanh %sum : f32
+      %m = arith.maxnumf %sum, %zero : f32
+      %t0 = math.tanh %m : f32
+      %t = arith.minnumf %t0, %sum : f32
       %r = math.rsqrt %t : f32
       %total = gpu.subgroup_reduce add %r : (f32) -> f32
       memref.store %total, %partial[%tid] : memref<64xf32, #gpu.address_space<workgroup>>

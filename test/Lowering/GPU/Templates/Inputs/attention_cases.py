@@ -2,7 +2,7 @@
 runtime/cpu/Attention.cpp: runs of prefill chunks and decode steps through
 the dispatches lowering/gpu/families/Attention.cpp emits (kv_round_trip,
 kv_append, attention), with the cache in GpuCacheLayout's layout.
-usage: attention_cases.py ATTENTION_MLIR WORKDIR VKRUN"""
+usage: attention_cases.py ATTENTION_MLIR WORKDIR VKRUN (fmc-specialize-kernel on PATH)"""
 import sys
 
 import numpy as np

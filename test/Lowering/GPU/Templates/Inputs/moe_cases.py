@@ -3,7 +3,7 @@ runtime/cpu's MoeRoute, MoeCombine and Moe.cpp, through the dispatches
 lowering/gpu/families/Moe.cpp emits, for f32, f16, bf16 and packed 2-/4-bit
 (balanced and affine grids, f16 and bf16 scales, lowering/quant/QuantMath.h
 layout) expert stacks, with and without a (gated) shared expert.
-usage: moe_cases.py MOE_MLIR WORKDIR VKRUN"""
+usage: moe_cases.py MOE_MLIR WORKDIR VKRUN (fmc-specialize-kernel on PATH)"""
 import math
 import sys
 
