@@ -778,9 +778,10 @@ private:
     if ((format == "none" || format.empty()) && !hasCode)
       return absl::OkStatus();
     if (format != "ptx" && format != "cubin" && format != "spirv" &&
-        format != "msl")
+        format != "msl" && format != "metallib")
       return bad(absl::StrCat(where, " has format '", format,
-                              "', expected ptx, cubin, spirv or msl"));
+                              "', expected ptx, cubin, spirv, msl or "
+                              "metallib"));
     if (dataBytes == 0)
       return bad(absl::StrCat(where, " has no code"));
     if (format == "spirv") {

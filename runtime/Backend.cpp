@@ -23,6 +23,9 @@ const std::vector<Entry> &registry() {
 #ifdef FMC_HAVE_CUDA
       {"cuda", &createCudaBackend},
 #endif
+#ifdef __APPLE__
+      {"metal", &createMetalBackend},
+#endif
 #ifdef FMC_HAVE_VULKAN
       {"vulkan", &createVulkanBackend},
 #endif

@@ -106,6 +106,11 @@ createCpuBackend(const Artifact &artifact, const BackendOptions &options);
 absl::StatusOr<std::unique_ptr<Backend>>
 createCudaBackend(const Artifact &artifact, const BackendOptions &options);
 
+/// The metal backend (runtime/metal; Objective-C++, built on Apple platforms
+/// only).
+absl::StatusOr<std::unique_ptr<Backend>>
+createMetalBackend(const Artifact &artifact, const BackendOptions &options);
+
 /// The vulkan backend (runtime/vulkan; built with FMC_VULKAN).
 absl::StatusOr<std::unique_ptr<Backend>>
 createVulkanBackend(const Artifact &artifact, const BackendOptions &options);

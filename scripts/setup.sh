@@ -14,6 +14,8 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler libabsl-dev
   # SPIR-V -> MSL, SPIR-V validation, Vulkan with Mesa's lavapipe CPU driver.
   libspirv-cross-c-shared-dev spirv-tools libvulkan-dev mesa-vulkan-drivers vulkan-tools
+  # clang type-checks the Objective-C++ Metal backend (test metal.backend_parses).
+  clang
   # Unit tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # Independent numerical reference forward passes (run with /usr/bin/python3).

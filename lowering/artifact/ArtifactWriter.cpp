@@ -805,7 +805,7 @@ llvm::Expected<uint64_t> Writer::run() {
 } // namespace
 
 std::vector<std::string> fmc::artifact::availableTargets() {
-  return {"cpu", "cuda", "vulkan"};
+  return {"cpu", "cuda", "vulkan", "metal"};
 }
 
 llvm::Expected<uint64_t>

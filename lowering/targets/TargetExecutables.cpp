@@ -3,6 +3,8 @@
 #include "lowering/targets/TargetExecutables.h"
 
 #include "lowering/cuda/PtxLowering.h"
+#include "lowering/metal/Metallib.h"
+#include "lowering/metal/MslTranslation.h"
 #include "lowering/spirv/SpirvLowering.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -36,7 +38,7 @@ void report(const TargetOptions &options, const std::string &step) {
 
 } // namespace
 
-std::vector<std::string> gpuTargets() { return {"cuda", "vulkan"}; }
+std::vector<std::string> gpuTargets() { return {"cuda", "vulkan", "metal"}; }
 
 llvm::Expected<std::vector<gpu::ExecutableImage>>
 buildExecutables(mlir::ModuleOp planModule,
@@ -44,7 +46,9 @@ buildExecutables(mlir::ModuleOp planModule,
                  const TargetOptions &options) {
   std::vector<gpu::ExecutableImage> images;
   bool wantCuda = llvm::is_contained(targets, "cuda");
-  bool wantSpirv = llvm::is_contained(targets, "vulkan");
+  bool wantVulkan = llvm::is_contained(targets, "vulkan");
+  bool wantMetal = llvm::is_contained(targets, "metal");
+  bool wantSpirv = wantVulkan || wantMetal;
   if (!wantCuda && !wantSpirv)
     return images;
 
@@ -83,7 +87,28 @@ buildExecutables(mlir::ModuleOp planModule,
       return words.takeError();
     std::string bytes(reinterpret_cast<const char *>(words->data()),
                       words->size() * sizeof(uint32_t));
-    images.push_back(imageOf(*program, "vulkan", "spirv", "", bytes));
+    if (wantVulkan)
+      images.push_back(imageOf(*program, "vulkan", "spirv", "", bytes));
+    if (wantMetal) {
+      // The Metal kernels are the same SPIR-V, translated (lowering/metal).
+      report(options, "translating SPIR-V to MSL");
+      llvm::Expected<std::string> msl =
+          metal::translateSpirvToMsl(*words, program->entryPoints);
+      if (!msl)
+        return msl.takeError();
+      if (options.metallib) {
+        report(options, "building the metallib");
+        llvm::Expected<std::string> library =
+            metal::buildMetallib(*msl, metal::MslOptions(), options.xcrun);
+        if (!library)
+          return library.takeError();
+        images.push_back(
+            imageOf(*program, "metal", "metallib", "", std::move(*library)));
+      } else {
+        images.push_back(
+            imageOf(*program, "metal", "msl", "", std::move(*msl)));
+      }
+    }
   }
   return images;
 }

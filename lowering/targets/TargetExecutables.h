@@ -26,6 +26,11 @@ struct TargetOptions {
   std::vector<std::string> cudaArchs = {"sm_80", "sm_90"};
   /// Assemble cubins with ptxas when it is found (findPtxas()).
   bool cubins = true;
+  /// The metal target ships a metallib built by Xcode's Metal compiler
+  /// (lowering/metal/Metallib.h, macOS only) instead of MSL source, with
+  /// this xcrun (empty: PATH's).
+  bool metallib = false;
+  std::string xcrun;
   /// Reports each step ("lowering to PTX for sm_90", ...).
   std::function<void(const std::string &)> progress;
 };

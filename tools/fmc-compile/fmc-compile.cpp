@@ -62,8 +62,9 @@ cl::list<std::string> targets(
     "target", cl::CommaSeparated,
     cl::desc("Targets to compile for, comma-separated: cpu (the runtime's own "
              "kernels), cuda (PTX, and cubins when ptxas is found), vulkan "
-             "(SPIR-V) (default: cpu)"),
-    cl::value_desc("cpu,cuda,vulkan"), cl::cat(category));
+             "(SPIR-V), metal (MSL, translated from the SPIR-V) (default: "
+             "cpu)"),
+    cl::value_desc("cpu,cuda,vulkan,metal"), cl::cat(category));
 cl::list<std::string> cudaArchs(
     "cuda-arch", cl::CommaSeparated,
     cl::desc("SM architectures of the cuda target (default: sm_80,sm_90)"),
@@ -73,6 +74,16 @@ cl::opt<bool> cudaCubins(
     cl::desc("Also assemble cubins with ptxas ($FMC_PTXAS or "
              "/usr/local/cuda/bin/ptxas) when it is found (default: on)"),
     cl::init(true), cl::cat(category));
+cl::opt<bool> metalLibrary(
+    "metallib",
+    cl::desc("metal target: a metallib built by Xcode's Metal compiler "
+             "(xcrun, macOS only) instead of MSL source"),
+    cl::cat(category));
+cl::opt<std::string> xcrunPath("xcrun",
+                               cl::desc("The xcrun --metallib runs "
+                                        "(default: PATH's)"),
+                               cl::value_desc("program"), cl::Hidden,
+                               cl::cat(category));
 cl::opt<std::string> dumpExecutablesDir(
     "dump-executables",
     cl::desc("Write every GPU executable's code into this directory "
@@ -393,7 +404,11 @@ int main(int argc, char **argv) {
         return target != "cpu";
       }))
     return failWith("--dump-executables needs a GPU target "
-                    "(--target=cuda,vulkan); the cpu target has no code");
+                    "(--target=cuda,vulkan,metal); the cpu target has no "
+                    "code");
+  if (metalLibrary && !llvm::is_contained(targetList, "metal"))
+    return failWith("--metallib builds the metal target's library; add "
+                    "--target=metal");
 
   if (contextTokens < 0 || contextTokens >= (int64_t(1) << 31))
     return failWith(
@@ -519,6 +534,8 @@ int main(int argc, char **argv) {
   if (!cudaArchs.empty())
     targetOptions.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());
   targetOptions.cubins = cudaCubins;
+  targetOptions.metallib = metalLibrary;
+  targetOptions.xcrun = xcrunPath;
   targetOptions.progress = [&](const std::string &step) {
     progress.step(step);
   };

@@ -63,10 +63,10 @@ TEST(ExecutableValidation, AcceptsTheTinyExecutable) {
 TEST(ExecutableValidation, RejectsUnknownFormats) {
   EXPECT_EQ(loadError([](TinyExecutable &e) { e.format = "dxil"; }),
             "'tiny.fmc': corrupt artifact: executable 1 ('vulkan') has format "
-            "'dxil', expected ptx, cubin, spirv or msl");
+            "'dxil', expected ptx, cubin, spirv, msl or metallib");
   EXPECT_EQ(loadError([](TinyExecutable &e) { e.format = "none"; }),
             "'tiny.fmc': corrupt artifact: executable 1 ('vulkan') has format "
-            "'none', expected ptx, cubin, spirv or msl");
+            "'none', expected ptx, cubin, spirv, msl or metallib");
   EXPECT_EQ(loadError([](TinyExecutable &e) { e.data.clear(); }),
             "'tiny.fmc': corrupt artifact: executable 1 ('vulkan') has no "
             "code");
