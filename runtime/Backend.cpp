@@ -36,6 +36,20 @@ const std::vector<Entry> &registry() {
 
 } // namespace
 
+absl::Status checkRunInputs(absl::Span<const int32_t> tokens, int64_t start,
+                            int64_t vocab, int64_t maxContext) {
+  for (int32_t token : tokens)
+    if (token < 0 || token >= vocab)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "token id ", token, " is outside the vocabulary of ", vocab));
+  int64_t end = start + static_cast<int64_t>(tokens.size());
+  if (start < 0 || end > maxContext)
+    return absl::OutOfRangeError(
+        absl::StrCat("positions ", start, " to ", end - 1,
+                     " exceed the model's context of ", maxContext));
+  return absl::OkStatus();
+}
+
 std::vector<std::string> knownBackends() {
   return {"cpu", "cuda", "vulkan", "metal"};
 }

@@ -87,6 +87,11 @@ public:
   virtual std::vector<KernelProfile> profile() const { return {}; }
 };
 
+/// What every backend checks before a run: each token id inside the
+/// vocabulary, positions start .. start + n - 1 inside the context.
+absl::Status checkRunInputs(absl::Span<const int32_t> tokens, int64_t start,
+                            int64_t vocab, int64_t maxContext);
+
 /// Backend names fmc-run knows, built here or not.
 std::vector<std::string> knownBackends();
 /// Backends compiled into this build.

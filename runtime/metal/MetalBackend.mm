@@ -528,16 +528,7 @@ const float *MetalBackend::logitsRow(const BoundProgram &bound,
 
 absl::Status MetalBackend::checkInputs(absl::Span<const int32_t> tokens,
                                        int64_t start) const {
-  for (size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || tokens[i] >= vocab)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "token id ", tokens[i], " is outside the vocabulary of ", vocab));
-  if (start < 0 || start + static_cast<int64_t>(tokens.size()) > maxContext)
-    return absl::OutOfRangeError(
-        absl::StrCat("positions ", start, " to ",
-                     start + static_cast<int64_t>(tokens.size()) - 1,
-                     " exceed the model's context of ", maxContext));
-  return absl::OkStatus();
+  return checkRunInputs(tokens, start, vocab, maxContext);
 }
 
 absl::Status MetalBackend::prefill(absl::Span<const int32_t> tokens,

@@ -181,16 +181,7 @@ std::vector<KernelProfile> VulkanBackend::profile() const {
 
 absl::Status VulkanBackend::checkInputs(absl::Span<const int32_t> tokens,
                                         int64_t start) const {
-  for (int32_t token : tokens)
-    if (token < 0 || token >= vocab)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "token id ", token, " is outside the vocabulary of ", vocab));
-  if (start < 0 || start + static_cast<int64_t>(tokens.size()) > maxContext)
-    return absl::OutOfRangeError(
-        absl::StrCat("positions ", start, " to ",
-                     start + static_cast<int64_t>(tokens.size()) - 1,
-                     " exceed the model's context of ", maxContext));
-  return absl::OkStatus();
+  return checkRunInputs(tokens, start, vocab, maxContext);
 }
 
 absl::Status VulkanBackend::prefill(absl::Span<const int32_t> tokens,
