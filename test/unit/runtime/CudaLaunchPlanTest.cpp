@@ -122,54 +122,15 @@ std::string planError(const std::function<void(Shape &)> &change) {
   return std::string(p.status().message());
 }
 
-TEST(CudaLaunchPlan, RejectsDispatchesThatReachOutsideTheirMemory) {
-  const std::string prefix =
-      "corrupt artifact: cuda executable: decode dispatch 0 ('k0') binding ";
-  EXPECT_EQ(planError([](Shape &s) {
-              s.bindings[0] = schema::Binding(4096 - 64, 128, 0,
-                                              schema::BindingMemory::Arena);
-            }),
-            prefix + "0 (128 bytes at 4032) lies outside the decode arena of "
-                     "4096 bytes");
-  EXPECT_EQ(planError([](Shape &s) {
-              s.bindings[1] =
-                  schema::Binding(48, 32, 1, schema::BindingMemory::Weights);
-            }),
-            prefix + "1 (32 bytes at 48) lies outside tensor 'b' (64 bytes and "
-                     "its padding) of 64 bytes");
+// Ranges, alignment and indices of bindings are ArtifactValidation's
+// (ExecutableValidationTest); the plan checks what it indexes.
+TEST(CudaLaunchPlan, RejectsBindingsToMissingTensors) {
   EXPECT_EQ(planError([](Shape &s) {
               s.bindings[1] =
                   schema::Binding(0, 4, 2, schema::BindingMemory::Weights);
             }),
-            prefix + "1 names tensor 2 of 2");
-  EXPECT_EQ(planError([](Shape &s) {
-              s.bindings[2] =
-                  schema::Binding(0, 1024, 1, schema::BindingMemory::Caches);
-            }),
-            prefix + "2 (1024 bytes at 0) lies outside KV cache 'c1' of 512 "
-                     "bytes");
-  EXPECT_EQ(planError([](Shape &s) {
-              s.bindings[2] =
-                  schema::Binding(0, 16, 5, schema::BindingMemory::Caches);
-            }),
-            prefix + "2 names KV cache 5 of 2");
-  EXPECT_EQ(planError([](Shape &s) {
-              s.bindings[3] =
-                  schema::Binding(96, 64, 0, schema::BindingMemory::Scratch);
-            }),
-            prefix + "3 (64 bytes at 96) lies outside the decode scratch of "
-                     "128 bytes");
-  EXPECT_EQ(planError([](Shape &s) {
-              s.bindings[4] =
-                  schema::Binding(0, 32, 0, schema::BindingMemory::Run);
-            }),
-            prefix + "4 (32 bytes at 0) lies outside the run record of 16 "
-                     "bytes");
-  EXPECT_EQ(planError([](Shape &s) {
-              s.bindings[0] =
-                  schema::Binding(8, 16, 0, schema::BindingMemory::Arena);
-            }),
-            prefix + "0 has offset 8, not a multiple of 16");
+            "corrupt artifact: cuda executable: decode dispatch 0 binding 1 "
+            "names tensor 2 of 2");
 }
 
 TEST(CudaLaunchPlan, AcceptsTensorPaddingAndUnalignedCachePlaces) {
@@ -182,36 +143,28 @@ TEST(CudaLaunchPlan, AcceptsTensorPaddingAndUnalignedCachePlaces) {
                   schema::Binding(8, 16, 0, schema::BindingMemory::Caches);
             }),
             "ok");
-  EXPECT_EQ(planError([](Shape &s) {
-              s.bindings[1] =
-                  schema::Binding(0, 132, 0, schema::BindingMemory::Weights);
-            }),
-            "corrupt artifact: cuda executable: decode dispatch 0 ('k0') "
-            "binding 1 (132 bytes at 0) lies outside tensor 'a' (100 bytes "
-            "and its padding) of 128 bytes");
 }
 
 TEST(CudaLaunchPlan, RejectsBadEntryPointsAndGrids) {
   const std::string prefix = "corrupt artifact: cuda executable: ";
   EXPECT_EQ(planError([](Shape &s) { s.entry = 1; }),
-            prefix + "decode dispatch 0 names entry point 1 of 1");
+            prefix + "decode dispatch 0 does not match its entry point");
   EXPECT_EQ(planError([](Shape &s) { s.entryBindings = 4; }),
-            prefix + "decode dispatch 0 ('k0') has 5 bindings, its entry "
-                     "point takes 4");
+            prefix + "decode dispatch 0 does not match its entry point");
   EXPECT_EQ(planError([](Shape &s) {
               s.grid = {4, 0};
             }),
-            prefix + "decode dispatch 0 ('k0') has no valid grid");
+            prefix + "decode dispatch 0 has no valid grid");
   EXPECT_EQ(planError([](Shape &s) {
               s.grid = {1, 70000};
             }),
-            prefix + "decode dispatch 0 ('k0') has grid 1x70000x1, more than "
-                     "a CUDA launch allows");
+            prefix + "decode dispatch 0 has grid 1x70000x1, more than a CUDA "
+                     "launch allows");
   EXPECT_EQ(planError([](Shape &s) {
               s.workgroup = {64, 32};
             }),
             prefix + "entry point 'k0' has workgroup size 64x32x1, more than "
-                     "a CUDA block holds");
+                     "a CUDA workgroup holds");
   EXPECT_EQ(planError([](Shape &s) { s.workgroup = {}; }),
             prefix + "entry point 'k0' has no valid workgroup size");
   EXPECT_EQ(planError([](Shape &s) { s.decodeList = false; }),
