@@ -12,10 +12,11 @@ namespace fmc::gpu {
 
 namespace {
 constexpr uint32_t kThreads = 256;
+} // namespace
 
 /// The templates' `kind` codes; fm's enum values are the same numbers, but
 /// the kernels must not change meaning if fm's enum grows.
-int64_t kindCode(mlir::fm::Activation kind) {
+int64_t activationCode(mlir::fm::Activation kind) {
   switch (kind) {
   case mlir::fm::Activation::silu:
     return 0;
@@ -30,20 +31,19 @@ int64_t kindCode(mlir::fm::Activation kind) {
   }
   return 0;
 }
-} // namespace
 
 llvm::Error lowerActivation(mlir::Operation *kernel, LaunchBuilder &b) {
   if (auto glu = llvm::dyn_cast<mlir::plan::GluOp>(kernel)) {
     int64_t width = widthOf(glu.getOutput());
     return b.dispatch(
-        "glu", {width, kindCode(glu.getKind()), b.rowsSlot()},
+        "glu", {width, activationCode(glu.getKind()), b.rowsSlot()},
         {kThreads, 1, 1}, gridFor(groupsFor(b.maxTokens() * width, kThreads)),
         {b.buffer(glu.getGate()), b.buffer(glu.getUp()),
          b.buffer(glu.getOutput()), b.run()});
   }
   auto op = llvm::cast<mlir::plan::ActivationOp>(kernel);
   int64_t width = widthOf(op.getOutput());
-  return b.dispatch("activation", {width, kindCode(op.getKind()), b.rowsSlot()},
+  return b.dispatch("activation", {width, activationCode(op.getKind()), b.rowsSlot()},
                     {kThreads, 1, 1},
                     gridFor(groupsFor(b.maxTokens() * width, kThreads)),
                     {b.buffer(op.getInput()), b.buffer(op.getOutput()),

@@ -16,6 +16,10 @@
 
 namespace fmc::gpu {
 
+/// The code the templates (activation.mlir, moe.mlir) take for an
+/// activation: silu 0, gelu 1, gelu_tanh 2, sigmoid 3, relu 4.
+int64_t activationCode(mlir::fm::Activation kind);
+
 /// plan.add, plan.mul (kernels/elementwise.mlir).
 llvm::Error lowerElementwise(mlir::Operation *kernel, LaunchBuilder &builder);
 /// plan.embedding (kernels/embedding.mlir).

@@ -118,22 +118,6 @@ llvm::Error matvec(LaunchBuilder &b, const MatvecWeight &w, Binding x,
       {x, b.weight(w.symbol), indices, y, b.run()});
 }
 
-int64_t activationCode(mlir::fm::Activation act) {
-  switch (act) {
-  case mlir::fm::Activation::silu:
-    return 0;
-  case mlir::fm::Activation::gelu:
-    return 1;
-  case mlir::fm::Activation::gelu_tanh:
-    return 2;
-  case mlir::fm::Activation::sigmoid:
-    return 3;
-  case mlir::fm::Activation::relu:
-    return 4;
-  }
-  return 0;
-}
-
 llvm::Error glu(LaunchBuilder &b, Binding gateUp, Binding hidden,
                 int64_t inter, int64_t topK, int64_t act) {
   return b.dispatch(

@@ -16,11 +16,11 @@ decode logits, 256 bytes at their arena offset unless --binding-offset).
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fmc_json import edit_header  # noqa: E402
 
 
 def main():
@@ -36,13 +36,9 @@ def main():
     parser.add_argument("--workgroup", type=int, default=64)
     args = parser.parse_args()
 
-    original = open(args.input, "rb").read()
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([args.flatc, "--json", "--raw-binary", "--size-prefixed",
-                        "--strict-json", "-o", tmp, args.schema, "--",
-                        args.input], check=True)
-        name = os.path.splitext(os.path.basename(args.input))[0]
-        artifact = json.load(open(os.path.join(tmp, name + ".json")))
+    ptx = list(open(args.ptx, "rb").read())
+
+    def add_executable(artifact):
         decode = artifact["decode"]
         offset = decode["buffers"][decode.get("logits", 0)].get("offset", 0)
         if args.binding_offset is not None:
@@ -58,8 +54,7 @@ def main():
                                     "bindings": bindings, "kernel": 0}],
                     "scratch_bytes": 0}
         executable = {
-            "target": "cuda", "format": "ptx",
-            "data": list(open(args.ptx, "rb").read()),
+            "target": "cuda", "format": "ptx", "data": ptx,
             "entry_points": [{"name": "fill",
                               "workgroup_size": [args.workgroup, 1, 1],
                               "bindings": args.entry_bindings}],
@@ -67,17 +62,9 @@ def main():
         if args.cuda_only:
             artifact["executables"] = []
         artifact["executables"].append(executable)
-        edited = os.path.join(tmp, "edited.json")
-        json.dump(artifact, open(edited, "w"))
-        subprocess.run([args.flatc, "-b", "--size-prefixed", "-o", tmp,
-                        args.schema, edited], check=True)
-        header = open(os.path.join(tmp, "edited.fmc"), "rb").read()
-    segment = artifact["weights_offset"]
-    if len(header) > segment:
-        sys.exit(f"the new header ({len(header)} bytes) does not fit before "
-                 f"the weight segment at {segment}")
-    with open(args.output, "wb") as f:
-        f.write(header + b"\0" * (segment - len(header)) + original[segment:])
+
+    edit_header(args.input, args.output, args.flatc, args.schema,
+                add_executable)
     return 0
 
 

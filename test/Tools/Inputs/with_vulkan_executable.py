@@ -11,11 +11,11 @@ binary in front of the original weight segment.
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fmc_json import edit_header  # noqa: E402
 
 VOCAB = 512
 
@@ -51,35 +51,21 @@ def main():
     parser.add_argument("--spirv", required=True)
     args = parser.parse_args()
 
-    original = open(args.input, "rb").read()
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([args.flatc, "--json", "--raw-binary", "--size-prefixed",
-                        "--strict-json", "-o", tmp, args.schema, "--",
-                        args.input], check=True)
-        name = os.path.splitext(os.path.basename(args.input))[0]
-        artifact = json.load(open(os.path.join(tmp, name + ".json")))
+    spirv = list(open(args.spirv, "rb").read())
+
+    def add_executable(artifact):
         if artifact["config"]["vocab_size"] != VOCAB:
             sys.exit(f"the stand-in kernel needs a vocabulary of {VOCAB}")
         artifact["executables"].append({
-            "target": "vulkan", "format": "spirv",
-            "data": list(open(args.spirv, "rb").read()),
+            "target": "vulkan", "format": "spirv", "data": spirv,
             "entry_points": [
                 {"name": "stash", "workgroup_size": [1, 1, 1], "bindings": 3},
                 {"name": "next", "workgroup_size": [64, 1, 1], "bindings": 3}],
             "prefill": dispatch_list(artifact["prefill"]),
             "decode": dispatch_list(artifact["decode"])})
-        edited = os.path.join(tmp, "edited.json")
-        json.dump(artifact, open(edited, "w"))
-        subprocess.run([args.flatc, "-b", "--size-prefixed", "-o", tmp,
-                        args.schema, edited], check=True)
-        header = open(os.path.join(tmp, "edited.fmc"), "rb").read()
-    segment = artifact["weights_offset"]
-    if len(header) > segment:
-        sys.exit(f"the new header ({len(header)} bytes) does not fit before "
-                 f"the weight segment at {segment}")
-    with open(args.output, "wb") as f:
-        f.write(header + b"\0" * (segment - len(header)) + original[segment:])
 
+    edit_header(args.input, args.output, args.flatc, args.schema,
+                add_executable)
 
 if __name__ == "__main__":
     main()
