@@ -36,6 +36,16 @@ const std::vector<Entry> &registry() {
 
 } // namespace
 
+std::vector<KernelProfile> KernelFamilyTimes::profile() const {
+  std::vector<KernelProfile> result;
+  for (size_t i = 0; i < times.size(); ++i)
+    if (times[i].first)
+      result.push_back(
+          {schema::EnumNameKernelSpec(static_cast<schema::KernelSpec>(i)),
+           times[i].first, times[i].second});
+  return result;
+}
+
 absl::Status checkRunInputs(absl::Span<const int32_t> tokens, int64_t start,
                             int64_t vocab, int64_t maxContext) {
   for (int32_t token : tokens)

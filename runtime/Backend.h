@@ -41,6 +41,24 @@ struct KernelProfile {
   double seconds = 0;
 };
 
+/// Calls and seconds per kernel family, as a profiling backend sums them
+/// (one slot per KernelSpec value).
+class KernelFamilyTimes {
+public:
+  void add(schema::KernelSpec family, double seconds) {
+    auto &slot = times[static_cast<size_t>(family)];
+    slot.first += 1;
+    slot.second += seconds;
+  }
+  /// The families that ran, for Backend::profile().
+  std::vector<KernelProfile> profile() const;
+
+private:
+  std::vector<std::pair<int64_t, double>> times =
+      std::vector<std::pair<int64_t, double>>(
+          static_cast<size_t>(schema::KernelSpec::MAX) + 1, {0, 0.0});
+};
+
 /// Memory a loaded model holds, for --stats.
 struct BackendMemory {
   uint64_t weightsBytes = 0;

@@ -73,20 +73,11 @@ private:
   int64_t vocab = 0, maxContext = 0;
   BackendMemory mem;
   bool profiling;
-  // Per KernelSpec value: calls and nanoseconds.
-  std::vector<std::pair<int64_t, int64_t>> familyTimes =
-      std::vector<std::pair<int64_t, int64_t>>(
-          static_cast<size_t>(schema::KernelSpec::MAX) + 1, {0, 0});
+  KernelFamilyTimes familyTimes;
 };
 
 std::vector<KernelProfile> CpuBackend::profile() const {
-  std::vector<KernelProfile> result;
-  for (size_t i = 0; i < familyTimes.size(); ++i)
-    if (familyTimes[i].first)
-      result.push_back(
-          {schema::EnumNameKernelSpec(static_cast<schema::KernelSpec>(i)),
-           familyTimes[i].first, familyTimes[i].second * 1e-9});
-  return result;
+  return familyTimes.profile();
 }
 
 absl::Status CpuBackend::init() {
@@ -204,11 +195,10 @@ void CpuBackend::run(const cpu::Program &program, int64_t rows,
     }
     auto start = std::chrono::steady_clock::now();
     program.kernels[i]->run(ctx);
-    auto &slot = familyTimes[static_cast<size_t>(program.families[i])];
-    slot.first += 1;
-    slot.second += std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+    familyTimes.add(program.families[i],
+                    std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count());
   }
 }
 

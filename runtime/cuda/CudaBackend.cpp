@@ -175,9 +175,7 @@ private:
   BoundProgram prefillProgram, decodeProgram;
   int64_t vocab = 0, maxContext = 0;
   BackendMemory mem;
-  std::vector<std::pair<int64_t, double>> familyTimes =
-      std::vector<std::pair<int64_t, double>>(
-          static_cast<size_t>(schema::KernelSpec::MAX) + 1, {0, 0.0});
+  KernelFamilyTimes familyTimes;
 };
 
 CudaBackend::~CudaBackend() {
@@ -206,13 +204,7 @@ CudaBackend::~CudaBackend() {
 }
 
 std::vector<KernelProfile> CudaBackend::profile() const {
-  std::vector<KernelProfile> result;
-  for (size_t i = 0; i < familyTimes.size(); ++i)
-    if (familyTimes[i].first)
-      result.push_back(
-          {schema::EnumNameKernelSpec(static_cast<schema::KernelSpec>(i)),
-           familyTimes[i].first, familyTimes[i].second});
-  return result;
+  return familyTimes.profile();
 }
 
 absl::Status CudaBackend::openDevice() {
@@ -595,10 +587,8 @@ absl::Status CudaBackend::execute(BoundProgram &bound, int64_t rows,
           !s.ok())
         return s;
       uint32_t kernel = bound.plan.launches[i].kernel;
-      auto &slot = familyTimes[static_cast<size_t>(
-          bound.program->kernels()->Get(kernel)->spec_type())];
-      slot.first += 1;
-      slot.second += ms * 1e-3;
+      familyTimes.add(bound.program->kernels()->Get(kernel)->spec_type(),
+                      ms * 1e-3);
     }
   }
   return absl::OkStatus();

@@ -132,19 +132,11 @@ private:
   int64_t vocab = 0, maxContext = 0;
   BackendMemory mem;
   // Per KernelSpec value: dispatches and GPU seconds.
-  std::vector<std::pair<int64_t, double>> familyTimes =
-      std::vector<std::pair<int64_t, double>>(
-          static_cast<size_t>(schema::KernelSpec::MAX) + 1, {0, 0.0});
+  KernelFamilyTimes familyTimes;
 };
 
 std::vector<KernelProfile> MetalBackend::profile() const {
-  std::vector<KernelProfile> result;
-  for (size_t i = 0; i < familyTimes.size(); ++i)
-    if (familyTimes[i].first)
-      result.push_back(
-          {schema::EnumNameKernelSpec(static_cast<schema::KernelSpec>(i)),
-           familyTimes[i].first, familyTimes[i].second});
-  return result;
+  return familyTimes.profile();
 }
 
 absl::Status MetalBackend::openDevice() {
@@ -510,10 +502,8 @@ absl::Status MetalBackend::execute(BoundProgram &bound, int64_t rows,
           !s.ok())
         return s;
       uint32_t kernel = bound.plan.dispatches[i].kernel;
-      auto &slot = familyTimes[static_cast<size_t>(
-          bound.program->kernels()->Get(kernel)->spec_type())];
-      slot.first += 1;
-      slot.second += commands.GPUEndTime - commands.GPUStartTime;
+      familyTimes.add(bound.program->kernels()->Get(kernel)->spec_type(),
+                      commands.GPUEndTime - commands.GPUStartTime);
     }
   }
   return absl::OkStatus();

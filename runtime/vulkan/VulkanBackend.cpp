@@ -56,8 +56,7 @@ private:
   bool lastRowPrefill = false;
   int64_t vocab = 0, maxContext = 0;
   BackendMemory mem;
-  vulkan::FamilyTimes familyTimes = vulkan::FamilyTimes(
-      static_cast<size_t>(schema::KernelSpec::MAX) + 1, {0, 0.0});
+  KernelFamilyTimes familyTimes;
 };
 
 absl::Status VulkanBackend::init(const BackendOptions &options) {
@@ -170,13 +169,7 @@ absl::Status VulkanBackend::allocate(const schema::Executable &executable) {
 }
 
 std::vector<KernelProfile> VulkanBackend::profile() const {
-  std::vector<KernelProfile> result;
-  for (size_t i = 0; i < familyTimes.size(); ++i)
-    if (familyTimes[i].first)
-      result.push_back(
-          {schema::EnumNameKernelSpec(static_cast<schema::KernelSpec>(i)),
-           familyTimes[i].first, familyTimes[i].second});
-  return result;
+  return familyTimes.profile();
 }
 
 absl::Status VulkanBackend::checkInputs(absl::Span<const int32_t> tokens,

@@ -258,7 +258,7 @@ absl::Status VulkanProgram::record(const VulkanPipelines &pipelines,
 }
 
 absl::Status VulkanProgram::run(int64_t rows, int64_t from, int64_t to,
-                                FamilyTimes &times) {
+                                KernelFamilyTimes &times) {
   const VulkanApi &vk = context.vk();
   int32_t record[4] = {static_cast<int32_t>(rows), 1, 0, 0};
   std::memcpy(staging.mapped(), record, sizeof(record));
@@ -293,10 +293,9 @@ absl::Status VulkanProgram::run(int64_t rows, int64_t from, int64_t to,
     if (r != VK_SUCCESS)
       return vkError(r, "reading the dispatch timestamps");
     for (size_t i = 0; i < families.size(); ++i) {
-      auto &slot = times[families[i]];
-      slot.first += 1;
-      slot.second += ((stamps[i + 1] - stamps[i]) & context.timestampMask()) *
-                     context.timestampPeriodNs() * 1e-9;
+      times.add(static_cast<schema::KernelSpec>(families[i]),
+                ((stamps[i + 1] - stamps[i]) & context.timestampMask()) *
+                    context.timestampPeriodNs() * 1e-9);
     }
   }
   return absl::OkStatus();

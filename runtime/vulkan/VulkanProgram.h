@@ -13,6 +13,7 @@
 #ifndef FMC_RUNTIME_VULKAN_VULKANPROGRAM_H
 #define FMC_RUNTIME_VULKAN_VULKANPROGRAM_H
 
+#include "runtime/Backend.h"
 #include "runtime/schema/fmc_generated.h"
 #include "runtime/vulkan/VulkanBuffers.h"
 #include "runtime/vulkan/VulkanPipelines.h"
@@ -34,9 +35,6 @@ struct DeviceMemory {
   /// Where tensor i lies in `weights`, cache i in `caches`.
   std::vector<uint64_t> tensorOffsets, cacheOffsets;
 };
-
-/// Per kernel family (KernelSpec value): dispatches and seconds.
-using FamilyTimes = std::vector<std::pair<int64_t, double>>;
 
 class VulkanProgram {
 public:
@@ -62,7 +60,8 @@ public:
 
   /// Runs the program on `rows` rows and reads logits rows [from, to)
   /// back; adds dispatch times to `times` when profiling.
-  absl::Status run(int64_t rows, int64_t from, int64_t to, FamilyTimes &times);
+  absl::Status run(int64_t rows, int64_t from, int64_t to,
+                   KernelFamilyTimes &times);
 
   /// Logits row `row` of the last run (read back by it).
   const float *logits(int64_t row) const {
