@@ -6,7 +6,6 @@
 #include "lowering/gpu/KernelTemplates.h"
 #include "lowering/gpu/LaunchBuilder.h"
 
-#include "mlir/IR/Builders.h"
 
 using namespace mlir;
 
@@ -20,12 +19,7 @@ llvm::Expected<GpuProgram> buildGpuProgram(ModuleOp planModule) {
     return templates.takeError();
 
   GpuProgram result;
-  OpBuilder builder(&context);
-  result.kernels = ModuleOp::create(builder.getUnknownLoc());
-  (*result.kernels)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
-                             builder.getUnitAttr());
-  builder.setInsertionPointToEnd(result.kernels->getBody());
-  mlir::gpu::GPUModuleOp::create(builder, builder.getUnknownLoc(), "kernels");
+  result.kernels = createKernelsModule(context);
 
   for (plan::ProgramOp program : planModule.getOps<plan::ProgramOp>()) {
     DispatchList *list = program.getSymName() == "prefill" ? &result.prefill

@@ -56,6 +56,21 @@ void loadKernelDialects(MLIRContext &context) {
                       scf::SCFDialect, vector::VectorDialect>();
 }
 
+OwningOpRef<ModuleOp> createKernelsModule(MLIRContext &context) {
+  loadKernelDialects(context);
+  OpBuilder builder(&context);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(builder.getUnknownLoc());
+  (*module)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
+                     builder.getUnitAttr());
+  builder.setInsertionPointToEnd(module->getBody());
+  mlir::gpu::GPUModuleOp::create(builder, builder.getUnknownLoc(), "kernels");
+  return module;
+}
+
+mlir::gpu::GPUModuleOp kernelsOf(ModuleOp module) {
+  return *module.getOps<mlir::gpu::GPUModuleOp>().begin();
+}
+
 llvm::Expected<std::unique_ptr<KernelTemplates>>
 KernelTemplates::load(MLIRContext &context) {
   loadKernelDialects(context);

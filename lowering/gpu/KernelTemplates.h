@@ -26,6 +26,13 @@ namespace fmc::gpu {
 /// Registers and loads every dialect the templates use.
 void loadKernelDialects(mlir::MLIRContext &context);
 
+/// An empty kernels module: a gpu.container_module holding one gpu.module
+/// @kernels, which specializations go into.
+mlir::OwningOpRef<mlir::ModuleOp>
+createKernelsModule(mlir::MLIRContext &context);
+/// The gpu.module @kernels of a module createKernelsModule made.
+mlir::gpu::GPUModuleOp kernelsOf(mlir::ModuleOp module);
+
 class KernelTemplates {
 public:
   /// Parses the embedded templates; fails naming the file that does not

@@ -91,8 +91,7 @@ llvm::Error LaunchBuilder::dispatch(llvm::StringRef name,
   SmallVector<uint64_t> bytes;
   for (const Binding &binding : bindings)
     bytes.push_back(binding.bytes);
-  mlir::gpu::GPUModuleOp kernels =
-      *output.kernels->getOps<mlir::gpu::GPUModuleOp>().begin();
+  mlir::gpu::GPUModuleOp kernels = kernelsOf(*output.kernels);
   llvm::Expected<std::string> function =
       templates.specialize(name, spec, bytes, workgroup, kernels);
   if (!function)

@@ -23,13 +23,8 @@ protected:
     auto loaded = fmc::gpu::KernelTemplates::load(context);
     ASSERT_TRUE(static_cast<bool>(loaded)) << llvm::toString(loaded.takeError());
     templates = std::move(*loaded);
-    OpBuilder builder(&context);
-    module = ModuleOp::create(builder.getUnknownLoc());
-    (*module)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
-                       builder.getUnitAttr());
-    builder.setInsertionPointToEnd(module->getBody());
-    kernels = mlir::gpu::GPUModuleOp::create(builder, builder.getUnknownLoc(),
-                                             "kernels");
+    module = fmc::gpu::createKernelsModule(context);
+    kernels = fmc::gpu::kernelsOf(*module);
   }
 
   std::string specializeAdd(int64_t width, uint64_t bytes) {

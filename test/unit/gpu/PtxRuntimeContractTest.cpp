@@ -46,14 +46,8 @@ TEST(PtxRuntimeContract, LoweredKernelsPassTheBackendsEntryCheck) {
   auto templates = fmc::gpu::KernelTemplates::load(context);
   ASSERT_TRUE(static_cast<bool>(templates))
       << llvm::toString(templates.takeError());
-  mlir::OpBuilder builder(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::ModuleOp::create(builder.getUnknownLoc());
-  (*module)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
-                     builder.getUnitAttr());
-  builder.setInsertionPointToEnd(module->getBody());
-  auto kernels = mlir::gpu::GPUModuleOp::create(
-      builder, builder.getUnknownLoc(), "kernels");
+  auto module = fmc::gpu::createKernelsModule(context);
+  auto kernels = fmc::gpu::kernelsOf(*module);
   // add: out = lhs + rhs over 64 features, 4 bindings, 256 threads.
   llvm::Expected<std::string> name =
       (*templates)

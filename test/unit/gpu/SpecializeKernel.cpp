@@ -68,14 +68,8 @@ int main(int argc, char **argv) {
   auto templates = fmc::gpu::KernelTemplates::load(context);
   if (!templates)
     return fail(llvm::toString(templates.takeError()));
-  mlir::OpBuilder builder(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::ModuleOp::create(builder.getUnknownLoc());
-  (*module)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
-                     builder.getUnitAttr());
-  builder.setInsertionPointToEnd(module->getBody());
-  auto kernels = mlir::gpu::GPUModuleOp::create(
-      builder, builder.getUnknownLoc(), "kernels");
+  auto module = fmc::gpu::createKernelsModule(context);
+  auto kernels = fmc::gpu::kernelsOf(*module);
   llvm::Expected<std::string> name = (*templates)->specialize(
       argv[1], spec, bytes, {workgroup, 1, 1}, kernels);
   if (!name)

@@ -34,14 +34,8 @@ TEST(VulkanCompiledKernels, AddFromTheTemplatesRunsOnTheDevice) {
   auto templates = fmc::gpu::KernelTemplates::load(context);
   ASSERT_TRUE(static_cast<bool>(templates))
       << llvm::toString(templates.takeError());
-  mlir::OpBuilder builder(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::ModuleOp::create(builder.getUnknownLoc());
-  (*module)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
-                     builder.getUnitAttr());
-  builder.setInsertionPointToEnd(module->getBody());
-  auto kernels = mlir::gpu::GPUModuleOp::create(
-      builder, builder.getUnknownLoc(), "kernels");
+  auto module = fmc::gpu::createKernelsModule(context);
+  auto kernels = fmc::gpu::kernelsOf(*module);
 
   // out[i] = lhs[i] + rhs[i] for i < run[0] * 8: decode (1 row) and
   // prefill (4 rows) shapes.

@@ -26,13 +26,8 @@ protected:
     auto loaded = fmc::gpu::KernelTemplates::load(context);
     ASSERT_TRUE(static_cast<bool>(loaded)) << llvm::toString(loaded.takeError());
     templates = std::move(*loaded);
-    mlir::OpBuilder builder(&context);
-    module = mlir::ModuleOp::create(builder.getUnknownLoc());
-    (*module)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
-                       builder.getUnitAttr());
-    builder.setInsertionPointToEnd(module->getBody());
-    kernels = mlir::gpu::GPUModuleOp::create(builder, builder.getUnknownLoc(),
-                                             "kernels");
+    module = fmc::gpu::createKernelsModule(context);
+    kernels = fmc::gpu::kernelsOf(*module);
   }
 
   /// Specializes elementwise template `name` for `width` f32 columns of
