@@ -10,6 +10,7 @@
 #include "lowering/gpu/KernelTemplates.h"
 #include "lowering/metal/MslTranslation.h"
 #include "lowering/spirv/SpirvLowering.h"
+#include "test/unit/gpu/ReductionKernel.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/MLIRContext.h"
@@ -104,44 +105,11 @@ TEST_F(MetalTargetTest, AWorkgroupSizeTheKernelWasNotBuiltForIsAnError) {
                 "workgroups of 128x1x1");
 }
 
-/// A reduction as the kernel families write them: math functions, a loop
-/// that runs zero times for most lanes (guarded by the SPIR-V lowering),
-/// a subgroup sum, the subgroup size, workgroup memory and a barrier.
-constexpr const char *kReductionKernel = R"mlir(
-module attributes {gpu.container_module} {
-  gpu.module @kernels {
-    gpu.func @reduce(%x: memref<64xf32>, %y: memref<64xf32>)
-        workgroup(%partial: memref<64xf32, #gpu.address_space<workgroup>>)
-        kernel attributes {known_block_size = array<i32: 64, 1, 1>} {
-      %c0 = arith.constant 0 : index
-      %c3 = arith.constant 3 : index
-      %c64 = arith.constant 64 : index
-      %zero = arith.constant 0.0 : f32
-      %tid = gpu.thread_id x
-      %lanes = gpu.subgroup_size : index
-      %sum = scf.for %i = %tid to %c3 step %c64 iter_args(%acc = %zero) -> f32 {
-        %v = memref.load %x[%i] : memref<64xf32>
-        %e = math.exp %v : f32
-        %s = arith.addf %acc, %e : f32
-        scf.yield %s : f32
-      }
-      %total = gpu.subgroup_reduce add %sum : (f32) -> f32
-      memref.store %total, %partial[%tid] : memref<64xf32, #gpu.address_space<workgroup>>
-      gpu.barrier
-      %first = memref.load %partial[%c0] : memref<64xf32, #gpu.address_space<workgroup>>
-      %n = arith.index_cast %lanes : index to i32
-      %nf = arith.sitofp %n : i32 to f32
-      %out = arith.mulf %first, %nf : f32
-      memref.store %out, %y[%tid] : memref<64xf32>
-      gpu.return
-    }
-  }
-}
-)mlir";
 
 TEST_F(MetalTargetTest, ReductionsUseSimdgroupsAndThreadgroupMemory) {
   mlir::OwningOpRef<mlir::ModuleOp> kernel =
-      mlir::parseSourceString<mlir::ModuleOp>(kReductionKernel, &context);
+      mlir::parseSourceString<mlir::ModuleOp>(fmc::test::kReductionKernel,
+                                              &context);
   ASSERT_TRUE(kernel);
   fmc::gpu::EntryPoint ep;
   ep.name = "reduce";
