@@ -77,6 +77,8 @@ const char *familyName(schema::KernelSpec spec) {
     return "grouped_linear";
   case schema::KernelSpec::LastRowSpec:
     return "last_row";
+  case schema::KernelSpec::KvAppendSpec:
+    return "kv_append";
   default:
     return nullptr;
   }
@@ -440,6 +442,8 @@ private:
       return groupedLinear(check, *k->spec_as_GroupedLinearSpec());
     case schema::KernelSpec::LastRowSpec:
       return lastRow(check);
+    case schema::KernelSpec::KvAppendSpec:
+      return kvAppend(check, *k->spec_as_KvAppendSpec());
     default:
       return bad(where);
     }
@@ -616,6 +620,18 @@ private:
                               " and ", c.maxTokens, " tokens per run"));
     FMC_CHECK(positive(c, s.scale(), "scale"));
     return positive(c, s.softcap(), "softcap", true);
+  }
+
+  absl::Status kvAppend(const KernelCheck &c, const schema::KvAppendSpec &s) {
+    FMC_CHECK(arity(c, 3, 0));
+    if (s.cache() < 0 ||
+        static_cast<uint32_t>(s.cache()) >= a.kv_caches()->size())
+      return bad(absl::StrCat(c.where, ": writes cache ", s.cache(), " of ",
+                              a.kv_caches()->size()));
+    const schema::KVCache *cache = a.kv_caches()->Get(s.cache());
+    FMC_CHECK(floats(c, c.in[0], cache->kv_heads() * cache->head_dim(), "k"));
+    FMC_CHECK(floats(c, c.in[1], cache->kv_heads() * cache->head_dim(), "v"));
+    return ids(c, c.in[2], 1, "positions");
   }
 
   absl::Status lastRow(const KernelCheck &c) {

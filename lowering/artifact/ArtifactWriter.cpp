@@ -432,6 +432,12 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
         return kernel(KS::GroupedLinearSpec, spec.Union(), k.getInputs(),
                       k.getOutputs());
       })
+      .Case([&](plan::KVAppendOp k) {
+        auto spec = schema::CreateKvAppendSpec(fbb, cacheRef(k.getCacheAttr()));
+        return kernel(KS::KvAppendSpec, spec.Union(),
+                      ValueRange{k.getK(), k.getV(), k.getPositions()},
+                      ValueRange{});
+      })
       .Case([&](plan::LastRowOp k) {
         auto spec = schema::CreateLastRowSpec(fbb);
         return kernel(KS::LastRowSpec, spec.Union(),
@@ -462,11 +468,20 @@ Writer::buildProgram(flatbuffers::FlatBufferBuilder &fbb,
     } else if (auto ioOp = dyn_cast<plan::IoOp>(op)) {
       io = ioOp;
     } else {
-      llvm::Expected<Offset<schema::Kernel>> kernel =
-          buildKernel(fbb, &op, bufferIndex);
-      if (!kernel)
-        return kernel.takeError();
-      kernels.push_back(*kernel);
+      // The kernel list holds a dispatch's kernels inline, in order.
+      SmallVector<Operation *> ops;
+      if (auto dispatch = dyn_cast<plan::DispatchOp>(op))
+        for (Operation &inner : dispatch.getBody().front())
+          ops.push_back(&inner);
+      else
+        ops.push_back(&op);
+      for (Operation *kernelOp : ops) {
+        llvm::Expected<Offset<schema::Kernel>> kernel =
+            buildKernel(fbb, kernelOp, bufferIndex);
+        if (!kernel)
+          return kernel.takeError();
+        kernels.push_back(*kernel);
+      }
     }
   }
   auto name = fbb.CreateString(program.getSymName().str());

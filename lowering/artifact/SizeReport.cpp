@@ -36,14 +36,14 @@ struct Dataflow {
     });
   }
 
-  /// Whether `value` reaches an attention's q, k or v, possibly through a
-  /// RoPE or a per-head norm.
+  /// Whether `value` reaches an attention's q, k or v (or a KV-cache
+  /// append), possibly through a RoPE or a per-head norm.
   bool feedsAttention(Value value, int depth = 0) const {
     auto it = readers.find(value);
     if (it == readers.end() || depth > 3)
       return false;
     for (Operation *reader : it->second) {
-      if (isa<plan::AttentionOp>(reader))
+      if (isa<plan::AttentionOp, plan::KVAppendOp>(reader))
         return true;
       if (isa<plan::RopeOp, plan::RMSNormOp>(reader) &&
           feedsAttention(reader->getOperands().back(), depth + 1))
@@ -205,11 +205,11 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
     report.prefillTokens = prefill.getMaxTokens();
     report.prefillArenaBytes = prefill.getArenaBytes();
     bool lastRow = false;
-    for (Operation &op : prefill.getBody().front()) {
-      lastRow = lastRow || isa<plan::LastRowOp>(op);
-      if (lastRow && isa<plan::AttentionOp>(op))
+    prefill.walk([&](plan::KernelOpInterface kernel) {
+      lastRow = lastRow || isa<plan::LastRowOp>(kernel);
+      if (lastRow && isa<plan::AttentionOp>(kernel))
         ++report.prefillLastPositionLayers;
-    }
+    });
   }
   if (decode)
     report.decodeArenaBytes = decode.getArenaBytes();

@@ -20,6 +20,7 @@ llvm::Expected<GpuProgram> buildGpuProgram(ModuleOp planModule) {
 
   GpuProgram result;
   result.kernels = createKernelsModule(context);
+  std::optional<llvm::Error> failure;
 
   for (plan::ProgramOp program : planModule.getOps<plan::ProgramOp>()) {
     DispatchList *list = program.getSymName() == "prefill" ? &result.prefill
@@ -29,17 +30,22 @@ llvm::Expected<GpuProgram> buildGpuProgram(ModuleOp planModule) {
     if (!list)
       continue;
     LaunchBuilder launches(planModule, program, **templates, result, *list);
+    // Kernels are numbered as the artifact lists them: in program order,
+    // dispatch bodies inline.
     uint32_t index = 0;
-    for (Operation &op : program.getBody().front()) {
-      if (!isa<plan::KernelOpInterface>(op))
-        continue;
+    WalkResult walk = program.walk([&](plan::KernelOpInterface kernel) {
       launches.setKernel(index++);
-      if (llvm::Error err = lowerKernel(&op, launches))
-        return llvm::createStringError(
+      if (llvm::Error err = lowerKernel(kernel, launches)) {
+        failure = llvm::createStringError(
             "GPU lowering of kernel " + llvm::Twine(index - 1) + " (" +
-            op.getName().getStringRef() + ") of @" + program.getSymName() +
-            ": " + llvm::toString(std::move(err)));
-    }
+            kernel->getName().getStringRef() + ") of @" +
+            program.getSymName() + ": " + llvm::toString(std::move(err)));
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return std::move(*failure);
   }
   return result;
 }

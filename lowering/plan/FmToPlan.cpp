@@ -63,6 +63,10 @@ private:
   /// plan.track_combine (both lowerings share it).
   LogicalResult combineTracks(fm::ParallelTracksOp block);
   LogicalResult keepLastRow(Operation *cut, Value positionsArg);
+  /// Whether `attention`'s writer appends the run before attending: always
+  /// for a linear cache; for a ring cache only in one-token runs (a longer
+  /// run's keys would overwrite slots its earlier queries still see).
+  bool appendsFirst(fm::AttentionOp attention);
 
   ProgramOp program;
   // Appends to the program: each plan.buffer lands just before the kernel
@@ -162,6 +166,13 @@ LogicalResult ProgramBuilder::keepLastRow(Operation *cut, Value positionsArg) {
   bufferOf[*crossing] = row;
   bufferOf[positionsArg] = position;
   return success();
+}
+
+bool ProgramBuilder::appendsFirst(fm::AttentionOp attention) {
+  auto cache = SymbolTable::lookupNearestSymbolFrom<fm::KVCacheOp>(
+      attention, attention.getWritesAttr().getAttr());
+  return cache && (cache.getKind() == fm::CacheKind::linear ||
+                   program.getMaxTokens() == 1);
 }
 
 LogicalResult
@@ -294,9 +305,18 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
       .Case([&](fm::AttentionOp a) {
         // Operands: q, [k, v,] positions.
         Value k = a.getK() ? in[1] : Value(), v = a.getK() ? in[2] : Value();
+        FlatSymbolRefAttr writes = a.getWritesAttr();
+        // Appending first is what a linear cache's writer does, and a ring
+        // cache's too when a run is one token: the append becomes its own
+        // kernel and the attention a reader.
+        if (writes && appendsFirst(a)) {
+          KVAppendOp::create(builder, loc, k, v, in.back(), writes);
+          k = v = Value();
+          writes = nullptr;
+        }
         AttentionOp::create(
             builder, loc, a.getKindAttr(), in[0], k, v, in.back(), out(),
-            a.getReadsAttr(), a.getWritesAttr(), a.getNumHeadsAttr(),
+            a.getReadsAttr(), writes, a.getNumHeadsAttr(),
             a.getNumKvHeadsAttr(), a.getHeadDimAttr(), a.getWindowAttr(),
             f64(a.getEffectiveScale()), a.getSoftcapAttr(), a.getCausalAttr());
         return success();

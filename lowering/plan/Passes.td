@@ -56,4 +56,36 @@ def FmToPlan : Pass<"fm-to-plan", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }
 
+def FormDispatches : Pass<"plan-form-dispatches", "::mlir::ModuleOp"> {
+  let summary = "Group each program's kernels into fused GPU dispatches";
+  let description = [{
+    Puts every kernel of `@prefill` and `@decode` into a `plan.dispatch`
+    with a kernel configuration, fusing (as IREE forms dispatch regions)
+    what one GPU launch can compute together:
+    - linear products of one input (q, k and v; gate and up; every
+      sibling with the same weight format) into one `#plan.matvec` over
+      their concatenated rows;
+    - the norm of whole rows that produces that input, as its prologue;
+    - per product, the kernels that alone read its rows: a gate/up pair's
+      GLU, a residual add, and per head a qk-norm, RoPE and the KV-cache
+      append (which make the workgroups tile whole heads);
+    - the final norm into the logits' prologue.
+    Decode attention (a reader, one token) becomes `#plan.decode_attention`
+    with a split count from the positions it may see; norms, RoPE and
+    elementwise kernels left alone become `#plan.rowwise`; the rest
+    `#plan.library`. A dispatch sits where its last kernel was; kernels move
+    there only when no kernel in between depends on them. Buffers are then
+    placed again: a dispatch is one step of the liveness.
+  }];
+  let options = [
+    Option<"fuse", "fuse", "bool", /*default=*/"true",
+           "Fuse kernels; false gives every kernel a dispatch of its own">,
+    Option<"decodeAttentionSplits", "decode-attention-splits", "int64_t",
+           /*default=*/"0",
+           "Position ranges of split-KV decode attention (0 picks one per "
+           "256 positions a step may see, at most 64)">,
+  ];
+  let dependentDialects = ["::mlir::plan::PlanDialect"];
+}
+
 #endif // FMC_LOWERING_PLAN_PASSES_TD

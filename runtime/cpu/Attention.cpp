@@ -25,6 +25,55 @@ namespace fmc::cpu {
 
 namespace {
 
+/// Rows [0, rows) of k and v (kvHeads x headDim each) into their
+/// positions' slots.
+void appendKeysAndValues(Cache &cache, const float *k, const float *v,
+                         const int32_t *positions, int64_t rows,
+                         int64_t kvHeads, int64_t headDim) {
+  int64_t width = kvHeads * headDim;
+  for (int64_t t = 0; t < rows; ++t) {
+    int64_t slot = cache.slot(positions[t]);
+    for (int64_t g = 0; g < kvHeads; ++g) {
+      const float *kr = k + t * width + g * headDim;
+      const float *vr = v + t * width + g * headDim;
+      if (cache.int8) {
+        size_t at = cache.offset(g, 0, slot);
+        size_t scaleAt = static_cast<size_t>(g) * cache.capacity + slot;
+        cache.keyScales[scaleAt] =
+            quantizeInt8(kr, headDim, static_cast<int8_t *>(cache.keys) + at,
+                         cache.capacity);
+        cache.valueScales[scaleAt] =
+            quantizeInt8(vr, headDim, static_cast<int8_t *>(cache.values) + at,
+                         cache.capacity);
+        continue;
+      }
+      for (int64_t d = 0; d < headDim; ++d) {
+        size_t at = cache.offset(g, d, slot);
+        storeElement(cache.keys, cache.type, at, kr[d]);
+        storeElement(cache.values, cache.type, at, vr[d]);
+      }
+    }
+  }
+}
+
+/// plan.kv_append: a cache writer that appends first, split from its
+/// attention (which then only reads).
+class KvAppend final : public KernelInstance {
+public:
+  KvAppend(const float *k, const float *v, const int32_t *positions,
+           Cache &cache)
+      : k(k), v(v), positions(positions), cache(cache) {}
+  void run(const RunContext &ctx) const override {
+    appendKeysAndValues(cache, k, v, positions, ctx.rows, cache.kvHeads,
+                        cache.headDim);
+  }
+
+private:
+  const float *k, *v;
+  const int32_t *positions;
+  Cache &cache;
+};
+
 class Attention final : public KernelInstance {
 public:
   Attention(const schema::AttentionSpec &spec, const float *q, const float *k,
@@ -76,30 +125,7 @@ private:
   }
 
   void append(const RunContext &ctx) const {
-    int64_t width = kvHeads * headDim;
-    for (int64_t t = 0; t < ctx.rows; ++t) {
-      int64_t slot = cache.slot(positions[t]);
-      for (int64_t g = 0; g < kvHeads; ++g) {
-        const float *kr = k + t * width + g * headDim;
-        const float *vr = v + t * width + g * headDim;
-        if (cache.int8) {
-          size_t at = cache.offset(g, 0, slot);
-          size_t scaleAt = static_cast<size_t>(g) * cache.capacity + slot;
-          cache.keyScales[scaleAt] =
-              quantizeInt8(kr, headDim, static_cast<int8_t *>(cache.keys) + at,
-                           cache.capacity);
-          cache.valueScales[scaleAt] = quantizeInt8(
-              vr, headDim, static_cast<int8_t *>(cache.values) + at,
-              cache.capacity);
-          continue;
-        }
-        for (int64_t d = 0; d < headDim; ++d) {
-          size_t at = cache.offset(g, d, slot);
-          storeElement(cache.keys, cache.type, at, kr[d]);
-          storeElement(cache.values, cache.type, at, vr[d]);
-        }
-      }
-    }
+    appendKeysAndValues(cache, k, v, positions, ctx.rows, kvHeads, headDim);
   }
 
   void attend(int64_t t, int64_t h, int64_t first, int64_t last,
@@ -197,6 +223,12 @@ private:
 };
 
 } // namespace
+
+std::unique_ptr<KernelInstance> makeKvAppend(const float *k, const float *v,
+                                             const int32_t *positions,
+                                             Cache &cache) {
+  return std::make_unique<KvAppend>(k, v, positions, cache);
+}
 
 std::unique_ptr<KernelInstance>
 makeAttention(const schema::AttentionSpec &spec, const float *q, const float *k,

@@ -528,6 +528,10 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
           memory.caches[s->reads()], writes, &bound.scratchFloats);
       break;
     }
+    case schema::KernelSpec::KvAppendSpec:
+      instance = makeKvAppend(f32(in[0]), f32(in[1]), i32(in[2]),
+                              memory.caches[k->spec_as_KvAppendSpec()->cache()]);
+      break;
     case schema::KernelSpec::ActivationSpec:
       instance = std::make_unique<Elementwise>(
           Elementwise::Op::Activation,

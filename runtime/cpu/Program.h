@@ -95,6 +95,11 @@ struct Program {
 absl::StatusOr<Program> bindProgram(const schema::Program &program,
                                     Memory &memory);
 
+/// The KV-cache append kernel (Attention.cpp).
+std::unique_ptr<KernelInstance> makeKvAppend(const float *k, const float *v,
+                                             const int32_t *positions,
+                                             Cache &cache);
+
 /// The attention kernel (Attention.cpp).
 std::unique_ptr<KernelInstance>
 makeAttention(const schema::AttentionSpec &spec, const float *q, const float *k,

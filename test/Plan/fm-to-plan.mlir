@@ -20,7 +20,12 @@
 // CHECK:   plan.add
 // CHECK:   plan.logits
 // CHECK:   plan.io tokens(%[[T]]) positions(%{{.*}}) logits(%{{.*}})
+// In a one-token run the ring's writer appends first (the slot it overwrites
+// holds a position outside the window), so the append is a kernel of its
+// own and the attention a reader.
 // CHECK: plan.program @decode max_tokens = 1, arena_bytes = {{[0-9]+}} {
+// CHECK:   plan.kv_append %[[K:[^,]*]], %[[V:[^ ]*]] at %[[P:[^ ]*]] -> @c :
+// CHECK-NEXT: plan.attention local %{{[^,]*}} at %[[P]] reads @c -> %{{.*}} heads = 2
 // CHECK-NOT: func.func
 
 module {
@@ -77,8 +82,11 @@ module {
 // CHECK-LABEL: module
 // CHECK: plan.program @prefill
 // CHECK: %[[H:.*]] = plan.buffer {{.*}}name = "embedding"
-// CHECK: plan.attention global %[[H]], %[[H]], %[[H]] {{.*}} reads @c0 writes @c0 -> %[[A0:[^ ]*]]
-// CHECK: plan.attention global %[[H]], %[[H]], %[[H]] {{.*}} reads @c1 writes @c1 -> %[[A1:[^ ]*]]
+// A linear cache's writer appends, then reads.
+// CHECK: plan.kv_append %[[H]], %[[H]] at %{{.*}} -> @c0
+// CHECK-NEXT: plan.attention global %[[H]] at {{.*}} reads @c0 -> %[[A0:[^ ]*]]
+// CHECK: plan.kv_append %[[H]], %[[H]] at %{{.*}} -> @c1
+// CHECK: plan.attention global %[[H]] at {{.*}} reads @c1 -> %[[A1:[^ ]*]]
 // CHECK: plan.track_combine mean [%[[A0]], %[[A1]]] -> %{{.*}} : !plan.rows<16, f32>, !plan.rows<16, f32>, !plan.rows<16, f32>
 
 module {
@@ -116,8 +124,9 @@ module {
 // CHECK: plan.program @prefill
 // CHECK: plan.grouped_linear [%[[H:.*]], %[[H]]] -> [%[[Y0:.*]], %[[Y1:.*]]] weight @t0.w.tracks
 // CHECK-NEXT: plan.buffer
-// CHECK-NEXT: plan.attention global %[[Y0]], {{.*}} reads @c0
-// CHECK: plan.attention global %[[Y1]], {{.*}} reads @c1
+// CHECK-NEXT: plan.kv_append %[[Y0]], %[[Y0]] at {{.*}} -> @c0
+// CHECK-NEXT: plan.attention global %[[Y0]] at {{.*}} reads @c0
+// CHECK: plan.attention global %[[Y1]] at {{.*}} reads @c1
 // CHECK: plan.track_combine sum
 // CHECK: plan.linear %{{.*}}, @t0.w
 // CHECK: plan.linear %{{.*}}, @u1

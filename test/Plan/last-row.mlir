@@ -7,7 +7,8 @@
 // (one token anyway) has no last_row.
 
 // CHECK-LABEL: plan.program @prefill
-// CHECK:   plan.attention global {{.*}} reads @c0 writes @c0
+// CHECK:   plan.kv_append {{.*}} -> @c0
+// CHECK:   plan.attention global {{.*}} reads @c0 ->
 // CHECK:   %[[R:.*]] = plan.buffer {{.*}}name = "add"
 // CHECK:   plan.add {{.*}} -> %[[R]]
 // CHECK:   %[[ROW:.*]] = plan.buffer {{.*}}name = "last_row"

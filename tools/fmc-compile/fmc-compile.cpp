@@ -333,6 +333,7 @@ LogicalResult runPlan(ModuleOp module) {
   options.batchTracks = batchTracks;
   options.prefillLastPosition = !prefillAllPositions;
   pm.addPass(plan::createFmToPlan(options));
+  pm.addPass(plan::createFormDispatches());
   return pm.run(module);
 }
 

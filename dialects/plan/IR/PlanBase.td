@@ -31,8 +31,10 @@ def Plan_Dialect : Dialect {
   }];
   let dependentDialects = ["::mlir::fm::FmDialect"];
   let useDefaultTypePrinterParser = 1;
+  let useDefaultAttributePrinterParser = 1;
   let extraClassDeclaration = [{
     void registerTypes();
+    void registerAttributes();
   }];
 }
 

@@ -23,6 +23,7 @@ void PlanDialect::initialize() {
 #include "dialects/plan/IR/PlanOps.cpp.inc"
       >();
   registerTypes();
+  registerAttributes();
 }
 
 void PlanDialect::registerTypes() {

@@ -11,4 +11,10 @@
 #define GET_TYPEDEF_CLASSES
 #include "dialects/plan/IR/PlanTypes.h.inc"
 
+#include "dialects/plan/IR/PlanEnums.h.inc"
+#include "dialects/plan/IR/PlanAttrInterfaces.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/plan/IR/PlanAttrs.h.inc"
+
 #endif // FMC_DIALECTS_PLAN_IR_PLANDIALECT_H

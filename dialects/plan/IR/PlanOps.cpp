@@ -293,6 +293,30 @@ LogicalResult AttentionOp::verifySymbolUses(SymbolTableCollection &tables) {
   return success();
 }
 
+LogicalResult KVAppendOp::verify() {
+  if (failed(expectFloat(*this, "k", getK())) ||
+      failed(expectSameType(*this, "k", getK(), "v", getV())) ||
+      failed(expectIndexRows(*this, "positions", getPositions())))
+    return failure();
+  return success();
+}
+
+LogicalResult KVAppendOp::verifySymbolUses(SymbolTableCollection &tables) {
+  auto cache =
+      tables.lookupNearestSymbolFrom<fm::KVCacheOp>(*this, getCacheAttr());
+  if (!cache)
+    return emitOpError() << "cache " << getCacheAttr()
+                         << " does not name an fm.kv_cache";
+  int64_t width = static_cast<int64_t>(cache.getNumKvHeads()) *
+                  static_cast<int64_t>(cache.getHeadDim());
+  if (rows(getK()).getWidth() != width)
+    return emitOpError() << "k and v have width " << rows(getK()).getWidth()
+                         << ", but cache " << getCacheAttr() << " holds "
+                         << cache.getNumKvHeads() << " heads of "
+                         << cache.getHeadDim();
+  return success();
+}
+
 LogicalResult ActivationOp::verify() {
   if (failed(expectFloat(*this, "input", getInput())))
     return failure();
@@ -416,19 +440,22 @@ LogicalResult LastRowOp::verify() {
       failed(expectIndexRows(*this, "output_positions", getOutputPositions())))
     return failure();
   // Buffers that hold every row of the run: whatever kernels before this one
-  // wrote, and what the runtime fills.
+  // wrote, and what the runtime fills. Kernels are the program's, in order,
+  // inside dispatches or not.
+  auto program = (*this)->getParentOfType<ProgramOp>();
+  SmallVector<KernelOpInterface> kernels;
+  program->walk([&](KernelOpInterface k) { kernels.push_back(k); });
+  auto self = llvm::find(kernels, cast<KernelOpInterface>(getOperation()));
   llvm::SmallPtrSet<Value, 16> allRows;
-  Operation *self = getOperation();
-  for (Operation *op = &self->getBlock()->front(); op != self;
-       op = op->getNextNode())
-    if (auto kernel = dyn_cast<KernelOpInterface>(op))
-      for (Value written : kernel.getWrittenBuffers())
-        allRows.insert(written);
-  if (auto io = dyn_cast<IoOp>(self->getBlock()->getTerminator())) {
+  for (auto it = kernels.begin(); it != self; ++it)
+    for (Value written : it->getWrittenBuffers())
+      allRows.insert(written);
+  if (auto io = dyn_cast<IoOp>(program.getBody().front().getTerminator())) {
     allRows.insert(io.getTokens());
     allRows.insert(io.getPositions());
   }
-  for (Operation *op = self->getNextNode(); op; op = op->getNextNode()) {
+  for (auto it = std::next(self); it != kernels.end(); ++it) {
+    Operation *op = *it;
     if (isa<LastRowOp>(op))
       return op->emitOpError() << "follows another plan.last_row; a program "
                                   "keeps its last row once";
@@ -438,10 +465,12 @@ LogicalResult LastRowOp::verify() {
                << "writes KV cache " << attention.getWritesAttr()
                << " after plan.last_row, which would cache the last "
                   "position only";
-    auto kernel = dyn_cast<KernelOpInterface>(op);
-    if (!kernel)
-      continue;
-    for (Value read : getReadBuffers(kernel))
+    if (auto append = dyn_cast<KVAppendOp>(op))
+      return op->emitOpError()
+             << "writes KV cache " << append.getCacheAttr()
+             << " after plan.last_row, which would cache the last "
+                "position only";
+    for (Value read : getReadBuffers(*it))
       if (allRows.contains(read))
         return op->emitOpError()
                << "reads a buffer of every row of the run after "

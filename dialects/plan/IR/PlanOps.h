@@ -25,10 +25,10 @@ int64_t getBufferBytes(RowsType type, int64_t maxTokens);
 /// Arena offsets and buffer sizes are multiples of this.
 constexpr int64_t kBufferAlignment = 64;
 
-/// When a buffer holds a value: from the first kernel that writes it to the
-/// last kernel that reads it, as indices into the program's kernels. The
-/// runtime's inputs are written at -1; the logits are read after the last
-/// kernel.
+/// When a buffer holds a value: from the first step that writes it to the
+/// last step that reads it, a step being a kernel of the program's body or a
+/// whole plan.dispatch. The runtime's inputs are written at -1; the logits
+/// are read after the last step.
 struct LiveRange {
   BufferOp buffer;
   int64_t firstWrite;

@@ -4,6 +4,7 @@
 #define PLAN_OPS_TD
 
 include "dialects/plan/IR/PlanBase.td"
+include "dialects/plan/IR/PlanAttrs.td"
 include "dialects/fm/IR/FmBase.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/IR/OpAsmInterface.td"
@@ -28,11 +29,11 @@ def Plan_KernelOpInterface : OpInterface<"KernelOpInterface"> {
   ];
 }
 
-// Every kernel lives directly in a program and checks the parameters and
-// caches it names once the module is verified.
+// Every kernel lives in a program, directly or in one of its dispatches, and
+// checks the parameters and caches it names once the module is verified.
 class Plan_KernelOp<string mnemonic, list<Trait> traits = []>
     : Plan_Op<mnemonic, !listconcat(traits, [
-        HasParent<"ProgramOp">, Plan_KernelOpInterface,
+        ParentOneOf<["ProgramOp", "DispatchOp"]>, Plan_KernelOpInterface,
         DeclareOpInterfaceMethods<SymbolUserOpInterface>])> {
   let hasVerifier = 1;
 }
@@ -110,6 +111,39 @@ def Plan_BufferOp : Plan_Op<"buffer", [
   let arguments = (ins I64Attr:$offset, OptionalAttr<StrAttr>:$name);
   let results = (outs Plan_Rows:$result);
   let assemblyFormat = "`offset` `=` $offset attr-dict `:` type($result)";
+}
+
+def Plan_DispatchOp : Plan_Op<"dispatch", [
+    HasParent<"ProgramOp">, SingleBlock, NoTerminator, NoRegionArguments]> {
+  let summary = "kernels that run fused, as one GPU launch";
+  let description = [{
+    The kernels of the body run as one unit of GPU work, generated as
+    `config` says (plan-form-dispatches decides what fuses and how it is
+    tiled; lowering/gpu emits it). The body keeps the kernels' semantics in
+    their original order: the CPU backend runs them one by one, and the
+    artifact's kernel list is the programs' kernels in order, dispatch
+    bodies inlined. Buffers a body's kernels pass to each other need not be
+    written by the GPU code; the program's liveness treats the whole
+    dispatch as one step, so no buffer it touches shares bytes with another.
+
+    ```mlir
+    plan.dispatch #plan.matvec<...> {
+      plan.rms_norm %h, @norm -> %x eps = 1.0e-05 group_size = 64 : ...
+      plan.linear %x, @wq -> %q : ...
+      plan.linear %x, @wk -> %k : ...
+    }
+    ```
+  }];
+  let arguments = (ins Plan_KernelConfigAttrInterface:$config);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$config attr-dict-with-keyword $body";
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The kernels of the body, in order.
+    auto getKernels() {
+      return getBody().front().getOps<KernelOpInterface>();
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -214,6 +248,32 @@ def Plan_AttentionOp : Plan_KernelOp<"attention", [AttrSizedOperandSegments]> {
     (`writes` $writes^)? `->` $output `heads` `=` $num_heads `,` `kv_heads` `=`
     $num_kv_heads `,` `head_dim` `=` $head_dim `scale` `=` $scale attr-dict
     `:` type(operands)
+  }];
+}
+
+def Plan_KVAppendOp : Plan_KernelOp<"kv_append"> {
+  let summary = "append this run's keys and values to a KV cache";
+  let description = [{
+    Writes row t of `k` and `v` (kv_heads x head_dim features each) into the
+    slot of position `positions[t]` of cache `cache` (position mod capacity
+    for a ring cache, which keeps only the run's last `capacity` rows). An
+    attention that reads the cache afterwards sees them. fm-to-plan splits
+    a cache writer into this and a reading plan.attention wherever appending
+    first is what the writer would do (a linear cache; a ring cache in a
+    one-token run), so a dispatch can fuse the append into the k and v
+    projections.
+
+    ```mlir
+    plan.kv_append %k, %v at %pos -> @layer0 : !plan.rows<32, f32>, ...
+    ```
+  }];
+  let arguments = (ins Plan_Rows:$k, Plan_Rows:$v, Plan_Rows:$positions,
+                       FlatSymbolRefAttr:$cache);
+  let assemblyFormat = [{
+    $k `,` $v `at` $positions `->` $cache attr-dict `:` type(operands)
+  }];
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::mlir::Value> getWrittenBuffers() { return {}; }
   }];
 }
 

@@ -27,7 +27,26 @@ mlir::plan::computeLiveRanges(ProgramOp program) {
 
   llvm::DenseMap<Value, LiveRange> ranges;
   SmallVector<Value> order;
-  int64_t kernelIndex = 0;
+  int64_t step = 0;
+  auto visitKernel = [&](Operation &op) -> LogicalResult {
+    auto kernel = dyn_cast<KernelOpInterface>(op);
+    if (!kernel)
+      return op.emitOpError() << "is not a kernel; a program holds "
+                                 "plan.buffer, kernels, plan.dispatch and "
+                                 "plan.io only";
+    for (Value operand : op.getOperands())
+      if (!operand.getDefiningOp<BufferOp>())
+        return op.emitOpError()
+               << "operand is not a plan.buffer of this program";
+    for (Value read : getReadBuffers(kernel))
+      ranges[read].lastRead = step;
+    for (Value written : kernel.getWrittenBuffers()) {
+      LiveRange &range = ranges[written];
+      if (range.firstWrite == kNone)
+        range.firstWrite = step;
+    }
+    return success();
+  };
   for (Operation &op : body) {
     if (auto buffer = dyn_cast<BufferOp>(op)) {
       ranges[buffer.getResult()] = {buffer, kNone, kNone};
@@ -36,23 +55,18 @@ mlir::plan::computeLiveRanges(ProgramOp program) {
     }
     if (isa<IoOp>(op))
       continue;
-    auto kernel = dyn_cast<KernelOpInterface>(op);
-    if (!kernel)
-      return op.emitOpError() << "is not a kernel; a program holds "
-                                 "plan.buffer, kernels and plan.io only";
-    for (Value operand : op.getOperands())
-      if (!operand.getDefiningOp<BufferOp>())
-        return op.emitOpError()
-               << "operand is not a plan.buffer of this program";
-    for (Value read : getReadBuffers(kernel))
-      ranges[read].lastRead = kernelIndex;
-    for (Value written : kernel.getWrittenBuffers()) {
-      LiveRange &range = ranges[written];
-      if (range.firstWrite == kNone)
-        range.firstWrite = kernelIndex;
+    // A dispatch is one step: its kernels may run at once, so every buffer
+    // any of them touches is live for all of it.
+    if (auto dispatch = dyn_cast<DispatchOp>(op)) {
+      for (Operation &inner : dispatch.getBody().front())
+        if (failed(visitKernel(inner)))
+          return failure();
+    } else if (failed(visitKernel(op))) {
+      return failure();
     }
-    ++kernelIndex;
+    ++step;
   }
+  int64_t kernelIndex = step;
 
   for (Value input : {io.getTokens(), io.getPositions()}) {
     LiveRange &range = ranges[input];

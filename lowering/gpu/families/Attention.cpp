@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lowering/gpu/families/CacheLayout.h"
 #include "lowering/gpu/families/Families.h"
 
 #include "dialects/plan/IR/PlanOps.h"
@@ -22,65 +23,6 @@
 namespace fmc::gpu {
 
 namespace {
-
-/// Element kinds as the templates number them (`elem`).
-enum class CacheElement : int64_t { F32 = 0, F16 = 1, Int8 = 2, BF16 = 3 };
-
-/// A KV cache's bytes on the GPU (KVCache.bytes of the artifact), read by the
-/// kernels as 32-bit words:
-///   [keys]          capacity x kv_heads rows of head_dim elements,
-///                   slot-major: row (slot, head) at (slot*kv_heads + head)
-///                   * rowWords words;
-///   [values]        the same;
-///   [key scales]    int8 only: capacity x kv_heads f32, (slot, head) at
-///                   slot*kv_heads + head;
-///   [value scales]  int8 only: the same.
-/// A (slot, head) row is whole words: head_dim is even for 16-bit elements
-/// and a multiple of 4 for int8. Its size equals the artifact writer's
-/// cacheBytes (capacity * bytes per position + scales).
-struct GpuCacheLayout {
-  CacheElement element = CacheElement::F32;
-  int64_t rowWords = 0;
-  int64_t valuesBase = 0;
-  int64_t keyScales = 0;
-  int64_t valueScales = 0;
-
-  static llvm::Expected<GpuCacheLayout> of(mlir::fm::KVCacheOp cache) {
-    GpuCacheLayout layout;
-    mlir::Type type = cache.getElementType();
-    int64_t bytes = 4;
-    if (type.isF16()) {
-      layout.element = CacheElement::F16;
-      bytes = 2;
-    } else if (type.isBF16()) {
-      layout.element = CacheElement::BF16;
-      bytes = 2;
-    } else if (type.isInteger(8)) {
-      layout.element = CacheElement::Int8;
-      bytes = 1;
-    }
-    int64_t headDim = cache.getHeadDim();
-    if (headDim * bytes % 4 != 0)
-      return llvm::createStringError(
-          "KV cache '" + cache.getSymName() + "' has head_dim " +
-          llvm::Twine(headDim) +
-          ": the GPU kernels need each head's row of cached elements to be "
-          "whole 32-bit words (head_dim even for f16/bf16, a multiple of 4 "
-          "for i8)");
-    int64_t rows = cache.getCapacity() * cache.getNumKvHeads();
-    layout.rowWords = headDim * bytes / 4;
-    layout.valuesBase = rows * layout.rowWords;
-    layout.keyScales = 2 * rows * layout.rowWords;
-    layout.valueScales = layout.keyScales + rows;
-    return layout;
-  }
-};
-
-/// The smallest workgroup (a multiple of 64, so of every subgroup width)
-/// with a thread per feature of a head.
-int64_t workgroupFor(int64_t headDim) {
-  return headDim <= 64 ? 64 : headDim <= 128 ? 128 : 256;
-}
 
 constexpr int64_t kMaxHeadDim = 256;
 
@@ -111,7 +53,7 @@ llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &b) {
   bool inFlight = writes && ring;
   bool int8 = layout->element == CacheElement::Int8;
   int64_t capacity = cache.getCapacity();
-  int64_t wg = workgroupFor(headDim);
+  int64_t wg = attentionWorkgroupFor(headDim);
   uint32_t rows = static_cast<uint32_t>(b.maxTokens());
   std::array<uint32_t, 3> workgroup = {static_cast<uint32_t>(wg), 1, 1};
   std::array<uint32_t, 3> perKvHead = {rows, static_cast<uint32_t>(kvHeads),
@@ -120,18 +62,8 @@ llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &b) {
   Binding positions = b.buffer(op.getPositions());
   Binding cacheBinding = b.cache(op.getReadsAttr());
   auto append = [&]() -> llvm::Error {
-    for (auto [src, base, scales] :
-         {std::tuple(op.getK(), int64_t(0), layout->keyScales),
-          std::tuple(op.getV(), layout->valuesBase, layout->valueScales)})
-      if (llvm::Error error = b.dispatch(
-              "kv_append",
-              {kvHeads, headDim, capacity, int64_t(ring),
-               static_cast<int64_t>(layout->element), base, scales,
-               layout->rowWords, b.rowsSlot(), wg},
-              workgroup, perKvHead,
-              {b.buffer(src), positions, cacheBinding, b.run()}))
-        return error;
-    return llvm::Error::success();
+    return dispatchKvAppend(b, op.getK(), op.getV(), op.getPositions(),
+                            op.getReadsAttr());
   };
 
   if (inFlight && int8)

@@ -29,6 +29,7 @@ llvm::Error lowerKernel(mlir::Operation *kernel, LaunchBuilder &builder) {
       {mlir::plan::TrackCombineOp::getOperationName(), lowerTrackCombine},
       {mlir::plan::LastRowOp::getOperationName(), lowerLastRow},
       {mlir::plan::AttentionOp::getOperationName(), lowerAttention},
+      {mlir::plan::KVAppendOp::getOperationName(), lowerKvAppend},
       {mlir::plan::MoeRouteOp::getOperationName(), lowerMoeRoute},
       {mlir::plan::MoeCombineOp::getOperationName(), lowerMoeCombine},
       {mlir::plan::MoeOp::getOperationName(), lowerMoe},

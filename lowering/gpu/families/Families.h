@@ -38,6 +38,16 @@ llvm::Error lowerTrackCombine(mlir::Operation *kernel, LaunchBuilder &builder);
 llvm::Error lowerLastRow(mlir::Operation *kernel, LaunchBuilder &builder);
 /// plan.attention (kernels/attention.mlir).
 llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &builder);
+/// plan.kv_append (kernels/attention.mlir's kv_append).
+llvm::Error lowerKvAppend(mlir::Operation *kernel, LaunchBuilder &builder);
+/// Appends rows of `k` and `v` at `positions` to `cache`: one kv_append
+/// dispatch for the keys and one for the values.
+llvm::Error dispatchKvAppend(LaunchBuilder &builder, mlir::Value k,
+                             mlir::Value v, mlir::Value positions,
+                             mlir::FlatSymbolRefAttr cache);
+/// The smallest workgroup (a multiple of 64, so of every subgroup width)
+/// with a thread per feature of a head (the attention kernels').
+int64_t attentionWorkgroupFor(int64_t headDim);
 /// plan.moe_route, plan.moe_combine, plan.moe (kernels/moe.mlir).
 llvm::Error lowerMoeRoute(mlir::Operation *kernel, LaunchBuilder &builder);
 llvm::Error lowerMoeCombine(mlir::Operation *kernel, LaunchBuilder &builder);

@@ -10,8 +10,18 @@ import sys
 import tempfile
 
 
+def _serialize(artifact, flatc, schema, tmp):
+    edited = os.path.join(tmp, "edited.json")
+    json.dump(artifact, open(edited, "w"))
+    subprocess.run([flatc, "-b", "--size-prefixed", "-o", tmp, schema,
+                    edited], check=True)
+    return open(os.path.join(tmp, "edited.fmc"), "rb").read()
+
+
 def edit_header(input_path, output_path, flatc, schema, edit):
-    """Calls edit(artifact) on the header as a dict, then writes output_path."""
+    """Calls edit(artifact) on the header as a dict, then writes output_path.
+    A header that outgrows the padding before the weight segment moves the
+    segment to the next page boundary (its bytes are kept)."""
     original = open(input_path, "rb").read()
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([flatc, "--json", "--raw-binary", "--size-prefixed",
@@ -19,15 +29,13 @@ def edit_header(input_path, output_path, flatc, schema, edit):
                        check=True)
         name = os.path.splitext(os.path.basename(input_path))[0]
         artifact = json.load(open(os.path.join(tmp, name + ".json")))
+        segment = artifact["weights_offset"]
         edit(artifact)
-        edited = os.path.join(tmp, "edited.json")
-        json.dump(artifact, open(edited, "w"))
-        subprocess.run([flatc, "-b", "--size-prefixed", "-o", tmp, schema,
-                        edited], check=True)
-        header = open(os.path.join(tmp, "edited.fmc"), "rb").read()
-    segment = artifact["weights_offset"]
-    if len(header) > segment:
-        sys.exit(f"the new header ({len(header)} bytes) does not fit before "
-                 f"the weight segment at {segment}")
+        header = _serialize(artifact, flatc, schema, tmp)
+        if len(header) > artifact["weights_offset"]:
+            page = 4096
+            artifact["weights_offset"] = (len(header) + page - 1) // page * page
+            header = _serialize(artifact, flatc, schema, tmp)
+    moved = artifact["weights_offset"]
     with open(output_path, "wb") as f:
-        f.write(header + b"\0" * (segment - len(header)) + original[segment:])
+        f.write(header + b"\0" * (moved - len(header)) + original[segment:])

@@ -1,0 +1,87 @@
+//===- PlanDispatch.h - what a matvec dispatch computes -------------------===//
+//
+// A #plan.matvec dispatch fuses a prologue, one or more linear products of
+// one input and per-product epilogues. analyzeMatvec recovers that
+// structure from the dispatch's kernels: the dispatch verifier uses it to
+// reject bodies the generator cannot emit, plan-form-dispatches to accept a
+// candidate group, and the GPU lowering to emit the kernel. One definition
+// of "a matvec region" for all three.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FMC_DIALECTS_PLAN_IR_PLANDISPATCH_H
+#define FMC_DIALECTS_PLAN_IR_PLANDISPATCH_H
+
+#include "dialects/plan/IR/PlanOps.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+namespace mlir::plan {
+
+/// One product of a matvec dispatch and what happens to its rows.
+struct MatvecSegment {
+  /// plan.linear or plan.logits (plan.grouped_linear regions have none).
+  Operation *product = nullptr;
+  FlatSymbolRefAttr weight, bias;
+  /// Output rows of the product (its output width).
+  int64_t rows = 0;
+  /// The gate/up pair: `product` is the gate, `up` the up projection, `glu`
+  /// combines them; the segment's rows are the GLU's.
+  Operation *up = nullptr;
+  FlatSymbolRefAttr upWeight, upBias;
+  GluOp glu;
+  /// plan.logits: y * scale, soft-capped when softcap > 0.
+  double scale = 1.0, softcap = 0.0;
+  /// y + other (either operand order).
+  AddOp residual;
+  Value residualOther;
+  /// Per-head epilogues, in this order: qk-norm, RoPE, the cache append.
+  RMSNormOp headNorm;
+  RopeOp rope;
+  KVAppendOp append;
+  bool appendsKeys = false;
+  /// Where the segment's final rows go; null when only appended.
+  Value output;
+  /// Whether an epilogue needs a whole head per workgroup.
+  bool needsHeads() const { return headNorm || rope || append; }
+  /// The head size of the per-head epilogues (0 without them).
+  int64_t headDim() const;
+};
+
+/// A matvec dispatch's structure.
+struct MatvecRegion {
+  /// The activations the products read (the prologue's input when there is
+  /// one).
+  Value input;
+  int64_t k = 0;
+  /// plan.rms_norm over whole rows or plan.layer_norm; null without.
+  Operation *prologue = nullptr;
+  SmallVector<MatvecSegment> segments;
+  /// A lone plan.grouped_linear: one launch per group.
+  GroupedLinearOp grouped;
+  /// The positions RoPE and the append read (null without them).
+  Value positions;
+
+  bool needsHeads() const;
+  int64_t headDim() const;
+};
+
+/// Recovers the structure of `dispatch`'s body as a matvec region, or fails
+/// with a diagnostic on `dispatch` (none when `emitErrors` is false)
+/// naming what does not fit.
+FailureOr<MatvecRegion> analyzeMatvec(DispatchOp dispatch,
+                                      bool emitErrors = true);
+
+/// The fm.param `symbol` names, looked up from `from`.
+fm::ParamOp lookupParam(Operation *from, FlatSymbolRefAttr symbol);
+
+/// Whether two parameters are stored alike (dense dtype, or the same
+/// quantization), so one kernel decodes both.
+bool sameWeightFormat(fm::ParamOp a, fm::ParamOp b);
+
+/// Buffers written inside `dispatch` and read after it.
+SmallVector<Value> getLiveOutBuffers(DispatchOp dispatch);
+
+} // namespace mlir::plan
+
+#endif // FMC_DIALECTS_PLAN_IR_PLANDISPATCH_H
