@@ -154,9 +154,11 @@ public:
   LogicalResult run();
 
 private:
-  /// Grows the matvec group rooted at product `root`: with `fused`, its
-  /// siblings, prologue and epilogues; else the product alone.
-  MatvecGroup growMatvec(Operation *root, bool fused);
+  /// How much a matvec group may gather around its root product.
+  enum class Reach { Alone, Chain, Siblings };
+  /// Grows the matvec group rooted at product `root`: alone, with its
+  /// prologue and epilogue chain, or also with its siblings.
+  MatvecGroup growMatvec(Operation *root, Reach reach);
   /// Follows the kernels that alone read `product`'s rows (after `glu`,
   /// the GLU of a gate/up pair, when it is a gate) into `group`.
   void followEpilogues(Operation *product, GluOp glu, MatvecGroup &group);
@@ -222,19 +224,19 @@ void ProgramFormer::followEpilogues(Operation *product, GluOp glu,
       group.epilogues.push_back(append);
 }
 
-MatvecGroup ProgramFormer::growMatvec(Operation *root, bool fused) {
+MatvecGroup ProgramFormer::growMatvec(Operation *root, Reach reach) {
   MatvecGroup group;
   Value x = root->getOperand(0);
   fm::ParamOp rootWeight =
       lookupParam(root, root->getAttrOfType<FlatSymbolRefAttr>("weight"));
   group.products.push_back(root);
-  if (!fused) {
+  if (reach == Reach::Alone) {
     group.segmentRows.push_back(
         widthOf(cast<KernelOpInterface>(root).getWrittenBuffers().front()));
     group.rows = group.segmentRows.front();
     return group;
   }
-  if (isa<LinearOp>(root))
+  if (reach == Reach::Siblings && isa<LinearOp>(root))
     for (size_t i = flow.position.lookup(root) + 1; i < flow.kernels.size();
          ++i) {
       auto linear = dyn_cast<LinearOp>(flow.kernels[i]);
@@ -259,7 +261,10 @@ MatvecGroup ProgramFormer::growMatvec(Operation *root, bool fused) {
   llvm::DenseMap<Operation *, GluOp> gluOfGate;
   llvm::SmallPtrSet<Operation *, 8> ups;
   for (Operation *p : group.products) {
-    Value out = cast<LinearOp>(p).getOutput();
+    auto linear = dyn_cast<LinearOp>(p);
+    if (!linear)
+      continue;
+    Value out = linear.getOutput();
     auto glu = dyn_cast_or_null<GluOp>(flow.soleReader(out));
     if (!glu || taken(glu) || glu.getGate() != out || glu.getUp() == out)
       continue;
@@ -407,7 +412,8 @@ LogicalResult ProgramFormer::run() {
       groups.push_back({{kernel}, matvecConfig(single, kernel)});
       continue;
     }
-    MatvecGroup group = growMatvec(kernel, fuse);
+    // The widest group that fits and can move, down to the product alone.
+    MatvecGroup group = growMatvec(kernel, fuse ? Reach::Siblings : Reach::Alone);
     // Siblings and per-head tiles need whole workgroups per product.
     auto fits = [&](const MatvecGroup &g) {
       if (g.headDim < 0)
@@ -421,7 +427,9 @@ LogicalResult ProgramFormer::run() {
                           [](int64_t r) { return r % kTeams == 0; });
     };
     if (!movable(group.members()) || !fits(group))
-      group = growMatvec(kernel, /*fused=*/false);
+      group = growMatvec(kernel, Reach::Chain);
+    if (!movable(group.members()) || !fits(group))
+      group = growMatvec(kernel, Reach::Alone);
     SmallVector<Operation *> members = group.members();
     llvm::sort(members, [&](Operation *a, Operation *b) {
       return flow.position.lookup(a) < flow.position.lookup(b);

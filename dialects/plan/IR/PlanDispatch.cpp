@@ -329,8 +329,8 @@ FailureOr<MatvecRegion> mlir::plan::analyzeMatvec(DispatchOp dispatch,
   for (const MatvecSegment &s : region.segments)
     for (FlatSymbolRefAttr w : {s.weight, s.upWeight})
       if (w && !sameWeightFormat(first, lookupParam(dispatch, w))) {
-        (void)report.fail("weights " +
-                          region.segments.front().weight.getValue() + " and " +
+        (void)report.fail("weights @" +
+                          region.segments.front().weight.getValue() + " and @" +
                           w.getValue() + " are stored differently");
         return failure();
       }
