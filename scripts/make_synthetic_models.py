@@ -736,20 +736,34 @@ def write_tiny(out):
             overrides[tensor] = dtype
         write_hf(os.path.join(out, "bad", name), c, t, seed,
                  overrides=overrides)
-    for name, (seed, build) in sorted(EXTRA_MODELS.items()):
+    for name, (seed, build, dtype) in sorted(EXTRA_MODELS.items()):
         c, t = build()
-        write_hf(os.path.join(out, "hf", name), c, t, seed)
+        write_hf(os.path.join(out, "hf", name), c, t, seed, dtype)
     write_gguf_llama(os.path.join(out, "llama.gguf"), 300)
     write_llama2c(os.path.join(out, "llama2c.bin"),
                   os.path.join(out, "tok128.bin"), 301)
 
 
-# Extra tiny models with fixed seeds (not in HF_MODELS, whose seeds follow
-# sorted names): an 8-layer llama for the KV-sharing, interleave and int8-KV
-# numerics tests.
+def afm_wide():
+    """AFM on-device's layer at a width the GPU matvecs tile like a real
+    model's: hidden 256 (two blocks of 128 int8 activations), FFN 576 (four
+    blocks and a 64-feature tail), heads of 64, one KV-reuse layer."""
+    c = config("afm_on_device", hidden_size=256, intermediate_size=576,
+               num_hidden_layers=3, num_attention_heads=4,
+               num_key_value_heads=2, head_dim=64, num_kv_reuse_layers=1,
+               qk_norm=True, rope_theta=500000.0, tie_word_embeddings=True)
+    return c, afm_on_device_tensors(c)
+
+
+# Extra models with fixed seeds (not in HF_MODELS, whose seeds follow sorted
+# names) and their storage dtypes: an 8-layer llama for the KV-sharing,
+# interleave and int8-KV numerics tests; the wide AFM layers for the GPU
+# matvecs' vector paths.
 EXTRA_MODELS = {
     "llama_8layer": (401, lambda: (lambda c: (c, llama_like(c)))(
-        config("llama", num_hidden_layers=8))),
+        config("llama", num_hidden_layers=8)), "F32"),
+    "afm_wide": (402, afm_wide, "F32"),
+    "afm_wide_f16": (403, afm_wide, "F16"),
 }
 
 

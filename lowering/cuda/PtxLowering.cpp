@@ -2,6 +2,8 @@
 
 #include "lowering/cuda/PtxLowering.h"
 
+#include "lowering/gpu/generator/Intrinsics.h"
+
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -156,6 +158,9 @@ struct NumFToIntrinsic : OpRewritePattern<ArithOp> {
 /// subgroup reductions (to warp shuffles), global ids, and math functions
 /// that would otherwise become libdevice calls.
 LogicalResult prepareForNvvm(Operation *gpuModule) {
+  if (failed(fmc::gpu::resolveIntrinsicsForNvvm(
+          cast<mlir::gpu::GPUModuleOp>(gpuModule))))
+    return failure();
   MLIRContext *context = gpuModule->getContext();
   RewritePatternSet patterns(context);
   patterns.add<SubgroupSizeIsWarpSize>(context);

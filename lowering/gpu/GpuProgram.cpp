@@ -20,7 +20,6 @@ llvm::Expected<GpuProgram> buildGpuProgram(ModuleOp planModule) {
 
   GpuProgram result;
   result.kernels = createKernelsModule(context);
-  std::optional<llvm::Error> failure;
 
   for (plan::ProgramOp program : planModule.getOps<plan::ProgramOp>()) {
     DispatchList *list = program.getSymName() == "prefill" ? &result.prefill
@@ -31,21 +30,26 @@ llvm::Expected<GpuProgram> buildGpuProgram(ModuleOp planModule) {
       continue;
     LaunchBuilder launches(planModule, program, **templates, result, *list);
     // Kernels are numbered as the artifact lists them: in program order,
-    // dispatch bodies inline.
+    // dispatch bodies inline; a dispatch's launches name its first kernel.
     uint32_t index = 0;
-    WalkResult walk = program.walk([&](plan::KernelOpInterface kernel) {
-      launches.setKernel(index++);
-      if (llvm::Error err = lowerKernel(kernel, launches)) {
-        failure = llvm::createStringError(
-            "GPU lowering of kernel " + llvm::Twine(index - 1) + " (" +
-            kernel->getName().getStringRef() + ") of @" +
-            program.getSymName() + ": " + llvm::toString(std::move(err)));
-        return WalkResult::interrupt();
-      }
-      return WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
-      return std::move(*failure);
+    for (Operation &op : program.getBody().front()) {
+      if (isa<plan::KernelOpInterface>(op))
+        return llvm::createStringError(
+            "GPU lowering of @" + program.getSymName() + ": kernel '" +
+            op.getName().getStringRef() +
+            "' is in no plan.dispatch (run plan-form-dispatches first)");
+      auto dispatch = dyn_cast<plan::DispatchOp>(op);
+      if (!dispatch)
+        continue;
+      launches.setKernel(index);
+      Operation *first = *dispatch.getKernels().begin();
+      if (llvm::Error err = lowerDispatch(dispatch, launches))
+        return llvm::createStringError(
+            "GPU lowering of kernel " + llvm::Twine(index) + " (" +
+            first->getName().getStringRef() + ") of @" + program.getSymName() +
+            ": " + llvm::toString(std::move(err)));
+      index += llvm::range_size(dispatch.getKernels());
+    }
   }
   return result;
 }

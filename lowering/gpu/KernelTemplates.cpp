@@ -201,10 +201,19 @@ llvm::Expected<std::string> KernelTemplates::specialize(
       {static_cast<int32_t>(workgroup[0]), static_cast<int32_t>(workgroup[1]),
        static_cast<int32_t>(workgroup[2])}));
 
+  return insert(name, owned.release(), target);
+}
+
+llvm::Expected<std::string>
+KernelTemplates::insert(llvm::StringRef name, mlir::gpu::GPUFuncOp func,
+                        mlir::gpu::GPUModuleOp target) {
+  // Generators build in place (their intrinsic declarations land in the
+  // target module); specializations arrive detached.
+  bool detached = !func->getParentOp();
   // Fold the constants through: static loop bounds, static unpacking.
   GreedyRewriteConfig config;
   (void)applyPatternsGreedily(func.getOperation(), *canonicalization, config);
-  IRRewriter rewriter(builder);
+  IRRewriter rewriter(func.getContext());
   DominanceInfo dominance(func);
   eliminateCommonSubExpressions(rewriter, dominance, func);
 
@@ -213,13 +222,16 @@ llvm::Expected<std::string> KernelTemplates::specialize(
   func.setName("kernel");
   func->print(os, OpPrintingFlags().useLocalScope().elideLargeElementsAttrs());
   auto existing = specializations.find(key);
-  if (existing != specializations.end())
+  if (existing != specializations.end()) {
+    func.erase();
     return existing->second;
+  }
 
   std::string kernelName =
       (name + "_" + llvm::Twine(instances[name]++)).str();
   func.setName(kernelName);
-  target.getBody()->push_back(owned.release());
+  if (detached)
+    target.getBody()->push_back(func);
   specializations[key] = kernelName;
   return kernelName;
 }

@@ -48,6 +48,13 @@ public:
              llvm::ArrayRef<uint64_t> bindingBytes,
              std::array<uint32_t, 3> workgroup, mlir::gpu::GPUModuleOp target);
 
+  /// Takes a kernel function built elsewhere (a generator's, not inserted
+  /// anywhere): folds and CSEs it, and adds it to `target` as `name`_N
+  /// unless an identical kernel is there; returns the kernel's name.
+  llvm::Expected<std::string> insert(llvm::StringRef name,
+                                     mlir::gpu::GPUFuncOp func,
+                                     mlir::gpu::GPUModuleOp target);
+
   /// Template names, sorted (for diagnostics and tests).
   std::vector<std::string> names() const;
 

@@ -79,15 +79,22 @@ Binding LaunchBuilder::run() const {
   return binding;
 }
 
+llvm::Error LaunchBuilder::checkGrid(llvm::StringRef name,
+                                     std::array<uint32_t, 3> grid) const {
+  for (uint32_t size : grid)
+    if (size == 0)
+      return llvm::createStringError("dispatch of @" + name +
+                                     " over an empty grid");
+  return llvm::Error::success();
+}
+
 llvm::Error LaunchBuilder::dispatch(llvm::StringRef name,
                                     llvm::ArrayRef<SpecValue> spec,
                                     std::array<uint32_t, 3> workgroup,
                                     std::array<uint32_t, 3> grid,
                                     std::vector<Binding> bindings) {
-  for (uint32_t size : grid)
-    if (size == 0)
-      return llvm::createStringError("dispatch of @" + name +
-                                     " over an empty grid");
+  if (llvm::Error err = checkGrid(name, grid))
+    return err;
   SmallVector<uint64_t> bytes;
   for (const Binding &binding : bindings)
     bytes.push_back(binding.bytes);
@@ -96,20 +103,45 @@ llvm::Error LaunchBuilder::dispatch(llvm::StringRef name,
       templates.specialize(name, spec, bytes, workgroup, kernels);
   if (!function)
     return function.takeError();
+  record(*function, workgroup, grid, std::move(bindings));
+  return llvm::Error::success();
+}
 
+llvm::Error LaunchBuilder::dispatchGenerated(llvm::StringRef name,
+                                             KernelGenerator build,
+                                             std::array<uint32_t, 3> workgroup,
+                                             std::array<uint32_t, 3> grid,
+                                             std::vector<Binding> bindings) {
+  if (llvm::Error err = checkGrid(name, grid))
+    return err;
+  mlir::gpu::GPUModuleOp kernels = kernelsOf(*output.kernels);
+  ImplicitLocOpBuilder builder(kernels.getLoc(), kernels.getContext());
+  builder.setInsertionPointToEnd(kernels.getBody());
+  mlir::gpu::GPUFuncOp func = build(builder);
+  llvm::Expected<std::string> function =
+      templates.insert(name, func, kernels);
+  if (!function)
+    return function.takeError();
+  record(*function, workgroup, grid, std::move(bindings));
+  return llvm::Error::success();
+}
+
+void LaunchBuilder::record(const std::string &function,
+                           std::array<uint32_t, 3> workgroup,
+                           std::array<uint32_t, 3> grid,
+                           std::vector<Binding> bindings) {
   Dispatch dispatch;
   auto it = llvm::find_if(output.entryPoints, [&](const EntryPoint &entry) {
-    return entry.name == *function;
+    return entry.name == function;
   });
   dispatch.entry = static_cast<uint32_t>(it - output.entryPoints.begin());
   if (it == output.entryPoints.end())
     output.entryPoints.push_back(
-        {*function, workgroup, static_cast<uint32_t>(bindings.size())});
+        {function, workgroup, static_cast<uint32_t>(bindings.size())});
   dispatch.grid = grid;
   dispatch.bindings = std::move(bindings);
   dispatch.kernel = kernelIndex;
   list.dispatches.push_back(std::move(dispatch));
-  return llvm::Error::success();
 }
 
 } // namespace fmc::gpu

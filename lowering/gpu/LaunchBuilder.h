@@ -13,9 +13,12 @@
 #define FMC_LOWERING_GPU_LAUNCHBUILDER_H
 
 #include "dialects/fm/IR/FmOps.h"
+#include "dialects/plan/IR/PlanOps.h"
 #include "lowering/gpu/GpuProgram.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -71,10 +74,27 @@ public:
                        std::array<uint32_t, 3> grid,
                        std::vector<Binding> bindings);
 
+  /// Appends a dispatch of a generated kernel: `build` emits it (named as
+  /// it likes) at the end of the kernels module; an identical kernel
+  /// emitted before is reused, as for templates. Its memref arguments are
+  /// `bindings`, in order.
+  using KernelGenerator =
+      llvm::function_ref<mlir::gpu::GPUFuncOp(mlir::ImplicitLocOpBuilder &)>;
+  llvm::Error dispatchGenerated(llvm::StringRef name, KernelGenerator build,
+                                std::array<uint32_t, 3> workgroup,
+                                std::array<uint32_t, 3> grid,
+                                std::vector<Binding> bindings);
+
   /// The plan kernel being lowered (set by the driver).
   void setKernel(uint32_t index) { kernelIndex = index; }
 
 private:
+  /// Records a dispatch of kernel function `function`.
+  void record(const std::string &function, std::array<uint32_t, 3> workgroup,
+              std::array<uint32_t, 3> grid, std::vector<Binding> bindings);
+  llvm::Error checkGrid(llvm::StringRef name,
+                        std::array<uint32_t, 3> grid) const;
+
   mlir::ModuleOp planModule;
   KernelTemplates &templates;
   GpuProgram &output;
@@ -84,8 +104,13 @@ private:
   bool afterLastRow = false;
 };
 
-/// Lowers one plan kernel (families/Families.cpp dispatches on its op).
+/// Lowers one plan kernel with the kernel library (families/Families.cpp
+/// dispatches on its op).
 llvm::Error lowerKernel(mlir::Operation *kernel, LaunchBuilder &builder);
+/// Lowers one plan.dispatch as its configuration says: generated matvec or
+/// row kernels, or the library kernels of its one kernel.
+llvm::Error lowerDispatch(mlir::plan::DispatchOp dispatch,
+                          LaunchBuilder &builder);
 
 } // namespace fmc::gpu
 

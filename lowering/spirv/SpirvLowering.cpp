@@ -3,6 +3,7 @@
 #include "lowering/spirv/SpirvLowering.h"
 
 #include "lowering/spirv/ZeroTripLoopGuard.h"
+#include "lowering/gpu/generator/Intrinsics.h"
 
 #include "mlir/Conversion/GPUToSPIRV/GPUToSPIRVPass.h"
 #include "mlir/Conversion/MathToSPIRV/MathToSPIRVPass.h"
@@ -75,6 +76,8 @@ llvm::Expected<std::vector<uint32_t>> lowerToSpirv(ModuleOp kernels,
       std::to_string(options.subgroupSize) + ">>";
   Attribute targetEnv = parseAttribute(env, &context);
   for (auto gpuModule : module->getOps<mlir::gpu::GPUModuleOp>()) {
+    if (failed(fmc::gpu::resolveIntrinsicsPortably(gpuModule)))
+      return fail("SPIR-V lowering: resolving intrinsics failed");
     gpuModule->setAttr(mlir::spirv::getTargetEnvAttrName(), targetEnv);
     for (auto func : gpuModule.getOps<mlir::gpu::GPUFuncOp>()) {
       workgroupAttributionsToAllocs(func);

@@ -325,6 +325,14 @@ std::optional<std::string> checkKvFlags() {
   return std::nullopt;
 }
 
+/// Groups a plan's kernels into dispatches (a plan that has them already
+/// stays as it is).
+LogicalResult formDispatches(ModuleOp module) {
+  PassManager pm(module.getContext());
+  pm.addPass(plan::createFormDispatches());
+  return pm.run(module);
+}
+
 LogicalResult runPlan(ModuleOp module) {
   PassManager pm(module.getContext());
   plan::FmToPlanOptions options;
@@ -508,6 +516,8 @@ int main(int argc, char **argv) {
     return failWith("'" + inputPath +
                     "' is already a plan; --compile-to=fm "
                     "needs fm IR or a model file");
+  } else if (failed(formDispatches(*module))) {
+    return 1;
   }
   std::string model = llvm::sys::path::stem(outputPath).str();
   if (compileTo == Phase::Plan) {

@@ -15,17 +15,7 @@ llvm::Error lowerKernel(mlir::Operation *kernel, LaunchBuilder &builder) {
   using Lowering = llvm::Error (*)(mlir::Operation *, LaunchBuilder &);
   // Append one line per family.
   static const std::pair<llvm::StringLiteral, Lowering> families[] = {
-      {mlir::plan::AddOp::getOperationName(), lowerElementwise},
-      {mlir::plan::MulOp::getOperationName(), lowerElementwise},
       {mlir::plan::EmbeddingOp::getOperationName(), lowerEmbedding},
-      {mlir::plan::RMSNormOp::getOperationName(), lowerRmsNorm},
-      {mlir::plan::LayerNormOp::getOperationName(), lowerLayerNorm},
-      {mlir::plan::RopeOp::getOperationName(), lowerRope},
-      {mlir::plan::ActivationOp::getOperationName(), lowerActivation},
-      {mlir::plan::GluOp::getOperationName(), lowerActivation},
-      {mlir::plan::LinearOp::getOperationName(), lowerLinear},
-      {mlir::plan::LogitsOp::getOperationName(), lowerLinear},
-      {mlir::plan::GroupedLinearOp::getOperationName(), lowerLinear},
       {mlir::plan::TrackCombineOp::getOperationName(), lowerTrackCombine},
       {mlir::plan::LastRowOp::getOperationName(), lowerLastRow},
       {mlir::plan::AttentionOp::getOperationName(), lowerAttention},
@@ -39,7 +29,34 @@ llvm::Error lowerKernel(mlir::Operation *kernel, LaunchBuilder &builder) {
     if (family == name)
       return lowering(kernel, builder);
   return llvm::createStringError("kernel family '" + name +
-                                 "' has no GPU kernel yet");
+                                 "' has no GPU library kernel");
+}
+
+llvm::Error lowerDispatch(mlir::plan::DispatchOp dispatch,
+                          LaunchBuilder &builder) {
+  mlir::Attribute config = dispatch.getConfig();
+  mlir::Operation *first = *dispatch.getKernels().begin();
+  if (llvm::isa<mlir::plan::MatvecConfigAttr>(config))
+    return lowerMatvec(dispatch, builder);
+  if (llvm::isa<mlir::plan::RowwiseConfigAttr>(config))
+    return lowerRowwise(dispatch, builder);
+  return lowerKernel(first, builder);
+}
+
+int64_t activationCode(mlir::fm::Activation kind) {
+  switch (kind) {
+  case mlir::fm::Activation::silu:
+    return 0;
+  case mlir::fm::Activation::gelu:
+    return 1;
+  case mlir::fm::Activation::gelu_tanh:
+    return 2;
+  case mlir::fm::Activation::sigmoid:
+    return 3;
+  case mlir::fm::Activation::relu:
+    return 4;
+  }
+  return 0;
 }
 
 } // namespace fmc::gpu

@@ -20,19 +20,13 @@ namespace fmc::gpu {
 /// activation: silu 0, gelu 1, gelu_tanh 2, sigmoid 3, relu 4.
 int64_t activationCode(mlir::fm::Activation kind);
 
-/// plan.add, plan.mul (kernels/elementwise.mlir).
-llvm::Error lowerElementwise(mlir::Operation *kernel, LaunchBuilder &builder);
+/// A #plan.matvec dispatch (generator/MatvecKernel.h).
+llvm::Error lowerMatvec(mlir::Operation *dispatch, LaunchBuilder &builder);
+/// A #plan.rowwise dispatch (generator/RowwiseKernel.h).
+llvm::Error lowerRowwise(mlir::Operation *dispatch, LaunchBuilder &builder);
+
 /// plan.embedding (kernels/embedding.mlir).
 llvm::Error lowerEmbedding(mlir::Operation *kernel, LaunchBuilder &builder);
-/// plan.rms_norm, plan.layer_norm (kernels/norm.mlir).
-llvm::Error lowerRmsNorm(mlir::Operation *kernel, LaunchBuilder &builder);
-llvm::Error lowerLayerNorm(mlir::Operation *kernel, LaunchBuilder &builder);
-/// plan.rope (kernels/rope.mlir).
-llvm::Error lowerRope(mlir::Operation *kernel, LaunchBuilder &builder);
-/// plan.activation, plan.glu (kernels/activation.mlir).
-llvm::Error lowerActivation(mlir::Operation *kernel, LaunchBuilder &builder);
-/// plan.linear, plan.logits, plan.grouped_linear (kernels/linear.mlir).
-llvm::Error lowerLinear(mlir::Operation *kernel, LaunchBuilder &builder);
 /// plan.track_combine, plan.last_row (kernels/rows.mlir).
 llvm::Error lowerTrackCombine(mlir::Operation *kernel, LaunchBuilder &builder);
 llvm::Error lowerLastRow(mlir::Operation *kernel, LaunchBuilder &builder);
