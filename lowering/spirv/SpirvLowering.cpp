@@ -2,6 +2,7 @@
 
 #include "lowering/spirv/SpirvLowering.h"
 
+#include "lowering/gpu/GridDependency.h"
 #include "lowering/spirv/ZeroTripLoopGuard.h"
 
 #include "mlir/Conversion/GPUToSPIRV/GPUToSPIRVPass.h"
@@ -75,6 +76,9 @@ llvm::Expected<std::vector<uint32_t>> lowerToSpirv(ModuleOp kernels,
       std::to_string(options.subgroupSize) + ">>";
   Attribute targetEnv = parseAttribute(env, &context);
   for (auto gpuModule : module->getOps<mlir::gpu::GPUModuleOp>()) {
+    // Vulkan and Metal have no programmatic dependent launch: the markers
+    // of where a kernel waits for its predecessor mean nothing here.
+    fmc::gpu::eraseGridDependencyMarkers(gpuModule);
     gpuModule->setAttr(mlir::spirv::getTargetEnvAttrName(), targetEnv);
     for (auto func : gpuModule.getOps<mlir::gpu::GPUFuncOp>()) {
       workgroupAttributionsToAllocs(func);

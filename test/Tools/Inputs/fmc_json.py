@@ -10,15 +10,26 @@ import sys
 import tempfile
 
 
+def to_json(input_path, tmp, flatc, schema):
+    """The header of input_path as a dict (flatc's JSON, written in tmp)."""
+    subprocess.run([flatc, "--json", "--raw-binary", "--size-prefixed",
+                    "--strict-json", "-o", tmp, schema, "--", input_path],
+                   check=True)
+    name = os.path.splitext(os.path.basename(input_path))[0]
+    return json.load(open(os.path.join(tmp, name + ".json")))
+
+
+def read_header(input_path, flatc, schema):
+    """The header of an .fmc artifact as a dict."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return to_json(input_path, tmp, flatc, schema)
+
+
 def edit_header(input_path, output_path, flatc, schema, edit):
     """Calls edit(artifact) on the header as a dict, then writes output_path."""
     original = open(input_path, "rb").read()
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([flatc, "--json", "--raw-binary", "--size-prefixed",
-                        "--strict-json", "-o", tmp, schema, "--", input_path],
-                       check=True)
-        name = os.path.splitext(os.path.basename(input_path))[0]
-        artifact = json.load(open(os.path.join(tmp, name + ".json")))
+        artifact = to_json(input_path, tmp, flatc, schema)
         edit(artifact)
         edited = os.path.join(tmp, "edited.json")
         json.dump(artifact, open(edited, "w"))
