@@ -310,13 +310,4 @@ std::vector<size_t> loadOrder(const std::vector<CodeImage> &images, int major,
   return order;
 }
 
-bool hasLastRow(const schema::Program &program) {
-  if (!program.kernels())
-    return false;
-  for (const schema::Kernel *k : *program.kernels())
-    if (k->spec_type() == schema::KernelSpec::LastRowSpec)
-      return true;
-  return false;
-}
-
 } // namespace fmc::cuda

@@ -100,10 +100,6 @@ struct CodeImage {
 std::vector<size_t> loadOrder(const std::vector<CodeImage> &images, int major,
                               int minor);
 
-/// Whether the program has a LastRow kernel: its logits are then one row,
-/// the last position's.
-bool hasLastRow(const schema::Program &program);
-
 } // namespace fmc::cuda
 
 #endif // FMC_RUNTIME_CUDA_LAUNCHPLAN_H

@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Backend.h"
+#include "runtime/Session.h"
 
 #include <gtest/gtest.h>
 
@@ -62,31 +62,31 @@ protected:
         Artifact::open(artifactPath(FMC_TEST_ARTIFACT, "stories260k.fmc"));
     ASSERT_TRUE(p.ok()) << p.status().message();
     cpuArtifact = std::move(*p);
-    // Whether this machine has a device at all: the cuda backend of an
+    // Whether this machine has a device at all: the cuda device of an
     // artifact without cuda code gets past the driver and device checks
     // only where a GPU is.
-    absl::StatusOr<std::unique_ptr<Backend>> probe =
-        createCudaBackend(*cpuArtifact, BackendOptions());
+    absl::StatusOr<std::unique_ptr<Device>> probe =
+        createCudaDevice(*cpuArtifact, BackendOptions());
     if (!probe.ok() && probe.status().code() == absl::StatusCode::kUnavailable)
       GTEST_SKIP() << "no GPU here: " << probe.status().message();
     absl::StatusOr<std::unique_ptr<Artifact>> c = Artifact::open(
         artifactPath(FMC_TEST_CUDA_ARTIFACT, "stories260k-cuda.fmc"));
     ASSERT_TRUE(c.ok()) << c.status().message();
     cudaArtifact = std::move(*c);
-    absl::StatusOr<std::unique_ptr<Backend>> g =
-        createCudaBackend(*cudaArtifact, BackendOptions());
+    absl::StatusOr<std::unique_ptr<Session>> g =
+        Session::open(*cudaArtifact, "cuda", BackendOptions());
     ASSERT_TRUE(g.ok()) << g.status().message();
     gpu = std::move(*g);
     BackendOptions one;
     one.threads = 1;
-    absl::StatusOr<std::unique_ptr<Backend>> c2 =
-        createCpuBackend(*cpuArtifact, one);
+    absl::StatusOr<std::unique_ptr<Session>> c2 =
+        Session::open(*cpuArtifact, "cpu", one);
     ASSERT_TRUE(c2.ok()) << c2.status().message();
     cpu = std::move(*c2);
     vocab = cpuArtifact->root().config()->vocab_size();
   }
 
-  Rows prefill(Backend &b, const std::vector<int32_t> &tokens, int64_t start) {
+  Rows prefill(Session &b, const std::vector<int32_t> &tokens, int64_t start) {
     Rows out;
     absl::Status s =
         b.prefill(tokens, start, true, [&](int64_t, const float *row) {
@@ -97,7 +97,7 @@ protected:
   }
 
   std::unique_ptr<Artifact> cudaArtifact, cpuArtifact;
-  std::unique_ptr<Backend> gpu, cpu;
+  std::unique_ptr<Session> gpu, cpu;
   int64_t vocab = 0;
 };
 
@@ -137,8 +137,8 @@ TEST_F(CudaDevice, GraphReplayAndDirectLaunchesAgree) {
   setenv("FMC_CUDA_GRAPHS", "0", 1);
   BackendOptions profiled;
   profiled.profile = true;
-  absl::StatusOr<std::unique_ptr<Backend>> direct =
-      createCudaBackend(*cudaArtifact, profiled);
+  absl::StatusOr<std::unique_ptr<Session>> direct =
+      Session::open(*cudaArtifact, "cuda", profiled);
   unsetenv("FMC_CUDA_GRAPHS");
   ASSERT_TRUE(direct.ok()) << direct.status().message();
   std::vector<int32_t> prompt = {1, 200, 300, 400};

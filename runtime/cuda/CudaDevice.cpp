@@ -1,4 +1,4 @@
-//===- CudaBackend.cpp - the cuda backend: a generic dispatch executor ----===//
+//===- CudaDevice.cpp - the cuda backend: a generic dispatch executor -----===//
 //
 // Loads the artifact's "cuda" executable (PTX, JIT-compiled by the driver,
 // or a cubin) and runs the programs' dispatch lists; it knows no kernel
@@ -9,16 +9,17 @@
 // the two programs'), the weight segment (uploaded once from the loaded
 // artifact), the KV caches (zeroed), the scratch and one 16-byte run record
 // per program; every dispatch's parameters resolved to device pointers; each
-// program recorded once as a CUDA graph (stream capture). A prefill chunk
-// copies its token ids, positions and (when the row count changed) run
-// record into the arena, replays the graph, and copies the wanted logits
-// rows back; a decode step's graph holds those copies too (from pinned
-// staging), so a step is one graph launch and one synchronization.
+// program recorded once as a CUDA graph (stream capture).
+//
+// A prefill run copies its token ids, positions and (when it changed) run
+// record into device memory, replays the graph, and copies the wanted
+// logits rows back; the decode graph holds those copies too (from pinned
+// staging), so a decode step is one graph launch and one synchronization.
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Backend.h"
-#include "runtime/cuda/CudaDriver.h"
+#include "runtime/cuda/CudaDevice.h"
+
 #include "runtime/cuda/LaunchPlan.h"
 
 #include "absl/strings/str_cat.h"
@@ -41,9 +42,9 @@ uint64_t alignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 /// A program of the artifact bound to device memory.
 struct BoundProgram {
-  const schema::Program *program = nullptr;
   std::string name;
   LaunchPlan plan;
+  ProgramIO io;
   std::vector<uint64_t> paramValues;
   std::vector<void *>
       paramPointers; ///< &paramValues[i], as cuLaunchKernel takes.
@@ -51,11 +52,13 @@ struct BoundProgram {
   /// Decode: the graph also copies the token id and position in (from the
   /// pinned staging) and the logits row out, so a step is one graph launch.
   bool graphCopies = false;
-  CUdeviceptr run = 0;  ///< Its run record.
-  int64_t runRows = -1; ///< The row count the run record holds.
-  uint64_t tokensOffset = 0, positionsOffset = 0, logitsOffset = 0;
-  int64_t maxTokens = 0;
-  bool lastRow = false;
+  CUdeviceptr run = 0; ///< Its run record.
+  /// The record the device's run record holds (rows -1: none written yet)
+  /// and the one the next run needs.
+  RunRecord written{-1}, staged;
+  /// Logits rows the last run copied back (graphCopies: the pinned row).
+  std::vector<float> logits;
+  int64_t logitsFrom = 0;
   std::vector<CUevent>
       events; ///< Profiling: one before each launch, one after.
 };
@@ -68,7 +71,7 @@ std::string codeArch(const schema::Executable &exe) {
 /// A "cuda" executable of the artifact, checked, with its launch plans.
 struct Candidate {
   const schema::Executable *exe = nullptr;
-  LaunchPlan prefill, decode;
+  LaunchPlan plans[2]; ///< Prefill, decode (ProgramKind order).
 };
 
 /// Checks every "cuda" executable of `artifact` (dispatch lists against
@@ -83,16 +86,14 @@ checkExecutables(const Artifact &artifact) {
       continue;
     Candidate c;
     c.exe = exe;
-    absl::StatusOr<LaunchPlan> p =
-        planLaunches(root, *exe, *root.prefill(), exe->prefill(), "prefill");
-    if (!p.ok())
-      return p.status();
-    c.prefill = std::move(*p);
-    absl::StatusOr<LaunchPlan> d =
-        planLaunches(root, *exe, *root.decode(), exe->decode(), "decode");
-    if (!d.ok())
-      return d.status();
-    c.decode = std::move(*d);
+    for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode}) {
+      absl::StatusOr<LaunchPlan> plan =
+          planLaunches(root, *exe, programOf(root, kind),
+                       dispatchListOf(*exe, kind), programName(kind));
+      if (!plan.ok())
+        return plan.status();
+      c.plans[static_cast<size_t>(kind)] = std::move(*plan);
+    }
     if (exe->format() && exe->format()->str() == "ptx" && exe->data()) {
       std::string ptx(reinterpret_cast<const char *>(exe->data()->data()),
                       exe->data()->size());
@@ -104,26 +105,28 @@ checkExecutables(const Artifact &artifact) {
   return candidates;
 }
 
-class CudaBackend final : public Backend {
+class CudaDevice final : public Device {
 public:
-  CudaBackend(const Artifact &artifact, const BackendOptions &options,
-              std::shared_ptr<const Driver> driver,
-              std::vector<Candidate> candidates)
+  CudaDevice(const Artifact &artifact, const BackendOptions &options,
+             std::shared_ptr<const Driver> driver,
+             std::vector<Candidate> candidates)
       : artifact(artifact), profiling(options.profile),
         driver(std::move(driver)), d(*this->driver),
         candidates(std::move(candidates)) {}
-  ~CudaBackend() override;
+  ~CudaDevice() override;
 
   absl::Status init();
 
   std::string name() const override { return "cuda"; }
-  absl::Status prefill(absl::Span<const int32_t> tokens, int64_t start,
-                       bool allLogits, const LogitsCallback &onLogits) override;
-  absl::StatusOr<const float *> decode(int32_t token,
-                                       int64_t position) override;
-  BackendMemory memory() const override { return mem; }
-  bool prefillLogitsLastOnly() const override { return prefillProgram.lastRow; }
-  std::vector<KernelProfile> profile() const override;
+  absl::Status setInputs(ProgramKind kind, const RunInputs &inputs) override;
+  absl::Status execute(ProgramKind kind, LogitsRows logits,
+                       std::vector<DispatchTime> &times) override;
+  const float *logitsRow(ProgramKind kind, int64_t row) const override {
+    const BoundProgram &p = programs[static_cast<size_t>(kind)];
+    if (p.graphCopies)
+      return hostLogits;
+    return p.logits.data() + (row - p.logitsFrom) * vocab;
+  }
 
 private:
   absl::Status check(const char *call, CUresult result) const {
@@ -135,17 +138,14 @@ private:
   absl::Status openDevice();
   absl::Status loadModule();
   absl::Status allocate(CUdeviceptr &pointer, uint64_t bytes, const char *what);
-  absl::Status bind(BoundProgram &bound, const schema::Program &program,
-                    LaunchPlan plan, const std::string &name);
+  absl::Status allocateMemory();
+  absl::Status launch(BoundProgram &bound, size_t index);
   absl::Status launchAll(BoundProgram &bound);
+  absl::Status recordGraph(BoundProgram &bound);
   absl::Status copyInputs(BoundProgram &bound, int64_t rows);
   absl::Status copyLogits(BoundProgram &bound, float *logits, int64_t row,
                           int64_t rows);
-  absl::Status writeRunRecord(BoundProgram &bound, int64_t rows);
-  absl::Status execute(BoundProgram &bound, int64_t rows, float *logits,
-                       int64_t logitsRow, int64_t logitsRows);
-  absl::Status checkInputs(absl::Span<const int32_t> tokens,
-                           int64_t start) const;
+  absl::Status writeRunRecord(BoundProgram &bound);
 
   const Artifact &artifact;
   bool profiling;
@@ -168,27 +168,26 @@ private:
   std::vector<CUdeviceptr> caches;
   // Pinned staging: token ids, positions, run record, one logits row.
   void *staging = nullptr;
-  int32_t *hostTokens = nullptr, *hostPositions = nullptr, *hostRun = nullptr;
+  int32_t *hostTokens = nullptr, *hostPositions = nullptr;
+  RunRecord *hostRun = nullptr;
   float *hostLogits = nullptr;
-  std::vector<float> prefillLogits;
 
-  BoundProgram prefillProgram, decodeProgram;
-  int64_t vocab = 0, maxContext = 0;
-  BackendMemory mem;
-  KernelFamilyTimes familyTimes;
+  /// Prefill, then decode (ProgramKind order).
+  BoundProgram programs[2];
+  int64_t vocab = 0;
 };
 
-CudaBackend::~CudaBackend() {
+CudaDevice::~CudaDevice() {
   if (!context)
     return;
   // Best effort: nothing to report to at exit.
   d.cuCtxSetCurrent(context);
   if (stream)
     d.cuStreamSynchronize(stream);
-  for (BoundProgram *p : {&prefillProgram, &decodeProgram}) {
-    if (p->graph)
-      d.cuGraphExecDestroy(p->graph);
-    for (CUevent e : p->events)
+  for (BoundProgram &p : programs) {
+    if (p.graph)
+      d.cuGraphExecDestroy(p.graph);
+    for (CUevent e : p.events)
       d.cuEventDestroy(e);
   }
   for (CUdeviceptr b : blocks)
@@ -203,11 +202,7 @@ CudaBackend::~CudaBackend() {
     d.cuDevicePrimaryCtxRelease(device);
 }
 
-std::vector<KernelProfile> CudaBackend::profile() const {
-  return familyTimes.profile();
-}
-
-absl::Status CudaBackend::openDevice() {
+absl::Status CudaDevice::openDevice() {
   if (CUresult r = d.cuInit(0); r != CUDA_SUCCESS)
     return absl::UnavailableError(
         absl::StrCat("no CUDA device (", d.describe("cuInit", r), ")"));
@@ -235,7 +230,7 @@ absl::Status CudaBackend::openDevice() {
   return check("cuCtxSetCurrent", d.cuCtxSetCurrent(context));
 }
 
-absl::Status CudaBackend::loadModule() {
+absl::Status CudaDevice::loadModule() {
   // Every "cuda" executable, the device's own code first (loadOrder); the
   // first this device loads wins (a cubin for another architecture or PTX
   // of a newer ISA than the driver's fails to load, and the next is tried).
@@ -299,8 +294,8 @@ absl::Status CudaBackend::loadModule() {
   return absl::OkStatus();
 }
 
-absl::Status CudaBackend::allocate(CUdeviceptr &pointer, uint64_t bytes,
-                                   const char *what) {
+absl::Status CudaDevice::allocate(CUdeviceptr &pointer, uint64_t bytes,
+                                  const char *what) {
   bytes = alignUp(std::max<uint64_t>(bytes, 16), kBlockAlignment);
   if (CUresult r = d.cuMemAlloc(&pointer, bytes); r != CUDA_SUCCESS)
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -310,70 +305,14 @@ absl::Status CudaBackend::allocate(CUdeviceptr &pointer, uint64_t bytes,
   return absl::OkStatus();
 }
 
-absl::Status CudaBackend::bind(BoundProgram &bound,
-                               const schema::Program &program, LaunchPlan plan,
-                               const std::string &name) {
-  bound.program = &program;
-  bound.name = name;
-  bound.plan = std::move(plan);
-  bound.maxTokens = program.max_tokens();
-  bound.lastRow = hasLastRow(program);
-  bound.tokensOffset = program.buffers()->Get(program.tokens())->offset();
-  bound.positionsOffset = program.buffers()->Get(program.positions())->offset();
-  bound.logitsOffset = program.buffers()->Get(program.logits())->offset();
-  return allocate(bound.run, 16, "a run record");
-}
-
-absl::Status CudaBackend::launchAll(BoundProgram &bound) {
-  bool timed = !bound.events.empty();
-  if (timed)
-    if (auto s =
-            check("cuEventRecord", d.cuEventRecord(bound.events[0], stream));
-        !s.ok())
-      return s;
-  for (size_t i = 0; i < bound.plan.launches.size(); ++i) {
-    const Launch &l = bound.plan.launches[i];
-    void **params = bound.paramPointers.data() + l.firstParam;
-    if (auto s = check("cuLaunchKernel",
-                       d.cuLaunchKernel(functions[l.entry], l.grid[0],
-                                        l.grid[1], l.grid[2], l.block[0],
-                                        l.block[1], l.block[2], 0, stream,
-                                        l.params ? params : nullptr, nullptr));
-        !s.ok())
-      return absl::InternalError(
-          absl::StrCat(s.message(), " (", bound.name, " dispatch ", i, ", '",
-                       exe->entry_points()->Get(l.entry)->name()->str(), "')"));
-    if (timed)
-      if (auto s = check("cuEventRecord",
-                         d.cuEventRecord(bound.events[i + 1], stream));
-          !s.ok())
-        return s;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CudaBackend::init() {
+/// The arena, weights (uploaded), zeroed caches, scratch, run records and
+/// pinned staging.
+absl::Status CudaDevice::allocateMemory() {
   const schema::Artifact &root = artifact.root();
-  vocab = root.config()->vocab_size();
-  maxContext = root.config()->max_context();
-  if (auto s = openDevice(); !s.ok())
-    return s;
-  if (auto s = loadModule(); !s.ok())
-    return s;
-  if (auto s = bind(prefillProgram, *root.prefill(),
-                    std::move(candidates[chosen].prefill), "prefill");
-      !s.ok())
-    return s;
-  if (auto s = bind(decodeProgram, *root.decode(),
-                    std::move(candidates[chosen].decode), "decode");
-      !s.ok())
-    return s;
-
   // Device memory: say up front when the model cannot fit.
-  uint64_t arenaBytes =
-      std::max(root.prefill()->arena_bytes(), root.decode()->arena_bytes());
-  uint64_t scratchBytes = std::max(prefillProgram.plan.scratchBytes,
-                                   decodeProgram.plan.scratchBytes);
+  uint64_t arenaBytes = sharedArenaBytes(root);
+  uint64_t scratchBytes =
+      std::max(programs[0].plan.scratchBytes, programs[1].plan.scratchBytes);
   uint64_t cacheBytes = 0;
   for (const schema::KVCache *c : *root.kv_caches())
     cacheBytes += alignUp(c->bytes(), kBlockAlignment);
@@ -412,157 +351,210 @@ absl::Status CudaBackend::init() {
         !s.ok())
       return s;
     caches.push_back(cache);
-    mem.kvBytesTotal += c->bytes() - c->scale_bytes();
-    mem.kvScaleBytesTotal += c->scale_bytes();
-    if (c->kind() != schema::CacheKind::Ring) {
-      mem.kvBytesPerToken += (c->bytes() - c->scale_bytes()) / c->capacity();
-      mem.kvScaleBytesPerToken += c->scale_bytes() / c->capacity();
-    }
   }
-  // The arena starts zeroed like the cpu backend's (nothing should read it
+  // The arena starts zeroed like the cpu device's (nothing should read it
   // before writing, but a stray read then sees zeros, not old memory).
   if (auto s = check("cuMemsetD8", d.cuMemsetD8(arena, 0, arenaBytes)); !s.ok())
     return s;
-  mem.weightsBytes = artifact.weightsBytes();
-  mem.arenaBytes = arenaBytes;
+  for (BoundProgram &p : programs)
+    if (auto s = allocate(p.run, sizeof(RunRecord), "a run record"); !s.ok())
+      return s;
 
   // Pinned staging for the per-run copies.
-  int64_t rows = std::max(prefillProgram.maxTokens, decodeProgram.maxTokens);
-  uint64_t stagingBytes =
-      alignUp(2 * rows * sizeof(int32_t) + 16, 64) + vocab * sizeof(float);
-  if (auto s =
-          check("cuMemHostAlloc", d.cuMemHostAlloc(&staging, stagingBytes,
-                                                   CU_MEMHOSTALLOC_PORTABLE));
+  int64_t rows = std::max(programs[0].io.maxTokens, programs[1].io.maxTokens);
+  uint64_t inputBytes = alignUp(sizeof(RunRecord) + 2 * rows * sizeof(int32_t),
+                                64);
+  if (auto s = check("cuMemHostAlloc",
+                     d.cuMemHostAlloc(&staging,
+                                      inputBytes + vocab * sizeof(float),
+                                      CU_MEMHOSTALLOC_PORTABLE));
       !s.ok())
     return s;
-  hostRun = static_cast<int32_t *>(staging);
-  hostTokens = hostRun + 4;
+  hostRun = static_cast<RunRecord *>(staging);
+  hostTokens = reinterpret_cast<int32_t *>(hostRun + 1);
   hostPositions = hostTokens + rows;
-  hostLogits =
-      reinterpret_cast<float *>(static_cast<char *>(staging) +
-                                alignUp(2 * rows * sizeof(int32_t) + 16, 64));
+  hostLogits = reinterpret_cast<float *>(static_cast<char *>(staging) +
+                                         inputBytes);
+  return absl::OkStatus();
+}
 
+/// Launches dispatch `index` of `bound`.
+absl::Status CudaDevice::launch(BoundProgram &bound, size_t index) {
+  const Launch &l = bound.plan.launches[index];
+  void **params =
+      l.params ? bound.paramPointers.data() + l.firstParam : nullptr;
+  if (auto s = check("cuLaunchKernel",
+                     d.cuLaunchKernel(functions[l.entry], l.grid[0], l.grid[1],
+                                      l.grid[2], l.block[0], l.block[1],
+                                      l.block[2], 0, stream, params, nullptr));
+      !s.ok())
+    return absl::InternalError(
+        absl::StrCat(s.message(), " (", bound.name, " dispatch ", index, ", '",
+                     exe->entry_points()->Get(l.entry)->name()->str(), "')"));
+  return absl::OkStatus();
+}
+
+absl::Status CudaDevice::launchAll(BoundProgram &bound) {
+  bool timed = !bound.events.empty();
+  if (timed)
+    if (auto s =
+            check("cuEventRecord", d.cuEventRecord(bound.events[0], stream));
+        !s.ok())
+      return s;
+  for (size_t i = 0; i < bound.plan.launches.size(); ++i) {
+    if (auto s = launch(bound, i); !s.ok())
+      return s;
+    if (timed)
+      if (auto s = check("cuEventRecord",
+                         d.cuEventRecord(bound.events[i + 1], stream));
+          !s.ok())
+        return s;
+  }
+  return absl::OkStatus();
+}
+
+/// Records `bound` once as a CUDA graph that each run replays.
+absl::Status CudaDevice::recordGraph(BoundProgram &bound) {
+  if (auto s = check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
+      !s.ok())
+    return s;
+  if (auto s = check("cuStreamBeginCapture",
+                     d.cuStreamBeginCapture(
+                         stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+      !s.ok())
+    return s;
+  absl::Status launched =
+      bound.graphCopies ? copyInputs(bound, 1) : absl::OkStatus();
+  if (launched.ok())
+    launched = launchAll(bound);
+  if (launched.ok() && bound.graphCopies)
+    launched = copyLogits(bound, hostLogits, 0, 1);
+  CUgraph graph = nullptr;
+  CUresult ended = d.cuStreamEndCapture(stream, &graph);
+  if (!launched.ok()) {
+    if (graph)
+      d.cuGraphDestroy(graph);
+    return launched;
+  }
+  if (auto s = check("cuStreamEndCapture", ended); !s.ok())
+    return s;
+  CUresult made = d.cuGraphInstantiateWithFlags(&bound.graph, graph, 0);
+  d.cuGraphDestroy(graph);
+  return check("cuGraphInstantiate", made);
+}
+
+absl::Status CudaDevice::init() {
+  const schema::Artifact &root = artifact.root();
+  vocab = root.config()->vocab_size();
+  if (auto s = openDevice(); !s.ok())
+    return s;
+  if (auto s = loadModule(); !s.ok())
+    return s;
+  for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode}) {
+    BoundProgram &p = programs[static_cast<size_t>(kind)];
+    p.name = programName(kind);
+    p.plan = std::move(candidates[chosen].plans[static_cast<size_t>(kind)]);
+    p.io = programIO(programOf(root, kind));
+  }
+  if (auto s = allocateMemory(); !s.ok())
+    return s;
   if (auto s = check("cuStreamCreate",
                      d.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
       !s.ok())
     return s;
+
   const char *graphsEnv = std::getenv("FMC_CUDA_GRAPHS");
-  for (BoundProgram *p : {&prefillProgram, &decodeProgram}) {
+  for (BoundProgram &p : programs) {
     DeviceBases bases;
     bases.arena = arena;
     bases.weights = weights;
     bases.scratch = scratch;
-    bases.run = p->run;
+    bases.run = p.run;
     bases.caches.assign(caches.begin(), caches.end());
-    p->paramValues = resolveParams(p->plan, bases);
-    for (uint64_t &v : p->paramValues)
-      p->paramPointers.push_back(&v);
+    p.paramValues = resolveParams(p.plan, bases);
+    for (uint64_t &v : p.paramValues)
+      p.paramPointers.push_back(&v);
     if (profiling) {
-      p->events.resize(p->plan.launches.size() + 1);
-      for (CUevent &e : p->events)
+      p.events.resize(p.plan.launches.size() + 1);
+      for (CUevent &e : p.events)
         if (auto s =
                 check("cuEventCreate", d.cuEventCreate(&e, CU_EVENT_DEFAULT));
             !s.ok())
           return s;
     }
-    if (!useGraph(p->plan, profiling, graphsEnv))
+    if (!useGraph(p.plan, profiling, graphsEnv))
       continue;
-    // Record the program once; each run replays it. Decode always runs one
-    // row: its run record is written once, here, and its graph copies the
-    // inputs in and the logits out itself.
-    p->graphCopies = p == &decodeProgram;
-    if (p->graphCopies)
-      if (auto s = writeRunRecord(*p, 1); !s.ok())
-        return s;
-    if (auto s = check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
-        !s.ok())
-      return s;
-    if (auto s = check("cuStreamBeginCapture",
-                       d.cuStreamBeginCapture(
-                           stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
-        !s.ok())
-      return s;
-    absl::Status launched =
-        p->graphCopies ? copyInputs(*p, 1) : absl::OkStatus();
-    if (launched.ok())
-      launched = launchAll(*p);
-    if (launched.ok() && p->graphCopies)
-      launched = copyLogits(*p, hostLogits, 0, 1);
-    CUgraph graph = nullptr;
-    CUresult ended = d.cuStreamEndCapture(stream, &graph);
-    if (!launched.ok())
-      return launched;
-    if (auto s = check("cuStreamEndCapture", ended); !s.ok())
-      return s;
-    CUresult made = d.cuGraphInstantiateWithFlags(&p->graph, graph, 0);
-    d.cuGraphDestroy(graph);
-    if (auto s = check("cuGraphInstantiate", made); !s.ok())
+    // Decode always runs one row: its graph copies the inputs in and the
+    // logits out itself (the run record is written before each launch when
+    // it changed, which with one row is once).
+    p.graphCopies = &p == &programs[static_cast<size_t>(ProgramKind::Decode)];
+    if (auto s = recordGraph(p); !s.ok())
       return s;
   }
   return check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
 }
 
-absl::Status CudaBackend::checkInputs(absl::Span<const int32_t> tokens,
-                                      int64_t start) const {
-  return checkRunInputs(tokens, start, vocab, maxContext);
-}
-
-/// Runs `bound` on the `rows` token ids and positions in the staging
-/// buffers, then copies logits rows [logitsRow, logitsRow + logitsRows) to
-/// `logits` (none when logitsRows is 0).
-absl::Status CudaBackend::copyInputs(BoundProgram &bound, int64_t rows) {
+/// Copies the staged token ids and positions of `rows` rows into the arena.
+absl::Status CudaDevice::copyInputs(BoundProgram &bound, int64_t rows) {
   if (auto s = check("cuMemcpyHtoDAsync",
-                     d.cuMemcpyHtoDAsync(arena + bound.tokensOffset, hostTokens,
-                                         rows * sizeof(int32_t), stream));
-      !s.ok())
-    return s;
-  if (auto s = check("cuMemcpyHtoDAsync",
-                     d.cuMemcpyHtoDAsync(arena + bound.positionsOffset,
-                                         hostPositions, rows * sizeof(int32_t),
+                     d.cuMemcpyHtoDAsync(arena + bound.io.tokensOffset,
+                                         hostTokens, rows * sizeof(int32_t),
                                          stream));
       !s.ok())
     return s;
-  return absl::OkStatus();
+  return check("cuMemcpyHtoDAsync",
+               d.cuMemcpyHtoDAsync(arena + bound.io.positionsOffset,
+                                   hostPositions, rows * sizeof(int32_t),
+                                   stream));
 }
 
-absl::Status CudaBackend::writeRunRecord(BoundProgram &bound, int64_t rows) {
-  if (bound.runRows == rows)
+/// Copies the staged run record to the device when it differs from the one
+/// there. The first dispatch reads it after this copy (one stream); the
+/// pinned record is not touched again before the run's synchronization.
+absl::Status CudaDevice::writeRunRecord(BoundProgram &bound) {
+  if (bound.written == bound.staged)
     return absl::OkStatus();
-  hostRun[0] = static_cast<int32_t>(rows);
-  hostRun[1] = 1;
-  hostRun[2] = hostRun[3] = 0;
+  *hostRun = bound.staged;
   if (auto s = check("cuMemcpyHtoDAsync",
-                     d.cuMemcpyHtoDAsync(bound.run, hostRun, 16, stream));
+                     d.cuMemcpyHtoDAsync(bound.run, hostRun, sizeof(RunRecord),
+                                         stream));
       !s.ok())
     return s;
-  bound.runRows = rows;
+  bound.written = bound.staged;
   return absl::OkStatus();
 }
 
-absl::Status CudaBackend::copyLogits(BoundProgram &bound, float *logits,
-                                     int64_t row, int64_t rows) {
+absl::Status CudaDevice::copyLogits(BoundProgram &bound, float *logits,
+                                    int64_t row, int64_t rows) {
   return check("cuMemcpyDtoHAsync",
                d.cuMemcpyDtoHAsync(logits,
-                                   arena + bound.logitsOffset +
+                                   arena + bound.io.logitsOffset +
                                        row * vocab * sizeof(float),
                                    rows * vocab * sizeof(float), stream));
 }
 
-absl::Status CudaBackend::execute(BoundProgram &bound, int64_t rows,
-                                  float *logits, int64_t logitsRow,
-                                  int64_t logitsRows) {
+absl::Status CudaDevice::setInputs(ProgramKind kind, const RunInputs &inputs) {
+  // The staging is free: every run synchronizes before it returns.
+  std::copy(inputs.tokens.begin(), inputs.tokens.end(), hostTokens);
+  std::copy(inputs.positions.begin(), inputs.positions.end(), hostPositions);
+  programs[static_cast<size_t>(kind)].staged = inputs.record;
+  return absl::OkStatus();
+}
+
+absl::Status CudaDevice::execute(ProgramKind kind, LogitsRows logits,
+                                 std::vector<DispatchTime> &times) {
+  d.cuCtxSetCurrent(context);
+  BoundProgram &bound = programs[static_cast<size_t>(kind)];
+  if (auto s = writeRunRecord(bound); !s.ok())
+    return s;
   if (bound.graphCopies) {
-    // Decode's graph copies its own inputs and logits (into hostLogits).
+    // The graph copies its own inputs and its one logits row (hostLogits).
     if (auto s = check("cuGraphLaunch", d.cuGraphLaunch(bound.graph, stream));
         !s.ok())
       return s;
     return check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
   }
-  if (auto s = copyInputs(bound, rows); !s.ok())
-    return s;
-  // The run record is read by the first dispatch, after this copy (one
-  // stream); the pinned record is not touched again before the sync below.
-  if (auto s = writeRunRecord(bound, rows); !s.ok())
+  if (auto s = copyInputs(bound, bound.staged.rows); !s.ok())
     return s;
   if (bound.graph) {
     if (auto s = check("cuGraphLaunch", d.cuGraphLaunch(bound.graph, stream));
@@ -571,103 +563,76 @@ absl::Status CudaBackend::execute(BoundProgram &bound, int64_t rows,
   } else if (auto s = launchAll(bound); !s.ok()) {
     return s;
   }
-  if (logitsRows > 0)
-    if (auto s = copyLogits(bound, logits, logitsRow, logitsRows); !s.ok())
+  bound.logitsFrom = logits.from;
+  if (logits.count > 0) {
+    bound.logits.resize(logits.count * vocab);
+    if (auto s = copyLogits(bound, bound.logits.data(), logits.from,
+                            logits.count);
+        !s.ok())
       return s;
+  }
   if (auto s = check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
       !s.ok())
     return absl::InternalError(
         absl::StrCat(s.message(), " after the ", bound.name, " program"));
-  if (!bound.events.empty()) {
-    for (size_t i = 0; i < bound.plan.launches.size(); ++i) {
-      float ms = 0;
-      if (auto s = check(
-              "cuEventElapsedTime",
-              d.cuEventElapsedTime(&ms, bound.events[i], bound.events[i + 1]));
-          !s.ok())
-        return s;
-      uint32_t kernel = bound.plan.launches[i].kernel;
-      familyTimes.add(bound.program->kernels()->Get(kernel)->spec_type(),
-                      ms * 1e-3);
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CudaBackend::prefill(absl::Span<const int32_t> tokens,
-                                  int64_t start, bool allLogits,
-                                  const LogitsCallback &onLogits) {
-  if (auto s = checkInputs(tokens, start); !s.ok())
-    return s;
-  d.cuCtxSetCurrent(context);
-  BoundProgram &p = prefillProgram;
-  int64_t n = tokens.size();
-  for (int64_t done = 0; done < n; done += p.maxTokens) {
-    int64_t rows = std::min(p.maxTokens, n - done);
-    bool lastChunk = done + rows == n;
-    for (int64_t i = 0; i < rows; ++i) {
-      hostTokens[i] = tokens[done + i];
-      hostPositions[i] = static_cast<int32_t>(start + done + i);
-    }
-    if (p.lastRow) {
-      // The logits hold one row, the last position's (after last_row).
-      bool want = onLogits && lastChunk;
-      if (want)
-        prefillLogits.resize(vocab);
-      if (auto s = execute(p, rows, prefillLogits.data(), 0, want ? 1 : 0);
-          !s.ok())
-        return s;
-      if (want)
-        onLogits(start + n - 1, prefillLogits.data());
-      continue;
-    }
-    int64_t from = allLogits ? 0 : (lastChunk ? rows - 1 : rows);
-    int64_t wanted = onLogits ? rows - from : 0;
-    prefillLogits.resize(std::max<int64_t>(wanted, 1) * vocab);
-    if (auto s = execute(p, rows, prefillLogits.data(), from, wanted); !s.ok())
+  for (size_t i = 0; i + 1 < bound.events.size(); ++i) {
+    float ms = 0;
+    if (auto s = check(
+            "cuEventElapsedTime",
+            d.cuEventElapsedTime(&ms, bound.events[i], bound.events[i + 1]));
+        !s.ok())
       return s;
-    for (int64_t r = 0; r < wanted; ++r)
-      onLogits(start + done + from + r, prefillLogits.data() + r * vocab);
+    times.push_back({bound.plan.launches[i].kernel, ms * 1e-3});
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<const float *> CudaBackend::decode(int32_t token,
-                                                  int64_t position) {
-  if (auto s = checkInputs({&token, 1}, position); !s.ok())
+/// Errors about the artifact name its file, as Artifact::open's do.
+absl::Status namingTheFile(const Artifact &artifact, const absl::Status &s) {
+  if (s.code() != absl::StatusCode::kDataLoss)
     return s;
-  d.cuCtxSetCurrent(context);
-  hostTokens[0] = token;
-  hostPositions[0] = static_cast<int32_t>(position);
-  if (auto s = execute(decodeProgram, 1, hostLogits, 0, 1); !s.ok())
-    return s;
-  return hostLogits;
+  return absl::Status(s.code(),
+                      absl::StrCat("'", artifact.path(), "': ", s.message()));
+}
+
+absl::StatusOr<std::unique_ptr<Device>>
+load(const Artifact &artifact, const BackendOptions &options,
+     std::shared_ptr<const Driver> driver, std::vector<Candidate> candidates) {
+  auto device = std::make_unique<CudaDevice>(
+      artifact, options, std::move(driver), std::move(candidates));
+  if (absl::Status s = device->init(); !s.ok())
+    return namingTheFile(artifact, s);
+  return std::unique_ptr<Device>(std::move(device));
 }
 
 } // namespace
 
-absl::StatusOr<std::unique_ptr<Backend>>
-createCudaBackend(const Artifact &artifact, const BackendOptions &options) {
-  // The artifact first: its executables are checked on any machine.
-  // Errors about the artifact name its file, as Artifact::open's do.
-  auto named = [&](const absl::Status &s) {
-    if (s.code() != absl::StatusCode::kDataLoss)
-      return s;
-    return absl::Status(s.code(),
-                        absl::StrCat("'", artifact.path(), "': ", s.message()));
-  };
+namespace cuda {
+
+absl::StatusOr<std::unique_ptr<Device>>
+createCudaDevice(const Artifact &artifact, const BackendOptions &options,
+                 std::shared_ptr<const Driver> driver) {
   absl::StatusOr<std::vector<Candidate>> candidates =
       checkExecutables(artifact);
   if (!candidates.ok())
-    return named(candidates.status());
+    return namingTheFile(artifact, candidates.status());
+  return load(artifact, options, std::move(driver), std::move(*candidates));
+}
+
+} // namespace cuda
+
+absl::StatusOr<std::unique_ptr<Device>>
+createCudaDevice(const Artifact &artifact, const BackendOptions &options) {
+  // The artifact first: its executables are checked on any machine, before
+  // the driver is looked for.
+  absl::StatusOr<std::vector<Candidate>> candidates =
+      checkExecutables(artifact);
+  if (!candidates.ok())
+    return namingTheFile(artifact, candidates.status());
   absl::StatusOr<std::shared_ptr<const Driver>> driver = loadDriver();
   if (!driver.ok())
     return driver.status();
-  auto backend = std::make_unique<CudaBackend>(artifact, options, *driver,
-                                               std::move(*candidates));
-  if (absl::Status s = backend->init(); !s.ok())
-    return named(s);
-  return std::unique_ptr<Backend>(std::move(backend));
+  return load(artifact, options, std::move(*driver), std::move(*candidates));
 }
 
 } // namespace fmc
