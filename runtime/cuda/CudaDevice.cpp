@@ -9,7 +9,10 @@
 // the two programs'), the weight segment (uploaded once from the loaded
 // artifact), the KV caches (zeroed), the scratch and one 16-byte run record
 // per program; every dispatch's parameters resolved to device pointers; each
-// program recorded once as a CUDA graph (stream capture).
+// program recorded once as a CUDA graph (stream capture). On sm_90 and later,
+// code whose kernels wait for their predecessors (griddepcontrol.wait) is
+// recorded with programmatic dependent launches, so each kernel may start
+// (and load weights) while the one before it finishes.
 //
 // A prefill run copies its token ids, positions and (when it changed) run
 // record into device memory, replays the graph, and copies the wanted
@@ -139,9 +142,9 @@ private:
   absl::Status loadModule();
   absl::Status allocate(CUdeviceptr &pointer, uint64_t bytes, const char *what);
   absl::Status allocateMemory();
-  absl::Status launch(BoundProgram &bound, size_t index);
-  absl::Status launchAll(BoundProgram &bound);
-  absl::Status recordGraph(BoundProgram &bound);
+  absl::Status launch(BoundProgram &bound, size_t index, bool programmatic);
+  absl::Status launchAll(BoundProgram &bound, bool programmatic);
+  absl::Status recordGraph(BoundProgram &bound, bool programmatic);
   absl::Status copyInputs(BoundProgram &bound, int64_t rows);
   absl::Status copyLogits(BoundProgram &bound, float *logits, int64_t row,
                           int64_t rows);
@@ -378,23 +381,39 @@ absl::Status CudaDevice::allocateMemory() {
   return absl::OkStatus();
 }
 
-/// Launches dispatch `index` of `bound`.
-absl::Status CudaDevice::launch(BoundProgram &bound, size_t index) {
+/// Launches dispatch `index` of `bound`; `programmatic`: with programmatic
+/// stream serialization (it may start before its predecessor ends; its
+/// kernel waits with griddepcontrol.wait).
+absl::Status CudaDevice::launch(BoundProgram &bound, size_t index,
+                                bool programmatic) {
   const Launch &l = bound.plan.launches[index];
   void **params =
       l.params ? bound.paramPointers.data() + l.firstParam : nullptr;
-  if (auto s = check("cuLaunchKernel",
-                     d.cuLaunchKernel(functions[l.entry], l.grid[0], l.grid[1],
-                                      l.grid[2], l.block[0], l.block[1],
-                                      l.block[2], 0, stream, params, nullptr));
-      !s.ok())
+  CUresult r;
+  const char *call = "cuLaunchKernel";
+  if (programmatic) {
+    CUlaunchAttribute attribute{};
+    attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+    attribute.value.programmaticStreamSerializationAllowed = 1;
+    CUlaunchConfig config{l.grid[0],  l.grid[1],  l.grid[2],
+                          l.block[0], l.block[1], l.block[2],
+                          0,          stream,     &attribute,
+                          1};
+    call = "cuLaunchKernelEx";
+    r = d.cuLaunchKernelEx(&config, functions[l.entry], params, nullptr);
+  } else {
+    r = d.cuLaunchKernel(functions[l.entry], l.grid[0], l.grid[1], l.grid[2],
+                         l.block[0], l.block[1], l.block[2], 0, stream, params,
+                         nullptr);
+  }
+  if (auto s = check(call, r); !s.ok())
     return absl::InternalError(
         absl::StrCat(s.message(), " (", bound.name, " dispatch ", index, ", '",
                      exe->entry_points()->Get(l.entry)->name()->str(), "')"));
   return absl::OkStatus();
 }
 
-absl::Status CudaDevice::launchAll(BoundProgram &bound) {
+absl::Status CudaDevice::launchAll(BoundProgram &bound, bool programmatic) {
   bool timed = !bound.events.empty();
   if (timed)
     if (auto s =
@@ -402,7 +421,9 @@ absl::Status CudaDevice::launchAll(BoundProgram &bound) {
         !s.ok())
       return s;
   for (size_t i = 0; i < bound.plan.launches.size(); ++i) {
-    if (auto s = launch(bound, i); !s.ok())
+    // The first launch follows the input copies (or the previous run): it
+    // waits for them in full.
+    if (auto s = launch(bound, i, programmatic && i > 0); !s.ok())
       return s;
     if (timed)
       if (auto s = check("cuEventRecord",
@@ -414,7 +435,7 @@ absl::Status CudaDevice::launchAll(BoundProgram &bound) {
 }
 
 /// Records `bound` once as a CUDA graph that each run replays.
-absl::Status CudaDevice::recordGraph(BoundProgram &bound) {
+absl::Status CudaDevice::recordGraph(BoundProgram &bound, bool programmatic) {
   if (auto s = check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
       !s.ok())
     return s;
@@ -426,7 +447,7 @@ absl::Status CudaDevice::recordGraph(BoundProgram &bound) {
   absl::Status launched =
       bound.graphCopies ? copyInputs(bound, 1) : absl::OkStatus();
   if (launched.ok())
-    launched = launchAll(bound);
+    launched = launchAll(bound, programmatic);
   if (launched.ok() && bound.graphCopies)
     launched = copyLogits(bound, hostLogits, 0, 1);
   CUgraph graph = nullptr;
@@ -464,6 +485,9 @@ absl::Status CudaDevice::init() {
     return s;
 
   const char *graphsEnv = std::getenv("FMC_CUDA_GRAPHS");
+  bool programmatic =
+      useProgrammaticLaunch(exe->programmatic_dependent_launch(), major,
+                            d.cuLaunchKernelEx != nullptr);
   for (BoundProgram &p : programs) {
     DeviceBases bases;
     bases.arena = arena;
@@ -488,8 +512,13 @@ absl::Status CudaDevice::init() {
     // logits out itself (the run record is written before each launch when
     // it changed, which with one row is once).
     p.graphCopies = &p == &programs[static_cast<size_t>(ProgramKind::Decode)];
-    if (auto s = recordGraph(p); !s.ok())
-      return s;
+    absl::Status recorded = recordGraph(p, programmatic);
+    // A driver that cannot capture programmatic launches (older than its
+    // cuLaunchKernelEx) gets the plain graph.
+    if (!recorded.ok() && programmatic)
+      recorded = recordGraph(p, false);
+    if (!recorded.ok())
+      return recorded;
   }
   return check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
 }
@@ -560,7 +589,7 @@ absl::Status CudaDevice::execute(ProgramKind kind, LogitsRows logits,
     if (auto s = check("cuGraphLaunch", d.cuGraphLaunch(bound.graph, stream));
         !s.ok())
       return s;
-  } else if (auto s = launchAll(bound); !s.ok()) {
+  } else if (auto s = launchAll(bound, /*programmatic=*/false); !s.ok()) {
     return s;
   }
   bound.logitsFrom = logits.from;

@@ -310,4 +310,9 @@ std::vector<size_t> loadOrder(const std::vector<CodeImage> &images, int major,
   return order;
 }
 
+bool useProgrammaticLaunch(bool executableWaits, int deviceMajor,
+                           bool driverHasLaunchKernelEx) {
+  return executableWaits && deviceMajor >= 9 && driverHasLaunchKernelEx;
+}
+
 } // namespace fmc::cuda

@@ -1,8 +1,8 @@
 //===- CudaLaunchPlanTest.cpp - the cuda backend's host logic -------------===//
 //
-// Dispatch lists checked and turned into kernel parameters, the graph
-// decision, and the driver loader's no-driver and no-device paths. None of
-// it needs a GPU.
+// Dispatch lists checked and turned into kernel parameters, the graph and
+// programmatic-launch decisions, and the driver loader's no-driver and
+// no-device paths. None of it needs a GPU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -174,6 +174,18 @@ TEST(CudaLaunchPlan, GraphsUnlessProfilingOrTurnedOff) {
   EXPECT_FALSE(useGraph(*p, false, "0"));
   EXPECT_FALSE(useGraph(*p, true, nullptr));
   EXPECT_FALSE(useGraph(LaunchPlan(), false, nullptr));
+}
+
+TEST(CudaLaunchPlan, ProgrammaticLaunchOnlyForWaitingCodeOnSm90) {
+  // Code whose kernels wait (griddepcontrol.wait), on sm_90 or later, with
+  // a driver that has cuLaunchKernelEx.
+  EXPECT_TRUE(useProgrammaticLaunch(true, 9, true));
+  EXPECT_TRUE(useProgrammaticLaunch(true, 10, true));
+  // sm_80 has no griddepcontrol; unflagged code does not wait; an older
+  // driver cannot ask.
+  EXPECT_FALSE(useProgrammaticLaunch(true, 8, true));
+  EXPECT_FALSE(useProgrammaticLaunch(false, 9, true));
+  EXPECT_FALSE(useProgrammaticLaunch(true, 9, false));
 }
 
 /// An executable with one entry point 'k0' of `bindings` bindings and

@@ -21,6 +21,7 @@ FakeCuda *active = nullptr;
 
 constexpr CUresult kInvalidValue = 1;
 constexpr CUresult kNotFound = 500;
+constexpr CUresult kCaptureInvalidated = 901;
 
 template <typename T> T *host(CUdeviceptr p) {
   return reinterpret_cast<T *>(static_cast<uintptr_t>(p));
@@ -182,13 +183,42 @@ CUresult launchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
   active->launch(l.entry, l.grid, paramValues(l.entry, params));
   return ok();
 }
+CUresult launchKernelEx(const CUlaunchConfig *config, CUfunction f,
+                        void **params, void **) {
+  FakeLaunch l;
+  l.entry = entryOf(f);
+  l.grid = {config->gridDimX, config->gridDimY, config->gridDimZ};
+  l.block = {config->blockDimX, config->blockDimY, config->blockDimZ};
+  l.viaLaunchKernelEx = true;
+  l.captured = active->capturing;
+  for (unsigned i = 0; i < config->numAttrs; ++i) {
+    const CUlaunchAttribute &a = config->attrs[i];
+    if (a.id == CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION &&
+        a.value.programmaticStreamSerializationAllowed == 1)
+      l.programmatic = true;
+    else
+      ++l.otherAttributes;
+  }
+  active->launches.push_back(l);
+  if (active->failLaunchKernelEx) {
+    active->captureFailed |= active->capturing;
+    return kInvalidValue;
+  }
+  active->launch(l.entry, l.grid, paramValues(l.entry, params));
+  return ok();
+}
 CUresult beginCapture(CUstream, int) {
   active->capturing = true;
+  active->captureFailed = false;
   active->capture.clear();
   return ok();
 }
 CUresult endCapture(CUstream, CUgraph *graph) {
   active->capturing = false;
+  if (active->captureFailed) {
+    *graph = nullptr;
+    return kCaptureInvalidated;
+  }
   *graph = reinterpret_cast<CUgraph>(new Graph(std::move(active->capture)));
   ++active->liveAllocations;
   return ok();
@@ -288,6 +318,7 @@ std::shared_ptr<const cuda::Driver> FakeCuda::driver() const {
   d->cuEventDestroy = eventDestroy;
   d->cuEventRecord = eventRecord;
   d->cuEventElapsedTime = eventElapsed;
+  d->cuLaunchKernelEx = haveLaunchKernelEx ? launchKernelEx : nullptr;
   return d;
 }
 

@@ -5,7 +5,8 @@
 // host pointers, stream work runs at once (or, while a stream is being
 // captured, goes into the graph that cuGraphLaunch replays), and kernels
 // are the tiny counter artifact's two, 'count' and 'rows'
-// (TinyGpuArtifact.h), computed in C++. Every launch is logged (captured
+// (TinyGpuArtifact.h), computed in C++. Every launch is logged with how it
+// was made (cuLaunchKernel or cuLaunchKernelEx, its attributes, captured
 // or not).
 //
 // The driver's functions are plain function pointers, so they reach the
@@ -32,6 +33,11 @@ namespace fmc::test {
 struct FakeLaunch {
   std::string entry;
   std::array<unsigned, 3> grid{}, block{};
+  bool viaLaunchKernelEx = false;
+  /// CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION set to 1.
+  bool programmatic = false;
+  /// Other attributes it carried.
+  int otherAttributes = 0;
   bool captured = false;
 };
 
@@ -42,10 +48,14 @@ public:
   FakeCuda(const FakeCuda &) = delete;
   FakeCuda &operator=(const FakeCuda &) = delete;
 
+  /// The driver (cuLaunchKernelEx null unless haveLaunchKernelEx).
   std::shared_ptr<const cuda::Driver> driver() const;
 
-  // What the fake device is; set before creating a device.
+  // What the fake device is and does; set before creating a device.
   int major = 9, minor = 0;
+  bool haveLaunchKernelEx = true;
+  /// cuLaunchKernelEx fails (as a driver that cannot capture it might).
+  bool failLaunchKernelEx = false;
 
   // What happened.
   std::vector<FakeLaunch> launches;
@@ -59,6 +69,7 @@ public:
               std::vector<uint64_t> params);
   std::vector<std::string> functions; ///< CUfunction i + 1 names entry i.
   bool capturing = false;
+  bool captureFailed = false;
   std::vector<Work> capture;
 };
 
