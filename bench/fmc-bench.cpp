@@ -22,7 +22,7 @@
 
 #include "bench/ReadBandwidth.h"
 #include "runtime/Artifact.h"
-#include "runtime/Backend.h"
+#include "runtime/Session.h"
 #include "runtime/cpu/Kernels.h"
 #include "runtime/cpu/QuantKernels.h"
 
@@ -169,18 +169,18 @@ int main(int argc, char **argv) {
   fmc::BackendOptions options;
   options.threads = threads;
   options.profile = profile;
-  absl::StatusOr<std::unique_ptr<fmc::Backend>> made =
-      fmc::createBackend(backendName, **artifact, options);
-  if (!made.ok())
-    return usageError(std::string(made.status().message()));
-  fmc::Backend &backend = **made;
-  uint64_t weights = backend.memory().weightsBytes;
+  absl::StatusOr<std::unique_ptr<fmc::Session>> opened =
+      fmc::Session::open(**artifact, backendName, options);
+  if (!opened.ok())
+    return usageError(std::string(opened.status().message()));
+  fmc::Session &session = **opened;
+  uint64_t weights = session.memory().weightsBytes;
 
   fmc::bench::Bandwidth bandwidth;
-  bool device = backend.name() != "cpu";
+  bool device = session.backend() != "cpu";
   if (!device) {
     bandwidth = fmc::bench::measureReadBandwidth(bandwidthMb << 20, threads, 5);
-  } else if (backend.name() == "cuda") {
+  } else if (session.backend() == "cuda") {
 #ifdef FMC_HAVE_CUDA
     absl::StatusOr<double> copy =
         fmc::cuda::measureDeviceCopyBandwidth(bandwidthMb << 20, 10);
@@ -202,7 +202,7 @@ int main(int argc, char **argv) {
   Timing prefill;
   for (int r = 0; r < repeat && prefillTokens > 0; ++r) {
     double wall = now(), cpu = cpuSeconds();
-    absl::Status s = backend.prefill(prompt, 0, false, nullptr);
+    absl::Status s = session.prefill(prompt, 0, false, nullptr);
     if (!s.ok())
       return usageError(std::string(s.message()));
     wall = now() - wall;
@@ -220,7 +220,7 @@ int main(int argc, char **argv) {
     int32_t token = 1 % static_cast<int32_t>(vocab);
     double wall = now(), cpu = cpuSeconds();
     for (int64_t step = 0; step < decodeTokens; ++step) {
-      absl::StatusOr<const float *> logits = backend.decode(token, 1 + step);
+      absl::StatusOr<const float *> logits = session.decode(token, 1 + step);
       if (!logits.ok())
         return usageError(std::string(logits.status().message()));
       token = static_cast<int32_t>(std::max_element(*logits, *logits + vocab) -
@@ -253,7 +253,7 @@ int main(int argc, char **argv) {
       peakGbs > 0 ? absl::StrFormat(", nominal peak %d GB/s", peakGbs) : "";
   if (device) {
     std::printf("model %s: %.1f MB of weights, %s backend\n", path.c_str(),
-                weights / 1e6, backend.name().c_str());
+                weights / 1e6, session.backend().c_str());
     std::printf("  device copy bandwidth  %.1f GB/s (read + write, %lld MB)%s\n",
                 bandwidth.gbPerSecond, static_cast<long long>(bandwidthMb),
                 peakText.c_str());
@@ -304,7 +304,7 @@ int main(int argc, char **argv) {
   }
   if (profile) {
     std::printf("  kernel time by family (all runs):\n");
-    for (const fmc::KernelProfile &p : backend.profile())
+    for (const fmc::KernelProfile &p : session.profile())
       std::printf("    %-16s %8lld calls %10.3f ms\n", p.family.c_str(),
                   static_cast<long long>(p.calls), p.seconds * 1e3);
   }
@@ -337,7 +337,7 @@ int main(int argc, char **argv) {
         decode.cpu / decodeTokens * 1e6, traffic,
         traffic / bandwidth.gbPerSecond, prefillMedian, decodeMedian,
         static_cast<unsigned long long>(stepBytes),
-        stepTraffic / bandwidth.gbPerSecond, backend.name().c_str(),
+        stepTraffic / bandwidth.gbPerSecond, session.backend().c_str(),
         kvStepBytes, deviceTraffic, static_cast<long long>(peakGbs));
     std::fclose(f);
   }

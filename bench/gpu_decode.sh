@@ -70,7 +70,7 @@ prepare)
     "$bin/fmc-compile" "$root/test/Models/stories260k.mlir" \
         -o "$tests/stories260k.fmc" > /dev/null
     "$bin/fmc-compile" "$root/test/Models/stories260k.mlir" --target=cuda \
-        -o "$tests/stories260k-cuda.fmc" > /dev/null
+        --prefill-tokens 64 -o "$tests/stories260k-cuda.fmc" > /dev/null
     cp "$bin/FmcCudaDeviceTests" "$dest/bin/"
     cp "$tests/stories260k.fmc" "$tests/stories260k-cuda.fmc" "$dest/"
   fi

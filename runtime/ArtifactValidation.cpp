@@ -13,9 +13,11 @@
 
 #include "runtime/ArtifactFormat.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
+#include <cctype>
 #include <cmath>
 
 namespace fmc {
@@ -41,47 +43,23 @@ std::string shapeText(const flatbuffers::Vector<int64_t> *shape) {
   return absl::StrCat("[", absl::StrJoin(dims, ", "), "]");
 }
 
-const char *familyName(schema::KernelSpec spec) {
-  switch (spec) {
-  case schema::KernelSpec::EmbeddingSpec:
-    return "embedding";
-  case schema::KernelSpec::RmsNormSpec:
-    return "rms_norm";
-  case schema::KernelSpec::LayerNormSpec:
-    return "layer_norm";
-  case schema::KernelSpec::LinearSpec:
-    return "linear";
-  case schema::KernelSpec::RopeSpec:
-    return "rope";
-  case schema::KernelSpec::AttentionSpec:
-    return "attention";
-  case schema::KernelSpec::ActivationSpec:
-    return "activation";
-  case schema::KernelSpec::GluSpec:
-    return "glu";
-  case schema::KernelSpec::AddSpec:
-    return "add";
-  case schema::KernelSpec::MulSpec:
-    return "mul";
-  case schema::KernelSpec::MoeRouteSpec:
-    return "moe_route";
-  case schema::KernelSpec::MoeCombineSpec:
-    return "moe_combine";
-  case schema::KernelSpec::LogitsSpec:
-    return "logits";
-  case schema::KernelSpec::MoeSpec:
-    return "moe";
-  case schema::KernelSpec::TrackCombineSpec:
-    return "track_combine";
-  case schema::KernelSpec::GroupedLinearSpec:
-    return "grouped_linear";
-  case schema::KernelSpec::LastRowSpec:
-    return "last_row";
-  case schema::KernelSpec::KvAppendSpec:
-    return "kv_append";
-  default:
-    return nullptr;
+/// The family's name in messages, from its KernelSpec member: "rms_norm"
+/// for RmsNormSpec; empty for NONE and members newer than this runtime.
+std::string familyName(schema::KernelSpec spec) {
+  std::string member = schema::EnumNameKernelSpec(spec);
+  if (spec == schema::KernelSpec::NONE || !absl::EndsWith(member, "Spec"))
+    return "";
+  member.resize(member.size() - 4);
+  std::string name;
+  for (char c : member) {
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      if (!name.empty())
+        name += '_';
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    name += c;
   }
+  return name;
 }
 
 class Validator {
@@ -383,9 +361,9 @@ private:
   absl::Status kernel(const schema::Program &p, uint32_t index,
                       const std::string &program) {
     const schema::Kernel *k = p.kernels()->Get(index);
-    const char *family = familyName(k->spec_type());
+    std::string family = familyName(k->spec_type());
     std::string where = absl::StrCat(program, ", kernel ", index);
-    if (!family || !k->spec())
+    if (family.empty() || !k->spec())
       return bad(absl::StrCat(where, " has unknown kernel family ",
                               static_cast<int>(k->spec_type()),
                               " (an artifact from a newer compiler?)"));

@@ -13,52 +13,28 @@ namespace {
 
 struct Entry {
   const char *name;
-  absl::StatusOr<std::unique_ptr<Backend>> (*create)(const Artifact &,
-                                                     const BackendOptions &);
+  absl::StatusOr<std::unique_ptr<Device>> (*create)(const Artifact &,
+                                                    const BackendOptions &);
 };
 
 /// Built backends in the order "auto" tries them: GPUs first, cpu last.
 const std::vector<Entry> &registry() {
   static const std::vector<Entry> entries = {
 #ifdef FMC_HAVE_CUDA
-      {"cuda", &createCudaBackend},
+      {"cuda", &createCudaDevice},
 #endif
 #ifdef __APPLE__
-      {"metal", &createMetalBackend},
+      {"metal", &createMetalDevice},
 #endif
 #ifdef FMC_HAVE_VULKAN
-      {"vulkan", &createVulkanBackend},
+      {"vulkan", &createVulkanDevice},
 #endif
-      {"cpu", &createCpuBackend},
+      {"cpu", &createCpuDevice},
   };
   return entries;
 }
 
 } // namespace
-
-std::vector<KernelProfile> KernelFamilyTimes::profile() const {
-  std::vector<KernelProfile> result;
-  for (size_t i = 0; i < times.size(); ++i)
-    if (times[i].first)
-      result.push_back(
-          {schema::EnumNameKernelSpec(static_cast<schema::KernelSpec>(i)),
-           times[i].first, times[i].second});
-  return result;
-}
-
-absl::Status checkRunInputs(absl::Span<const int32_t> tokens, int64_t start,
-                            int64_t vocab, int64_t maxContext) {
-  for (int32_t token : tokens)
-    if (token < 0 || token >= vocab)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "token id ", token, " is outside the vocabulary of ", vocab));
-  int64_t end = start + static_cast<int64_t>(tokens.size());
-  if (start < 0 || end > maxContext)
-    return absl::OutOfRangeError(
-        absl::StrCat("positions ", start, " to ", end - 1,
-                     " exceed the model's context of ", maxContext));
-  return absl::OkStatus();
-}
 
 std::vector<std::string> knownBackends() {
   return {"cpu", "cuda", "vulkan", "metal"};
@@ -71,9 +47,9 @@ std::vector<std::string> builtBackends() {
   return names;
 }
 
-absl::StatusOr<std::unique_ptr<Backend>>
-createBackend(const std::string &name, const Artifact &artifact,
-              const BackendOptions &options) {
+absl::StatusOr<std::unique_ptr<Device>>
+createDevice(const std::string &name, const Artifact &artifact,
+             const BackendOptions &options) {
   const std::vector<Entry> &entries = registry();
   if (name == "auto") {
     BackendOptions autoOptions = options;
@@ -83,12 +59,12 @@ createBackend(const std::string &name, const Artifact &artifact,
     for (const Entry &e : entries) {
       if (!artifact.hasTarget(e.name))
         continue;
-      absl::StatusOr<std::unique_ptr<Backend>> backend =
+      absl::StatusOr<std::unique_ptr<Device>> device =
           e.create(artifact, autoOptions);
-      if (backend.ok() || std::string(e.name) == "cpu")
-        return backend;
+      if (device.ok() || std::string(e.name) == "cpu")
+        return device;
       absl::StrAppend(&reasons, "; ", e.name, ": ",
-                      backend.status().message());
+                      device.status().message());
     }
     return absl::NotFoundError(absl::StrCat(
         "no backend of this build (", absl::StrJoin(builtBackends(), ", "),

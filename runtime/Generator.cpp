@@ -18,11 +18,11 @@ double msSince(std::chrono::steady_clock::time_point start) {
 }
 } // namespace
 
-absl::StatusOr<GenerationStats> generate(Backend &backend,
+absl::StatusOr<GenerationStats> generate(Session &session,
                                          const std::vector<int32_t> &prompt,
-                                         int64_t vocab, int64_t maxContext,
                                          const GenerationOptions &options,
                                          const GenerationCallbacks &callbacks) {
+  int64_t vocab = session.vocab(), maxContext = session.maxContext();
   GenerationStats stats;
   int64_t n = prompt.size();
   stats.promptTokens = n;
@@ -47,7 +47,7 @@ absl::StatusOr<GenerationStats> generate(Backend &backend,
   };
 
   auto start = std::chrono::steady_clock::now();
-  absl::Status status = backend.prefill(
+  absl::Status status = session.prefill(
       prompt, 0, options.allLogits, [&](int64_t position, const float *row) {
         if (options.allLogits && callbacks.onLogits)
           callbacks.onLogits(position, row);
@@ -75,7 +75,7 @@ absl::StatusOr<GenerationStats> generate(Backend &backend,
       stats.reachedContext = true;
       break;
     }
-    absl::StatusOr<const float *> logits = backend.decode(token, position);
+    absl::StatusOr<const float *> logits = session.decode(token, position);
     if (!logits.ok())
       return logits.status();
     if (options.allLogits && callbacks.onLogits)

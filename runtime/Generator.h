@@ -10,8 +10,8 @@
 #ifndef FMC_RUNTIME_GENERATOR_H
 #define FMC_RUNTIME_GENERATOR_H
 
-#include "runtime/Backend.h"
 #include "runtime/Sampler.h"
+#include "runtime/Session.h"
 
 #include "absl/status/statusor.h"
 
@@ -48,9 +48,8 @@ struct GenerationCallbacks {
   LogitsCallback onLogits;
 };
 
-absl::StatusOr<GenerationStats> generate(Backend &backend,
+absl::StatusOr<GenerationStats> generate(Session &session,
                                          const std::vector<int32_t> &prompt,
-                                         int64_t vocab, int64_t maxContext,
                                          const GenerationOptions &options,
                                          const GenerationCallbacks &callbacks);
 

@@ -655,7 +655,7 @@ Writer::buildExecutable(flatbuffers::FlatBufferBuilder &fbb,
   return schema::CreateExecutable(
       fbb, fbb.CreateString(image.target), fbb.CreateString(image.format), data,
       fbb.CreateVector(entries), *prefillList, *decodeList,
-      fbb.CreateString(image.arch));
+      fbb.CreateString(image.arch), image.programmaticDependentLaunch);
 }
 
 llvm::Expected<const llvm::MemoryBuffer *>

@@ -2,6 +2,7 @@
 
 #include "lowering/cuda/PtxLowering.h"
 
+#include "lowering/gpu/GridDependency.h"
 #include "lowering/gpu/generator/Intrinsics.h"
 
 #include "mlir/AsmParser/AsmParser.h"
@@ -180,7 +181,51 @@ LogicalResult prepareForNvvm(Operation *gpuModule) {
   return applyPatternsGreedily(gpuModule, std::move(patterns));
 }
 
+/// The grid dependency markers of `gpuModule` (GridDependency.h) as
+/// griddepcontrol instructions, and a wait at the entry of every kernel
+/// that calls none, for chips that have them; erased for those that do not.
+void lowerGridDependencyMarkers(mlir::gpu::GPUModuleOp gpuModule,
+                                bool gridDependencyControl) {
+  if (!gridDependencyControl) {
+    fmc::gpu::eraseGridDependencyMarkers(gpuModule);
+    return;
+  }
+  OpBuilder builder(gpuModule.getContext());
+  auto control = [&](Location loc, NVVM::GridDepActionKind kind) {
+    NVVM::GriddepcontrolOp::create(builder, loc, kind);
+  };
+  for (auto kernel : gpuModule.getOps<mlir::gpu::GPUFuncOp>()) {
+    if (!kernel.isKernel())
+      continue;
+    bool waits = llvm::any_of(
+        fmc::gpu::gridDependencyMarkerCalls(kernel), [](func::CallOp call) {
+          return call.getCallee() == fmc::gpu::kPdlWaitMarker;
+        });
+    if (waits)
+      continue;
+    builder.setInsertionPointToStart(&kernel.getBody().front());
+    control(kernel.getLoc(), NVVM::GridDepActionKind::wait);
+  }
+  for (func::CallOp call : fmc::gpu::gridDependencyMarkerCalls(gpuModule)) {
+    builder.setInsertionPoint(call);
+    control(call.getLoc(), call.getCallee() == fmc::gpu::kPdlWaitMarker
+                               ? NVVM::GridDepActionKind::wait
+                               : NVVM::GridDepActionKind::launch_dependents);
+    call.erase();
+  }
+  fmc::gpu::eraseGridDependencyMarkerDeclarations(gpuModule);
+}
+
 } // namespace
+
+bool hasGridDependencyControl(llvm::StringRef chip) {
+  unsigned version = 0;
+  if (!chip.consume_front("sm_"))
+    return false;
+  // "sm_90a": the digits before the suffix.
+  chip = chip.take_while([](char c) { return llvm::isDigit(c); });
+  return !chip.getAsInteger(10, version) && version >= 90;
+}
 
 llvm::Expected<std::string> lowerToPtx(ModuleOp kernels,
                                        const PtxOptions &options) {
@@ -219,8 +264,10 @@ llvm::Expected<std::string> lowerToPtx(ModuleOp kernels,
     os << diag << "\n";
     return success();
   });
+  bool gridDependencyControl = hasGridDependencyControl(options.chip);
   for (auto gpuModule : module->getOps<mlir::gpu::GPUModuleOp>()) {
     gpuModule.setTargetsAttr(ArrayAttr::get(&context, {target}));
+    lowerGridDependencyMarkers(gpuModule, gridDependencyControl);
     if (failed(prepareForNvvm(gpuModule)))
       return fail("PTX lowering: preparing " + gpuModule.getName() +
                   " failed:\n" + diagnostics);

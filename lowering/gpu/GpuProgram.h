@@ -68,6 +68,9 @@ struct ExecutableImage {
   std::string format; ///< "ptx", "cubin", "spirv", "msl".
   std::string arch;   ///< The SM architecture of ptx and cubin ("sm_90").
   std::string data;
+  /// Every kernel waits for its predecessor (griddepcontrol.wait): the
+  /// runtime may launch with programmatic dependent launch.
+  bool programmaticDependentLaunch = false;
   std::vector<EntryPoint> entryPoints;
   DispatchList prefill, decode;
 };

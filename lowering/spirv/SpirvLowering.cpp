@@ -2,6 +2,7 @@
 
 #include "lowering/spirv/SpirvLowering.h"
 
+#include "lowering/gpu/GridDependency.h"
 #include "lowering/spirv/ZeroTripLoopGuard.h"
 #include "lowering/gpu/generator/Intrinsics.h"
 
@@ -78,6 +79,9 @@ llvm::Expected<std::vector<uint32_t>> lowerToSpirv(ModuleOp kernels,
   for (auto gpuModule : module->getOps<mlir::gpu::GPUModuleOp>()) {
     if (failed(fmc::gpu::resolveIntrinsicsPortably(gpuModule)))
       return fail("SPIR-V lowering: resolving intrinsics failed");
+    // Vulkan and Metal have no programmatic dependent launch: the markers
+    // of where a kernel waits for its predecessor mean nothing here.
+    fmc::gpu::eraseGridDependencyMarkers(gpuModule);
     gpuModule->setAttr(mlir::spirv::getTargetEnvAttrName(), targetEnv);
     for (auto func : gpuModule.getOps<mlir::gpu::GPUFuncOp>()) {
       workgroupAttributionsToAllocs(func);

@@ -67,6 +67,9 @@ buildExecutables(mlir::ModuleOp planModule,
           cuda::lowerToPtx(*program->kernels, ptxOptions);
       if (!ptx)
         return ptx.takeError();
+      // PTX for a chip with grid dependency control has every kernel wait
+      // for its predecessor; so does the cubin assembled from it.
+      bool waits = cuda::hasGridDependencyControl(arch);
       if (!ptxas.empty()) {
         report(options, "assembling the cubin for " + arch);
         llvm::Expected<std::string> cubin =
@@ -75,8 +78,10 @@ buildExecutables(mlir::ModuleOp planModule,
           return cubin.takeError();
         images.push_back(
             imageOf(*program, "cuda", "cubin", arch, std::move(*cubin)));
+        images.back().programmaticDependentLaunch = waits;
       }
       images.push_back(imageOf(*program, "cuda", "ptx", arch, std::move(*ptx)));
+      images.back().programmaticDependentLaunch = waits;
     }
   }
   if (wantSpirv) {

@@ -634,7 +634,6 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
                        static_cast<int>(k->spec_type())));
     }
     bound.kernels.push_back(std::move(instance));
-    bound.families.push_back(k->spec_type());
   }
   return bound;
 }

@@ -66,7 +66,7 @@ public:
   virtual void run(const RunContext &ctx) const = 0;
 };
 
-/// The CPU backend's state that kernels point into.
+/// The cpu device's state that kernels point into.
 struct Memory {
   const Artifact *artifact;
   uint8_t *arena;
@@ -76,9 +76,8 @@ struct Memory {
 };
 
 struct Program {
+  /// One instance per kernel of the artifact's program, in its order.
   std::vector<std::unique_ptr<KernelInstance>> kernels;
-  /// Each kernel's family, for profiles.
-  std::vector<schema::KernelSpec> families;
   int32_t *tokens = nullptr;
   int32_t *positions = nullptr;
   float *logits = nullptr;

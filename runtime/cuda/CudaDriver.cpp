@@ -155,6 +155,9 @@ absl::StatusOr<std::shared_ptr<const Driver>> load() {
       resolve(library, d->cuEventRecord, {"cuEventRecord"}, missing) &&
       resolve(library, d->cuEventElapsedTime,
               {"cuEventElapsedTime_v2", "cuEventElapsedTime"}, missing);
+  // Optional: programmatic dependent launch needs it; plain launches do not.
+  d->cuLaunchKernelEx = reinterpret_cast<decltype(d->cuLaunchKernelEx)>(
+      dlsym(library, "cuLaunchKernelEx"));
   if (!ok) {
     dlclose(library);
     return absl::UnavailableError(

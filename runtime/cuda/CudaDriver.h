@@ -12,7 +12,9 @@
 // directly (checked with `nm -D` against CUDA 13's libcuda stub), which
 // every driver since CUDA 11.4 exports; a function with two names lists
 // both, newest first. The per-thread-stream variants (_ptsz/_ptds) are not
-// used: every call names its stream.
+// used: every call names its stream. Entry points newer than CUDA 11.4
+// (cuLaunchKernelEx, CUDA 11.8) are optional: null when the driver lacks
+// them, and the backend does without.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +56,41 @@ constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
 constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 constexpr unsigned CU_EVENT_DEFAULT = 0;
 constexpr unsigned CU_MEMHOSTALLOC_PORTABLE = 1;
+/// CUlaunchAttributeID: the launch may overlap its predecessor in the
+/// stream up to the kernel's griddepcontrol.wait (programmatic dependent
+/// launch, sm_90 and later).
+constexpr int CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION = 6;
+
+/// CUlaunchAttribute: an attribute id, padding to 8 bytes, and a 64-byte
+/// value union of which fmc sets one int
+/// (programmaticStreamSerializationAllowed).
+struct CUlaunchAttribute {
+  int id;
+  char pad[8 - sizeof(int)];
+  union {
+    char bytes[64];
+    int programmaticStreamSerializationAllowed;
+    // The union holds pointers (accessPolicyWindow, events): 8-aligned.
+    unsigned long long alignment;
+  } value;
+};
+static_assert(sizeof(CUlaunchAttribute) == 72 &&
+                  offsetof(CUlaunchAttribute, value) == 8,
+              "cuda.h's CUlaunchAttribute");
+
+/// CUlaunchConfig, cuLaunchKernelEx's launch description.
+struct CUlaunchConfig {
+  unsigned gridDimX, gridDimY, gridDimZ;
+  unsigned blockDimX, blockDimY, blockDimZ;
+  unsigned sharedMemBytes;
+  CUstream hStream;
+  CUlaunchAttribute *attrs;
+  unsigned numAttrs;
+};
+static_assert(sizeof(CUlaunchConfig) == 56 &&
+                  offsetof(CUlaunchConfig, hStream) == 32 &&
+                  offsetof(CUlaunchConfig, attrs) == 40,
+              "cuda.h's CUlaunchConfig");
 
 /// The driver entry points the backend calls, resolved from libcuda.
 struct Driver {
@@ -109,6 +146,10 @@ struct Driver {
   CUresult (*cuEventRecord)(CUevent event, CUstream stream);
   CUresult (*cuEventElapsedTime)(float *milliseconds, CUevent start,
                                  CUevent end);
+  /// Optional (CUDA 11.8): null when the driver lacks it.
+  CUresult (*cuLaunchKernelEx)(const CUlaunchConfig *config,
+                               CUfunction function, void **params,
+                               void **extra) = nullptr;
 
   /// "cuMemAlloc: CUDA_ERROR_OUT_OF_MEMORY (out of memory)".
   std::string describe(const char *call, CUresult result) const;

@@ -310,13 +310,9 @@ std::vector<size_t> loadOrder(const std::vector<CodeImage> &images, int major,
   return order;
 }
 
-bool hasLastRow(const schema::Program &program) {
-  if (!program.kernels())
-    return false;
-  for (const schema::Kernel *k : *program.kernels())
-    if (k->spec_type() == schema::KernelSpec::LastRowSpec)
-      return true;
-  return false;
+bool useProgrammaticLaunch(bool executableWaits, int deviceMajor,
+                           bool driverHasLaunchKernelEx) {
+  return executableWaits && deviceMajor >= 9 && driverHasLaunchKernelEx;
 }
 
 } // namespace fmc::cuda

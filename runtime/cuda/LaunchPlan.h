@@ -100,9 +100,14 @@ struct CodeImage {
 std::vector<size_t> loadOrder(const std::vector<CodeImage> &images, int major,
                               int minor);
 
-/// Whether the program has a LastRow kernel: its logits are then one row,
-/// the last position's.
-bool hasLastRow(const schema::Program &program);
+/// Whether the backend records a program's graph with programmatic
+/// dependent launch (every launch after the first may start before its
+/// predecessor ends, up to the kernel's griddepcontrol.wait): the loaded
+/// executable says its kernels wait (Executable.programmatic_dependent_launch),
+/// the device has griddepcontrol (compute capability 9.0 or later) and the
+/// driver has cuLaunchKernelEx. Anything else launches as before.
+bool useProgrammaticLaunch(bool executableWaits, int deviceMajor,
+                           bool driverHasLaunchKernelEx);
 
 } // namespace fmc::cuda
 

@@ -53,27 +53,9 @@ findMetalExecutable(const schema::Artifact &artifact) {
 
 absl::StatusOr<DispatchPlan> planDispatches(const schema::Artifact &artifact,
                                             const schema::Executable &exe,
-                                            const schema::Program &program,
                                             const schema::DispatchList *list,
                                             const std::string &programName) {
-  const auto *buffers = program.buffers();
-
   DispatchPlan plan;
-  plan.maxTokens = program.max_tokens();
-  for (uint32_t index : {program.tokens(), program.positions(),
-                         program.logits()})
-    if (!buffers || index >= buffers->size())
-      return corrupt(absl::StrCat("the ", programName, " program names buffer ",
-                                  index, " of ",
-                                  buffers ? buffers->size() : 0));
-  plan.tokensOffset = buffers->Get(program.tokens())->offset();
-  plan.positionsOffset = buffers->Get(program.positions())->offset();
-  plan.logitsOffset = buffers->Get(program.logits())->offset();
-  if (program.kernels())
-    for (const schema::Kernel *k : *program.kernels())
-      if (k->spec_type() == schema::KernelSpec::LastRowSpec)
-        plan.lastRow = true;
-
   GpuLimits limits;
   limits.api = "Metal";
   limits.maxThreadsPerWorkgroup = kMaxThreadsPerThreadgroup;
@@ -98,20 +80,6 @@ absl::StatusOr<DispatchPlan> planDispatches(const schema::Artifact &artifact,
   for (const GpuBindingRef &binding : flat->bindings)
     plan.arguments.push_back({binding.memory, binding.index, binding.offset});
   return plan;
-}
-
-LogitsRows prefillLogitsRows(bool lastRowProgram, bool allLogits,
-                             bool lastChunk, bool wanted, int64_t rows) {
-  LogitsRows result;
-  if (lastRowProgram) {
-    // The program's logits are one row, the chunk's last position's; only
-    // the prompt's last position counts.
-    result.count = wanted && lastChunk ? 1 : 0;
-    return result;
-  }
-  result.from = allLogits ? 0 : (lastChunk ? rows - 1 : rows);
-  result.count = wanted ? rows - result.from : 0;
-  return result;
 }
 
 WeightsBuffer planWeightsBuffer(uintptr_t base, uint64_t bytes,

@@ -1,12 +1,13 @@
 //===- MetalPlan.h - the metal backend's host logic -----------------------===//
 //
-// Everything the metal backend decides without calling Metal, in plain C++
-// so it builds and is unit-tested on every platform (MetalBackend.mm builds
+// Everything the metal device decides without calling Metal, in plain C++
+// so it builds and is unit-tested on every platform (MetalDevice.mm builds
 // on Apple platforms only): which executable it runs, each program's
 // dispatch list checked against the artifact and Metal's limits and
-// flattened into (buffer, offset) arguments per dispatch, which logits rows
-// a prefill chunk returns, and whether the weight segment can be wrapped by
-// a Metal buffer without a copy.
+// flattened into (buffer, offset) arguments per dispatch, and whether the
+// weight segment can be wrapped by a Metal buffer without a copy. Which
+// logits rows a run reads is the session's (runtime/Session.h), as for
+// every backend.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,17 +50,11 @@ struct PlannedDispatch {
   uint32_t kernel = 0;        ///< The program kernel it implements.
 };
 
-/// A program's dispatch list, checked and flattened, and where the runtime
-/// writes its inputs and reads its logits in the arena.
+/// A program's dispatch list, checked and flattened.
 struct DispatchPlan {
   std::vector<PlannedDispatch> dispatches;
   std::vector<BufferArgument> arguments;
   uint64_t scratchBytes = 0;
-  int64_t maxTokens = 0;
-  uint64_t tokensOffset = 0, positionsOffset = 0, logitsOffset = 0;
-  /// The program has a LastRow kernel: its logits are one row, the last
-  /// position's.
-  bool lastRow = false;
 };
 
 /// The artifact's first "metal" executable, checked: format "msl" or
@@ -69,26 +64,15 @@ struct DispatchPlan {
 absl::StatusOr<const schema::Executable *>
 findMetalExecutable(const schema::Artifact &artifact);
 
-/// Checks `list` (the dispatches of `program`, `programName` in messages)
-/// of the checked executable `exe` against `artifact`: entry indices, grids,
-/// binding counts, every binding inside the memory it names with a 16-byte
-/// aligned offset. Errors name the program, the dispatch and the binding.
+/// Checks `list` (the dispatches of program `programName`) of the checked
+/// executable `exe` against `artifact` and Metal's limits: entry indices,
+/// grids, binding counts, the tensors bindings name (ArtifactValidation.cpp
+/// has checked every binding's range and alignment). Errors name the
+/// program, the dispatch and the binding.
 absl::StatusOr<DispatchPlan> planDispatches(const schema::Artifact &artifact,
                                             const schema::Executable &exe,
-                                            const schema::Program &program,
                                             const schema::DispatchList *list,
                                             const std::string &programName);
-
-/// Logits rows [from, from + count) of a prefill chunk of `rows` tokens,
-/// as the cpu backend returns them: all rows with `allLogits`, else the
-/// prompt's last row (in its last chunk); none when nobody wants them. A
-/// LastRow program has one logits row, the prompt's last, in its last chunk.
-struct LogitsRows {
-  int64_t from = 0;
-  int64_t count = 0;
-};
-LogitsRows prefillLogitsRows(bool lastRowProgram, bool allLogits,
-                             bool lastChunk, bool wanted, int64_t rows);
 
 /// How the weight segment (at `base`, `bytes` long) becomes a Metal buffer:
 /// wrapped without a copy (newBufferWithBytesNoCopy needs a page-aligned

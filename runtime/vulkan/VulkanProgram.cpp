@@ -10,7 +10,7 @@ namespace fmc::vulkan {
 
 namespace {
 
-constexpr uint64_t kRunRecordBytes = 16;
+constexpr uint64_t kRunRecordBytes = sizeof(RunRecord);
 
 uint64_t align16(uint64_t n) { return (n + 15) / 16 * 16; }
 
@@ -43,19 +43,17 @@ const char *memoryName(schema::BindingMemory memory) {
 
 absl::StatusOr<std::unique_ptr<VulkanProgram>>
 VulkanProgram::create(VulkanContext &context, const VulkanPipelines &pipelines,
-                      const DeviceMemory &memory,
-                      const schema::Program &program,
+                      const DeviceMemory &memory, const ProgramIO &io,
                       const schema::DispatchList &list, int64_t vocab,
                       const std::string &name, bool profile) {
   std::unique_ptr<VulkanProgram> p(new VulkanProgram(context));
   p->name = name;
-  p->maxRows = program.max_tokens();
+  p->maxRows = io.maxTokens;
   p->vocab = vocab;
   p->arena = memory.arena;
-  const auto *buffers = program.buffers();
-  p->arenaTokens = buffers->Get(program.tokens())->offset();
-  p->arenaPositions = buffers->Get(program.positions())->offset();
-  p->arenaLogits = buffers->Get(program.logits())->offset();
+  p->arenaTokens = io.tokensOffset;
+  p->arenaPositions = io.positionsOffset;
+  p->arenaLogits = io.logitsOffset;
   uint64_t ids = align16(p->maxRows * sizeof(int32_t));
   p->tokensAt = kRunRecordBytes;
   p->positionsAt = p->tokensAt + ids;
@@ -69,8 +67,7 @@ VulkanProgram::create(VulkanContext &context, const VulkanPipelines &pipelines,
   std::memset(p->staging.mapped(), 0, p->staging.size());
 
   for (const schema::Dispatch *d : *list.dispatches())
-    p->families.push_back(
-        static_cast<size_t>(program.kernels()->Get(d->kernel())->spec_type()));
+    p->kernels.push_back(d->kernel());
   if (profile && context.timestampPeriodNs() > 0) {
     VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
     info.queryType = VK_QUERY_TYPE_TIMESTAMP;
@@ -257,11 +254,19 @@ absl::Status VulkanProgram::record(const VulkanPipelines &pipelines,
   return absl::OkStatus();
 }
 
-absl::Status VulkanProgram::run(int64_t rows, int64_t from, int64_t to,
-                                KernelFamilyTimes &times) {
+void VulkanProgram::setInputs(const RunInputs &inputs) {
+  // The previous run has finished (execute waits), so staging is free.
+  uint8_t *mapped = staging.mapped();
+  std::memcpy(mapped, &inputs.record, kRunRecordBytes);
+  std::memcpy(mapped + tokensAt, inputs.tokens.data(),
+              inputs.tokens.size() * sizeof(int32_t));
+  std::memcpy(mapped + positionsAt, inputs.positions.data(),
+              inputs.positions.size() * sizeof(int32_t));
+}
+
+absl::Status VulkanProgram::execute(LogitsRows rows,
+                                    std::vector<DispatchTime> &times) {
   const VulkanApi &vk = context.vk();
-  int32_t record[4] = {static_cast<int32_t>(rows), 1, 0, 0};
-  std::memcpy(staging.mapped(), record, sizeof(record));
 
   vk.vkResetCommandBuffer(readback, 0);
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
@@ -270,10 +275,11 @@ absl::Status VulkanProgram::run(int64_t rows, int64_t from, int64_t to,
   barrier(vk, readback, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
           VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
           VK_ACCESS_TRANSFER_READ_BIT);
-  if (to > from) {
+  if (rows.count > 0) {
     uint64_t rowBytes = vocab * sizeof(float);
-    VkBufferCopy logits{arenaLogits + from * rowBytes,
-                        logitsAt + from * rowBytes, (to - from) * rowBytes};
+    VkBufferCopy logits{arenaLogits + rows.from * rowBytes,
+                        logitsAt + rows.from * rowBytes,
+                        rows.count * rowBytes};
     vk.vkCmdCopyBuffer(readback, arena->handle(), staging.handle(), 1, &logits);
   }
   barrier(vk, readback, VK_PIPELINE_STAGE_TRANSFER_BIT,
@@ -285,18 +291,17 @@ absl::Status VulkanProgram::run(int64_t rows, int64_t from, int64_t to,
     return s;
 
   if (queries) {
-    std::vector<uint64_t> stamps(families.size() + 1);
+    std::vector<uint64_t> stamps(kernels.size() + 1);
     VkResult r = vk.vkGetQueryPoolResults(
         context.device(), queries, 0, stamps.size(),
         stamps.size() * sizeof(uint64_t), stamps.data(), sizeof(uint64_t),
         VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
     if (r != VK_SUCCESS)
       return vkError(r, "reading the dispatch timestamps");
-    for (size_t i = 0; i < families.size(); ++i) {
-      times.add(static_cast<schema::KernelSpec>(families[i]),
-                ((stamps[i + 1] - stamps[i]) & context.timestampMask()) *
-                    context.timestampPeriodNs() * 1e-9);
-    }
+    for (size_t i = 0; i < kernels.size(); ++i)
+      times.push_back(
+          {kernels[i], ((stamps[i + 1] - stamps[i]) & context.timestampMask()) *
+                           context.timestampPeriodNs() * 1e-9});
   }
   return absl::OkStatus();
 }

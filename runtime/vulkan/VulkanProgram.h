@@ -4,16 +4,17 @@
 // staged run record, tokens and positions into device memory, then every
 // dispatch with its own preallocated descriptor set, separated by
 // compute-to-compute memory barriers (each dispatch sees every write of the
-// ones before it). A run writes tokens, positions and the row count into
-// this program's staging buffer, records a small readback command buffer
-// for the logits rows wanted, submits both and waits.
+// ones before it). A run's inputs (tokens, positions, the run record) go
+// into this program's staging buffer; executing it records a small
+// readback command buffer for the logits rows wanted, submits both and
+// waits.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef FMC_RUNTIME_VULKAN_VULKANPROGRAM_H
 #define FMC_RUNTIME_VULKAN_VULKANPROGRAM_H
 
-#include "runtime/Backend.h"
+#include "runtime/Device.h"
 #include "runtime/schema/fmc_generated.h"
 #include "runtime/vulkan/VulkanBuffers.h"
 #include "runtime/vulkan/VulkanPipelines.h"
@@ -42,26 +43,19 @@ public:
   /// `profile`: time every dispatch with timestamp queries.
   static absl::StatusOr<std::unique_ptr<VulkanProgram>>
   create(VulkanContext &context, const VulkanPipelines &pipelines,
-         const DeviceMemory &memory, const schema::Program &program,
+         const DeviceMemory &memory, const ProgramIO &io,
          const schema::DispatchList &list, int64_t vocab,
          const std::string &name, bool profile);
   ~VulkanProgram();
   VulkanProgram(const VulkanProgram &) = delete;
   VulkanProgram &operator=(const VulkanProgram &) = delete;
 
-  int64_t maxTokens() const { return maxRows; }
-  /// Where the next run's token ids and positions go (maxTokens() each).
-  int32_t *tokens() {
-    return reinterpret_cast<int32_t *>(staging.mapped() + tokensAt);
-  }
-  int32_t *positions() {
-    return reinterpret_cast<int32_t *>(staging.mapped() + positionsAt);
-  }
+  /// Stages the next run's token ids, positions and run record.
+  void setInputs(const RunInputs &inputs);
 
-  /// Runs the program on `rows` rows and reads logits rows [from, to)
-  /// back; adds dispatch times to `times` when profiling.
-  absl::Status run(int64_t rows, int64_t from, int64_t to,
-                   KernelFamilyTimes &times);
+  /// Runs the program on the staged inputs and reads logits rows `rows`
+  /// back; appends every dispatch's time to `times` when profiling.
+  absl::Status execute(LogitsRows rows, std::vector<DispatchTime> &times);
 
   /// Logits row `row` of the last run (read back by it).
   const float *logits(int64_t row) const {
@@ -90,8 +84,8 @@ private:
   std::vector<VkDescriptorSet> sets;
   VkCommandBuffer main = VK_NULL_HANDLE, readback = VK_NULL_HANDLE;
   VkQueryPool queries = VK_NULL_HANDLE;
-  /// Kernel family (KernelSpec value) of each dispatch, for profiles.
-  std::vector<size_t> families;
+  /// The program kernel each dispatch implements, for profiles.
+  std::vector<uint32_t> kernels;
 };
 
 } // namespace fmc::vulkan

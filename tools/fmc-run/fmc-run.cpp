@@ -1,15 +1,15 @@
 //===- fmc-run.cpp - generate text with a compiled model ------------------===//
 //
-// Loads an .fmc artifact, picks a backend, tokenizes the prompt, prefills,
-// decodes and streams text. Every failure is one "fmc-run: error: ..." line
+// Loads an .fmc artifact, opens a session on a backend, tokenizes the
+// prompt, prefills, decodes and streams text. Every failure is one "fmc-run: error: ..." line
 // and exit status 1; output files are written under a temporary name and
 // renamed only when the run succeeds.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Artifact.h"
-#include "runtime/Backend.h"
 #include "runtime/Generator.h"
+#include "runtime/Session.h"
 #include "runtime/Tokenizer.h"
 #include "tools/fmc-run/Options.h"
 
@@ -137,16 +137,16 @@ int main(int argc, char **argv) {
 
   fmc::BackendOptions backendOptions;
   backendOptions.threads = options.threads;
-  absl::StatusOr<std::unique_ptr<fmc::Backend>> backend =
-      fmc::createBackend(options.backend, **artifact, backendOptions);
-  if (!backend.ok())
-    return fail(backend.status());
+  absl::StatusOr<std::unique_ptr<fmc::Session>> session =
+      fmc::Session::open(**artifact, options.backend, backendOptions);
+  if (!session.ok())
+    return fail(session.status());
 
   OutputFile logitsFile;
   if (!options.logitsOut.empty()) {
     if (absl::Status s = logitsFile.open(options.logitsOut); !s.ok())
       return fail(s);
-    if ((*backend)->prefillLogitsLastOnly())
+    if ((*session)->prefillLogitsLastOnly())
       std::fprintf(stderr,
                    "fmc-run: note: %s computes the logits of the last prompt "
                    "position only (its prefill skips the earlier positions "
@@ -195,8 +195,7 @@ int main(int argc, char **argv) {
       std::fwrite(row, sizeof(float), vocab, logitsFile.get());
     };
   absl::StatusOr<fmc::GenerationStats> stats =
-      fmc::generate(**backend, prompt, vocab, root.config()->max_context(),
-                    generation, callbacks);
+      fmc::generate(**session, prompt, generation, callbacks);
   std::fputc('\n', stdout);
   std::fflush(stdout);
   if (!stats.ok())
@@ -205,7 +204,7 @@ int main(int argc, char **argv) {
     if (absl::Status s = logitsFile.commit(); !s.ok())
       return fail(s);
 
-  fmc::BackendMemory memory = (*backend)->memory();
+  fmc::MemoryStats memory = (*session)->memory();
   uint64_t rss = peakRssBytes();
   if (options.stats) {
     std::fprintf(
@@ -218,7 +217,7 @@ int main(int argc, char **argv) {
         "  kv cache             %llu bytes/token, %s allocated%s\n"
         "  arena                %s\n"
         "  peak rss             %s\n",
-        (*backend)->name().c_str(), static_cast<long long>(stats->promptTokens),
+        (*session)->backend().c_str(), static_cast<long long>(stats->promptTokens),
         static_cast<long long>(stats->generatedTokens),
         stats->reachedContext ? " (stopped at the end of the context)" : "",
         stats->ttftMs, stats->prefillTokensPerS, stats->decodeTokensPerS,
@@ -253,7 +252,7 @@ int main(int argc, char **argv) {
                  "  \"arena_bytes\": %llu,\n"
                  "  \"peak_rss_bytes\": %llu\n"
                  "}\n",
-                 (*backend)->name().c_str(),
+                 (*session)->backend().c_str(),
                  static_cast<long long>(stats->promptTokens),
                  static_cast<long long>(stats->generatedTokens), stats->ttftMs,
                  stats->prefillTokensPerS, stats->decodeTokensPerS,

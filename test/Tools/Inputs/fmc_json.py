@@ -1,13 +1,27 @@
 """Edits the FlatBuffer header of an .fmc artifact through flatc's JSON form,
 for tests that need an artifact the compiler would not write (stand-in GPU
-executables, damaged fields). The weight segment is kept byte for byte; the
-edited header must still fit before it."""
+executables, damaged fields). The weight segment is kept byte for byte; a
+header that outgrows the padding before it moves it to the next page."""
 
 import json
 import os
 import subprocess
-import sys
 import tempfile
+
+
+def to_json(input_path, tmp, flatc, schema):
+    """The header of input_path as a dict (flatc's JSON, written in tmp)."""
+    subprocess.run([flatc, "--json", "--raw-binary", "--size-prefixed",
+                    "--strict-json", "-o", tmp, schema, "--", input_path],
+                   check=True)
+    name = os.path.splitext(os.path.basename(input_path))[0]
+    return json.load(open(os.path.join(tmp, name + ".json")))
+
+
+def read_header(input_path, flatc, schema):
+    """The header of an .fmc artifact as a dict."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return to_json(input_path, tmp, flatc, schema)
 
 
 def _serialize(artifact, flatc, schema, tmp):
@@ -24,11 +38,7 @@ def edit_header(input_path, output_path, flatc, schema, edit):
     segment to the next page boundary (its bytes are kept)."""
     original = open(input_path, "rb").read()
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([flatc, "--json", "--raw-binary", "--size-prefixed",
-                        "--strict-json", "-o", tmp, schema, "--", input_path],
-                       check=True)
-        name = os.path.splitext(os.path.basename(input_path))[0]
-        artifact = json.load(open(os.path.join(tmp, name + ".json")))
+        artifact = to_json(input_path, tmp, flatc, schema)
         segment = artifact["weights_offset"]
         edit(artifact)
         header = _serialize(artifact, flatc, schema, tmp)

@@ -13,7 +13,7 @@
 #include "lowering/gpu/KernelTemplates.h"
 #include "lowering/spirv/SpirvLowering.h"
 #include "runtime/Artifact.h"
-#include "runtime/Backend.h"
+#include "runtime/Session.h"
 #include "test/unit/runtime/TinyGpuArtifact.h"
 
 #include "mlir/IR/Builders.h"
@@ -81,8 +81,8 @@ TEST(VulkanCompiledKernels, AddFromTheTemplatesRunsOnTheDevice) {
       fmc::Artifact::fromBytes(fmc::test::buildTinyArtifact({exe}), "tiny.fmc");
   ASSERT_TRUE(artifact.ok()) << artifact.status().message();
 
-  absl::StatusOr<std::unique_ptr<fmc::Backend>> backend =
-      fmc::createBackend("vulkan", **artifact, {});
+  absl::StatusOr<std::unique_ptr<fmc::Session>> backend =
+      fmc::Session::open(**artifact, "vulkan", {});
   if (!backend.ok() &&
       backend.status().code() == absl::StatusCode::kUnavailable)
     GTEST_SKIP() << backend.status().message();

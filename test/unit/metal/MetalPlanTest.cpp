@@ -1,7 +1,8 @@
 //===- MetalPlanTest.cpp - the metal backend's host logic -----------------===//
 //
-// MetalPlan.cpp is what the metal backend decides without Metal: these
-// tests run on every platform, on small hand-built artifacts.
+// MetalPlan.cpp is what the metal device decides without Metal: these
+// tests run on every platform, on small hand-built artifacts. (Which logits
+// rows a run reads is the session's: test/unit/runtime/SessionTest.cpp.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,8 +35,8 @@ struct DispatchSpec {
 /// The executable and dispatch lists of a tiny artifact: tensors "a" (256
 /// bytes at 0) and "b" (1024 bytes at 256), KV cache "kv" (4096 bytes); a
 /// prefill program of 8 tokens over a 4096-byte arena (tokens at 0,
-/// positions at 64, logits at 128) with kernels [add, last_row?] and a
-/// decode program of 1 token over 2048 bytes.
+/// positions at 64, logits at 128) with one kernel (add) and a decode
+/// program of 1 token over 2048 bytes.
 struct Spec {
   std::string target = "metal", format = "msl";
   std::string code = "kernel void k() {}";
@@ -43,7 +44,6 @@ struct Spec {
   std::vector<DispatchSpec> prefill = {DispatchSpec{}};
   std::vector<DispatchSpec> decode = {DispatchSpec{}};
   uint64_t scratch = 256;
-  bool lastRow = false;
   bool withExecutable = true;
 
   Spec() {
@@ -69,8 +69,7 @@ public:
     std::vector<flatbuffers::Offset<schema::KVCache>> caches = {
         schema::CreateKVCacheDirect(fbb, "kv", schema::CacheKind::Linear, 16, 1,
                                     32, schema::DType::F32, 4096)};
-    auto program = [&](const char *name, int64_t maxTokens, uint64_t arena,
-                       bool lastRow) {
+    auto program = [&](const char *name, int64_t maxTokens, uint64_t arena) {
       std::vector<flatbuffers::Offset<schema::Buffer>> buffers = {
           schema::CreateBufferDirect(fbb, "tokens", schema::DType::I32, 1, 0),
           schema::CreateBufferDirect(fbb, "positions", schema::DType::I32, 1,
@@ -80,15 +79,11 @@ public:
       std::vector<flatbuffers::Offset<schema::Kernel>> kernels = {
           schema::CreateKernelDirect(fbb, schema::KernelSpec::AddSpec,
                                      schema::CreateAddSpec(fbb).Union())};
-      if (lastRow)
-        kernels.push_back(schema::CreateKernelDirect(
-            fbb, schema::KernelSpec::LastRowSpec,
-            schema::CreateLastRowSpec(fbb).Union()));
       return schema::CreateProgramDirect(fbb, name, maxTokens, arena, &buffers,
                                          &kernels, 0, 1, 2);
     };
-    auto prefill = program("prefill", 8, 4096, spec.lastRow);
-    auto decode = program("decode", 1, 2048, false);
+    auto prefill = program("prefill", 8, 4096);
+    auto decode = program("decode", 1, 2048);
     auto list = [&](const std::vector<DispatchSpec> &dispatches) {
       std::vector<flatbuffers::Offset<schema::Dispatch>> out;
       for (const DispatchSpec &d : dispatches)
@@ -130,10 +125,10 @@ absl::StatusOr<DispatchPlan> plan(const Spec &spec, bool decode = false) {
   if (!exe.ok())
     return exe.status();
   const schema::Artifact &root = artifact.root();
-  return decode ? fmc::metal::planDispatches(root, **exe, *root.decode(),
-                                             (*exe)->decode(), "decode")
-                : fmc::metal::planDispatches(root, **exe, *root.prefill(),
-                                             (*exe)->prefill(), "prefill");
+  return decode ? fmc::metal::planDispatches(root, **exe, (*exe)->decode(),
+                                             "decode")
+                : fmc::metal::planDispatches(root, **exe, (*exe)->prefill(),
+                                             "prefill");
 }
 
 std::string error(const Spec &spec) {
@@ -166,23 +161,10 @@ TEST(MetalPlan, FlattensBindingsIntoBufferOffsets) {
   EXPECT_EQ(a[2].offset, 32u);
   EXPECT_EQ(a[3].memory, schema::BindingMemory::Scratch);
   EXPECT_EQ(a[4].memory, schema::BindingMemory::Run);
-  EXPECT_EQ(p->tokensOffset, 0u);
-  EXPECT_EQ(p->positionsOffset, 64u);
-  EXPECT_EQ(p->logitsOffset, 128u);
-  EXPECT_EQ(p->maxTokens, 8);
   EXPECT_EQ(p->scratchBytes, 256u);
-  EXPECT_FALSE(p->lastRow);
-}
-
-TEST(MetalPlan, SeesALastRowKernel) {
-  Spec spec;
-  spec.lastRow = true;
-  absl::StatusOr<DispatchPlan> p = plan(spec);
-  ASSERT_TRUE(p.ok()) << p.status();
-  EXPECT_TRUE(p->lastRow);
   absl::StatusOr<DispatchPlan> d = plan(spec, /*decode=*/true);
   ASSERT_TRUE(d.ok()) << d.status();
-  EXPECT_FALSE(d->lastRow);
+  EXPECT_EQ(d->dispatches.size(), 1u);
 }
 
 TEST(MetalPlan, NeedsAMetalExecutable) {
@@ -247,32 +229,6 @@ TEST(MetalPlan, RejectsBadDispatches) {
       schema::Binding(0, 16, 2, schema::BindingMemory::Weights);
   EXPECT_EQ(error(spec), "corrupt artifact: metal executable: prefill "
                          "dispatch 0 binding 1 names tensor 2 of 2");
-}
-
-TEST(MetalPlan, PrefillLogitsRowsFollowTheCpuBackend) {
-  using fmc::metal::prefillLogitsRows;
-  auto rows = [](bool lastRow, bool all, bool lastChunk, bool wanted,
-                 int64_t n) {
-    fmc::metal::LogitsRows r =
-        prefillLogitsRows(lastRow, all, lastChunk, wanted, n);
-    return std::make_pair(r.from, r.count);
-  };
-  // Every row of every chunk with allLogits.
-  EXPECT_EQ(rows(false, true, false, true, 8), std::make_pair(int64_t{0},
-                                                              int64_t{8}));
-  EXPECT_EQ(rows(false, true, true, true, 3), std::make_pair(int64_t{0},
-                                                             int64_t{3}));
-  // Else the prompt's last row only.
-  EXPECT_EQ(rows(false, false, false, true, 8).second, 0);
-  EXPECT_EQ(rows(false, false, true, true, 3), std::make_pair(int64_t{2},
-                                                              int64_t{1}));
-  // Nobody listening: nothing.
-  EXPECT_EQ(rows(false, true, true, false, 3).second, 0);
-  // A last_row program: its one row, in the last chunk, even with allLogits.
-  EXPECT_EQ(rows(true, true, false, true, 8).second, 0);
-  EXPECT_EQ(rows(true, true, true, true, 3), std::make_pair(int64_t{0},
-                                                            int64_t{1}));
-  EXPECT_EQ(rows(true, false, true, false, 3).second, 0);
 }
 
 TEST(MetalPlan, WrapsPageAlignedWeightsWithoutACopy) {

@@ -2,7 +2,7 @@
 
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactFormat.h"
-#include "runtime/Backend.h"
+#include "runtime/Session.h"
 
 #include <gtest/gtest.h>
 
@@ -164,16 +164,16 @@ TEST(Artifact, SurvivesFlippedHeaderBytes) {
       ++rejected;
       continue;
     }
-    absl::StatusOr<std::unique_ptr<Backend>> backend =
-        createBackend("cpu", **artifact, options);
-    if (!backend.ok()) {
+    absl::StatusOr<std::unique_ptr<Session>> session =
+        Session::open(**artifact, "cpu", options);
+    if (!session.ok()) {
       ++rejected;
       continue;
     }
     std::vector<int32_t> prompt = {1, 403, 407};
-    absl::Status status = (*backend)->prefill(prompt, 0, false, nullptr);
+    absl::Status status = (*session)->prefill(prompt, 0, false, nullptr);
     if (status.ok())
-      (void)(*backend)->decode(378, 3);
+      (void)(*session)->decode(378, 3);
     ++ran;
   }
   EXPECT_GT(rejected, 0);

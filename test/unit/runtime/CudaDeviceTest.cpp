@@ -2,16 +2,18 @@
 //
 // ctest label `gpu`: runs only where a CUDA device is present and skips,
 // saying why, everywhere else (CI has none). stories260K compiled for cuda
-// and for cpu from the same source: prefill (every position, in chunks)
-// and greedy decode logits must agree within the tolerances below, and the
-// greedy tokens must be identical. Tolerances: the model is f32 on both
-// backends; only the order of floating-point sums differs (GPU reductions
-// are trees), so every logit row must agree to 1e-4 relative L2 error and
-// 2e-3 absolute per logit (the logits are O(10)).
+// (prefill chunks of 64 tokens: runtime.compile_stories260k_cuda) and for
+// cpu (chunks of 512) from the same source: prefill (every position, in
+// chunks) and greedy decode logits must agree within the tolerances below,
+// and the greedy tokens must be identical. A run that fails fails the test
+// there and then. Tolerances: the model is f32 on both backends; only the
+// order of floating-point sums differs (GPU reductions are trees), so every
+// logit row must agree to 1e-4 relative L2 error and 2e-3 absolute per
+// logit (the logits are O(10)).
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Backend.h"
+#include "runtime/Session.h"
 
 #include <gtest/gtest.h>
 
@@ -24,10 +26,8 @@
 namespace fmc {
 namespace {
 
-/// Logits rows in the order prefill reports them.
-struct Rows {
-  std::vector<std::vector<float>> rows;
-};
+/// Greedy decode steps after the prompt.
+constexpr int kDecodeSteps = 40;
 
 void expectClose(const float *gpu, const float *cpu, int64_t vocab,
                  const std::string &where) {
@@ -62,62 +62,80 @@ protected:
         Artifact::open(artifactPath(FMC_TEST_ARTIFACT, "stories260k.fmc"));
     ASSERT_TRUE(p.ok()) << p.status().message();
     cpuArtifact = std::move(*p);
-    // Whether this machine has a device at all: the cuda backend of an
+    // Whether this machine has a device at all: the cuda device of an
     // artifact without cuda code gets past the driver and device checks
     // only where a GPU is.
-    absl::StatusOr<std::unique_ptr<Backend>> probe =
-        createCudaBackend(*cpuArtifact, BackendOptions());
+    absl::StatusOr<std::unique_ptr<Device>> probe =
+        createCudaDevice(*cpuArtifact, BackendOptions());
     if (!probe.ok() && probe.status().code() == absl::StatusCode::kUnavailable)
       GTEST_SKIP() << "no GPU here: " << probe.status().message();
     absl::StatusOr<std::unique_ptr<Artifact>> c = Artifact::open(
         artifactPath(FMC_TEST_CUDA_ARTIFACT, "stories260k-cuda.fmc"));
     ASSERT_TRUE(c.ok()) << c.status().message();
     cudaArtifact = std::move(*c);
-    absl::StatusOr<std::unique_ptr<Backend>> g =
-        createCudaBackend(*cudaArtifact, BackendOptions());
+    absl::StatusOr<std::unique_ptr<Session>> g =
+        Session::open(*cudaArtifact, "cuda", BackendOptions());
     ASSERT_TRUE(g.ok()) << g.status().message();
     gpu = std::move(*g);
     BackendOptions one;
     one.threads = 1;
-    absl::StatusOr<std::unique_ptr<Backend>> c2 =
-        createCpuBackend(*cpuArtifact, one);
+    absl::StatusOr<std::unique_ptr<Session>> c2 =
+        Session::open(*cpuArtifact, "cpu", one);
     ASSERT_TRUE(c2.ok()) << c2.status().message();
     cpu = std::move(*c2);
     vocab = cpuArtifact->root().config()->vocab_size();
   }
 
-  Rows prefill(Backend &b, const std::vector<int32_t> &tokens, int64_t start) {
-    Rows out;
+  /// Every logits row prefill reports, in order, or why it failed (the
+  /// caller asserts the status before it reads any row).
+  absl::StatusOr<std::vector<std::vector<float>>>
+  prefill(Session &session, const std::vector<int32_t> &tokens,
+          int64_t start) {
+    std::vector<std::vector<float>> rows;
     absl::Status s =
-        b.prefill(tokens, start, true, [&](int64_t, const float *row) {
-          out.rows.emplace_back(row, row + vocab);
+        session.prefill(tokens, start, true, [&](int64_t, const float *row) {
+          rows.emplace_back(row, row + vocab);
         });
-    EXPECT_TRUE(s.ok()) << s.message();
-    return out;
+    if (!s.ok())
+      return s;
+    return rows;
   }
 
   std::unique_ptr<Artifact> cudaArtifact, cpuArtifact;
-  std::unique_ptr<Backend> gpu, cpu;
+  std::unique_ptr<Session> gpu, cpu;
   int64_t vocab = 0;
 };
 
 TEST_F(CudaDevice, Stories260KLogitsAndGreedyTextMatchTheCpuBackend) {
-  // A prompt longer than one prefill chunk, then a second prefill call.
+  // A prompt longer than one prefill chunk (one chunk and 7 tokens) where
+  // it and the decode steps fit the context; shorter where they would not.
   int64_t chunk = cudaArtifact->root().prefill()->max_tokens();
-  std::vector<int32_t> prompt(chunk + 7);
+  int64_t context = cudaArtifact->root().config()->max_context();
+  int64_t length = std::min<int64_t>(chunk + 7, context - kDecodeSteps);
+  ASSERT_GT(length, 0) << "the context (" << context
+                       << ") holds no prompt beside " << kDecodeSteps
+                       << " decode steps";
+  if (chunk + 7 + kDecodeSteps <= context) {
+    ASSERT_GT(length, chunk) << "the prompt spans two prefill chunks";
+  }
+  std::vector<int32_t> prompt(length);
   for (size_t i = 0; i < prompt.size(); ++i)
     prompt[i] = static_cast<int32_t>((i * 37 + 1) % vocab);
-  Rows g = prefill(*gpu, prompt, 0), c = prefill(*cpu, prompt, 0);
-  ASSERT_EQ(g.rows.size(), c.rows.size());
+  absl::StatusOr<std::vector<std::vector<float>>> g = prefill(*gpu, prompt, 0);
+  ASSERT_TRUE(g.ok()) << "cuda prefill: " << g.status().message();
+  absl::StatusOr<std::vector<std::vector<float>>> c = prefill(*cpu, prompt, 0);
+  ASSERT_TRUE(c.ok()) << "cpu prefill: " << c.status().message();
+  ASSERT_EQ(g->size(), c->size());
+  ASSERT_FALSE(g->empty()) << "prefill reported no logits row";
   ASSERT_EQ(gpu->prefillLogitsLastOnly(), cpu->prefillLogitsLastOnly());
-  for (size_t r = 0; r < g.rows.size(); ++r)
-    expectClose(g.rows[r].data(), c.rows[r].data(), vocab,
+  for (size_t r = 0; r < g->size(); ++r)
+    expectClose((*g)[r].data(), (*c)[r].data(), vocab,
                 "prefill row " + std::to_string(r));
 
   int64_t position = prompt.size();
-  int32_t gToken = argmax(g.rows.back().data(), vocab);
-  int32_t cToken = argmax(c.rows.back().data(), vocab);
-  for (int step = 0; step < 40; ++step, ++position) {
+  int32_t gToken = argmax(g->back().data(), vocab);
+  int32_t cToken = argmax(c->back().data(), vocab);
+  for (int step = 0; step < kDecodeSteps; ++step, ++position) {
     ASSERT_EQ(gToken, cToken) << "greedy token " << step;
     absl::StatusOr<const float *> gl = gpu->decode(gToken, position);
     absl::StatusOr<const float *> cl = cpu->decode(cToken, position);
@@ -137,13 +155,16 @@ TEST_F(CudaDevice, GraphReplayAndDirectLaunchesAgree) {
   setenv("FMC_CUDA_GRAPHS", "0", 1);
   BackendOptions profiled;
   profiled.profile = true;
-  absl::StatusOr<std::unique_ptr<Backend>> direct =
-      createCudaBackend(*cudaArtifact, profiled);
+  absl::StatusOr<std::unique_ptr<Session>> direct =
+      Session::open(*cudaArtifact, "cuda", profiled);
   unsetenv("FMC_CUDA_GRAPHS");
   ASSERT_TRUE(direct.ok()) << direct.status().message();
   std::vector<int32_t> prompt = {1, 200, 300, 400};
-  prefill(*gpu, prompt, 0);
-  prefill(**direct, prompt, 0);
+  for (Session *session : {gpu.get(), direct->get()}) {
+    absl::StatusOr<std::vector<std::vector<float>>> rows =
+        prefill(*session, prompt, 0);
+    ASSERT_TRUE(rows.ok()) << rows.status().message();
+  }
   for (int step = 0; step < 5; ++step) {
     absl::StatusOr<const float *> a = gpu->decode(10 + step, 4 + step);
     ASSERT_TRUE(a.ok()) << a.status().message();

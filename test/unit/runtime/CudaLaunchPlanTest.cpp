@@ -1,8 +1,8 @@
 //===- CudaLaunchPlanTest.cpp - the cuda backend's host logic -------------===//
 //
-// Dispatch lists checked and turned into kernel parameters, the graph
-// decision, and the driver loader's no-driver and no-device paths. None of
-// it needs a GPU.
+// Dispatch lists checked and turned into kernel parameters, the graph and
+// programmatic-launch decisions, and the driver loader's no-driver and
+// no-device paths. None of it needs a GPU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,7 +33,6 @@ struct Shape {
       schema::Binding(0, 512, 1, schema::BindingMemory::Caches),
       schema::Binding(32, 64, 0, schema::BindingMemory::Scratch),
       schema::Binding(0, 16, 0, schema::BindingMemory::Run)};
-  bool lastRow = false;
   bool decodeList = true;
 };
 
@@ -54,10 +53,6 @@ std::vector<uint8_t> buildArtifact(const Shape &shape) {
   std::vector<flatbuffers::Offset<schema::Kernel>> kernels;
   kernels.push_back(schema::CreateKernel(b, schema::KernelSpec::AddSpec,
                                          schema::CreateAddSpec(b).Union()));
-  if (shape.lastRow)
-    kernels.push_back(
-        schema::CreateKernel(b, schema::KernelSpec::LastRowSpec,
-                             schema::CreateLastRowSpec(b).Union()));
   auto program =
       schema::CreateProgramDirect(b, "decode", 1, 4096, nullptr, &kernels);
   std::vector<flatbuffers::Offset<schema::EntryPoint>> entries = {
@@ -181,14 +176,16 @@ TEST(CudaLaunchPlan, GraphsUnlessProfilingOrTurnedOff) {
   EXPECT_FALSE(useGraph(LaunchPlan(), false, nullptr));
 }
 
-TEST(CudaLaunchPlan, FindsTheLastRowKernel) {
-  for (bool lastRow : {false, true}) {
-    Shape shape;
-    shape.lastRow = lastRow;
-    std::vector<uint8_t> bytes = buildArtifact(shape);
-    EXPECT_EQ(hasLastRow(*schema::GetArtifact(bytes.data())->decode()),
-              lastRow);
-  }
+TEST(CudaLaunchPlan, ProgrammaticLaunchOnlyForWaitingCodeOnSm90) {
+  // Code whose kernels wait (griddepcontrol.wait), on sm_90 or later, with
+  // a driver that has cuLaunchKernelEx.
+  EXPECT_TRUE(useProgrammaticLaunch(true, 9, true));
+  EXPECT_TRUE(useProgrammaticLaunch(true, 10, true));
+  // sm_80 has no griddepcontrol; unflagged code does not wait; an older
+  // driver cannot ask.
+  EXPECT_FALSE(useProgrammaticLaunch(true, 8, true));
+  EXPECT_FALSE(useProgrammaticLaunch(false, 9, true));
+  EXPECT_FALSE(useProgrammaticLaunch(true, 9, false));
 }
 
 /// An executable with one entry point 'k0' of `bindings` bindings and
@@ -363,11 +360,11 @@ TEST(CudaDriver, TheToolkitStubResolvesEverySymbolAndHasNoDevice) {
   absl::StatusOr<std::unique_ptr<Artifact>> artifact =
       Artifact::open(FMC_TEST_ARTIFACT);
   ASSERT_TRUE(artifact.ok()) << artifact.status().message();
-  absl::StatusOr<std::unique_ptr<Backend>> backend =
-      createCudaBackend(**artifact, BackendOptions());
-  ASSERT_FALSE(backend.ok());
-  EXPECT_EQ(backend.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(backend.status().message(),
+  absl::StatusOr<std::unique_ptr<Device>> device =
+      createCudaDevice(**artifact, BackendOptions());
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(device.status().message(),
             "no CUDA device (cuInit: CUDA_ERROR_STUB_LIBRARY (34))");
 }
 #endif

@@ -9,7 +9,7 @@
 #include "TinyGpuArtifact.h"
 
 #include "runtime/Artifact.h"
-#include "runtime/Backend.h"
+#include "runtime/Session.h"
 
 #include <gtest/gtest.h>
 
@@ -51,8 +51,8 @@ TEST(ExecutableValidation, AcceptsTheTinyExecutable) {
   // The cpu backend runs the same programs: logits[r] = table[tokens[r]].
   BackendOptions options;
   options.threads = 1;
-  absl::StatusOr<std::unique_ptr<Backend>> cpu =
-      createBackend("cpu", **artifact, options);
+  absl::StatusOr<std::unique_ptr<Session>> cpu =
+      Session::open(**artifact, "cpu", options);
   ASSERT_TRUE(cpu.ok()) << cpu.status().message();
   absl::StatusOr<const float *> logits = (*cpu)->decode(3, 0);
   ASSERT_TRUE(logits.ok()) << logits.status().message();

@@ -80,6 +80,8 @@ struct TinyExecutable {
   std::vector<TinyEntry> entries;
   bool hasLists = false;
   TinyDispatchList prefill, decode;
+  std::string arch;
+  bool programmaticDependentLaunch = false;
 };
 
 /// The counter dispatch list of a program of `rows` rows (see above).
@@ -236,7 +238,8 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
           fbb, fbb.CreateString(exe.target), fbb.CreateString(exe.format),
           fbb.CreateVector(exe.data),
           entries.empty() ? 0 : fbb.CreateVector(entries), prefillList,
-          decodeList));
+          decodeList, exe.arch.empty() ? 0 : fbb.CreateString(exe.arch),
+          exe.programmaticDependentLaunch));
     }
     auto root = schema::CreateArtifact(
         fbb, kArtifactFormatVersion, fbb.CreateString("tiny"), config, 0,

@@ -8,10 +8,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TinyCounterRuns.h"
 #include "TinyGpuArtifact.h"
 
 #include "runtime/Artifact.h"
-#include "runtime/Backend.h"
+#include "runtime/Session.h"
 #include "runtime/vulkan/SpirvModule.h"
 
 #include <gtest/gtest.h>
@@ -20,7 +21,6 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <map>
 
 namespace fmc {
 namespace {
@@ -51,79 +51,31 @@ std::unique_ptr<Artifact> tinyVulkanArtifact() {
       {test::tinyCounterExecutable("vulkan", "spirv", std::move(spirv))});
 }
 
-/// The vulkan backend for `artifact`, or null when this machine has no
-/// Vulkan driver or device (the caller skips).
-std::unique_ptr<Backend> vulkanOrSkip(const Artifact &artifact,
+/// A session on the vulkan backend for `artifact`, or null when this
+/// machine has no Vulkan driver or device (the caller skips).
+std::unique_ptr<Session> vulkanOrSkip(const Artifact &artifact,
                                       BackendOptions options = {}) {
-  absl::StatusOr<std::unique_ptr<Backend>> backend =
-      createBackend("vulkan", artifact, options);
-  if (!backend.ok()) {
-    EXPECT_EQ(backend.status().code(), absl::StatusCode::kUnavailable)
-        << backend.status().message();
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      Session::open(artifact, "vulkan", options);
+  if (!session.ok()) {
+    EXPECT_EQ(session.status().code(), absl::StatusCode::kUnavailable)
+        << session.status().message();
     return nullptr;
   }
-  return std::move(*backend);
+  return std::move(*session);
 }
 
-#define SKIP_WITHOUT_VULKAN(backend)                                           \
-  if (!(backend))                                                              \
+#define SKIP_WITHOUT_VULKAN(session)                                           \
+  if (!(session))                                                              \
   GTEST_SKIP() << "no Vulkan device on this machine"
-
-/// logits[v] after `runs` earlier runs (TinyGpuArtifact.h).
-float expected(int32_t token, int64_t position, int runs, int v) {
-  return static_cast<float>(10 * token + v + position + runs);
-}
 
 TEST(VulkanBackend, RunsTheTinyCounterProgram) {
   std::unique_ptr<Artifact> artifact = tinyVulkanArtifact();
   ASSERT_TRUE(artifact);
-  std::unique_ptr<Backend> backend = vulkanOrSkip(*artifact);
-  SKIP_WITHOUT_VULKAN(backend);
-  EXPECT_EQ(backend->name(), "vulkan");
-  EXPECT_FALSE(backend->prefillLogitsLastOnly());
-
-  // Run 0: the counter starts at zero (caches are zeroed at load).
-  absl::StatusOr<const float *> logits = backend->decode(3, 0);
-  ASSERT_TRUE(logits.ok()) << logits.status().message();
-  for (int v = 0; v < 8; ++v)
-    EXPECT_EQ((*logits)[v], expected(3, 0, 0, v)) << v;
-
-  // Ten tokens from position 1: chunks of 4, 4, 2 are runs 1, 2, 3.
-  std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6, 7, 0, 1, 2};
-  std::map<int64_t, std::vector<float>> rows;
-  absl::Status status = backend->prefill(
-      prompt, 1, /*allLogits=*/true, [&](int64_t position, const float *row) {
-        rows[position].assign(row, row + 8);
-      });
-  ASSERT_TRUE(status.ok()) << status.message();
-  ASSERT_EQ(rows.size(), prompt.size());
-  for (int i = 0; i < 10; ++i)
-    for (int v = 0; v < 8; ++v)
-      EXPECT_EQ(rows[1 + i][v], expected(prompt[i], 1 + i, 1 + i / 4, v))
-          << "position " << 1 + i << ", v " << v;
-
-  // Last logits only: one row, from the second chunk (runs 4 and 5).
-  rows.clear();
-  status = backend->prefill({5, 6, 7, 1, 2}, 11, /*allLogits=*/false,
-                            [&](int64_t position, const float *row) {
-                              rows[position].assign(row, row + 8);
-                            });
-  ASSERT_TRUE(status.ok()) << status.message();
-  ASSERT_EQ(rows.size(), 1u);
-  ASSERT_EQ(rows.count(15), 1u);
-  for (int v = 0; v < 8; ++v)
-    EXPECT_EQ(rows[15][v], expected(2, 15, 5, v));
-
-  logits = backend->decode(7, 15);
-  ASSERT_TRUE(logits.ok()) << logits.status().message();
-  for (int v = 0; v < 8; ++v)
-    EXPECT_EQ((*logits)[v], expected(7, 15, 6, v)) << v;
-
-  BackendMemory memory = backend->memory();
-  EXPECT_EQ(memory.weightsBytes, 512u);
-  EXPECT_EQ(memory.kvBytesTotal, 512u);
-  EXPECT_EQ(memory.kvBytesPerToken, 32u);
-  EXPECT_EQ(memory.arenaBytes, test::tinyArenaBytes(test::kTinyPrefillRows));
+  std::unique_ptr<Session> session = vulkanOrSkip(*artifact);
+  SKIP_WITHOUT_VULKAN(session);
+  EXPECT_EQ(session->backend(), "vulkan");
+  ASSERT_NO_FATAL_FAILURE(test::expectTinyCounterRuns(*session));
 }
 
 TEST(VulkanBackend, ReadsRowZeroAfterALastRowKernel) {
@@ -132,8 +84,8 @@ TEST(VulkanBackend, ReadsRowZeroAfterALastRowKernel) {
   ASSERT_TRUE(cpuArtifact);
   BackendOptions cpuOptions;
   cpuOptions.threads = 1;
-  absl::StatusOr<std::unique_ptr<Backend>> cpu =
-      createBackend("cpu", *cpuArtifact, cpuOptions);
+  absl::StatusOr<std::unique_ptr<Session>> cpu =
+      Session::open(*cpuArtifact, "cpu", cpuOptions);
   ASSERT_TRUE(cpu.ok()) << cpu.status().message();
   EXPECT_TRUE((*cpu)->prefillLogitsLastOnly());
   int cpuRows = 0;
@@ -151,35 +103,21 @@ TEST(VulkanBackend, ReadsRowZeroAfterALastRowKernel) {
       test::tinyCounterExecutable("vulkan", "spirv", readFile(FMC_TINY_SPIRV));
   std::unique_ptr<Artifact> artifact = tinyArtifact({exe}, /*lastRow=*/true);
   ASSERT_TRUE(artifact);
-  std::unique_ptr<Backend> backend = vulkanOrSkip(*artifact);
-  SKIP_WITHOUT_VULKAN(backend);
-  EXPECT_TRUE(backend->prefillLogitsLastOnly());
-  // Six tokens: chunks of 4 and 2 (runs 0 and 1); one callback, for the
-  // last position, with logits row 0 of the last run (here the counter
-  // kernel's row for that chunk's first token, 5 at position 4).
-  std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6};
-  std::map<int64_t, std::vector<float>> rows;
-  absl::Status status = backend->prefill(
-      prompt, 0, /*allLogits=*/true, [&](int64_t position, const float *row) {
-        rows[position].assign(row, row + 8);
-      });
-  ASSERT_TRUE(status.ok()) << status.message();
-  ASSERT_EQ(rows.size(), 1u);
-  ASSERT_EQ(rows.count(5), 1u);
-  for (int v = 0; v < 8; ++v)
-    EXPECT_EQ(rows[5][v], expected(5, 4, 1, v)) << v;
+  std::unique_ptr<Session> session = vulkanOrSkip(*artifact);
+  SKIP_WITHOUT_VULKAN(session);
+  test::expectTinyLastRowPrefill(*session);
 }
 
 TEST(VulkanBackend, RejectsBadInputsLikeTheCpuBackend) {
   std::unique_ptr<Artifact> artifact = tinyVulkanArtifact();
   ASSERT_TRUE(artifact);
-  std::unique_ptr<Backend> backend = vulkanOrSkip(*artifact);
-  SKIP_WITHOUT_VULKAN(backend);
-  absl::StatusOr<const float *> logits = backend->decode(8, 0);
+  std::unique_ptr<Session> session = vulkanOrSkip(*artifact);
+  SKIP_WITHOUT_VULKAN(session);
+  absl::StatusOr<const float *> logits = session->decode(8, 0);
   ASSERT_FALSE(logits.ok());
   EXPECT_EQ(logits.status().message(),
             "token id 8 is outside the vocabulary of 8");
-  absl::Status status = backend->prefill({1, 2}, 15, false, nullptr);
+  absl::Status status = session->prefill({1, 2}, 15, false, nullptr);
   EXPECT_EQ(status.message(), "positions 15 to 16 exceed the model's context "
                               "of 16");
 }
@@ -189,11 +127,11 @@ TEST(VulkanBackend, ProfilesDispatchesPerKernelFamily) {
   ASSERT_TRUE(artifact);
   BackendOptions options;
   options.profile = true;
-  std::unique_ptr<Backend> backend = vulkanOrSkip(*artifact, options);
-  SKIP_WITHOUT_VULKAN(backend);
-  ASSERT_TRUE(backend->decode(1, 0).ok());
-  ASSERT_TRUE(backend->decode(2, 1).ok());
-  std::vector<KernelProfile> profile = backend->profile();
+  std::unique_ptr<Session> session = vulkanOrSkip(*artifact, options);
+  SKIP_WITHOUT_VULKAN(session);
+  ASSERT_TRUE(session->decode(1, 0).ok());
+  ASSERT_TRUE(session->decode(2, 1).ok());
+  std::vector<KernelProfile> profile = session->profile();
   if (profile.empty())
     GTEST_SKIP() << "the Vulkan device has no compute timestamps";
   // Dispatch 0 implements kernel 0 (embedding), dispatch 1 kernel 1.
@@ -209,18 +147,18 @@ TEST(VulkanBackend, ProfilesDispatchesPerKernelFamily) {
 TEST(VulkanBackend, AutoDeclinesCpuDevices) {
   std::unique_ptr<Artifact> artifact = tinyVulkanArtifact();
   ASSERT_TRUE(artifact);
-  std::unique_ptr<Backend> any = vulkanOrSkip(*artifact);
+  std::unique_ptr<Session> any = vulkanOrSkip(*artifact);
   SKIP_WITHOUT_VULKAN(any);
   any.reset();
   BackendOptions options;
   options.autoSelected = true;
-  absl::StatusOr<std::unique_ptr<Backend>> direct =
-      createVulkanBackend(*artifact, options);
-  absl::StatusOr<std::unique_ptr<Backend>> chosen =
-      createBackend("auto", *artifact, {});
+  absl::StatusOr<std::unique_ptr<Device>> direct =
+      createVulkanDevice(*artifact, options);
+  absl::StatusOr<std::unique_ptr<Session>> chosen =
+      Session::open(*artifact, "auto", {});
   ASSERT_TRUE(chosen.ok()) << chosen.status().message();
   if (direct.ok()) {
-    EXPECT_EQ((*chosen)->name(), "vulkan");
+    EXPECT_EQ((*chosen)->backend(), "vulkan");
     return;
   }
   // A CPU implementation (lavapipe) only: auto runs the cpu backend.
@@ -230,24 +168,24 @@ TEST(VulkanBackend, AutoDeclinesCpuDevices) {
                          "pick it (--backend vulkan does)"),
             std::string::npos)
       << message;
-  EXPECT_EQ((*chosen)->name(), "cpu");
+  EXPECT_EQ((*chosen)->backend(), "cpu");
 }
 
 TEST(VulkanBackend, NeedsAVulkanExecutable) {
   std::unique_ptr<Artifact> cpuOnly = tinyArtifact({});
   ASSERT_TRUE(cpuOnly);
-  absl::StatusOr<std::unique_ptr<Backend>> backend =
-      createVulkanBackend(*cpuOnly, {});
-  ASSERT_FALSE(backend.ok());
-  EXPECT_EQ(backend.status().message(),
+  absl::StatusOr<std::unique_ptr<Device>> device =
+      createVulkanDevice(*cpuOnly, {});
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().message(),
             "the artifact has no 'vulkan' executable; recompile with "
             "--target=vulkan");
   std::unique_ptr<Artifact> msl = tinyArtifact(
       {test::tinyCounterExecutable("vulkan", "msl", {'k', 'e', 'r'})});
   ASSERT_TRUE(msl);
-  backend = createVulkanBackend(*msl, {});
-  ASSERT_FALSE(backend.ok());
-  EXPECT_EQ(backend.status().message(),
+  device = createVulkanDevice(*msl, {});
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().message(),
             "the artifact's 'vulkan' executable has format 'msl', expected "
             "'spirv'");
 }
@@ -258,12 +196,12 @@ TEST(VulkanBackend, NamesAnEntryPointTheSpirvLacks) {
   exe.entries[1].name = "rows_f16";
   std::unique_ptr<Artifact> artifact = tinyArtifact({exe});
   ASSERT_TRUE(artifact);
-  absl::StatusOr<std::unique_ptr<Backend>> backend =
-      createBackend("vulkan", *artifact, {});
-  ASSERT_FALSE(backend.ok());
-  if (backend.status().code() == absl::StatusCode::kUnavailable)
-    GTEST_SKIP() << backend.status().message();
-  EXPECT_EQ(backend.status().message(),
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      Session::open(*artifact, "vulkan", {});
+  ASSERT_FALSE(session.ok());
+  if (session.status().code() == absl::StatusCode::kUnavailable)
+    GTEST_SKIP() << session.status().message();
+  EXPECT_EQ(session.status().message(),
             "the vulkan executable's SPIR-V has no compute entry point "
             "'rows_f16'");
 }
@@ -326,17 +264,17 @@ TEST(VulkanNoDriver, ReportsNoDeviceAndAutoRunsCpu) {
     GTEST_SKIP() << "run by ctest as runtime.vulkan_no_driver";
   std::unique_ptr<Artifact> artifact = tinyVulkanArtifact();
   ASSERT_TRUE(artifact);
-  absl::StatusOr<std::unique_ptr<Backend>> backend =
-      createBackend("vulkan", *artifact, {});
-  ASSERT_FALSE(backend.ok());
-  EXPECT_EQ(backend.status().code(), absl::StatusCode::kUnavailable);
-  std::string message(backend.status().message());
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      Session::open(*artifact, "vulkan", {});
+  ASSERT_FALSE(session.ok());
+  EXPECT_EQ(session.status().code(), absl::StatusCode::kUnavailable);
+  std::string message(session.status().message());
   EXPECT_EQ(message.rfind("no Vulkan device: the Vulkan loader ", 0), 0u)
       << message;
-  absl::StatusOr<std::unique_ptr<Backend>> chosen =
-      createBackend("auto", *artifact, {});
+  absl::StatusOr<std::unique_ptr<Session>> chosen =
+      Session::open(*artifact, "auto", {});
   ASSERT_TRUE(chosen.ok()) << chosen.status().message();
-  EXPECT_EQ((*chosen)->name(), "cpu");
+  EXPECT_EQ((*chosen)->backend(), "cpu");
 }
 
 } // namespace

@@ -1,5 +1,5 @@
 // Stand-in for Apple's Foundation.h: only the declarations
-// runtime/metal/MetalBackend.mm uses, so that clang can parse and type-check
+// runtime/metal/MetalDevice.mm uses, so that clang can parse and type-check
 // that file on Linux (test metal.backend_parses). Not Apple's API: a
 // misspelled Metal or Foundation name is caught only on a Mac.
 #pragma once

@@ -1,5 +1,5 @@
 // Stand-in for Apple's Metal.h: the declarations
-// runtime/metal/MetalBackend.mm uses, as the macOS 13 SDK declares them
+// runtime/metal/MetalDevice.mm uses, as the macOS 13 SDK declares them
 // (see Foundation/Foundation.h beside this file for why).
 #pragma once
 #import <Foundation/Foundation.h>

@@ -1,12 +1,15 @@
-//===- CpuBackend.cpp - the cpu backend -----------------------------------===//
+//===- CpuDevice.cpp - the cpu backend's device ---------------------------===//
 //
 // Allocates one arena (the larger of the two programs' arenas) and the KV
-// caches of the KV plan once, binds both programs to them, and then runs a
-// prefill chunk or a decode step as a plain loop over kernel instances.
+// caches of the KV plan once, binds both programs' kernel lists to them
+// (cpu::bindProgram: the cpu's own kernel per family), and then runs a
+// prefill chunk or a decode step as a plain loop over kernel instances,
+// reading token ids and positions from the arena and writing logits into it.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Backend.h"
+#include "runtime/Device.h"
 #include "runtime/cpu/Program.h"
 
 #include "absl/strings/str_cat.h"
@@ -36,31 +39,30 @@ struct AlignedBlock {
   }
 };
 
-class CpuBackend final : public Backend {
+class CpuDevice final : public Device {
 public:
-  CpuBackend(const Artifact &artifact, const BackendOptions &options,
-             int threads)
+  CpuDevice(const Artifact &artifact, const BackendOptions &options,
+            int threads)
       : artifact(artifact), pool(threads), simd(&cpu::bestKernels()),
         profiling(options.profile) {}
 
   absl::Status init();
 
   std::string name() const override { return "cpu"; }
-
-  absl::Status prefill(absl::Span<const int32_t> tokens, int64_t start,
-                       bool allLogits, const LogitsCallback &onLogits) override;
-  absl::StatusOr<const float *> decode(int32_t token,
-                                       int64_t position) override;
-  BackendMemory memory() const override { return mem; }
-  bool prefillLogitsLastOnly() const override {
-    return prefillProgram.lastRowFrom >= 0;
+  absl::Status setInputs(ProgramKind kind, const RunInputs &inputs) override;
+  absl::Status execute(ProgramKind kind, LogitsRows logits,
+                       std::vector<DispatchTime> &times) override;
+  const float *logitsRow(ProgramKind kind, int64_t row) const override {
+    return program(kind).logits + row * vocab;
   }
-  std::vector<KernelProfile> profile() const override;
 
 private:
-  absl::Status checkInputs(absl::Span<const int32_t> tokens,
-                           int64_t start) const;
-  void run(const cpu::Program &program, int64_t rows, int64_t logitsFrom);
+  cpu::Program &program(ProgramKind kind) {
+    return kind == ProgramKind::Prefill ? prefillProgram : decodeProgram;
+  }
+  const cpu::Program &program(ProgramKind kind) const {
+    return kind == ProgramKind::Prefill ? prefillProgram : decodeProgram;
+  }
 
   const Artifact &artifact;
   cpu::ThreadPool pool;
@@ -69,23 +71,17 @@ private:
   std::vector<AlignedBlock> cacheBlocks;
   cpu::Memory memoryView;
   cpu::Program prefillProgram, decodeProgram;
+  /// Rows of the run each program's inputs were set for.
+  int64_t prefillRows = 0, decodeRows = 0;
   int64_t scratchStride = 0;
-  int64_t vocab = 0, maxContext = 0;
-  BackendMemory mem;
+  int64_t vocab = 0;
   bool profiling;
-  KernelFamilyTimes familyTimes;
 };
 
-std::vector<KernelProfile> CpuBackend::profile() const {
-  return familyTimes.profile();
-}
-
-absl::Status CpuBackend::init() {
+absl::Status CpuDevice::init() {
   const schema::Artifact &root = artifact.root();
   vocab = root.config()->vocab_size();
-  maxContext = root.config()->max_context();
-  uint64_t arenaBytes =
-      std::max(root.prefill()->arena_bytes(), root.decode()->arena_bytes());
+  uint64_t arenaBytes = sharedArenaBytes(root);
   if (!arena.allocate(arenaBytes))
     return absl::ResourceExhaustedError(
         absl::StrCat("cannot allocate the arena of ", arenaBytes, " bytes"));
@@ -139,12 +135,6 @@ absl::Status CpuBackend::init() {
           static_cast<uint8_t *>(cache.values) + elements);
     }
     memoryView.caches.push_back(cache);
-    mem.kvBytesTotal += c->bytes() - c->scale_bytes();
-    mem.kvScaleBytesTotal += c->scale_bytes();
-    if (!cache.ring) {
-      mem.kvBytesPerToken += (c->bytes() - c->scale_bytes()) / c->capacity();
-      mem.kvScaleBytesPerToken += c->scale_bytes() / c->capacity();
-    }
   }
   absl::StatusOr<cpu::Program> p =
       cpu::bindProgram(*root.prefill(), memoryView);
@@ -163,98 +153,70 @@ absl::Status CpuBackend::init() {
                         sizeof(float)))
     return absl::ResourceExhaustedError(
         "cannot allocate kernel scratch memory");
-  mem.weightsBytes = artifact.weightsBytes();
-  mem.arenaBytes = arenaBytes;
   return absl::OkStatus();
 }
 
-absl::Status CpuBackend::checkInputs(absl::Span<const int32_t> tokens,
-                                     int64_t start) const {
-  return checkRunInputs(tokens, start, vocab, maxContext);
+absl::Status CpuDevice::setInputs(ProgramKind kind, const RunInputs &inputs) {
+  // The program's token and position buffers lie in the arena the kernels
+  // read; the session keeps a run within the program's max_tokens.
+  cpu::Program &p = program(kind);
+  std::copy(inputs.tokens.begin(), inputs.tokens.end(), p.tokens);
+  std::copy(inputs.positions.begin(), inputs.positions.end(), p.positions);
+  (kind == ProgramKind::Prefill ? prefillRows : decodeRows) =
+      inputs.record.rows;
+  return absl::OkStatus();
 }
 
-void CpuBackend::run(const cpu::Program &program, int64_t rows,
-                     int64_t logitsFrom) {
-  cpu::RunContext ctx{rows,         program.positions,
-                      logitsFrom,   &pool,
-                      simd,         static_cast<float *>(scratch.data),
+absl::Status CpuDevice::execute(ProgramKind kind, LogitsRows logits,
+                                std::vector<DispatchTime> &times) {
+  const cpu::Program &p = program(kind);
+  int64_t rows = kind == ProgramKind::Prefill ? prefillRows : decodeRows;
+  // The logits kernel computes rows from logitsFrom on: none when none is
+  // wanted.
+  cpu::RunContext ctx{rows,
+                      p.positions,
+                      logits.count ? logits.from : rows,
+                      &pool,
+                      simd,
+                      static_cast<float *>(scratch.data),
                       scratchStride};
-  for (size_t i = 0; i < program.kernels.size(); ++i) {
-    if (static_cast<int64_t>(i) == program.lastRowFrom) {
-      // The rest writes no cache and computes the last row only: a chunk
-      // whose logits nobody wants stops here.
-      if (logitsFrom >= rows)
-        return;
+  for (size_t i = 0; i < p.kernels.size(); ++i) {
+    if (static_cast<int64_t>(i) == p.lastRowFrom) {
+      // The rest writes no cache and computes the last row only (the cpu's
+      // LastRow kernel keeps one): a run whose logits nobody wants stops
+      // here.
+      if (logits.count == 0)
+        return absl::OkStatus();
       ctx.rows = 1;
-      ctx.positions = program.positions + rows - 1;
+      ctx.positions = p.positions + rows - 1;
       ctx.logitsFrom = 0;
     }
     if (!profiling) {
-      program.kernels[i]->run(ctx);
+      p.kernels[i]->run(ctx);
       continue;
     }
     auto start = std::chrono::steady_clock::now();
-    program.kernels[i]->run(ctx);
-    familyTimes.add(program.families[i],
-                    std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
-  }
-}
-
-absl::Status CpuBackend::prefill(absl::Span<const int32_t> tokens,
-                                 int64_t start, bool allLogits,
-                                 const LogitsCallback &onLogits) {
-  if (absl::Status s = checkInputs(tokens, start); !s.ok())
-    return s;
-  const cpu::Program &program = prefillProgram;
-  int64_t n = tokens.size();
-  for (int64_t done = 0; done < n; done += program.maxTokens) {
-    int64_t rows = std::min(program.maxTokens, n - done);
-    bool lastChunk = done + rows == n;
-    for (int64_t i = 0; i < rows; ++i) {
-      program.tokens[i] = tokens[done + i];
-      program.positions[i] = static_cast<int32_t>(start + done + i);
-    }
-    int64_t logitsFrom = allLogits ? 0 : (lastChunk ? rows - 1 : rows);
-    if (program.lastRowFrom >= 0) {
-      // Only the last position of the prompt has logits (last_row).
-      logitsFrom = lastChunk ? rows - 1 : rows;
-      run(program, rows, logitsFrom);
-      if (onLogits && lastChunk)
-        onLogits(start + n - 1, program.logits);
-      continue;
-    }
-    run(program, rows, logitsFrom);
-    if (onLogits)
-      for (int64_t r = logitsFrom; r < rows; ++r)
-        onLogits(start + done + r, program.logits + r * vocab);
+    p.kernels[i]->run(ctx);
+    times.push_back({static_cast<uint32_t>(i),
+                     std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count()});
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<const float *> CpuBackend::decode(int32_t token,
-                                                 int64_t position) {
-  if (absl::Status s = checkInputs({&token, 1}, position); !s.ok())
-    return s;
-  decodeProgram.tokens[0] = token;
-  decodeProgram.positions[0] = static_cast<int32_t>(position);
-  run(decodeProgram, 1, 0);
-  return decodeProgram.logits;
 }
 
 } // namespace
 
-absl::StatusOr<std::unique_ptr<Backend>>
-createCpuBackend(const Artifact &artifact, const BackendOptions &options) {
+absl::StatusOr<std::unique_ptr<Device>>
+createCpuDevice(const Artifact &artifact, const BackendOptions &options) {
   int threads =
       options.threads > 0
           ? options.threads
           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto backend = std::make_unique<CpuBackend>(artifact, options, threads);
-  if (absl::Status s = backend->init(); !s.ok())
+  auto device = std::make_unique<CpuDevice>(artifact, options, threads);
+  if (absl::Status s = device->init(); !s.ok())
     return s;
-  return std::unique_ptr<Backend>(std::move(backend));
+  return std::unique_ptr<Device>(std::move(device));
 }
 
 } // namespace fmc

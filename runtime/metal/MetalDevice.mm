@@ -1,4 +1,4 @@
-//===- MetalBackend.mm - the metal backend: a generic dispatch executor ---===//
+//===- MetalDevice.mm - the metal backend: a generic dispatch executor ----===//
 //
 // Objective-C++ (ARC) against Metal, built on Apple platforms only. It runs
 // the artifact's "metal" executable (MSL source compiled at load, or a
@@ -14,16 +14,17 @@
 // (shared); each program's dispatch list checked and flattened (MetalPlan).
 //
 // A run (a prefill chunk or a decode step) writes the token ids, positions
-// and the run record [rows, 1, 0, 0], encodes every dispatch into one
-// command buffer with one serial compute encoder (Metal orders the
-// dispatches and makes each one's writes visible to the next), commits it
-// and waits; the logits are then read in place from the arena. Profiling
-// commits each dispatch in a command buffer of its own and sums the GPU
-// times per kernel family.
+// and run record the session sets, encodes every dispatch into one command
+// buffer with one serial compute encoder (Metal orders the dispatches and
+// makes each one's writes visible to the next), commits it and waits; the
+// logits are then read in place from the arena. Profiling commits each
+// dispatch in a command buffer of its own and reports its GPU time.
 //
 // This file cannot be compiled on the Linux machines fmc is developed on;
 // the SPIR-V its MSL is translated from runs on lavapipe through the vulkan
 // backend in every test run, and MetalPlan.cpp is unit-tested everywhere.
+// Everything above the device (chunks, logits rows, statistics) is the
+// session's (runtime/Session.cpp), shared with the other backends.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,7 +43,7 @@
 #include <vector>
 
 #if !__has_feature(objc_arc)
-#error "MetalBackend.mm is built with -fobjc-arc (see runtime/CMakeLists.txt)"
+#error "MetalDevice.mm is built with -fobjc-arc (see runtime/metal/CMakeLists.txt)"
 #endif
 
 namespace fmc {
@@ -69,31 +70,26 @@ MTLSize size(const std::array<uint32_t, 3> &d) {
   return MTLSizeMake(d[0], d[1], d[2]);
 }
 
-/// A program of the artifact bound to the backend's buffers.
+/// A program of the artifact bound to the device's buffers.
 struct BoundProgram {
   std::string name;
-  const schema::Program *program = nullptr;
   DispatchPlan plan;
-  id<MTLBuffer> run = nil; ///< Its run record: [rows, 1, 0, 0] as i32.
+  ProgramIO io;
+  id<MTLBuffer> run = nil; ///< Its run record (RunRecord).
 };
 
-class MetalBackend final : public Backend {
+class MetalDevice final : public Device {
 public:
-  MetalBackend(const Artifact &artifact, const BackendOptions &options)
+  MetalDevice(const Artifact &artifact, const BackendOptions &options)
       : artifact(artifact), profiling(options.profile) {}
 
   absl::Status init();
 
   std::string name() const override { return "metal"; }
-  absl::Status prefill(absl::Span<const int32_t> tokens, int64_t start,
-                       bool allLogits, const LogitsCallback &onLogits) override;
-  absl::StatusOr<const float *> decode(int32_t token,
-                                       int64_t position) override;
-  BackendMemory memory() const override { return mem; }
-  bool prefillLogitsLastOnly() const override {
-    return prefillProgram.plan.lastRow;
-  }
-  std::vector<KernelProfile> profile() const override;
+  absl::Status setInputs(ProgramKind kind, const RunInputs &inputs) override;
+  absl::Status execute(ProgramKind kind, LogitsRows logits,
+                       std::vector<DispatchTime> &times) override;
+  const float *logitsRow(ProgramKind kind, int64_t row) const override;
 
 private:
   absl::Status openDevice();
@@ -103,18 +99,12 @@ private:
                         MTLResourceOptions options, const std::string &what);
   absl::Status loadWeights(id<MTLBlitCommandEncoder> blit,
                            id<MTLBuffer> __strong &staging);
-  absl::Status bind(BoundProgram &bound, const schema::Program &program,
-                    const schema::DispatchList *list, const std::string &name);
+  absl::Status bind(ProgramKind kind);
   id<MTLBuffer> bufferOf(const BufferArgument &argument,
                          const BoundProgram &bound) const;
   void encode(id<MTLComputeCommandEncoder> encoder, const BoundProgram &bound,
               size_t from, size_t to) const;
   absl::Status finish(id<MTLCommandBuffer> commands, const std::string &what);
-  absl::Status execute(BoundProgram &bound, int64_t rows,
-                       const int32_t *tokens, const int32_t *positions);
-  const float *logitsRow(const BoundProgram &bound, int64_t row) const;
-  absl::Status checkInputs(absl::Span<const int32_t> tokens,
-                           int64_t start) const;
 
   const Artifact &artifact;
   bool profiling;
@@ -128,18 +118,12 @@ private:
   id<MTLBuffer> arena = nil, weights = nil, scratch = nil;
   std::vector<id<MTLBuffer>> caches; ///< Per KV cache.
 
-  BoundProgram prefillProgram, decodeProgram;
-  int64_t vocab = 0, maxContext = 0;
-  BackendMemory mem;
-  // Per KernelSpec value: dispatches and GPU seconds.
-  KernelFamilyTimes familyTimes;
+  /// Prefill, then decode (ProgramKind order).
+  BoundProgram programs[2];
+  int64_t vocab = 0;
 };
 
-std::vector<KernelProfile> MetalBackend::profile() const {
-  return familyTimes.profile();
-}
-
-absl::Status MetalBackend::openDevice() {
+absl::Status MetalDevice::openDevice() {
   device = MTLCreateSystemDefaultDevice();
 #if TARGET_OS_OSX
   // Command-line processes on some macOS versions get no default device;
@@ -162,7 +146,7 @@ absl::Status MetalBackend::openDevice() {
   return absl::OkStatus();
 }
 
-absl::Status MetalBackend::loadLibrary() {
+absl::Status MetalDevice::loadLibrary() {
   const flatbuffers::Vector<uint8_t> *code = exe->data();
   NSError *error = nil;
   if (exe->format()->str() == "metallib") {
@@ -207,7 +191,7 @@ absl::Status MetalBackend::loadLibrary() {
   return absl::OkStatus();
 }
 
-absl::Status MetalBackend::makePipelines() {
+absl::Status MetalDevice::makePipelines() {
   for (const schema::EntryPoint *entry : *exe->entry_points()) {
     std::string entryName = entry->name()->str();
     NSString *name = [NSString stringWithUTF8String:entryName.c_str()];
@@ -236,7 +220,7 @@ absl::Status MetalBackend::makePipelines() {
   return absl::OkStatus();
 }
 
-absl::Status MetalBackend::allocate(id<MTLBuffer> __strong &buffer,
+absl::Status MetalDevice::allocate(id<MTLBuffer> __strong &buffer,
                                     uint64_t bytes, MTLResourceOptions options,
                                     const std::string &what) {
   // Not empty, and whole 16-byte units: blit fills and copies take whole
@@ -260,7 +244,7 @@ absl::Status MetalBackend::allocate(id<MTLBuffer> __strong &buffer,
 /// loaded segment in place (or a shared copy when its memory cannot be
 /// wrapped); otherwise it goes to private storage through `blit`, from a
 /// shared copy `staging` that must live until the blit has run.
-absl::Status MetalBackend::loadWeights(id<MTLBlitCommandEncoder> blit,
+absl::Status MetalDevice::loadWeights(id<MTLBlitCommandEncoder> blit,
                                        id<MTLBuffer> __strong &staging) {
   const schema::Artifact &root = artifact.root();
   uint64_t bytes = artifact.weightsBytes();
@@ -314,29 +298,22 @@ absl::Status MetalBackend::loadWeights(id<MTLBlitCommandEncoder> blit,
   return absl::OkStatus();
 }
 
-absl::Status MetalBackend::bind(BoundProgram &bound,
-                                const schema::Program &program,
-                                const schema::DispatchList *list,
-                                const std::string &name) {
-  bound.name = name;
-  bound.program = &program;
-  absl::StatusOr<DispatchPlan> plan =
-      metal::planDispatches(artifact.root(), *exe, program, list, name);
+absl::Status MetalDevice::bind(ProgramKind kind) {
+  BoundProgram &bound = programs[static_cast<size_t>(kind)];
+  bound.name = programName(kind);
+  bound.io = programIO(programOf(artifact.root(), kind));
+  absl::StatusOr<DispatchPlan> plan = metal::planDispatches(
+      artifact.root(), *exe, dispatchListOf(*exe, kind), bound.name);
   if (!plan.ok())
     return plan.status();
   bound.plan = std::move(*plan);
-  if (bound.plan.maxTokens < 1)
-    return absl::DataLossError(absl::StrCat(
-        "corrupt artifact: the ", name, " program runs ",
-        bound.plan.maxTokens, " tokens at a time"));
-  return allocate(bound.run, 16, MTLResourceStorageModeShared,
-                  "fmc " + name + " run record");
+  return allocate(bound.run, sizeof(RunRecord), MTLResourceStorageModeShared,
+                  "fmc " + bound.name + " run record");
 }
 
-absl::Status MetalBackend::init() {
+absl::Status MetalDevice::init() {
   const schema::Artifact &root = artifact.root();
   vocab = root.config()->vocab_size();
-  maxContext = root.config()->max_context();
   absl::StatusOr<const schema::Executable *> found =
       metal::findMetalExecutable(root);
   if (!found.ok())
@@ -348,17 +325,13 @@ absl::Status MetalBackend::init() {
     return s;
   if (auto s = makePipelines(); !s.ok())
     return s;
-  if (auto s = bind(prefillProgram, *root.prefill(), exe->prefill(), "prefill");
-      !s.ok())
-    return s;
-  if (auto s = bind(decodeProgram, *root.decode(), exe->decode(), "decode");
-      !s.ok())
-    return s;
+  for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode})
+    if (auto s = bind(kind); !s.ok())
+      return s;
 
-  uint64_t arenaBytes =
-      std::max(root.prefill()->arena_bytes(), root.decode()->arena_bytes());
-  uint64_t scratchBytes = std::max(prefillProgram.plan.scratchBytes,
-                                   decodeProgram.plan.scratchBytes);
+  uint64_t arenaBytes = sharedArenaBytes(root);
+  uint64_t scratchBytes =
+      std::max(programs[0].plan.scratchBytes, programs[1].plan.scratchBytes);
   if (auto s = allocate(arena, arenaBytes, MTLResourceStorageModeShared,
                         "fmc arena");
       !s.ok())
@@ -377,12 +350,6 @@ absl::Status MetalBackend::init() {
         !s.ok())
       return s;
     caches.push_back(cache);
-    mem.kvBytesTotal += c->bytes() - c->scale_bytes();
-    mem.kvScaleBytesTotal += c->scale_bytes();
-    if (c->kind() != schema::CacheKind::Ring) {
-      mem.kvBytesPerToken += (c->bytes() - c->scale_bytes()) / c->capacity();
-      mem.kvScaleBytesPerToken += c->scale_bytes() / c->capacity();
-    }
   }
 
   // One blit pass: zero the caches and the scratch (private storage, which
@@ -406,12 +373,10 @@ absl::Status MetalBackend::init() {
     if (!done.ok())
       return done;
   }
-  mem.weightsBytes = artifact.weightsBytes();
-  mem.arenaBytes = arenaBytes;
   return absl::OkStatus();
 }
 
-id<MTLBuffer> MetalBackend::bufferOf(const BufferArgument &argument,
+id<MTLBuffer> MetalDevice::bufferOf(const BufferArgument &argument,
                                      const BoundProgram &bound) const {
   switch (argument.memory) {
   case schema::BindingMemory::Arena:
@@ -430,7 +395,7 @@ id<MTLBuffer> MetalBackend::bufferOf(const BufferArgument &argument,
 
 /// Encodes dispatches [from, to) of `bound`: binding i of a dispatch is
 /// buffer index i of its kernel ([[buffer(i)]] in the MSL).
-void MetalBackend::encode(id<MTLComputeCommandEncoder> encoder,
+void MetalDevice::encode(id<MTLComputeCommandEncoder> encoder,
                           const BoundProgram &bound, size_t from,
                           size_t to) const {
   id<MTLComputePipelineState> current = nil;
@@ -451,7 +416,7 @@ void MetalBackend::encode(id<MTLComputeCommandEncoder> encoder,
   }
 }
 
-absl::Status MetalBackend::finish(id<MTLCommandBuffer> commands,
+absl::Status MetalDevice::finish(id<MTLCommandBuffer> commands,
                                   const std::string &what) {
   [commands commit];
   [commands waitUntilCompleted];
@@ -462,23 +427,25 @@ absl::Status MetalBackend::finish(id<MTLCommandBuffer> commands,
   return absl::OkStatus();
 }
 
-/// Runs `bound` on `rows` token ids and positions; its logits are then in
-/// the arena (logitsRow).
-absl::Status MetalBackend::execute(BoundProgram &bound, int64_t rows,
-                                   const int32_t *tokens,
-                                   const int32_t *positions) {
+absl::Status MetalDevice::setInputs(ProgramKind kind,
+                                    const RunInputs &inputs) {
   // The GPU is idle (every run waits for its command buffer), so the CPU
   // may write the shared arena and run record.
+  const BoundProgram &bound = programs[static_cast<size_t>(kind)];
   auto *arenaBytes = static_cast<uint8_t *>(arena.contents);
-  std::memcpy(arenaBytes + bound.plan.tokensOffset, tokens,
-              rows * sizeof(int32_t));
-  std::memcpy(arenaBytes + bound.plan.positionsOffset, positions,
-              rows * sizeof(int32_t));
-  auto *run = static_cast<int32_t *>(bound.run.contents);
-  run[0] = static_cast<int32_t>(rows);
-  run[1] = 1;
-  run[2] = run[3] = 0;
+  std::memcpy(arenaBytes + bound.io.tokensOffset, inputs.tokens.data(),
+              inputs.tokens.size() * sizeof(int32_t));
+  std::memcpy(arenaBytes + bound.io.positionsOffset, inputs.positions.data(),
+              inputs.positions.size() * sizeof(int32_t));
+  std::memcpy(bound.run.contents, &inputs.record, sizeof(RunRecord));
+  return absl::OkStatus();
+}
 
+/// Runs the program on its staged inputs; its logits are then in the arena
+/// (logitsRow), every row of them, so the rows wanted need no copy.
+absl::Status MetalDevice::execute(ProgramKind kind, LogitsRows /*wanted*/,
+                                  std::vector<DispatchTime> &times) {
+  const BoundProgram &bound = programs[static_cast<size_t>(kind)];
   size_t count = bound.plan.dispatches.size();
   @autoreleasepool {
     if (!profiling) {
@@ -501,78 +468,30 @@ absl::Status MetalBackend::execute(BoundProgram &bound, int64_t rows,
                                                  " program's dispatch ", i));
           !s.ok())
         return s;
-      uint32_t kernel = bound.plan.dispatches[i].kernel;
-      familyTimes.add(bound.program->kernels()->Get(kernel)->spec_type(),
-                      commands.GPUEndTime - commands.GPUStartTime);
+      times.push_back({bound.plan.dispatches[i].kernel,
+                       commands.GPUEndTime - commands.GPUStartTime});
     }
   }
   return absl::OkStatus();
 }
 
-const float *MetalBackend::logitsRow(const BoundProgram &bound,
-                                     int64_t row) const {
+/// Valid until the next run writes the arena.
+const float *MetalDevice::logitsRow(ProgramKind kind, int64_t row) const {
+  const BoundProgram &bound = programs[static_cast<size_t>(kind)];
   const auto *arenaBytes = static_cast<const uint8_t *>(arena.contents);
-  return reinterpret_cast<const float *>(arenaBytes + bound.plan.logitsOffset) +
+  return reinterpret_cast<const float *>(arenaBytes + bound.io.logitsOffset) +
          row * vocab;
-}
-
-absl::Status MetalBackend::checkInputs(absl::Span<const int32_t> tokens,
-                                       int64_t start) const {
-  return checkRunInputs(tokens, start, vocab, maxContext);
-}
-
-absl::Status MetalBackend::prefill(absl::Span<const int32_t> tokens,
-                                   int64_t start, bool allLogits,
-                                   const LogitsCallback &onLogits) {
-  if (auto s = checkInputs(tokens, start); !s.ok())
-    return s;
-  BoundProgram &p = prefillProgram;
-  int64_t n = tokens.size();
-  std::vector<int32_t> positions(std::min<int64_t>(n, p.plan.maxTokens));
-  for (int64_t done = 0; done < n; done += p.plan.maxTokens) {
-    int64_t rows = std::min(p.plan.maxTokens, n - done);
-    bool lastChunk = done + rows == n;
-    for (int64_t i = 0; i < rows; ++i)
-      positions[i] = static_cast<int32_t>(start + done + i);
-    if (auto s = execute(p, rows, tokens.data() + done, positions.data());
-        !s.ok())
-      return s;
-    metal::LogitsRows wanted = metal::prefillLogitsRows(
-        p.plan.lastRow, allLogits, lastChunk, static_cast<bool>(onLogits),
-        rows);
-    if (p.plan.lastRow) {
-      // One logits row: the prompt's last position's.
-      if (wanted.count)
-        onLogits(start + n - 1, logitsRow(p, 0));
-      continue;
-    }
-    for (int64_t r = 0; r < wanted.count; ++r)
-      onLogits(start + done + wanted.from + r,
-               logitsRow(p, wanted.from + r));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<const float *> MetalBackend::decode(int32_t token,
-                                                   int64_t position) {
-  if (auto s = checkInputs({&token, 1}, position); !s.ok())
-    return s;
-  int32_t pos = static_cast<int32_t>(position);
-  if (auto s = execute(decodeProgram, 1, &token, &pos); !s.ok())
-    return s;
-  // Valid until the next run writes the arena.
-  return logitsRow(decodeProgram, 0);
 }
 
 } // namespace
 
-absl::StatusOr<std::unique_ptr<Backend>>
-createMetalBackend(const Artifact &artifact, const BackendOptions &options) {
+absl::StatusOr<std::unique_ptr<Device>>
+createMetalDevice(const Artifact &artifact, const BackendOptions &options) {
   @autoreleasepool {
-    auto backend = std::make_unique<MetalBackend>(artifact, options);
-    if (absl::Status s = backend->init(); !s.ok())
+    auto device = std::make_unique<MetalDevice>(artifact, options);
+    if (absl::Status s = device->init(); !s.ok())
       return s;
-    return std::unique_ptr<Backend>(std::move(backend));
+    return std::unique_ptr<Device>(std::move(device));
   }
 }
 

@@ -1,0 +1,204 @@
+//===- CudaDeviceHostTest.cpp - the cuda device over a fake driver --------===//
+//
+// The cuda device's host logic with no GPU: a session on the cuda device of
+// the tiny counter artifact (TinyGpuArtifact.h), whose driver computes the
+// two kernels in C++ over host memory (FakeCudaDriver.h). It checks every
+// value the runs produce (uploads, zeroed caches, run records, the decode
+// graph's own copies, logits rows read back, chunked prefill), that each
+// program is recorded once as a graph and replayed, and how launches are
+// made: with programmatic stream serialization exactly when the executable
+// says its kernels wait (programmatic_dependent_launch) and the device is
+// sm_90 or later, every launch but the first of a program, and plainly
+// otherwise.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FakeCudaDriver.h"
+#include "TinyCounterRuns.h"
+#include "TinyGpuArtifact.h"
+
+#include "runtime/Session.h"
+#include "runtime/cuda/CudaDevice.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace fmc {
+namespace {
+
+class CudaDeviceHost : public ::testing::Test {
+protected:
+  /// A session on the cuda device of the tiny artifact with a cuda
+  /// executable (a stand-in cubin: the fake loads anything).
+  void open(bool waits, BackendOptions options = {}, bool lastRow = false) {
+    test::TinyExecutable exe =
+        test::tinyCounterExecutable("cuda", "cubin", {0x7f, 'E', 'L', 'F'});
+    exe.arch = "sm_90";
+    exe.programmaticDependentLaunch = waits;
+    absl::StatusOr<std::unique_ptr<Artifact>> a =
+        Artifact::fromBytes(test::buildTinyArtifact({exe}, lastRow), "tiny.fmc");
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    artifact = std::move(*a);
+    absl::StatusOr<std::unique_ptr<Device>> device =
+        cuda::createCudaDevice(*artifact, options, fake.driver());
+    ASSERT_TRUE(device.ok()) << device.status().message();
+    session = std::make_unique<Session>(*artifact, std::move(*device));
+  }
+
+  /// The launches recorded into graphs, in order.
+  std::vector<test::FakeLaunch> captured() const {
+    std::vector<test::FakeLaunch> result;
+    for (const test::FakeLaunch &l : fake.launches)
+      if (l.captured)
+        result.push_back(l);
+    return result;
+  }
+
+  void TearDown() override {
+    session.reset();
+    EXPECT_EQ(fake.liveAllocations, 0) << "the device leaked driver objects";
+  }
+
+  test::FakeCuda fake;
+  std::unique_ptr<Artifact> artifact;
+  std::unique_ptr<Session> session;
+};
+
+TEST_F(CudaDeviceHost, RunsTheTinyCounterProgramThroughGraphs) {
+  fake.major = 8;
+  open(/*waits=*/false);
+  // Each program recorded once: count then rows.
+  ASSERT_EQ(captured().size(), 4u);
+  EXPECT_EQ(fake.graphLaunches, 0);
+
+  ASSERT_NO_FATAL_FAILURE(test::expectTinyCounterRuns(*session));
+  // Seven runs, each one replay; no launch outside the recording.
+  EXPECT_EQ(fake.graphLaunches, 7);
+  EXPECT_EQ(fake.launches.size(), 4u);
+}
+
+TEST_F(CudaDeviceHost, LaunchesProgrammaticallyOnSm90WhenTheKernelsWait) {
+  fake.major = 9;
+  open(/*waits=*/true);
+  std::vector<test::FakeLaunch> launches = captured();
+  ASSERT_EQ(launches.size(), 4u);
+  for (int program = 0; program < 2; ++program) {
+    SCOPED_TRACE(program == 0 ? "prefill" : "decode");
+    const test::FakeLaunch &count = launches[2 * program];
+    const test::FakeLaunch &rows = launches[2 * program + 1];
+    // The first launch waits for the input copies in full.
+    EXPECT_EQ(count.entry, "count");
+    EXPECT_FALSE(count.viaLaunchKernelEx);
+    EXPECT_FALSE(count.programmatic);
+    EXPECT_EQ(rows.entry, "rows");
+    EXPECT_TRUE(rows.viaLaunchKernelEx);
+    EXPECT_TRUE(rows.programmatic);
+    EXPECT_EQ(rows.otherAttributes, 0);
+    EXPECT_EQ(rows.block, (std::array<unsigned, 3>{8, 1, 1}));
+  }
+  EXPECT_EQ(launches[1].grid, (std::array<unsigned, 3>{4, 1, 1}));
+  EXPECT_EQ(launches[3].grid, (std::array<unsigned, 3>{1, 1, 1}));
+  // The same values as plain launches give.
+  test::expectTinyDecode(*session, 3, 0, 0);
+}
+
+TEST_F(CudaDeviceHost, LaunchesPlainlyWithoutSm90WaitingCodeOrTheEntryPoint) {
+  struct Case {
+    const char *what;
+    int major;
+    bool waits, haveLaunchKernelEx;
+  };
+  for (Case c : {Case{"sm_80", 8, true, true},
+                 Case{"code that does not wait", 9, false, true},
+                 Case{"a driver without cuLaunchKernelEx", 9, true, false}}) {
+    SCOPED_TRACE(c.what);
+    session.reset();
+    fake.launches.clear();
+    fake.major = c.major;
+    fake.haveLaunchKernelEx = c.haveLaunchKernelEx;
+    open(c.waits);
+    ASSERT_EQ(captured().size(), 4u);
+    for (const test::FakeLaunch &l : fake.launches) {
+      EXPECT_FALSE(l.viaLaunchKernelEx) << l.entry;
+      EXPECT_FALSE(l.programmatic) << l.entry;
+    }
+  }
+}
+
+TEST_F(CudaDeviceHost, RecordsPlainGraphsWhenProgrammaticCaptureFails) {
+  fake.major = 9;
+  fake.failLaunchKernelEx = true;
+  open(/*waits=*/true);
+  // Per program: a failed programmatic capture (count, rows via Ex), then
+  // the plain one (count, rows).
+  std::vector<test::FakeLaunch> launches = captured();
+  ASSERT_EQ(launches.size(), 8u);
+  for (int program = 0; program < 2; ++program) {
+    EXPECT_TRUE(launches[4 * program + 1].viaLaunchKernelEx);
+    EXPECT_FALSE(launches[4 * program + 2].viaLaunchKernelEx);
+    EXPECT_FALSE(launches[4 * program + 3].viaLaunchKernelEx);
+  }
+  test::expectTinyDecode(*session, 4, 2, 0);
+}
+
+TEST_F(CudaDeviceHost, ProfilingLaunchesEachDispatchAndTimesItPerFamily) {
+  fake.major = 9;
+  BackendOptions options;
+  options.profile = true;
+  open(/*waits=*/true, options);
+  EXPECT_TRUE(captured().empty()); // No graphs: every launch is timed.
+  ASSERT_TRUE(session->decode(1, 0).ok());
+  ASSERT_TRUE(session->prefill({1, 2, 3}, 1, false, nullptr).ok());
+  for (const test::FakeLaunch &l : fake.launches)
+    EXPECT_FALSE(l.programmatic) << l.entry;
+  // Dispatch 0 implements kernel 0 (embedding), dispatch 1 kernel 1
+  // (logits); the fake's events are 0.5 ms apart.
+  std::vector<KernelProfile> profile = session->profile();
+  ASSERT_EQ(profile.size(), 2u);
+  EXPECT_EQ(profile[0].family, "EmbeddingSpec");
+  EXPECT_EQ(profile[1].family, "LogitsSpec");
+  for (const KernelProfile &p : profile) {
+    EXPECT_EQ(p.calls, 2);
+    EXPECT_DOUBLE_EQ(p.seconds, 2 * 0.5e-3);
+  }
+}
+
+TEST_F(CudaDeviceHost, GraphsCanBeTurnedOff) {
+  fake.major = 9;
+  setenv("FMC_CUDA_GRAPHS", "0", 1);
+  open(/*waits=*/true);
+  unsetenv("FMC_CUDA_GRAPHS");
+  EXPECT_TRUE(captured().empty());
+  test::expectTinyDecode(*session, 2, 5, 0);
+  ASSERT_EQ(fake.launches.size(), 2u);
+  for (const test::FakeLaunch &l : fake.launches)
+    EXPECT_FALSE(l.viaLaunchKernelEx) << l.entry;
+  EXPECT_EQ(fake.graphLaunches, 0);
+}
+
+TEST_F(CudaDeviceHost, ReadsRowZeroAfterALastRowKernel) {
+  fake.major = 8;
+  open(/*waits=*/false, {}, /*lastRow=*/true);
+  test::expectTinyLastRowPrefill(*session);
+}
+
+TEST_F(CudaDeviceHost, NamesAnEntryPointTheCodeLacks) {
+  test::TinyExecutable exe =
+      test::tinyCounterExecutable("cuda", "cubin", {0x7f, 'E', 'L', 'F'});
+  exe.entries[1].name = "rows_f16";
+  absl::StatusOr<std::unique_ptr<Artifact>> a =
+      Artifact::fromBytes(test::buildTinyArtifact({exe}), "tiny.fmc");
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  absl::StatusOr<std::unique_ptr<Device>> device =
+      cuda::createCudaDevice(**a, {}, fake.driver());
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(device.status().message(),
+            "'tiny.fmc': corrupt artifact: cuda executable: entry point "
+            "'rows_f16' is not a kernel of its code (cuModuleGetFunction: "
+            "CUDA_ERROR_NOT_FOUND (500))");
+}
+
+} // namespace
+} // namespace fmc
