@@ -1,7 +1,8 @@
 //===- Attention.cpp - plan.attention on the GPU --------------------------===//
 //
-// Computes what runtime/cpu/Attention.cpp computes, in up to five
-// dispatches of kernels/attention.mlir:
+// Computes what runtime/cpu/Attention.cpp computes. A program of one row
+// (@decode) takes the flash-decoding path (AttentionDecode.cpp); a program
+// of many rows runs up to five dispatches of kernels/attention.mlir:
 //   - a linear cache's writer appends this run's keys and values first
 //     (kv_append, once for keys and once for values), then attends;
 //   - a ring cache's writer attends to this run's own positions from its k
@@ -18,6 +19,13 @@
 namespace fmc::gpu {
 
 llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &b) {
+  if (b.maxTokens() == 1) {
+    // An unknown cache is reported by lowerDecodeAttention.
+    mlir::fm::KVCacheOp cache = b.cacheOp(
+        llvm::cast<mlir::plan::AttentionOp>(kernel).getReadsAttr());
+    return lowerDecodeAttention(
+        kernel, b, cache ? defaultDecodeAttentionSplits(cache) : 1);
+  }
   llvm::Expected<AttentionInstance> a = AttentionInstance::of(kernel, b);
   if (!a)
     return a.takeError();

@@ -36,8 +36,19 @@ llvm::Error lowerLinear(mlir::Operation *kernel, LaunchBuilder &builder);
 /// plan.track_combine, plan.last_row (kernels/rows.mlir).
 llvm::Error lowerTrackCombine(mlir::Operation *kernel, LaunchBuilder &builder);
 llvm::Error lowerLastRow(mlir::Operation *kernel, LaunchBuilder &builder);
-/// plan.attention (kernels/attention.mlir).
+/// plan.attention (kernels/attention.mlir; in a program of one row,
+/// lowerDecodeAttention with defaultDecodeAttentionSplits).
 llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &builder);
+/// The number of ranges decode attention over `cache` splits its slots into:
+/// ranges of at least 32 slots, about 512 workgroups over the cache's KV
+/// heads, from 1 to 64 (AttentionDecode.cpp says why).
+int64_t defaultDecodeAttentionSplits(mlir::fm::KVCacheOp cache);
+/// plan.attention `attention` in a program of one row, as flash-decoding
+/// over `splits` ranges of cache slots (kernels/attention_decode.mlir):
+/// a writer's kv_append, the split kernel, and with more than one split the
+/// combine kernel. `splits` is from 1 to the cache's capacity.
+llvm::Error lowerDecodeAttention(mlir::Operation *attention,
+                                 LaunchBuilder &builder, int64_t splits);
 /// plan.moe_route, plan.moe_combine, plan.moe (kernels/moe.mlir).
 llvm::Error lowerMoeRoute(mlir::Operation *kernel, LaunchBuilder &builder);
 llvm::Error lowerMoeCombine(mlir::Operation *kernel, LaunchBuilder &builder);
