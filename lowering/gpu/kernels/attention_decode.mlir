@@ -368,6 +368,7 @@ gpu.module @kernels {
             // 2. Partial scores: item (j, quad, part) sums its part of the
             //    features for four heads (slot j fastest: the key rows of a
             //    subgroup's lanes differ, their query units are shared).
+            //    `contract`: multiply-adds may fuse (PTX fma).
             scf.for %i = %tid to %sp_n step %wg {
               %j = arith.remui %i, %tile : index
               %rest = arith.divui %i, %tile : index
@@ -399,14 +400,14 @@ gpu.module @kernels {
                 %kb1 = vector.broadcast %k1 : f32 to vector<4xf32>
                 %kb2 = vector.broadcast %k2 : f32 to vector<4xf32>
                 %kb3 = vector.broadcast %k3 : f32 to vector<4xf32>
-                %m0 = arith.mulf %qv0, %kb0 : vector<4xf32>
-                %m1 = arith.mulf %qv1, %kb1 : vector<4xf32>
-                %m2 = arith.mulf %qv2, %kb2 : vector<4xf32>
-                %m3 = arith.mulf %qv3, %kb3 : vector<4xf32>
-                %s0 = arith.addf %acc, %m0 : vector<4xf32>
-                %s1 = arith.addf %s0, %m1 : vector<4xf32>
-                %s2 = arith.addf %s1, %m2 : vector<4xf32>
-                %s3 = arith.addf %s2, %m3 : vector<4xf32>
+                %m0 = arith.mulf %qv0, %kb0 fastmath<contract> : vector<4xf32>
+                %m1 = arith.mulf %qv1, %kb1 fastmath<contract> : vector<4xf32>
+                %m2 = arith.mulf %qv2, %kb2 fastmath<contract> : vector<4xf32>
+                %m3 = arith.mulf %qv3, %kb3 fastmath<contract> : vector<4xf32>
+                %s0 = arith.addf %acc, %m0 fastmath<contract> : vector<4xf32>
+                %s1 = arith.addf %s0, %m1 fastmath<contract> : vector<4xf32>
+                %s2 = arith.addf %s1, %m2 fastmath<contract> : vector<4xf32>
+                %s3 = arith.addf %s2, %m3 fastmath<contract> : vector<4xf32>
                 scf.yield %s3 : vector<4xf32>
               }
               %spi = arith.addi %sp_at, %i : index
@@ -546,14 +547,14 @@ gpu.module @kernels {
                 %vb1 = vector.broadcast %v1 : f32 to vector<4xf32>
                 %vb2 = vector.broadcast %v2 : f32 to vector<4xf32>
                 %vb3 = vector.broadcast %v3 : f32 to vector<4xf32>
-                %t0 = arith.mulf %pv, %vb0 : vector<4xf32>
-                %t1 = arith.mulf %pv, %vb1 : vector<4xf32>
-                %t2 = arith.mulf %pv, %vb2 : vector<4xf32>
-                %t3 = arith.mulf %pv, %vb3 : vector<4xf32>
-                %n0a = arith.addf %o0, %t0 : vector<4xf32>
-                %n1a = arith.addf %o1, %t1 : vector<4xf32>
-                %n2a = arith.addf %o2, %t2 : vector<4xf32>
-                %n3a = arith.addf %o3, %t3 : vector<4xf32>
+                %t0 = arith.mulf %pv, %vb0 fastmath<contract> : vector<4xf32>
+                %t1 = arith.mulf %pv, %vb1 fastmath<contract> : vector<4xf32>
+                %t2 = arith.mulf %pv, %vb2 fastmath<contract> : vector<4xf32>
+                %t3 = arith.mulf %pv, %vb3 fastmath<contract> : vector<4xf32>
+                %n0a = arith.addf %o0, %t0 fastmath<contract> : vector<4xf32>
+                %n1a = arith.addf %o1, %t1 fastmath<contract> : vector<4xf32>
+                %n2a = arith.addf %o2, %t2 fastmath<contract> : vector<4xf32>
+                %n3a = arith.addf %o3, %t3 fastmath<contract> : vector<4xf32>
                 scf.yield %n0a, %n1a, %n2a, %n3a : vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>
               }
               %ci = arith.addi %corr_at, %hq : index
