@@ -21,8 +21,8 @@ namespace fmc::gpu {
 llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &b) {
   if (b.maxTokens() == 1) {
     // An unknown cache is reported by lowerDecodeAttention.
-    mlir::fm::KVCacheOp cache = b.cacheOp(
-        llvm::cast<mlir::plan::AttentionOp>(kernel).getReadsAttr());
+    mlir::fm::KVCacheOp cache =
+        b.cacheOp(llvm::cast<mlir::plan::AttentionOp>(kernel).getReadsAttr());
     return lowerDecodeAttention(
         kernel, b, cache ? defaultDecodeAttentionSplits(cache) : 1);
   }

@@ -38,8 +38,8 @@ llvm::Expected<GpuCacheLayout> GpuCacheLayout::of(mlir::fm::KVCacheOp cache) {
   return layout;
 }
 
-llvm::Expected<AttentionInstance>
-AttentionInstance::of(mlir::Operation *kernel, LaunchBuilder &b) {
+llvm::Expected<AttentionInstance> AttentionInstance::of(mlir::Operation *kernel,
+                                                        LaunchBuilder &b) {
   AttentionInstance a;
   a.op = llvm::cast<mlir::plan::AttentionOp>(kernel);
   a.cache = b.cacheOp(a.op.getReadsAttr());
@@ -55,10 +55,10 @@ AttentionInstance::of(mlir::Operation *kernel, LaunchBuilder &b) {
   a.kvHeads = a.op.getNumKvHeads();
   a.headDim = a.op.getHeadDim();
   if (a.headDim > kMaxHeadDim)
-    return llvm::createStringError(
-        "attention over KV cache '" + a.cacheName() + "' has head_dim " +
-        llvm::Twine(a.headDim) + ": the GPU kernels support head_dim up to " +
-        llvm::Twine(kMaxHeadDim));
+    return llvm::createStringError("attention over KV cache '" + a.cacheName() +
+                                   "' has head_dim " + llvm::Twine(a.headDim) +
+                                   ": the GPU kernels support head_dim up to " +
+                                   llvm::Twine(kMaxHeadDim));
   llvm::Expected<GpuCacheLayout> layout = GpuCacheLayout::of(a.cache);
   if (!layout)
     return layout.takeError();
@@ -95,15 +95,15 @@ llvm::Error appendRows(const AttentionInstance &a, LaunchBuilder &b) {
   for (auto [src, base, scales] :
        {std::tuple(op.getK(), int64_t(0), a.layout.keyScales),
         std::tuple(op.getV(), a.layout.valuesBase, a.layout.valueScales)})
-    if (llvm::Error error = b.dispatch(
-            "kv_append",
-            {a.kvHeads, a.headDim, a.capacity, int64_t(a.ring),
-             static_cast<int64_t>(a.layout.element), base, scales,
-             a.layout.rowWords, b.rowsSlot(), wg},
-            {static_cast<uint32_t>(wg), 1, 1},
-            {static_cast<uint32_t>(b.maxTokens()),
-             static_cast<uint32_t>(a.kvHeads), 1},
-            {b.buffer(src), positions, cache, b.run()}))
+    if (llvm::Error error =
+            b.dispatch("kv_append",
+                       {a.kvHeads, a.headDim, a.capacity, int64_t(a.ring),
+                        static_cast<int64_t>(a.layout.element), base, scales,
+                        a.layout.rowWords, b.rowsSlot(), wg},
+                       {static_cast<uint32_t>(wg), 1, 1},
+                       {static_cast<uint32_t>(b.maxTokens()),
+                        static_cast<uint32_t>(a.kvHeads), 1},
+                       {b.buffer(src), positions, cache, b.run()}))
       return error;
   return llvm::Error::success();
 }

@@ -56,8 +56,7 @@ struct SplitShape {
 };
 
 /// Pool units the split kernel's regions take (attention_decode.mlir).
-int64_t poolUnits(int64_t headDim, int64_t block, int64_t tile,
-                  int64_t parts) {
+int64_t poolUnits(int64_t headDim, int64_t block, int64_t tile, int64_t parts) {
   int64_t hd4 = ceilDiv(headDim, 4), quads = ceilDiv(block, 4);
   return 2 * 4 * hd4 * quads          // queries, output accumulators
          + tile * ((hd4 | 1) + hd4)   // the tile's keys and values
@@ -136,10 +135,10 @@ llvm::Error lowerDecodeAttention(mlir::Operation *kernel, LaunchBuilder &b,
   if (!a)
     return a.takeError();
   if (b.maxTokens() != 1)
-    return llvm::createStringError(
-        "decode attention over KV cache '" + a->cacheName() +
-        "' in a program of " + llvm::Twine(b.maxTokens()) +
-        " rows: its kernels attend for one row");
+    return llvm::createStringError("decode attention over KV cache '" +
+                                   a->cacheName() + "' in a program of " +
+                                   llvm::Twine(b.maxTokens()) +
+                                   " rows: its kernels attend for one row");
   if (splits < 1 || splits > std::min(a->capacity, kMaxGridY))
     return llvm::createStringError(
         "decode attention over KV cache '" + a->cacheName() + "' of " +
@@ -166,18 +165,33 @@ llvm::Error lowerDecodeAttention(mlir::Operation *kernel, LaunchBuilder &b,
   int64_t ownRow = a->writes && a->ring && sixteenBit;
   // Partials: accumulators [heads][splits][head_dim], maxima and sums
   // [heads][splits]. With one split the output stands in (never touched).
-  Binding partials =
-      splits == 1 ? out
-                  : b.scratch(static_cast<uint64_t>(a->heads * splits *
-                                                    (a->headDim + 2) * 4));
+  Binding partials = splits == 1
+                         ? out
+                         : b.scratch(static_cast<uint64_t>(
+                               a->heads * splits * (a->headDim + 2) * 4));
   uint32_t wgBlocks = static_cast<uint32_t>(a->kvHeads * group / shape.block);
   if (llvm::Error error = b.dispatch(
           "attention_decode_split",
-          {a->heads, a->kvHeads, a->headDim, shape.block, a->capacity, ownRow,
-           a->kind, a->window, a->scale, a->softcap,
-           static_cast<int64_t>(a->layout.element), a->layout.valuesBase,
-           a->layout.keyScales, a->layout.valueScales, a->layout.rowWords,
-           splits, splitSlots, shape.tile, shape.parts, b.rowsSlot(),
+          {a->heads,
+           a->kvHeads,
+           a->headDim,
+           shape.block,
+           a->capacity,
+           ownRow,
+           a->kind,
+           a->window,
+           a->scale,
+           a->softcap,
+           static_cast<int64_t>(a->layout.element),
+           a->layout.valuesBase,
+           a->layout.keyScales,
+           a->layout.valueScales,
+           a->layout.rowWords,
+           splits,
+           splitSlots,
+           shape.tile,
+           shape.parts,
+           b.rowsSlot(),
            shape.wg},
           {static_cast<uint32_t>(shape.wg), 1, 1},
           {wgBlocks, static_cast<uint32_t>(splits), 1},

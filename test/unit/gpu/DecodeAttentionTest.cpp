@@ -58,9 +58,9 @@ std::string decodePlan(const std::vector<Layer> &layers, int maxTokens = 1) {
   std::string caches, kernels;
   int64_t offset = 256;
   auto buffer = [&](const std::string &name, int width) {
-    std::string text = "    %" + name + " = plan.buffer offset = " +
-                       std::to_string(offset) + " : !plan.rows<" +
-                       std::to_string(width) + ", f32>\n";
+    std::string text = "    %" + name +
+                       " = plan.buffer offset = " + std::to_string(offset) +
+                       " : !plan.rows<" + std::to_string(width) + ", f32>\n";
     offset += int64_t(width) * 4 * maxTokens + 256;
     return text;
   };
@@ -71,10 +71,9 @@ std::string decodePlan(const std::vector<Layer> &layers, int maxTokens = 1) {
     std::string kv =
         "!plan.rows<" + std::to_string(l.kvHeads * l.dim) + ", f32>";
     caches += "  fm.kv_cache @c" + n + " " + l.cache + "\n";
-    kernels += buffer("q" + n, l.heads * l.dim) +
-               buffer("k" + n, l.kvHeads * l.dim) +
-               buffer("v" + n, l.kvHeads * l.dim) +
-               buffer("o" + n, l.heads * l.dim);
+    kernels +=
+        buffer("q" + n, l.heads * l.dim) + buffer("k" + n, l.kvHeads * l.dim) +
+        buffer("v" + n, l.kvHeads * l.dim) + buffer("o" + n, l.heads * l.dim);
     std::string dims = " heads = " + std::to_string(l.heads) +
                        ", kv_heads = " + std::to_string(l.kvHeads) +
                        ", head_dim = " + std::to_string(l.dim) +
@@ -92,9 +91,9 @@ std::string decodePlan(const std::vector<Layer> &layers, int maxTokens = 1) {
   std::string last = "!plan.rows<" +
                      std::to_string(layers.back().heads * layers.back().dim) +
                      ", f32>";
-  return "module {\n" + caches + "  plan.program @decode max_tokens = " +
-         std::to_string(maxTokens) + ", arena_bytes = " +
-         std::to_string(offset) +
+  return "module {\n" + caches +
+         "  plan.program @decode max_tokens = " + std::to_string(maxTokens) +
+         ", arena_bytes = " + std::to_string(offset) +
          " {\n"
          "    %t = plan.buffer offset = 0 : !plan.rows<1, i32>\n"
          "    %p = plan.buffer offset = 64 : !plan.rows<1, i32>\n" +
@@ -164,9 +163,7 @@ protected:
                                 llvm::StringRef name) {
     std::string text;
     llvm::raw_string_ostream os(text);
-    fmc::gpu::kernelsOf(*program.kernels)
-        .lookupSymbol(name)
-        ->print(os);
+    fmc::gpu::kernelsOf(*program.kernels).lookupSymbol(name)->print(os);
     return text;
   }
 
@@ -215,7 +212,12 @@ TEST_F(DecodeAttentionTest, OneSplitWritesTheOutputWithoutACombine) {
   // output stands in for the partials. A reader has no k and v: q stands
   // in for them (never read) and nothing is appended.
   Layer reader{"ring capacity = 24, kv_heads = 2, head_dim = 64 : bf16",
-               "local", "{window = 16 : i64}", 4, 2, 64, false};
+               "local",
+               "{window = 16 : i64}",
+               4,
+               2,
+               64,
+               false};
   llvm::Expected<GpuProgram> program = build(decodePlan({reader}));
   ASSERT_TRUE(static_cast<bool>(program))
       << llvm::toString(program.takeError());
@@ -234,10 +236,18 @@ TEST_F(DecodeAttentionTest, RingWritersOf16BitCachesReadTheirOwnRowFromKAndV) {
   // The CPU attends to a ring writer's own row unrounded (in flight): the
   // f16 writer's split kernel reads k and v (bindings 1 and 2); the int8
   // one reads its row back from the cache (rounded as in flight).
-  Layer f16{"ring capacity = 64, kv_heads = 2, head_dim = 64 : f16", "local",
-            "{window = 64 : i64}", 4, 2, 64};
-  Layer i8{"ring capacity = 64, kv_heads = 2, head_dim = 32 : i8", "local",
-           "{window = 64 : i64}", 4, 2, 32};
+  Layer f16{"ring capacity = 64, kv_heads = 2, head_dim = 64 : f16",
+            "local",
+            "{window = 64 : i64}",
+            4,
+            2,
+            64};
+  Layer i8{"ring capacity = 64, kv_heads = 2, head_dim = 32 : i8",
+           "local",
+           "{window = 64 : i64}",
+           4,
+           2,
+           32};
   llvm::Expected<GpuProgram> program = build(decodePlan({f16, i8}));
   ASSERT_TRUE(static_cast<bool>(program))
       << llvm::toString(program.takeError());
@@ -253,7 +263,11 @@ TEST_F(DecodeAttentionTest, WideGroupsThatDoNotFitAreServedInBlocks) {
   // 16 query heads of 256 features per KV head: their queries and outputs
   // alone fill the 32 KB pool, so two workgroups of 8 heads serve a group.
   Layer wide{"linear capacity = 256, kv_heads = 1, head_dim = 256 : f16",
-             "global", "", 16, 1, 256};
+             "global",
+             "",
+             16,
+             1,
+             256};
   llvm::Expected<GpuProgram> program = build(decodePlan({wide}));
   ASSERT_TRUE(static_cast<bool>(program))
       << llvm::toString(program.takeError());
@@ -330,9 +344,8 @@ std::string ptxasReport(const std::string &ptx, llvm::StringRef chip,
   }
   std::string arch = ("-arch=" + chip).str();
   llvm::StringRef args[] = {ptxas, "-v", arch, ptxPath, "-o", "/dev/null"};
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt,
-                                                llvm::StringRef(logPath),
-                                                llvm::StringRef(logPath)};
+  std::optional<llvm::StringRef> redirects[] = {
+      std::nullopt, llvm::StringRef(logPath), llvm::StringRef(logPath)};
   std::string message;
   if (llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects, 0, 0,
                                 &message) != 0)
@@ -346,12 +359,24 @@ TEST_F(DecodeAttentionTest, KernelsAssembleForSm80AndSm90WithoutSpills) {
   // an f16 ring writer, GQA 1 over bf16, head_dim 8 over f32: each split
   // kernel and the combine.
   Layer wide{"ring capacity = 1024, kv_heads = 1, head_dim = 256 : f16",
-             "local", "{window = 1024 : i64, softcap = 30.0 : f64}", 8, 1,
+             "local",
+             "{window = 1024 : i64, softcap = 30.0 : f64}",
+             8,
+             1,
              256};
   Layer mha{"linear capacity = 2048, kv_heads = 8, head_dim = 64 : bf16",
-            "global", "", 8, 8, 64};
+            "global",
+            "",
+            8,
+            8,
+            64};
   Layer small{"linear capacity = 512, kv_heads = 4, head_dim = 8 : f32",
-              "chunked", "{window = 64 : i64}", 8, 4, 8, false};
+              "chunked",
+              "{window = 64 : i64}",
+              8,
+              4,
+              8,
+              false};
   llvm::Expected<GpuProgram> program =
       build(decodePlan({afmLayer(), wide, mha, small}));
   ASSERT_TRUE(static_cast<bool>(program))
