@@ -44,9 +44,6 @@ constexpr int64_t kTargetWorkgroups = 264;
 constexpr int64_t kMaxRowsPerWorkgroup = 64;
 /// Tokens that share each decoded weight in programs of several rows.
 constexpr int64_t kPrefillTokensPerPass = 4;
-/// Decode attention: positions per split and the most splits.
-constexpr int64_t kPositionsPerSplit = 256;
-constexpr int64_t kMaxSplits = 64;
 
 int64_t widthOf(Value buffer) {
   return cast<RowsType>(buffer.getType()).getWidth();
@@ -386,13 +383,7 @@ Attribute ProgramFormer::singletonConfig(Operation *kernel) {
     if (splits <= 0) {
       auto cache = SymbolTable::lookupNearestSymbolFrom<fm::KVCacheOp>(
           attention, attention.getReadsAttr().getAttr());
-      int64_t positions = cache ? cache.getCapacity() : 1;
-      if (attention.getKind() == fm::AttentionKind::local &&
-          attention.getWindow())
-        positions = std::min<int64_t>(positions, *attention.getWindow());
-      splits = std::clamp<int64_t>(
-          (positions + kPositionsPerSplit - 1) / kPositionsPerSplit, 1,
-          kMaxSplits);
+      splits = cache ? defaultDecodeAttentionSplits(cache) : 1;
     }
     return DecodeAttentionConfigAttr::get(ctx, splits);
   }

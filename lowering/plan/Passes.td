@@ -82,8 +82,9 @@ def FormDispatches : Pass<"plan-form-dispatches", "::mlir::ModuleOp"> {
            "Fuse kernels; false gives every kernel a dispatch of its own">,
     Option<"decodeAttentionSplits", "decode-attention-splits", "int64_t",
            /*default=*/"0",
-           "Position ranges of split-KV decode attention (0 picks one per "
-           "256 positions a step may see, at most 64)">,
+           "Ranges of cache slots of split-KV decode attention (0: at "
+           "least 32 slots a range, about 512 workgroups over the KV heads, "
+           "at most 64)">,
   ];
   let dependentDialects = ["::mlir::plan::PlanDialect"];
 }

@@ -13,6 +13,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::plan;
 
@@ -100,6 +102,17 @@ int64_t MatvecRegion::headDim() const {
     if (int64_t d = s.headDim())
       return d;
   return 0;
+}
+
+int64_t mlir::plan::defaultDecodeAttentionSplits(fm::KVCacheOp cache) {
+  constexpr int64_t kMinSplitSlots = 32, kTargetWorkgroups = 512,
+                    kMaxSplits = 64;
+  auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  int64_t bySlots = ceilDiv(cache.getCapacity(), kMinSplitSlots);
+  int64_t byWorkgroups = ceilDiv(
+      kTargetWorkgroups,
+      std::max<int64_t>(1, static_cast<int64_t>(cache.getNumKvHeads())));
+  return std::clamp<int64_t>(std::min(bySlots, byWorkgroups), 1, kMaxSplits);
 }
 
 SmallVector<Value> mlir::plan::getLiveOutBuffers(DispatchOp dispatch) {

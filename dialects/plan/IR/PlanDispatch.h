@@ -79,6 +79,14 @@ fm::ParamOp lookupParam(Operation *from, FlatSymbolRefAttr symbol);
 /// quantization), so one kernel decodes both.
 bool sameWeightFormat(fm::ParamOp a, fm::ParamOp b);
 
+/// How many ranges of cache slots split-KV decode attention over `cache`
+/// uses (#plan.decode_attention's default): ranges of at least 32 slots, so
+/// a split's partial result (heads x (head_dim + 2) floats) stays small next
+/// to the K and V rows it reads; about 512 workgroups over the cache's KV
+/// heads (an H200 has 132 SMs: ~4 workgroups each at full context); at most
+/// 64 partials for the combine to read.
+int64_t defaultDecodeAttentionSplits(fm::KVCacheOp cache);
+
 /// Buffers written inside `dispatch` and read after it.
 SmallVector<Value> getLiveOutBuffers(DispatchOp dispatch);
 

@@ -40,6 +40,8 @@ llvm::Error lowerDispatch(mlir::plan::DispatchOp dispatch,
     return lowerMatvec(dispatch, builder);
   if (llvm::isa<mlir::plan::RowwiseConfigAttr>(config))
     return lowerRowwise(dispatch, builder);
+  if (auto decode = llvm::dyn_cast<mlir::plan::DecodeAttentionConfigAttr>(config))
+    return lowerDecodeAttention(first, builder, decode.getSplits());
   return lowerKernel(first, builder);
 }
 

@@ -30,18 +30,17 @@ llvm::Error lowerEmbedding(mlir::Operation *kernel, LaunchBuilder &builder);
 /// plan.track_combine, plan.last_row (kernels/rows.mlir).
 llvm::Error lowerTrackCombine(mlir::Operation *kernel, LaunchBuilder &builder);
 llvm::Error lowerLastRow(mlir::Operation *kernel, LaunchBuilder &builder);
-/// plan.attention (kernels/attention.mlir).
+/// plan.attention (kernels/attention.mlir; in a program of one row,
+/// lowerDecodeAttention with plan::defaultDecodeAttentionSplits).
 llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &builder);
 /// plan.kv_append (kernels/attention.mlir's kv_append).
 llvm::Error lowerKvAppend(mlir::Operation *kernel, LaunchBuilder &builder);
-/// Appends rows of `k` and `v` at `positions` to `cache`: one kv_append
-/// dispatch for the keys and one for the values.
-llvm::Error dispatchKvAppend(LaunchBuilder &builder, mlir::Value k,
-                             mlir::Value v, mlir::Value positions,
-                             mlir::FlatSymbolRefAttr cache);
-/// The smallest workgroup (a multiple of 64, so of every subgroup width)
-/// with a thread per feature of a head (the attention kernels').
-int64_t attentionWorkgroupFor(int64_t headDim);
+/// plan.attention `attention` in a program of one row, as flash-decoding
+/// over `splits` ranges of cache slots (kernels/attention_decode.mlir):
+/// a writer's kv_append, the split kernel, and with more than one split the
+/// combine kernel. `splits` is from 1 to the cache's capacity.
+llvm::Error lowerDecodeAttention(mlir::Operation *attention,
+                                 LaunchBuilder &builder, int64_t splits);
 /// plan.moe_route, plan.moe_combine, plan.moe (kernels/moe.mlir).
 llvm::Error lowerMoeRoute(mlir::Operation *kernel, LaunchBuilder &builder);
 llvm::Error lowerMoeCombine(mlir::Operation *kernel, LaunchBuilder &builder);

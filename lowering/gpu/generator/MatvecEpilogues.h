@@ -7,7 +7,7 @@
 // epilogue finishes one attention head per workgroup, which the per-head
 // steps need: bias, qk-norm (a reduction over the head), RoPE (pairs within
 // the head), the store, and the KV-cache append (int8: a reduction for the
-// scale), in the cache layout of families/CacheLayout.h.
+// scale), in the cache layout of families/AttentionCache.h.
 //
 //===----------------------------------------------------------------------===//
 

@@ -28,7 +28,7 @@
 #ifndef FMC_LOWERING_GPU_GENERATOR_MATVECKERNEL_H
 #define FMC_LOWERING_GPU_GENERATOR_MATVECKERNEL_H
 
-#include "lowering/gpu/families/CacheLayout.h"
+#include "lowering/gpu/families/AttentionCache.h"
 #include "lowering/gpu/families/WeightLayout.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"

@@ -14,11 +14,13 @@ import numpy as np
 
 
 class Session:
-    def __init__(self, template, workdir, vkrun, specializer='fmc-specialize-kernel'):
-        # Scalar arguments of each function in order, for naming them.
+    def __init__(self, templates, workdir, vkrun, specializer='fmc-specialize-kernel'):
+        # Scalar arguments of each function in order, for naming them; from
+        # one template file or a list of them.
         self.scalars = {}
-        for name, signature in re.findall(r'gpu\.func @(\w+)\(([^)]*)\)', open(template).read()):
-            self.scalars[name] = re.findall(r'%(\w+):\s*(index|f32|i32)\b', signature)
+        for template in [templates] if isinstance(templates, str) else templates:
+            for name, signature in re.findall(r'gpu\.func @(\w+)\(([^)]*)\)', open(template).read()):
+                self.scalars[name] = re.findall(r'%(\w+):\s*(index|f32|i32)\b', signature)
         self.workdir = workdir
         self.vkrun = vkrun
         self.specializer = specializer
