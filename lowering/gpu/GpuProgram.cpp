@@ -5,14 +5,50 @@
 #include "dialects/plan/IR/PlanOps.h"
 #include "lowering/gpu/KernelTemplates.h"
 #include "lowering/gpu/LaunchBuilder.h"
+#include "lowering/plan/Passes.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
 
 
 using namespace mlir;
 
 namespace fmc::gpu {
 
+/// Gives every kernel of a program that has no dispatches yet (a plan
+/// written by hand or by fm-to-plan alone) a dispatch of its own: the plan
+/// then lowers kernel by kernel, with its buffers where they are.
+static llvm::Error formDispatches(ModuleOp planModule) {
+  bool unformed = false;
+  for (plan::ProgramOp program : planModule.getOps<plan::ProgramOp>())
+    unformed |= !llvm::any_of(program.getBody().front(), [](Operation &op) {
+      return isa<plan::DispatchOp>(op);
+    });
+  if (!unformed)
+    return llvm::Error::success();
+  std::string diagnostics;
+  llvm::raw_string_ostream os(diagnostics);
+  ScopedDiagnosticHandler handler(planModule.getContext(), [&](Diagnostic &d) {
+    os << d << "\n";
+    return success();
+  });
+  // Not verified here: the families report what they cannot lower, in
+  // their terms (a hand-written plan may leave buffers unwritten).
+  PassManager pm(planModule.getContext());
+  pm.enableVerifier(false);
+  plan::FormDispatchesOptions options;
+  options.fuse = false;
+  pm.addPass(plan::createFormDispatches(options));
+  if (failed(pm.run(planModule)))
+    return llvm::createStringError("forming the plan's dispatches failed:\n" +
+                                   diagnostics);
+  return llvm::Error::success();
+}
+
 llvm::Expected<GpuProgram> buildGpuProgram(ModuleOp planModule) {
   MLIRContext &context = *planModule.getContext();
+  if (llvm::Error err = formDispatches(planModule))
+    return std::move(err);
   llvm::Expected<std::unique_ptr<KernelTemplates>> templates =
       KernelTemplates::load(context);
   if (!templates)

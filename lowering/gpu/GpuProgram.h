@@ -76,8 +76,9 @@ struct ExecutableImage {
 };
 
 /// Builds the dispatch lists and kernels for `planModule` (fm params and
-/// caches plus plan.program @prefill and @decode). Fails naming the kernel
-/// when a family or a parameter format has no GPU kernel.
+/// caches plus plan.program @prefill and @decode), forming the programs'
+/// dispatches first when they have none. Fails naming the kernel when a
+/// family or a parameter format has no GPU kernel.
 llvm::Expected<GpuProgram> buildGpuProgram(mlir::ModuleOp planModule);
 
 } // namespace fmc::gpu

@@ -448,7 +448,8 @@ LogicalResult ProgramFormer::run() {
     for (Operation *m : members)
       m->moveBefore(body, body->end());
   }
-  return assignBuffers(program);
+  // Dispatches of one kernel each leave every live range as it was.
+  return fuse ? assignBuffers(program) : success();
 }
 
 struct FormDispatchesPass

@@ -26,7 +26,7 @@
 // CHECK-NEXT:   plan.rope rotate_half %[[KN]] at %{{.*}} -> %[[KR:[^ ]*]]
 // CHECK-NEXT:   plan.kv_append %[[KR]], %[[V]] at %{{.*}} -> @cache
 // CHECK-NEXT: }
-// CHECK:      plan.dispatch #plan.decode_attention<splits = 3> {
+// CHECK:      plan.dispatch #plan.decode_attention<splits = 19> {
 // CHECK-NEXT:   plan.attention global %[[QR]] at %{{.*}} reads @cache -> %[[A:[^ ]*]]
 // CHECK-NEXT: }
 // CHECK:      plan.dispatch #plan.matvec<{{.*}}rows_per_workgroup = 8, {{.*}}tiles = rows> {

@@ -28,10 +28,12 @@ protected:
     kernels = fmc::gpu::kernelsOf(*module);
   }
 
-  std::string specializeAdd(int64_t width, uint64_t bytes) {
+  /// track_sum (y = (a + b) * scale over rows of `width`): a template of
+  /// three bindings and a run record, scalar and float specializations.
+  std::string specializeSum(int64_t width, uint64_t bytes) {
     llvm::Expected<std::string> name = templates->specialize(
-        "add", {width, int64_t(0)}, {bytes, bytes, bytes, 16}, {256, 1, 1},
-        kernels);
+        "track_sum", {width, 1.0, int64_t(0)}, {bytes, bytes, bytes, 16},
+        {256, 1, 1}, kernels);
     EXPECT_TRUE(static_cast<bool>(name)) << llvm::toString(name.takeError());
     return name ? *name : "";
   }
@@ -50,11 +52,11 @@ protected:
 };
 
 TEST_F(GpuLoweringTest, SpecializationMakesShapesConstantAndBindingsStatic) {
-  EXPECT_EQ(specializeAdd(64, 4 * 64 * 4), "add_0");
+  EXPECT_EQ(specializeSum(64, 4 * 64 * 4), "track_sum_0");
   std::string text = print(kernels);
   // Spec arguments are gone, bindings are static memrefs of their bytes,
   // the width is a constant, the workgroup size is recorded.
-  EXPECT_NE(text.find("gpu.func @add_0(%arg0: memref<256xf32>, %arg1: "
+  EXPECT_NE(text.find("gpu.func @track_sum_0(%arg0: memref<256xf32>, %arg1: "
                       "memref<256xf32>, %arg2: memref<256xf32>, %arg3: "
                       "memref<4xi32>)"),
             std::string::npos)
@@ -66,18 +68,18 @@ TEST_F(GpuLoweringTest, SpecializationMakesShapesConstantAndBindingsStatic) {
 }
 
 TEST_F(GpuLoweringTest, IdenticalSpecializationsShareOneKernel) {
-  EXPECT_EQ(specializeAdd(64, 1024), "add_0");
-  EXPECT_EQ(specializeAdd(64, 1024), "add_0");
-  EXPECT_EQ(specializeAdd(32, 1024), "add_1");
+  EXPECT_EQ(specializeSum(64, 1024), "track_sum_0");
+  EXPECT_EQ(specializeSum(64, 1024), "track_sum_0");
+  EXPECT_EQ(specializeSum(32, 1024), "track_sum_1");
 }
 
 TEST_F(GpuLoweringTest, WrongArgumentCountsAreReported) {
   llvm::Expected<std::string> name = templates->specialize(
-      "add", {int64_t(64)}, {16, 16, 16, 16}, {256, 1, 1}, kernels);
+      "track_sum", {int64_t(64)}, {16, 16, 16, 16}, {256, 1, 1}, kernels);
   ASSERT_FALSE(static_cast<bool>(name));
   EXPECT_EQ(llvm::toString(name.takeError()),
-            "kernel template @add takes 4 bindings and 2 specialization "
-            "values; the lowering gave 4 and 1");
+            "kernel template @track_sum takes 4 bindings and 3 "
+            "specialization values; the lowering gave 4 and 1");
   llvm::Expected<std::string> missing =
       templates->specialize("no_such", {}, {}, {1, 1, 1}, kernels);
   ASSERT_FALSE(static_cast<bool>(missing));
@@ -86,8 +88,8 @@ TEST_F(GpuLoweringTest, WrongArgumentCountsAreReported) {
 }
 
 TEST_F(GpuLoweringTest, SpirvIsValidWithOneEntryPointPerKernel) {
-  specializeAdd(64, 1024);
-  specializeAdd(32, 1024);
+  specializeSum(64, 1024);
+  specializeSum(32, 1024);
   llvm::Expected<std::vector<uint32_t>> words =
       fmc::spirv::lowerToSpirv(*module, fmc::spirv::SpirvOptions());
   ASSERT_TRUE(static_cast<bool>(words)) << llvm::toString(words.takeError());
@@ -95,8 +97,8 @@ TEST_F(GpuLoweringTest, SpirvIsValidWithOneEntryPointPerKernel) {
   EXPECT_EQ((*words)[0], 0x07230203u); // SPIR-V magic
   std::string bytes(reinterpret_cast<const char *>(words->data()),
                     words->size() * 4);
-  EXPECT_NE(bytes.find("add_0"), std::string::npos);
-  EXPECT_NE(bytes.find("add_1"), std::string::npos);
+  EXPECT_NE(bytes.find("track_sum_0"), std::string::npos);
+  EXPECT_NE(bytes.find("track_sum_1"), std::string::npos);
 }
 
 TEST_F(GpuLoweringTest, InvalidSpirvIsRejected) {
@@ -108,13 +110,13 @@ TEST_F(GpuLoweringTest, InvalidSpirvIsRejected) {
 }
 
 TEST_F(GpuLoweringTest, PtxHasOneEntryPerKernelAndAssembles) {
-  specializeAdd(64, 1024);
+  specializeSum(64, 1024);
   fmc::cuda::PtxOptions options;
   options.chip = "sm_90";
   llvm::Expected<std::string> ptx = fmc::cuda::lowerToPtx(*module, options);
   ASSERT_TRUE(static_cast<bool>(ptx)) << llvm::toString(ptx.takeError());
   EXPECT_NE(ptx->find(".target sm_90"), std::string::npos) << *ptx;
-  EXPECT_NE(ptx->find(".entry add_0("), std::string::npos) << *ptx;
+  EXPECT_NE(ptx->find(".entry track_sum_0("), std::string::npos) << *ptx;
   std::string ptxas = FMC_PTXAS_PATH;
   if (ptxas.empty())
     GTEST_SKIP() << "no ptxas (CUDA toolkit) on this machine";

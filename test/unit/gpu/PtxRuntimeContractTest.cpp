@@ -48,11 +48,12 @@ TEST(PtxRuntimeContract, LoweredKernelsPassTheBackendsEntryCheck) {
       << llvm::toString(templates.takeError());
   auto module = fmc::gpu::createKernelsModule(context);
   auto kernels = fmc::gpu::kernelsOf(*module);
-  // add: out = lhs + rhs over 64 features, 4 bindings, 256 threads.
+  // track_sum: y = (a + b) * scale over 64 features, 4 bindings, 256
+  // threads.
   llvm::Expected<std::string> name =
       (*templates)
-          ->specialize("add", {int64_t(64), int64_t(0)}, {1024, 1024, 1024, 16},
-                       {256, 1, 1}, kernels);
+          ->specialize("track_sum", {int64_t(64), 1.0, int64_t(0)},
+                       {1024, 1024, 1024, 16}, {256, 1, 1}, kernels);
   ASSERT_TRUE(static_cast<bool>(name)) << llvm::toString(name.takeError());
   for (const char *chip : {"sm_80", "sm_90"}) {
     SCOPED_TRACE(chip);

@@ -2,7 +2,8 @@
 //===//
 //
 // The compiler's half and the runtime's half of the vulkan target together,
-// before every kernel family exists: the `add` template specialized for two
+// before every kernel family exists: the `track_sum` template (scale 1, an
+// add) specialized for two
 // shapes, lowered to SPIR-V by lowering/spirv, run by the vulkan backend
 // over the tiny artifact (test/unit/runtime/TinyGpuArtifact.h) with
 // weights as operands and the logits buffer as output. Skips, saying why,
@@ -28,7 +29,7 @@ namespace {
 
 using M = fmc::schema::BindingMemory;
 
-TEST(VulkanCompiledKernels, AddFromTheTemplatesRunsOnTheDevice) {
+TEST(VulkanCompiledKernels, TrackSumFromTheTemplatesRunsOnTheDevice) {
   mlir::MLIRContext context;
   fmc::gpu::loadKernelDialects(context);
   auto templates = fmc::gpu::KernelTemplates::load(context);
@@ -37,14 +38,14 @@ TEST(VulkanCompiledKernels, AddFromTheTemplatesRunsOnTheDevice) {
   auto module = fmc::gpu::createKernelsModule(context);
   auto kernels = fmc::gpu::kernelsOf(*module);
 
-  // out[i] = lhs[i] + rhs[i] for i < run[0] * 8: decode (1 row) and
+  // out[i] = (lhs[i] + rhs[i]) * 1 for i < run[0] * 8: decode (1 row) and
   // prefill (4 rows) shapes.
   std::vector<std::string> names;
   for (uint64_t rows : {1, 4}) {
     uint64_t bytes = rows * fmc::test::kTinyVocab * 4;
     llvm::Expected<std::string> name =
         (*templates)
-            ->specialize("add", {fmc::test::kTinyVocab, int64_t(0)},
+            ->specialize("track_sum", {fmc::test::kTinyVocab, 1.0, int64_t(0)},
                          {bytes, bytes, bytes, 16}, {64, 1, 1}, kernels);
     ASSERT_TRUE(static_cast<bool>(name)) << llvm::toString(name.takeError());
     names.push_back(*name);

@@ -31,15 +31,14 @@ protected:
     kernels = fmc::gpu::kernelsOf(*module);
   }
 
-  /// Specializes elementwise template `name` for `width` f32 columns of
-  /// `rows` rows, after a last_row kernel when `slot` is 1.
-  fmc::gpu::EntryPoint specialize(const char *name, int64_t width,
-                                  uint64_t rows, int64_t slot,
-                                  uint32_t workgroup) {
+  /// Specializes track_sum (y = (a + b) * scale) for `width` f32 columns
+  /// of `rows` rows, after a last_row kernel when `slot` is 1.
+  fmc::gpu::EntryPoint specialize(double scale, int64_t width, uint64_t rows,
+                                  int64_t slot, uint32_t workgroup) {
     uint64_t bytes = width * rows * 4;
     llvm::Expected<std::string> kernel = templates->specialize(
-        name, {width, slot}, {bytes, bytes, bytes, 16}, {workgroup, 1, 1},
-        kernels);
+        "track_sum", {width, scale, slot}, {bytes, bytes, bytes, 16},
+        {workgroup, 1, 1}, kernels);
     EXPECT_TRUE(static_cast<bool>(kernel))
         << llvm::toString(kernel.takeError());
     fmc::gpu::EntryPoint ep;
@@ -66,8 +65,8 @@ protected:
 
 TEST_F(MetalTargetTest, SpecializedKernelsBecomeOneMslSource) {
   std::vector<fmc::gpu::EntryPoint> eps = {
-      specialize("add", 64, 4, 0, 256), specialize("mul", 64, 4, 1, 128),
-      specialize("mul_broadcast", 32, 4, 0, 64)};
+      specialize(1.0, 64, 4, 0, 256), specialize(0.5, 64, 4, 1, 128),
+      specialize(0.25, 32, 4, 0, 64)};
   llvm::Expected<std::string> msl = translate(*module, eps);
   ASSERT_TRUE(static_cast<bool>(msl)) << llvm::toString(msl.takeError());
   for (const fmc::gpu::EntryPoint &ep : eps) {
@@ -80,7 +79,7 @@ TEST_F(MetalTargetTest, SpecializedKernelsBecomeOneMslSource) {
       EXPECT_NE(signature.find("[[buffer(" + std::to_string(i) + ")]]"),
                 std::string::npos)
           << signature;
-    EXPECT_NE(signature.find("[[thread_position_in_grid]]"),
+    EXPECT_NE(signature.find("[[thread_position_in_threadgroup]]"),
               std::string::npos)
         << signature;
     uint32_t threads = ep.workgroupSize[0];
@@ -95,7 +94,7 @@ TEST_F(MetalTargetTest, SpecializedKernelsBecomeOneMslSource) {
 }
 
 TEST_F(MetalTargetTest, AWorkgroupSizeTheKernelWasNotBuiltForIsAnError) {
-  std::vector<fmc::gpu::EntryPoint> eps = {specialize("add", 64, 4, 0, 256)};
+  std::vector<fmc::gpu::EntryPoint> eps = {specialize(1.0, 64, 4, 0, 256)};
   eps[0].workgroupSize = {128, 1, 1};
   llvm::Expected<std::string> msl = translate(*module, eps);
   ASSERT_FALSE(static_cast<bool>(msl));
