@@ -25,6 +25,7 @@ if os.path.isdir(os.path.join(shared, "models", "stories260K")):
     config.available_features.add("stories260k")
 if config.fmc_ptxas:
     config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", config.fmc_ptxas))
 # vulkan-backend: fmc-run has the vulkan backend; vulkan: and this machine
 # has a Vulkan device to run it on (lavapipe counts); vulkan-cpu-only: every
 # device is a CPU implementation (--backend auto then runs cpu).

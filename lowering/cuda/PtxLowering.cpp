@@ -76,8 +76,11 @@ struct SubgroupSizeIsWarpSize : OpRewritePattern<mlir::gpu::SubgroupSizeOp> {
 /// call, and libdevice is part of the CUDA toolkit this build must not need.
 template <typename MathOp>
 struct UnaryF32ToPtx : OpRewritePattern<MathOp> {
+  // Ahead of the math expansion patterns, which would otherwise rewrite
+  // some of these ops (roundeven) into intrinsics NVVM leaves to libdevice.
   UnaryF32ToPtx(MLIRContext *context, llvm::StringRef instruction)
-      : OpRewritePattern<MathOp>(context), instruction(instruction) {}
+      : OpRewritePattern<MathOp>(context, /*benefit=*/2),
+        instruction(instruction) {}
   LogicalResult matchAndRewrite(MathOp op,
                                 PatternRewriter &rewriter) const override {
     if (!op.getType().isF32())
@@ -170,6 +173,8 @@ LogicalResult prepareForNvvm(Operation *gpuModule) {
   mlir::populateGpuGlobalIdPatterns(patterns);
   patterns.add<UnaryF32ToPtx<math::SqrtOp>>(context, "sqrt.rn.f32");
   patterns.add<UnaryF32ToPtx<math::RsqrtOp>>(context, "rsqrt.approx.f32");
+  // The int8 rounding of activations: to nearest, ties to even.
+  patterns.add<UnaryF32ToPtx<math::RoundEvenOp>>(context, "cvt.rni.f32.f32");
   patterns.add<AbsFByMask, FloorByTruncation,
                NumFToIntrinsic<arith::MaxNumFOp, LLVM::MaxNumOp>,
                NumFToIntrinsic<arith::MinNumFOp, LLVM::MinNumOp>>(context);

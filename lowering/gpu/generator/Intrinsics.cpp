@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
 using namespace mlir;
@@ -58,9 +59,11 @@ Value emitDot4U8S8(ImplicitLocOpBuilder &b, mlir::gpu::GPUModuleOp module,
 
 LogicalResult resolveIntrinsicsForNvvm(mlir::gpu::GPUModuleOp module) {
   return resolve(module, [](ImplicitLocOpBuilder &b, func::CallOp call) {
+    // The NVVM op takes its bytes as vectors; LLVM's bitcast reinterprets
+    // the word (arith's keeps shapes).
     auto bytes = VectorType::get({4}, b.getI8Type());
-    Value a = arith::BitcastOp::create(b, bytes, call.getOperand(0));
-    Value x = arith::BitcastOp::create(b, bytes, call.getOperand(1));
+    Value a = LLVM::BitcastOp::create(b, bytes, call.getOperand(0));
+    Value x = LLVM::BitcastOp::create(b, bytes, call.getOperand(1));
     return NVVM::DotAccumulate4WayOp::create(
                b, b.getI32Type(), a, NVVM::DotAccumulateType::UNSIGNED, x,
                NVVM::DotAccumulateType::SIGNED, call.getOperand(2))
