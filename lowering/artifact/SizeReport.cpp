@@ -254,6 +254,11 @@ void fmc::artifact::printSizeReport(const SizeReport &report,
   os << "  arena: " << humanBytes(report.arenaBytes) << " (prefill "
      << humanBytes(report.prefillArenaBytes) << " for " << report.prefillTokens
      << " tokens, decode " << humanBytes(report.decodeArenaBytes) << ")\n";
+  if (report.gpuDispatches)
+    os << "  GPU launches per run: prefill " << report.gpuDispatches->prefill
+       << " (" << report.gpuDispatches->prefillRegions
+       << " fused dispatches), decode " << report.gpuDispatches->decode
+       << " (" << report.gpuDispatches->decodeRegions << ")\n";
   if (report.artifactBytes)
     os << "  artifact: " << humanBytes(report.artifactBytes) << "\n";
   if (report.quantized.empty())
@@ -303,7 +308,7 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
                            {"element_type", cache.elementType},
                            {"bytes", cache.bytes},
                            {"scale_bytes", cache.scaleBytes}});
-  return llvm::json::Object{
+  llvm::json::Object result{
       {"model", report.model},
       {"parameters", std::move(parameters)},
       {"parameter_elements", report.parameterElements},
@@ -324,4 +329,11 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
       {"embedding_bits_per_weight", report.embeddingBitsPerWeight()},
       {"quantized", std::move(quantized)},
   };
+  if (report.gpuDispatches)
+    result["gpu_dispatches"] =
+        llvm::json::Object{{"prefill", report.gpuDispatches->prefill},
+                           {"decode", report.gpuDispatches->decode},
+                           {"prefill_regions", report.gpuDispatches->prefillRegions},
+                           {"decode_regions", report.gpuDispatches->decodeRegions}};
+  return result;
 }

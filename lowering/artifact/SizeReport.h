@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <vector>
 
 namespace fmc::artifact {
@@ -88,6 +89,14 @@ struct SizeReport {
     return embeddingElements ? 8.0 * embeddingBytes / embeddingElements : 0.0;
   }
   std::vector<QuantizedTensor> quantized;
+  /// GPU launches per run of each program (the dispatch lists of the GPU
+  /// executables); absent when the artifact has no GPU target.
+  struct GpuDispatches {
+    int64_t prefill = 0, decode = 0;
+    /// plan.dispatch regions (fused kernels) per program.
+    int64_t prefillRegions = 0, decodeRegions = 0;
+  };
+  std::optional<GpuDispatches> gpuDispatches;
 };
 
 /// Computes the report of a plan-level module (after fm-to-plan).

@@ -7,6 +7,8 @@
 
 #include "mlir/IR/SymbolTable.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace fmc::gpu {
@@ -65,10 +67,11 @@ Binding LaunchBuilder::cache(FlatSymbolRefAttr symbol) const {
 Binding LaunchBuilder::scratch(uint64_t bytes) {
   Binding binding;
   binding.memory = Memory::Scratch;
-  binding.offset = list.scratchBytes;
+  binding.offset = kernelScratch;
   binding.bytes = bytes;
-  list.scratchBytes +=
+  kernelScratch +=
       (bytes + kScratchAlignment - 1) / kScratchAlignment * kScratchAlignment;
+  list.scratchBytes = std::max(list.scratchBytes, kernelScratch);
   return binding;
 }
 

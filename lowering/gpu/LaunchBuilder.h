@@ -53,7 +53,10 @@ public:
   /// cache. The layout inside is the attention kernels' own.
   Binding cache(mlir::FlatSymbolRefAttr symbol) const;
   mlir::fm::KVCacheOp cacheOp(mlir::FlatSymbolRefAttr symbol) const;
-  /// `bytes` of fresh scratch of this program (256-byte aligned).
+  /// `bytes` of scratch (256-byte aligned) for the dispatches of the plan
+  /// kernel being lowered: fresh within the kernel, reused by the next one
+  /// (a kernel's intermediates are dead once its dispatches ran), so a
+  /// program's scratch is its largest kernel's.
   Binding scratch(uint64_t bytes);
   /// The run record: four i32, [rows, 1, 0, 0].
   Binding run() const;
@@ -85,8 +88,12 @@ public:
                                 std::array<uint32_t, 3> grid,
                                 std::vector<Binding> bindings);
 
-  /// The plan kernel being lowered (set by the driver).
-  void setKernel(uint32_t index) { kernelIndex = index; }
+  /// The plan kernel being lowered (set by the driver); its scratch starts
+  /// anew.
+  void setKernel(uint32_t index) {
+    kernelIndex = index;
+    kernelScratch = 0;
+  }
 
 private:
   /// Records a dispatch of kernel function `function`.
@@ -101,6 +108,7 @@ private:
   DispatchList &list;
   int64_t maxRows = 1;
   uint32_t kernelIndex = 0;
+  uint64_t kernelScratch = 0;
   bool afterLastRow = false;
 };
 

@@ -567,6 +567,19 @@ int main(int argc, char **argv) {
 
   fmc::artifact::SizeReport report =
       fmc::artifact::computeSizeReport(*module, model);
+  if (!executables->empty()) {
+    // Every GPU target runs the same dispatch lists.
+    const fmc::gpu::ExecutableImage &image = executables->front();
+    fmc::artifact::SizeReport::GpuDispatches counts;
+    counts.prefill = static_cast<int64_t>(image.prefill.dispatches.size());
+    counts.decode = static_cast<int64_t>(image.decode.dispatches.size());
+    for (plan::ProgramOp program : module->getOps<plan::ProgramOp>()) {
+      int64_t regions = llvm::range_size(program.getOps<plan::DispatchOp>());
+      (program.getSymName() == "prefill" ? counts.prefillRegions
+                                         : counts.decodeRegions) = regions;
+    }
+    report.gpuDispatches = counts;
+  }
   fmc::artifact::WriteOptions options;
   options.targets = targetList;
   options.executables = std::move(*executables);

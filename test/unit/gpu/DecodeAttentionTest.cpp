@@ -417,3 +417,27 @@ TEST_F(DecodeAttentionTest, KernelsAssembleForSm80AndSm90WithoutSpills) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(DecodeAttentionTest, LayersReuseOneScratch) {
+  // Two layers' partials live only between their own split and combine: the
+  // second layer's start where the first's did, and the program's scratch
+  // is one layer's.
+  llvm::Expected<GpuProgram> program =
+      build(decodePlan({afmLayer(), afmLayer()}));
+  ASSERT_TRUE(static_cast<bool>(program))
+      << llvm::toString(program.takeError());
+  std::vector<const Binding *> partials;
+  for (const Dispatch &d : program->decode.dispatches)
+    for (const Binding &b : d.bindings)
+      if (b.memory == Memory::Scratch)
+        partials.push_back(&b);
+  ASSERT_EQ(partials.size(), 4u); // Split and combine of each layer.
+  EXPECT_EQ(partials[0]->offset, 0u);
+  EXPECT_EQ(partials[2]->offset, 0u);
+  EXPECT_EQ(program->decode.scratchBytes,
+            (partials[0]->bytes + 255) / 256 * 256);
+}
+
+} // namespace
