@@ -2,8 +2,8 @@
 //
 //   fmc-bench model.fmc [--threads N] [--prefill-tokens P] [--decode-tokens D]
 //                       [--repeat R] [--bandwidth-mb M] [--load copy|map]
-//                       [--profile] [--json F] [--backend NAME]
-//                       [--peak-gbs G]
+//                       [--profile] [--kernels] [--json F]
+//                       [--backend NAME] [--peak-gbs G]
 //
 // Measures, in one run: this machine's memory read bandwidth (a read loop
 // over M MB with N threads), prefill tokens/s for a P-token prompt, and
@@ -18,8 +18,16 @@
 // attention kernels read (averaged over the positions decoded) beside the
 // weights.
 //
+// --kernels (GPU backends; implies --profile) is the kernel benchmark: the
+// decode launches timed one by one, grouped by kernel and weight bytes (one
+// row per fused matvec shape), each row's median time and weight bytes per
+// second as a fraction of the same bandwidth. Timing launches one by one
+// replaces the recorded graph, so the tokens/s of such a run are lower:
+// bench/gpu_decode.sh runs it separately.
+//
 //===----------------------------------------------------------------------===//
 
+#include "bench/LaunchTable.h"
 #include "bench/ReadBandwidth.h"
 #include "runtime/Artifact.h"
 #include "runtime/Session.h"
@@ -118,7 +126,7 @@ int main(int argc, char **argv) {
       static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int64_t prefillTokens = 128, decodeTokens = 256, bandwidthMb = 1024;
   int repeat = 3;
-  bool map = false, profile = false;
+  bool map = false, profile = false, kernels = false;
   std::string backendName = "cpu";
   int64_t peakGbs = 0;
   for (int i = 1; i < argc; ++i) {
@@ -142,6 +150,8 @@ int main(int argc, char **argv) {
       map = value() == "map";
     else if (arg == "--profile")
       profile = true;
+    else if (arg == "--kernels")
+      kernels = profile = true;
     else if (arg == "--json")
       json = value();
     else if (arg == "--backend")
@@ -175,6 +185,15 @@ int main(int argc, char **argv) {
     return usageError(std::string(opened.status().message()));
   fmc::Session &session = **opened;
   uint64_t weights = session.memory().weightsBytes;
+  const fmc::schema::Executable *executable = nullptr;
+  for (const fmc::schema::Executable *exe : *root.executables())
+    if (exe->target()->str() == session.backend() &&
+        fmc::dispatchListOf(*exe, fmc::ProgramKind::Decode))
+      executable = exe;
+  if (kernels && !executable)
+    return usageError("--kernels times GPU launches; the " +
+                      session.backend() +
+                      " backend runs none (--profile times its kernels)");
 
   fmc::bench::Bandwidth bandwidth;
   bool device = session.backend() != "cpu";
@@ -308,6 +327,15 @@ int main(int argc, char **argv) {
       std::printf("    %-16s %8lld calls %10.3f ms\n", p.family.c_str(),
                   static_cast<long long>(p.calls), p.seconds * 1e3);
   }
+  std::vector<fmc::bench::LaunchGroup> launches;
+  if (kernels) {
+    launches = fmc::bench::groupDecodeLaunches(
+        *executable, session.launchTimes(fmc::ProgramKind::Decode));
+    if (launches.empty() && decodeTokens > 0)
+      return usageError("the profiled decode runs do not match the " +
+                        session.backend() + " executable's decode dispatches");
+    fmc::bench::printLaunchTable(launches, bandwidth.gbPerSecond);
+  }
   if (!json.empty()) {
     std::FILE *f = std::fopen(json.c_str(), "w");
     if (!f)
@@ -329,7 +357,8 @@ int main(int argc, char **argv) {
         "  \"backend\": \"%s\",\n"
         "  \"decode_kv_bytes_per_token\": %.0f,\n"
         "  \"decode_device_traffic_gb_per_s_median\": %.3f,\n"
-        "  \"nominal_peak_gb_per_s\": %lld\n}\n",
+        "  \"nominal_peak_gb_per_s\": %lld,\n"
+        "  \"decode_launches\": %s\n}\n",
         path.c_str(), threads, static_cast<unsigned long long>(weights),
         bandwidth.gbPerSecond, bandwidth.hugePages ? "true" : "false",
         static_cast<long long>(prefillTokens), prefillRate,
@@ -338,7 +367,8 @@ int main(int argc, char **argv) {
         traffic / bandwidth.gbPerSecond, prefillMedian, decodeMedian,
         static_cast<unsigned long long>(stepBytes),
         stepTraffic / bandwidth.gbPerSecond, session.backend().c_str(),
-        kvStepBytes, deviceTraffic, static_cast<long long>(peakGbs));
+        kvStepBytes, deviceTraffic, static_cast<long long>(peakGbs),
+        fmc::bench::launchTableJson(launches, bandwidth.gbPerSecond).c_str());
     std::fclose(f);
   }
   return 0;

@@ -6,7 +6,12 @@
 # bandwidth decode achieves: (weight bytes + KV bytes read per token) x
 # tokens/s / peak, against a device-to-device copy measured in the same run
 # and the nominal peak (H100 SXM 3350 GB/s, H100 PCIe 2000, H200 4800).
-# Medians of several runs are printed, never asserted.
+# Medians of several runs are printed, never asserted. Then the kernel
+# benchmark: the same decode with every launch timed (fmc-bench --kernels),
+# one row per fused matvec shape (q/k/v 2560x2048, o 2048x2048, gate+up
+# 13312x2048, down 2048x6656, logits 153600x2048) with its weight bytes per
+# second against the same copy bandwidth. FMC_BENCH_TARGET=vulkan runs
+# both on the Vulkan backend instead (on the GPU machine's Vulkan driver).
 #
 # The artifacts are ~1 GB (2-bit) and ~6 GB (f16): too large for the device
 # tool, which copies at most 64 MiB. So it runs in two steps:
@@ -109,6 +114,11 @@ run)
     "$dest/bin/fmc-bench" "$scratch/afm-$variant.fmc" --backend "$target" \
         --prefill-tokens "$prefill" --decode-tokens "$decode" --repeat "$repeat" \
         --bandwidth-mb 4096 --peak-gbs "$peak" --json "$out/afm-$variant.json"
+    echo "== the same decode, launches timed one by one (the kernel benchmark)"
+    "$dest/bin/fmc-bench" "$scratch/afm-$variant.fmc" --backend "$target" \
+        --kernels --prefill-tokens 0 --decode-tokens 32 --repeat 3 \
+        --bandwidth-mb 4096 --peak-gbs "$peak" \
+        --json "$out/afm-$variant-kernels.json" | sed -n '/decode launches/,$p'
     rm -f "$scratch/afm-$variant.fmc"
   done
   ;;

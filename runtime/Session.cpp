@@ -116,11 +116,17 @@ absl::Status Session::run(ProgramKind kind, absl::Span<const int32_t> tokens,
     return s;
   const std::vector<schema::KernelSpec> &families =
       kernelFamilies[programIndex(kind)];
-  for (const DispatchTime &t : times) {
+  std::vector<std::vector<double>> &samples =
+      launchSamples[programIndex(kind)];
+  if (samples.size() < times.size())
+    samples.resize(times.size());
+  for (size_t i = 0; i < times.size(); ++i) {
+    const DispatchTime &t = times[i];
     // ArtifactValidation.cpp checked every Dispatch.kernel index.
     auto &slot = familyTimes[static_cast<size_t>(families[t.kernel])];
     slot.first += 1;
     slot.second += t.seconds;
+    samples[i].push_back(t.seconds);
   }
   return absl::OkStatus();
 }
@@ -166,6 +172,11 @@ absl::StatusOr<const float *> Session::decode(int32_t token,
       !s.ok())
     return s;
   return device->logitsRow(ProgramKind::Decode, 0);
+}
+
+const std::vector<std::vector<double>> &
+Session::launchTimes(ProgramKind kind) const {
+  return launchSamples[programIndex(kind)];
 }
 
 std::vector<KernelProfile> Session::profile() const {

@@ -105,6 +105,11 @@ public:
   /// BackendOptions::profile (empty otherwise), in KernelSpec order.
   std::vector<KernelProfile> profile() const;
 
+  /// The seconds of every profiled run of `kind`, per dispatch in run order
+  /// (per kernel on the cpu): launchTimes(kind)[i] holds one sample per run
+  /// that reached dispatch i. Empty unless BackendOptions::profile.
+  const std::vector<std::vector<double>> &launchTimes(ProgramKind kind) const;
+
 private:
   absl::Status run(ProgramKind kind, absl::Span<const int32_t> tokens,
                    int64_t start, LogitsRows logits);
@@ -120,6 +125,8 @@ private:
   std::vector<DispatchTime> times;
   /// Calls and seconds per KernelSpec value.
   std::vector<std::pair<int64_t, double>> familyTimes;
+  /// Per program, per dispatch position: the seconds of each profiled run.
+  std::array<std::vector<std::vector<double>>, 2> launchSamples;
 };
 
 } // namespace fmc

@@ -256,6 +256,11 @@ llvm::Expected<std::string> lowerToPtx(ModuleOp kernels,
   context.loadDialect<mlir::NVVM::NVVMDialect, mlir::LLVM::LLVMDialect>();
 
   OwningOpRef<ModuleOp> module(cast<ModuleOp>(kernels->clone()));
+  // Only the gpu.module is code; the launch lists beside it name its kernels
+  // by symbol and would dangle once the kernels become a binary.
+  for (Operation &op : llvm::make_early_inc_range(module->getOps()))
+    if (!isa<mlir::gpu::GPUModuleOp>(op))
+      op.erase();
   Attribute target = parseAttribute(
       "#nvvm.target<O = 3, chip = \"" + options.chip + "\", features = \"" +
           options.features + "\">",

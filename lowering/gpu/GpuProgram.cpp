@@ -58,13 +58,9 @@ llvm::Expected<GpuProgram> buildGpuProgram(ModuleOp planModule) {
   result.kernels = createKernelsModule(context);
 
   for (plan::ProgramOp program : planModule.getOps<plan::ProgramOp>()) {
-    DispatchList *list = program.getSymName() == "prefill" ? &result.prefill
-                         : program.getSymName() == "decode"
-                             ? &result.decode
-                             : nullptr;
-    if (!list)
+    if (program.getSymName() != "prefill" && program.getSymName() != "decode")
       continue;
-    LaunchBuilder launches(planModule, program, **templates, result, *list);
+    LaunchBuilder launches(planModule, program, **templates, result);
     // Kernels are numbered as the artifact lists them: in program order,
     // dispatch bodies inline; a dispatch's launches name its first kernel.
     uint32_t index = 0;
@@ -87,7 +83,94 @@ llvm::Expected<GpuProgram> buildGpuProgram(ModuleOp planModule) {
       index += llvm::range_size(dispatch.getKernels());
     }
   }
+  result.entryPoints = entryPointsOf(*result.kernels);
+  for (auto [name, list] : {std::pair<StringRef, DispatchList *>{
+                                "prefill", &result.prefill},
+                            {"decode", &result.decode}}) {
+    llvm::Expected<DispatchList> read =
+        dispatchListOf(*result.kernels, name, result.entryPoints);
+    if (!read)
+      return read.takeError();
+    *list = std::move(*read);
+  }
   return result;
+}
+
+static_assert(static_cast<int>(Memory::Arena) ==
+                  static_cast<int>(plan::BindingMemory::arena) &&
+              static_cast<int>(Memory::Weights) ==
+                  static_cast<int>(plan::BindingMemory::weights) &&
+              static_cast<int>(Memory::Caches) ==
+                  static_cast<int>(plan::BindingMemory::caches) &&
+              static_cast<int>(Memory::Scratch) ==
+                  static_cast<int>(plan::BindingMemory::scratch) &&
+              static_cast<int>(Memory::Run) ==
+                  static_cast<int>(plan::BindingMemory::run),
+              "gpu::Memory and plan::BindingMemory number alike");
+
+Attribute bindingAttr(MLIRContext *ctx, const Binding &binding) {
+  auto memory = static_cast<plan::BindingMemory>(binding.memory);
+  FlatSymbolRefAttr symbol =
+      binding.symbol.empty() ? nullptr
+                             : FlatSymbolRefAttr::get(ctx, binding.symbol);
+  return plan::BindingAttr::get(ctx, memory, symbol, binding.offset,
+                                binding.bytes);
+}
+
+Binding bindingOf(Attribute attr) {
+  auto b = cast<plan::BindingAttr>(attr);
+  Binding binding;
+  binding.memory = static_cast<Memory>(b.getMemory());
+  if (b.getSymbol())
+    binding.symbol = b.getSymbol().getValue().str();
+  binding.offset = b.getOffset();
+  binding.bytes = b.getBytes();
+  return binding;
+}
+
+std::vector<EntryPoint> entryPointsOf(ModuleOp kernels) {
+  std::vector<EntryPoint> entries;
+  for (auto gpuModule : kernels.getOps<mlir::gpu::GPUModuleOp>())
+    for (auto func : gpuModule.getOps<mlir::gpu::GPUFuncOp>()) {
+      if (!func.isKernel())
+        continue;
+      EntryPoint entry;
+      entry.name = func.getName().str();
+      if (std::optional<ArrayRef<int32_t>> size = func.getKnownBlockSize())
+        for (size_t i = 0; i < std::min<size_t>(3, size->size()); ++i)
+          entry.workgroupSize[i] = static_cast<uint32_t>((*size)[i]);
+      entry.bindings = func.getNumArguments();
+      entries.push_back(std::move(entry));
+    }
+  return entries;
+}
+
+llvm::Expected<DispatchList> dispatchListOf(ModuleOp kernels,
+                                            StringRef program,
+                                            ArrayRef<EntryPoint> entries) {
+  DispatchList list;
+  auto launches = kernels.lookupSymbol<plan::LaunchListOp>(program);
+  if (!launches)
+    return list;
+  list.scratchBytes = static_cast<uint64_t>(launches.getScratchBytes());
+  for (auto launch : launches.getBody().front().getOps<plan::LaunchOp>()) {
+    Dispatch dispatch;
+    StringRef name = launch.getKernel().getLeafReference().getValue();
+    auto it = llvm::find_if(
+        entries, [&](const EntryPoint &e) { return e.name == name; });
+    if (it == entries.end())
+      return llvm::createStringError("launch of @" + name +
+                                     ", which is no kernel of the module");
+    dispatch.entry = static_cast<uint32_t>(it - entries.begin());
+    ArrayRef<int32_t> grid = launch.getGrid();
+    for (size_t i = 0; i < 3; ++i)
+      dispatch.grid[i] = static_cast<uint32_t>(grid[i]);
+    dispatch.kernel = static_cast<uint32_t>(launch.getSource());
+    for (Attribute attr : launch.getBindings())
+      dispatch.bindings.push_back(bindingOf(attr));
+    list.dispatches.push_back(std::move(dispatch));
+  }
+  return list;
 }
 
 } // namespace fmc::gpu

@@ -24,7 +24,8 @@
 
 namespace fmc::gpu {
 
-/// Mirrors schema::BindingMemory (runtime/schema/fmc.fbs).
+/// Mirrors schema::BindingMemory (runtime/schema/fmc.fbs) and
+/// plan::BindingMemory, value for value.
 enum class Memory : uint8_t { Arena, Weights, Caches, Scratch, Run };
 
 /// A dispatch's buffer argument. Weights and caches are named by symbol
@@ -56,11 +57,26 @@ struct DispatchList {
 
 /// What every GPU target is built from.
 struct GpuProgram {
-  /// A module holding one gpu.module @kernels with every specialized kernel.
+  /// A module holding one gpu.module @kernels with every kernel, and one
+  /// plan.launch_list per program: the launches, as IR.
   mlir::OwningOpRef<mlir::ModuleOp> kernels;
+  /// Read from the module (entryPointsOf, dispatchListOf) once it is built.
   std::vector<EntryPoint> entryPoints;
   DispatchList prefill, decode;
 };
+
+/// A binding as IR (#plan.binding) and back.
+mlir::Attribute bindingAttr(mlir::MLIRContext *ctx, const Binding &binding);
+Binding bindingOf(mlir::Attribute attr);
+
+/// The kernels of `kernels`' gpu.module, in order: name, workgroup size
+/// (known_block_size), binding count.
+std::vector<EntryPoint> entryPointsOf(mlir::ModuleOp kernels);
+/// Launch list `program` of `kernels` as a dispatch list whose entry
+/// indices count in `entries`; an empty list when the module has none.
+llvm::Expected<DispatchList> dispatchListOf(mlir::ModuleOp kernels,
+                                            llvm::StringRef program,
+                                            llvm::ArrayRef<EntryPoint> entries);
 
 /// One target's code plus the dispatch lists, ready for the artifact.
 struct ExecutableImage {

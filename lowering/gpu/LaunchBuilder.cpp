@@ -19,11 +19,20 @@ constexpr uint64_t kRunRecordBytes = 16;
 } // namespace
 
 LaunchBuilder::LaunchBuilder(ModuleOp planModule, Operation *program,
-                             KernelTemplates &templates, GpuProgram &output,
-                             DispatchList &list)
-    : planModule(planModule), templates(templates), output(output),
-      list(list) {
-  maxRows = cast<plan::ProgramOp>(program).getMaxTokens();
+                             KernelTemplates &templates, GpuProgram &output)
+    : planModule(planModule), templates(templates), output(output) {
+  auto planProgram = cast<plan::ProgramOp>(program);
+  maxRows = planProgram.getMaxTokens();
+  ModuleOp kernels = *output.kernels;
+  launchList = kernels.lookupSymbol<plan::LaunchListOp>(
+      planProgram.getSymNameAttr());
+  if (!launchList) {
+    OpBuilder builder = OpBuilder::atBlockEnd(kernels.getBody());
+    launchList = plan::LaunchListOp::create(
+        builder, planProgram.getLoc(), planProgram.getSymNameAttr(),
+        builder.getI64IntegerAttr(0));
+    launchList.getBody().emplaceBlock();
+  }
 }
 
 Binding LaunchBuilder::buffer(Value rows) const {
@@ -71,7 +80,8 @@ Binding LaunchBuilder::scratch(uint64_t bytes) {
   binding.bytes = bytes;
   kernelScratch +=
       (bytes + kScratchAlignment - 1) / kScratchAlignment * kScratchAlignment;
-  list.scratchBytes = std::max(list.scratchBytes, kernelScratch);
+  if (kernelScratch > launchList.getScratchBytes())
+    launchList.setScratchBytes(kernelScratch);
   return binding;
 }
 
@@ -133,18 +143,23 @@ void LaunchBuilder::record(const std::string &function,
                            std::array<uint32_t, 3> workgroup,
                            std::array<uint32_t, 3> grid,
                            std::vector<Binding> bindings) {
-  Dispatch dispatch;
-  auto it = llvm::find_if(output.entryPoints, [&](const EntryPoint &entry) {
-    return entry.name == function;
-  });
-  dispatch.entry = static_cast<uint32_t>(it - output.entryPoints.begin());
-  if (it == output.entryPoints.end())
-    output.entryPoints.push_back(
-        {function, workgroup, static_cast<uint32_t>(bindings.size())});
-  dispatch.grid = grid;
-  dispatch.bindings = std::move(bindings);
-  dispatch.kernel = kernelIndex;
-  list.dispatches.push_back(std::move(dispatch));
+  // The launch is IR (plan.launch in the program's plan.launch_list); the
+  // dispatch lists are read back from it (dispatchListOf).
+  MLIRContext *ctx = planModule.getContext();
+  SmallVector<Attribute> attrs;
+  for (const Binding &binding : bindings)
+    attrs.push_back(bindingAttr(ctx, binding));
+  OpBuilder builder = OpBuilder::atBlockEnd(&launchList.getBody().front());
+  plan::LaunchOp::create(
+      builder, launchList.getLoc(),
+      SymbolRefAttr::get(ctx, "kernels",
+                         {FlatSymbolRefAttr::get(ctx, function)}),
+      builder.getDenseI32ArrayAttr({static_cast<int32_t>(grid[0]),
+                                    static_cast<int32_t>(grid[1]),
+                                    static_cast<int32_t>(grid[2])}),
+      builder.getI32IntegerAttr(static_cast<int32_t>(kernelIndex)),
+      builder.getArrayAttr(attrs));
+  (void)workgroup; // The kernel function records it (known_block_size).
 }
 
 } // namespace fmc::gpu

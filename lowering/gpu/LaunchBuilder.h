@@ -39,9 +39,10 @@ using SpecValue = std::variant<int64_t, double>;
 
 class LaunchBuilder {
 public:
+  /// Records the launches of plan.program `program` as a plan.launch_list
+  /// of the same name in `output`'s kernels module.
   LaunchBuilder(mlir::ModuleOp planModule, mlir::Operation *program,
-                KernelTemplates &templates, GpuProgram &output,
-                DispatchList &list);
+                KernelTemplates &templates, GpuProgram &output);
 
   /// The arena binding of a plan buffer: its max_tokens rows.
   Binding buffer(mlir::Value rows) const;
@@ -105,7 +106,7 @@ private:
   mlir::ModuleOp planModule;
   KernelTemplates &templates;
   GpuProgram &output;
-  DispatchList &list;
+  mlir::plan::LaunchListOp launchList;
   int64_t maxRows = 1;
   uint32_t kernelIndex = 0;
   uint64_t kernelScratch = 0;

@@ -67,6 +67,11 @@ llvm::Expected<std::vector<uint32_t>> lowerToSpirv(ModuleOp kernels,
   MLIRContext &context = *kernels.getContext();
   context.loadDialect<mlir::spirv::SPIRVDialect>();
   OwningOpRef<ModuleOp> module(cast<ModuleOp>(kernels->clone()));
+  // Only the gpu.module is code; the launch lists beside it name its kernels
+  // by symbol and would dangle once the kernels become a binary.
+  for (Operation &op : llvm::make_early_inc_range(module->getOps()))
+    if (!isa<mlir::gpu::GPUModuleOp>(op))
+      op.erase();
 
   std::string env =
       "#spirv.target_env<#spirv.vce<v1.3, [Shader, Float16, Int16, Int64, "

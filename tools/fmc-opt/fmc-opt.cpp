@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -27,7 +28,8 @@ int main(int argc, char **argv) {
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::fm::FmDialect, mlir::plan::PlanDialect,
-                  mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::func::FuncDialect, mlir::gpu::GPUDialect,
+                  mlir::arith::ArithDialect,
                   mlir::memref::MemRefDialect, mlir::scf::SCFDialect>();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "fmc-opt: the fm model compiler's pass driver\n", registry));

@@ -11,6 +11,22 @@
 using namespace mlir;
 using namespace mlir::plan;
 
+/// A binding's optional `@symbol`. Not an optional group: the attribute
+/// parser it would use reads the `[offset, bytes]` that follows a symbol-
+/// less binding as an array attribute.
+static ParseResult parseBindingSymbol(AsmParser &parser,
+                                      FlatSymbolRefAttr &symbol) {
+  StringAttr name;
+  if (succeeded(parser.parseOptionalSymbolName(name)))
+    symbol = FlatSymbolRefAttr::get(name);
+  return success();
+}
+
+static void printBindingSymbol(AsmPrinter &printer, FlatSymbolRefAttr symbol) {
+  if (symbol)
+    printer << symbol << ' ';
+}
+
 #include "dialects/plan/IR/PlanAttrInterfaces.cpp.inc"
 #include "dialects/plan/IR/PlanEnums.cpp.inc"
 
@@ -181,5 +197,28 @@ LogicalResult LibraryConfigAttr::verifyRegion(Operation *op) const {
            << (*kernel)->getName().getStringRef()
            << "' (products are #plan.matvec, norms, RoPE and elementwise "
               "kernels #plan.rowwise)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// #plan.binding
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+BindingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                    BindingMemory memory, FlatSymbolRefAttr symbol,
+                    uint64_t offset, uint64_t bytes) {
+  bool named =
+      memory == BindingMemory::weights || memory == BindingMemory::caches;
+  if (named && !symbol)
+    return emitError() << "a binding to " << stringifyBindingMemory(memory)
+                       << " must name the parameter or cache it reads";
+  if (!named && symbol)
+    return emitError() << "a binding to " << stringifyBindingMemory(memory)
+                       << " names no symbol (only weights and caches "
+                          "bindings do)";
+  if (offset % 4 != 0)
+    return emitError() << "binding offset " << offset
+                       << " is not a multiple of 4 bytes";
   return success();
 }

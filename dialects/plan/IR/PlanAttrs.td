@@ -147,4 +147,45 @@ def Plan_LibraryConfigAttr : Plan_Attr<"LibraryConfig", "library", [
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// GPU launches
+//===----------------------------------------------------------------------===//
+
+def Plan_BindingMemory : I32EnumAttr<"BindingMemory",
+    "the device memory a launch's binding points into", [
+  I32EnumAttrCase<"arena", 0>,
+  I32EnumAttrCase<"weights", 1>,
+  I32EnumAttrCase<"caches", 2>,
+  I32EnumAttrCase<"scratch", 3>,
+  I32EnumAttrCase<"run", 4>,
+]> {
+  let cppNamespace = "::mlir::plan";
+  let genSpecializedAttr = 0;
+}
+
+def Plan_BindingAttr : Plan_Attr<"Binding", "binding"> {
+  let summary = "one buffer argument of a GPU launch";
+  let description = [{
+    `bytes` bytes from `offset` of device memory `memory`: the program's
+    activation arena (offset absolute), a parameter or a KV cache named by
+    `symbol` (offset relative to it), the program's scratch, or the run
+    record (runtime/schema/fmc.fbs, BindingMemory).
+
+    ```mlir
+    #plan.binding<arena [128, 4096]>
+    #plan.binding<weights @wq [0, 1048576]>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Plan_BindingMemory>:$memory,
+    OptionalParameter<"::mlir::FlatSymbolRefAttr">:$symbol,
+    "uint64_t":$offset,
+    "uint64_t":$bytes
+  );
+  let assemblyFormat = [{
+    `<` $memory custom<BindingSymbol>($symbol) `[` $offset `,` $bytes `]` `>`
+  }];
+  let genVerifyDecl = 1;
+}
+
 #endif // PLAN_ATTRS_TD

@@ -10,6 +10,7 @@
 #include "dialects/plan/IR/PlanDispatch.h"
 
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -348,6 +349,30 @@ FailureOr<MatvecRegion> mlir::plan::analyzeMatvec(DispatchOp dispatch,
         return failure();
       }
   return region;
+}
+
+//===----------------------------------------------------------------------===//
+// LaunchOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LaunchOp::verify() {
+  ArrayRef<int32_t> grid = getGrid();
+  if (grid.size() != 3 || llvm::any_of(grid, [](int32_t v) { return v < 1; }))
+    return emitOpError() << "grid must be three positive sizes";
+  return success();
+}
+
+LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &tables) {
+  auto function = dyn_cast_or_null<FunctionOpInterface>(
+      tables.lookupNearestSymbolFrom(*this, getKernel()));
+  if (!function)
+    return emitOpError() << "launches " << getKernel()
+                         << ", which is not a kernel function";
+  if (function.getNumArguments() != getBindings().size())
+    return emitOpError() << "binds " << getBindings().size()
+                         << " buffers to " << getKernel() << ", which takes "
+                         << function.getNumArguments();
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

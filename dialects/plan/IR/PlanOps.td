@@ -147,6 +147,54 @@ def Plan_DispatchOp : Plan_Op<"dispatch", [
 }
 
 //===----------------------------------------------------------------------===//
+// GPU launches
+//===----------------------------------------------------------------------===//
+
+def Plan_LaunchListOp : Plan_Op<"launch_list", [
+    Symbol, SingleBlock, NoTerminator, NoRegionArguments,
+    HasParent<"::mlir::ModuleOp">]> {
+  let summary = "a program's GPU launches, in order";
+  let description = [{
+    What the GPU targets run for plan.program `sym_name`: its dispatches
+    lowered to launches of the kernels of the module's gpu.module, each
+    seeing every write of the launches before it. `scratch_bytes` is the
+    program's scratch. The artifact's dispatch lists are these, one to one
+    (fmc-compile --compile-to=gpu prints them).
+
+    ```mlir
+    plan.launch_list @decode scratch_bytes = 0 {
+      plan.launch @kernels::@embedding_1 grid [1, 1, 1] source 0 bindings
+          [#plan.binding<weights @emb[0, 131072]>, ...]
+    }
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, I64Attr:$scratch_bytes);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $sym_name `scratch_bytes` `=` $scratch_bytes attr-dict-with-keyword $body
+  }];
+}
+
+def Plan_LaunchOp : Plan_Op<"launch", [
+    HasParent<"LaunchListOp">,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "one launch of a GPU kernel";
+  let description = [{
+    Runs gpu.func `kernel` over `grid` workgroups (x, y, z; its workgroup
+    size is the function's known_block_size) with `bindings` as its memref
+    arguments, in order. `source` is the index of the plan kernel it
+    implements in the artifact's kernel list (profiles, diagnostics).
+  }];
+  let arguments = (ins SymbolRefAttr:$kernel, DenseI32ArrayAttr:$grid,
+                       I32Attr:$source, TypedArrayAttrBase<Plan_BindingAttr,
+                       "launch bindings">:$bindings);
+  let assemblyFormat = [{
+    $kernel `grid` $grid `source` $source `bindings` $bindings attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Kernel families
 //===----------------------------------------------------------------------===//
 

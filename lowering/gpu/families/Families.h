@@ -16,7 +16,7 @@
 
 namespace fmc::gpu {
 
-/// The code the templates (activation.mlir, moe.mlir) take for an
+/// The code the MoE template (moe.mlir) and the generated kernels take for an
 /// activation: silu 0, gelu 1, gelu_tanh 2, sigmoid 3, relu 4.
 int64_t activationCode(mlir::fm::Activation kind);
 

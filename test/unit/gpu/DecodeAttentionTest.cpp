@@ -140,9 +140,7 @@ protected:
       return llvm::toString(templates.takeError());
     GpuProgram output;
     output.kernels = fmc::gpu::createKernelsModule(context);
-    fmc::gpu::DispatchList list;
-    fmc::gpu::LaunchBuilder builder(*module, program, **templates, output,
-                                    list);
+    fmc::gpu::LaunchBuilder builder(*module, program, **templates, output);
     llvm::Error error =
         fmc::gpu::lowerDecodeAttention(attention, builder, splits);
     return error ? llvm::toString(std::move(error)) : "no error";

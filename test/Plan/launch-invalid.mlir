@@ -1,0 +1,71 @@
+// RUN: fmc-opt %s --split-input-file --verify-diagnostics
+
+// Every verifier message of plan.launch and #plan.binding.
+
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @k(%a: memref<4xf32>) kernel { gpu.return }
+  }
+  plan.launch_list @decode scratch_bytes = 0 {
+    // expected-error @below {{grid must be three positive sizes}}
+    plan.launch @kernels::@k grid [0, 1, 1] source 0 bindings [#plan.binding<arena [0, 16]>]
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @k(%a: memref<4xf32>) kernel { gpu.return }
+  }
+  plan.launch_list @decode scratch_bytes = 0 {
+    // expected-error @below {{grid must be three positive sizes}}
+    plan.launch @kernels::@k grid [1, 1] source 0 bindings [#plan.binding<arena [0, 16]>]
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @k(%a: memref<4xf32>) kernel { gpu.return }
+  }
+  plan.launch_list @decode scratch_bytes = 0 {
+    // expected-error @below {{launches @kernels::@missing, which is not a kernel function}}
+    plan.launch @kernels::@missing grid [1, 1, 1] source 0 bindings [#plan.binding<arena [0, 16]>]
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @k(%a: memref<4xf32>) kernel { gpu.return }
+  }
+  plan.launch_list @decode scratch_bytes = 0 {
+    // expected-error @below {{binds 2 buffers to @kernels::@k, which takes 1}}
+    plan.launch @kernels::@k grid [1, 1, 1] source 0 bindings [#plan.binding<arena [0, 16]>, #plan.binding<run [0, 16]>]
+  }
+}
+
+// -----
+
+// expected-error @below {{a binding to weights must name the parameter or cache it reads}}
+module attributes {test.b = #plan.binding<weights [0, 16]>} {}
+
+// -----
+
+// expected-error @below {{a binding to arena names no symbol (only weights and caches bindings do)}}
+module attributes {test.b = #plan.binding<arena @w [0, 16]>} {}
+
+// -----
+
+// expected-error @below {{binding offset 6 is not a multiple of 4 bytes}}
+module attributes {test.b = #plan.binding<scratch [6, 16]>} {}
+
+// -----
+
+module {
+  // expected-error @below {{expects parent op 'plan.launch_list'}}
+  plan.launch @kernels::@k grid [1, 1, 1] source 0 bindings []
+}
