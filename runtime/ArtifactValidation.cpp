@@ -17,8 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <vector>
 
 namespace fmc {
 
@@ -351,6 +353,110 @@ private:
     for (uint32_t k = 0; k < p.kernels()->size(); ++k)
       if (auto s = kernel(p, k, where); !s.ok())
         return s;
+    if (auto s = positionsFlow(p, where); !s.ok())
+      return s;
+    return buffersKeptApart(p, where);
+  }
+
+  /// The input of kernel `k` that holds positions (-1: none). Attention,
+  /// RoPE, cache appends and LastRow read them; kernel() checked arities.
+  static int positionsInput(const schema::Kernel &k) {
+    switch (k.spec_type()) {
+    case schema::KernelSpec::RopeSpec:
+    case schema::KernelSpec::LastRowSpec:
+      return 1;
+    case schema::KernelSpec::KvAppendSpec:
+      return 2;
+    case schema::KernelSpec::AttentionSpec:
+      return static_cast<int>(k.inputs()->size()) - 1;
+    default:
+      return -1;
+    }
+  }
+
+  /// Positions index the KV caches, which are sized for the context the
+  /// runtime bounds them by: every kernel that reads positions reads the
+  /// program's (or LastRow's one-row copy of them), never token ids or any
+  /// other i32 rows.
+  static absl::Status positionsFlow(const schema::Program &p,
+                                    const std::string &where) {
+    std::vector<bool> holdsPositions(p.buffers()->size(), false);
+    holdsPositions[p.positions()] = true;
+    for (uint32_t index = 0; index < p.kernels()->size(); ++index) {
+      const schema::Kernel *k = p.kernels()->Get(index);
+      int input = positionsInput(*k);
+      if (input < 0)
+        continue;
+      uint32_t buffer = k->inputs()->Get(input);
+      if (!holdsPositions[buffer])
+        return bad(absl::StrCat(
+            where, ", kernel ", index, " (", familyName(k->spec_type()),
+            ") reads positions from buffer ", buffer,
+            ", which holds neither the program's positions (buffer ",
+            p.positions(), ") nor a copy of them"));
+      if (k->spec_type() == schema::KernelSpec::LastRowSpec)
+        holdsPositions[k->outputs()->Get(1)] = true;
+    }
+    return absl::OkStatus();
+  }
+
+  /// Buffers share arena bytes only when their lifetimes are disjoint (as
+  /// the compiler's buffer assignment places them): otherwise a kernel's
+  /// output overwrites rows another kernel, or the same one, still reads.
+  /// Tokens and positions live from before the first kernel, the logits
+  /// until after the last.
+  static absl::Status buffersKeptApart(const schema::Program &p,
+                                       const std::string &where) {
+    uint32_t n = p.buffers()->size();
+    int64_t kernels = p.kernels()->size();
+    std::vector<int64_t> first(n, kernels + 1), last(n, -2);
+    auto use = [&](uint32_t b, int64_t k) {
+      first[b] = std::min(first[b], k);
+      last[b] = std::max(last[b], k);
+    };
+    use(p.tokens(), -1);
+    use(p.positions(), -1);
+    use(p.logits(), kernels);
+    for (int64_t k = 0; k < kernels; ++k) {
+      const schema::Kernel *kernel = p.kernels()->Get(k);
+      for (uint32_t b : *kernel->inputs())
+        use(b, k);
+      for (uint32_t b : *kernel->outputs()) {
+        use(b, k);
+        for (uint32_t read : *kernel->inputs())
+          if (read == b)
+            return bad(absl::StrCat(where, ", kernel ", k, " (",
+                                    familyName(kernel->spec_type()),
+                                    ") writes buffer ", b,
+                                    ", which it also reads"));
+      }
+    }
+    struct Extent {
+      uint64_t begin, end;
+      uint32_t buffer;
+    };
+    std::vector<Extent> used;
+    for (uint32_t b = 0; b < n; ++b) {
+      const schema::Buffer *buffer = p.buffers()->Get(b);
+      uint64_t bytes = static_cast<uint64_t>(p.max_tokens()) *
+                       buffer->width() * dtypeBytes(buffer->dtype());
+      if (last[b] >= first[b] && bytes > 0)
+        used.push_back({buffer->offset(), buffer->offset() + bytes, b});
+    }
+    std::sort(used.begin(), used.end(), [](const Extent &x, const Extent &y) {
+      return x.begin < y.begin;
+    });
+    for (size_t i = 0; i < used.size(); ++i)
+      for (size_t j = i + 1; j < used.size() && used[j].begin < used[i].end;
+           ++j) {
+        uint32_t a = used[i].buffer, b = used[j].buffer;
+        if (first[a] <= last[b] && first[b] <= last[a])
+          return bad(absl::StrCat(
+              where, " buffers ", a, " and ", b, " share arena bytes from ",
+              used[j].begin, " while both are live (kernels ",
+              std::max(first[a], first[b]), " to ",
+              std::min(last[a], last[b]), ")"));
+      }
     return absl::OkStatus();
   }
 
@@ -517,6 +623,9 @@ private:
       return bad(absl::StrCat(c.where, ": group_size ", s.group_size(),
                               " does not divide the width ", c.in[0]->width()));
     FMC_CHECK(param(c, s.weight(), {s.group_size()}, "weight", true));
+    if (!std::isfinite(s.weight_offset()))
+      return bad(absl::StrCat(c.where, ": weight_offset is ",
+                              s.weight_offset()));
     return positive(c, s.eps(), "eps", true);
   }
 

@@ -540,6 +540,13 @@ BAD_MODELS = {
         "rope_scaling", {"rope_type": "llama3", "factor": 8.0})),
     "bad_activation": mutate(llama2_and_tensors,
                              lambda c: c.__setitem__("hidden_act", "tanh")),
+    # Values a double holds but the kernels' f32 does not (issue 14).
+    "eps_overflows_f32": mutate(llama2_and_tensors, lambda c: c.__setitem__(
+        "rms_norm_eps", 1e308)),
+    "theta_underflows_f32": mutate(llama2_and_tensors, lambda c: c.__setitem__(
+        "rope_theta", 1e-300)),
+    "bos_outside_vocab": mutate(llama2_and_tensors, lambda c: c.__setitem__(
+        "bos_token_id", 100000)),
     "afm_reuse_with_kv": mutate(afm_on_device, lambda c: c.__setitem__(
         "num_kv_reuse_layers", 4)),
     "afm_reuse_all": mutate(afm_on_device, lambda c: c.__setitem__(

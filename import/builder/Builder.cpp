@@ -102,6 +102,14 @@ llvm::Expected<OwningOpRef<ModuleOp>> buildFmModule(MLIRContext &context,
   architecture->describe(archContext, spec);
   int64_t bos = config.tokenId("bos_token_id");
   int64_t eos = config.tokenId("eos_token_id");
+  // An id past the vocabulary would be embedded (bos) or never sampled
+  // (eos): the runtime's checks would reject every prompt.
+  for (auto [key, id] : {std::pair{"bos_token_id", bos},
+                         std::pair{"eos_token_id", eos}})
+    if (spec.vocab.size > 0 && id >= spec.vocab.size)
+      config.invalid(key, "= " + Twine(id) + " is outside the vocabulary of " +
+                              Twine(spec.vocab.size) + " (" +
+                              spec.vocab.field + ")");
   if (errors.failed())
     return errors.take();
 

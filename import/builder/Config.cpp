@@ -157,6 +157,14 @@ double Config::positiveNumber(StringRef key) {
     invalid(key, "must be a positive number, got " + shown(*value));
     return 1.0;
   }
+  // The kernels compute with f32: 1e-300 would be 0 there, 1e308 infinite.
+  float asF32 = static_cast<float>(*number);
+  if (asF32 == 0.0f || std::isinf(asF32)) {
+    invalid(key, "= " + shown(*value) + " is " +
+                     (asF32 == 0.0f ? "0" : "infinite") +
+                     " as the f32 the kernels compute with");
+    return 1.0;
+  }
   return *number;
 }
 

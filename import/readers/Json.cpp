@@ -6,6 +6,8 @@
 
 #include "llvm/ADT/StringSet.h"
 
+#include <algorithm>
+
 using namespace llvm;
 
 namespace fmc::import {
@@ -27,7 +29,30 @@ static std::string describeParseError(StringRef message) {
       .str();
 }
 
+/// The deepest nesting of arrays and objects in `text` (outside strings),
+/// stopping as soon as it exceeds `limit`.
+static int nestingDepth(StringRef text, int limit) {
+  int depth = 0, deepest = 0;
+  for (size_t i = 0; i < text.size() && deepest <= limit; ++i) {
+    char c = text[i];
+    if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"';)
+        i += text[i] == '\\' ? 2 : 1;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 Expected<json::Value> parseJson(StringRef file, StringRef text) {
+  // llvm::json parses (and destroys) values recursively: a file nested
+  // tens of thousands deep would overflow the stack.
+  if (nestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth)
+    return fileError(file, "JSON nested deeper than " + Twine(kMaxJsonDepth) +
+                               " arrays or objects");
   Expected<json::Value> value = json::parse(text);
   if (!value)
     return fileError(file, "malformed JSON at " +
@@ -39,7 +64,16 @@ Expected<json::Value> readJsonFile(StringRef path) {
   Expected<std::unique_ptr<MemoryBuffer>> buffer = mapFile(path);
   if (!buffer)
     return buffer.takeError();
-  return parseJson(path, (*buffer)->getBuffer());
+  StringRef text = (*buffer)->getBuffer();
+  Expected<json::Value> value = parseJson(path, text);
+  if (!value)
+    return value.takeError();
+  // llvm::json keeps the last of two equal keys; a config that says
+  // "num_hidden_layers" twice is ambiguous, not the later one.
+  if (value->getAsObject())
+    if (std::optional<std::string> duplicate = findDuplicateTopLevelKey(text))
+      return fileError(path, "duplicate key '" + *duplicate + "'");
+  return value;
 }
 
 std::optional<std::string> findDuplicateTopLevelKey(StringRef text) {

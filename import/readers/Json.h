@@ -19,11 +19,17 @@
 
 namespace fmc::import {
 
-/// Parses `text`; errors start with `file`.
+/// The deepest nesting of arrays and objects fmc reads; real configs,
+/// safetensors headers and tokenizer.json files stay below 10.
+constexpr int kMaxJsonDepth = 128;
+
+/// Parses `text`; errors start with `file`. Rejects nesting deeper than
+/// kMaxJsonDepth.
 llvm::Expected<llvm::json::Value> parseJson(llvm::StringRef file,
                                             llvm::StringRef text);
 
-/// Reads and parses the file at `path`.
+/// Reads and parses the file at `path`; an object must not repeat a
+/// top-level key.
 llvm::Expected<llvm::json::Value> readJsonFile(llvm::StringRef path);
 
 /// The first key that occurs twice in the outermost object of `text`, which

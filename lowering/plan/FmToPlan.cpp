@@ -127,6 +127,23 @@ LogicalResult ProgramBuilder::build(func::FuncOp func) {
     return failure();
   Value tokens = bufferOf.lookup(entry.getArgument(0));
   Value positions = bufferOf.lookup(entry.getArgument(1));
+  // The runtime bounds the positions argument by the context; the caches
+  // are sized for it. Positions from anywhere else could index past them.
+  WalkResult positionsChecked = func.walk([&](Operation *op) {
+    Value read;
+    if (auto attention = dyn_cast<fm::AttentionOp>(op))
+      read = attention.getPositions();
+    else if (auto rope = dyn_cast<fm::RopeOp>(op))
+      read = rope.getPositions();
+    if (!read || read == entry.getArgument(1))
+      return WalkResult::advance();
+    op->emitOpError() << "reads its positions from a value other than "
+                         "the program's positions argument (argument 1 of @"
+                      << func.getName() << ")";
+    return WalkResult::interrupt();
+  });
+  if (positionsChecked.wasInterrupted())
+    return failure();
   for (Operation &op : entry.without_terminator()) {
     if (&op == lastRowCut && failed(keepLastRow(&op, entry.getArgument(1))))
       return failure();

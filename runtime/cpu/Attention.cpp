@@ -25,6 +25,21 @@ namespace fmc::cpu {
 
 namespace {
 
+/// Whether `positions` are what the runtime writes: consecutive from a
+/// non-negative start, all within `cache` (a ring holds any). The artifact
+/// validator ties every attention to the program's positions; this is the
+/// kernels' own bound check, so that no buffer mix-up can index past a
+/// cache: runs that fail it write nothing to the cache and attend to
+/// nothing.
+bool positionsFit(const Cache &cache, const int32_t *positions, int64_t rows) {
+  if (rows <= 0 || positions[0] < 0)
+    return rows == 0;
+  for (int64_t t = 1; t < rows; ++t)
+    if (static_cast<int64_t>(positions[t]) != positions[0] + t)
+      return false;
+  return cache.ring || positions[0] + rows <= cache.capacity;
+}
+
 /// Rows [0, rows) of k and v (kvHeads x headDim each) into their
 /// positions' slots.
 void appendKeysAndValues(Cache &cache, const float *k, const float *v,
@@ -64,6 +79,8 @@ public:
            Cache &cache)
       : k(k), v(v), positions(positions), cache(cache) {}
   void run(const RunContext &ctx) const override {
+    if (!positionsFit(cache, positions, ctx.rows))
+      return;
     appendKeysAndValues(cache, k, v, positions, ctx.rows, cache.kvHeads,
                         cache.headDim);
   }
@@ -87,6 +104,10 @@ public:
         causal(spec.causal()) {}
 
   void run(const RunContext &ctx) const override {
+    if (!positionsFit(cache, positions, ctx.rows)) {
+      std::fill(out, out + ctx.rows * heads * headDim, 0.0f);
+      return;
+    }
     if (inFlight && cache.int8)
       roundTripRun(ctx);
     if (writes && !inFlight)

@@ -5,7 +5,25 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
+#include "spirv-tools/libspirv.hpp"
+
 namespace fmc::vulkan {
+
+absl::Status validateSpirv(absl::Span<const uint32_t> module) {
+  spvtools::SpirvTools tools(SPV_ENV_VULKAN_1_1);
+  std::string first;
+  tools.SetMessageConsumer([&](spv_message_level_t, const char *,
+                               const spv_position_t &position,
+                               const char *message) {
+    if (first.empty())
+      first = absl::StrCat("word ", position.index, ": ", message);
+  });
+  if (!tools.Validate(module.data(), module.size()))
+    return absl::DataLossError(absl::StrCat(
+        "corrupt artifact: the vulkan executable's SPIR-V fails validation (",
+        first.empty() ? "no message" : first, ")"));
+  return absl::OkStatus();
+}
 
 namespace {
 

@@ -49,6 +49,11 @@ struct SpirvModuleInfo {
   std::vector<std::string> computeEntryPoints;
 };
 
+/// Runs SPIRV-Tools' validator (Vulkan 1.1 rules, as the compiler does on
+/// every module it emits) over `module`: drivers assume valid SPIR-V and
+/// crash on a single corrupted word. DataLoss naming the first problem.
+absl::Status validateSpirv(absl::Span<const uint32_t> module);
+
 /// Reads `module`'s capabilities and entry points. Fails when the module is
 /// not a header and a sequence of well-formed instructions.
 absl::StatusOr<SpirvModuleInfo> parseSpirv(absl::Span<const uint32_t> module);

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Backend.h"
+#include "runtime/GpuDispatchPlan.h"
 #include "runtime/vulkan/VulkanBuffers.h"
 #include "runtime/vulkan/VulkanContext.h"
 #include "runtime/vulkan/VulkanPipelines.h"
@@ -88,6 +89,25 @@ absl::Status VulkanDevice::init(const BackendOptions &options) {
   pipelines = std::move(*built);
   if (absl::Status s = allocate(*executable); !s.ok())
     return s;
+
+  // The device's launch limits, checked as every GPU backend checks them
+  // (GpuDispatchPlan): a grid past maxComputeWorkGroupCount is undefined
+  // behaviour in Vulkan, and drivers hang or crash on it.
+  const VkPhysicalDeviceLimits &device = context->limits();
+  GpuLimits limits;
+  limits.api = "Vulkan";
+  limits.maxThreadsPerWorkgroup = device.maxComputeWorkGroupInvocations;
+  for (int i = 0; i < 3; ++i) {
+    limits.maxWorkgroup[i] = device.maxComputeWorkGroupSize[i];
+    limits.maxGrid[i] = device.maxComputeWorkGroupCount[i];
+  }
+  limits.maxBindings = device.maxPerStageDescriptorStorageBuffers;
+  for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode})
+    if (absl::StatusOr<GpuDispatchPlan> checked = planGpuDispatches(
+            root, *executable, dispatchListOf(*executable, kind),
+            programName(kind), limits);
+        !checked.ok())
+      return checked.status();
 
   for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode}) {
     absl::StatusOr<std::unique_ptr<vulkan::VulkanProgram>> p =

@@ -19,6 +19,8 @@ VulkanPipelines::create(const VulkanContext &context,
   // FlatBuffer vector need not be 4-byte aligned, so copy them into words.
   std::vector<uint32_t> words(executable.data()->size() / 4);
   std::memcpy(words.data(), executable.data()->data(), words.size() * 4);
+  if (absl::Status s = validateSpirv(words); !s.ok())
+    return s;
   absl::StatusOr<SpirvModuleInfo> info = parseSpirv(words);
   if (!info.ok())
     return info.status();

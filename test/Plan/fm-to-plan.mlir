@@ -204,6 +204,24 @@ module {
 
 // -----
 
+// Issue 14: positions must be the program's (argument 1, which the runtime
+// bounds by the context): here the embedding reads the positions and the
+// attention the token ids, which the fm verifier cannot tell apart.
+module {
+  fm.param @emb : tensor<4x16xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.kv_cache @c0 linear capacity = 8, kv_heads = 2, head_dim = 8 : f32
+  func.func @forward(%tokens: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x4xf32> {
+    %h = fm.embedding @emb[%pos] : tensor<?xi32> -> tensor<?x16xf32>
+    // expected-error @+1 {{reads its positions from a value other than the program's positions argument (argument 1 of @forward)}}
+    %a = fm.attention global %h, %h, %h at %tokens reads @c0 writes @c0 heads = 2, kv_heads = 2, head_dim = 8
+        : (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+    %l = fm.logits %a, @emb : tensor<?x16xf32> -> tensor<?x4xf32>
+    return %l : tensor<?x4xf32>
+  }
+}
+
+// -----
+
 // expected-error @+1 {{fm-to-plan expects one model function, found 0}}
 module {
 }

@@ -9,6 +9,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 #include <cmath>
 #include <cstdio>
@@ -42,12 +43,52 @@ static std::string text(double value) {
   return buffer;
 }
 
+/// A constant the kernels read as f32 must stay what it says there: a
+/// number that does not round to 0 (when it must be positive) or overflow
+/// to infinity.
+static LogicalResult checkF32Constant(Operation *op, StringRef name,
+                                      double value, bool mayBeZero) {
+  if (std::isnan(value))
+    return op->emitOpError() << name << " must be a number, got nan";
+  if (mayBeZero ? value < 0.0 : !(value > 0.0))
+    return op->emitOpError()
+           << name << (mayBeZero ? " must not be negative" : " must be positive")
+           << ", got " << text(value);
+  float asF32 = static_cast<float>(value);
+  if (std::isinf(asF32) || (asF32 == 0.0f && value != 0.0))
+    return op->emitOpError() << name << " " << text(value)
+                             << " is " << (asF32 == 0.0f ? "0" : "infinite")
+                             << " as the f32 the kernels compute with";
+  return success();
+}
+
 /// An optional float attribute, when present, must be positive.
 static LogicalResult checkPositive(Operation *op, StringRef name,
                                    FloatAttr attr) {
-  if (attr && !(attr.getValueAsDouble() > 0.0))
-    return op->emitOpError() << name << " must be positive, got "
-                             << text(attr.getValueAsDouble());
+  if (!attr)
+    return success();
+  return checkF32Constant(op, name, attr.getValueAsDouble(),
+                          /*mayBeZero=*/false);
+}
+
+/// Attention and RoPE read positions from the program's positions argument
+/// (the runtime's, bounded by the context); anything else, the token ids
+/// above all, would index the KV cache with values nothing bounds.
+static LogicalResult checkPositionsArgument(Operation *op, Value positions) {
+  auto arg = dyn_cast<BlockArgument>(positions);
+  auto function =
+      arg ? dyn_cast_or_null<FunctionOpInterface>(arg.getOwner()->getParentOp())
+          : FunctionOpInterface();
+  if (!function)
+    return op->emitOpError()
+           << "positions must be an argument of the function (the program's "
+              "positions), not a computed value";
+  for (Operation *user : positions.getUsers())
+    if (auto embedding = dyn_cast<EmbeddingOp>(user);
+        embedding && embedding.getTokens() == positions)
+      return op->emitOpError()
+             << "positions are the token ids of " << embedding->getName()
+             << "; attention and rope need the positions argument";
   return success();
 }
 
@@ -196,10 +237,15 @@ LogicalResult EmbeddingOp::verify() {
   return success();
 }
 
+LogicalResult LayerNormOp::verify() {
+  return checkF32Constant(*this, "eps", getEps().convertToDouble(),
+                          /*mayBeZero=*/true);
+}
+
 LogicalResult RMSNormOp::verify() {
-  if (getEps().convertToDouble() < 0.0)
-    return emitOpError() << "eps must not be negative, got "
-                         << text(getEps().convertToDouble());
+  if (failed(checkF32Constant(*this, "eps", getEps().convertToDouble(),
+                              /*mayBeZero=*/true)))
+    return failure();
   int64_t features = featureDim(getInput().getType());
   if (std::optional<uint64_t> groupAttr = getGroupSize()) {
     auto group = static_cast<int64_t>(*groupAttr);
@@ -257,9 +303,10 @@ LogicalResult RopeOp::verify() {
     return emitOpError() << "input has " << features
                          << " features, not a multiple of head_dim "
                          << headDim;
-  if (getTheta().convertToDouble() <= 0.0)
-    return emitOpError() << "theta must be positive, got "
-                         << text(getTheta().convertToDouble());
+  if (failed(checkF32Constant(*this, "theta", getTheta().convertToDouble(),
+                              /*mayBeZero=*/false)) ||
+      failed(checkPositionsArgument(*this, getPositions())))
+    return failure();
   double fraction = getRotaryFraction().convertToDouble();
   if (!(fraction > 0.0 && fraction <= 1.0))
     return emitOpError() << "rotary_fraction must be in (0, 1], got "
@@ -331,7 +378,7 @@ LogicalResult AttentionOp::verify() {
     return failure();
   if (failed(checkPositive(*this, "softcap", getSoftcapAttr())))
     return failure();
-  return success();
+  return checkPositionsArgument(*this, getPositions());
 }
 
 double AttentionOp::getEffectiveScale() {

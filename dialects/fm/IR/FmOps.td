@@ -219,6 +219,7 @@ def Fm_LayerNormOp : Fm_Op<"layer_norm", [Pure, SameOperandsAndResultType, Fm_Us
     $input (`weight` $weight^)? (`bias` $bias^)? `eps` `=` $eps attr-dict
     `:` type($input)
   }];
+  let hasVerifier = 1;
 }
 
 def Fm_LinearOp : Fm_Op<"linear", [Pure, Fm_UsesSymbols]> {

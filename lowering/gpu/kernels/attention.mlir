@@ -1,6 +1,6 @@
 // Attention over a KV cache (plan.attention), as runtime/cpu/Attention.cpp
 // computes it. The cache is one binding read as 32-bit words; its layout is
-// GpuCacheLayout's (lowering/gpu/families/Attention.cpp): keys then values,
+// GpuCacheLayout's (lowering/gpu/families/AttentionCache.h): keys then values,
 // each [capacity][kv_heads][head_dim] elements (f32, f16, bf16 or int8, a
 // (slot, head) row of `row_words` words), then for int8 caches the f32
 // scales of keys and of values, [capacity][kv_heads] each.
@@ -302,11 +302,30 @@ gpu.module @kernels {
     scf.if %in_run {
       %last_row = arith.subi %rows, %c1 : index
       %p32 = memref.load %positions[%t] : memref<?xi32>
-      %p = arith.index_cast %p32 : i32 to index
+      %p_in = arith.index_cast %p32 : i32 to index
       %first32 = memref.load %positions[%c0] : memref<?xi32>
-      %first = arith.index_cast %first32 : i32 to index
+      %first_in = arith.index_cast %first32 : i32 to index
       %last32 = memref.load %positions[%last_row] : memref<?xi32>
-      %last = arith.index_cast %last32 : i32 to index
+      %last_in = arith.index_cast %last32 : i32 to index
+      // Bound check: the runtime's positions are consecutive from
+      // first >= 0 and, for a linear cache, below its capacity. Anything
+      // else (a corrupt artifact binding other rows as positions) is
+      // replaced by rows 0.. of the run, so no slot or in-flight row index
+      // leaves its buffer.
+      %first_ok = arith.cmpi sge, %first_in, %c0 : index
+      %p_rel = arith.subi %p_in, %first_in : index
+      %p_ok = arith.cmpi eq, %p_rel, %t : index
+      %span = arith.subi %last_in, %first_in : index
+      %span_ok = arith.cmpi eq, %span, %last_row : index
+      %last_fits = arith.cmpi slt, %last_in, %capacity : index
+      %is_ring_cache = arith.cmpi ne, %ring, %c0 : index
+      %fits = arith.ori %is_ring_cache, %last_fits : i1
+      %ok0 = arith.andi %first_ok, %p_ok : i1
+      %ok1 = arith.andi %ok0, %span_ok : i1
+      %sane = arith.andi %ok1, %fits : i1
+      %p = arith.select %sane, %p_in, %t : index
+      %first = arith.select %sane, %first_in, %c0 : index
+      %last = arith.select %sane, %last_in, %last_row : index
       %is_causal = arith.cmpi ne, %causal, %c0 : index
       %hi = arith.select %is_causal, %p, %last : index
       // lo: local windows end at p, chunks start at a multiple of window.

@@ -207,3 +207,16 @@ func.func @f(%q: tensor<?x32xf32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
   %a = fm.attention global %q at %p reads @c heads = 4, kv_heads = 2, head_dim = 8 : (tensor<?x32xf32>, tensor<?xi32>) -> tensor<?x32xf32>
   return %a : tensor<?x32xf32>
 }
+
+// -----
+
+// Issue 14: the token ids as positions indexed the cache with values up to
+// the vocabulary size (a heap write past it on the cpu backend).
+fm.kv_cache @c linear capacity = 16, kv_heads = 2, head_dim = 8 : f32
+fm.param @emb : tensor<128x32xf32> from <"m", offset = 0, dtype = f32>
+func.func @forward(%tokens: tensor<?xi32>, %pos: tensor<?xi32>, %k: tensor<?x16xf32>) -> tensor<?x32xf32> {
+  %h = fm.embedding @emb[%tokens] : tensor<?xi32> -> tensor<?x32xf32>
+  // expected-error @+1 {{positions are the token ids of fm.embedding; attention and rope need the positions argument}}
+  %a = fm.attention global %h, %k, %k at %tokens reads @c writes @c heads = 4, kv_heads = 2, head_dim = 8 : (tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x32xf32>
+  return %a : tensor<?x32xf32>
+}

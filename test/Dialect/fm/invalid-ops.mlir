@@ -176,6 +176,50 @@ func.func @f(%x: tensor<?x32xf32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
 
 // -----
 
+// Issue 14: constants the kernels compute with in f32 must survive the
+// conversion (1e-300 is 0 there, 1e308 infinite) and be numbers.
+func.func @f(%x: tensor<?x32xf32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
+  // expected-error @+1 {{theta 1e-300 is 0 as the f32 the kernels compute with}}
+  %y = fm.rope rotate_half %x at %p head_dim = 8 theta = 1.0e-300 : tensor<?x32xf32>, tensor<?xi32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
+  // expected-error @+1 {{theta must be a number, got nan}}
+  %y = fm.rope rotate_half %x at %p head_dim = 8 theta = 0x7FF8000000000000 : tensor<?x32xf32>, tensor<?xi32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  // expected-error @+1 {{eps 1e+308 is infinite as the f32 the kernels compute with}}
+  %y = fm.rms_norm %x eps = 1.0e+308 : tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  // expected-error @+1 {{eps must be a number, got nan}}
+  %y = fm.layer_norm %x eps = 0x7FF8000000000000 : tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+fm.param @emb : tensor<128x32xf32> from <"m", offset = 0, dtype = f32>
+func.func @f(%t: tensor<?xi32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
+  %x = fm.embedding @emb[%t] : tensor<?xi32> -> tensor<?x32xf32>
+  // expected-error @+1 {{positions are the token ids of fm.embedding; attention and rope need the positions argument}}
+  %y = fm.rope rotate_half %x at %t head_dim = 8 theta = 1.0e+04 : tensor<?x32xf32>, tensor<?xi32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
 func.func @f(%x: tensor<?x32xf32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
   // expected-error @+1 {{rotary_fraction must be in (0, 1], got 1.5}}
   %y = fm.rope rotate_half %x at %p head_dim = 8 theta = 1.0e+04 {rotary_fraction = 1.5 : f64} : tensor<?x32xf32>, tensor<?xi32>

@@ -1,6 +1,7 @@
 //===- HuggingFaceTest.cpp - the Hugging Face directory reader ------------===//
 
 #include "import/ModelSource.h"
+#include "import/readers/Json.h"
 
 #include "TestUtil.h"
 
@@ -150,6 +151,36 @@ TEST(HuggingFace, MalformedConfig) {
   tmp.write("model.safetensors", safetensorsFile("{}", 0));
   EXPECT_THAT(errorOf(readHuggingFace(tmp.dir())),
               HasSubstr("config.json: malformed JSON at line 3, column"));
+}
+
+// Issue 14: a config.json nested 50,000 deep overflowed the stack of
+// llvm::json's recursive parser; nesting past kMaxJsonDepth is rejected
+// before it parses (a string full of brackets is not nesting).
+TEST(HuggingFace, DeeplyNestedConfig) {
+  TempDir tmp;
+  tmp.write("config.json", "{\"x\": " + std::string(50000, '[') +
+                               std::string(50000, ']') + "}");
+  tmp.write("model.safetensors", safetensorsFile("{}", 0));
+  EXPECT_THAT(errorOf(readHuggingFace(tmp.dir())),
+              HasSubstr("config.json: JSON nested deeper than 128 arrays or "
+                        "objects"));
+  // The limit itself parses.
+  llvm::Expected<llvm::json::Value> atLimit = parseJson(
+      "limit.json", "{\"x\": \"" + std::string(500, '[') + "\", \"y\": " +
+                        std::string(127, '[') + std::string(127, ']') + "}");
+  EXPECT_TRUE(static_cast<bool>(atLimit));
+  if (!atLimit)
+    llvm::consumeError(atLimit.takeError());
+}
+
+// Issue 14: llvm::json keeps the last of two equal keys.
+TEST(HuggingFace, DuplicateConfigKey) {
+  TempDir tmp;
+  tmp.write("config.json", R"({"num_hidden_layers": 2, "hidden_size": 8,
+                               "num_hidden_layers": 40})");
+  tmp.write("model.safetensors", safetensorsFile("{}", 0));
+  EXPECT_THAT(errorOf(readHuggingFace(tmp.dir())),
+              HasSubstr("config.json: duplicate key 'num_hidden_layers'"));
 }
 
 TEST(HuggingFace, ConfigMustBeAnObject) {

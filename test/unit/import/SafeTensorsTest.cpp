@@ -114,6 +114,14 @@ TEST(SafeTensors, MalformedJsonGivesLineAndColumn) {
       HasSubstr("model.safetensors: malformed JSON at line 2, column"));
 }
 
+TEST(SafeTensors, DeeplyNestedHeader) {
+  std::string header = "{\"__metadata__\": " + std::string(50000, '[') +
+                       std::string(50000, ']') + "}";
+  EXPECT_THAT(headerError(header, 0),
+              HasSubstr("model.safetensors: JSON nested deeper than 128 "
+                        "arrays or objects"));
+}
+
 TEST(SafeTensors, MalformedEntries) {
   EXPECT_THAT(headerError(R"({"w": "F32"})", 0),
               HasSubstr("tensor 'w': entry is a string, expected an object"));

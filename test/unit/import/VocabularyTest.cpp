@@ -330,6 +330,9 @@ std::string hfError(llvm::StringRef json,
 }
 
 TEST(Vocabulary, HFErrors) {
+  EXPECT_THAT(hfError("{\"model\": " + std::string(50000, '{') + "}"),
+              HasSubstr("tokenizer.json: JSON nested deeper than 128 arrays "
+                        "or objects"));
   EXPECT_THAT(hfError("{\"model\": {\n\"vocab\": {\"a\": 0,}}}"),
               HasSubstr("tokenizer.json: malformed JSON at line 2, column"));
   EXPECT_THAT(hfError(R"({"model": {"type": "Unigram", "vocab": []}})"),

@@ -4,6 +4,8 @@
 #include "runtime/ArtifactFormat.h"
 #include "runtime/Session.h"
 
+#include "absl/strings/str_cat.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -180,6 +182,123 @@ TEST(Artifact, SurvivesFlippedHeaderBytes) {
   }
   EXPECT_GT(rejected, 0);
   EXPECT_GT(ran, 0);
+}
+
+/// The file's FlatBuffer (after its 4-byte size) and a way to overwrite
+/// one scalar of it in place, as a corrupted or crafted file would.
+struct PatchableArtifact {
+  std::vector<uint8_t> bytes = readFile(FMC_TEST_ARTIFACT);
+  const schema::Artifact &root() const {
+    return *flatbuffers::GetRoot<schema::Artifact>(bytes.data() + 4);
+  }
+  /// Where `at`, a pointer into this file's FlatBuffer, lies in the file.
+  size_t offsetOf(const void *at) const {
+    return static_cast<size_t>(static_cast<const uint8_t *>(at) -
+                               bytes.data());
+  }
+  template <typename T> void patch(size_t offset, T value) {
+    std::memcpy(bytes.data() + offset, &value, sizeof(T));
+  }
+  template <typename T> void patch(const void *at, T value) {
+    patch(offsetOf(at), value);
+  }
+  std::string openError() {
+    absl::StatusOr<std::unique_ptr<Artifact>> artifact =
+        Artifact::fromBytes(bytes, "crafted.fmc");
+    return artifact.ok() ? "" : std::string(artifact.status().message());
+  }
+};
+
+/// Where kernel `k` of `program` reads positions (-1: it reads none).
+int positionsInput(const schema::Kernel &k) {
+  switch (k.spec_type()) {
+  case schema::KernelSpec::RopeSpec:
+  case schema::KernelSpec::LastRowSpec:
+    return 1;
+  case schema::KernelSpec::KvAppendSpec:
+    return 2;
+  case schema::KernelSpec::AttentionSpec:
+    return static_cast<int>(k.inputs()->size()) - 1;
+  default:
+    return -1;
+  }
+}
+
+// Issue 14: an attention given the token ids as positions indexed the KV
+// cache with values up to the vocabulary size (a heap write past the cache
+// on the cpu backend). Every kernel that reads positions, pointed at the
+// token ids instead, is rejected at open.
+TEST(Artifact, RejectsPositionsThatAreNotTheProgramsPositions) {
+  int tried = 0;
+  for (bool decode : {false, true}) {
+    PatchableArtifact probe;
+    const schema::Program &program =
+        decode ? *probe.root().decode() : *probe.root().prefill();
+    for (uint32_t k = 0; k < program.kernels()->size(); ++k) {
+      const schema::Kernel *kernel = program.kernels()->Get(k);
+      int input = positionsInput(*kernel);
+      if (input < 0)
+        continue;
+      SCOPED_TRACE(testing::Message() << (decode ? "decode" : "prefill")
+                                      << " kernel " << k);
+      PatchableArtifact crafted;
+      crafted.patch<uint32_t>(
+          probe.offsetOf(kernel->inputs()->Data() + 4 * input),
+          program.tokens());
+      std::string error = crafted.openError();
+      EXPECT_NE(error.find(absl::StrCat(
+                    " reads positions from buffer ", program.tokens(),
+                    ", which holds neither the program's positions (buffer ",
+                    program.positions(), ") nor a copy of them")),
+                std::string::npos)
+          << error;
+      ++tried;
+    }
+  }
+  EXPECT_GE(tried, 20); // 5 layers x (rope q, rope k, attention) x 2.
+}
+
+TEST(Artifact, RejectsAKernelWritingWhatItReads) {
+  PatchableArtifact crafted;
+  const schema::Program &decode = *crafted.root().decode();
+  for (uint32_t k = 0; k < decode.kernels()->size(); ++k) {
+    const schema::Kernel *kernel = decode.kernels()->Get(k);
+    if (kernel->spec_type() != schema::KernelSpec::AddSpec)
+      continue;
+    uint32_t input = kernel->inputs()->Get(0);
+    crafted.patch<uint32_t>(kernel->outputs()->Data(), input);
+    EXPECT_EQ(crafted.openError(),
+              absl::StrCat("'crafted.fmc': corrupt artifact: program "
+                           "'decode', kernel ",
+                           k, " (add) writes buffer ", input,
+                           ", which it also reads"));
+    return;
+  }
+  FAIL() << "the stories decode program has no add kernel";
+}
+
+TEST(Artifact, RejectsBuffersSharingBytesWhileLive) {
+  // The positions, which every attention reads, moved onto the rows the
+  // embedding writes first.
+  PatchableArtifact crafted;
+  const schema::Program &decode = *crafted.root().decode();
+  const schema::Kernel *embedding = decode.kernels()->Get(0);
+  ASSERT_EQ(embedding->spec_type(), schema::KernelSpec::EmbeddingSpec);
+  const schema::Buffer *hidden =
+      decode.buffers()->Get(embedding->outputs()->Get(0));
+  const schema::Buffer *positions = decode.buffers()->Get(decode.positions());
+  // Generated tables derive privately from flatbuffers::Table.
+  const uint8_t *field = reinterpret_cast<const flatbuffers::Table *>(positions)
+                             ->GetAddressOf(schema::Buffer::VT_OFFSET);
+  ASSERT_NE(field, nullptr) << "the positions lie at offset 0";
+  crafted.patch<uint64_t>(field, hidden->offset());
+  std::string error = crafted.openError();
+  EXPECT_NE(error.find(absl::StrCat(" and ", decode.positions(),
+                                    " share arena bytes from ")),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find(" while both are live (kernels "), std::string::npos)
+      << error;
 }
 
 } // namespace

@@ -15,6 +15,7 @@
 #include "runtime/Session.h"
 #include "runtime/vulkan/SpirvModule.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -206,7 +207,61 @@ TEST(VulkanBackend, NamesAnEntryPointTheSpirvLacks) {
             "'rows_f16'");
 }
 
+TEST(VulkanBackend, RejectsGridsPastTheDevicesWorkgroupCount) {
+  // Issue 14: a grid of 0x7fffffff workgroups hung lavapipe; the device's
+  // maxComputeWorkGroupCount (65535 on every Vulkan device fmc has met)
+  // is checked before anything is recorded.
+  test::TinyExecutable exe =
+      test::tinyCounterExecutable("vulkan", "spirv", readFile(FMC_TINY_SPIRV));
+  exe.decode.dispatches[1].grid = {0x7fffffffu, 1, 1};
+  std::unique_ptr<Artifact> artifact = tinyArtifact({exe});
+  ASSERT_TRUE(artifact);
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      Session::open(*artifact, "vulkan", {});
+  ASSERT_FALSE(session.ok());
+  if (session.status().code() == absl::StatusCode::kUnavailable)
+    GTEST_SKIP() << session.status().message();
+  EXPECT_EQ(session.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(session.status().message(),
+            "corrupt artifact: vulkan executable: decode dispatch 1 has "
+            "grid 2147483647x1x1, more than a Vulkan launch allows");
+}
+
+TEST(VulkanBackend, ValidatesTheSpirvBeforeTheDriverSeesIt) {
+  // Issue 14: one corrupted word (an id past the module's bound) crashed
+  // lavapipe at pipeline creation. The module's id bound, word 3, made 1:
+  // every instruction's ids now lie past it.
+  std::vector<uint8_t> spirv = readFile(FMC_TINY_SPIRV);
+  ASSERT_GT(spirv.size(), 20u);
+  std::vector<uint32_t> module = words(spirv);
+  module[3] = 1;
+  std::memcpy(spirv.data(), module.data(), module.size() * 4);
+  std::unique_ptr<Artifact> artifact = tinyArtifact(
+      {test::tinyCounterExecutable("vulkan", "spirv", std::move(spirv))});
+  ASSERT_TRUE(artifact);
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      Session::open(*artifact, "vulkan", {});
+  ASSERT_FALSE(session.ok());
+  if (session.status().code() == absl::StatusCode::kUnavailable)
+    GTEST_SKIP() << session.status().message();
+  EXPECT_EQ(session.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(session.status().message()),
+              testing::StartsWith("corrupt artifact: the vulkan executable's "
+                                  "SPIR-V fails validation (word "));
+}
+
 // --- SPIR-V parsing and feature checks: no device needed -------------------
+
+TEST(SpirvModule, ValidatesWithSpirvTools) {
+  std::vector<uint32_t> module = words(readFile(FMC_TINY_SPIRV));
+  ASSERT_GT(module.size(), 6u);
+  EXPECT_TRUE(vulkan::validateSpirv(module).ok());
+  module[3] = 1; // The id bound.
+  absl::Status status = vulkan::validateSpirv(module);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(status.message()),
+              testing::HasSubstr("SPIR-V fails validation (word "));
+}
 
 TEST(SpirvModule, ReadsCapabilitiesAndComputeEntryPoints) {
   absl::StatusOr<vulkan::SpirvModuleInfo> info =
