@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Artifact.h"
+#include "runtime/ArtifactChecksum.h"
 #include "runtime/cpu/Float16.h"
 
 #include "absl/strings/numbers.h"
@@ -158,6 +159,11 @@ int main(int argc, char **argv) {
       storeScalar(out + i, t->dtype(),
                   vector ? 1.0f : amplitude * random.symmetric());
   }
+
+  // New weights, new checksums: the header records the segment's.
+  fmc::sealHeader(header.data(),
+                  4 + flatbuffers::ReadScalar<uint32_t>(header.data()),
+                  fmc::weightsChecksum(segment.data(), segment.size()));
 
   std::string temp = outPath + ".tmp";
   std::FILE *f = std::fopen(temp.c_str(), "wb");

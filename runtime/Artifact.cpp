@@ -2,6 +2,7 @@
 
 #include "runtime/Artifact.h"
 
+#include "runtime/ArtifactChecksum.h"
 #include "runtime/ArtifactFormat.h"
 
 #include "absl/strings/str_cat.h"
@@ -89,6 +90,29 @@ absl::Status verifyHeader(const std::vector<uint8_t> &header,
                      " is not supported by this runtime, which reads version ",
                      kArtifactFormatVersion,
                      "; recompile the model with a matching fmc-compile"));
+  // Structure alone does not catch a changed index or string: the header
+  // (executables included) must be the one the compiler wrote.
+  std::ptrdiff_t at = checksumsOffset(header.data());
+  if (at < 0)
+    return absl::DataLossError("corrupt artifact: the header has no checksums");
+  uint64_t computed =
+      headerChecksum(header.data(), header.size(), static_cast<size_t>(at));
+  if (computed != root->checksums()->header())
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt artifact: the header's checksum is %016x, not the %016x "
+        "it was written with",
+        computed, root->checksums()->header()));
+  return absl::OkStatus();
+}
+
+/// The weight segment's checksum against the one the header records.
+absl::Status checkWeights(const schema::Artifact &root, const uint8_t *weights) {
+  uint64_t computed = weightsChecksum(weights, root.weights_bytes());
+  if (computed != root.checksums()->weights())
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt artifact: the weight segment's checksum is %016x, not the "
+        "%016x it was written with",
+        computed, root.checksums()->weights()));
   return absl::OkStatus();
 }
 
@@ -155,6 +179,9 @@ Artifact::fromBytes(std::vector<uint8_t> bytes, const std::string &name) {
       !s.ok())
     return withPath(name, s);
   artifact->weights_ = data.data() + artifact->root_->weights_offset();
+  if (absl::Status s = checkWeights(*artifact->root_, artifact->weights_);
+      !s.ok())
+    return withPath(name, s);
   return artifact;
 }
 
@@ -212,7 +239,9 @@ absl::Status Artifact::load(const std::string &path,
     mapBase_ = map;
     mapBytes_ = bytes;
     weights_ = static_cast<const uint8_t *>(map);
-    return absl::OkStatus();
+    // Mapped pages load lazily; reading them all to check them is opt-in.
+    return options.verifyWeights ? checkWeights(*root_, weights_)
+                                 : absl::OkStatus();
   }
   // Copy into anonymous memory aligned to 2 MB, so that whole huge pages
   // back it.
@@ -232,7 +261,8 @@ absl::Status Artifact::load(const std::string &path,
   if (!readFully(file.fd, dest, bytes, root_->weights_offset()))
     return absl::DataLossError("cannot read the weight segment");
   weights_ = dest;
-  return absl::OkStatus();
+  // The bytes were just read: checking them costs a pass over memory.
+  return checkWeights(*root_, weights_);
 }
 
 const void *Artifact::tensorData(uint32_t index) const {

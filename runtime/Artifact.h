@@ -40,6 +40,9 @@ struct ArtifactOptions {
   /// Copy by default: file mappings get 4 KB pages here (no file-backed
   /// huge pages), and decode streams the weights faster from 2 MB pages.
   WeightLoading weights = WeightLoading::Copy;
+  /// Check the weight segment's checksum when mapping it too (a full read;
+  /// copies are always checked, as they read every byte anyway).
+  bool verifyWeights = false;
 };
 
 class Artifact {

@@ -243,10 +243,12 @@ private:
         return bad(absl::StrCat(what, " declares ", c->scale_bytes(),
                                 " bytes of scales, expected ", scaleBytes));
       // Positions index linear caches directly: the context must fit each.
+      // and no more: positions past the context never reach a cache, so a
+      // larger one only claims memory.
       if (c->kind() == schema::CacheKind::Linear &&
-          c->capacity() < a.config()->max_context())
+          c->capacity() != a.config()->max_context())
         return bad(absl::StrCat(what, " holds ", c->capacity(),
-                                " positions, fewer than the context of ",
+                                " positions, not the context of ",
                                 a.config()->max_context()));
     }
     return absl::OkStatus();

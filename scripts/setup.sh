@@ -12,6 +12,8 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   # Artifact format and runtime support.
   libflatbuffers-dev flatbuffers-compiler libabsl-dev
+  # Artifact checksums (XXH3, used header-only).
+  libxxhash-dev
   # SPIR-V -> MSL, SPIR-V validation, Vulkan with Mesa's lavapipe CPU driver.
   libspirv-cross-c-shared-dev spirv-tools libvulkan-dev mesa-vulkan-drivers vulkan-tools
   # clang type-checks the Objective-C++ Metal backend (test metal.backend_parses).
@@ -20,6 +22,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Independent numerical reference forward passes (run with /usr/bin/python3).
   python3 python3-numpy
+  # Tests that craft artifacts recompute their checksums (test/Tools/Inputs/fmc_seal.py).
+  python3-xxhash
 )
 
 missing=()

@@ -15,16 +15,31 @@ Error fileError(StringRef file, const Twine &message) {
   return createStringError(inconvertibleErrorCode(), file + ": " + message);
 }
 
-Expected<uint64_t> fileSize(StringRef path) {
+/// Model files are regular files: a FIFO blocks a reader forever and a
+/// device such as /dev/zero reads without end.
+static Error requireRegularFile(StringRef path) {
   sys::fs::file_status status;
   if (std::error_code ec = sys::fs::status(path, status))
     return fileError(path, ec.message());
   if (sys::fs::is_directory(status))
     return fileError(path, "is a directory, expected a file");
+  if (!sys::fs::is_regular_file(status))
+    return fileError(path, "is not a regular file");
+  return Error::success();
+}
+
+Expected<uint64_t> fileSize(StringRef path) {
+  if (Error error = requireRegularFile(path))
+    return std::move(error);
+  sys::fs::file_status status;
+  if (std::error_code ec = sys::fs::status(path, status))
+    return fileError(path, ec.message());
   return status.getSize();
 }
 
 Expected<std::unique_ptr<MemoryBuffer>> mapFile(StringRef path) {
+  if (Error error = requireRegularFile(path))
+    return std::move(error);
   ErrorOr<std::unique_ptr<MemoryBuffer>> buffer = MemoryBuffer::getFile(
       path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
   if (!buffer)
@@ -34,6 +49,8 @@ Expected<std::unique_ptr<MemoryBuffer>> mapFile(StringRef path) {
 
 Expected<std::unique_ptr<MemoryBuffer>>
 readFileSlice(StringRef path, uint64_t offset, uint64_t length) {
+  if (Error error = requireRegularFile(path))
+    return std::move(error);
   ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
       MemoryBuffer::getFileSlice(path, length, offset);
   if (!buffer)

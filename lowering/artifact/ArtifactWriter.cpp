@@ -7,6 +7,7 @@
 #include "dialects/plan/IR/PlanOps.h"
 #include "import/Vocabulary.h"
 #include "lowering/quant/QuantParam.h"
+#include "runtime/ArtifactChecksum.h"
 #include "runtime/ArtifactFormat.h"
 #include "runtime/schema/fmc_generated.h"
 
@@ -589,11 +590,14 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
     executables.push_back(*executable);
   }
 
+  schema::Checksums checksumsPlaceholder(0, 0);
   auto root = schema::CreateArtifact(
       fbb, fmc::kArtifactFormatVersion, fbb.CreateString("fmc-compile"),
       configOffset, tokenizer, fbb.CreateVector(tensors),
       fbb.CreateVector(kvCaches), *prefillProgram, *decodeProgram,
-      fbb.CreateVector(executables), weightsOffset, segmentBytes);
+      fbb.CreateVector(executables), weightsOffset, segmentBytes,
+      // Placeholders: writeFile() seals the header once the weights are out.
+      &checksumsPlaceholder);
   schema::FinishSizePrefixedArtifactBuffer(fbb, root);
   return llvm::Error::success();
 }
@@ -663,6 +667,11 @@ Writer::sourceFile(llvm::StringRef file) {
   auto it = files.find(file);
   if (it != files.end())
     return it->second.get();
+  // A FIFO or a device (/dev/zero) would block or read without end.
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(file, status) &&
+      !llvm::sys::fs::is_regular_file(status))
+    return fail("cannot read '" + file + "': not a regular file");
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
@@ -757,26 +766,44 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
   llvm::scope_exit removeTemp([&] { fs::remove(temp); });
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    // The buffer starts with its size prefix (FinishSizePrefixed).
-    os.write(reinterpret_cast<const char *>(fbb.GetBufferPointer()),
-             fbb.GetSize());
-    uint64_t written = fbb.GetSize();
+    // The buffer starts with its size prefix (FinishSizePrefixed); it is
+    // written again, sealed, once the weights' checksum is known.
+    std::vector<uint8_t> header(fbb.GetBufferPointer(),
+                                fbb.GetBufferPointer() + fbb.GetSize());
+    os.write(reinterpret_cast<const char *>(header.data()), header.size());
+    uint64_t written = header.size();
     os.write_zeros(weightsOffset - written);
     written = weightsOffset;
     uint64_t done = 0;
+    XXH3_state_t weightsSum;
+    XXH3_64bits_reset(&weightsSum);
+    static const char zeros[4096] = {};
+    auto pad = [&](uint64_t bytes) {
+      os.write_zeros(bytes);
+      for (uint64_t left = bytes; left > 0;) {
+        uint64_t n = std::min<uint64_t>(left, sizeof(zeros));
+        XXH3_64bits_update(&weightsSum, zeros, n);
+        left -= n;
+      }
+    };
     for (auto [pieces, offset] : llvm::zip(sources, segmentOffsets)) {
-      os.write_zeros(weightsOffset + offset - written);
+      pad(weightsOffset + offset - written);
       written = weightsOffset + offset;
       for (llvm::StringRef data : pieces) {
         os.write(data.data(), data.size());
+        XXH3_64bits_update(&weightsSum, data.data(), data.size());
         written += data.size();
         done += data.size();
       }
       if (options.progress)
         options.progress(done, segmentBytes);
     }
-    os.write_zeros(weightsOffset + segmentBytes - written);
+    pad(weightsOffset + segmentBytes - written);
     written = weightsOffset + segmentBytes;
+    fmc::sealHeader(header.data(), header.size(),
+                    XXH3_64bits_digest(&weightsSum));
+    os.seek(0);
+    os.write(reinterpret_cast<const char *>(header.data()), header.size());
     os.close();
     if (os.has_error())
       return fail("cannot write '" + temp + "': " + os.error().message());

@@ -18,7 +18,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <sys/mman.h>
 #include <thread>
+#include <utility>
 
 namespace fmc {
 
@@ -27,15 +29,29 @@ namespace {
 using cpu::ElementType;
 
 /// 64-byte aligned, zeroed memory.
-struct AlignedBlock {
+/// Zeroed, page-aligned memory (the arena, scratch, KV caches), reserved
+/// rather than committed: the kernel maps zero pages that become resident
+/// only where they are written, so a long context costs what a generation
+/// reaches, not the caches' capacity.
+struct ZeroedBlock {
   void *data = nullptr;
-  ~AlignedBlock() { std::free(data); }
-  bool allocate(uint64_t bytes) {
-    bytes = std::max<uint64_t>(64, (bytes + 63) / 64 * 64);
-    data = std::aligned_alloc(64, bytes);
+  size_t bytes = 0;
+  ZeroedBlock() = default;
+  ZeroedBlock(ZeroedBlock &&other) noexcept
+      : data(std::exchange(other.data, nullptr)), bytes(other.bytes) {}
+  ZeroedBlock &operator=(ZeroedBlock &&) = delete;
+  ~ZeroedBlock() {
     if (data)
-      std::memset(data, 0, bytes);
-    return data != nullptr;
+      munmap(data, bytes);
+  }
+  bool allocate(uint64_t size) {
+    bytes = std::max<uint64_t>(64, size);
+    void *mapped = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mapped == MAP_FAILED)
+      return false;
+    data = mapped;
+    return true;
   }
 };
 
@@ -67,8 +83,8 @@ private:
   const Artifact &artifact;
   cpu::ThreadPool pool;
   const cpu::SimdKernels *simd;
-  AlignedBlock arena, scratch;
-  std::vector<AlignedBlock> cacheBlocks;
+  ZeroedBlock arena, scratch;
+  std::vector<ZeroedBlock> cacheBlocks;
   cpu::Memory memoryView;
   cpu::Program prefillProgram, decodeProgram;
   /// Rows of the run each program's inputs were set for.
@@ -79,6 +95,9 @@ private:
 };
 
 absl::Status CpuDevice::init() {
+  if (!pool.startError().empty())
+    return absl::ResourceExhaustedError(
+        pool.startError() + "; use fewer --threads");
   const schema::Artifact &root = artifact.root();
   vocab = root.config()->vocab_size();
   uint64_t arenaBytes = sharedArenaBytes(root);

@@ -2,6 +2,9 @@
 
 #include "runtime/cpu/ThreadPool.h"
 
+#include <string>
+#include <system_error>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define FMC_PAUSE() _mm_pause()
@@ -17,8 +20,20 @@ constexpr int kSpins = 20000;
 } // namespace
 
 ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads) {
-  for (int i = 1; i < threads_; ++i)
-    workers_.emplace_back([this, i] { worker(i); });
+  int requested = threads_;
+  for (int i = 1; i < requested; ++i) {
+    // The system may refuse a thread (limits, memory for its stack): run
+    // with those that started and say so (startError) rather than abort.
+    try {
+      workers_.emplace_back([this, i] { worker(i); });
+    } catch (const std::system_error &error) {
+      threads_ = i;
+      startError_ = "cannot start " + std::to_string(requested) +
+                    " threads (the system refused thread " +
+                    std::to_string(i + 1) + ": " + error.what() + ")";
+      break;
+    }
+  }
 }
 
 ThreadPool::~ThreadPool() {

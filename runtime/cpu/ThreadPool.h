@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -29,6 +30,8 @@ public:
   ThreadPool &operator=(const ThreadPool &) = delete;
 
   int size() const { return threads_; }
+  /// Why fewer threads than requested started (empty when all did).
+  const std::string &startError() const { return startError_; }
 
   /// Calls fn(task, thread) for every task in [0, tasks), spread over the
   /// pool; returns when all are done. `thread` is in [0, size()).
@@ -56,6 +59,7 @@ private:
   void drain(int thread);
 
   int threads_;
+  std::string startError_;
   std::vector<std::thread> workers_;
   // The current job.
   TaskFn fn_ = nullptr;

@@ -498,6 +498,18 @@ int main(int argc, char **argv) {
       return 1;
   }
 
+  // A context past what the model was trained for compiles (and RoPE
+  // extrapolates), but quality past it is not the model's: say so.
+  if (auto trained =
+          (*module)->getAttrOfType<IntegerAttr>("fm.context_length");
+      trained && contextTokens > trained.getInt()) {
+    progress.finishLine();
+    llvm::errs() << "fmc-compile: warning: --context " << contextTokens
+                 << " exceeds the " << trained.getInt()
+                 << " positions the model was trained for; text past them "
+                    "may degrade\n";
+  }
+
   if (!quantize.empty() && phaseOf(*module) == Phase::Plan)
     return failWith("--quantize applies to a model or fm IR; '" + inputPath +
                     "' is already planned (quantize before --compile-to=plan)");

@@ -39,6 +39,8 @@ program, then one decode step per new token. Text streams to stdout.
   --threads N          CPU threads (default: all cores)
   --load copy|map      copy the weights into huge-page memory (default) or
                        map them from the file (no copy, 4 KB pages)
+  --verify             check the weights' checksum with --load map too (a
+                       copy is always checked; the header on every load)
   --stats              print time to first token, tokens/s and memory
   --stats-json F       write those figures as JSON (ttft_ms,
                        prefill_tokens_per_s, decode_tokens_per_s,
@@ -91,6 +93,10 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     }
     if (isBool("--stats")) {
       options.stats = true;
+      continue;
+    }
+    if (isBool("--verify")) {
+      options.verifyWeights = true;
       continue;
     }
     // Every other option takes a value.

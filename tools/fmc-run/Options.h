@@ -24,6 +24,7 @@ struct Options {
   std::string backend = "auto";
   int threads = 0;
   bool stats = false;
+  bool verifyWeights = false;
   std::string statsJson;
   std::string logitsOut;
   bool mapWeights = false;

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <string>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace {
@@ -30,22 +31,54 @@ int fail(const absl::Status &status) {
   return 1;
 }
 
-/// A file written under a temporary name, renamed into place on commit().
+/// A file that appears under its name only when complete (commit()). It is
+/// written as an unnamed file in the target's directory (O_TMPFILE), so a
+/// run killed before commit() leaves nothing behind; committing names it
+/// (linkat) and renames it over the target. Where the file system has no
+/// O_TMPFILE, a named temporary file is written instead.
 class OutputFile {
 public:
   absl::Status open(const std::string &path) {
     finalPath = path;
     tempPath = absl::StrCat(path, ".tmp-", ::getpid());
-    file = std::fopen(tempPath.c_str(), "wb");
-    if (!file)
+    std::string directory = ".";
+    if (size_t slash = path.rfind('/'); slash != std::string::npos)
+      directory = slash == 0 ? "/" : path.substr(0, slash);
+    int fd = ::open(directory.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    unnamed = fd >= 0;
+    if (unnamed)
+      file = ::fdopen(fd, "wb");
+    else
+      file = std::fopen(tempPath.c_str(), "wb");
+    if (!file) {
+      if (fd >= 0)
+        ::close(fd);
       return absl::UnavailableError(absl::StrCat("cannot write '", path, "'"));
+    }
     return absl::OkStatus();
   }
   std::FILE *get() const { return file; }
   absl::Status commit() {
-    bool ok = std::ferror(file) == 0;
+    bool ok = std::fflush(file) == 0 && std::ferror(file) == 0;
+    bool placed = false;
+    if (ok && unnamed) {
+      // Name the unnamed file: as the target when there is none, else under
+      // the temporary name, moved over the target atomically below.
+      std::string self = absl::StrCat("/proc/self/fd/", ::fileno(file));
+      placed = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, finalPath.c_str(),
+                        AT_SYMLINK_FOLLOW) == 0;
+      ok = placed || ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD,
+                              tempPath.c_str(), AT_SYMLINK_FOLLOW) == 0;
+    }
     ok &= std::fclose(file) == 0;
     file = nullptr;
+    if (placed) {
+      if (ok)
+        return absl::OkStatus();
+      std::remove(finalPath.c_str());
+      return absl::UnavailableError(
+          absl::StrCat("cannot write '", finalPath, "'"));
+    }
     if (!ok || std::rename(tempPath.c_str(), finalPath.c_str()) != 0) {
       std::remove(tempPath.c_str());
       return absl::UnavailableError(
@@ -56,13 +89,15 @@ public:
   ~OutputFile() {
     if (file) {
       std::fclose(file);
-      std::remove(tempPath.c_str());
+      if (!unnamed)
+        std::remove(tempPath.c_str());
     }
   }
 
 private:
   std::string finalPath, tempPath;
   std::FILE *file = nullptr;
+  bool unnamed = false;
 };
 
 uint64_t peakRssBytes() {
@@ -97,6 +132,7 @@ int main(int argc, char **argv) {
   fmc::ArtifactOptions artifactOptions;
   artifactOptions.weights =
       options.mapWeights ? fmc::WeightLoading::Map : fmc::WeightLoading::Copy;
+  artifactOptions.verifyWeights = options.verifyWeights;
   absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
       fmc::Artifact::open(options.artifact, artifactOptions);
   if (!artifact.ok())

@@ -9,21 +9,30 @@ every scalar field explicitly, so each field exists to be patched.
                         [--tensor-offset I:V] [--buffer-offset PROGRAM:I:V]
                         [--kernel-input PROGRAM:K:V] [--flip-byte N]
                         [--spec-field PROGRAM:TYPE:VT:SIZE:V]
-                        [--tensor-bytes NAME:V]
+                        [--tensor-bytes NAME:V] [--unsealed]
+                        [--flip-weight-byte N] (N into the weight segment)
 
 --spec-field patches the first kernel of PROGRAM whose spec has union type
 TYPE: its spec table's field at vtable offset VT, SIZE (4 or 8) bytes.
                         [--cache-field I:FIELD:V ...] (FIELD: a KVCache
                         long/ulong field: capacity, bytes, scale_bytes)
+
+Field patches are sealed (the header checksum recomputed, fmc_seal.py), as a
+crafted file would be, unless --unsealed; --flip-byte and --truncate model
+accidents and are never sealed.
 """
 
 import argparse
+import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fmc_seal import seal  # noqa: E402
+
 # vtable offsets from runtime/schema/fmc.fbs (4 + 2 * field index).
 ARTIFACT = {"format_version": 4, "tensors": 12, "kv_caches": 14,
-            "prefill": 16, "decode": 18}
+            "prefill": 16, "decode": 18, "weights_offset": 22}
 KV_CACHE = {"capacity": 8, "bytes": 16, "scale_bytes": 18}
 TENSOR = {"name": 4, "offset": 10, "bytes": 12}
 PROGRAM = {"buffers": 10, "kernels": 12}
@@ -80,6 +89,8 @@ def main():
     parser.add_argument("--spec-field")
     parser.add_argument("--cache-field", action="append", default=[])
     parser.add_argument("--tensor-bytes")
+    parser.add_argument("--unsealed", action="store_true")
+    parser.add_argument("--flip-weight-byte", type=int)
     args = parser.parse_args()
     data = bytearray(open(args.input, "rb").read())
 
@@ -131,8 +142,13 @@ def main():
                 break
         else:
             sys.exit(f"no tensor named {name}")
+    if not args.unsealed and not args.identifier:
+        seal(data)
     if args.flip_byte is not None:
         data[args.flip_byte] ^= 0xFF
+    if args.flip_weight_byte is not None:
+        offset = struct.unpack_from("<Q", data, field(data, root(data), ARTIFACT["weights_offset"]))[0]
+        data[offset + args.flip_weight_byte] ^= 0x01
     if args.truncate is not None:
         data = data[:args.truncate]
     open(args.output, "wb").write(data)

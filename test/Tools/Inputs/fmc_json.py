@@ -8,6 +8,8 @@ import os
 import subprocess
 import tempfile
 
+from fmc_seal import seal
+
 
 def to_json(input_path, tmp, flatc, schema):
     """The header of input_path as a dict (flatc's JSON, written in tmp)."""
@@ -48,4 +50,5 @@ def edit_header(input_path, output_path, flatc, schema, edit):
             header = _serialize(artifact, flatc, schema, tmp)
     moved = artifact["weights_offset"]
     with open(output_path, "wb") as f:
-        f.write(header + b"\0" * (moved - len(header)) + original[segment:])
+        f.write(bytes(seal(bytearray(header))) + b"\0" * (moved - len(header))
+                + original[segment:])

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowering/quant/QuantMath.h"
+#include "runtime/ArtifactChecksum.h"
 #include "runtime/Artifact.h"
 #include "runtime/schema/fmc_generated.h"
 
@@ -142,6 +143,12 @@ std::string corruptPackedField(bool encoding, flatbuffers::voffset_t field,
     if (!at)
       return "";
     std::memcpy(bytes.data() + (at - bytes.data()), &value, sizeof(T));
+    // Sealed again, as a crafted file would be: validation, not the
+    // checksum, must reject it.
+    uint32_t size;
+    std::memcpy(&size, bytes.data(), 4);
+    fmc::sealHeader(bytes.data(), fmc::kSizePrefixBytes + size,
+                    root->checksums()->weights());
     auto artifact = fmc::Artifact::fromBytes(std::move(bytes), "bad.fmc");
     EXPECT_FALSE(artifact.ok());
     return artifact.ok() ? "" : std::string(artifact.status().message());

@@ -29,6 +29,7 @@
 #ifndef FMC_TEST_UNIT_RUNTIME_TINYGPUARTIFACT_H
 #define FMC_TEST_UNIT_RUNTIME_TINYGPUARTIFACT_H
 
+#include "runtime/ArtifactChecksum.h"
 #include "runtime/ArtifactFormat.h"
 #include "runtime/schema/fmc_generated.h"
 
@@ -241,10 +242,12 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
           decodeList, exe.arch.empty() ? 0 : fbb.CreateString(exe.arch),
           exe.programmaticDependentLaunch));
     }
+    schema::Checksums checksums(0, 0);
     auto root = schema::CreateArtifact(
         fbb, kArtifactFormatVersion, fbb.CreateString("tiny"), config, 0,
         fbb.CreateVector(tensors), fbb.CreateVector(caches), prefill, decode,
-        fbb.CreateVector(executables), weightsOffset, weights.size());
+        fbb.CreateVector(executables), weightsOffset, weights.size(),
+        &checksums);
     schema::FinishSizePrefixedArtifactBuffer(fbb, root);
     if (fbb.GetSize() > weightsOffset) {
       weightsOffset = (fbb.GetSize() + kWeightSegmentAlignment - 1) /
@@ -254,6 +257,8 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
     std::vector<uint8_t> file(weightsOffset + weights.size(), 0);
     std::memcpy(file.data(), fbb.GetBufferPointer(), fbb.GetSize());
     std::memcpy(file.data() + weightsOffset, weights.data(), weights.size());
+    sealHeader(file.data(), fbb.GetSize(),
+               weightsChecksum(weights.data(), weights.size()));
     return file;
   }
 }
