@@ -110,9 +110,10 @@ private:
                               " is not a page-aligned offset past the header (",
                               headerBytes, " bytes)"));
     if (offset > fileBytes || bytes > fileBytes - offset)
-      return absl::DataLossError(
-          absl::StrCat("truncated artifact: the weight segment ends at byte ",
-                       offset + bytes, " but the file has ", fileBytes));
+      // offset + bytes may wrap: name both rather than their sum.
+      return absl::DataLossError(absl::StrCat(
+          "truncated artifact: the weight segment of ", bytes,
+          " bytes at byte ", offset, " ends past the file's ", fileBytes));
     return absl::OkStatus();
   }
 

@@ -11,6 +11,7 @@ every scalar field explicitly, so each field exists to be patched.
                         [--spec-field PROGRAM:TYPE:VT:SIZE:V]
                         [--tensor-bytes NAME:V] [--unsealed]
                         [--flip-weight-byte N] (N into the weight segment)
+                        [--weights-bytes V]
 
 --spec-field patches the first kernel of PROGRAM whose spec has union type
 TYPE: its spec table's field at vtable offset VT, SIZE (4 or 8) bytes.
@@ -32,7 +33,8 @@ from fmc_seal import seal  # noqa: E402
 
 # vtable offsets from runtime/schema/fmc.fbs (4 + 2 * field index).
 ARTIFACT = {"format_version": 4, "tensors": 12, "kv_caches": 14,
-            "prefill": 16, "decode": 18, "weights_offset": 22}
+            "prefill": 16, "decode": 18, "weights_offset": 22,
+            "weights_bytes": 24}
 KV_CACHE = {"capacity": 8, "bytes": 16, "scale_bytes": 18}
 TENSOR = {"name": 4, "offset": 10, "bytes": 12}
 PROGRAM = {"buffers": 10, "kernels": 12}
@@ -91,6 +93,7 @@ def main():
     parser.add_argument("--tensor-bytes")
     parser.add_argument("--unsealed", action="store_true")
     parser.add_argument("--flip-weight-byte", type=int)
+    parser.add_argument("--weights-bytes", type=int)
     args = parser.parse_args()
     data = bytearray(open(args.input, "rb").read())
 
@@ -142,6 +145,9 @@ def main():
                 break
         else:
             sys.exit(f"no tensor named {name}")
+    if args.weights_bytes is not None:
+        struct.pack_into("<Q", data, field(data, root(data), ARTIFACT["weights_bytes"]),
+                         args.weights_bytes)
     if not args.unsealed and not args.identifier:
         seal(data)
     if args.flip_byte is not None:

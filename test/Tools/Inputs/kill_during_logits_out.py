@@ -5,7 +5,6 @@ logits file (issue 14: a killed run used to leave logits.bin.tmp-<pid>)."""
 import os
 import subprocess
 import sys
-import time
 
 fmc_run, artifact, directory = sys.argv[1:4]
 out = os.path.join(directory, "logits.bin")
@@ -17,11 +16,28 @@ p = subprocess.Popen(command, stdout=subprocess.DEVNULL)
 while p.poll() is None:
     seen.update(os.listdir(directory))
 seen.update(os.listdir(directory))
+if p.returncode != 0:
+    sys.exit(f"fmc-run failed ({p.returncode})")
 print("while running:", " ".join(sorted(seen)) or "nothing")
+
+def writing_into(pid, directory):
+    """Whether process `pid` holds a file in `directory` open."""
+    try:
+        links = [os.readlink(f"/proc/{pid}/fd/{fd}")
+                 for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:
+        return False
+    return any(link.startswith(os.path.realpath(directory) + "/")
+               for link in links)
+
 
 os.remove(out)
 p = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-time.sleep(0.005)
+# Killed while its output is open (written, not yet complete).
+while p.poll() is None and not writing_into(p.pid, directory):
+    pass
 p.kill()
-p.wait()
+killed_while_writing = p.wait() == -9
+if not killed_while_writing:
+    print("the run ended before it could be killed while writing")
 print("after SIGKILL:", " ".join(sorted(os.listdir(directory))) or "nothing")
