@@ -7,6 +7,9 @@
 #include "absl/strings/str_format.h"
 
 #include <limits>
+#include <optional>
+#include <queue>
+#include <vector>
 
 namespace fmc {
 
@@ -81,6 +84,68 @@ int byteToken(std::string_view token) {
   return value;
 }
 
+/// A pair of adjacent symbols that merges: its priority (lower merges
+/// first) and the symbol it becomes.
+struct PairMerge {
+  double priority;
+  int32_t merged;
+};
+
+/// Merges adjacent symbols, best pair first (the leftmost among equals),
+/// until no pair merges; `merge(left, right)` says whether and how a pair
+/// merges. Candidates wait in a heap over a linked list of the symbols and
+/// are dropped when either side has changed, as in SentencePiece and
+/// llama.cpp: O(n log n) where rescanning every pair for every merge was
+/// quadratic (a 30 KB prompt took seconds before its length was checked).
+template <typename MergeFn>
+void mergeSymbols(std::vector<int32_t> &symbols, MergeFn merge) {
+  struct Candidate {
+    double priority;
+    int32_t left, right; // Symbol positions.
+    int32_t leftId, rightId, merged;
+  };
+  auto worse = [](const Candidate &a, const Candidate &b) {
+    return a.priority != b.priority ? a.priority > b.priority : a.left > b.left;
+  };
+  std::priority_queue<Candidate, std::vector<Candidate>, decltype(worse)> heap(
+      worse);
+  int32_t n = static_cast<int32_t>(symbols.size());
+  std::vector<int32_t> prev(n), next(n);
+  for (int32_t i = 0; i < n; ++i) {
+    prev[i] = i - 1;
+    next[i] = i + 1 < n ? i + 1 : -1;
+  }
+  auto consider = [&](int32_t left, int32_t right) {
+    if (left < 0 || right < 0)
+      return;
+    if (std::optional<PairMerge> m = merge(symbols[left], symbols[right]))
+      heap.push({m->priority, left, right, symbols[left], symbols[right],
+                 m->merged});
+  };
+  for (int32_t i = 0; i + 1 < n; ++i)
+    consider(i, i + 1);
+  std::vector<bool> gone(n, false);
+  while (!heap.empty()) {
+    Candidate c = heap.top();
+    heap.pop();
+    if (gone[c.left] || gone[c.right] || next[c.left] != c.right ||
+        symbols[c.left] != c.leftId || symbols[c.right] != c.rightId)
+      continue;
+    symbols[c.left] = c.merged;
+    gone[c.right] = true;
+    next[c.left] = next[c.right];
+    if (next[c.left] >= 0)
+      prev[next[c.left]] = c.left;
+    consider(prev[c.left], c.left);
+    consider(c.left, next[c.left]);
+  }
+  size_t w = 0;
+  for (int32_t i = 0; i < n; ++i)
+    if (!gone[i])
+      symbols[w++] = symbols[i];
+  symbols.resize(w);
+}
+
 //===----------------------------------------------------------------------===//
 // SentencePiece-style BPE (llama2.c's algorithm)
 //===----------------------------------------------------------------------===//
@@ -128,25 +193,15 @@ public:
     }
     // Merge the adjacent pair whose union scores best until none is a token.
     std::string pair;
-    for (;;) {
-      float best = -std::numeric_limits<float>::infinity();
-      int32_t bestId = -1;
-      size_t bestAt = 0;
-      for (size_t i = 0; i + 1 < out.size(); ++i) {
-        pair.assign(tokens_[out[i]]);
-        pair.append(tokens_[out[i + 1]]);
-        auto it = ids.find(pair);
-        if (it != ids.end() && scores[it->second] > best) {
-          best = scores[it->second];
-          bestId = it->second;
-          bestAt = i;
-        }
-      }
-      if (bestId < 0)
-        break;
-      out[bestAt] = bestId;
-      out.erase(out.begin() + bestAt + 1);
-    }
+    mergeSymbols(out, [&](int32_t left,
+                          int32_t right) -> std::optional<PairMerge> {
+      pair.assign(tokens_[left]);
+      pair.append(tokens_[right]);
+      auto it = ids.find(pair);
+      if (it == ids.end())
+        return std::nullopt;
+      return PairMerge{-static_cast<double>(scores[it->second]), it->second};
+    });
     return out;
   }
 
@@ -237,31 +292,14 @@ public:
           symbols.push_back(it->second);
       }
       // Apply the lowest-ranked merge present until none applies.
-      for (;;) {
-        int32_t bestRank = std::numeric_limits<int32_t>::max(), bestResult = -1;
-        uint64_t bestKey = 0;
-        for (size_t i = 0; i + 1 < symbols.size(); ++i) {
-          auto it = merges.find(key(symbols[i], symbols[i + 1]));
-          if (it != merges.end() && it->second.rank < bestRank) {
-            bestRank = it->second.rank;
-            bestResult = it->second.result;
-            bestKey = it->first;
-          }
-        }
-        if (bestResult < 0)
-          break;
-        size_t w = 0;
-        for (size_t i = 0; i < symbols.size(); ++i) {
-          if (i + 1 < symbols.size() &&
-              key(symbols[i], symbols[i + 1]) == bestKey) {
-            symbols[w++] = bestResult;
-            ++i;
-          } else {
-            symbols[w++] = symbols[i];
-          }
-        }
-        symbols.resize(w);
-      }
+      mergeSymbols(symbols, [&](int32_t left,
+                                int32_t right) -> std::optional<PairMerge> {
+        auto it = merges.find(key(left, right));
+        if (it == merges.end())
+          return std::nullopt;
+        return PairMerge{static_cast<double>(it->second.rank),
+                         it->second.result};
+      });
       out.insert(out.end(), symbols.begin(), symbols.end());
     }
     return out;

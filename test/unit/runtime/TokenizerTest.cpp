@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -70,6 +72,75 @@ TEST(SentencePiece, RoundTripsTextWithByteFallback) {
   ASSERT_GE(ids.size(), 3u);
   EXPECT_EQ(std::vector<int32_t>(ids.end() - 3, ids.end()),
             (std::vector<int32_t>{3 + 0xe2, 3 + 0x98, 3 + 0x83}));
+}
+
+/// llama2.c's encoder as it was (and as llama2.c has it): rescan every
+/// adjacent pair for the best-scoring union after each merge. Quadratic,
+/// kept here as the reference the heap-based encoder must agree with.
+std::vector<int32_t> naiveSentencePiece(const schema::Tokenizer &vocab,
+                                        const std::string &text) {
+  std::map<std::string, int32_t> ids;
+  for (uint32_t i = 0; i < vocab.tokens()->size(); ++i)
+    ids.try_emplace(vocab.tokens()->Get(i)->str(), static_cast<int32_t>(i));
+  std::string marker = vocab.space_marker()->str(), normalized = marker;
+  for (char c : text)
+    normalized += c == ' ' ? marker : std::string(1, c);
+  std::vector<int32_t> out;
+  for (size_t pos = 0; pos < normalized.size();) {
+    unsigned char c = normalized[pos];
+    size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    n = std::min(n, normalized.size() - pos);
+    auto it = ids.find(normalized.substr(pos, n));
+    if (it != ids.end())
+      out.push_back(it->second);
+    else
+      for (size_t i = 0; i < n; ++i)
+        out.push_back(3 + static_cast<unsigned char>(normalized[pos + i]));
+    pos += n;
+  }
+  for (;;) {
+    float best = -1e30f;
+    int32_t bestId = -1;
+    size_t bestAt = 0;
+    for (size_t i = 0; i + 1 < out.size(); ++i) {
+      auto it = ids.find(vocab.tokens()->Get(out[i])->str() +
+                         vocab.tokens()->Get(out[i + 1])->str());
+      if (it != ids.end() && vocab.scores()->Get(it->second) > best) {
+        best = vocab.scores()->Get(it->second);
+        bestId = it->second;
+        bestAt = i;
+      }
+    }
+    if (bestId < 0)
+      return out;
+    out[bestAt] = bestId;
+    out.erase(out.begin() + bestAt + 1);
+  }
+}
+
+// Issue 14: encoding rescanned every pair per merge (a 30 KB prompt took
+// 6.5 s to be rejected as too long); the heap-based encoder must still give
+// llama2.c's tokens, ties included.
+TEST(SentencePiece, LongTextsEncodeAsTheQuadraticReferenceDoes) {
+  std::unique_ptr<Artifact> artifact;
+  std::unique_ptr<Tokenizer> t = storiesTokenizer(artifact);
+  ASSERT_TRUE(t);
+  const char *words[] = {"Once", "upon", "a",    "time", "Lily", "saw",
+                         "the",  "big",  "dog.", "\n",   "happy", "aaaa",
+                         "caf\xc3\xa9", "!!", "ing",  "played"};
+  std::mt19937 random(14);
+  for (int sample = 0; sample < 12; ++sample) {
+    std::string text;
+    int count = 40 + sample * 40;
+    for (int i = 0; i < count; ++i) {
+      text += words[random() % (sizeof(words) / sizeof(words[0]))];
+      if (random() % 4)
+        text += ' ';
+    }
+    SCOPED_TRACE(text.substr(0, 80));
+    EXPECT_EQ(t->encode(text),
+              naiveSentencePiece(*artifact->root().tokenizer(), text));
+  }
 }
 
 /// A byte-level BPE vocabulary: the 256 byte symbols, a few merges, and
