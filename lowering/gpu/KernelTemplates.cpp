@@ -23,12 +23,7 @@ namespace fmc::gpu {
 
 namespace {
 
-struct TemplateFile {
-  const char *name;
-  const char *text;
-};
-
-const TemplateFile kTemplateFiles[] = {
+const TemplateSource kTemplateFiles[] = {
 #include "KernelTemplates.inc"
 };
 
@@ -73,11 +68,17 @@ mlir::gpu::GPUModuleOp kernelsOf(ModuleOp module) {
 
 llvm::Expected<std::unique_ptr<KernelTemplates>>
 KernelTemplates::load(MLIRContext &context) {
+  return load(context, kTemplateFiles);
+}
+
+llvm::Expected<std::unique_ptr<KernelTemplates>>
+KernelTemplates::load(MLIRContext &context,
+                      llvm::ArrayRef<TemplateSource> sources) {
   loadKernelDialects(context);
   auto templates = std::unique_ptr<KernelTemplates>(new KernelTemplates());
   OpBuilder builder(&context);
   templates->module = ModuleOp::create(builder.getUnknownLoc());
-  for (const TemplateFile &file : kTemplateFiles) {
+  for (const TemplateSource &file : sources) {
     std::string diagnostics;
     llvm::raw_string_ostream os(diagnostics);
     llvm::SourceMgr sourceMgr;

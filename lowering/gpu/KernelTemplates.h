@@ -33,12 +33,21 @@ createKernelsModule(mlir::MLIRContext &context);
 /// The gpu.module @kernels of a module createKernelsModule made.
 mlir::gpu::GPUModuleOp kernelsOf(mlir::ModuleOp module);
 
+/// A template file's name (for messages) and MLIR text.
+struct TemplateSource {
+  const char *name;
+  const char *text;
+};
+
 class KernelTemplates {
 public:
   /// Parses the embedded templates; fails naming the file that does not
   /// parse or a function name defined twice.
   static llvm::Expected<std::unique_ptr<KernelTemplates>>
   load(mlir::MLIRContext &context);
+  /// The same for `sources` instead (tests run the file they name).
+  static llvm::Expected<std::unique_ptr<KernelTemplates>>
+  load(mlir::MLIRContext &context, llvm::ArrayRef<TemplateSource> sources);
 
   /// Clones template `name` into `target` specialized as described in
   /// LaunchBuilder::dispatch; returns the name of the kernel function (an

@@ -1,6 +1,6 @@
 //===- SpecializeKernel.cpp - one template kernel as SPIR-V, for tests ----===//
 //
-//   fmc-specialize-kernel TEMPLATE WORKGROUP SPEC BYTES OUT.spv
+//   fmc-specialize-kernel TEMPLATE WORKGROUP SPEC BYTES OUT.spv [FILE...]
 //
 // Specializes kernel template TEMPLATE exactly as a family lowering's
 // LaunchBuilder::dispatch does (SPEC: comma-separated specialization values,
@@ -8,6 +8,8 @@
 // WORKGROUP: threads in x), lowers the kernel to SPIR-V with the vulkan
 // target's lowering, writes it to OUT.spv and prints the entry point's
 // name. test/Lowering/GPU/Templates runs the result on a Vulkan device.
+// With FILEs, the templates are read from them rather than the copies
+// built into the compiler, so a test runs the file it names.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -33,9 +38,9 @@ int fail(const llvm::Twine &message) {
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 6)
+  if (argc < 6)
     return fail("usage: fmc-specialize-kernel TEMPLATE WORKGROUP SPEC BYTES "
-                "OUT.spv");
+                "OUT.spv [FILE...]");
   llvm::SmallVector<fmc::gpu::SpecValue> spec;
   llvm::SmallVector<llvm::StringRef> fields;
   llvm::StringRef(argv[3]).split(fields, ',', -1, /*KeepEmpty=*/false);
@@ -65,7 +70,20 @@ int main(int argc, char **argv) {
 
   mlir::MLIRContext context;
   fmc::gpu::loadKernelDialects(context);
-  auto templates = fmc::gpu::KernelTemplates::load(context);
+  std::vector<std::string> texts;
+  std::vector<fmc::gpu::TemplateSource> sources;
+  for (int i = 6; i < argc; ++i) {
+    std::ifstream in(argv[i]);
+    if (!in)
+      return fail(llvm::Twine("cannot read '") + argv[i] + "'");
+    texts.emplace_back(std::istreambuf_iterator<char>(in),
+                       std::istreambuf_iterator<char>());
+  }
+  for (int i = 6; i < argc; ++i)
+    sources.push_back({argv[i], texts[i - 6].c_str()});
+  auto templates = sources.empty()
+                       ? fmc::gpu::KernelTemplates::load(context)
+                       : fmc::gpu::KernelTemplates::load(context, sources);
   if (!templates)
     return fail(llvm::toString(templates.takeError()));
   auto module = fmc::gpu::createKernelsModule(context);

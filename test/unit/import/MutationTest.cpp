@@ -18,7 +18,6 @@
 
 #include "llvm/Support/Endian.h"
 
-#include <chrono>
 #include <random>
 
 using namespace fmc::import;
@@ -117,14 +116,14 @@ void fuzz(const std::string &seed, uint64_t rngSeed, bool someSucceed,
   ASSERT_TRUE(parse(seed)) << "the unmutated seed must parse";
   std::mt19937_64 rng(rngSeed);
   int passed = 0, failed = 0;
-  auto start = std::chrono::steady_clock::now();
+  // No time limit here: timed assertions fail on a loaded machine and pass
+  // a slow parser; a hang meets ctest's timeout.
   for (int i = 0; i < kIterations && !::testing::Test::HasFailure(); ++i)
     (parse(mutate(seed, rng)) ? passed : failed)++;
   EXPECT_GT(failed, 0);
   if (someSucceed) {
     EXPECT_GT(passed, 0);
   }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 /// The first `keep` bytes of a shared model file (its header).

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-
 #include <map>
+#include <utility>
 #include <vector>
 
 namespace fmc {
@@ -46,17 +46,39 @@ TEST(Sampler, SeedDeterminesTheSequence) {
 }
 
 TEST(Sampler, FrequenciesFollowTheSoftmaxAndRespectTopK) {
+  // Issue 14: the excluded token used to have probability 2.6e-10, so the
+  // test passed without top-k. Here it would take a quarter of the draws:
+  // probabilities 1/16, 2/16, 5/16, 4/16, 4/16; top 3 keeps ids 2, 3, 4
+  // and renormalizes.
   std::vector<float> logits = {std::log(1.0f), std::log(2.0f), std::log(5.0f),
-                               -20.0f};
+                               std::log(4.0f), std::log(4.0f)};
   Sampler sampler({1.0f, 3, 1.0f, 5}, logits.size());
   std::map<int32_t, int> counts;
   const int n = 80000;
   for (int i = 0; i < n; ++i)
     ++counts[sampler.sample(logits.data())];
-  EXPECT_EQ(counts.count(3), 0u); // Outside the top 3.
-  EXPECT_NEAR(counts[0] / double(n), 0.125, 0.01);
-  EXPECT_NEAR(counts[1] / double(n), 0.25, 0.01);
-  EXPECT_NEAR(counts[2] / double(n), 0.625, 0.01);
+  EXPECT_EQ(counts.count(0), 0u); // Outside the top 3.
+  EXPECT_EQ(counts.count(1), 0u);
+  EXPECT_NEAR(counts[2] / double(n), 5.0 / 13, 0.01);
+  EXPECT_NEAR(counts[3] / double(n), 4.0 / 13, 0.01);
+  EXPECT_NEAR(counts[4] / double(n), 4.0 / 13, 0.01);
+}
+
+TEST(Sampler, TemperatureSharpensAndFlattens) {
+  // softmax(l / T): logits log 1, log 3 give 1/4, 3/4 at T = 1; T = 0.5
+  // squares the odds (1/10, 9/10), T = 2 takes their root.
+  std::vector<float> logits = {std::log(1.0f), std::log(3.0f)};
+  const int n = 60000;
+  for (auto [temperature, second] :
+       {std::pair{0.5f, 0.9}, std::pair{1.0f, 0.75},
+        std::pair{2.0f, std::sqrt(3.0) / (1 + std::sqrt(3.0))}}) {
+    SCOPED_TRACE(temperature);
+    Sampler sampler({temperature, 0, 1.0f, 21}, logits.size());
+    int seconds = 0;
+    for (int i = 0; i < n; ++i)
+      seconds += sampler.sample(logits.data()) == 1;
+    EXPECT_NEAR(seconds / double(n), second, 0.01);
+  }
 }
 
 TEST(Sampler, TopPKeepsTheNucleus) {

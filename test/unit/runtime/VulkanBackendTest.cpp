@@ -139,9 +139,18 @@ TEST(VulkanBackend, ProfilesDispatchesPerKernelFamily) {
   ASSERT_EQ(profile.size(), 2u);
   EXPECT_EQ(profile[0].family, "EmbeddingSpec");
   EXPECT_EQ(profile[1].family, "LogitsSpec");
-  for (const KernelProfile &p : profile) {
-    EXPECT_EQ(p.calls, 2);
-    EXPECT_GE(p.seconds, 0.0);
+  // Issue 14: `seconds >= 0` held for any value. Each dispatch of each run
+  // has a positive time, and the per-family sums are those times.
+  const std::vector<std::vector<double>> &launches =
+      session->launchTimes(ProgramKind::Decode);
+  ASSERT_EQ(launches.size(), 2u);
+  for (size_t d = 0; d < launches.size(); ++d) {
+    SCOPED_TRACE(d);
+    ASSERT_EQ(launches[d].size(), 2u);
+    EXPECT_GT(launches[d][0], 0.0);
+    EXPECT_GT(launches[d][1], 0.0);
+    EXPECT_EQ(profile[d].calls, 2);
+    EXPECT_DOUBLE_EQ(profile[d].seconds, launches[d][0] + launches[d][1]);
   }
 }
 

@@ -18,7 +18,10 @@ class Session:
         # Scalar arguments of each function in order, for naming them; from
         # one template file or a list of them.
         self.scalars = {}
-        for template in [templates] if isinstance(templates, str) else templates:
+        # The kernels run are specialized from these files too (not the
+        # copies built into the compiler): the test runs what it names.
+        self.files = [templates] if isinstance(templates, str) else list(templates)
+        for template in self.files:
             for name, signature in re.findall(r'gpu\.func @(\w+)\(([^)]*)\)', open(template).read()):
                 self.scalars[name] = re.findall(r'%(\w+):\s*(index|f32|i32)\b', signature)
         self.workdir = workdir
@@ -37,7 +40,8 @@ class Session:
         key = (name, values, sizes, wg)
         if key not in self.modules:
             path = os.path.join(self.workdir, 'kernel%d.spv' % len(self.modules))
-            entry = subprocess.run([self.specializer, name, str(wg), values, sizes, path],
+            entry = subprocess.run([self.specializer, name, str(wg), values, sizes, path,
+                                    *self.files],
                                    capture_output=True, text=True)
             if entry.returncode:
                 raise RuntimeError(entry.stderr)
