@@ -18,6 +18,9 @@ packages=(
   libspirv-cross-c-shared-dev spirv-tools libvulkan-dev mesa-vulkan-drivers vulkan-tools
   # clang type-checks the Objective-C++ Metal backend (test metal.backend_parses).
   clang
+  # libFuzzer harnesses (scripts/fuzz.sh): clang 22 (LLVM 22's, which also
+  # has _Float16 on x86) with its sanitizer and fuzzer runtimes.
+  clang-22 libclang-rt-22-dev
   # Unit tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # Independent numerical reference forward passes (run with /usr/bin/python3).

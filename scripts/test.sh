@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Set up, build, and run every test: the lit suite (as the ctest test "lit")
-# and the GoogleTest suites.
+# Set up, build, and run every test: the lit suite (as the ctest test "lit"),
+# the GoogleTest suites, then the fuzzers for a bounded time (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
 ./scripts/build.sh
 ctest --test-dir "${FMC_BUILD_DIR:-build}" --output-on-failure
+# The libFuzzer harnesses, a bounded time each (FMC_FUZZ_SECONDS, default 30).
+./scripts/fuzz.sh

@@ -34,7 +34,10 @@ int8_t quantize(float x, float scale) {
   if (scale == 0.0f)
     return 0;
   float q = std::floor(std::fabs(x) / scale + 0.5f);
-  q = std::min(q, 127.0f);
+  // Saturate; a NaN (from non-finite activations) stores 0 rather than an
+  // undefined conversion.
+  if (!(q < 127.0f))
+    q = std::isnan(q) ? 0.0f : 127.0f;
   return static_cast<int8_t>(x < 0.0f ? -q : q);
 }
 

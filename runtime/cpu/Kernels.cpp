@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 namespace fmc::cpu {
 
@@ -35,6 +38,17 @@ void storeElement(void *data, ElementType type, int64_t i, float value) {
   }
 }
 
+/// F16C from CPUID leaf 1 (clang before 15 has no "f16c" for
+/// __builtin_cpu_supports).
+static bool hasF16c() {
+#if defined(__x86_64__)
+  unsigned a, b, c, d;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+#else
+  return false;
+#endif
+}
+
 const SimdKernels &bestKernels() {
   static const SimdKernels &best = [&]() -> const SimdKernels & {
     __builtin_cpu_init();
@@ -44,7 +58,7 @@ const SimdKernels &bestKernels() {
         __builtin_cpu_supports("avx512dq"))
       return avx512Kernels();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("f16c"))
+        hasF16c())
       return avx2Kernels();
     return genericKernels();
   }();

@@ -7,6 +7,10 @@
 
 #include "spirv-tools/libspirv.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <string>
+
 namespace fmc::vulkan {
 
 absl::Status validateSpirv(absl::Span<const uint32_t> module) {
@@ -15,8 +19,12 @@ absl::Status validateSpirv(absl::Span<const uint32_t> module) {
   tools.SetMessageConsumer([&](spv_message_level_t, const char *,
                                const spv_position_t &position,
                                const char *message) {
+    // SPIRV-Tools appends the offending instruction on further lines; a
+    // diagnostic is one line.
     if (first.empty())
-      first = absl::StrCat("word ", position.index, ": ", message);
+      first = absl::StrCat(
+          "word ", position.index, ": ",
+          std::string(message, std::strcspn(message, "\n")));
   });
   if (!tools.Validate(module.data(), module.size()))
     return absl::DataLossError(absl::StrCat(
@@ -29,7 +37,8 @@ namespace {
 
 constexpr uint32_t kMagic = 0x07230203u;
 constexpr uint32_t kHeaderWords = 5;
-constexpr uint32_t kOpEntryPoint = 15, kOpCapability = 17;
+constexpr uint32_t kOpEntryPoint = 15, kOpCapability = 17, kOpDecorate = 71;
+constexpr uint32_t kDecorationBinding = 33, kDecorationDescriptorSet = 34;
 constexpr uint32_t kGLCompute = 5;
 
 // VkSubgroupFeatureFlagBits, spelled out so this file needs no Vulkan
@@ -119,6 +128,12 @@ absl::StatusOr<SpirvModuleInfo> parseSpirv(absl::Span<const uint32_t> module) {
           break;
       }
       info.computeEntryPoints.push_back(name);
+    }
+    if (opcode == kOpDecorate && words == 4) {
+      if (module[at + 2] == kDecorationDescriptorSet)
+        info.maxDescriptorSet = std::max(info.maxDescriptorSet, module[at + 3]);
+      if (module[at + 2] == kDecorationBinding)
+        info.bindingCount = std::max(info.bindingCount, module[at + 3] + 1);
     }
     at += words;
   }

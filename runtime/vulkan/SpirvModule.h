@@ -47,6 +47,12 @@ struct SpirvModuleInfo {
   std::vector<uint32_t> capabilities;
   /// Names of the GLCompute entry points.
   std::vector<std::string> computeEntryPoints;
+  /// The largest DescriptorSet decoration and one past the largest Binding:
+  /// the backend's pipeline layouts have set 0 only, with as many bindings
+  /// as an entry point takes, and a shader resource outside them is
+  /// undefined behaviour (lavapipe crashes at pipeline creation).
+  uint32_t maxDescriptorSet = 0;
+  uint32_t bindingCount = 0;
 };
 
 /// Runs SPIRV-Tools' validator (Vulkan 1.1 rules, as the compiler does on

@@ -28,6 +28,16 @@ VulkanPipelines::create(const VulkanContext &context,
                                          context.deviceName());
       !s.ok())
     return s;
+  uint32_t layoutBindings = 0;
+  for (const schema::EntryPoint *ep : *executable.entry_points())
+    layoutBindings = std::max(layoutBindings, ep->bindings());
+  if (info->maxDescriptorSet != 0 || info->bindingCount > layoutBindings)
+    return absl::DataLossError(absl::StrCat(
+        "corrupt artifact: the vulkan executable's SPIR-V uses descriptor "
+        "set ",
+        info->maxDescriptorSet, " and ", info->bindingCount,
+        " bindings; its entry points bind set 0 with at most ",
+        layoutBindings));
   for (const schema::EntryPoint *ep : *executable.entry_points())
     if (std::find(info->computeEntryPoints.begin(),
                   info->computeEntryPoints.end(),
