@@ -7,7 +7,8 @@ KV cache), for the architectures fmc's passes and runtime must reproduce:
 
   llama / mistral / qwen2 (q/k/v bias), afm_on_device (qk-norm, KV sharing),
   afm_server (parallel tracks of track blocks, MoE every other layer, LLLG
-  local/global NoPE attention), mixtral / qwen2_moe / olmoe style MoE.
+  local/global NoPE attention), mixtral / qwen2_moe / olmoe style MoE,
+  gemma2 / gemma3 (sandwich norms, soft-caps, sliding-window layers).
 
 Options reproduce fmc's model passes applied to a model that lacks them:
   --reuse-layers N       the last N layers attend to the keys/values of the
@@ -207,6 +208,14 @@ def _layer_kind(config, options, j):
             return "local", window, True
         nope = (options.global_rope if options.pattern else config.get("global_rope", "rope")) == "none"
         return "global", None, not nope
+    # Hugging Face's own sliding windows: Mistral's on every layer, Qwen 2's
+    # (use_sliding_window) on the layers from max_window_layers on.
+    window = config.get("sliding_window")
+    if window and config.get("model_type") == "mistral":
+        return "local", window, True
+    if (window and config.get("model_type") == "qwen2" and config.get("use_sliding_window")
+            and j >= config.get("max_window_layers", 0)):
+        return "local", window, True
     return "global", None, True
 
 
@@ -290,11 +299,72 @@ def _run_layers(w, config, options, prefixes, h, positions, caches, layer_offset
     return h
 
 
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def _gemma_forward(config, w, tokens, positions):
+    """Gemma 2 and Gemma 3 (text) as Hugging Face's modeling files define
+    them: embeddings scaled by sqrt(hidden); RMSNorm weights applied as
+    1 + w; norms before and after both attention and MLP; GeLU-tanh;
+    scores scaled by query_pre_attn_scalar^-1/2 and soft-capped; sliding-
+    window layers (Gemma 2: the even ones; Gemma 3: all but every
+    sliding_window_pattern-th, with RoPE base rope_local_base_freq); per-head
+    q/k norms on Gemma 3; a soft-capped final logit."""
+    gemma3 = config["model_type"].startswith("gemma3")
+    heads = config["num_attention_heads"]
+    kv_heads = config["num_key_value_heads"]
+    head_dim = config.get("head_dim") or config["hidden_size"] // heads
+    eps = config["rms_norm_eps"]
+    scale = config["query_pre_attn_scalar"] ** -0.5
+    softcap = config.get("attn_logit_softcapping")
+    h = w["model.embed_tokens.weight"][tokens] * np.float32(np.sqrt(config["hidden_size"]))
+
+    def norm(x, name, group=None):
+        return rms_norm(x, w[name], eps, offset=1.0, group=group)
+
+    for i in range(config["num_hidden_layers"]):
+        p = f"model.layers.{i}"
+        if gemma3:
+            sliding = (i + 1) % config.get("sliding_window_pattern", 6) != 0
+            theta = config.get("rope_local_base_freq", 10000.0) if sliding else config["rope_theta"]
+        else:
+            sliding = i % 2 == 0
+            theta = config["rope_theta"]
+        x = norm(h, f"{p}.input_layernorm.weight")
+        q = x @ w[f"{p}.self_attn.q_proj.weight"].T
+        k = x @ w[f"{p}.self_attn.k_proj.weight"].T
+        v = x @ w[f"{p}.self_attn.v_proj.weight"].T
+        if gemma3:
+            q = norm(q, f"{p}.self_attn.q_norm.weight", group=head_dim)
+            k = norm(k, f"{p}.self_attn.k_norm.weight", group=head_dim)
+        q = rope(q, positions, head_dim, theta)
+        k = rope(k, positions, head_dim, theta)
+        a = attention(q, k, v, heads, kv_heads, head_dim,
+                      "local" if sliding else "global",
+                      config["sliding_window"] if sliding else None,
+                      scale=scale, softcap=softcap)
+        h = h + norm(a @ w[f"{p}.self_attn.o_proj.weight"].T,
+                     f"{p}.post_attention_layernorm.weight")
+        x = norm(h, f"{p}.pre_feedforward_layernorm.weight")
+        m = (gelu_tanh(x @ w[f"{p}.mlp.gate_proj.weight"].T) *
+             (x @ w[f"{p}.mlp.up_proj.weight"].T)) @ w[f"{p}.mlp.down_proj.weight"].T
+        h = h + norm(m, f"{p}.post_feedforward_layernorm.weight")
+    h = norm(h, "model.norm.weight")
+    logits = h @ w.get("lm_head.weight", w["model.embed_tokens.weight"]).T
+    final = config.get("final_logit_softcapping")
+    if final:
+        logits = final * np.tanh(logits / final)
+    return logits.astype(np.float32)
+
+
 def forward(directory, tokens, options=None):
     options = options or Options()
     config, w = load_model(directory)
     tokens = np.asarray(tokens, dtype=np.int64)
     positions = np.arange(len(tokens))
+    if config.get("model_type") in ("gemma2", "gemma3", "gemma3_text"):
+        return _gemma_forward(config, w, tokens, positions)
     h = w["model.embed_tokens.weight"][tokens]
     if config.get("model_type") == "afm_server":
         tracks = config["num_tracks"]
