@@ -8,7 +8,9 @@ KV cache), for the architectures fmc's passes and runtime must reproduce:
   llama / mistral / qwen2 (q/k/v bias), afm_on_device (qk-norm, KV sharing),
   afm_server (parallel tracks of track blocks, MoE every other layer, LLLG
   local/global NoPE attention), mixtral / qwen2_moe / olmoe style MoE,
-  gemma2 / gemma3 (sandwich norms, soft-caps, sliding-window layers).
+  gemma2 / gemma3 (sandwich norms, soft-caps, sliding-window layers),
+  cohere2 (parallel blocks, interleaved RoPE on sliding layers, NoPE global),
+  llama4 (chunked RoPE layers with qk L2 norm, tuned NoPE layers, top-1 MoE).
 
 Options reproduce fmc's model passes applied to a model that lacks them:
   --reuse-layers N       the last N layers attend to the keys/values of the
@@ -358,6 +360,101 @@ def _gemma_forward(config, w, tokens, positions):
     return logits.astype(np.float32)
 
 
+def layer_norm(x, w, eps):
+    mean = np.mean(x, axis=-1, keepdims=True)
+    var = np.mean((x - mean) ** 2, axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * w
+
+
+def _cohere2_forward(config, w, tokens, positions):
+    """Cohere 2 as Hugging Face's modeling file defines it: parallel blocks
+    (one LayerNorm without bias feeds attention and the SwiGLU MLP, both
+    added to the residual); sliding-window layers with interleaved RoPE and
+    every sliding_window_pattern-th layer global with no positions; tied
+    output embedding scaled by logit_scale."""
+    heads = config["num_attention_heads"]
+    kv_heads = config["num_key_value_heads"]
+    head_dim = config.get("head_dim") or config["hidden_size"] // heads
+    eps = config["layer_norm_eps"]
+    pattern = config.get("sliding_window_pattern", 4)
+    h = w["model.embed_tokens.weight"][tokens]
+    for i in range(config["num_hidden_layers"]):
+        p = f"model.layers.{i}"
+        sliding = (i + 1) % pattern != 0
+        x = layer_norm(h, w[f"{p}.input_layernorm.weight"], eps)
+        q = x @ w[f"{p}.self_attn.q_proj.weight"].T
+        k = x @ w[f"{p}.self_attn.k_proj.weight"].T
+        v = x @ w[f"{p}.self_attn.v_proj.weight"].T
+        if sliding:
+            q = rope(q, positions, head_dim, config["rope_theta"], "interleaved")
+            k = rope(k, positions, head_dim, config["rope_theta"], "interleaved")
+        a = attention(q, k, v, heads, kv_heads, head_dim,
+                      "local" if sliding else "global",
+                      config["sliding_window"] if sliding else None)
+        m = ffn(x, w[f"{p}.mlp.gate_proj.weight"], w[f"{p}.mlp.up_proj.weight"],
+                w[f"{p}.mlp.down_proj.weight"])
+        h = h + a @ w[f"{p}.self_attn.o_proj.weight"].T + m
+    h = layer_norm(h, w["model.norm.weight"], eps)
+    logits = (h @ w["model.embed_tokens.weight"].T) * config.get("logit_scale", 1.0)
+    return logits.astype(np.float32)
+
+
+def _llama4_forward(config, w, tokens, positions):
+    """Llama 4 (text) as Hugging Face's modeling file defines it: RoPE
+    layers (no_rope_layers[i] = 1) with interleaved (complex) RoPE, an
+    L2 norm of q and k after it (use_qk_norm) and chunked attention; NoPE
+    layers with global attention whose queries are scaled by
+    log(floor((p + 1) / floor_scale) + 1) * attn_scale + 1; MoE every
+    interleave_moe_layer_step-th layer: the top-1 expert applied to the
+    input scaled by its sigmoid router score, plus a shared expert."""
+    heads = config["num_attention_heads"]
+    kv_heads = config["num_key_value_heads"]
+    head_dim = config.get("head_dim") or config["hidden_size"] // heads
+    eps = config["rms_norm_eps"]
+    step = config.get("interleave_moe_layer_step", 1)
+    h = w["model.embed_tokens.weight"][tokens]
+    for i in range(config["num_hidden_layers"]):
+        p = f"model.layers.{i}"
+        uses_rope = bool(config["no_rope_layers"][i])
+        x = rms_norm(h, w[f"{p}.input_layernorm.weight"], eps)
+        q = x @ w[f"{p}.self_attn.q_proj.weight"].T
+        k = x @ w[f"{p}.self_attn.k_proj.weight"].T
+        v = x @ w[f"{p}.self_attn.v_proj.weight"].T
+        if uses_rope:
+            q = rope(q, positions, head_dim, config["rope_theta"], "interleaved")
+            k = rope(k, positions, head_dim, config["rope_theta"], "interleaved")
+            if config.get("use_qk_norm"):
+                q = rms_norm(q, None, eps, group=head_dim)
+                k = rms_norm(k, None, eps, group=head_dim)
+        elif config.get("attn_temperature_tuning"):
+            scales = np.log(np.floor((positions + 1.0) / config["floor_scale"]) + 1.0)
+            q = q * (scales * config["attn_scale"] + 1.0)[:, None].astype(np.float32)
+        a = attention(q, k, v, heads, kv_heads, head_dim,
+                      "chunked" if uses_rope else "global",
+                      config["attention_chunk_size"] if uses_rope else None)
+        h = h + a @ w[f"{p}.self_attn.o_proj.weight"].T
+        x = rms_norm(h, w[f"{p}.post_attention_layernorm.weight"], eps)
+        f = f"{p}.feed_forward"
+        if (i + 1) % step == 0:
+            logits = x @ w[f"{f}.router.weight"].T
+            top = np.argmax(logits, axis=-1)  # Ties: the lower expert.
+            score = 1.0 / (1.0 + np.exp(-logits[np.arange(len(x)), top]))
+            out = ffn(x, w[f"{f}.shared_expert.gate_proj.weight"],
+                      w[f"{f}.shared_expert.up_proj.weight"],
+                      w[f"{f}.shared_expert.down_proj.weight"])
+            for t in range(len(x)):
+                e = f"{f}.experts.{top[t]}"
+                out[t] += ffn((x[t] * score[t])[None, :], w[f"{e}.gate_proj.weight"],
+                              w[f"{e}.up_proj.weight"], w[f"{e}.down_proj.weight"])[0]
+        else:
+            out = ffn(x, w[f"{f}.gate_proj.weight"], w[f"{f}.up_proj.weight"],
+                      w[f"{f}.down_proj.weight"])
+        h = h + out
+    h = rms_norm(h, w["model.norm.weight"], eps)
+    head = w.get("lm_head.weight", w["model.embed_tokens.weight"])
+    return (h @ head.T).astype(np.float32)
+
+
 def forward(directory, tokens, options=None):
     options = options or Options()
     config, w = load_model(directory)
@@ -365,6 +462,10 @@ def forward(directory, tokens, options=None):
     positions = np.arange(len(tokens))
     if config.get("model_type") in ("gemma2", "gemma3", "gemma3_text"):
         return _gemma_forward(config, w, tokens, positions)
+    if config.get("model_type") == "cohere2":
+        return _cohere2_forward(config, w, tokens, positions)
+    if config.get("model_type") in ("llama4", "llama4_text"):
+        return _llama4_forward(config, w, tokens, positions)
     h = w["model.embed_tokens.weight"][tokens]
     if config.get("model_type") == "afm_server":
         tracks = config["num_tracks"]
