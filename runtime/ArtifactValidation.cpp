@@ -87,7 +87,7 @@ public:
       return s;
     if (auto s = program(*a.decode(), "decode"); !s.ok())
       return s;
-    if (!a.executables())
+    if (!a.executables() || a.executables()->size() == 0)
       return bad("the artifact lists no targets");
     for (const schema::Executable *exe : *a.executables())
       if (!exe->target())
