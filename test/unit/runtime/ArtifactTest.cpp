@@ -490,12 +490,61 @@ TEST(Artifact, NamesEachCraftedFieldItRejects) {
   auto length = [](const void *vector) {
     return static_cast<const uint8_t *>(vector); // Vectors start with it.
   };
+  // Drops a field: its vtable entry becomes 0 (absent).
+  auto drop = [](PatchableArtifact &a, const void *table,
+                 flatbuffers::voffset_t field) {
+    const uint8_t *t = static_cast<const uint8_t *>(table);
+    int32_t back;
+    std::memcpy(&back, t, 4);
+    a.patch<uint16_t>(t - back + field, 0);
+  };
   std::vector<Case> cases = {
       {"no executables",
        [&](PatchableArtifact &a) {
          a.patch<uint32_t>(length(a.root().executables()), 0);
        },
        "the artifact lists no targets"},
+      {"no config",
+       [&](PatchableArtifact &a) { drop(a, &a.root(), A::VT_CONFIG); },
+       "no model config"},
+      {"no tensor table",
+       [&](PatchableArtifact &a) { drop(a, &a.root(), A::VT_TENSORS); },
+       "no tensor table"},
+      {"no cache table",
+       [&](PatchableArtifact &a) { drop(a, &a.root(), A::VT_KV_CACHES); },
+       "no KV-cache table"},
+      {"a weight segment inside the header",
+       [](PatchableArtifact &a) {
+         a.patch<uint64_t>(fieldOf(&a.root(), A::VT_WEIGHTS_OFFSET), 4096 + 8);
+       },
+       "is not a page-aligned offset past the header"},
+      {"no space marker",
+       [&](PatchableArtifact &a) {
+         drop(a, a.root().tokenizer(), schema::Tokenizer::VT_SPACE_MARKER);
+       },
+       "the tokenizer has no space marker"},
+      {"a nameless executable",
+       [&](PatchableArtifact &a) {
+         drop(a, a.root().executables()->Get(0), schema::Executable::VT_TARGET);
+       },
+       "an executable has no target name"},
+      {"a program without buffers",
+       [&](PatchableArtifact &a) {
+         drop(a, a.root().decode(), schema::Program::VT_BUFFERS);
+       },
+       "program 'decode' has no buffer or kernel table"},
+      {"a kernel without inputs",
+       [&](PatchableArtifact &a) {
+         drop(a, a.root().decode()->kernels()->Get(0), schema::Kernel::VT_INPUTS);
+       },
+       "has no buffer lists"},
+      {"an arena of 2 TB",
+       [](PatchableArtifact &a) {
+         a.patch<uint64_t>(fieldOf(a.root().decode(),
+                                   schema::Program::VT_ARENA_BYTES),
+                           uint64_t{1} << 41);
+       },
+       "program 'decode' has an arena of 2199023255552 bytes"},
       {"vocabulary 0",
        [](PatchableArtifact &a) {
          a.patch<int64_t>(fieldOf(a.root().config(),
