@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (test/fuzz) with clang 22, ASan and UBSan
-# into build/fuzz, then runs each for FMC_FUZZ_SECONDS (default 30) from its
-# seeds plus the corpus earlier runs grew (build/fuzz/corpus). A finding
-# (crash, leak, hang over 10 s, undefined behaviour) fails the script and
-# leaves the input under build/fuzz/findings; once fixed, add it to
-# test/fuzz/*/regressions/<harness>/, which every run replays first. Part of
-# scripts/test.sh.
+# into build/fuzz, replays the inputs fixed so far (test/fuzz/*/regressions/
+# <harness>/), then fuzzes each harness from generated seeds.
+#
+# In the test command (scripts/test.sh) the runs are deterministic: a fixed
+# seed, a fixed number of executions per harness (about 20 s each here) and
+# a fresh corpus, so CI does exactly what a developer's run did and a
+# finding is reproducible; 60 s per harness is a guard for slow machines.
+# FMC_FUZZ_SECONDS=N instead fuzzes each harness for N seconds with random
+# seeds, growing build/fuzz/corpus across runs (a campaign, not a test).
+# A finding (crash, leak, hang over 10 s, undefined behaviour) fails the
+# script and leaves the input under build/fuzz/findings; once fixed, add it
+# to test/fuzz/*/regressions/<harness>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=${FMC_FUZZ_SECONDS:-30}
+campaign=${FMC_FUZZ_SECONDS:-}
 fuzz=${FMC_FUZZ_BUILD_DIR:-build/fuzz}
 main=${FMC_BUILD_DIR:-build}
 for tool in clang-22 clang++-22; do
@@ -33,36 +39,43 @@ mkdir -p "$seeds" "$fuzz/corpus" "$fuzz/findings"
 /usr/bin/python3 test/fuzz/artifact/make_seeds.py "$main/bin/fmc-compile" \
     "$seeds/artifact"
 
-run() { # harness, seed folder, extra libFuzzer flags...
-  local harness=$1 folder=$2 code=0
-  shift 2
-  local log="$fuzz/findings/$harness.log"
-  mkdir -p "$fuzz/corpus/$harness"
-  # The inputs fixed so far first (test/fuzz/*/regressions), then new ones.
+run() { # harness, seed folder, executions, extra libFuzzer flags...
+  local harness=$1 folder=$2 runs=$3 code=0
+  shift 3
+  local log="$fuzz/findings/$harness.log" corpus
   local regressions
   for regressions in test/fuzz/*/regressions/"$harness"; do
     if [ -d "$regressions" ]; then
       "$fuzz/bin/$harness" -runs=0 "$regressions" > "$log" 2>&1 || code=$?
     fi
   done
-  echo "== $harness for ${seconds}s"
-  if [ "$code" -eq 0 ]; then
-    "$fuzz/bin/$harness" "$fuzz/corpus/$harness" "$seeds/$folder" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$fuzz/findings/$harness-" -print_final_stats=1 \
-        "$@" > "$log" 2>&1 || code=$?
+  if [ -n "$campaign" ]; then
+    echo "== $harness for ${campaign}s"
+    corpus="$fuzz/corpus/$harness"
+    set -- -max_total_time="$campaign" "$@"
+  else
+    echo "== $harness: $runs executions, seed 1"
+    corpus=$(mktemp -d)
+    set -- -runs="$runs" -seed=1 -max_total_time=60 "$@"
   fi
+  mkdir -p "$corpus"
+  if [ "$code" -eq 0 ]; then
+    "$fuzz/bin/$harness" "$corpus" "$seeds/$folder" -timeout=10 \
+        -rss_limit_mb=2048 -artifact_prefix="$fuzz/findings/$harness-" \
+        -print_final_stats=1 "$@" > "$log" 2>&1 || code=$?
+  fi
+  [ -n "$campaign" ] || rm -rf "$corpus"
   grep -E "^(stat::number_of_executed_units|stat::new_units_added|SUMMARY)|ERROR|deadly|timeout after" \
       "$log" || true
   return "$code"
 }
 
 status=0
-run fuzz-artifact artifact -max_len=65536 || status=1
-run fuzz-safetensors safetensors -dict=test/fuzz/import/safetensors.dict || status=1
-run fuzz-gguf gguf -dict=test/fuzz/import/gguf.dict || status=1
-run fuzz-llama2c llama2c || status=1
-run fuzz-tokenizer-json tokenizer-json -dict=test/fuzz/import/tokenizer-json.dict || status=1
+run fuzz-artifact artifact 150000 -max_len=65536 || status=1
+run fuzz-safetensors safetensors 200000 -dict=test/fuzz/import/safetensors.dict || status=1
+run fuzz-gguf gguf 80000 -dict=test/fuzz/import/gguf.dict || status=1
+run fuzz-llama2c llama2c 1000000 || status=1
+run fuzz-tokenizer-json tokenizer-json 500000 -dict=test/fuzz/import/tokenizer-json.dict || status=1
 if [ "$status" -ne 0 ]; then
   echo "fuzz: findings under $fuzz/findings" >&2
 fi

@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./scripts/build.sh
 ctest --test-dir "${FMC_BUILD_DIR:-build}" --output-on-failure
-# The libFuzzer harnesses, a bounded time each (FMC_FUZZ_SECONDS, default 30).
+# The libFuzzer harnesses: fixed seeds and execution counts (reproducible).
 ./scripts/fuzz.sh
