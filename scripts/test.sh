@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up, build, and run every test: the lit suite (as the ctest test "lit"),
-# the GoogleTest suites, then the fuzzers for a bounded time (scripts/fuzz.sh).
+# the GoogleTest suites, then the fuzzers (scripts/fuzz.sh, deterministic).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
