@@ -3,10 +3,11 @@
 # into build/fuzz, replays the inputs fixed so far (test/fuzz/*/regressions/
 # <harness>/), then fuzzes each harness from generated seeds.
 #
-# In the test command (scripts/test.sh) the runs are deterministic: a fixed
-# seed, a fixed number of executions per harness (about 20 s each here) and
-# a fresh corpus, so CI does exactly what a developer's run did and a
-# finding is reproducible; 60 s per harness is a guard for slow machines.
+# In the test command (scripts/test.sh) the runs are bounded and repeatable:
+# a fixed seed, a fixed number of executions per harness (about 20 s each
+# here) and a fresh corpus, so CI does the same work a developer's run did
+# (up to Abseil's per-process hash seeds); 60 s per harness is a guard for
+# slow machines.
 # FMC_FUZZ_SECONDS=N instead fuzzes each harness for N seconds with random
 # seeds, growing build/fuzz/corpus across runs (a campaign, not a test).
 # A finding (crash, leak, hang over 10 s, undefined behaviour) fails the
