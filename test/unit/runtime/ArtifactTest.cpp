@@ -315,7 +315,9 @@ TEST(Artifact, MutationCampaignEndsInOutputOrAnError) {
 /// The file's FlatBuffer (after its 4-byte size) and a way to overwrite
 /// one scalar of it in place, as a corrupted or crafted file would.
 struct PatchableArtifact {
-  std::vector<uint8_t> bytes = readFile(FMC_TEST_ARTIFACT);
+  std::vector<uint8_t> bytes;
+  explicit PatchableArtifact(const std::string &path = FMC_TEST_ARTIFACT)
+      : bytes(readFile(path)) {}
   const schema::Artifact &root() const {
     return *flatbuffers::GetRoot<schema::Artifact>(bytes.data() + 4);
   }
@@ -670,6 +672,42 @@ TEST(Artifact, NamesEachCraftedFieldItRejects) {
                         std::nanf(""));
        },
        "(rms_norm): weight_offset is nan"},
+      {"a RoPE head that does not fit the row",
+       [](PatchableArtifact &a) {
+         const schema::Kernel *k =
+             kernelOf(*a.root().decode(), schema::KernelSpec::RopeSpec);
+         a.patch<int64_t>(fieldOf(k->spec_as_RopeSpec(),
+                                  schema::RopeSpec::VT_HEAD_DIM),
+                          3);
+       },
+       "(rope): head_dim 3, rotary_dim 8 do not fit width"},
+      {"attention reading a cache that does not exist",
+       [](PatchableArtifact &a) {
+         const schema::Kernel *k =
+             kernelOf(*a.root().decode(), schema::KernelSpec::AttentionSpec);
+         a.patch<int32_t>(fieldOf(k->spec_as_AttentionSpec(),
+                                  schema::AttentionSpec::VT_READS),
+                          99);
+       },
+       "(attention): reads cache 99 and writes cache -1 of 5"},
+      {"local attention without a window",
+       [](PatchableArtifact &a) {
+         const schema::Kernel *k =
+             kernelOf(*a.root().decode(), schema::KernelSpec::AttentionSpec);
+         a.patch<uint8_t>(fieldOf(k->spec_as_AttentionSpec(),
+                                  schema::AttentionSpec::VT_KIND),
+                          static_cast<uint8_t>(schema::AttentionKind::Local));
+       },
+       "(attention): kind 1 with window 0"},
+      {"an append to a cache that does not exist",
+       [](PatchableArtifact &a) {
+         const schema::Kernel *k =
+             kernelOf(*a.root().decode(), schema::KernelSpec::KvAppendSpec);
+         a.patch<int32_t>(fieldOf(k->spec_as_KvAppendSpec(),
+                                  schema::KvAppendSpec::VT_CACHE),
+                          99);
+       },
+       "(kv_append): writes cache 99 of 5"},
       {"an unknown activation",
        [](PatchableArtifact &a) {
          const schema::Kernel *k =
@@ -683,6 +721,58 @@ TEST(Artifact, NamesEachCraftedFieldItRejects) {
   for (Case &c : cases) {
     SCOPED_TRACE(c.what);
     PatchableArtifact crafted;
+    c.patch(crafted);
+    std::string error = crafted.openError();
+    EXPECT_NE(error.find(c.message), std::string::npos) << error;
+  }
+}
+
+// The same for the families stories260K has no kernel of.
+TEST(Artifact, NamesCraftedTrackAndExpertFields) {
+  const std::string synthetic = FMC_TEST_SYNTHETIC;
+  struct Case {
+    const char *what, *artifact;
+    std::function<void(PatchableArtifact &)> patch;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"an unknown track combine", "afm_server.fmc",
+       [](PatchableArtifact &a) {
+         const schema::Kernel *k = kernelOf(
+             *a.root().decode(), schema::KernelSpec::TrackCombineSpec);
+         a.patch<uint8_t>(fieldOf(k->spec_as_TrackCombineSpec(),
+                                  schema::TrackCombineSpec::VT_COMBINE),
+                          9);
+       },
+       "(track_combine): unknown track combine 9"},
+      {"a track combine without an output", "afm_server.fmc",
+       [](PatchableArtifact &a) {
+         const schema::Kernel *k = kernelOf(
+             *a.root().decode(), schema::KernelSpec::TrackCombineSpec);
+         a.patch<uint32_t>(k->outputs(), 0);
+       },
+       "(track_combine) needs tracks and one output"},
+      {"a grouped linear missing an output", "afm_server.fmc",
+       [](PatchableArtifact &a) {
+         const schema::Kernel *k = kernelOf(
+             *a.root().decode(), schema::KernelSpec::GroupedLinearSpec);
+         a.patch<uint32_t>(k->outputs(), k->outputs()->size() - 1);
+       },
+       "(grouped_linear) needs one output per input, has 2 and 1"},
+      {"a shared expert without its down projection", "qwen2_moe.fmc",
+       [](PatchableArtifact &a) {
+         const schema::Kernel *k =
+             kernelOf(*a.root().decode(), schema::KernelSpec::MoeSpec);
+         a.patch<int32_t>(fieldOf(k->spec_as_MoeSpec(),
+                                  schema::MoeSpec::VT_SHARED_DOWN),
+                          -1);
+       },
+       "(moe): an incomplete shared expert"},
+  };
+  for (Case &c : cases) {
+    SCOPED_TRACE(c.what);
+    PatchableArtifact crafted(synthetic + "/" + c.artifact);
+    ASSERT_GT(crafted.bytes.size(), 4096u) << c.artifact;
     c.patch(crafted);
     std::string error = crafted.openError();
     EXPECT_NE(error.find(c.message), std::string::npos) << error;
