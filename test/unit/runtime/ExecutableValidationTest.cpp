@@ -11,6 +11,7 @@
 #include "runtime/Artifact.h"
 #include "runtime/Session.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -114,6 +115,17 @@ TEST(ExecutableValidation, RejectsMissingDispatchLists) {
   EXPECT_EQ(loadError([](TinyExecutable &e) { e.decode.dispatches.clear(); }),
             "'tiny.fmc': corrupt artifact: executable 1 ('vulkan'), program "
             "'decode' has no dispatches");
+}
+
+TEST(ExecutableValidation, RejectsNoEntryPointsAndHugeScratch) {
+  EXPECT_EQ(loadError([](TinyExecutable &e) { e.entries.clear(); }),
+            "'tiny.fmc': corrupt artifact: executable 1 ('vulkan') has no "
+            "entry points");
+  EXPECT_THAT(loadError([](TinyExecutable &e) {
+                e.decode.scratchBytes = uint64_t{1} << 41;
+              }),
+              testing::HasSubstr("program 'decode' has a scratch of "
+                                 "2199023255552 bytes"));
 }
 
 TEST(ExecutableValidation, RejectsBadDispatches) {
