@@ -759,6 +759,19 @@ TEST(Artifact, NamesCraftedTrackAndExpertFields) {
          a.patch<uint32_t>(k->outputs(), k->outputs()->size() - 1);
        },
        "(grouped_linear) needs one output per input, has 2 and 1"},
+      {"a packed tensor without its encoding", "stories-2bit.fmc",
+       [](PatchableArtifact &a) {
+         for (const schema::Tensor *t : *a.root().tensors())
+           if (t->dtype() == schema::DType::Packed) {
+             const uint8_t *table = reinterpret_cast<const uint8_t *>(t);
+             int32_t back;
+             std::memcpy(&back, table, 4);
+             a.patch<uint16_t>(table - back + schema::Tensor::VT_QUANT, 0);
+             return;
+           }
+         ADD_FAILURE() << "no packed tensor";
+       },
+       "is packed but has no quant encoding"},
       {"a shared expert without its down projection", "qwen2_moe.fmc",
        [](PatchableArtifact &a) {
          const schema::Kernel *k =
