@@ -301,6 +301,11 @@ def _run_layers(w, config, options, prefixes, h, positions, caches, layer_offset
     return h
 
 
+def _qkv(w, prefix, x):
+    """The q, k and v projections (no biases) of layer `prefix`."""
+    return tuple(x @ w[f"{prefix}.self_attn.{n}_proj.weight"].T for n in "qkv")
+
+
 def gelu_tanh(x):
     return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
 
@@ -334,9 +339,7 @@ def _gemma_forward(config, w, tokens, positions):
             sliding = i % 2 == 0
             theta = config["rope_theta"]
         x = norm(h, f"{p}.input_layernorm.weight")
-        q = x @ w[f"{p}.self_attn.q_proj.weight"].T
-        k = x @ w[f"{p}.self_attn.k_proj.weight"].T
-        v = x @ w[f"{p}.self_attn.v_proj.weight"].T
+        q, k, v = _qkv(w, p, x)
         if gemma3:
             q = norm(q, f"{p}.self_attn.q_norm.weight", group=head_dim)
             k = norm(k, f"{p}.self_attn.k_norm.weight", group=head_dim)
@@ -382,9 +385,7 @@ def _cohere2_forward(config, w, tokens, positions):
         p = f"model.layers.{i}"
         sliding = (i + 1) % pattern != 0
         x = layer_norm(h, w[f"{p}.input_layernorm.weight"], eps)
-        q = x @ w[f"{p}.self_attn.q_proj.weight"].T
-        k = x @ w[f"{p}.self_attn.k_proj.weight"].T
-        v = x @ w[f"{p}.self_attn.v_proj.weight"].T
+        q, k, v = _qkv(w, p, x)
         if sliding:
             q = rope(q, positions, head_dim, config["rope_theta"], "interleaved")
             k = rope(k, positions, head_dim, config["rope_theta"], "interleaved")
@@ -417,9 +418,7 @@ def _llama4_forward(config, w, tokens, positions):
         p = f"model.layers.{i}"
         uses_rope = bool(config["no_rope_layers"][i])
         x = rms_norm(h, w[f"{p}.input_layernorm.weight"], eps)
-        q = x @ w[f"{p}.self_attn.q_proj.weight"].T
-        k = x @ w[f"{p}.self_attn.k_proj.weight"].T
-        v = x @ w[f"{p}.self_attn.v_proj.weight"].T
+        q, k, v = _qkv(w, p, x)
         if uses_rope:
             q = rope(q, positions, head_dim, config["rope_theta"], "interleaved")
             k = rope(k, positions, head_dim, config["rope_theta"], "interleaved")

@@ -10,42 +10,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Artifact.h"
-#include "runtime/ArtifactChecksum.h"
 #include "runtime/Session.h"
+#include "test/unit/runtime/SealArtifact.h"
 
-#include <cstring>
 #include <vector>
-
-namespace {
-
-/// Recomputes both checksums where the header verifies and the weight
-/// segment lies in the input.
-void seal(std::vector<uint8_t> &bytes) {
-  if (bytes.size() < 12)
-    return;
-  uint32_t fb;
-  std::memcpy(&fb, bytes.data(), 4);
-  uint64_t header = uint64_t{fb} + fmc::kSizePrefixBytes;
-  if (header > bytes.size())
-    return;
-  flatbuffers::Verifier verifier(bytes.data(), header);
-  if (!fmc::schema::VerifySizePrefixedArtifactBuffer(verifier))
-    return;
-  const fmc::schema::Artifact *root =
-      fmc::schema::GetSizePrefixedArtifact(bytes.data());
-  uint64_t offset = root->weights_offset(), size = root->weights_bytes();
-  if (!root->checksums() || offset > bytes.size() ||
-      size > bytes.size() - offset)
-    return;
-  fmc::sealHeader(bytes.data(), header,
-                  fmc::weightsChecksum(bytes.data() + offset, size));
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::vector<uint8_t> bytes(data, data + size);
-  seal(bytes);
+  fmc::test::resealArtifact(bytes);
   absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
       fmc::Artifact::fromBytes(std::move(bytes), "fuzz.fmc");
   if (!artifact.ok())

@@ -7,9 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowering/quant/QuantMath.h"
-#include "runtime/ArtifactChecksum.h"
 #include "runtime/Artifact.h"
 #include "runtime/schema/fmc_generated.h"
+#include "test/unit/runtime/SealArtifact.h"
 
 #include <gtest/gtest.h>
 
@@ -145,10 +145,7 @@ std::string corruptPackedField(bool encoding, flatbuffers::voffset_t field,
     std::memcpy(bytes.data() + (at - bytes.data()), &value, sizeof(T));
     // Sealed again, as a crafted file would be: validation, not the
     // checksum, must reject it.
-    uint32_t size;
-    std::memcpy(&size, bytes.data(), 4);
-    fmc::sealHeader(bytes.data(), fmc::kSizePrefixBytes + size,
-                    root->checksums()->weights());
+    fmc::test::resealArtifact(bytes);
     auto artifact = fmc::Artifact::fromBytes(std::move(bytes), "bad.fmc");
     EXPECT_FALSE(artifact.ok());
     return artifact.ok() ? "" : std::string(artifact.status().message());

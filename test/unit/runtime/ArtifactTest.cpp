@@ -1,6 +1,8 @@
 //===- ArtifactTest.cpp - artifact round trip and corruption --------------===//
 
 #include "runtime/Artifact.h"
+#include "SealArtifact.h"
+
 #include "runtime/ArtifactChecksum.h"
 #include "runtime/ArtifactFormat.h"
 #include "runtime/Session.h"
@@ -193,8 +195,6 @@ TEST(Artifact, SurvivesCraftedHeaderBytes) {
   std::vector<uint8_t> bytes = readFile(FMC_TEST_ARTIFACT);
   uint32_t header;
   std::memcpy(&header, bytes.data(), 4);
-  uint64_t weightsSum =
-      schema::GetSizePrefixedArtifact(bytes.data())->checksums()->weights();
   int rejected = 0, ran = 0;
   BackendOptions options;
   options.threads = 1;
@@ -206,10 +206,7 @@ TEST(Artifact, SurvivesCraftedHeaderBytes) {
   for (size_t at = 4; at < 4 + header; at += step) {
     std::vector<uint8_t> damaged = bytes;
     damaged[at] ^= 0xff;
-    flatbuffers::Verifier verifier(damaged.data(), kSizePrefixBytes + header);
-    if (schema::VerifySizePrefixedArtifactBuffer(verifier) &&
-        schema::GetSizePrefixedArtifact(damaged.data())->checksums())
-      sealHeader(damaged.data(), kSizePrefixBytes + header, weightsSum);
+    test::resealArtifact(damaged);
     absl::StatusOr<std::unique_ptr<Artifact>> artifact =
         Artifact::fromBytes(std::move(damaged), "crafted.fmc");
     if (!artifact.ok()) {
@@ -270,19 +267,7 @@ TEST(Artifact, MutationCampaignEndsInOutputOrAnError) {
       damaged.resize(random() % bytes.size());
       break;
     }
-    if (damaged.size() >= header) {
-      flatbuffers::Verifier verifier(damaged.data(), header);
-      const schema::Artifact *crafted =
-          schema::VerifySizePrefixedArtifactBuffer(verifier)
-              ? schema::GetSizePrefixedArtifact(damaged.data())
-              : nullptr;
-      if (crafted && crafted->checksums() &&
-          crafted->weights_offset() <= damaged.size() &&
-          crafted->weights_bytes() <= damaged.size() - crafted->weights_offset())
-        sealHeader(damaged.data(), header,
-                   weightsChecksum(damaged.data() + crafted->weights_offset(),
-                                   crafted->weights_bytes()));
-    }
+    test::resealArtifact(damaged);
     absl::StatusOr<std::unique_ptr<Artifact>> artifact =
         Artifact::fromBytes(std::move(damaged), "mutated.fmc");
     absl::Status status = artifact.status();
@@ -335,11 +320,8 @@ struct PatchableArtifact {
   /// Opens the bytes sealed again (header checksum recomputed), as a
   /// crafted file would be: validation itself must reject them.
   std::string openError() {
-    uint32_t size;
-    std::memcpy(&size, bytes.data(), 4);
     std::vector<uint8_t> sealed = bytes;
-    sealHeader(sealed.data(), kSizePrefixBytes + size,
-               root().checksums()->weights());
+    test::resealArtifact(sealed);
     absl::StatusOr<std::unique_ptr<Artifact>> artifact =
         Artifact::fromBytes(std::move(sealed), "crafted.fmc");
     return artifact.ok() ? "" : std::string(artifact.status().message());
@@ -477,6 +459,18 @@ const schema::Kernel *kernelOf(const schema::Program &program,
       return k;
   ADD_FAILURE() << "no kernel of family " << schema::EnumNameKernelSpec(spec);
   return program.kernels()->Get(0);
+}
+
+/// Field `field` of the spec of the first `family` kernel of the decode
+/// program.
+const uint8_t *specFieldOf(const PatchableArtifact &a,
+                           schema::KernelSpec family,
+                           flatbuffers::voffset_t field) {
+  const void *spec = kernelOf(*a.root().decode(), family)->spec();
+  const uint8_t *at =
+      static_cast<const flatbuffers::Table *>(spec)->GetAddressOf(field);
+  EXPECT_NE(at, nullptr) << "field " << field << " is not stored";
+  return at;
 }
 
 // Issue 14: most of the validator's messages were reached by no test. Each
@@ -656,65 +650,58 @@ TEST(Artifact, NamesEachCraftedFieldItRejects) {
        "has unknown kernel family 200 (an artifact from a newer compiler?)"},
       {"a norm group that does not divide the row",
        [](PatchableArtifact &a) {
-         const schema::Kernel *k = kernelOf(*a.root().decode(),
-                                            schema::KernelSpec::RmsNormSpec);
-         a.patch<int64_t>(fieldOf(k->spec_as_RmsNormSpec(),
-                                  schema::RmsNormSpec::VT_GROUP_SIZE),
-                          3);
+         a.patch<int64_t>(
+             specFieldOf(a, schema::KernelSpec::RmsNormSpec,
+                         schema::RmsNormSpec::VT_GROUP_SIZE),
+             3);
        },
        "(rms_norm): group_size 3 does not divide the width 64"},
       {"a NaN weight offset",
        [](PatchableArtifact &a) {
-         const schema::Kernel *k = kernelOf(*a.root().decode(),
-                                            schema::KernelSpec::RmsNormSpec);
-         a.patch<float>(fieldOf(k->spec_as_RmsNormSpec(),
-                                schema::RmsNormSpec::VT_WEIGHT_OFFSET),
-                        std::nanf(""));
+         a.patch<float>(
+             specFieldOf(a, schema::KernelSpec::RmsNormSpec,
+                         schema::RmsNormSpec::VT_WEIGHT_OFFSET),
+             std::nanf(""));
        },
        "(rms_norm): weight_offset is nan"},
       {"a RoPE head that does not fit the row",
        [](PatchableArtifact &a) {
-         const schema::Kernel *k =
-             kernelOf(*a.root().decode(), schema::KernelSpec::RopeSpec);
-         a.patch<int64_t>(fieldOf(k->spec_as_RopeSpec(),
-                                  schema::RopeSpec::VT_HEAD_DIM),
-                          3);
+         a.patch<int64_t>(
+             specFieldOf(a, schema::KernelSpec::RopeSpec,
+                         schema::RopeSpec::VT_HEAD_DIM),
+             3);
        },
        "(rope): head_dim 3, rotary_dim 8 do not fit width"},
       {"attention reading a cache that does not exist",
        [](PatchableArtifact &a) {
-         const schema::Kernel *k =
-             kernelOf(*a.root().decode(), schema::KernelSpec::AttentionSpec);
-         a.patch<int32_t>(fieldOf(k->spec_as_AttentionSpec(),
-                                  schema::AttentionSpec::VT_READS),
-                          99);
+         a.patch<int32_t>(
+             specFieldOf(a, schema::KernelSpec::AttentionSpec,
+                         schema::AttentionSpec::VT_READS),
+             99);
        },
        "(attention): reads cache 99 and writes cache -1 of 5"},
       {"local attention without a window",
        [](PatchableArtifact &a) {
-         const schema::Kernel *k =
-             kernelOf(*a.root().decode(), schema::KernelSpec::AttentionSpec);
-         a.patch<uint8_t>(fieldOf(k->spec_as_AttentionSpec(),
-                                  schema::AttentionSpec::VT_KIND),
-                          static_cast<uint8_t>(schema::AttentionKind::Local));
+         a.patch<uint8_t>(
+             specFieldOf(a, schema::KernelSpec::AttentionSpec,
+                         schema::AttentionSpec::VT_KIND),
+             static_cast<uint8_t>(schema::AttentionKind::Local));
        },
        "(attention): kind 1 with window 0"},
       {"an append to a cache that does not exist",
        [](PatchableArtifact &a) {
-         const schema::Kernel *k =
-             kernelOf(*a.root().decode(), schema::KernelSpec::KvAppendSpec);
-         a.patch<int32_t>(fieldOf(k->spec_as_KvAppendSpec(),
-                                  schema::KvAppendSpec::VT_CACHE),
-                          99);
+         a.patch<int32_t>(
+             specFieldOf(a, schema::KernelSpec::KvAppendSpec,
+                         schema::KvAppendSpec::VT_CACHE),
+             99);
        },
        "(kv_append): writes cache 99 of 5"},
       {"an unknown activation",
        [](PatchableArtifact &a) {
-         const schema::Kernel *k =
-             kernelOf(*a.root().decode(), schema::KernelSpec::GluSpec);
-         a.patch<uint8_t>(fieldOf(k->spec_as_GluSpec(),
-                                  schema::GluSpec::VT_KIND),
-                          77);
+         a.patch<uint8_t>(
+             specFieldOf(a, schema::KernelSpec::GluSpec,
+                         schema::GluSpec::VT_KIND),
+             77);
        },
        "(glu): unknown activation 77"},
   };
@@ -738,11 +725,10 @@ TEST(Artifact, NamesCraftedTrackAndExpertFields) {
   std::vector<Case> cases = {
       {"an unknown track combine", "afm_server.fmc",
        [](PatchableArtifact &a) {
-         const schema::Kernel *k = kernelOf(
-             *a.root().decode(), schema::KernelSpec::TrackCombineSpec);
-         a.patch<uint8_t>(fieldOf(k->spec_as_TrackCombineSpec(),
-                                  schema::TrackCombineSpec::VT_COMBINE),
-                          9);
+         a.patch<uint8_t>(
+             specFieldOf(a, schema::KernelSpec::TrackCombineSpec,
+                         schema::TrackCombineSpec::VT_COMBINE),
+             9);
        },
        "(track_combine): unknown track combine 9"},
       {"a track combine without an output", "afm_server.fmc",
@@ -774,11 +760,10 @@ TEST(Artifact, NamesCraftedTrackAndExpertFields) {
        "is packed but has no quant encoding"},
       {"a shared expert without its down projection", "qwen2_moe.fmc",
        [](PatchableArtifact &a) {
-         const schema::Kernel *k =
-             kernelOf(*a.root().decode(), schema::KernelSpec::MoeSpec);
-         a.patch<int32_t>(fieldOf(k->spec_as_MoeSpec(),
-                                  schema::MoeSpec::VT_SHARED_DOWN),
-                          -1);
+         a.patch<int32_t>(
+             specFieldOf(a, schema::KernelSpec::MoeSpec,
+                         schema::MoeSpec::VT_SHARED_DOWN),
+             -1);
        },
        "(moe): an incomplete shared expert"},
   };

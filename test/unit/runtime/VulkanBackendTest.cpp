@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "SealArtifact.h"
 #include "TinyCounterRuns.h"
 #include "TinyGpuArtifact.h"
 
@@ -23,6 +24,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <random>
 
 namespace fmc {
@@ -66,6 +68,16 @@ std::unique_ptr<Session> vulkanOrSkip(const Artifact &artifact,
     return nullptr;
   }
   return std::move(*session);
+}
+
+/// How opening a vulkan session on `artifact` went, or nullopt when this
+/// machine has no Vulkan device (the caller skips).
+std::optional<absl::Status> vulkanOpenStatus(const Artifact &artifact) {
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      Session::open(artifact, "vulkan", {});
+  if (session.status().code() == absl::StatusCode::kUnavailable)
+    return std::nullopt;
+  return session.status();
 }
 
 #define SKIP_WITHOUT_VULKAN(session)                                           \
@@ -208,12 +220,11 @@ TEST(VulkanBackend, NamesAnEntryPointTheSpirvLacks) {
   exe.entries[1].name = "rows_f16";
   std::unique_ptr<Artifact> artifact = tinyArtifact({exe});
   ASSERT_TRUE(artifact);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      Session::open(*artifact, "vulkan", {});
-  ASSERT_FALSE(session.ok());
-  if (session.status().code() == absl::StatusCode::kUnavailable)
-    GTEST_SKIP() << session.status().message();
-  EXPECT_EQ(session.status().message(),
+  std::optional<absl::Status> status = vulkanOpenStatus(*artifact);
+  if (!status)
+    GTEST_SKIP() << "no Vulkan device on this machine";
+  ASSERT_FALSE(status->ok());
+  EXPECT_EQ(status->message(),
             "the vulkan executable's SPIR-V has no compute entry point "
             "'rows_f16'");
 }
@@ -227,13 +238,12 @@ TEST(VulkanBackend, RejectsGridsPastTheDevicesWorkgroupCount) {
   exe.decode.dispatches[1].grid = {0x7fffffffu, 1, 1};
   std::unique_ptr<Artifact> artifact = tinyArtifact({exe});
   ASSERT_TRUE(artifact);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      Session::open(*artifact, "vulkan", {});
-  ASSERT_FALSE(session.ok());
-  if (session.status().code() == absl::StatusCode::kUnavailable)
-    GTEST_SKIP() << session.status().message();
-  EXPECT_EQ(session.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(session.status().message(),
+  std::optional<absl::Status> status = vulkanOpenStatus(*artifact);
+  if (!status)
+    GTEST_SKIP() << "no Vulkan device on this machine";
+  ASSERT_FALSE(status->ok());
+  EXPECT_EQ(status->code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(status->message(),
             "corrupt artifact: vulkan executable: decode dispatch 1 has "
             "grid 2147483647x1x1, more than a Vulkan launch allows");
 }
@@ -250,13 +260,12 @@ TEST(VulkanBackend, ValidatesTheSpirvBeforeTheDriverSeesIt) {
   std::unique_ptr<Artifact> artifact = tinyArtifact(
       {test::tinyCounterExecutable("vulkan", "spirv", std::move(spirv))});
   ASSERT_TRUE(artifact);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      Session::open(*artifact, "vulkan", {});
-  ASSERT_FALSE(session.ok());
-  if (session.status().code() == absl::StatusCode::kUnavailable)
-    GTEST_SKIP() << session.status().message();
-  EXPECT_EQ(session.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(std::string(session.status().message()),
+  std::optional<absl::Status> status = vulkanOpenStatus(*artifact);
+  if (!status)
+    GTEST_SKIP() << "no Vulkan device on this machine";
+  ASSERT_FALSE(status->ok());
+  EXPECT_EQ(status->code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(status->message()),
               testing::StartsWith("corrupt artifact: the vulkan executable's "
                                   "SPIR-V fails validation (word "));
 }
@@ -277,9 +286,6 @@ TEST(VulkanBackend, MutationCampaignEndsInOutputOrAnError) {
   }
   uint32_t fb;
   std::memcpy(&fb, bytes.data(), 4);
-  const size_t header = kSizePrefixBytes + fb;
-  uint64_t weightsSum =
-      schema::GetSizePrefixedArtifact(bytes.data())->checksums()->weights();
   std::mt19937_64 random(14);
   int rejected = 0, ran = 0;
   for (int i = 0; i < 150; ++i) {
@@ -295,10 +301,7 @@ TEST(VulkanBackend, MutationCampaignEndsInOutputOrAnError) {
       value = static_cast<uint32_t>(random() % 2 ? random() % 256 : random());
       std::memcpy(damaged.data() + at, &value, 4);
     }
-    flatbuffers::Verifier verifier(damaged.data(), header);
-    if (schema::VerifySizePrefixedArtifactBuffer(verifier) &&
-        schema::GetSizePrefixedArtifact(damaged.data())->checksums())
-      sealHeader(damaged.data(), header, weightsSum);
+    test::resealArtifact(damaged);
     SCOPED_TRACE(testing::Message()
                  << "mutation " << i << ": byte " << at << " = " << value);
     absl::StatusOr<std::unique_ptr<Artifact>> artifact =
@@ -343,12 +346,11 @@ TEST(VulkanBackend, RejectsResourcesOutsideThePipelineLayout) {
   std::unique_ptr<Artifact> artifact = tinyArtifact(
       {test::tinyCounterExecutable("vulkan", "spirv", std::move(spirv))});
   ASSERT_TRUE(artifact);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      Session::open(*artifact, "vulkan", {});
-  ASSERT_FALSE(session.ok());
-  if (session.status().code() == absl::StatusCode::kUnavailable)
-    GTEST_SKIP() << session.status().message();
-  EXPECT_EQ(session.status().message(),
+  std::optional<absl::Status> status = vulkanOpenStatus(*artifact);
+  if (!status)
+    GTEST_SKIP() << "no Vulkan device on this machine";
+  ASSERT_FALSE(status->ok());
+  EXPECT_EQ(status->message(),
             "corrupt artifact: the vulkan executable's SPIR-V uses descriptor "
             "set 21 and 6 bindings; its entry points bind set 0 with at most 6");
 }
