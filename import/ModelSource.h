@@ -31,14 +31,40 @@
 
 namespace fmc::import {
 
-/// How a tensor's elements are stored in its file. Mirrors fm's StorageType.
-enum class DType { F32, F16, BF16, I8, Q8_0, Q4_0 };
+/// How a tensor's elements are stored in its file. Mirrors fm's StorageType:
+/// the dense types, then ggml's block formats (runtime/GgmlBlocks.h), each
+/// named as ggml names it.
+enum class DType {
+  F32,
+  F16,
+  BF16,
+  I8,
+  Q8_0,
+  Q4_0,
+  Q4_1,
+  Q5_0,
+  Q5_1,
+  Q2_K,
+  Q3_K,
+  Q4_K,
+  Q5_K,
+  Q6_K,
+  IQ4_NL,
+  IQ4_XS,
+  TQ1_0,
+  TQ2_0,
+};
 
-/// The dtype's name as the formats spell it ("F32", "Q8_0").
+/// The dtype's name as the formats spell it ("F32", "Q4_K").
 llvm::StringRef dtypeName(DType dtype);
 
-/// Elements per block of a block-quantized dtype (32 for Q8_0 and Q4_0: an f16
-/// scale, then 32 int8 or 16 bytes of packed nibbles), 1 for the others.
+/// The ggml block dtype of ggml type number `type` (ggml.h's enum
+/// ggml_type), F32/F16/BF16 for 0, 1 and 30, or nullopt for a type fmc does
+/// not read.
+std::optional<DType> dtypeOfGgmlType(uint32_t type);
+
+/// Elements per block of a block-quantized dtype (32, or 256 for the
+/// K-quants, IQ4_XS and the ternary formats), 1 for the others.
 int64_t dtypeBlockSize(DType dtype);
 
 /// Bytes a tensor of `shape` occupies stored as `dtype`, or nullopt when the

@@ -133,7 +133,8 @@ uint64_t dtypeBytes(schema::DType dtype) {
     return 2;
   case schema::DType::I8:
     return 1;
-  case schema::DType::Packed: // Sized by its QuantEncoding.
+  case schema::DType::Packed:     // Sized by its QuantEncoding.
+  case schema::DType::GgmlBlocks: // Sized by its ggml block format.
     return 0;
   }
   return 0;

@@ -12,6 +12,7 @@
 #include "runtime/Artifact.h"
 
 #include "runtime/ArtifactFormat.h"
+#include "runtime/GgmlBlocks.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -144,6 +145,11 @@ private:
           return s;
         continue;
       }
+      if (t->dtype() == DType::GgmlBlocks) {
+        if (absl::Status s = ggmlTensor(t, what); !s.ok())
+          return s;
+        continue;
+      }
       if (!validDType(t->dtype()) || t->dtype() == DType::I32)
         return bad(absl::StrCat(what, " has unknown element type ",
                                 static_cast<int>(t->dtype())));
@@ -157,16 +163,23 @@ private:
           bytes != t->bytes())
         return bad(absl::StrCat(what, " of shape ", shapeText(t->shape()),
                                 " declares ", t->bytes(), " bytes"));
-      if (t->offset() % kTensorAlignment != 0)
-        return bad(absl::StrCat(what, " starts at offset ", t->offset(),
-                                ", not a multiple of ", kTensorAlignment));
-      if (t->offset() > a.weights_bytes() ||
-          t->bytes() > a.weights_bytes() - t->offset())
-        return bad(absl::StrCat(what, " at offset ", t->offset(), " with ",
-                                t->bytes(),
-                                " bytes lies outside the weight segment of ",
-                                a.weights_bytes(), " bytes"));
+      if (absl::Status s = segmentRange(t, what); !s.ok())
+        return s;
     }
+    return absl::OkStatus();
+  }
+
+  /// The tensor's bytes start aligned and lie inside the weight segment.
+  absl::Status segmentRange(const schema::Tensor *t, const std::string &what) {
+    if (t->offset() % kTensorAlignment != 0)
+      return bad(absl::StrCat(what, " starts at offset ", t->offset(),
+                              ", not a multiple of ", kTensorAlignment));
+    if (t->offset() > a.weights_bytes() ||
+        t->bytes() > a.weights_bytes() - t->offset())
+      return bad(absl::StrCat(what, " at offset ", t->offset(), " with ",
+                              t->bytes(),
+                              " bytes lies outside the weight segment of ",
+                              a.weights_bytes(), " bytes"));
     return absl::OkStatus();
   }
 
@@ -202,14 +215,33 @@ private:
       return bad(absl::StrCat(what, " of shape ", shapeText(t->shape()),
                               " packed at ", q->bits(), " bits declares ",
                               t->bytes(), " bytes, expected ", expected));
-    if (t->offset() % kTensorAlignment != 0 ||
-        t->offset() > a.weights_bytes() ||
-        t->bytes() > a.weights_bytes() - t->offset())
-      return bad(absl::StrCat(what, " at offset ", t->offset(), " with ",
-                              t->bytes(),
-                              " bytes lies outside the weight segment of ",
-                              a.weights_bytes(), " bytes"));
-    return absl::OkStatus();
+    return segmentRange(t, what);
+  }
+
+  /// A GgmlBlocks tensor: a block format the kernels decode, rows of whole
+  /// blocks, and exactly the bytes those blocks take.
+  absl::Status ggmlTensor(const schema::Tensor *t, const std::string &what) {
+    const ggml::BlockFormat *format = ggml::blockFormat(t->ggml_type());
+    if (!format)
+      return bad(absl::StrCat(what, " has unknown ggml block type ",
+                              t->ggml_type()));
+    uint64_t elements = 1;
+    for (int64_t d : *t->shape())
+      if (d < 1 || static_cast<uint64_t>(d) > kMaxDim ||
+          !mulOk(elements, d, elements))
+        return bad(absl::StrCat(what, " has shape ", shapeText(t->shape())));
+    uint64_t k = t->shape()->Get(t->shape()->size() - 1);
+    if (k % format->elements != 0)
+      return bad(absl::StrCat(what, " of shape ", shapeText(t->shape()),
+                              " is not whole ", std::string(format->name), " blocks of ",
+                              format->elements));
+    uint64_t expected;
+    if (!mulOk(elements / format->elements, format->bytes, expected) ||
+        expected != t->bytes())
+      return bad(absl::StrCat(what, " of shape ", shapeText(t->shape()),
+                              " in ", std::string(format->name), " blocks declares ",
+                              t->bytes(), " bytes"));
+    return segmentRange(t, what);
   }
 
   absl::Status caches() {
@@ -571,7 +603,8 @@ private:
 
   absl::Status param(const KernelCheck &c, int32_t index,
                      std::vector<int64_t> shape, const char *role,
-                     bool optional, bool packedOk = false) {
+                     bool optional, bool packedOk = false,
+                     bool ggmlOk = false) {
     if (index == -1 && optional)
       return absl::OkStatus();
     const schema::Tensor *t = tensor(index);
@@ -588,7 +621,9 @@ private:
                               shapeText(t->shape()), ", expected [",
                               absl::StrJoin(shape, ", "), "]"));
     if (t->dtype() != DType::F32 && t->dtype() != DType::F16 &&
-        t->dtype() != DType::BF16 && !(packedOk && t->dtype() == DType::Packed))
+        t->dtype() != DType::BF16 &&
+        !(packedOk && t->dtype() == DType::Packed) &&
+        !(ggmlOk && t->dtype() == DType::GgmlBlocks))
       return bad(absl::StrCat(c.where, ": ", role, " tensor '",
                               t->name() ? t->name()->str() : "",
                               "' is not f32, f16 or bf16"));
@@ -611,7 +646,7 @@ private:
     FMC_CHECK(ids(c, c.in[0], 1, "tokens"));
     FMC_CHECK(floats(c, c.out[0], -1, "output"));
     FMC_CHECK(param(c, s.table(), {-1, c.out[0]->width()}, "table", false,
-                    /*packedOk=*/true));
+                    /*packedOk=*/true, /*ggmlOk=*/true));
     if (tensor(s.table())->shape()->Get(0) < vocab)
       return bad(absl::StrCat(
           c.where, ": the table has fewer rows than the vocabulary"));
@@ -646,7 +681,7 @@ private:
     FMC_CHECK(floats(c, c.in[0], -1, "input"));
     FMC_CHECK(floats(c, c.out[0], -1, "output"));
     FMC_CHECK(param(c, s.weight(), {c.out[0]->width(), c.in[0]->width()},
-                    "weight", false, /*packedOk=*/true));
+                    "weight", false, /*packedOk=*/true, /*ggmlOk=*/true));
     return param(c, s.bias(), {c.out[0]->width()}, "bias", true);
   }
 
@@ -791,7 +826,7 @@ private:
     FMC_CHECK(floats(c, c.in[0], -1, "input"));
     FMC_CHECK(floats(c, c.out[0], -1, "output"));
     FMC_CHECK(param(c, s.weight(), {c.out[0]->width(), c.in[0]->width()},
-                    "weight", false, /*packedOk=*/true));
+                    "weight", false, /*packedOk=*/true, /*ggmlOk=*/true));
     FMC_CHECK(positive(c, s.scale(), "scale"));
     return positive(c, s.softcap(), "softcap", true);
   }

@@ -55,18 +55,13 @@ static bool storageOf(MLIRContext *context, DType dtype, StorageType &storage,
     storage = StorageType::bf16;
     element = BFloat16Type::get(context);
     return true;
-  case DType::Q8_0:
-    storage = StorageType::q8_0;
-    element = Float32Type::get(context);
-    return true;
-  case DType::Q4_0:
-    storage = StorageType::q4_0;
-    element = Float32Type::get(context);
-    return true;
   case DType::I8:
     return false;
+  default: // A ggml block format: fm's storage type of the same name.
+    storage = *symbolizeStorageType(dtypeName(dtype).lower());
+    element = Float32Type::get(context);
+    return true;
   }
-  return false;
 }
 
 FlatSymbolRefAttr GraphEmitter::param(StringRef name, ArrayRef<Dim> shape) {
@@ -83,14 +78,15 @@ FlatSymbolRefAttr GraphEmitter::param(StringRef name, ArrayRef<Dim> shape) {
     errors.report(tensor->file,
                   "tensor '" + name +
                       "' is stored as I8 without scales; fmc imports F32, "
-                      "F16, BF16, Q8_0 and Q4_0 tensors");
+                      "F16, BF16 and ggml block-format tensors");
     return symbol;
   }
-  if ((storage == StorageType::q8_0 || storage == StorageType::q4_0) &&
-      tensor->shape.back() % 32 != 0) {
+  if (int64_t block = dtypeBlockSize(tensor->dtype);
+      tensor->shape.back() % block != 0) {
     errors.report(tensor->file, "tensor '" + name + "' is stored as " +
                                     stringifyStorageType(storage) +
-                                    " in blocks of 32, but its rows have " +
+                                    " in blocks of " + llvm::Twine(block) +
+                                    ", but its rows have " +
                                     llvm::Twine(tensor->shape.back()) +
                                     " elements");
     return symbol;

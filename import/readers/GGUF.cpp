@@ -38,23 +38,6 @@ static StringRef ggmlTypeName(uint32_t type) {
   return type < std::size(kNames) ? kNames[type] : "unknown";
 }
 
-static std::optional<DType> ggmlDType(uint32_t type) {
-  switch (type) {
-  case 0:
-    return DType::F32;
-  case 1:
-    return DType::F16;
-  case 2:
-    return DType::Q4_0;
-  case 8:
-    return DType::Q8_0;
-  case 30:
-    return DType::BF16;
-  default:
-    return std::nullopt;
-  }
-}
-
 /// The Hugging Face name of a GGML llama tensor; unknown names pass through
 /// unchanged, for the builder to use or reject.
 static std::string huggingFaceName(StringRef name) {
@@ -176,11 +159,13 @@ static Expected<std::vector<TensorRef>> mapTensors(const GGUFFile &gguf) {
     auto fail = [&](const Twine &message) {
       return fileError(gguf.file, "tensor '" + info.name + "': " + message);
     };
-    std::optional<DType> dtype = ggmlDType(info.ggmlType);
+    std::optional<DType> dtype = dtypeOfGgmlType(info.ggmlType);
     if (!dtype)
       return fail("unsupported ggml type " + Twine(info.ggmlType) + " (" +
                   ggmlTypeName(info.ggmlType) +
-                  "); fmc reads F32, F16, BF16, Q8_0 and Q4_0");
+                  "); fmc reads F32, F16, BF16 and the block formats "
+                  "Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, "
+                  "Q6_K, IQ4_NL, IQ4_XS, TQ1_0 and TQ2_0");
     TensorRef tensor;
     tensor.name = huggingFaceName(info.name);
     tensor.dtype = *dtype;

@@ -3,10 +3,31 @@
 #include "import/ModelSource.h"
 
 #include "import/readers/ByteReader.h"
+#include "runtime/GgmlBlocks.h"
+
+#include <iterator>
 
 using namespace llvm;
 
 namespace fmc::import {
+
+namespace {
+/// The block-format dtypes in enum order, from Q8_0 on.
+constexpr ggml::Type kBlockTypes[] = {
+    ggml::Type::Q8_0,  ggml::Type::Q4_0,   ggml::Type::Q4_1,
+    ggml::Type::Q5_0,  ggml::Type::Q5_1,   ggml::Type::Q2_K,
+    ggml::Type::Q3_K,  ggml::Type::Q4_K,   ggml::Type::Q5_K,
+    ggml::Type::Q6_K,  ggml::Type::IQ4_NL, ggml::Type::IQ4_XS,
+    ggml::Type::TQ1_0, ggml::Type::TQ2_0};
+constexpr int kFirstBlockDType = static_cast<int>(DType::Q8_0);
+static_assert(std::size(kBlockTypes) ==
+              static_cast<size_t>(DType::TQ2_0) - kFirstBlockDType + 1);
+
+const ggml::BlockFormat *blockFormatOf(DType dtype) {
+  int index = static_cast<int>(dtype) - kFirstBlockDType;
+  return index < 0 ? nullptr : ggml::blockFormat(kBlockTypes[index]);
+}
+} // namespace
 
 StringRef dtypeName(DType dtype) {
   switch (dtype) {
@@ -18,16 +39,31 @@ StringRef dtypeName(DType dtype) {
     return "BF16";
   case DType::I8:
     return "I8";
-  case DType::Q8_0:
-    return "Q8_0";
-  case DType::Q4_0:
-    return "Q4_0";
+  default: {
+    std::string_view name = blockFormatOf(dtype)->name;
+    return StringRef(name.data(), name.size());
   }
-  return "?";
+  }
+}
+
+std::optional<DType> dtypeOfGgmlType(uint32_t type) {
+  switch (type) {
+  case 0:
+    return DType::F32;
+  case 1:
+    return DType::F16;
+  case 30:
+    return DType::BF16;
+  }
+  for (size_t i = 0; i < std::size(kBlockTypes); ++i)
+    if (static_cast<uint32_t>(kBlockTypes[i]) == type)
+      return static_cast<DType>(kFirstBlockDType + i);
+  return std::nullopt;
 }
 
 int64_t dtypeBlockSize(DType dtype) {
-  return dtype == DType::Q8_0 || dtype == DType::Q4_0 ? 32 : 1;
+  const ggml::BlockFormat *blocks = blockFormatOf(dtype);
+  return blocks ? blocks->elements : 1;
 }
 
 /// Bytes per block of dtypeBlockSize() elements.
@@ -40,12 +76,9 @@ static uint64_t bytesPerBlock(DType dtype) {
     return 2;
   case DType::I8:
     return 1;
-  case DType::Q8_0:
-    return 2 + 32; // f16 scale, 32 x int8.
-  case DType::Q4_0:
-    return 2 + 32 / 2; // f16 scale, 32 x 4-bit.
+  default:
+    return blockFormatOf(dtype)->bytes;
   }
-  return 0;
 }
 
 std::optional<uint64_t> storageBytes(DType dtype, ArrayRef<int64_t> shape) {

@@ -9,6 +9,7 @@
 #include "lowering/quant/QuantParam.h"
 #include "runtime/ArtifactChecksum.h"
 #include "runtime/ArtifactFormat.h"
+#include "runtime/GgmlBlocks.h"
 #include "runtime/schema/fmc_generated.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -56,11 +57,20 @@ llvm::Expected<schema::DType> storageDType(fm::ParamOp param) {
   case fm::StorageType::packed:
     return schema::DType::Packed;
   default:
+    if (fm::getGgmlBlockFormat(param.getStorageType()))
+      return schema::DType::GgmlBlocks;
     return fail("parameter " + symbolText(param) + " is stored as '" +
                 fm::stringifyStorageType(param.getStorageType()) +
-                "'; this artifact format holds dense f32, f16, bf16 and i8 "
-                "parameters only");
+                "'; this artifact format holds dense f32, f16, bf16 and i8, "
+                "packed and ggml block parameters only");
   }
+}
+
+/// ggml's type number of a parameter stored in ggml blocks, else 0.
+uint32_t ggmlTypeOf(fm::ParamOp param) {
+  const fmc::ggml::BlockFormat *blocks =
+      fm::getGgmlBlockFormat(param.getStorageType());
+  return blocks ? static_cast<uint32_t>(blocks->type) : 0;
 }
 
 schema::DType elementDType(Type type) {
@@ -555,7 +565,7 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
           schema::QuantLayout::RowMajor);
     tensors.push_back(schema::CreateTensor(
         fbb, fbb.CreateString(param.getSymName().str()), *storageDType(param),
-        shape, offset, param.getStorageBytes(), quant));
+        shape, offset, param.getStorageBytes(), quant, ggmlTypeOf(param)));
   }
   std::vector<Offset<schema::KVCache>> kvCaches;
   for (fm::KVCacheOp cache : caches)

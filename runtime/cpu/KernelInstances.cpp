@@ -1,6 +1,7 @@
 //===- KernelInstances.cpp - kernel families bound to memory --------------===//
 
 #include "runtime/cpu/Program.h"
+#include "runtime/cpu/GgmlInstances.h"
 #include "runtime/cpu/QuantInstances.h"
 
 #include "runtime/cpu/Moe.h"
@@ -447,6 +448,13 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
     switch (k->spec_type()) {
     case schema::KernelSpec::EmbeddingSpec: {
       const auto *s = k->spec_as_EmbeddingSpec();
+      if (isGgmlTensor(artifact, s->table())) {
+        instance = makeGgmlEmbedding(
+            ggmlWeights(*artifact.tensors()->Get(s->table()),
+                        tensorData(s->table())),
+            i32(in[0]), f32(out[0]), s->scale());
+        break;
+      }
       if (isPackedTensor(artifact, s->table())) {
         instance = makeQuantEmbedding(
             packedWeights(*artifact.tensors()->Get(s->table()),
@@ -478,6 +486,14 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
     }
     case schema::KernelSpec::LinearSpec: {
       const auto *s = k->spec_as_LinearSpec();
+      if (isGgmlTensor(artifact, s->weight())) {
+        instance = makeGgmlLinear(
+            ggmlWeights(*artifact.tensors()->Get(s->weight()),
+                        tensorData(s->weight())),
+            f32(in[0]), f32(out[0]), bias(s->bias()), /*logits=*/false, 1.0f,
+            0.0f);
+        break;
+      }
       if (isPackedTensor(artifact, s->weight())) {
         instance = makeQuantLinear(
             packedWeights(*artifact.tensors()->Get(s->weight()),
@@ -493,6 +509,14 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
     }
     case schema::KernelSpec::LogitsSpec: {
       const auto *s = k->spec_as_LogitsSpec();
+      if (isGgmlTensor(artifact, s->weight())) {
+        instance = makeGgmlLinear(
+            ggmlWeights(*artifact.tensors()->Get(s->weight()),
+                        tensorData(s->weight())),
+            f32(in[0]), f32(out[0]), nullptr, /*logits=*/true, s->scale(),
+            s->softcap());
+        break;
+      }
       if (isPackedTensor(artifact, s->weight())) {
         instance = makeQuantLinear(
             packedWeights(*artifact.tensors()->Get(s->weight()),

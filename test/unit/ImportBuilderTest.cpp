@@ -317,8 +317,8 @@ TEST_F(BuilderTest, I8IsRejected) {
   b.find("model.norm.weight")->bytes = kHidden;
   EXPECT_EQ(build(b.source),
             "error: model.safetensors: tensor 'model.norm.weight' is stored as "
-            "I8 without scales; fmc imports F32, F16, BF16, Q8_0 and Q4_0 "
-            "tensors");
+            "I8 without scales; fmc imports F32, F16, BF16 and ggml "
+            "block-format tensors");
 }
 
 TEST_F(BuilderTest, ByteCountDisagreesWithShape) {

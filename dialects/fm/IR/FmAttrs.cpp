@@ -3,6 +3,7 @@
 #include "dialects/fm/IR/FmAttrs.h"
 
 #include "dialects/fm/IR/FmDialect.h"
+#include "runtime/GgmlBlocks.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -30,12 +31,14 @@ unsigned mlir::fm::getElementBytes(StorageType type) {
     return 2;
   case StorageType::i8:
     return 1;
-  case StorageType::q8_0:
-  case StorageType::q4_0:
-  case StorageType::packed:
+  default: // ggml blocks and packed codes.
     return 0;
   }
-  llvm_unreachable("unknown storage type");
+}
+
+const fmc::ggml::BlockFormat *mlir::fm::getGgmlBlockFormat(StorageType type) {
+  llvm::StringRef name = stringifyStorageType(type);
+  return fmc::ggml::blockFormatNamed({name.data(), name.size()});
 }
 
 LogicalResult ExternalAttr::verify(function_ref<InFlightDiagnostic()> emitError,

@@ -44,11 +44,25 @@ def Fm_StorageType : I32EnumAttr<"StorageType",
       I32EnumAttrCase<"f16", 1>,
       I32EnumAttrCase<"bf16", 2>,
       I32EnumAttrCase<"i8", 3>,
-      // GGML block formats: 32 elements per block with an f16 scale.
+      // ggml block formats, referenced in place: sized by
+      // runtime/GgmlBlocks.h (elements and bytes per block, looked up by
+      // these names).
       I32EnumAttrCase<"q8_0", 4>,
       I32EnumAttrCase<"q4_0", 5>,
       // Codes and scales laid out as the parameter's #fm.quant encoding says.
       I32EnumAttrCase<"packed", 6>,
+      I32EnumAttrCase<"q4_1", 7>,
+      I32EnumAttrCase<"q5_0", 8>,
+      I32EnumAttrCase<"q5_1", 9>,
+      I32EnumAttrCase<"q2_k", 10>,
+      I32EnumAttrCase<"q3_k", 11>,
+      I32EnumAttrCase<"q4_k", 12>,
+      I32EnumAttrCase<"q5_k", 13>,
+      I32EnumAttrCase<"q6_k", 14>,
+      I32EnumAttrCase<"iq4_nl", 15>,
+      I32EnumAttrCase<"iq4_xs", 16>,
+      I32EnumAttrCase<"tq1_0", 17>,
+      I32EnumAttrCase<"tq2_0", 18>,
     ]> {
   let cppNamespace = "::mlir::fm";
   let genSpecializedAttr = 0;

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/fm/IR/FmOps.h"
+#include "runtime/GgmlBlocks.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -128,11 +129,11 @@ LogicalResult ParamOp::verify() {
   if (!getQuant() && dtype == StorageType::packed)
     return emitOpError()
            << "'packed' storage needs an #fm.quant encoding on the type";
-  if ((dtype == StorageType::q8_0 || dtype == StorageType::q4_0) &&
-      type.getShape().back() % 32 != 0)
+  if (const fmc::ggml::BlockFormat *blocks = getGgmlBlockFormat(dtype);
+      blocks && type.getShape().back() % blocks->elements != 0)
     return emitOpError() << "'" << stringifyStorageType(dtype)
-                         << "' stores blocks of 32 along the last dimension, "
-                            "which is "
+                         << "' stores blocks of " << blocks->elements
+                         << " along the last dimension, which is "
                          << type.getShape().back();
   return success();
 }
@@ -159,11 +160,10 @@ StorageType ParamOp::getStorageType() {
 uint64_t ParamOp::getStorageBytes() {
   RankedTensorType type = getTensorType();
   uint64_t elements = type.getNumElements();
-  switch (StorageType dtype = getStorageType()) {
-  case StorageType::q8_0:
-    return elements / 32 * 34; // 32 int8 codes + an f16 scale per block.
-  case StorageType::q4_0:
-    return elements / 32 * 18; // 32 nibbles + an f16 scale per block.
+  StorageType dtype = getStorageType();
+  if (const fmc::ggml::BlockFormat *blocks = getGgmlBlockFormat(dtype))
+    return elements / blocks->elements * blocks->bytes;
+  switch (dtype) {
   case StorageType::packed: {
     QuantAttr quant = getQuant();
     uint64_t k = type.getShape().back();

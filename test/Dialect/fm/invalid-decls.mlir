@@ -104,6 +104,12 @@ fm.param @p : tensor<4x48xf32> from <"m", offset = 0, dtype = q4_0>
 
 // -----
 
+// K-quants, IQ4_XS and the ternary formats use super-blocks of 256.
+// expected-error @+1 {{'q4_k' stores blocks of 256 along the last dimension, which is 128}}
+fm.param @p : tensor<4x128xf32> from <"m", offset = 0, dtype = q4_k>
+
+// -----
+
 func.func @nested() {
   // expected-error @+1 {{'fm.param' op expects parent op 'builtin.module'}}
   fm.param @p : tensor<4xf32> from <"m", offset = 0, dtype = f32>

@@ -25,6 +25,10 @@ fm.param @wv : tensor<16x32xf32> from <"m.gguf", offset = 1024, dtype = q8_0>
 fm.param @bv : tensor<16xf32> from <"m.gguf", offset = 2048, dtype = f32>
 // CHECK: fm.param @wo : tensor<32x32xf32> from <"m.gguf", offset = 4096, dtype = q4_0>
 fm.param @wo : tensor<32x32xf32> from <"m.gguf", offset = 4096, dtype = q4_0>
+// CHECK: fm.param @wk4 : tensor<4x256xf32> from <"m.gguf", offset = 8192, dtype = q4_k>
+fm.param @wk4 : tensor<4x256xf32> from <"m.gguf", offset = 8192, dtype = q4_k>
+// CHECK: fm.param @wt2 : tensor<4x256xf32> from <"m.gguf", offset = 8192, dtype = tq2_0>
+fm.param @wt2 : tensor<4x256xf32> from <"m.gguf", offset = 8192, dtype = tq2_0>
 // CHECK: fm.param @w8 : tensor<32x32xf32> from <"m.bin", offset = 8192, dtype = i8>
 fm.param @w8 : tensor<32x32xf32> from <"m.bin", offset = 8192, dtype = i8>
 // A weight quantized when the artifact is written, from its f32 bytes.

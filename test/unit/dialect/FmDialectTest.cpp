@@ -59,6 +59,11 @@ TEST_F(FmDialectTest, GgmlBlockStorageBytes) {
   // 4 rows of 64: 8 blocks of 32.
   EXPECT_EQ(paramBytes(R"(fm.param @p : tensor<4x64xf32> from <"m", offset = 0, dtype = q8_0>)"), 8u * 34);
   EXPECT_EQ(paramBytes(R"(fm.param @p : tensor<4x64xf32> from <"m", offset = 0, dtype = q4_0>)"), 8u * 18);
+  // Super-blocks of 256: 4 rows of 512 are 8 blocks.
+  EXPECT_EQ(paramBytes(R"(fm.param @p : tensor<4x512xf32> from <"m", offset = 0, dtype = q4_k>)"), 8u * 144);
+  EXPECT_EQ(paramBytes(R"(fm.param @p : tensor<4x512xf32> from <"m", offset = 0, dtype = q6_k>)"), 8u * 210);
+  EXPECT_EQ(paramBytes(R"(fm.param @p : tensor<4x512xf32> from <"m", offset = 0, dtype = tq1_0>)"), 8u * 54);
+  EXPECT_EQ(paramBytes(R"(fm.param @p : tensor<4x64xf32> from <"m", offset = 0, dtype = iq4_nl>)"), 8u * 18);
 }
 
 TEST_F(FmDialectTest, PackedStorageBytes) {

@@ -314,11 +314,14 @@ TEST(GGUF, OverlappingTensors) {
 
 TEST(GGUF, UnsupportedTensorType) {
   GGUFWriter w;
-  tinyLlama(w).tensor("blk.0.attn_q.weight", {256, 32}, kQ4_K, 144 * 32);
+  // IQ2_XXS: a lattice codebook format fmc does not decode.
+  tinyLlama(w).tensor("blk.0.attn_q.weight", {256, 32}, 16, 66 * 32);
   EXPECT_THAT(ggufError(w),
               HasSubstr("model.gguf: tensor 'blk.0.attn_q.weight': "
-                        "unsupported ggml type 12 (Q4_K); fmc reads F32, F16, "
-                        "BF16, Q8_0 and Q4_0"));
+                        "unsupported ggml type 16 (IQ2_XXS); fmc reads F32, "
+                        "F16, BF16 and the block formats Q4_0, Q4_1, Q5_0, "
+                        "Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, "
+                        "IQ4_XS, TQ1_0 and TQ2_0"));
   GGUFWriter unknown;
   tinyLlama(unknown).tensor("x", {4}, 1000, 4);
   EXPECT_THAT(ggufError(unknown),
@@ -332,6 +335,12 @@ TEST(GGUF, QuantizedRowsMustBeWholeBlocks) {
               HasSubstr("tensor 'blk.0.ffn_down.weight': Q8_0 needs an "
                         "innermost dimension that is a multiple of 32, not "
                         "172"));
+  GGUFWriter k;
+  tinyLlama(k).tensor("blk.0.ffn_down.weight", {128, 64}, kQ4_K, 64 * 144);
+  EXPECT_THAT(ggufError(k),
+              HasSubstr("tensor 'blk.0.ffn_down.weight': Q4_K needs an "
+                        "innermost dimension that is a multiple of 256, not "
+                        "128"));
 }
 
 TEST(GGUF, TooManyDims) {

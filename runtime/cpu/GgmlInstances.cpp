@@ -1,0 +1,146 @@
+//===- GgmlInstances.cpp - kernel instances over ggml block weights -------===//
+
+#include "runtime/cpu/GgmlInstances.h"
+
+#include "runtime/cpu/GgmlDequant.h"
+#include "runtime/cpu/Kernels.h"
+#include "runtime/schema/fmc_generated.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace fmc::cpu {
+
+namespace {
+
+/// Weight bytes per task below which a product runs on the caller alone.
+constexpr int64_t kMinWeightBytesPerTask = 1 << 14;
+
+/// Rows [r0, r1) of w decoded one at a time into `row` and multiplied with
+/// tokens [t0, t1) of x: y[t][r] = sum_i w[r][i] x[t][i], in f32.
+void ggmlProduct(const GgmlWeights &w, DotFn dot, const float *x, float *y,
+                 int64_t r0, int64_t r1, int64_t t0, int64_t t1, float *row) {
+  int64_t blocks = w.k / w.format->elements;
+  for (int64_t r = r0; r < r1; ++r) {
+    dequantizeGgml(*w.format, w.data + r * w.rowBytes, blocks, row);
+    for (int64_t t = t0; t < t1; ++t)
+      y[t * w.n + r] = dot(x + t * w.k, row, w.k);
+  }
+}
+
+class GgmlLinear final : public KernelInstance {
+public:
+  GgmlLinear(const GgmlWeights &w, const float *in, float *out,
+             const float *bias, bool logits, float scale, float softcap)
+      : w(w), in(in), out(out), bias(bias), logits(logits), scale(scale),
+        softcap(softcap) {}
+
+  void run(const RunContext &ctx) const override {
+    int64_t t0 = logits ? ctx.logitsFrom : 0, t1 = ctx.rows;
+    if (t1 <= t0)
+      return;
+    DotFn dot = ctx.simd->dot[static_cast<int>(ElementType::F32)];
+    int64_t threads = ctx.pool->size();
+    int64_t weightBytes = static_cast<int64_t>(w.n * w.rowBytes);
+    if (threads == 1 || weightBytes < 2 * kMinWeightBytesPerTask) {
+      std::vector<float> row(w.k);
+      ggmlProduct(w, dot, in, out, 0, w.n, t0, t1, row.data());
+    } else {
+      // Each row is decoded once per run, by the task owning it; several
+      // tasks per thread even out rows of uneven cost (a tail block).
+      int64_t chunks = std::min<int64_t>(w.n, 4 * threads);
+      int64_t chunk = (w.n + chunks - 1) / chunks;
+      chunks = (w.n + chunk - 1) / chunk;
+      std::vector<std::vector<float>> rows(threads);
+      ctx.pool->run(chunks, [&](int64_t task, int thread) {
+        std::vector<float> &row = rows[thread];
+        row.resize(w.k);
+        int64_t r0 = task * chunk, r1 = std::min(w.n, r0 + chunk);
+        ggmlProduct(w, dot, in, out, r0, r1, t0, t1, row.data());
+      });
+    }
+    if (!bias && scale == 1.0f && softcap == 0.0f)
+      return;
+    for (int64_t t = t0; t < t1; ++t) {
+      float *y = out + t * w.n;
+      for (int64_t i = 0; i < w.n; ++i) {
+        float v = (y[i] + (bias ? bias[i] : 0.0f)) * scale;
+        y[i] = softcap > 0.0f ? softcap * std::tanh(v / softcap) : v;
+      }
+    }
+  }
+
+private:
+  GgmlWeights w;
+  const float *in;
+  float *out;
+  const float *bias;
+  bool logits;
+  float scale, softcap;
+};
+
+class GgmlEmbedding final : public KernelInstance {
+public:
+  GgmlEmbedding(const GgmlWeights &table, const int32_t *tokens, float *out,
+                float scale)
+      : table(table), tokens(tokens), out(out), scale(scale) {}
+  void run(const RunContext &ctx) const override {
+    int64_t blocks = table.k / table.format->elements;
+    for (int64_t t = 0; t < ctx.rows; ++t) {
+      float *row = out + t * table.k;
+      int64_t id = tokens[t];
+      if (id < 0 || id >= table.n) { // Ids are checked before a run.
+        std::fill(row, row + table.k, 0.0f);
+        continue;
+      }
+      dequantizeGgml(*table.format, table.data + id * table.rowBytes, blocks,
+                     row);
+      if (scale != 1.0f)
+        for (int64_t i = 0; i < table.k; ++i)
+          row[i] *= scale;
+    }
+  }
+
+private:
+  GgmlWeights table;
+  const int32_t *tokens;
+  float *out;
+  float scale;
+};
+
+} // namespace
+
+bool isGgmlTensor(const schema::Artifact &artifact, int32_t index) {
+  return index >= 0 &&
+         artifact.tensors()->Get(index)->dtype() == schema::DType::GgmlBlocks;
+}
+
+GgmlWeights ggmlWeights(const schema::Tensor &tensor, const void *data) {
+  GgmlWeights w;
+  w.format = ggml::blockFormat(tensor.ggml_type());
+  w.k = tensor.shape()->Get(tensor.shape()->size() - 1);
+  w.n = 1;
+  for (int64_t d : *tensor.shape())
+    w.n *= d;
+  w.n /= w.k;
+  w.rowBytes = w.k / w.format->elements * w.format->bytes;
+  w.data = static_cast<const uint8_t *>(data);
+  return w;
+}
+
+std::unique_ptr<KernelInstance> makeGgmlLinear(const GgmlWeights &w,
+                                               const float *in, float *out,
+                                               const float *bias, bool logits,
+                                               float scale, float softcap) {
+  return std::make_unique<GgmlLinear>(w, in, out, bias, logits, scale,
+                                      softcap);
+}
+
+std::unique_ptr<KernelInstance> makeGgmlEmbedding(const GgmlWeights &table,
+                                                  const int32_t *tokens,
+                                                  float *out, float scale) {
+  return std::make_unique<GgmlEmbedding>(table, tokens, out, scale);
+}
+
+} // namespace fmc::cpu
