@@ -13,6 +13,7 @@
 #include "dialects/fm/IR/FmOps.h"
 #include "import/ModelSource.h"
 #include "import/builder/Builder.h"
+#include "import/readers/GGUFArchitectures.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -84,6 +85,12 @@ std::string overview() {
     column += name.size() + 2;
   }
   text.back() = '\n';
+  text += "\nGGUF architectures (general.architecture):\n  " +
+          fmc::import::ggufArchitecturesList().str() +
+          ".\nEvery <arch>.* metadata key is applied, or rejected by name when "
+          "fmc\ncannot honour it (RoPE scaling, partial rotary, unknown keys);\n"
+          "general.*, tokenizer.* and quantize.* keys do not change the "
+          "logits.\n";
   text +=
       "\nOn bad input, prints one diagnostic naming the file and the field\n"
       "or tensor, writes no output file and exits with status 1.\n";
