@@ -806,6 +806,17 @@ EXPERT_PROJS = {"gate_proj": "gate", "up_proj": "up", "down_proj": "down",
                 "w1": "gate", "w3": "up", "w2": "down"}
 
 
+def stored_values(array, dtype):
+    """The float32 values of `array` once stored as `dtype`."""
+    if dtype == "F16":
+        return array.astype(np.float16).astype(np.float32)
+    if dtype == "BF16":
+        bits = np.frombuffer(to_storage(array, "BF16"), dtype=np.uint16)
+        return (bits.astype(np.uint32) << 16).view(np.float32).reshape(
+            array.shape)
+    return array
+
+
 def permute_for_norm_rope(w, heads, head_dim):
     """convert_hf_to_gguf.py's LlamaModel.permute: rotate-half rows to
     interleaved pairs, per head."""
@@ -823,6 +834,9 @@ def gguf_twin_tensors(arch, c, data):
     for name in sorted(data):
         dtype, array = data[name]
         kind = ggml[dtype]
+        # The values the Hugging Face twin stores, whatever the GGUF keeps
+        # them in (the converter writes 1-D tensors as F32).
+        array = stored_values(array, dtype)
         if gemma and name.endswith("norm.weight"):
             # llama.cpp's converter adds Gemma's 1 (in f32: norms stay F32).
             array, kind = array + np.float32(1.0), GGML_F32

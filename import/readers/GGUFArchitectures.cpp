@@ -47,7 +47,16 @@ namespace fmc::import {
 
 namespace {
 
-enum class Arch { Llama, Qwen2, Qwen2Moe, Olmoe, Gemma2, Gemma3, Cohere2, Llama4 };
+enum class Arch {
+  Llama,
+  Qwen2,
+  Qwen2Moe,
+  Olmoe,
+  Gemma2,
+  Gemma3,
+  Cohere2,
+  Llama4
+};
 
 /// One GGUF architecture.
 struct ArchInfo {
@@ -59,12 +68,10 @@ struct ArchInfo {
 
 /// Keys every architecture applies (or checks against what fmc supports).
 constexpr StringLiteral kCommonKeys[] = {
-    "context_length",         "embedding_length",
-    "block_count",            "feed_forward_length",
-    "attention.head_count",   "attention.head_count_kv",
-    "attention.key_length",   "attention.value_length",
-    "rope.freq_base",         "rope.dimension_count",
-    "rope.scaling.type",      "rope.scaling.factor",
+    "context_length",       "embedding_length",       "block_count",
+    "feed_forward_length",  "attention.head_count",   "attention.head_count_kv",
+    "attention.key_length", "attention.value_length", "rope.freq_base",
+    "rope.dimension_count", "rope.scaling.type",      "rope.scaling.factor",
     "vocab_size",
 };
 
@@ -93,10 +100,12 @@ constexpr StringLiteral kGemma3Keys[] = {
     "final_logit_softcapping"};
 constexpr StringLiteral kCohere2Keys[] = {
     "attention.layer_norm_epsilon", "attention.sliding_window", "logit_scale"};
-constexpr StringLiteral kLlama4Keys[] = {
-    "attention.layer_norm_rms_epsilon", "attention.sliding_window",
-    "expert_count",                     "expert_used_count",
-    "expert_feed_forward_length",       "interleave_moe_layer_step"};
+constexpr StringLiteral kLlama4Keys[] = {"attention.layer_norm_rms_epsilon",
+                                         "attention.sliding_window",
+                                         "expert_count",
+                                         "expert_used_count",
+                                         "expert_feed_forward_length",
+                                         "interleave_moe_layer_step"};
 
 constexpr ArchInfo kArchitectures[] = {
     {"llama", Arch::Llama, kLlamaKeys},
@@ -115,7 +124,9 @@ public:
   Metadata(const GGUFFile &gguf, StringRef arch) : gguf(gguf), arch(arch) {}
 
   /// The full key of an architecture key: "llama." + suffix.
-  std::string key(StringRef suffix) const { return (arch + "." + suffix).str(); }
+  std::string key(StringRef suffix) const {
+    return (arch + "." + suffix).str();
+  }
 
   bool has(StringRef suffix) const { return gguf.find(key(suffix)); }
 
@@ -224,9 +235,8 @@ StringRef ggufArchitecturesList() {
 static Error checkKeys(const Metadata &metadata, const ArchInfo &info) {
   StringSet<> allowed;
   for (ArrayRef<StringLiteral> list :
-       {ArrayRef<StringLiteral>(kCommonKeys), ArrayRef<StringLiteral>(
-                                                  kIrrelevantKeys),
-        info.keys})
+       {ArrayRef<StringLiteral>(kCommonKeys),
+        ArrayRef<StringLiteral>(kIrrelevantKeys), info.keys})
     for (StringRef suffix : list)
       allowed.insert(metadata.key(suffix));
   // Report the first offender in a stable (sorted) order.
@@ -240,8 +250,7 @@ static Error checkKeys(const Metadata &metadata, const ArchInfo &info) {
       continue;
     std::string why =
         key.starts_with(metadata.arch.str() + ".")
-            ? ("fmc's " + metadata.arch + " mapping does not apply it")
-                  .str()
+            ? ("fmc's " + metadata.arch + " mapping does not apply it").str()
             : "not a key of the " + metadata.arch.str() +
                   " architecture, general.*, tokenizer.* or quantize.*";
     return fileError(metadata.gguf.file, "GGUF key '" + key +
@@ -255,15 +264,17 @@ static Error checkKeys(const Metadata &metadata, const ArchInfo &info) {
 // Tensor names
 //===----------------------------------------------------------------------===//
 
+namespace {
 /// Where an architecture's FFN tensors live on the Hugging Face side.
 struct FfnNames {
-  std::string ffn;      ///< "mlp" or "feed_forward": dense gate/up/down.
-  std::string router;   ///< ffn_gate_inp.
-  std::string experts;  ///< Per-expert prefix, before ".<e>.".
+  std::string ffn;            ///< "mlp" or "feed_forward": dense gate/up/down.
+  std::string router;         ///< ffn_gate_inp.
+  std::string experts;        ///< Per-expert prefix, before ".<e>.".
   std::string gate, up, down; ///< Per-expert projection names.
-  std::string shared;   ///< Shared expert prefix.
+  std::string shared;         ///< Shared expert prefix.
   std::string sharedGate;
 };
+} // namespace
 
 static FfnNames ffnNames(Arch arch, bool mixtral) {
   if (mixtral)
@@ -284,9 +295,9 @@ static FfnNames ffnNames(Arch arch, bool mixtral) {
             "down_proj",
             "feed_forward.shared_expert",
             ""};
-  return {"mlp",       "mlp.gate", "mlp.experts",
-          "gate_proj", "up_proj",  "down_proj",
-          "mlp.shared_expert", "mlp.shared_expert_gate"};
+  return {
+      "mlp",     "mlp.gate",  "mlp.experts",       "gate_proj",
+      "up_proj", "down_proj", "mlp.shared_expert", "mlp.shared_expert_gate"};
 }
 
 namespace {
@@ -348,8 +359,8 @@ static Mapped huggingFaceName(StringRef name, Arch arch, const FfnNames &ffn) {
           .Case("attn_output", "self_attn.o_proj")
           .Case("attn_q_norm", "self_attn.q_norm")
           .Case("attn_k_norm", "self_attn.k_norm")
-          .Case("ffn_norm",
-                gemma ? "pre_feedforward_layernorm" : "post_attention_layernorm")
+          .Case("ffn_norm", gemma ? "pre_feedforward_layernorm"
+                                  : "post_attention_layernorm")
           .Case("post_attention_norm", "post_attention_layernorm")
           .Case("post_ffw_norm", "post_feedforward_layernorm")
           .Case("ffn_gate", ffn.ffn + ".gate_proj")
@@ -738,8 +749,8 @@ Error mapGGUFArchitecture(const GGUFFile &gguf, ModelSource &source) {
     // models (gemma2: 46 layers, gemma3: 62) by 1/sqrt(n_embd / n_head).
     bool is27B = layers == (gemma3 ? 62 : 46);
     config["query_pre_attn_scalar"] = is27B ? hidden / heads : headDim;
-    if (Error error = gemmaLayers(metadata, config, layers, gemma3 ? 6 : 2,
-                                  gemma3))
+    if (Error error =
+            gemmaLayers(metadata, config, layers, gemma3 ? 6 : 2, gemma3))
       return error;
     if (gemma3) {
       TRY_ASSIGN(local, metadata.number("rope.freq_base_swa", 10000.0));
@@ -749,8 +760,8 @@ Error mapGGUFArchitecture(const GGUFFile &gguf, ModelSource &source) {
       if (attnCap > 0)
         config["attn_logit_softcapping"] = attnCap;
     }
-    TRY_ASSIGN(finalCap, metadata.number("final_logit_softcapping",
-                                         gemma3 ? 0.0 : 30.0));
+    TRY_ASSIGN(finalCap,
+               metadata.number("final_logit_softcapping", gemma3 ? 0.0 : 30.0));
     if (finalCap > 0)
       config["final_logit_softcapping"] = finalCap;
     // The converter stores RMSNorm weights + 1; llama.cpp multiplies by them.

@@ -85,12 +85,13 @@ std::string overview() {
     column += name.size() + 2;
   }
   text.back() = '\n';
-  text += "\nGGUF architectures (general.architecture):\n  " +
-          fmc::import::ggufArchitecturesList().str() +
-          ".\nEvery <arch>.* metadata key is applied, or rejected by name when "
-          "fmc\ncannot honour it (RoPE scaling, partial rotary, unknown keys);\n"
-          "general.*, tokenizer.* and quantize.* keys do not change the "
-          "logits.\n";
+  text +=
+      "\nGGUF architectures (general.architecture):\n  " +
+      fmc::import::ggufArchitecturesList().str() +
+      ".\nEvery <arch>.* metadata key is applied, or rejected by name when "
+      "fmc\ncannot honour it (RoPE scaling, partial rotary, unknown keys);\n"
+      "general.*, tokenizer.* and quantize.* keys do not change the "
+      "logits.\n";
   text +=
       "\nOn bad input, prints one diagnostic naming the file and the field\n"
       "or tensor, writes no output file and exits with status 1.\n";

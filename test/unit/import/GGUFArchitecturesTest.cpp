@@ -122,11 +122,11 @@ TEST(GGUFArchitectures, Qwen2MoeSharedExpertAndNeoxRope) {
   EXPECT_EQ(source.config.getInteger("moe_intermediate_size"), 32);
   EXPECT_EQ(source.config.getInteger("shared_expert_intermediate_size"), 96);
   EXPECT_THAT(names(source),
-              ElementsAre("model.layers.0.self_attn.q_proj.bias",
-                          "model.layers.0.mlp.experts.0.up_proj.weight",
+              ElementsAre("model.layers.0.mlp.experts.0.up_proj.weight",
                           "model.layers.0.mlp.experts.1.up_proj.weight",
                           "model.layers.0.mlp.shared_expert.up_proj.weight",
-                          "model.layers.0.mlp.shared_expert_gate.weight"));
+                          "model.layers.0.mlp.shared_expert_gate.weight",
+                          "model.layers.0.self_attn.q_proj.bias"));
   EXPECT_EQ(source.find("model.layers.0.mlp.shared_expert_gate.weight")->shape,
             std::vector<int64_t>({1, 32}));
 }
@@ -155,9 +155,9 @@ TEST(GGUFArchitectures, Gemma3WindowsRopeBasesAndNorms) {
   EXPECT_FALSE(source.config.get("final_logit_softcapping"));
   EXPECT_FALSE(source.config.get("fmc_rope_layout"));
   EXPECT_THAT(names(source),
-              ElementsAre("model.layers.0.pre_feedforward_layernorm.weight",
-                          "model.layers.0.post_attention_layernorm.weight",
+              ElementsAre("model.layers.0.post_attention_layernorm.weight",
                           "model.layers.0.post_feedforward_layernorm.weight",
+                          "model.layers.0.pre_feedforward_layernorm.weight",
                           "model.layers.0.self_attn.q_norm.weight"));
 
   // One flag per layer, as newer converters write it.
@@ -194,7 +194,7 @@ TEST(GGUFArchitectures, Gemma2DefaultsFollowLlamaCpp) {
               HasSubstr("missing metadata 'gemma2.attention.sliding_window'"));
 }
 
-TEST(GGUFArchitectures, Cohere2Olmoe2AndLlama4Configs) {
+TEST(GGUFArchitectures, Cohere2OlmoeAndLlama4Configs) {
   GGUFWriter cohere;
   cohere.str("general.architecture", "cohere2")
       .u32("cohere2.embedding_length", 32)
@@ -238,10 +238,9 @@ TEST(GGUFArchitectures, Cohere2Olmoe2AndLlama4Configs) {
   EXPECT_EQ(l.config.getInteger("intermediate_size_mlp"), 64);
   EXPECT_EQ(l.config.getInteger("attention_chunk_size"), 8192);
   EXPECT_EQ(l.config.getBoolean("use_qk_norm"), true);
-  EXPECT_THAT(names(l), ElementsAre(
-                            "model.layers.0.feed_forward.router.weight",
-                            "model.layers.0.feed_forward.shared_expert."
-                            "down_proj.weight"));
+  EXPECT_THAT(names(l), ElementsAre("model.layers.0.feed_forward.router.weight",
+                                    "model.layers.0.feed_forward.shared_expert."
+                                    "down_proj.weight"));
 }
 
 TEST(GGUFArchitectures, UnknownKeysAreErrors) {
