@@ -22,6 +22,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -45,6 +46,11 @@ cl::opt<std::string>
 cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
                                 cl::value_desc("model.mlir"), cl::init("-"),
                                 cl::cat(importCategory));
+cl::opt<std::string> configOutPath(
+    "config-out",
+    cl::desc("Also write the Hugging Face-style config the reader produced "
+             "(for a GGUF or llama2.c file, its metadata translated) as JSON"),
+    cl::value_desc("config.json"), cl::cat(importCategory));
 cl::opt<bool> showTime("time",
                        cl::desc("Print the time each step took to stderr"),
                        cl::cat(importCategory));
@@ -114,6 +120,14 @@ int main(int argc, char **argv) {
       fmc::import::readModel(inputPath, tokenizer);
   if (!source)
     return fail(source.takeError());
+  if (!configOutPath.empty())
+    if (Error error = writeToOutput(configOutPath, [&](raw_ostream &os) {
+          os << formatv("{0:2}", json::Value(json::Object(source->config)))
+             << "\n";
+          return Error::success();
+        }))
+      return fail(configOutPath + ": cannot write: " +
+                  errorToErrorCode(std::move(error)).message());
   double readMs = lap(start);
 
   mlir::MLIRContext context;
