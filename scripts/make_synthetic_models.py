@@ -19,6 +19,10 @@ Tiny models (hidden 32-64, 2-16 layers, vocab 128) land in OUT as:
   llama.gguf        GGUF v3, arch llama, F32 with Q8_0 FFN weights, an untied
                     output.weight and an embedded SentencePiece vocabulary
   llama2c.bin       a llama2.c checkpoint (tied), with tok128.bin beside it
+  gguf/<name>.gguf  one GGUF per llama.cpp architecture (llama, Mixtral,
+                    qwen2, qwen2moe, olmoe, gemma2, gemma3, cohere2, llama4),
+                    written as convert_hf_to_gguf.py writes them from the same
+                    weights as the Hugging Face twin gguf/<name>_hf/
 
 The structure of Apple's models (../shared/AFM-CONFIGS.md) is kept at tiny
 size: afm_on_device has 8 layers of which the last 3 reuse layer 4's KV
@@ -105,8 +109,10 @@ def write_sparse_safetensors(path, entries):
         f.truncate(len(header) + size)
 
 
-GGUF_UINT32, GGUF_INT32, GGUF_FLOAT32, GGUF_STRING, GGUF_ARRAY = 4, 5, 6, 8, 9
-GGML_F32, GGML_Q8_0 = 0, 8
+GGUF_UINT32, GGUF_INT32, GGUF_FLOAT32, GGUF_BOOL, GGUF_STRING, GGUF_ARRAY = (
+    4, 5, 6, 7, 8, 9)
+GGML_F32, GGML_F16, GGML_Q8_0, GGML_BF16 = 0, 1, 8, 30
+GGML_STORAGE = {GGML_F32: "F32", GGML_F16: "F16", GGML_BF16: "BF16"}
 
 
 def gguf_string(text):
@@ -123,6 +129,8 @@ def gguf_value(kind, value):
         return struct.pack("<f", value)
     if kind == GGUF_STRING:
         return gguf_string(value)
+    if kind == GGUF_BOOL:
+        return struct.pack("<B", 1 if value else 0)
     raise ValueError(kind)
 
 
@@ -155,7 +163,7 @@ def write_gguf(path, metadata, tensors, alignment=32):
     blobs, offset = [], 0
     for name, ggml_type, array in tensors:
         data = (quantize_q8_0(array) if ggml_type == GGML_Q8_0
-                else to_storage(array, "F32"))
+                else to_storage(array, GGML_STORAGE[ggml_type]))
         # GGUF lists dimensions innermost first.
         dims = list(reversed(array.shape))
         out += gguf_string(name) + struct.pack("<I", len(dims))
@@ -699,6 +707,242 @@ def write_gguf_llama(path, seed):
     write_gguf(path, metadata, tensors)
 
 
+# ---------------------------------------------------------------------------
+# GGUF twins: one GGUF file per llama.cpp architecture, written from the same
+# weights as a Hugging Face directory beside it, as convert_hf_to_gguf.py
+# writes them: llama.cpp's tensor names, experts stacked [experts, rows,
+# cols], llama (and Mixtral) q/k rows permuted for llama.cpp's interleaved
+# (NORM) RoPE, gemma norms stored with their 1 added, Qwen2-MoE's shared
+# expert gate as a vector. The Hugging Face twin states only what the GGUF
+# metadata can (llama.cpp's defaults where the GGUF has no key), so the two
+# must compute the same logits.
+# ---------------------------------------------------------------------------
+
+def twin_llama():
+    c = config("llama")
+    return c, llama_like(c)
+
+
+def twin_mixtral():
+    c, t = mixtral()
+    del c["sliding_window"]
+    return c, t
+
+
+def twin_qwen2():
+    c = config("qwen2", tie_word_embeddings=True)
+    return c, llama_like(c, bias=True)
+
+
+def twin_qwen2_moe():
+    # llama.cpp's qwen2moe: every layer MoE, no top-k renormalization.
+    c = config("qwen2_moe", num_experts=4, num_experts_per_tok=2,
+               moe_intermediate_size=32, shared_expert_intermediate_size=48,
+               decoder_sparse_step=1, mlp_only_layers=[], norm_topk_prob=False)
+
+    def ffn(i, p):
+        t = {f"{p}.mlp.gate.weight": (4, 64),
+             f"{p}.mlp.shared_expert_gate.weight": (1, 64)}
+        t.update(experts(f"{p}.mlp.experts", 4, 64, 32))
+        t.update(mlp_tensors(f"{p}.mlp.shared_expert", 64, 48))
+        return t
+    return c, llama_like(c, bias=True, ffn=ffn)
+
+
+def twin_gemma2():
+    # llama.cpp scales queries by head_dim^-1/2 (not 27B): query_pre_attn_scalar
+    # = head_dim; soft-caps as written.
+    c, t = gemma2()
+    c["query_pre_attn_scalar"] = 32
+    return c, t
+
+
+def twin_llama4():
+    # llama.cpp's llama4: 8192-position chunks on 3 of 4 layers (the 4th
+    # NoPE), MoE every interleave_moe_layer_step-th layer.
+    c, t = llama4()
+    c.update(attention_chunk_size=8192, no_rope_layers=[1, 1, 1, 0])
+    return c, t
+
+
+# name: (GGUF architecture, Hugging Face twin, storage dtype).
+GGUF_TWINS = {
+    "llama": ("llama", twin_llama, "F32"),
+    "mixtral": ("llama", twin_mixtral, "F32"),
+    "qwen2": ("qwen2", twin_qwen2, "F16"),
+    "qwen2_moe": ("qwen2moe", twin_qwen2_moe, "F32"),
+    "olmoe": ("olmoe", olmoe, "F32"),
+    "gemma2": ("gemma2", twin_gemma2, "BF16"),
+    "gemma3": ("gemma3", gemma3, "F32"),
+    "cohere2": ("cohere2", cohere2, "F32"),
+    "llama4": ("llama4", twin_llama4, "F32"),
+}
+
+GGUF_LAYER_NAMES = {
+    "input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output", "self_attn.q_norm": "attn_q_norm",
+    "self_attn.k_norm": "attn_k_norm",
+    "post_attention_layernorm": "ffn_norm",
+    "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down", "mlp.gate": "ffn_gate_inp",
+    "mlp.shared_expert.gate_proj": "ffn_gate_shexp",
+    "mlp.shared_expert.up_proj": "ffn_up_shexp",
+    "mlp.shared_expert.down_proj": "ffn_down_shexp",
+    "mlp.shared_expert_gate": "ffn_gate_inp_shexp",
+    "block_sparse_moe.gate": "ffn_gate_inp",
+    "feed_forward.gate_proj": "ffn_gate", "feed_forward.up_proj": "ffn_up",
+    "feed_forward.down_proj": "ffn_down",
+    "feed_forward.router": "ffn_gate_inp",
+    "feed_forward.shared_expert.gate_proj": "ffn_gate_shexp",
+    "feed_forward.shared_expert.up_proj": "ffn_up_shexp",
+    "feed_forward.shared_expert.down_proj": "ffn_down_shexp",
+}
+GEMMA_LAYER_NAMES = dict(
+    GGUF_LAYER_NAMES, post_attention_layernorm="post_attention_norm",
+    pre_feedforward_layernorm="ffn_norm",
+    post_feedforward_layernorm="post_ffw_norm")
+EXPERT_PROJS = {"gate_proj": "gate", "up_proj": "up", "down_proj": "down",
+                "w1": "gate", "w3": "up", "w2": "down"}
+
+
+def stored_values(array, dtype):
+    """The float32 values of `array` once stored as `dtype`."""
+    if dtype == "F16":
+        return array.astype(np.float16).astype(np.float32)
+    if dtype == "BF16":
+        bits = np.frombuffer(to_storage(array, "BF16"), dtype=np.uint16)
+        return (bits.astype(np.uint32) << 16).view(np.float32).reshape(
+            array.shape)
+    return array
+
+
+def permute_for_norm_rope(w, heads, head_dim):
+    """convert_hf_to_gguf.py's LlamaModel.permute: rotate-half rows to
+    interleaved pairs, per head."""
+    return (w.reshape(heads, 2, head_dim // 2, *w.shape[1:])
+            .swapaxes(1, 2).reshape(w.shape))
+
+
+def gguf_twin_tensors(arch, c, data):
+    """{HF name: (dtype, array)} -> [(GGUF name, ggml type, array)]."""
+    gemma = arch.startswith("gemma")
+    names = GEMMA_LAYER_NAMES if gemma else GGUF_LAYER_NAMES
+    ggml = {"F32": GGML_F32, "F16": GGML_F16, "BF16": GGML_BF16}
+    hd = head_dim_of(c)
+    out, stacks = [], {}
+    for name in sorted(data):
+        dtype, array = data[name]
+        kind = ggml[dtype]
+        # The values the Hugging Face twin stores, whatever the GGUF keeps
+        # them in (the converter writes 1-D tensors as F32).
+        array = stored_values(array, dtype)
+        if gemma and name.endswith("norm.weight"):
+            # llama.cpp's converter adds Gemma's 1 (in f32: norms stay F32).
+            array, kind = array + np.float32(1.0), GGML_F32
+        if array.ndim == 1:
+            kind = GGML_F32
+        if name == "model.embed_tokens.weight":
+            out.append(("token_embd.weight", kind, array))
+            continue
+        if name == "model.norm.weight":
+            out.append(("output_norm.weight", kind, array))
+            continue
+        if name == "lm_head.weight":
+            out.append(("output.weight", kind, array))
+            continue
+        parts = name.split(".")
+        layer, rest, suffix = parts[2], ".".join(parts[3:-1]), parts[-1]
+        if ".experts." in name:
+            base, e, proj = rest.rsplit(".", 2)
+            stacks.setdefault((layer, EXPERT_PROJS[proj]), {})[int(e)] = (
+                kind, array)
+            continue
+        if arch == "llama" and rest in ("self_attn.q_proj", "self_attn.k_proj"):
+            heads = c["num_attention_heads"] if rest.endswith("q_proj") else \
+                c["num_key_value_heads"]
+            array = permute_for_norm_rope(array, heads, hd)
+        if rest.endswith("shared_expert_gate"):
+            array = array.reshape(-1)
+            kind = GGML_F32
+        out.append((f"blk.{layer}.{names[rest]}.{suffix}", kind, array))
+    for (layer, proj), by_expert in sorted(stacks.items()):
+        kind = by_expert[0][0]
+        array = np.stack([by_expert[e][1] for e in sorted(by_expert)])
+        out.append((f"blk.{layer}.ffn_{proj}_exps.weight", kind, array))
+    return out
+
+
+def gguf_twin_metadata(arch, c):
+    u32 = lambda k, v: (f"{arch}.{k}", GGUF_UINT32, v)  # noqa: E731
+    f32 = lambda k, v: (f"{arch}.{k}", GGUF_FLOAT32, v)  # noqa: E731
+    hd = head_dim_of(c)
+    mt = c["model_type"]
+    m = [("general.architecture", GGUF_STRING, arch),
+         ("general.name", GGUF_STRING, f"fmc synthetic {mt} twin"),
+         ("general.file_type", GGUF_UINT32, 0),
+         u32("context_length", c["max_position_embeddings"]),
+         u32("embedding_length", c["hidden_size"]),
+         u32("block_count", c["num_hidden_layers"]),
+         u32("feed_forward_length", c["intermediate_size_mlp"]
+             if mt.startswith("llama4") else c["intermediate_size"]),
+         u32("attention.head_count", c["num_attention_heads"]),
+         u32("attention.head_count_kv", c["num_key_value_heads"]),
+         u32("attention.key_length", hd), u32("attention.value_length", hd),
+         f32("rope.freq_base", c.get("rope_theta", 10000.0)),
+         u32("vocab_size", c["vocab_size"])]
+    if arch in ("llama", "cohere2", "llama4"):
+        m.append(u32("rope.dimension_count", hd))
+    if arch == "cohere2":
+        m += [f32("attention.layer_norm_epsilon", c["layer_norm_eps"]),
+              f32("logit_scale", c["logit_scale"]),
+              u32("attention.sliding_window", c["sliding_window"]),
+              (f"{arch}.rope.scaling.type", GGUF_STRING, "none")]
+    else:
+        m.append(f32("attention.layer_norm_rms_epsilon", c["rms_norm_eps"]))
+    experts = c.get("num_local_experts", c.get("num_experts"))
+    if experts:
+        m += [u32("expert_count", experts),
+              u32("expert_used_count", c["num_experts_per_tok"])]
+    if arch == "qwen2moe":
+        m += [u32("expert_feed_forward_length", c["moe_intermediate_size"]),
+              u32("expert_shared_feed_forward_length",
+                  c["shared_expert_intermediate_size"])]
+    if arch == "llama4":
+        m += [u32("expert_feed_forward_length", c["intermediate_size"]),
+              u32("interleave_moe_layer_step", c["interleave_moe_layer_step"])]
+    if arch == "gemma2":
+        m += [u32("attention.sliding_window", c["sliding_window"]),
+              f32("attn_logit_softcapping", c["attn_logit_softcapping"]),
+              f32("final_logit_softcapping", c["final_logit_softcapping"])]
+    if arch == "gemma3":
+        m += [u32("attention.sliding_window", c["sliding_window"]),
+              f32("rope.freq_base_swa", c["rope_local_base_freq"])]
+    tokens, scores = spm_vocabulary(c["vocab_size"])
+    m += [("tokenizer.ggml.model", GGUF_STRING, "llama"),
+          ("tokenizer.ggml.tokens", GGUF_ARRAY, (GGUF_STRING, tokens)),
+          ("tokenizer.ggml.scores", GGUF_ARRAY, (GGUF_FLOAT32, scores)),
+          ("tokenizer.ggml.token_type", GGUF_ARRAY,
+           (GGUF_INT32, [2, 3, 3] + [6] * 100 + [1] * (len(tokens) - 103))),
+          ("tokenizer.ggml.bos_token_id", GGUF_UINT32, 1),
+          ("tokenizer.ggml.eos_token_id", GGUF_UINT32, 2)]
+    return m
+
+
+def write_gguf_twins(out):
+    """OUT/gguf/<name>.gguf and its Hugging Face twin OUT/gguf/<name>_hf/."""
+    directory = os.path.join(out, "gguf")
+    shutil.rmtree(directory, ignore_errors=True)
+    for seed, (name, (arch, build, dtype)) in enumerate(
+            sorted(GGUF_TWINS.items()), start=700):
+        c, t = build()
+        write_hf(os.path.join(directory, name + "_hf"), c, t, seed, dtype)
+        data = random_tensors(t, seed, dtype)
+        write_gguf(os.path.join(directory, name + ".gguf"),
+                   gguf_twin_metadata(arch, c),
+                   gguf_twin_tensors(arch, c, data))
+
+
 def write_llama2c(path, tokenizer_path, seed):
     """The legacy llama2.c format (tied classifier: positive vocab_size)."""
     dim, hidden, L, heads, kv_heads, vocab, seq = 64, 96, 2, 4, 2, 128, 256
@@ -747,6 +991,7 @@ def write_tiny(out):
         c, t = build()
         write_hf(os.path.join(out, "hf", name), c, t, seed, dtype)
     write_gguf_llama(os.path.join(out, "llama.gguf"), 300)
+    write_gguf_twins(out)
     write_llama2c(os.path.join(out, "llama2c.bin"),
                   os.path.join(out, "tok128.bin"), 301)
 

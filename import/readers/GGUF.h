@@ -1,4 +1,4 @@
-//===- GGUF.h - GGUF llama models as Hugging Face tensors and config ------===//
+//===- GGUF.h - GGUF models as Hugging Face tensors and config ------------===//
 
 #ifndef FMC_IMPORT_READERS_GGUF_H
 #define FMC_IMPORT_READERS_GGUF_H
@@ -8,8 +8,8 @@
 
 namespace fmc::import {
 
-/// The ModelSource of a parsed GGUF file (what readGGUF returns for it):
-/// architecture 'llama' only.
+/// The ModelSource of a parsed GGUF file (what readGGUF returns for it), for
+/// the architectures GGUFArchitectures.h maps.
 llvm::Expected<ModelSource> modelFromGGUF(const GGUFFile &gguf);
 
 } // namespace fmc::import

@@ -13,6 +13,7 @@
 #include "dialects/fm/IR/FmOps.h"
 #include "import/ModelSource.h"
 #include "import/builder/Builder.h"
+#include "import/readers/GGUFArchitectures.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -21,6 +22,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -44,6 +46,11 @@ cl::opt<std::string>
 cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
                                 cl::value_desc("model.mlir"), cl::init("-"),
                                 cl::cat(importCategory));
+cl::opt<std::string> configOutPath(
+    "config-out",
+    cl::desc("Also write the Hugging Face-style config the reader produced "
+             "(for a GGUF or llama2.c file, its metadata translated) as JSON"),
+    cl::value_desc("config.json"), cl::cat(importCategory));
 cl::opt<bool> showTime("time",
                        cl::desc("Print the time each step took to stderr"),
                        cl::cat(importCategory));
@@ -85,6 +92,13 @@ std::string overview() {
   }
   text.back() = '\n';
   text +=
+      "\nGGUF architectures (general.architecture):\n  " +
+      fmc::import::ggufArchitecturesList().str() +
+      ".\nEvery <arch>.* metadata key is applied, or rejected by name when "
+      "fmc\ncannot honour it (RoPE scaling, partial rotary, unknown keys);\n"
+      "general.*, tokenizer.* and quantize.* keys do not change the "
+      "logits.\n";
+  text +=
       "\nOn bad input, prints one diagnostic naming the file and the field\n"
       "or tensor, writes no output file and exits with status 1.\n";
   return text;
@@ -106,6 +120,14 @@ int main(int argc, char **argv) {
       fmc::import::readModel(inputPath, tokenizer);
   if (!source)
     return fail(source.takeError());
+  if (!configOutPath.empty())
+    if (Error error = writeToOutput(configOutPath, [&](raw_ostream &os) {
+          os << formatv("{0:2}", json::Value(json::Object(source->config)))
+             << "\n";
+          return Error::success();
+        }))
+      return fail(configOutPath + ": cannot write: " +
+                  errorToErrorCode(std::move(error)).message());
   double readMs = lap(start);
 
   mlir::MLIRContext context;

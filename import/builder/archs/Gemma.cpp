@@ -1,5 +1,4 @@
-//===- Gemma.cpp - gemma2 and gemma3
-//---------------------------------------===//
+//===- Gemma.cpp - gemma2 and gemma3 --------------------------------------===//
 //
 // Gemma 2 and 3 differ from Llama in facts the IR states directly:
 // - RMSNorm weights are stored minus one: every norm has weight_offset = 1.0;
@@ -15,6 +14,9 @@
 //   (sliding_window_pattern = 6) with its own RoPE base on local layers
 //   (rope_local_base_freq), and per-head qk-norm.
 // layer_types, when present, overrides either pattern.
+// Readers of other formats may say "fmc_norm_offset_folded": true (norm
+// weights stored with the 1 added, as GGUF stores them) and
+// "fmc_embedding_scale" (llama.cpp's unrounded sqrt(hidden_size)).
 //
 //===----------------------------------------------------------------------===//
 
@@ -105,8 +107,12 @@ static void describeGemma(ArchContext &context, ModelSpec &spec,
         return local ? AttentionKind::local : AttentionKind::global;
       });
 
+  // GGUF files store the norm weights with the 1 already added (llama.cpp's
+  // converter folds it in); their reader says so.
+  double normOffset =
+      config.boolean("fmc_norm_offset_folded", false) ? 0.0 : 1.0;
   auto norm = [&](const std::string &name, Dim size) {
-    return rmsNorm(name, std::move(size), eps, /*weightOffset=*/1.0);
+    return rmsNorm(name, std::move(size), eps, normOffset);
   };
   for (int64_t i = 0; i < layers; ++i) {
     std::string prefix = layerPrefix(i);
@@ -144,9 +150,13 @@ static void describeGemma(ArchContext &context, ModelSpec &spec,
   }
 
   llamaEnds(config, dims, spec, eps, /*tiedDefault=*/true);
-  spec.finalNorm.weightOffset = 1.0;
+  spec.finalNorm.weightOffset = normOffset;
+  // A reader may state the scale (llama.cpp: sqrtf(n_embd), unrounded).
   spec.embeddingScale =
-      embeddingScale(dims.hidden.size, context.tensors.peek(spec.embedding));
+      config.has("fmc_embedding_scale")
+          ? config.positiveNumber("fmc_embedding_scale")
+          : embeddingScale(dims.hidden.size,
+                           context.tensors.peek(spec.embedding));
   spec.logitSoftcap = config.optionalPositiveNumber("final_logit_softcapping");
 }
 

@@ -418,10 +418,10 @@ TEST(GGUF, BadAlignment) {
 
 TEST(GGUF, UnsupportedArchitecture) {
   GGUFWriter w;
-  w.str("general.architecture", "gemma2");
+  w.str("general.architecture", "falcon");
   EXPECT_THAT(ggufError(w),
-              HasSubstr("model.gguf: unsupported GGUF architecture 'gemma2' "
-                        "(fmc reads 'llama')"));
+              HasSubstr("model.gguf: unsupported GGUF architecture 'falcon' "
+                        "(fmc reads llama (and Mixtral), qwen2, "));
   EXPECT_THAT(ggufError(GGUFWriter()),
               HasSubstr("model.gguf: missing metadata 'general.architecture'"));
 }
