@@ -161,13 +161,15 @@ Error loadTokenizer(StringRef path, Loaded &loaded) {
     ref = {fmc::import::TokenizerRef::Format::HFJson, json.str().str()};
   } else {
     ErrorOr<std::unique_ptr<MemoryBuffer>> head =
-        MemoryBuffer::getFileSlice(path, 8, 0);
+        MemoryBuffer::getFileSlice(path, 12, 0);
     if (!head)
       return error("'" + path + "': " + head.getError().message());
     StringRef magic = (*head)->getBuffer();
     if (magic.starts_with("GGUF")) {
       ref = {fmc::import::TokenizerRef::Format::GGUF, path.str()};
-    } else if (magic.size() == 8 && magic.substr(4) == "FMC0") {
+    } else if ((magic.size() == 12 && magic.substr(8) == "FMC0") ||
+               sys::path::extension(path) == ".fmc") {
+      // A size-prefixed FlatBuffer: size, root offset, then the identifier.
       absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
           fmc::Artifact::open(path.str());
       if (!artifact.ok())
