@@ -102,11 +102,7 @@ buildTokenizerTable(flatbuffers::FlatBufferBuilder &fbb,
   builder.add_space_marker(marker);
   builder.add_add_dummy_prefix(vocab.addSpacePrefix);
   builder.add_token_types(typesVec);
-  // Stored even when it is the default, so that every artifact shows which
-  // split it was compiled for (and a crafted value reaches validation).
-  fbb.ForceDefaults(true);
   builder.add_pre_tokenizer(schemaPreTokenizer(vocab.preTokenizer));
-  fbb.ForceDefaults(false);
   builder.add_ignore_merges(vocab.ignoreMerges);
   builder.add_add_eos(vocab.addEos);
   return builder.Finish();
