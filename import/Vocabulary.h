@@ -50,7 +50,37 @@ struct Vocabulary {
   int64_t bosId = -1;
   int64_t eosId = -1;
   bool addBos = true;
+  bool addEos = false;
+  /// SentencePiece: prepend a space to text that starts the prompt or
+  /// follows a special token (tokenizer.ggml.add_space_prefix).
+  bool addSpacePrefix = true;
+
+  /// Byte-level BPE: how text is split into words before merging, by
+  /// llama.cpp's pre-tokenizer types (mirrors schema::PreTokenizer; the
+  /// regexes are in runtime/PreTokenizer.cpp).
+  enum class PreTokenizer {
+    Gpt2,
+    Llama3,
+    Qwen2,
+    Qwen35,
+    DeepseekLlm,
+    DeepseekCoder,
+    Falcon,
+    Starcoder,
+    Default,
+    Gemma4,
+  };
+  PreTokenizer preTokenizer = PreTokenizer::Gpt2;
+  /// Byte-level BPE: a word that is a token is not merged (Llama 3).
+  bool ignoreMerges = false;
 };
+
+/// The pre-tokenizer GGUF's tokenizer.ggml.pre `name` stands for (llama.cpp's
+/// names and aliases), or none.
+std::optional<Vocabulary::PreTokenizer> preTokenizerNamed(llvm::StringRef name);
+
+/// The names preTokenizerNamed knows, comma-separated, for messages.
+std::string knownPreTokenizerNames();
 
 llvm::Expected<Vocabulary> readVocabulary(const TokenizerRef &ref);
 

@@ -303,6 +303,10 @@ private:
       return bad(
           absl::StrCat("unknown tokenizer kind ", static_cast<int>(t->kind())));
     }
+    if (t->pre_tokenizer() > schema::PreTokenizer::MAX)
+      return bad(absl::StrCat("the tokenizer's pre-tokenizer ",
+                              static_cast<int>(t->pre_tokenizer()),
+                              " is unknown"));
     if (t->token_types() && t->token_types()->size() != 0 &&
         static_cast<int64_t>(t->token_types()->size()) != n)
       return bad("the tokenizer's token types do not match its tokens");

@@ -2,10 +2,13 @@
 
 #include "runtime/Tokenizer.h"
 
+#include "runtime/PreTokenizer.h"
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <queue>
@@ -15,15 +18,12 @@ namespace fmc {
 
 namespace {
 
-/// Length of the UTF-8 sequence starting with byte `c` (1 for stray bytes).
+/// Length of the UTF-8 sequence starting with byte `c`, by its high nibble
+/// as llama.cpp's unicode_len_utf8 (1 for a continuation byte).
 size_t utf8Length(unsigned char c) {
-  if (c >= 0xf0 && c < 0xf8)
-    return 4;
-  if (c >= 0xe0)
-    return c < 0xf0 ? 3 : 1;
-  if (c >= 0xc0)
-    return 2;
-  return 1;
+  static constexpr size_t kLengths[16] = {1, 1, 1, 1, 1, 1, 1, 1,
+                                          1, 1, 1, 1, 2, 2, 3, 4};
+  return kLengths[c >> 4];
 }
 
 /// Decodes the code point at text[pos] (U+FFFD for malformed input).
@@ -147,7 +147,7 @@ void mergeSymbols(std::vector<int32_t> &symbols, MergeFn merge) {
 }
 
 //===----------------------------------------------------------------------===//
-// SentencePiece-style BPE (llama2.c's algorithm)
+// SentencePiece-style BPE (llama.cpp's llm_tokenizer_spm)
 //===----------------------------------------------------------------------===//
 
 class SentencePiece final : public Tokenizer {
@@ -157,19 +157,26 @@ public:
         dummyPrefix(t.add_dummy_prefix()) {
     scores.assign(t.scores()->begin(), t.scores()->end());
     for (int32_t id = 0; id < size(); ++id) {
-      ids.try_emplace(tokens_[id], id);
       int byte = byteToken(tokens_[id]);
       if (byte >= 0 && byteIds[byte] < 0)
         byteIds[byte] = id;
+      if (unknown < 0 && id < static_cast<int32_t>(types_.size()) &&
+          types_[id] == kUnknown)
+        unknown = id;
     }
+    // Without byte-fallback tokens, a byte is the token of that one byte,
+    // else the unknown token (llama.cpp's byte_to_token).
+    for (int b = 0; b < 256; ++b)
+      if (byteIds[b] < 0)
+        byteIds[b] = idOf(std::string(1, static_cast<char>(b)));
+    if (unknown < 0)
+      unknown = 0;
   }
 
-  std::vector<int32_t> encode(std::string_view text) const override {
-    std::vector<int32_t> out;
-    if (text.empty())
-      return out;
+  void encodeText(std::string_view text, bool afterSpecial,
+                  std::vector<int32_t> &out) const override {
     std::string normalized;
-    if (dummyPrefix)
+    if (dummyPrefix && afterSpecial)
       normalized += spaceMarker;
     for (char c : text) {
       if (c == ' ')
@@ -177,32 +184,67 @@ public:
       else
         normalized += c;
     }
-    // Code points first, bytes where a code point is not a token.
+    // Symbols are spans of `normalized`, one per UTF-8 character; the
+    // adjacent pair whose union is the best-scoring token merges first (the
+    // leftmost among equals), until no union is a token.
+    struct Symbol {
+      int32_t prev, next;
+      size_t offset, length;
+    };
+    std::vector<Symbol> symbols;
     for (size_t pos = 0; pos < normalized.size();) {
       size_t n = std::min(utf8Length(normalized[pos]), normalized.size() - pos);
-      auto it = ids.find(std::string_view(normalized).substr(pos, n));
-      if (it != ids.end()) {
-        out.push_back(it->second);
-      } else {
-        for (size_t i = 0; i < n; ++i) {
-          int32_t id = byteIds[static_cast<unsigned char>(normalized[pos + i])];
-          out.push_back(id >= 0 ? id : 0);
-        }
-      }
+      int32_t index = static_cast<int32_t>(symbols.size());
+      symbols.push_back({index - 1, pos + n == normalized.size() ? -1 : index + 1,
+                         pos, n});
       pos += n;
     }
-    // Merge the adjacent pair whose union scores best until none is a token.
-    std::string pair;
-    mergeSymbols(out, [&](int32_t left,
-                          int32_t right) -> std::optional<PairMerge> {
-      pair.assign(tokens_[left]);
-      pair.append(tokens_[right]);
-      auto it = ids.find(pair);
-      if (it == ids.end())
-        return std::nullopt;
-      return PairMerge{-static_cast<double>(scores[it->second]), it->second};
-    });
-    return out;
+    struct Bigram {
+      float score;
+      int32_t left, right;
+      size_t length;
+    };
+    auto worse = [](const Bigram &a, const Bigram &b) {
+      return a.score != b.score ? a.score < b.score : a.left > b.left;
+    };
+    std::priority_queue<Bigram, std::vector<Bigram>, decltype(worse)> queue(
+        worse);
+    std::string_view all(normalized);
+    auto consider = [&](int32_t left, int32_t right) {
+      if (left < 0 || right < 0)
+        return;
+      size_t length = symbols[left].length + symbols[right].length;
+      int32_t id = idOf(all.substr(symbols[left].offset, length));
+      if (id >= 0)
+        queue.push({scores[id], left, right, length});
+    };
+    for (size_t i = 1; i < symbols.size(); ++i)
+      consider(static_cast<int32_t>(i - 1), static_cast<int32_t>(i));
+    while (!queue.empty()) {
+      Bigram bigram = queue.top();
+      queue.pop();
+      Symbol &left = symbols[bigram.left], &right = symbols[bigram.right];
+      if (left.length == 0 || right.length == 0 ||
+          left.length + right.length != bigram.length)
+        continue;
+      left.length += right.length;
+      right.length = 0;
+      left.next = right.next;
+      if (right.next >= 0)
+        symbols[right.next].prev = bigram.left;
+      consider(left.prev, bigram.left);
+      consider(bigram.left, left.next);
+    }
+    for (int32_t i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) {
+      std::string_view piece = all.substr(symbols[i].offset, symbols[i].length);
+      int32_t id = idOf(piece);
+      if (id >= 0) {
+        out.push_back(id);
+        continue;
+      }
+      for (unsigned char byte : piece)
+        out.push_back(byteIds[byte] >= 0 ? byteIds[byte] : unknown);
+    }
   }
 
   std::string decode(int32_t previous, int32_t token) const override {
@@ -231,7 +273,7 @@ private:
   std::string_view spaceMarker;
   bool dummyPrefix;
   std::vector<float> scores;
-  absl::flat_hash_map<std::string_view, int32_t> ids;
+  int32_t unknown = -1;
   int32_t byteIds[256] = {
 #define FMC_M1_8 -1, -1, -1, -1, -1, -1, -1, -1
 #define FMC_M1_64                                                              \
@@ -243,20 +285,21 @@ private:
 };
 
 //===----------------------------------------------------------------------===//
-// Byte-level BPE (GPT-2)
+// Byte-level BPE (llama.cpp's llm_tokenizer_bpe)
 //===----------------------------------------------------------------------===//
 
 /// GPT-2's reversible map from bytes to printable code points.
 struct ByteMap {
-  uint32_t toCodePoint[256];
+  std::string toText[256];
   absl::flat_hash_map<uint32_t, uint8_t> toByte;
   ByteMap() {
     int next = 256;
     for (int b = 0; b < 256; ++b) {
       bool printable =
           (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174);
-      toCodePoint[b] = printable ? b : next++;
-      toByte[toCodePoint[b]] = static_cast<uint8_t>(b);
+      uint32_t cp = printable ? b : next++;
+      appendUtf8(toText[b], cp);
+      toByte[cp] = static_cast<uint8_t>(b);
     }
   }
 };
@@ -266,11 +309,17 @@ const ByteMap &byteMap() {
   return *map;
 }
 
+constexpr std::string_view kSpaceMarker = "\xE2\x96\x81"; // U+2581
+
 class ByteLevelBpe final : public Tokenizer {
 public:
-  explicit ByteLevelBpe(const schema::Tokenizer &t) : Tokenizer(t) {
-    for (int32_t id = 0; id < size(); ++id)
-      ids.try_emplace(tokens_[id], id);
+  ByteLevelBpe(const schema::Tokenizer &t,
+               std::unique_ptr<PreTokenizer> preTokenizer)
+      : Tokenizer(t), pre(std::move(preTokenizer)),
+        ignoreMerges(t.ignore_merges()),
+        // Gemma 4 merges raw UTF-8 with U+2581 for spaces (llama.cpp's
+        // byte_encode = false, escape_whitespaces = true).
+        byteEncode(t.pre_tokenizer() != schema::PreTokenizer::Gemma4) {
     if (t.merge_left())
       for (uint32_t i = 0; i < t.merge_left()->size(); ++i)
         merges.try_emplace(
@@ -278,31 +327,82 @@ public:
             Merge{static_cast<int32_t>(i), t.merge_result()->Get(i)});
   }
 
-  std::vector<int32_t> encode(std::string_view text) const override {
-    std::vector<int32_t> out;
+  void encodeText(std::string_view text, bool,
+                  std::vector<int32_t> &out) const override {
+    std::string escaped;
+    if (!byteEncode) {
+      for (char c : text) {
+        if (c == ' ')
+          escaped += kSpaceMarker;
+        else
+          escaped += c;
+      }
+      text = escaped;
+    }
+    std::string clean = sanitizeUtf8(text);
     std::vector<int32_t> symbols;
-    std::string mapped;
-    for (std::string_view piece : splitGpt2(text)) {
+    std::vector<std::string_view> unknown; // Text of symbols that are no token.
+    std::string word;
+    for (std::string_view piece : pre->split(clean)) {
+      word.clear();
+      if (byteEncode)
+        for (unsigned char b : piece)
+          word += byteMap().toText[b];
+      else
+        word.assign(piece);
+      std::string_view w(word);
+      if (ignoreMerges) {
+        if (int32_t id = idOf(w); id >= 0) {
+          out.push_back(id);
+          continue;
+        }
+      }
+      if (!byteEncode && w.find_first_not_of('\n') == std::string_view::npos) {
+        // A run of newlines that is a token stays whole (llama.cpp, Gemma 4).
+        if (int32_t id = idOf(w); id >= 0) {
+          out.push_back(id);
+          continue;
+        }
+      }
+      // One symbol per character; a character that is no token never
+      // merges and falls back to bytes at the end.
       symbols.clear();
-      for (unsigned char b : piece) {
-        mapped.clear();
-        appendUtf8(mapped, byteMap().toCodePoint[b]);
-        auto it = ids.find(mapped);
-        if (it != ids.end())
-          symbols.push_back(it->second);
+      unknown.clear();
+      for (size_t pos = 0; pos < w.size();) {
+        size_t n = std::min(utf8Length(w[pos]), w.size() - pos);
+        int32_t id = idOf(w.substr(pos, n));
+        if (id < 0) {
+          id = -1 - static_cast<int32_t>(unknown.size());
+          unknown.push_back(w.substr(pos, n));
+        }
+        symbols.push_back(id);
+        pos += n;
       }
       // Apply the lowest-ranked merge present until none applies.
       mergeSymbols(symbols, [&](int32_t left,
                                 int32_t right) -> std::optional<PairMerge> {
+        if (left < 0 || right < 0)
+          return std::nullopt;
         auto it = merges.find(key(left, right));
         if (it == merges.end())
           return std::nullopt;
         return PairMerge{static_cast<double>(it->second.rank),
                          it->second.result};
       });
-      out.insert(out.end(), symbols.begin(), symbols.end());
+      for (int32_t id : symbols) {
+        if (id >= 0) {
+          out.push_back(id);
+          continue;
+        }
+        for (unsigned char b : unknown[-1 - id]) {
+          int32_t byteId =
+              byteEncode ? idOf(std::string(1, static_cast<char>(b)))
+                         : idOf(absl::StrFormat("<0x%02X>", b));
+          if (byteId >= 0)
+            out.push_back(byteId);
+        }
+      }
     }
-    return out;
   }
 
   std::string decode(int32_t, int32_t token) const override {
@@ -310,6 +410,23 @@ public:
       return "";
     std::string_view piece = tokens_[token];
     std::string text;
+    if (!byteEncode) {
+      int byte = byteToken(piece);
+      if (byte >= 0)
+        return std::string(1, static_cast<char>(byte));
+      for (size_t pos = 0; pos < piece.size();) {
+        if (piece.substr(pos, kSpaceMarker.size()) == kSpaceMarker) {
+          text += ' ';
+          pos += kSpaceMarker.size();
+        } else {
+          text += piece[pos++];
+        }
+      }
+      return text;
+    }
+    if (token < static_cast<int32_t>(types_.size()) &&
+        types_[token] == kUserDefined)
+      return std::string(piece); // Added tokens are stored as plain text.
     for (size_t pos = 0; pos < piece.size();) {
       size_t n;
       uint32_t cp = codePoint(piece, pos, &n);
@@ -332,107 +449,102 @@ private:
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
            static_cast<uint32_t>(right);
   }
-  absl::flat_hash_map<std::string_view, int32_t> ids;
+  std::unique_ptr<PreTokenizer> pre;
+  bool ignoreMerges, byteEncode;
   absl::flat_hash_map<uint64_t, Merge> merges;
 };
 
-//===----------------------------------------------------------------------===//
-// The GPT-2 pre-tokenizer
-//===----------------------------------------------------------------------===//
-
-enum class CharClass { Letter, Number, Space, Other };
-
-CharClass classify(uint32_t cp) {
-  if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'))
-    return CharClass::Letter;
-  if (cp >= '0' && cp <= '9')
-    return CharClass::Number;
-  if (cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0x85 || cp == 0xa0 ||
-      cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
-      cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000)
-    return CharClass::Space;
-  if (cp < 0x80 || (cp >= 0xa1 && cp <= 0xbf) || cp == 0xd7 || cp == 0xf7 ||
-      (cp >= 0x2010 && cp <= 0x205e) || (cp >= 0x3001 && cp <= 0x3003) ||
-      (cp >= 0xff01 && cp <= 0xff0f))
-    return CharClass::Other;
-  // Approximation: other non-ASCII code points are treated as letters
-  // (\p{L}), which holds for the scripts vocabularies are built from.
-  return CharClass::Letter;
-}
-
 } // namespace
 
-std::vector<std::string_view> splitGpt2(std::string_view text) {
-  std::vector<std::string_view> pieces;
-  size_t pos = 0;
-  auto classAt = [&](size_t at, size_t *len) {
-    return classify(codePoint(text, at, len));
-  };
-  auto runOf = [&](size_t at, CharClass cls) {
-    size_t len;
-    while (at < text.size() && classAt(at, &len) == cls)
-      at += len;
-    return at;
-  };
-  while (pos < text.size()) {
-    size_t len;
-    // Contractions: 's 't 're 've 'm 'll 'd.
-    if (text[pos] == '\'') {
-      bool matched = false;
-      for (std::string_view c : {"s", "t", "re", "ve", "m", "ll", "d"}) {
-        if (text.substr(pos + 1, c.size()) == c) {
-          pieces.push_back(text.substr(pos, 1 + c.size()));
-          pos += 1 + c.size();
-          matched = true;
-          break;
-        }
-      }
-      if (matched)
-        continue;
-    }
-    CharClass cls = classAt(pos, &len);
-    size_t start = pos;
-    if (cls == CharClass::Space) {
-      // " ?X+" takes one leading space.
-      size_t nextLen;
-      if (text[pos] == ' ' && pos + 1 < text.size() &&
-          classAt(pos + 1, &nextLen) != CharClass::Space) {
-        CharClass next = classAt(pos + 1, &nextLen);
-        size_t end = runOf(pos + 1, next);
-        pieces.push_back(text.substr(start, end - start));
-        pos = end;
-        continue;
-      }
-      // "\s+(?!\S)": a whitespace run leaves its last character to the
-      // word that follows it.
-      size_t end = runOf(pos, CharClass::Space);
-      if (end < text.size()) {
-        size_t last = end, lastLen = 0;
-        for (size_t at = pos; at < end; at += lastLen) {
-          classAt(at, &lastLen);
-          last = at;
-        }
-        if (last > pos)
-          end = last;
-      }
-      pieces.push_back(text.substr(start, end - start));
-      pos = end;
-      continue;
-    }
-    size_t end = runOf(pos, cls);
-    pieces.push_back(text.substr(start, end - start));
-    pos = end;
-  }
-  return pieces;
-}
-
 Tokenizer::Tokenizer(const schema::Tokenizer &t)
-    : bos_(t.bos_id()), eos_(t.eos_id()), addBos_(t.add_bos()) {
+    : bos_(t.bos_id()), eos_(t.eos_id()), addBos_(t.add_bos()),
+      addEos_(t.add_eos()) {
   if (t.token_types())
     types_.assign(t.token_types()->begin(), t.token_types()->end());
   tokens_.reserve(t.tokens()->size());
   for (const flatbuffers::String *token : *t.tokens())
     tokens_.push_back(token->string_view());
+  for (int32_t id = 0; id < size(); ++id)
+    ids_.try_emplace(tokens_[id], id);
+  for (int32_t id = 0; id < static_cast<int32_t>(types_.size()) && id < size();
+       ++id)
+    if ((types_[id] == kControl || types_[id] == kUserDefined ||
+         types_[id] == kUnknown) &&
+        !tokens_[id].empty())
+      specials_.push_back(id);
+  std::stable_sort(specials_.begin(), specials_.end(),
+                   [&](int32_t a, int32_t b) {
+                     return tokens_[a].size() > tokens_[b].size();
+                   });
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text,
+                                       bool parseSpecial) const {
+  // Split the text at special tokens' text, longest token first, as
+  // llama.cpp's tokenizer_st_partition: a fragment is a token (id >= 0) or
+  // text still to encode.
+  struct Fragment {
+    int32_t id;
+    std::string_view text;
+  };
+  std::vector<Fragment> fragments, next;
+  if (!text.empty())
+    fragments.push_back({-1, text});
+  for (int32_t special : specials_) {
+    if (!parseSpecial && types_[special] != kUserDefined)
+      continue;
+    std::string_view spelled = tokens_[special];
+    next.clear();
+    for (const Fragment &fragment : fragments) {
+      if (fragment.id >= 0) {
+        next.push_back(fragment);
+        continue;
+      }
+      std::string_view rest = fragment.text;
+      for (size_t at; (at = rest.find(spelled)) != std::string_view::npos;) {
+        if (at > 0)
+          next.push_back({-1, rest.substr(0, at)});
+        next.push_back({special, spelled});
+        rest.remove_prefix(at + spelled.size());
+      }
+      if (!rest.empty())
+        next.push_back({-1, rest});
+    }
+    fragments.swap(next);
+  }
+  std::vector<int32_t> out;
+  bool afterSpecial = true;
+  for (const Fragment &fragment : fragments) {
+    if (fragment.id >= 0) {
+      out.push_back(fragment.id);
+      afterSpecial = true;
+    } else {
+      encodeText(fragment.text, afterSpecial, out);
+      afterSpecial = false;
+    }
+  }
+  return out;
+}
+
+std::vector<int32_t> Tokenizer::encodePrompt(std::string_view text,
+                                             bool addSpecial,
+                                             bool parseSpecial) const {
+  std::vector<int32_t> out;
+  if (addSpecial && addBos_ && bos_ >= 0)
+    out.push_back(bos_);
+  std::vector<int32_t> ids = encode(text, parseSpecial);
+  out.insert(out.end(), ids.begin(), ids.end());
+  if (addSpecial && addEos_ && eos_ >= 0)
+    out.push_back(eos_);
+  return out;
+}
+
+std::string Tokenizer::pieceText(int32_t token) const {
+  if (token < 0 || token >= size())
+    return "";
+  if (isControl(token))
+    return std::string(tokens_[token]);
+  return decode(token, token);
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>>
@@ -440,8 +552,13 @@ Tokenizer::create(const schema::Tokenizer &t) {
   switch (t.kind()) {
   case schema::TokenizerKind::SentencePiece:
     return std::unique_ptr<Tokenizer>(new SentencePiece(t));
-  case schema::TokenizerKind::ByteLevelBPE:
-    return std::unique_ptr<Tokenizer>(new ByteLevelBpe(t));
+  case schema::TokenizerKind::ByteLevelBPE: {
+    absl::StatusOr<std::unique_ptr<PreTokenizer>> pre =
+        PreTokenizer::create(t.pre_tokenizer());
+    if (!pre.ok())
+      return pre.status();
+    return std::unique_ptr<Tokenizer>(new ByteLevelBpe(t, std::move(*pre)));
+  }
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown tokenizer kind ", static_cast<int>(t.kind())));

@@ -12,6 +12,8 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   # Artifact format and runtime support.
   libflatbuffers-dev flatbuffers-compiler libabsl-dev
+  # Pre-tokenizer regexes (PCRE2, linked statically into the runtime).
+  libpcre2-dev
   # Artifact checksums (XXH3, used header-only).
   libxxhash-dev
   # SPIR-V -> MSL, SPIR-V validation, Vulkan with Mesa's lavapipe CPU driver.

@@ -23,6 +23,11 @@ config.substitutions.append(("%fmc_src", config.fmc_src_root))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 if os.path.isdir(os.path.join(shared, "models", "stories260K")):
     config.available_features.add("stories260k")
+# llama.cpp's tokenizer test vectors (vocabulary-only GGUF files), for
+# fmc-tokenize; the tool itself is found on PATH like the others.
+if os.path.isdir(os.path.join(shared, "models", "vocab")):
+    config.available_features.add("vocab-vectors")
+config.substitutions.append(("%vocab", os.path.join(shared, "models", "vocab")))
 if config.fmc_ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", config.fmc_ptxas))

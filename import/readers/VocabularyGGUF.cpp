@@ -1,9 +1,12 @@
 //===- VocabularyGGUF.cpp - tokenizer.ggml.* of a GGUF file ---------------===//
 //
 // tokenizer.ggml.model says the algorithm ("llama": SentencePiece, "gpt2":
-// byte-level BPE); tokens, scores, token_type and merges are parallel arrays
-// (merges as "left right" strings); bos/eos ids and add_bos_token are
-// scalars, with 0xFFFFFFFF meaning "none".
+// byte-level BPE, "gemma4": BPE over raw UTF-8) and tokenizer.ggml.pre the
+// pre-tokenizer of byte-level BPE, by llama.cpp's names; tokens, scores,
+// token_type and merges are parallel arrays (merges as "left right"
+// strings); bos/eos ids, add_bos_token, add_eos_token and add_space_prefix
+// are scalars, with 0xFFFFFFFF meaning "none". Defaults are llama.cpp's
+// (llama_vocab::impl::load).
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,11 +14,61 @@
 
 #include "import/readers/ByteReader.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 using namespace llvm;
 
 namespace fmc::import {
 
 namespace {
+using Pre = Vocabulary::PreTokenizer;
+
+/// llama.cpp's tokenizer.ggml.pre names, by the regexes they select.
+const std::pair<StringRef, Pre> kPreTokenizerNames[] = {
+    {"default", Pre::Default},
+    {"gpt-2", Pre::Gpt2},
+    {"phi-2", Pre::Gpt2},
+    {"mpt", Pre::Gpt2},
+    {"olmo", Pre::Gpt2},
+    {"jais", Pre::Gpt2},
+    {"exaone4", Pre::Gpt2},
+    {"roberta-bpe", Pre::Gpt2},
+    {"llama3", Pre::Llama3},
+    {"llama-v3", Pre::Llama3},
+    {"llama-bpe", Pre::Llama3},
+    {"falcon3", Pre::Llama3},
+    {"falcon-h1", Pre::Llama3},
+    {"pixtral", Pre::Llama3},
+    {"dbrx", Pre::Llama3},
+    {"smaug-bpe", Pre::Llama3},
+    {"chatglm-bpe", Pre::Llama3},
+    {"glm4", Pre::Llama3},
+    {"qwen2", Pre::Qwen2},
+    {"deepseek-r1-qwen", Pre::Qwen2},
+    {"stablelm2", Pre::Qwen2},
+    {"megrez", Pre::Qwen2},
+    {"hunyuan", Pre::Qwen2},
+    {"qwen35", Pre::Qwen35},
+    {"deepseek-llm", Pre::DeepseekLlm},
+    {"deepseek-coder", Pre::DeepseekCoder},
+    {"falcon", Pre::Falcon},
+    {"starcoder", Pre::Starcoder},
+    {"refact", Pre::Starcoder},
+    {"command-r", Pre::Starcoder},
+    {"smollm", Pre::Starcoder},
+    {"codeshell", Pre::Starcoder},
+    {"exaone", Pre::Starcoder},
+    {"minerva-7b", Pre::Starcoder},
+    {"gemma4", Pre::Gemma4},
+};
+
+/// Names whose words llama.cpp does not merge when they are tokens.
+bool ignoresMerges(StringRef name) {
+  return llvm::is_contained({StringRef("llama3"), StringRef("llama-v3"),
+                             StringRef("llama-bpe"), StringRef("falcon3"),
+                             StringRef("falcon-h1"), StringRef("pixtral")},
+                            name);
+}
 /// Typed access to tokenizer.ggml.* with messages naming the file and key.
 struct Keys {
   const GGUFFile &gguf;
@@ -60,6 +113,20 @@ struct Keys {
 };
 } // namespace
 
+std::optional<Vocabulary::PreTokenizer> preTokenizerNamed(StringRef name) {
+  for (const auto &[known, pre] : kPreTokenizerNames)
+    if (known == name)
+      return pre;
+  return std::nullopt;
+}
+
+std::string knownPreTokenizerNames() {
+  std::string names;
+  for (const auto &[known, pre] : kPreTokenizerNames)
+    names += (names.empty() ? "" : ", ") + known.str();
+  return names;
+}
+
 Expected<Vocabulary> vocabularyFromGGUF(const GGUFFile &gguf) {
   Keys keys{gguf};
   Vocabulary vocabulary;
@@ -73,12 +140,37 @@ Expected<Vocabulary> vocabularyFromGGUF(const GGUFFile &gguf) {
     return keys.error("tokenizer.ggml.model", "is not a string");
   if (*modelName == "llama")
     vocabulary.kind = Vocabulary::Kind::SentencePiece;
-  else if (*modelName == "gpt2")
+  else if (*modelName == "gpt2" || *modelName == "gemma4")
     vocabulary.kind = Vocabulary::Kind::ByteLevelBPE;
   else
     return fileError(gguf.file, "unsupported tokenizer model '" + *modelName +
-                                    "' (fmc reads 'llama' and 'gpt2')");
+                                    "' (fmc reads 'llama', 'gpt2' and "
+                                    "'gemma4')");
   bool spm = vocabulary.kind == Vocabulary::Kind::SentencePiece;
+
+  // The pre-tokenizer matters to byte-level BPE only; llama.cpp falls back
+  // to its "default" when the key is missing, and refuses names it does not
+  // know, as fmc does: a wrong split gives wrong tokens without any error.
+  bool llama3Style = false;
+  if (*modelName == "gemma4") {
+    vocabulary.preTokenizer = Pre::Gemma4;
+  } else if (!spm) {
+    vocabulary.preTokenizer = Pre::Default;
+    if (const GGUFValue *pre = gguf.find("tokenizer.ggml.pre")) {
+      std::optional<StringRef> name = pre->getString();
+      if (!name)
+        return keys.error("tokenizer.ggml.pre", "is not a string");
+      std::optional<Pre> known = preTokenizerNamed(*name);
+      if (!known)
+        return fileError(gguf.file, "unknown pre-tokenizer '" + *name +
+                                        "' (metadata 'tokenizer.ggml.pre'); "
+                                        "fmc knows " +
+                                        knownPreTokenizerNames());
+      vocabulary.preTokenizer = *known;
+      vocabulary.ignoreMerges = ignoresMerges(*name);
+      llama3Style = vocabulary.ignoreMerges;
+    }
+  }
 
   Expected<const std::vector<GGUFValue> *> tokens =
       keys.array("tokenizer.ggml.tokens", GGUFType::String);
@@ -150,14 +242,25 @@ Expected<Vocabulary> vocabularyFromGGUF(const GGUFFile &gguf) {
   vocabulary.bosId = *bos;
   vocabulary.eosId = *eos;
 
-  // llama.cpp's defaults: SentencePiece adds BOS, byte-level BPE does not.
-  vocabulary.addBos = spm;
-  if (const GGUFValue *addBos = gguf.find("tokenizer.ggml.add_bos_token")) {
-    std::optional<bool> value = addBos->getBool();
-    if (!value)
-      return keys.error("tokenizer.ggml.add_bos_token", "is not a bool");
-    vocabulary.addBos = *value;
+  // llama.cpp's defaults: SentencePiece adds BOS and a space prefix,
+  // byte-level BPE neither (but Llama 3 and Gemma 4 add BOS).
+  vocabulary.addBos = spm || llama3Style || *modelName == "gemma4";
+  vocabulary.addEos = false;
+  vocabulary.addSpacePrefix = spm;
+  for (auto [key, flag] :
+       {std::pair{"tokenizer.ggml.add_bos_token", &vocabulary.addBos},
+        std::pair{"tokenizer.ggml.add_eos_token", &vocabulary.addEos},
+        std::pair{"tokenizer.ggml.add_space_prefix",
+                  &vocabulary.addSpacePrefix}}) {
+    if (const GGUFValue *value = gguf.find(key)) {
+      std::optional<bool> b = value->getBool();
+      if (!b)
+        return keys.error(key, "is not a bool");
+      *flag = *b;
+    }
   }
+  if (*modelName == "gemma4")
+    vocabulary.addBos = true; // llama.cpp overrides it for Gemma 4.
   return vocabulary;
 }
 

@@ -5,8 +5,12 @@
 // tokens by id. The algorithm is byte-level BPE when a pre-tokenizer or
 // decoder is ByteLevel (GPT-2, Llama 3, Qwen), SentencePiece-style when the
 // model falls back to bytes or uses Metaspace (Llama 2, Mistral).
+// A byte-level pre_tokenizer is recognised by its parts (ByteLevel, Digits,
+// Split with a known regex) as one of llama.cpp's pre-tokenizer types; an
+// unknown one is an error, since splitting differently gives other tokens.
 // tokenizer.json does not say which tokens are BOS/EOS:
-// tokenizer_config.json beside it does (bos_token, eos_token, add_bos_token).
+// tokenizer_config.json beside it does (bos_token, eos_token, add_bos_token,
+// add_eos_token).
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +46,77 @@ static bool hasComponent(const json::Value *value,
         return true;
   }
   return false;
+}
+
+/// One pre-tokenizer part as a line of the signature matched below:
+/// "ByteLevel regex", "ByteLevel", "Digits individual", "Split <regex>", or
+/// the part's type.
+static std::string describePart(const json::Object &part) {
+  StringRef type = part.getString("type").value_or("(no type)");
+  if (type == "ByteLevel")
+    return part.getBoolean("use_regex").value_or(true) ? "ByteLevel regex"
+                                                       : "ByteLevel";
+  if (type == "Digits")
+    return part.getBoolean("individual_digits").value_or(false)
+               ? "Digits individual"
+               : "Digits";
+  if (type == "Split") {
+    const json::Object *pattern = part.getObject("pattern");
+    std::optional<StringRef> regex =
+        pattern ? pattern->getString("Regex") : std::nullopt;
+    if (!regex && pattern)
+      regex = pattern->getString("String");
+    return ("Split " + regex.value_or("(no pattern)")).str();
+  }
+  return type.str();
+}
+
+/// The llama.cpp pre-tokenizer a byte-level tokenizer.json's pre_tokenizer
+/// amounts to, from the signature of its parts (their Hugging Face regexes).
+static Expected<Vocabulary::PreTokenizer>
+byteLevelPreTokenizer(StringRef file, const json::Value *pre) {
+  using Pre = Vocabulary::PreTokenizer;
+  std::vector<std::string> parts;
+  if (const json::Object *object = pre ? pre->getAsObject() : nullptr) {
+    if (object->getString("type") == StringRef("Sequence")) {
+      if (const json::Array *list = object->getArray("pretokenizers"))
+        for (const json::Value &part : *list)
+          if (const json::Object *p = part.getAsObject())
+            parts.push_back(describePart(*p));
+    } else {
+      parts.push_back(describePart(*object));
+    }
+  }
+  std::string signature = llvm::join(parts, " + ");
+  static const std::pair<StringRef, Pre> kKnown[] = {
+      {"", Pre::Gpt2}, // Only a ByteLevel decoder: GPT-2 as before.
+      {"ByteLevel regex", Pre::Gpt2},
+      {"Split (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+       "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|"
+       "\\s+ + ByteLevel",
+       Pre::Llama3},
+      {"Split (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+       "\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+ "
+       "+ ByteLevel",
+       Pre::Qwen2},
+      {"Split (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}"
+       "\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+       "\\s+(?!\\S)|\\s+ + ByteLevel",
+       Pre::Qwen35},
+      {"Digits individual + ByteLevel regex", Pre::Starcoder},
+      {"Split [\r\n] + Split \\s?\\p{L}+ + Split \\s?\\p{P}+ + "
+       "Split [\xE4\xB8\x80-\xE9\xBE\xA5\xE0\xA0\x80-\xE4\xB8\x80"
+       "\xEA\xB0\x80-\xED\x9F\xBF]+ + Digits individual + ByteLevel",
+       Pre::DeepseekCoder},
+  };
+  for (const auto &[known, type] : kKnown)
+    if (signature == known)
+      return type;
+  return fileError(file, "unknown pre_tokenizer '" + signature +
+                             "': fmc knows GPT-2's ByteLevel, Llama 3's, "
+                             "Qwen 2's and Qwen 3.5's Split, StarCoder's "
+                             "Digits + ByteLevel and DeepSeek Coder's "
+                             "sequence");
 }
 
 /// "<0x0A>"-style byte-fallback token.
@@ -104,6 +179,26 @@ Expected<Vocabulary> parseHFTokenizer(StringRef file, StringRef text,
                            "pre-tokenizer or decoder) nor SentencePiece-style "
                            "(byte_fallback or Metaspace)");
   bool spm = vocabulary.kind == Vocabulary::Kind::SentencePiece;
+  if (!spm) {
+    Expected<Vocabulary::PreTokenizer> pre =
+        byteLevelPreTokenizer(file, tokenizer->get("pre_tokenizer"));
+    if (!pre)
+      return pre.takeError();
+    vocabulary.preTokenizer = *pre;
+    vocabulary.ignoreMerges = model->getBoolean("ignore_merges").value_or(false);
+  } else {
+    // Metaspace's prepend_scheme "never" (or add_prefix_space false) adds
+    // no space before the first word.
+    vocabulary.addSpacePrefix = true;
+    for (const json::Value *part :
+         {tokenizer->get("pre_tokenizer"), tokenizer->get("normalizer")}) {
+      const json::Object *object = part ? part->getAsObject() : nullptr;
+      if (object && object->getString("prepend_scheme") == StringRef("never"))
+        vocabulary.addSpacePrefix = false;
+      if (object && object->getBoolean("add_prefix_space") == false)
+        vocabulary.addSpacePrefix = false;
+    }
+  }
 
   // Token ids must be dense: size the table by the largest id, then check
   // that every slot got a token. A corrupt id cannot exceed the number of
@@ -238,6 +333,14 @@ Expected<Vocabulary> parseHFTokenizer(StringRef file, StringRef text,
         if (const json::Object *special = first->getObject("SpecialToken"))
           vocabulary.addBos = special->getString("id") ==
                               StringRef(vocabulary.tokens[vocabulary.bosId]);
+  }
+  if (const json::Value *addEos = config->get("add_eos_token")) {
+    std::optional<bool> value = addEos->getAsBoolean();
+    if (!value)
+      return fileError(configFile, "add_eos_token is " +
+                                       describeJsonKind(*addEos) +
+                                       ", expected a boolean");
+    vocabulary.addEos = *value;
   }
   return vocabulary;
 }

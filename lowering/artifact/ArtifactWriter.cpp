@@ -6,6 +6,7 @@
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/plan/IR/PlanOps.h"
 #include "import/Vocabulary.h"
+#include "lowering/artifact/TokenizerTable.h"
 #include "lowering/quant/QuantParam.h"
 #include "runtime/ArtifactChecksum.h"
 #include "runtime/ArtifactFormat.h"
@@ -221,74 +222,10 @@ llvm::Error Writer::loadVocabulary() {
 
 Offset<schema::Tokenizer>
 Writer::buildTokenizer(flatbuffers::FlatBufferBuilder &fbb) {
-  const fmc::import::Vocabulary &vocab = *vocabulary;
-  std::vector<Offset<flatbuffers::String>> tokens;
-  tokens.reserve(vocab.tokens.size());
-  for (const std::string &token : vocab.tokens)
-    tokens.push_back(fbb.CreateString(token));
-  auto tokensVec = fbb.CreateVector(tokens);
-  // A SentencePiece vocabulary given by merges instead of scores (Hugging
-  // Face tokenizer.json with byte fallback): the runtime merges by score, so
-  // a merge's result scores minus its rank and every other token -inf (it
-  // is never the result of a merge).
-  std::vector<float> spmScores = vocab.scores;
-  if (vocab.kind == fmc::import::Vocabulary::Kind::SentencePiece &&
-      spmScores.empty()) {
-    spmScores.assign(vocab.tokens.size(),
-                     -std::numeric_limits<float>::infinity());
-    llvm::StringMap<int32_t> ids;
-    for (auto [i, token] : llvm::enumerate(vocab.tokens))
-      ids.try_emplace(token, static_cast<int32_t>(i));
-    for (auto [rank, merge] : llvm::enumerate(vocab.merges)) {
-      auto it = ids.find(merge.first + merge.second);
-      if (it != ids.end())
-        spmScores[it->second] =
-            std::max(spmScores[it->second], -static_cast<float>(rank));
-    }
-  }
-  auto scores = fbb.CreateVector(spmScores);
-  std::vector<uint8_t> types;
-  for (fmc::import::Vocabulary::TokenType type : vocab.tokenTypes)
-    types.push_back(static_cast<uint8_t>(type));
-  auto typesVec = fbb.CreateVector(types);
-
-  // Merges by token id; a merge whose parts or result are not tokens can
-  // never apply, so it is dropped.
-  std::vector<int32_t> left, right, result;
-  if (vocab.kind == fmc::import::Vocabulary::Kind::ByteLevelBPE) {
-    llvm::StringMap<int32_t> ids;
-    for (auto [i, token] : llvm::enumerate(vocab.tokens))
-      ids.try_emplace(token, static_cast<int32_t>(i));
-    for (const auto &[a, b] : vocab.merges) {
-      auto ia = ids.find(a), ib = ids.find(b), ir = ids.find(a + b);
-      if (ia == ids.end() || ib == ids.end() || ir == ids.end())
-        continue;
-      left.push_back(ia->second);
-      right.push_back(ib->second);
-      result.push_back(ir->second);
-    }
-  }
-  auto leftVec = fbb.CreateVector(left), rightVec = fbb.CreateVector(right),
-       resultVec = fbb.CreateVector(result);
   // llama2.c vocabularies spell a space as " "; SentencePiece ones as U+2581.
-  bool plainSpace = tokenizerOp.getFormat() == fm::TokenizerFormat::llama2c;
-  auto marker = fbb.CreateString(plainSpace ? " " : "\xE2\x96\x81");
-  schema::TokenizerBuilder builder(fbb);
-  builder.add_kind(vocab.kind == fmc::import::Vocabulary::Kind::ByteLevelBPE
-                       ? schema::TokenizerKind::ByteLevelBPE
-                       : schema::TokenizerKind::SentencePiece);
-  builder.add_tokens(tokensVec);
-  builder.add_scores(scores);
-  builder.add_merge_left(leftVec);
-  builder.add_merge_right(rightVec);
-  builder.add_merge_result(resultVec);
-  builder.add_bos_id(static_cast<int32_t>(vocab.bosId));
-  builder.add_eos_id(static_cast<int32_t>(vocab.eosId));
-  builder.add_add_bos(vocab.addBos);
-  builder.add_space_marker(marker);
-  builder.add_add_dummy_prefix(true);
-  builder.add_token_types(typesVec);
-  return builder.Finish();
+  return fmc::artifact::buildTokenizerTable(
+      fbb, *vocabulary,
+      tokenizerOp.getFormat() == fm::TokenizerFormat::llama2c);
 }
 
 llvm::Expected<Offset<schema::Kernel>>

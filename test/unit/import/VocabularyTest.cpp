@@ -179,7 +179,7 @@ TEST(Vocabulary, GGUFErrors) {
   bert.str("tokenizer.ggml.model", "bert");
   EXPECT_THAT(ggufVocabError(bert),
               HasSubstr("v.gguf: unsupported tokenizer model 'bert' (fmc "
-                        "reads 'llama' and 'gpt2')"));
+                        "reads 'llama', 'gpt2' and 'gemma4')"));
   GGUFWriter noTokens;
   noTokens.str("tokenizer.ggml.model", "llama");
   EXPECT_THAT(ggufVocabError(noTokens),
@@ -230,6 +230,11 @@ TEST(Vocabulary, GGUFErrors) {
   EXPECT_THAT(ggufVocabError(bos),
               HasSubstr("metadata 'tokenizer.ggml.bos_token_id' is 6, not a "
                         "token id (there are 6 tokens)"));
+  GGUFWriter pre = gpt2Tokenizer();
+  pre.str("tokenizer.ggml.pre", "llama-9");
+  EXPECT_THAT(ggufVocabError(pre),
+              HasSubstr("unknown pre-tokenizer 'llama-9' (metadata "
+                        "'tokenizer.ggml.pre'); fmc knows default, gpt-2"));
   GGUFWriter flag = gpt2Tokenizer();
   flag.u32("tokenizer.ggml.add_bos_token", 1);
   EXPECT_THAT(ggufVocabError(flag),
@@ -246,7 +251,8 @@ const char *kByteLevelJson = R"({
     {"id": 5, "content": "<|end|>", "special": true},
     {"id": 6, "content": "<|user|>", "special": false}],
   "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-    {"type": "Split"}, {"type": "ByteLevel", "add_prefix_space": false}]},
+    {"type": "Split", "pattern": {"Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}},
+    {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}]},
   "post_processor": {"type": "TemplateProcessing",
     "single": [{"SpecialToken": {"id": "<|begin|>", "type_id": 0}},
                {"Sequence": {"id": "A", "type_id": 0}}]},
@@ -262,6 +268,7 @@ TEST(Vocabulary, HFByteLevelBPE) {
   FMC_ASSERT_OK_AND_ASSIGN(
       vocab, readVocabulary({TokenizerRef::Format::HFJson, json}));
   EXPECT_EQ(vocab.kind, Vocabulary::Kind::ByteLevelBPE);
+  EXPECT_EQ(vocab.preTokenizer, Vocabulary::PreTokenizer::Llama3);
   EXPECT_THAT(vocab.tokens, ElementsAre("a", "b", "ab", "Ġ", "<|begin|>",
                                         "<|end|>", "<|user|>"));
   EXPECT_THAT(vocab.merges, ElementsAre(Pair("a", "b"), Pair("Ġ", "ab")));

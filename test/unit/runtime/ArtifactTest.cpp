@@ -584,6 +584,13 @@ TEST(Artifact, NamesEachCraftedFieldItRejects) {
                           9);
        },
        "unknown tokenizer kind 9"},
+      {"an unknown pre-tokenizer",
+       [](PatchableArtifact &a) {
+         a.patch<uint8_t>(fieldOf(a.root().tokenizer(),
+                                  schema::Tokenizer::VT_PRE_TOKENIZER),
+                          42);
+       },
+       "the tokenizer's pre-tokenizer 42 is unknown"},
       {"BOS outside the vocabulary",
        [](PatchableArtifact &a) {
          a.patch<int32_t>(fieldOf(a.root().tokenizer(),

@@ -1,6 +1,7 @@
 //===- TokenizerTest.cpp - SentencePiece and byte-level BPE ---------------===//
 
 #include "runtime/Tokenizer.h"
+#include "runtime/PreTokenizer.h"
 #include "runtime/Artifact.h"
 
 #include <gtest/gtest.h>
@@ -223,15 +224,43 @@ TEST(ByteLevelBpe, MergesByRankAndRoundTripsBytes) {
   EXPECT_EQ(t.decode(-1, t.eos()), "");
 }
 
-TEST(ByteLevelBpe, Gpt2PreTokenizerSplits) {
-  std::vector<std::string_view> pieces = splitGpt2("I'm  fine!\n\nok 123");
-  EXPECT_EQ(pieces, (std::vector<std::string_view>{"I", "'m", " ", " fine", "!",
-                                                   "\n", "\n", "ok", " 123"}));
-  pieces = splitGpt2("Hello world  ");
-  EXPECT_EQ(pieces, (std::vector<std::string_view>{"Hello", " world", "  "}));
-  pieces = splitGpt2("caf\xc3\xa9 don't");
-  EXPECT_EQ(pieces,
-            (std::vector<std::string_view>{"caf\xc3\xa9", " don", "'t"}));
+std::vector<std::string_view> splitWith(schema::PreTokenizer type,
+                                        std::string_view text) {
+  absl::StatusOr<std::unique_ptr<PreTokenizer>> pre = PreTokenizer::create(type);
+  EXPECT_TRUE(pre.ok()) << pre.status().message();
+  return pre.ok() ? (*pre)->split(text) : std::vector<std::string_view>{};
+}
+
+TEST(PreTokenizer, Gpt2Splits) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Gpt2, "I'm  fine!\n\nok 123"),
+            (V{"I", "'m", " ", " fine", "!", "\n", "\n", "ok", " 123"}));
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Gpt2, "Hello world  "),
+            (V{"Hello", " world", "  "}));
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Gpt2, "caf\xc3\xa9 don't"),
+            (V{"caf\xc3\xa9", " don", "'t"}));
+}
+
+TEST(PreTokenizer, Llama3GroupsDigitsByThreeAndKeepsNewlines) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Llama3, "x 12345\n\n  DON'T"),
+            (V{"x", " ", "123", "45", "\n\n", " ", " DON", "'T"}));
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Qwen2, "12345"),
+            (V{"1", "2", "3", "4", "5"}));
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Starcoder, "a 123"),
+            (V{"a", " ", "1", "2", "3"}));
+}
+
+TEST(PreTokenizer, UnknownTypeIsAnError) {
+  absl::StatusOr<std::unique_ptr<PreTokenizer>> pre =
+      PreTokenizer::create(static_cast<schema::PreTokenizer>(200));
+  ASSERT_FALSE(pre.ok());
+  EXPECT_EQ(pre.status().message(), "unknown pre-tokenizer 200");
+}
+
+TEST(PreTokenizer, MalformedUtf8BecomesReplacementCharacters) {
+  EXPECT_EQ(sanitizeUtf8("a\xff" "b\xc3"), "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+  EXPECT_EQ(sanitizeUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
 }
 
 } // namespace

@@ -1,0 +1,273 @@
+//===- fmc-tokenize.cpp - how fmc tokenizes a text ------------------------===//
+//
+// Reads the tokenizer of a model file (GGUF, Hugging Face directory, llama2.c
+// tokenizer) or of a compiled .fmc artifact and prints the ids of a text,
+// with the runtime's tokenizer: the ids fmc-run feeds the model. Vocabulary-
+// only GGUF files work: nothing but the tokenizer is read. Any error is one
+// line, `fmc-tokenize: error: <what>`, with exit status 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "import/Vocabulary.h"
+#include "lowering/artifact/TokenizerTable.h"
+#include "runtime/Artifact.h"
+#include "runtime/Tokenizer.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace {
+
+cl::OptionCategory category("fmc-tokenize options");
+
+cl::opt<std::string>
+    modelPath(cl::Positional, cl::Required,
+              cl::desc("<model: .gguf, Hugging Face directory, .fmc, or a "
+                       "llama2.c checkpoint with --tokenizer>"),
+              cl::cat(category));
+cl::opt<std::string> text("text", cl::desc("The text to tokenize"),
+                          cl::value_desc("text"), cl::cat(category));
+cl::opt<std::string> file("file",
+                          cl::desc("Tokenize the bytes of this file ('-' for "
+                                   "stdin)"),
+                          cl::value_desc("path"), cl::cat(category));
+cl::opt<std::string>
+    tokenizerPath("tokenizer",
+                  cl::desc("The llama2.c tok*.bin of a llama2.c checkpoint"),
+                  cl::value_desc("file"), cl::cat(category));
+cl::opt<bool> noBos("no-bos",
+                    cl::desc("Add neither BOS nor the EOS some vocabularies "
+                             "append (by default both as the vocabulary says)"),
+                    cl::cat(category));
+cl::opt<bool> parseSpecial(
+    "parse-special",
+    cl::desc("Let the text of control tokens (<|eot_id|>, <s>, ...) stand for "
+             "them; by default it is plain text"),
+    cl::cat(category));
+enum class Output { Ids, Pieces };
+cl::opt<Output> output(
+    cl::desc("Output:"),
+    cl::values(clEnumValN(Output::Ids, "ids",
+                          "Token ids on one line, space-separated (default)"),
+               clEnumValN(Output::Pieces, "pieces",
+                          "One token per line: its id and its text, quoted "
+                          "with C escapes")),
+    cl::init(Output::Ids), cl::cat(category));
+cl::opt<std::string> batchSeparator(
+    "batch-separator",
+    cl::desc("The input holds several texts separated by lines that read "
+             "<line> (the newline before such a line belongs to it, as in "
+             "llama.cpp's tokenizer test files); print one line of ids per "
+             "text"),
+    cl::value_desc("line"), cl::cat(category));
+
+int fail(const Twine &message) {
+  WithColor::error(errs(), "fmc-tokenize") << message << "\n";
+  return 1;
+}
+
+const char *kOverview =
+    "fmc-tokenize: how fmc tokenizes a text\n\n"
+    "Prints the token ids of a text (--text or --file) as fmc-run would feed\n"
+    "them to the model: BOS first when the vocabulary adds it (and EOS last\n"
+    "when it appends one) unless --no-bos. <model> is\n"
+    "  - a GGUF file (a vocabulary-only one is enough): tokenizer.ggml.*,\n"
+    "    with the pre-tokenizer tokenizer.ggml.pre names;\n"
+    "  - a Hugging Face directory: its tokenizer.json (and\n"
+    "    tokenizer_config.json for BOS/EOS);\n"
+    "  - a compiled .fmc artifact: the tokenizer stored in it;\n"
+    "  - a llama2.c checkpoint, with its tok*.bin given by --tokenizer.\n"
+    "Special tokens: the text of a control token (<s>, <|eot_id|>, ...) is\n"
+    "plain text unless --parse-special; a user-defined added token's text\n"
+    "always stands for it, as in llama.cpp and Hugging Face tokenizers.\n";
+
+/// Quotes `bytes` for one line: printable ASCII and well-formed UTF-8 as
+/// they are, the rest as C escapes.
+std::string quote(StringRef bytes) {
+  std::string out = "'";
+  for (size_t i = 0; i < bytes.size();) {
+    unsigned char c = bytes[i];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                          : (c & 0xf8) == 0xf0   ? 4
+                                                 : 0;
+    bool wellFormed = n > 1 && i + n <= bytes.size();
+    for (size_t k = 1; wellFormed && k < n; ++k)
+      wellFormed = (static_cast<unsigned char>(bytes[i + k]) & 0xc0) == 0x80;
+    if (wellFormed) {
+      out.append(bytes.substr(i, n).str());
+      i += n;
+      continue;
+    }
+    switch (c) {
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\'':
+      out += "\\'";
+      break;
+    default:
+      if (c < 0x20 || c >= 0x7f) {
+        char hex[8];
+        snprintf(hex, sizeof(hex), "\\x%02x", c);
+        out += hex;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    ++i;
+  }
+  return out + "'";
+}
+
+/// The tokenizer of `path`, kept alive with the buffer it reads from.
+struct Loaded {
+  std::unique_ptr<fmc::Artifact> artifact;
+  flatbuffers::FlatBufferBuilder table;
+  std::unique_ptr<fmc::Tokenizer> tokenizer;
+};
+
+Error loadTokenizer(StringRef path, Loaded &loaded) {
+  auto error = [&](const Twine &message) {
+    return createStringError(inconvertibleErrorCode(), message);
+  };
+  sys::fs::file_status status;
+  if (std::error_code ec = sys::fs::status(path, status))
+    return error("'" + path + "': " + ec.message());
+  fmc::import::TokenizerRef ref;
+  bool plainSpace = false;
+  if (sys::fs::is_directory(status)) {
+    SmallString<256> json(path);
+    sys::path::append(json, "tokenizer.json");
+    if (!sys::fs::exists(json))
+      return error("'" + path +
+                   "': a directory, but it has no tokenizer.json (a Hugging "
+                   "Face model directory is expected)");
+    ref = {fmc::import::TokenizerRef::Format::HFJson, json.str().str()};
+  } else {
+    ErrorOr<std::unique_ptr<MemoryBuffer>> head =
+        MemoryBuffer::getFileSlice(path, 12, 0);
+    if (!head)
+      return error("'" + path + "': " + head.getError().message());
+    StringRef magic = (*head)->getBuffer();
+    if (magic.starts_with("GGUF")) {
+      ref = {fmc::import::TokenizerRef::Format::GGUF, path.str()};
+    } else if ((magic.size() == 12 && magic.substr(8) == "FMC0") ||
+               sys::path::extension(path) == ".fmc") {
+      // A size-prefixed FlatBuffer: size, root offset, then the identifier.
+      absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
+          fmc::Artifact::open(path.str());
+      if (!artifact.ok())
+        return error("'" + path + "': " +
+                     std::string(artifact.status().message()));
+      loaded.artifact = std::move(*artifact);
+      const fmc::schema::Tokenizer *t = loaded.artifact->root().tokenizer();
+      if (!t)
+        return error("'" + path + "': the artifact has no tokenizer");
+      absl::StatusOr<std::unique_ptr<fmc::Tokenizer>> made =
+          fmc::Tokenizer::create(*t);
+      if (!made.ok())
+        return error("'" + path + "': " + std::string(made.status().message()));
+      loaded.tokenizer = std::move(*made);
+      return Error::success();
+    } else if (!tokenizerPath.empty()) {
+      ref = {fmc::import::TokenizerRef::Format::Llama2c, tokenizerPath};
+      plainSpace = true;
+    } else {
+      return error("'" + path +
+                   "' is not a GGUF file, a Hugging Face directory or an "
+                   ".fmc artifact; for a llama2.c checkpoint give its "
+                   "tokenizer with --tokenizer");
+    }
+  }
+  if (!tokenizerPath.empty() &&
+      ref.format != fmc::import::TokenizerRef::Format::Llama2c)
+    return error("--tokenizer is for llama2.c checkpoints; '" + path +
+                 "' carries its own tokenizer");
+  Expected<fmc::import::Vocabulary> vocabulary =
+      fmc::import::readVocabulary(ref);
+  if (!vocabulary)
+    return vocabulary.takeError();
+  loaded.table.Finish(
+      fmc::artifact::buildTokenizerTable(loaded.table, *vocabulary, plainSpace));
+  absl::StatusOr<std::unique_ptr<fmc::Tokenizer>> made =
+      fmc::Tokenizer::create(*flatbuffers::GetRoot<fmc::schema::Tokenizer>(
+          loaded.table.GetBufferPointer()));
+  if (!made.ok())
+    return error(std::string(made.status().message()));
+  loaded.tokenizer = std::move(*made);
+  return Error::success();
+}
+
+void print(const fmc::Tokenizer &tokenizer, const std::vector<int32_t> &ids) {
+  if (output == Output::Pieces) {
+    for (int32_t id : ids)
+      outs() << id << " " << quote(tokenizer.pieceText(id)) << "\n";
+    return;
+  }
+  for (size_t i = 0; i < ids.size(); ++i)
+    outs() << (i ? " " : "") << ids[i];
+  outs() << "\n";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, kOverview);
+
+  if (text.getNumOccurrences() && file.getNumOccurrences())
+    return fail("give the text with --text or --file, not both");
+  if (!text.getNumOccurrences() && !file.getNumOccurrences())
+    return fail("no text: give it with --text or --file");
+  std::string input = text;
+  if (file.getNumOccurrences()) {
+    ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
+        MemoryBuffer::getFileOrSTDIN(file, /*IsText=*/false);
+    if (!buffer)
+      return fail("'" + file + "': " + buffer.getError().message());
+    input = (*buffer)->getBuffer().str();
+  }
+
+  Loaded loaded;
+  if (Error error = loadTokenizer(modelPath, loaded))
+    return fail(toString(std::move(error)));
+  const fmc::Tokenizer &tokenizer = *loaded.tokenizer;
+
+  std::vector<StringRef> texts;
+  if (batchSeparator.getNumOccurrences()) {
+    std::string separator = "\n" + batchSeparator + "\n";
+    StringRef rest(input);
+    while (!rest.empty()) {
+      size_t at = rest.find(separator);
+      texts.push_back(rest.take_front(at));
+      if (at == StringRef::npos)
+        break;
+      rest = rest.drop_front(at + separator.size());
+    }
+  } else {
+    texts.push_back(input);
+  }
+  for (StringRef one : texts)
+    print(tokenizer, tokenizer.encodePrompt(std::string_view(one.data(),
+                                                             one.size()),
+                                            /*addSpecial=*/!noBos,
+                                            parseSpecial));
+  return 0;
+}
