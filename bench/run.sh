@@ -52,6 +52,24 @@ for variant in f16 2bit; do
       --json "$out/llama-853m-qat-$variant.json"
 done
 
+echo "== synthetic Llama 853M as GGUF Q8_0, Q4_K_M and TQ2_0 (ggml blocks), all threads"
+# Random blocks with small scales (make_gguf_bench_model.py): the kernels
+# decode each row with ggml's formulas and multiply in f32.
+for type in Q8_0 Q4_K_M TQ2_0; do
+  if [ ! -f "$out/llama-853m-$type.gguf" ]; then
+    /usr/bin/python3 "$root/bench/make_gguf_bench_model.py" \
+        "$out/llama-853m-$type.gguf" --type "$type"
+  fi
+  if [ ! -f "$out/llama-853m-$type.fmc" ]; then
+    "$bin/fmc-compile" "$out/llama-853m-$type.gguf" --target=cpu --context 1024 \
+        --prefill-tokens 128 -o "$out/llama-853m-$type.fmc" > /dev/null
+  fi
+  echo "-- $type"
+  "$bin/fmc-bench" "$out/llama-853m-$type.fmc" --prefill-tokens 128 \
+      --decode-tokens 32 --repeat 5 --bandwidth-mb 2048 \
+      --json "$out/llama-853m-$type.json"
+done
+
 echo "== KV sharing: time to first token, AFM on-device shape (56 layers, 35:21), 1 thread"
 /usr/bin/python3 "$root/bench/kv_sharing_ttft.py" --build "$build" --threads 1 --runs 7
 

@@ -25,6 +25,9 @@ if os.path.isdir(os.path.join(shared, "models", "stories260K")):
     config.available_features.add("stories260k")
 # llama.cpp's tokenizer test vectors (vocabulary-only GGUF files), for
 # fmc-tokenize; the tool itself is found on PATH like the others.
+# The quantized GGUF models with reference logits (../shared/models/gguf-quant).
+if os.path.isdir(os.path.join(shared, "models", "gguf-quant")):
+    config.available_features.add("gguf-quant")
 if os.path.isdir(os.path.join(shared, "models", "vocab")):
     config.available_features.add("vocab-vectors")
 config.substitutions.append(("%vocab", os.path.join(shared, "models", "vocab")))
