@@ -123,17 +123,22 @@ TEST(QuantArtifact, WriterPacksWhatTheLibraryPacks) {
   FAIL() << "no model.embed_tokens.weight tensor";
 }
 
-/// The artifact's bytes with one scalar field of the first packed tensor
-/// (or of its encoding) overwritten, and what validation says about them.
+/// The artifact's bytes with one scalar field of the first packed (or ggml
+/// block) tensor, or of its encoding, overwritten, and what validation says
+/// about them.
 template <typename T>
 std::string corruptPackedField(bool encoding, flatbuffers::voffset_t field,
-                               T value) {
-  std::string text = readText(FMC_TEST_ARTIFACT_AFM);
+                               T value,
+                               fmc::schema::DType dtype =
+                                   fmc::schema::DType::Packed) {
+  std::string text = readText(dtype == fmc::schema::DType::Packed
+                                  ? FMC_TEST_ARTIFACT_AFM
+                                  : FMC_TEST_ARTIFACT_GGML);
   std::vector<uint8_t> bytes(text.begin(), text.end());
   const fmc::schema::Artifact *root =
       fmc::schema::GetSizePrefixedArtifact(bytes.data());
   for (const fmc::schema::Tensor *t : *root->tensors()) {
-    if (t->dtype() != fmc::schema::DType::Packed)
+    if (t->dtype() != dtype)
       continue;
     const auto *table =
         encoding ? reinterpret_cast<const flatbuffers::Table *>(t->quant())
@@ -172,6 +177,27 @@ TEST(QuantArtifact, RejectsInconsistentPackedTensors) {
       corruptPackedField<uint64_t>(false, fmc::schema::Tensor::VT_BYTES, 17409)
           .find("declares 17409 bytes, expected 17408"),
       std::string::npos);
+}
+
+TEST(QuantArtifact, RejectsInconsistentGgmlTensors) {
+  using fmc::schema::Tensor;
+  constexpr auto kGgml = fmc::schema::DType::GgmlBlocks;
+  // The first ggml tensor: the 512 x 256 token embedding in Q4_K.
+  EXPECT_NE(corruptPackedField<uint32_t>(false, Tensor::VT_GGML_TYPE, 16, kGgml)
+                .find("('model.embed_tokens.weight') has unknown ggml block "
+                      "type 16"),
+            std::string::npos);
+  EXPECT_NE(corruptPackedField<uint32_t>(false, Tensor::VT_GGML_TYPE, 8, kGgml)
+                .find("of shape [512, 256] in Q8_0 blocks declares 73728 "
+                      "bytes"),
+            std::string::npos);
+  EXPECT_NE(corruptPackedField<uint64_t>(false, Tensor::VT_BYTES, 73729, kGgml)
+                .find("of shape [512, 256] in Q4_K blocks declares 73729 "
+                      "bytes"),
+            std::string::npos);
+  EXPECT_NE(corruptPackedField<uint64_t>(false, Tensor::VT_OFFSET, 32, kGgml)
+                .find("starts at offset 32, not a multiple of 64"),
+            std::string::npos);
 }
 
 } // namespace
