@@ -22,8 +22,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
 from make_synthetic_models import (GGUF_ARRAY, GGUF_FLOAT32, GGUF_INT32,  # noqa: E402
-                                   GGUF_STRING, GGUF_UINT32, gguf_string,
-                                   gguf_value, spm_vocabulary)
+                                   GGUF_STRING, GGUF_UINT32, gguf_header,
+                                   gguf_string, spm_vocabulary)
 
 # ggml type: (number, elements per block, bytes per block, byte offsets of
 # the block's f16 scales).
@@ -116,17 +116,7 @@ def main():
         ("tokenizer.ggml.eos_token_id", GGUF_UINT32, 2),
     ]
     tensors = tensor_types(args.type)
-    header = bytearray(b"GGUF")
-    header += struct.pack("<IQQ", 3, len(tensors), len(metadata))
-    for key, kind, value in metadata:
-        header += gguf_string(key) + struct.pack("<I", kind)
-        if kind == GGUF_ARRAY:
-            element_kind, values = value
-            header += struct.pack("<IQ", element_kind, len(values))
-            for v in values:
-                header += gguf_value(element_kind, v)
-        else:
-            header += gguf_value(kind, value)
+    header = gguf_header(metadata, len(tensors))
     offset = 0
     for name, type_name, shape in tensors:
         dims = list(reversed(shape))

@@ -86,6 +86,9 @@ bool decodeUtf8(std::string_view text, size_t pos, uint32_t *cp,
   return true;
 }
 
+
+} // namespace
+
 void appendUtf8(std::string &out, uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
@@ -103,8 +106,6 @@ void appendUtf8(std::string &out, uint32_t cp) {
     out += static_cast<char>(0x80 | (cp & 0x3f));
   }
 }
-
-} // namespace
 
 std::string sanitizeUtf8(std::string_view text) {
   std::string out;

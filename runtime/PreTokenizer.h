@@ -46,6 +46,9 @@ private:
 /// replaced by U+FFFD, as llama.cpp decodes text before splitting it.
 std::string sanitizeUtf8(std::string_view text);
 
+/// Appends code point `cp` to `out` as UTF-8.
+void appendUtf8(std::string &out, uint32_t cp);
+
 } // namespace fmc
 
 #endif // FMC_RUNTIME_PRETOKENIZER_H

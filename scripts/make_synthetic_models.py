@@ -146,11 +146,10 @@ def quantize_q8_0(array):
     return bytes(out)
 
 
-def write_gguf(path, metadata, tensors, alignment=32):
-    """metadata: [(key, kind, value)] where an array value is
-    (element kind, [values]); tensors: [(name, ggml type, float32 array)]."""
+def gguf_header(metadata, tensor_count):
+    """The GGUF v3 magic, counts and metadata (tensor infos follow)."""
     out = bytearray(b"GGUF")
-    out += struct.pack("<IQQ", 3, len(tensors), len(metadata))
+    out += struct.pack("<IQQ", 3, tensor_count, len(metadata))
     for key, kind, value in metadata:
         out += gguf_string(key) + struct.pack("<I", kind)
         if kind == GGUF_ARRAY:
@@ -160,6 +159,13 @@ def write_gguf(path, metadata, tensors, alignment=32):
                 out += gguf_value(element_kind, v)
         else:
             out += gguf_value(kind, value)
+    return out
+
+
+def write_gguf(path, metadata, tensors, alignment=32):
+    """metadata: [(key, kind, value)] where an array value is
+    (element kind, [values]); tensors: [(name, ggml type, float32 array)]."""
+    out = gguf_header(metadata, len(tensors))
     blobs, offset = [], 0
     for name, ggml_type, array in tensors:
         data = (quantize_q8_0(array) if ggml_type == GGML_Q8_0
