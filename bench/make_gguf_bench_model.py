@@ -21,9 +21,9 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
-from make_synthetic_models import (GGUF_ARRAY, GGUF_FLOAT32, GGUF_INT32,  # noqa: E402
-                                   GGUF_STRING, GGUF_UINT32, gguf_header,
-                                   gguf_string, spm_vocabulary)
+from make_synthetic_models import (GGUF_FLOAT32, GGUF_STRING,  # noqa: E402
+                                   GGUF_UINT32, gguf_header, gguf_string,
+                                   spm_gguf_tokenizer)
 
 # ggml type: (number, elements per block, bytes per block, byte offsets of
 # the block's f16 scales).
@@ -93,7 +93,6 @@ def main():
     parser.add_argument("--type", required=True, choices=["Q8_0", "Q4_K_M", "TQ2_0"])
     args = parser.parse_args()
 
-    tokens, scores = spm_vocabulary(VOCAB)
     metadata = [
         ("general.architecture", GGUF_STRING, "llama"),
         ("general.name", GGUF_STRING, f"fmc synthetic llama 853m {args.type}"),
@@ -107,14 +106,7 @@ def main():
         ("llama.attention.head_count_kv", GGUF_UINT32, KV_HEADS),
         ("llama.attention.layer_norm_rms_epsilon", GGUF_FLOAT32, 1e-5),
         ("llama.rope.freq_base", GGUF_FLOAT32, 10000.0),
-        ("tokenizer.ggml.model", GGUF_STRING, "llama"),
-        ("tokenizer.ggml.tokens", GGUF_ARRAY, (GGUF_STRING, tokens)),
-        ("tokenizer.ggml.scores", GGUF_ARRAY, (GGUF_FLOAT32, scores)),
-        ("tokenizer.ggml.token_type", GGUF_ARRAY,
-         (GGUF_INT32, [2, 3, 3] + [6] * 100 + [1] * (len(tokens) - 103))),
-        ("tokenizer.ggml.bos_token_id", GGUF_UINT32, 1),
-        ("tokenizer.ggml.eos_token_id", GGUF_UINT32, 2),
-    ]
+    ] + spm_gguf_tokenizer(VOCAB)
     tensors = tensor_types(args.type)
     header = gguf_header(metadata, len(tensors))
     offset = 0

@@ -99,15 +99,6 @@ constexpr const BlockFormat *blockFormatNamed(std::string_view name) {
   return nullptr;
 }
 
-/// Bytes of `rows` rows of `k` elements, or 0 when k is not a whole number
-/// of blocks (no tensor of that shape exists).
-constexpr uint64_t storageBytes(const BlockFormat &format, uint64_t rows,
-                                uint64_t k) {
-  if (k % format.elements != 0)
-    return 0;
-  return rows * (k / format.elements) * format.bytes;
-}
-
 } // namespace fmc::ggml
 
 #endif // FMC_RUNTIME_GGMLBLOCKS_H

@@ -661,6 +661,21 @@ def spm_vocabulary(size):
     return tokens[:size], [float(-i) for i in range(size)]
 
 
+def spm_gguf_tokenizer(vocab_size):
+    """tokenizer.ggml.* metadata of spm_vocabulary(vocab_size): <unk>
+    unknown, <s> and </s> control, the byte tokens, then normal tokens."""
+    tokens, scores = spm_vocabulary(vocab_size)
+    return [
+        ("tokenizer.ggml.model", GGUF_STRING, "llama"),
+        ("tokenizer.ggml.tokens", GGUF_ARRAY, (GGUF_STRING, tokens)),
+        ("tokenizer.ggml.scores", GGUF_ARRAY, (GGUF_FLOAT32, scores)),
+        ("tokenizer.ggml.token_type", GGUF_ARRAY,
+         (GGUF_INT32, [2, 3, 3] + [6] * 100 + [1] * (len(tokens) - 103))),
+        ("tokenizer.ggml.bos_token_id", GGUF_UINT32, 1),
+        ("tokenizer.ggml.eos_token_id", GGUF_UINT32, 2),
+    ]
+
+
 def write_gguf_llama(path, seed):
     c = config("llama", num_hidden_layers=2)
     h, hd, L = c["hidden_size"], head_dim_of(c), c["num_hidden_layers"]
@@ -688,7 +703,6 @@ def write_gguf_llama(path, seed):
         ]
     tensors += [("output_norm.weight", GGML_F32, ones(h)),
                 ("output.weight", GGML_F32, rand(c["vocab_size"], h))]
-    tokens, scores = spm_vocabulary(c["vocab_size"])
     metadata = [
         ("general.architecture", GGUF_STRING, "llama"),
         ("general.name", GGUF_STRING, "fmc synthetic llama"),
@@ -702,14 +716,7 @@ def write_gguf_llama(path, seed):
         ("llama.attention.head_count_kv", GGUF_UINT32, 2),
         ("llama.attention.layer_norm_rms_epsilon", GGUF_FLOAT32, 1e-5),
         ("llama.rope.freq_base", GGUF_FLOAT32, 10000.0),
-        ("tokenizer.ggml.model", GGUF_STRING, "llama"),
-        ("tokenizer.ggml.tokens", GGUF_ARRAY, (GGUF_STRING, tokens)),
-        ("tokenizer.ggml.scores", GGUF_ARRAY, (GGUF_FLOAT32, scores)),
-        ("tokenizer.ggml.token_type", GGUF_ARRAY,
-         (GGUF_INT32, [2, 3, 3] + [6] * 100 + [1] * (len(tokens) - 103))),
-        ("tokenizer.ggml.bos_token_id", GGUF_UINT32, 1),
-        ("tokenizer.ggml.eos_token_id", GGUF_UINT32, 2),
-    ]
+    ] + spm_gguf_tokenizer(c["vocab_size"])
     write_gguf(path, metadata, tensors)
 
 

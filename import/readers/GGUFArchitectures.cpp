@@ -142,37 +142,12 @@ public:
   /// A positive integer `<arch>.<suffix>`; `fallback` when absent, if given.
   Expected<int64_t> positive(StringRef suffix,
                              std::optional<int64_t> fallback = {}) const {
-    std::string fullKey = key(suffix);
-    const GGUFValue *value = gguf.find(fullKey);
-    if (!value) {
-      if (fallback)
-        return *fallback;
-      return missing(fullKey);
-    }
-    std::optional<int64_t> integer = value->getInteger();
-    if (!integer)
-      return wrongType(fullKey, *value, "an integer");
-    if (*integer <= 0)
-      return fileError(gguf.file, "metadata '" + fullKey + "' is " +
-                                      Twine(*integer) +
-                                      ", expected a positive integer");
-    return *integer;
+    return integerAtLeast(suffix, 1, fallback, "a positive integer");
   }
 
   /// A non-negative integer `<arch>.<suffix>`, or `fallback`.
   Expected<int64_t> nonNegative(StringRef suffix, int64_t fallback) const {
-    std::string fullKey = key(suffix);
-    const GGUFValue *value = gguf.find(fullKey);
-    if (!value)
-      return fallback;
-    std::optional<int64_t> integer = value->getInteger();
-    if (!integer)
-      return wrongType(fullKey, *value, "an integer");
-    if (*integer < 0)
-      return fileError(gguf.file, "metadata '" + fullKey + "' is " +
-                                      Twine(*integer) +
-                                      ", expected a non-negative integer");
-    return *integer;
+    return integerAtLeast(suffix, 0, fallback, "a non-negative integer");
   }
 
   /// A token id; none when absent or the "no token" sentinel 0xFFFFFFFF.
@@ -213,6 +188,28 @@ public:
   StringRef arch;
 
 private:
+  /// An integer `<arch>.<suffix>` of at least `minimum` (`expected` names
+  /// the range in the message); `fallback` when absent, if given.
+  Expected<int64_t> integerAtLeast(StringRef suffix, int64_t minimum,
+                                   std::optional<int64_t> fallback,
+                                   StringRef expected) const {
+    std::string fullKey = key(suffix);
+    const GGUFValue *value = gguf.find(fullKey);
+    if (!value) {
+      if (fallback)
+        return *fallback;
+      return missing(fullKey);
+    }
+    std::optional<int64_t> integer = value->getInteger();
+    if (!integer)
+      return wrongType(fullKey, *value, "an integer");
+    if (*integer < minimum)
+      return fileError(gguf.file, "metadata '" + fullKey + "' is " +
+                                      Twine(*integer) + ", expected " +
+                                      expected);
+    return *integer;
+  }
+
   Error missing(StringRef fullKey) const {
     return fileError(gguf.file, "missing metadata '" + fullKey + "'");
   }
