@@ -251,6 +251,49 @@ TEST(PreTokenizer, Llama3GroupsDigitsByThreeAndKeepsNewlines) {
             (V{"a", " ", "1", "2", "3"}));
 }
 
+// Expected pieces worked out by hand from llama.cpp's regex lists (each
+// regex splits the previous pieces into its matches and the text between);
+// each case picks text on which the pre-tokenizer differs from its nearest
+// neighbour, so a wrong regex list fails here.
+TEST(PreTokenizer, Qwen35KeepsCombiningMarksWithTheirLetters) {
+  using V = std::vector<std::string_view>;
+  // "ne" + U+0301 (combining acute) + "e": a mark is \p{M}, not \p{L}.
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Qwen35, "ne\xcc\x81" "e 42"),
+            (V{"ne\xcc\x81" "e", " ", "4", "2"}));
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Qwen2, "ne\xcc\x81" "e"),
+            (V{"ne", "\xcc\x81" "e"}));
+}
+
+TEST(PreTokenizer, DeepseekLlmSplitsNewlinesPunctuationCjkAndDigitRuns) {
+  using V = std::vector<std::string_view>;
+  // U+4F60 U+597D ("ni hao") is one CJK run; digits stay one run.
+  EXPECT_EQ(splitWith(schema::PreTokenizer::DeepseekLlm,
+                      "Hi 2024!\n\xe4\xbd\xa0\xe5\xa5\xbd"),
+            (V{"Hi", " ", "2024", "!", "\n", "\xe4\xbd\xa0\xe5\xa5\xbd"}));
+  EXPECT_EQ(splitWith(schema::PreTokenizer::DeepseekLlm, "ok  \n"),
+            (V{"ok", "  ", "\n"}));
+}
+
+TEST(PreTokenizer, FalconAndDefaultSplitPunctuationThenDigitsByThree) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Falcon, "a+b=12345"),
+            (V{"a", "+", "b", "=", "123", "45"}));
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Default, "x, 12345"),
+            (V{"x", ",", " ", "123", "45"}));
+  // Default's third regex, \p{N}+, takes the space off GPT-2's " 34" in
+  // Arabic-Indic digits (U+0663 U+0664), which [0-9]{3} does not see.
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Default, "x \xd9\xa3\xd9\xa4"),
+            (V{"x", " ", "\xd9\xa3\xd9\xa4"}));
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Falcon, "x \xd9\xa3\xd9\xa4"),
+            (V{"x", " \xd9\xa3\xd9\xa4"}));
+}
+
+TEST(PreTokenizer, Gemma4SplitsOnlyLinesFromNewlines) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(splitWith(schema::PreTokenizer::Gemma4, "a b, 123\n\nc"),
+            (V{"a b, 123", "\n\n", "c"}));
+}
+
 TEST(PreTokenizer, UnknownTypeIsAnError) {
   absl::StatusOr<std::unique_ptr<PreTokenizer>> pre =
       PreTokenizer::create(static_cast<schema::PreTokenizer>(200));
