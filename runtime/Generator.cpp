@@ -40,6 +40,8 @@ absl::StatusOr<GenerationStats> generate(Session &session,
                        vocab, " tokens"));
 
   Sampler sampler(options.sampling, vocab);
+  for (int32_t id : prompt)
+    sampler.accept(id);
   std::vector<float> last(vocab);
   auto isEnd = [&](int32_t token) {
     return std::find(options.endTokens.begin(), options.endTokens.end(),
@@ -62,17 +64,28 @@ absl::StatusOr<GenerationStats> generate(Session &session,
     return stats;
   }
   int32_t token = sampler.sample(last.data());
+  sampler.accept(token);
   stats.ttftMs = stats.prefillMs = msSince(start);
   stats.prefillTokensPerS = n / (stats.prefillMs / 1000.0);
   stats.generatedTokens = 1;
-  if (callbacks.onToken)
-    callbacks.onToken(token);
+  // Whether the token just generated ends the generation, and why.
+  auto ends = [&]() {
+    if (callbacks.onToken && !callbacks.onToken(token))
+      stats.stop = StopReason::Caller;
+    else if (isEnd(token))
+      stats.stop = StopReason::EndToken;
+    else if (stats.generatedTokens >= options.maxNewTokens)
+      stats.stop = StopReason::MaxTokens;
+    else
+      return false;
+    return true;
+  };
 
   auto decodeStart = std::chrono::steady_clock::now();
   int64_t position = n;
-  while (stats.generatedTokens < options.maxNewTokens && !isEnd(token)) {
+  while (!ends()) {
     if (position >= maxContext) {
-      stats.reachedContext = true;
+      stats.stop = StopReason::Context;
       break;
     }
     absl::StatusOr<const float *> logits = session.decode(token, position);
@@ -81,10 +94,9 @@ absl::StatusOr<GenerationStats> generate(Session &session,
     if (options.allLogits && callbacks.onLogits)
       callbacks.onLogits(position, *logits);
     token = sampler.sample(*logits);
+    sampler.accept(token);
     ++position;
     ++stats.generatedTokens;
-    if (callbacks.onToken)
-      callbacks.onToken(token);
   }
   stats.decodeMs = msSince(decodeStart);
   int64_t decoded = stats.generatedTokens - 1;

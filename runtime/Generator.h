@@ -3,7 +3,8 @@
 // One generation: the prompt through the prefill program, then one decode
 // step per new token, sampling each next token from the last logits. Stops
 // after the requested number of tokens, at the context's end, or when the
-// model produces an end token (EOS, or BOS, which starts a new sequence).
+// model produces an end token (EOS, or BOS, which starts a new sequence),
+// or when the caller asks (a stop string).
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,6 +31,14 @@ struct GenerationOptions {
   std::vector<int32_t> endTokens;
 };
 
+/// Why a generation ended.
+enum class StopReason {
+  MaxTokens, ///< GenerationOptions::maxNewTokens were generated.
+  EndToken,  ///< The model produced one of GenerationOptions::endTokens.
+  Context,   ///< The context is full.
+  Caller,    ///< GenerationCallbacks::onToken returned false.
+};
+
 struct GenerationStats {
   int64_t promptTokens = 0;
   int64_t generatedTokens = 0;
@@ -38,12 +47,13 @@ struct GenerationStats {
   double decodeMs = 0; ///< From the first token to the last.
   double prefillTokensPerS = 0;
   double decodeTokensPerS = 0;
-  bool reachedContext = false;
+  StopReason stop = StopReason::MaxTokens;
 };
 
 struct GenerationCallbacks {
-  /// Each generated token, as soon as it is sampled.
-  std::function<void(int32_t token)> onToken;
+  /// Each generated token, as soon as it is sampled; returning false ends
+  /// the generation there.
+  std::function<bool(int32_t token)> onToken;
   /// Logits rows (only when GenerationOptions::allLogits).
   LogitsCallback onLogits;
 };

@@ -10,7 +10,12 @@ namespace fmc {
 Sampler::Sampler(const SamplerOptions &options, int64_t vocab)
     : options(options), vocab(vocab),
       state(options.seed * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull),
-      order(vocab), probs(vocab) {}
+      order(vocab), probs(vocab) {
+  if (penalizes()) {
+    penalized.resize(vocab);
+    counts.assign(vocab, 0);
+  }
+}
 
 int32_t Sampler::argmax(const float *logits, int64_t n) {
   int64_t best = 0;
@@ -29,7 +34,46 @@ float Sampler::uniform() {
   return static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
 }
 
+bool Sampler::penalizes() const {
+  return options.penaltyWindow > 0 &&
+         (options.repeatPenalty != 1.0f || options.presencePenalty != 0.0f ||
+          options.frequencyPenalty != 0.0f);
+}
+
+void Sampler::accept(int32_t token) {
+  if (!penalizes() || token < 0 || token >= vocab)
+    return;
+  recent.push_back(token);
+  ++counts[token];
+  if (recent.size() > static_cast<size_t>(options.penaltyWindow)) {
+    --counts[recent.front()];
+    recent.pop_front();
+  }
+}
+
+const float *Sampler::applyPenalties(const float *logits) {
+  std::copy(logits, logits + vocab, penalized.begin());
+  // Each distinct token once: its count is cleared after use and restored
+  // from the window afterwards.
+  for (int32_t token : recent) {
+    int32_t count = counts[token];
+    if (count <= 0) // Already penalized.
+      continue;
+    float &logit = penalized[token];
+    logit = logit <= 0.0f ? logit * options.repeatPenalty
+                          : logit / options.repeatPenalty;
+    logit -= static_cast<float>(count) * options.frequencyPenalty +
+             options.presencePenalty;
+    counts[token] = -count;
+  }
+  for (int32_t token : recent)
+    counts[token] = std::abs(counts[token]);
+  return penalized.data();
+}
+
 int32_t Sampler::sample(const float *logits) {
+  if (penalizes())
+    logits = applyPenalties(logits);
   if (options.temperature <= 0.0f)
     return argmax(logits, vocab);
   int64_t n = vocab;
@@ -42,7 +86,7 @@ int32_t Sampler::sample(const float *logits) {
     std::partial_sort(order.begin(), order.begin() + options.topK,
                       order.begin() + n, byLogit);
     n = options.topK;
-  } else if (options.topP < 1.0f) {
+  } else if (options.topP < 1.0f || options.minP > 0.0f) {
     std::sort(order.begin(), order.begin() + n, byLogit);
   }
   float max = logits[order[0]];
@@ -59,6 +103,18 @@ int32_t Sampler::sample(const float *logits) {
       kept += probs[keep++];
     n = std::max<int64_t>(keep, 1);
     sum = kept > 0.0f ? kept : probs[0];
+  }
+  if (options.minP > 0.0f) {
+    // Sorted too; p_i / p_max >= minP before temperature means
+    // logit_i >= max + log(minP).
+    float floor = max + std::log(options.minP);
+    int64_t keep = 1;
+    while (keep < n && logits[order[keep]] >= floor)
+      ++keep;
+    n = std::min(n, keep);
+    sum = 0.0f;
+    for (int64_t i = 0; i < n; ++i)
+      sum += probs[i];
   }
   float r = uniform() * sum;
   for (int64_t i = 0; i < n; ++i) {

@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <string_view>
+#include <utility>
 
 namespace fmc::run {
 
@@ -24,30 +25,57 @@ const char *usage() {
   return R"(usage: fmc-run model.fmc [options]
 
 Generates text with a compiled model: the prompt runs through the prefill
-program, then one decode step per new token. Text streams to stdout.
+program, then one decode step per new token. Text streams to stdout as it is
+generated (whole UTF-8 characters, flushed each token, also into a pipe).
 
-  --prompt TEXT        prompt text (BOS is prepended as the tokenizer says)
+Prompt (one of these; none: generation starts from BOS alone):
+  -p, --prompt TEXT    prompt text (BOS is prepended as the tokenizer says);
+                       `--prompt -` reads it from standard input
+  -f, --prompt-file F  prompt text from file F (`-`: standard input); one
+                       trailing newline is dropped, as llama.cpp does
   --prompt-ids 1,2,3   prompt as token ids, used as given
-                       (neither: generation starts from BOS alone)
+
+Generation:
   -n N                 generate at most N tokens (default 256); stops earlier
-                       at EOS, at a generated BOS or at the end of the context
+                       at EOS, at a generated BOS, at a stop string or at the
+                       end of the context (the last three are reported on
+                       stderr)
+  --stop STR           stop when the generated text contains STR, which is
+                       not printed (repeatable)
+  --ignore-eos         do not stop at EOS or BOS
+
+Sampling (llama.cpp's order: penalties, top-k, top-p, min-p, temperature):
   --temperature T      0 (default) is greedy; otherwise sample from softmax(l/T)
+  --temp T             the same
   --top-k K            sample among the K most likely tokens (0: all)
   --top-p P            sample from the smallest set of tokens of mass >= P
-  --seed S             random seed for sampling (default: from the clock)
+  --min-p P            drop tokens less than P times as likely as the best
+                       (before temperature); top-k, top-p and min-p need a
+                       temperature above 0
+  --repeat-penalty R   divide the positive logits (multiply the negative
+                       ones) of tokens seen in the window by R (default 1: off)
+  --presence-penalty A subtract A from the logit of every token seen
+  --frequency-penalty A
+                       subtract A per occurrence in the window
+  --repeat-last-n N    the penalties' window: the last N tokens, prompt
+                       included (default 64; 0: penalties off)
+  --seed S             random seed for sampling (default: from the clock;
+                       --stats prints the one used)
+
+Running:
   --backend NAME       auto (default), cpu, cuda, vulkan, metal
   --threads N          CPU threads (default: all cores)
   --load copy|map      copy the weights into huge-page memory (default) or
                        map them from the file (no copy, 4 KB pages)
   --verify             check the weights' checksum with --load map too (a
                        copy is always checked; the header on every load)
-  --stats              print time to first token, tokens/s and memory
+  --stats              print time to first token, tokens/s, memory and seed
   --stats-json F       write those figures as JSON (ttft_ms,
                        prefill_tokens_per_s, decode_tokens_per_s,
                        weights_bytes, kv_bytes_per_token, kv_bytes_total,
                        kv_scale_bytes_per_token, kv_scale_bytes_total,
-                       arena_bytes, peak_rss_bytes; KV figures count key
-                       and value elements, int8 scales separately)
+                       arena_bytes, peak_rss_bytes, seed, stop; KV figures
+                       count key and value elements, int8 scales separately)
   --logits-out F       write the logits of every prompt position and every
                        decode step as raw little-endian f32 rows of vocab size
                        (prompt tokens + generated tokens - 1 rows). An
@@ -56,7 +84,7 @@ program, then one decode step per new token. Text streams to stdout.
                        turns that off) has no logits for the earlier prompt
                        positions: the file then starts at the last prompt
                        position (generated tokens rows), and fmc-run says so
-  --help               this text
+  -h, --help           this text
 )";
 }
 
@@ -99,29 +127,58 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       options.verifyWeights = true;
       continue;
     }
-    // Every other option takes a value.
+    if (isBool("--ignore-eos")) {
+      options.ignoreEos = true;
+      continue;
+    }
+    // Every other option takes a value; short and alternative spellings
+    // first become the canonical flag.
+    static const std::pair<const char *, const char *> aliases[] = {
+        {"-p", "--prompt"},
+        {"-f", "--prompt-file"},
+        {"--file", "--prompt-file"},
+        {"--temp", "--temperature"}};
+    for (auto [alias, canonical] : aliases)
+      if (flag == alias)
+        flag = canonical;
     static const char *const withValue[] = {
-        "--prompt",  "--prompt-ids", "-n",           "--temperature",
-        "--top-k",   "--top-p",      "--seed",       "--backend",
-        "--threads", "--stats-json", "--logits-out", "--load"};
+        "--prompt",         "--prompt-file",       "--prompt-ids",
+        "-n",               "--temperature",       "--top-k",
+        "--top-p",          "--min-p",             "--repeat-penalty",
+        "--presence-penalty", "--frequency-penalty", "--repeat-last-n",
+        "--stop",           "--seed",              "--backend",
+        "--threads",        "--stats-json",        "--logits-out",
+        "--load"};
     bool known = false;
     for (const char *name : withValue)
       known |= flag == name;
     if (!known)
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown option '", flag, "' (see --help)"));
+          absl::StrCat("unknown option '", std::string(arg), "' (see --help)"));
     std::string value;
     if (inlineValue) {
       value = *inlineValue;
     } else {
       if (i + 1 >= argc)
         return absl::InvalidArgumentError(
-            absl::StrCat("option ", flag, " needs a value"));
+            absl::StrCat("option ", std::string(arg), " needs a value"));
       value = argv[++i];
     }
+    auto number = [&](float &out, absl::string_view want,
+                      auto valid) -> absl::Status {
+      if (!absl::SimpleAtof(value, &out) || !std::isfinite(out) || !valid(out))
+        return badValue(flag, value, want);
+      return absl::OkStatus();
+    };
+    absl::Status status;
 
     if (flag == "--prompt") {
-      options.prompt = value;
+      if (value == "-")
+        options.promptFile = "-";
+      else
+        options.prompt = value;
+    } else if (flag == "--prompt-file") {
+      options.promptFile = value;
     } else if (flag == "--prompt-ids") {
       std::vector<int32_t> ids;
       for (absl::string_view part :
@@ -138,16 +195,34 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
           options.maxNewTokens < 0)
         return badValue(flag, value, "a non-negative integer");
     } else if (flag == "--temperature") {
-      if (!absl::SimpleAtof(value, &options.temperature) ||
-          !std::isfinite(options.temperature) || options.temperature < 0)
-        return badValue(flag, value, "a non-negative number");
+      status = number(options.temperature, "a non-negative number",
+                      [](float x) { return x >= 0; });
     } else if (flag == "--top-k") {
       if (!absl::SimpleAtoi(value, &options.topK) || options.topK < 0)
         return badValue(flag, value, "a non-negative integer");
     } else if (flag == "--top-p") {
-      if (!absl::SimpleAtof(value, &options.topP) || !(options.topP > 0) ||
-          options.topP > 1)
-        return badValue(flag, value, "a number in (0, 1]");
+      status = number(options.topP, "a number in (0, 1]",
+                      [](float x) { return x > 0 && x <= 1; });
+    } else if (flag == "--min-p") {
+      status = number(options.minP, "a number in [0, 1]",
+                      [](float x) { return x >= 0 && x <= 1; });
+    } else if (flag == "--repeat-penalty") {
+      status = number(options.repeatPenalty, "a positive number",
+                      [](float x) { return x > 0; });
+    } else if (flag == "--presence-penalty") {
+      status = number(options.presencePenalty, "a number",
+                      [](float) { return true; });
+    } else if (flag == "--frequency-penalty") {
+      status = number(options.frequencyPenalty, "a number",
+                      [](float) { return true; });
+    } else if (flag == "--repeat-last-n") {
+      if (!absl::SimpleAtoi(value, &options.repeatLastN) ||
+          options.repeatLastN < 0)
+        return badValue(flag, value, "a non-negative integer");
+    } else if (flag == "--stop") {
+      if (value.empty())
+        return badValue(flag, value, "a non-empty string");
+      options.stops.push_back(value);
     } else if (flag == "--seed") {
       uint64_t seed;
       if (!absl::SimpleAtoi(value, &seed))
@@ -168,6 +243,8 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
         return badValue(flag, value, "map or copy");
       options.mapWeights = value == "map";
     }
+    if (!status.ok())
+      return status;
   }
   if (options.help)
     return options;
@@ -177,9 +254,24 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
             ? "no artifact given: fmc-run model.fmc [options] (see --help)"
             : absl::StrCat("unexpected argument '", positional[1], "'"));
   options.artifact = positional[0];
-  if (options.prompt && options.promptIds)
+  if (int(options.prompt.has_value()) + int(options.promptFile.has_value()) +
+          int(options.promptIds.has_value()) >
+      1)
     return absl::InvalidArgumentError(
-        "give --prompt or --prompt-ids, not both");
+        "give one of --prompt, --prompt-file and --prompt-ids");
+  // Greedy decoding has no distribution to truncate: a truncation flag
+  // without a temperature would silently do nothing.
+  if (options.temperature == 0.0f) {
+    const char *ignored = options.topK > 0     ? "--top-k"
+                          : options.topP < 1.0f ? "--top-p"
+                          : options.minP > 0.0f ? "--min-p"
+                                                : nullptr;
+    if (ignored)
+      return absl::InvalidArgumentError(absl::StrCat(
+          ignored,
+          " has no effect with greedy decoding (the default, temperature 0): "
+          "add --temperature T, e.g. --temperature 0.8"));
+  }
   return options;
 }
 

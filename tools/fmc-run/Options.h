@@ -15,11 +15,20 @@ namespace fmc::run {
 struct Options {
   std::string artifact;
   std::optional<std::string> prompt;
+  /// --prompt-file; "-" (also `--prompt -`) is standard input.
+  std::optional<std::string> promptFile;
   std::optional<std::vector<int32_t>> promptIds;
   int64_t maxNewTokens = 256;
   float temperature = 0.0f;
   int32_t topK = 0;
   float topP = 1.0f;
+  float minP = 0.0f;
+  float repeatPenalty = 1.0f;
+  float presencePenalty = 0.0f;
+  float frequencyPenalty = 0.0f;
+  int32_t repeatLastN = 64;
+  std::vector<std::string> stops;
+  bool ignoreEos = false;
   std::optional<uint64_t> seed;
   std::string backend = "auto";
   int threads = 0;

@@ -10,16 +10,20 @@
 #include "runtime/Artifact.h"
 #include "runtime/Generator.h"
 #include "runtime/Session.h"
+#include "runtime/TextStream.h"
 #include "runtime/Tokenizer.h"
 #include "tools/fmc-run/Options.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -100,6 +104,46 @@ private:
   bool unnamed = false;
 };
 
+/// The prompt text of a file, `-` being standard input; one trailing
+/// newline is dropped (the one an editor or `echo` adds), as llama.cpp does.
+absl::StatusOr<std::string> readPrompt(const std::string &path) {
+  std::FILE *file = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!file)
+    return absl::NotFoundError(absl::StrCat("cannot read the prompt file '",
+                                            path, "': ", std::strerror(errno)));
+  std::string text;
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0)
+    text.append(buffer, n);
+  bool failed = std::ferror(file);
+  if (file != stdin)
+    std::fclose(file);
+  if (failed)
+    return absl::DataLossError(absl::StrCat(
+        "cannot read the prompt from ",
+        path == "-" ? std::string("standard input") : "'" + path + "'"));
+  if (!text.empty() && text.back() == '\n')
+    text.pop_back();
+  if (!text.empty() && text.back() == '\r')
+    text.pop_back();
+  return text;
+}
+
+const char *stopReasonName(fmc::StopReason reason) {
+  switch (reason) {
+  case fmc::StopReason::MaxTokens:
+    return "max_tokens";
+  case fmc::StopReason::EndToken:
+    return "end_token";
+  case fmc::StopReason::Context:
+    return "context";
+  case fmc::StopReason::Caller:
+    return "stop_string";
+  }
+  return "unknown";
+}
+
 uint64_t peakRssBytes() {
   struct rusage usage;
   ::getrusage(RUSAGE_SELF, &usage);
@@ -149,17 +193,27 @@ int main(int argc, char **argv) {
     tokenizer = std::move(*t);
   }
 
+  // Standard input is read only when asked for (`--prompt -`): a prompt
+  // taken from an inherited pipe nobody closes would hang the run.
+  std::optional<std::string> promptText = options.prompt;
+  if (options.promptFile) {
+    absl::StatusOr<std::string> text = readPrompt(*options.promptFile);
+    if (!text.ok())
+      return fail(text.status());
+    promptText = std::move(*text);
+  }
+
   std::vector<int32_t> prompt;
   if (options.promptIds) {
     prompt = *options.promptIds;
   } else {
-    if (options.prompt && !options.prompt->empty() && !tokenizer)
+    if (promptText && !promptText->empty() && !tokenizer)
       return fail(absl::FailedPreconditionError(
           "the artifact has no tokenizer; give the prompt with --prompt-ids"));
     int32_t bos = tokenizer ? tokenizer->bos() : -1;
     std::vector<int32_t> text;
-    if (options.prompt)
-      text = tokenizer->encode(*options.prompt);
+    if (promptText && !promptText->empty())
+      text = tokenizer->encode(*promptText);
     if ((tokenizer && tokenizer->addBos()) || text.empty()) {
       if (bos < 0 && text.empty())
         return fail(
@@ -198,44 +252,75 @@ int main(int argc, char **argv) {
   generation.sampling.temperature = options.temperature;
   generation.sampling.topK = options.topK;
   generation.sampling.topP = options.topP;
+  generation.sampling.minP = options.minP;
+  generation.sampling.repeatPenalty = options.repeatPenalty;
+  generation.sampling.presencePenalty = options.presencePenalty;
+  generation.sampling.frequencyPenalty = options.frequencyPenalty;
+  generation.sampling.penaltyWindow = options.repeatLastN;
   generation.sampling.seed =
       options.seed
           ? *options.seed
           : static_cast<uint64_t>(
                 std::chrono::steady_clock::now().time_since_epoch().count());
   generation.allLogits = !options.logitsOut.empty();
-  if (tokenizer) {
+  if (tokenizer && !options.ignoreEos) {
     if (tokenizer->eos() >= 0)
       generation.endTokens.push_back(tokenizer->eos());
     if (tokenizer->bos() >= 0)
       generation.endTokens.push_back(tokenizer->bos());
   }
 
-  bool interactive = ::isatty(STDOUT_FILENO);
+  // Every token is flushed, into a terminal or a pipe alike: whoever reads
+  // the stream sees each character as soon as it is final.
+  if (!options.stops.empty() && !tokenizer)
+    return fail(absl::FailedPreconditionError(
+        "--stop needs text, and the artifact has no tokenizer"));
+  fmc::TextStream stream(options.stops);
   int32_t previous = -1;
-  auto emit = [&](int32_t token) {
+  auto show = [&](int32_t token, bool generated) {
     std::string text = tokenizer ? tokenizer->decode(previous, token)
                                  : absl::StrCat(previous < 0 ? "" : " ", token);
     previous = token;
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    if (interactive)
-      std::fflush(stdout);
+    std::string shown = stream.push(text, generated);
+    std::fwrite(shown.data(), 1, shown.size(), stdout);
+    std::fflush(stdout);
+    return !stream.stoppedAt();
   };
   for (int32_t token : prompt)
-    emit(token);
+    show(token, /*generated=*/false);
 
   fmc::GenerationCallbacks callbacks;
-  callbacks.onToken = emit;
+  callbacks.onToken = [&](int32_t token) { return show(token, true); };
   if (generation.allLogits)
     callbacks.onLogits = [&](int64_t, const float *row) {
       std::fwrite(row, sizeof(float), vocab, logitsFile.get());
     };
   absl::StatusOr<fmc::GenerationStats> stats =
       fmc::generate(**session, prompt, generation, callbacks);
+  std::string rest = stream.flush();
+  std::fwrite(rest.data(), 1, rest.size(), stdout);
   std::fputc('\n', stdout);
   std::fflush(stdout);
   if (!stats.ok())
     return fail(stats.status());
+  // Why the text ended, unless it ended where -n said.
+  if (stats->stop == fmc::StopReason::Context)
+    std::fprintf(stderr,
+                 "fmc-run: stopped at the end of the context (%lld tokens) "
+                 "after %lld generated tokens\n",
+                 static_cast<long long>((*session)->maxContext()),
+                 static_cast<long long>(stats->generatedTokens));
+  else if (stats->stop == fmc::StopReason::EndToken)
+    std::fprintf(stderr,
+                 "fmc-run: stopped at the end-of-text token after %lld "
+                 "generated tokens\n",
+                 static_cast<long long>(stats->generatedTokens));
+  else if (stats->stop == fmc::StopReason::Caller)
+    std::fprintf(stderr,
+                 "fmc-run: stopped at the stop string \"%s\" after %lld "
+                 "generated tokens\n",
+                 stream.stoppedAt()->c_str(),
+                 static_cast<long long>(stats->generatedTokens));
   if (!options.logitsOut.empty())
     if (absl::Status s = logitsFile.commit(); !s.ok())
       return fail(s);
@@ -252,10 +337,13 @@ int main(int argc, char **argv) {
         "  weights              %s\n"
         "  kv cache             %llu bytes/token, %s allocated%s\n"
         "  arena                %s\n"
-        "  peak rss             %s\n",
+        "  peak rss             %s\n"
+        "  seed                 %llu\n",
         (*session)->backend().c_str(), static_cast<long long>(stats->promptTokens),
         static_cast<long long>(stats->generatedTokens),
-        stats->reachedContext ? " (stopped at the end of the context)" : "",
+        stats->stop == fmc::StopReason::Context
+            ? " (stopped at the end of the context)"
+            : "",
         stats->ttftMs, stats->prefillTokensPerS, stats->decodeTokensPerS,
         human(memory.weightsBytes).c_str(),
         static_cast<unsigned long long>(memory.kvBytesPerToken),
@@ -266,7 +354,8 @@ int main(int argc, char **argv) {
                            ")")
                   .c_str()
             : "",
-        human(memory.arenaBytes).c_str(), human(rss).c_str());
+        human(memory.arenaBytes).c_str(), human(rss).c_str(),
+        static_cast<unsigned long long>(generation.sampling.seed));
   }
   if (!options.statsJson.empty()) {
     OutputFile json;
@@ -286,7 +375,9 @@ int main(int argc, char **argv) {
                  "  \"kv_scale_bytes_per_token\": %llu,\n"
                  "  \"kv_scale_bytes_total\": %llu,\n"
                  "  \"arena_bytes\": %llu,\n"
-                 "  \"peak_rss_bytes\": %llu\n"
+                 "  \"peak_rss_bytes\": %llu,\n"
+                 "  \"seed\": %llu,\n"
+                 "  \"stop\": \"%s\"\n"
                  "}\n",
                  (*session)->backend().c_str(),
                  static_cast<long long>(stats->promptTokens),
@@ -298,7 +389,9 @@ int main(int argc, char **argv) {
                  static_cast<unsigned long long>(memory.kvScaleBytesPerToken),
                  static_cast<unsigned long long>(memory.kvScaleBytesTotal),
                  static_cast<unsigned long long>(memory.arenaBytes),
-                 static_cast<unsigned long long>(rss));
+                 static_cast<unsigned long long>(rss),
+                 static_cast<unsigned long long>(generation.sampling.seed),
+                 stopReasonName(stats->stop));
     if (absl::Status s = json.commit(); !s.ok())
       return fail(s);
   }

@@ -92,5 +92,75 @@ TEST(Sampler, TopPKeepsTheNucleus) {
   EXPECT_NEAR(counts[0] / 20000.0, 0.625, 0.02);
 }
 
+TEST(Sampler, MinPDropsTokensLessLikelyThanAFractionOfTheBest) {
+  // Probabilities 0.5, 0.3, 0.15, 0.05 (before temperature): min-p 0.2
+  // keeps p >= 0.1, the first three, renormalized to 0.5/0.95, ...; at
+  // T = 2 the kept set is the same (min-p is taken before temperature).
+  std::vector<float> logits = {std::log(0.5f), std::log(0.3f),
+                               std::log(0.15f), std::log(0.05f)};
+  SamplerOptions options{1.0f, 0, 1.0f, 4};
+  options.minP = 0.2f;
+  Sampler sampler(options, logits.size());
+  std::map<int32_t, int> counts;
+  const int n = 40000;
+  for (int i = 0; i < n; ++i)
+    ++counts[sampler.sample(logits.data())];
+  EXPECT_EQ(counts.count(3), 0u);
+  EXPECT_NEAR(counts[0] / double(n), 0.5 / 0.95, 0.01);
+  EXPECT_NEAR(counts[2] / double(n), 0.15 / 0.95, 0.01);
+
+  options.temperature = 2.0f;
+  Sampler hot(options, logits.size());
+  for (int i = 0; i < 4000; ++i)
+    EXPECT_NE(hot.sample(logits.data()), 3);
+}
+
+TEST(Sampler, RepeatPenaltyDividesPositiveAndMultipliesNegativeLogits) {
+  // Greedy: token 0 leads; once seen, 2.0 / 2.5 = 0.8 < 1.0 hands the lead
+  // to token 1. A negative logit grows more negative: -0.5 * 2.5 < -1.
+  std::vector<float> logits = {2.0f, 1.0f, -0.5f, -1.0f};
+  SamplerOptions options;
+  options.repeatPenalty = 2.5f;
+  Sampler sampler(options, logits.size());
+  EXPECT_EQ(sampler.sample(logits.data()), 0);
+  sampler.accept(0);
+  EXPECT_EQ(sampler.sample(logits.data()), 1);
+  sampler.accept(1);
+  // Both penalized: 0.8 and 0.4 still beat -0.5.
+  EXPECT_EQ(sampler.sample(logits.data()), 0);
+
+  std::vector<float> negative = {-1.0f, -0.5f};
+  Sampler second(options, negative.size());
+  second.accept(1);
+  EXPECT_EQ(second.sample(negative.data()), 0); // -1.25 < -1.
+}
+
+TEST(Sampler, PresenceAndFrequencyPenaltiesCountTheWindowOnly) {
+  std::vector<float> logits = {3.0f, 2.0f, 0.0f};
+  SamplerOptions options;
+  options.frequencyPenalty = 0.6f;
+  options.penaltyWindow = 2;
+  Sampler sampler(options, logits.size());
+  sampler.accept(0);
+  EXPECT_EQ(sampler.sample(logits.data()), 0); // 3 - 0.6 > 2.
+  sampler.accept(0);
+  EXPECT_EQ(sampler.sample(logits.data()), 1); // 3 - 1.2 < 2.
+  sampler.accept(2);                           // Pushes one 0 out.
+  EXPECT_EQ(sampler.sample(logits.data()), 0);
+
+  SamplerOptions presence;
+  presence.presencePenalty = 0.6f;
+  Sampler once(presence, logits.size());
+  once.accept(0);
+  once.accept(0);
+  once.accept(0);
+  EXPECT_EQ(once.sample(logits.data()), 0); // Once only: 3 - 0.6 > 2.
+  presence.penaltyWindow = 0;               // Off.
+  presence.presencePenalty = 5.0f;
+  Sampler off(presence, logits.size());
+  off.accept(0);
+  EXPECT_EQ(off.sample(logits.data()), 0);
+}
+
 } // namespace
 } // namespace fmc
