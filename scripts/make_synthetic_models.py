@@ -551,6 +551,8 @@ BAD_MODELS = {
     "missing_lm_head": mutate(llama2_and_tensors,
                               tensor_change=drop("lm_head.weight")),
     "rope_scaling": mutate(llama2_and_tensors, lambda c: c.__setitem__(
+        "rope_scaling", {"rope_type": "dynamic", "factor": 8.0})),
+    "rope_scaling_llama3": mutate(llama2_and_tensors, lambda c: c.__setitem__(
         "rope_scaling", {"rope_type": "llama3", "factor": 8.0})),
     "bad_activation": mutate(llama2_and_tensors,
                              lambda c: c.__setitem__("hidden_act", "tanh")),
