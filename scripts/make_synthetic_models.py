@@ -1049,6 +1049,10 @@ def write_rope_twins(out):
         if freqs:
             tensors.append(("rope_freqs.weight", GGML_F32, llama3_rope_freqs(c)))
         write_gguf(os.path.join(directory, name + ".gguf"), metadata, tensors)
+    # Gemma 3 scales its global layers' RoPE only.
+    c, t = gemma3()
+    c["rope_scaling"] = {"rope_type": "linear", "factor": 8.0}
+    write_hf(os.path.join(directory, "gemma3_linear_hf"), c, t, 790)
 
 
 def write_llama2c(path, tokenizer_path, seed):
