@@ -13,7 +13,7 @@
 namespace fmc {
 
 /// Bumped whenever an older runtime could misread a newer artifact.
-inline constexpr uint32_t kArtifactFormatVersion = 3;
+inline constexpr uint32_t kArtifactFormatVersion = 4;
 
 /// The 4-character FlatBuffers file identifier (also in fmc.fbs).
 inline constexpr char kArtifactIdentifier[] = "FMC0";

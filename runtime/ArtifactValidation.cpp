@@ -703,6 +703,19 @@ private:
       return bad(absl::StrCat(c.where, ": head_dim ", s.head_dim(),
                               ", rotary_dim ", s.rotary_dim(),
                               " do not fit width ", width));
+    const flatbuffers::Vector<double> *invFreq = s.inv_freq();
+    if (!invFreq ||
+        static_cast<int64_t>(invFreq->size()) != s.rotary_dim() / 2)
+      return bad(absl::StrCat(c.where, ": inv_freq has ",
+                              invFreq ? invFreq->size() : 0,
+                              " entries, not rotary_dim / 2 = ",
+                              s.rotary_dim() / 2));
+    for (uint32_t i = 0; i < invFreq->size(); ++i)
+      if (!(invFreq->Get(i) > 0.0) || std::isinf(invFreq->Get(i)))
+        return bad(absl::StrCat(c.where, ": inv_freq[", i, "] is ",
+                                invFreq->Get(i),
+                                ", not a positive finite frequency"));
+    FMC_CHECK(positive(c, s.attention_factor(), "attention_factor"));
     return positive(c, s.theta(), "theta");
   }
 

@@ -551,6 +551,8 @@ BAD_MODELS = {
     "missing_lm_head": mutate(llama2_and_tensors,
                               tensor_change=drop("lm_head.weight")),
     "rope_scaling": mutate(llama2_and_tensors, lambda c: c.__setitem__(
+        "rope_scaling", {"rope_type": "dynamic", "factor": 8.0})),
+    "rope_scaling_llama3": mutate(llama2_and_tensors, lambda c: c.__setitem__(
         "rope_scaling", {"rope_type": "llama3", "factor": 8.0})),
     "bad_activation": mutate(llama2_and_tensors,
                              lambda c: c.__setitem__("hidden_act", "tanh")),
@@ -874,7 +876,17 @@ def gguf_twin_tensors(arch, c, data):
         if arch == "llama" and rest in ("self_attn.q_proj", "self_attn.k_proj"):
             heads = c["num_attention_heads"] if rest.endswith("q_proj") else \
                 c["num_key_value_heads"]
-            array = permute_for_norm_rope(array, heads, hd)
+            rotary = int(round(hd * c.get("partial_rotary_factor", 1.0)))
+            if rotary == hd:
+                array = permute_for_norm_rope(array, heads, hd)
+            else:
+                # Partial rotary: only each head's first `rotary` rows pair
+                # up (llama.cpp's NORM RoPE turns (2i, 2i+1) for i < r/2).
+                per_head = array.reshape(heads, hd, *array.shape[1:]).copy()
+                per_head[:, :rotary] = permute_for_norm_rope(
+                    per_head[:, :rotary].reshape(heads * rotary, *array.shape[1:]),
+                    heads, rotary).reshape(heads, rotary, *array.shape[1:])
+                array = per_head.reshape(array.shape)
         if rest.endswith("shared_expert_gate"):
             array = array.reshape(-1)
             kind = GGML_F32
@@ -956,6 +968,93 @@ def write_gguf_twins(out):
                    gguf_twin_tensors(arch, c, data))
 
 
+# ---------------------------------------------------------------------------
+# RoPE scaling twins (issue 15): OUT/rope/<name>.gguf as llama.cpp stores
+# the scaling, and OUT/rope/<name>_hf/ with Hugging Face's rope_scaling /
+# partial_rotary_factor. A pretraining context of 16 puts the synthetic
+# frequencies on every side of the Llama 3 and YaRN bounds within a
+# 40-token prompt.
+# ---------------------------------------------------------------------------
+
+LLAMA3_SCALING = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                  "high_freq_factor": 4.0, "original_max_position_embeddings": 16}
+
+
+def llama3_rope_freqs(c):
+    """convert_hf_to_gguf.py's LlamaModel rope_freqs: per frequency the
+    divisor Llama 3 scaling applies."""
+    s = c["rope_scaling"]
+    hd = head_dim_of(c)
+    base = c["rope_theta"] ** (-np.arange(0, hd, 2, dtype=np.float64) / hd)
+    old, low, high, factor = (s["original_max_position_embeddings"],
+                              s["low_freq_factor"], s["high_freq_factor"],
+                              s["factor"])
+    out = []
+    for freq in base:
+        wavelen = 2 * np.pi / freq
+        if wavelen < old / high:
+            out.append(1.0)
+        elif wavelen > old / low:
+            out.append(factor)
+        else:
+            smooth = (old / wavelen - low) / (high - low)
+            out.append(1 / ((1 - smooth) / factor + smooth))
+    return np.array(out, dtype=np.float32)
+
+
+def rope_twin(model_type, bias=False, **overrides):
+    def build():
+        c = config(model_type, tie_word_embeddings=model_type == "qwen2",
+                   **overrides)
+        return c, llama_like(c, bias=bias)
+    return build
+
+
+# name: (GGUF architecture, Hugging Face twin, extra GGUF metadata (key
+# suffix, type, value), rope_freqs.weight from the config?).
+ROPE_TWINS = {
+    "llama3": ("llama", rope_twin("llama", rope_scaling=LLAMA3_SCALING),
+               [], True),
+    "linear": ("llama", rope_twin("llama", rope_scaling={
+        "rope_type": "linear", "factor": 4.0}),
+        [("rope.scaling.type", GGUF_STRING, "linear"),
+         ("rope.scaling.factor", GGUF_FLOAT32, 4.0)], False),
+    "yarn": ("qwen2", rope_twin("qwen2", bias=True, rope_scaling={
+        "rope_type": "yarn", "factor": 4.0,
+        "original_max_position_embeddings": 16}),
+        [("rope.scaling.type", GGUF_STRING, "yarn"),
+         ("rope.scaling.factor", GGUF_FLOAT32, 4.0),
+         ("rope.scaling.original_context_length", GGUF_UINT32, 16)], False),
+    "partial_neox": ("qwen2", rope_twin("qwen2", bias=True,
+                                        partial_rotary_factor=0.5),
+                     [("rope.dimension_count", GGUF_UINT32, 8)], False),
+    "partial_norm": ("llama", rope_twin("llama", partial_rotary_factor=0.5),
+                     [("rope.dimension_count", GGUF_UINT32, 8)], False),
+}
+
+
+def write_rope_twins(out):
+    directory = os.path.join(out, "rope")
+    shutil.rmtree(directory, ignore_errors=True)
+    for seed, (name, (arch, build, extra, freqs)) in enumerate(
+            sorted(ROPE_TWINS.items()), start=760):
+        c, t = build()
+        write_hf(os.path.join(directory, name + "_hf"), c, t, seed)
+        data = random_tensors(t, seed)
+        metadata = [m for m in gguf_twin_metadata(arch, c)
+                    if m[0] != f"{arch}.rope.dimension_count"
+                    or not any(k == "rope.dimension_count" for k, _, _ in extra)]
+        metadata += [(f"{arch}.{k}", kind, v) for k, kind, v in extra]
+        tensors = gguf_twin_tensors(arch, c, data)
+        if freqs:
+            tensors.append(("rope_freqs.weight", GGML_F32, llama3_rope_freqs(c)))
+        write_gguf(os.path.join(directory, name + ".gguf"), metadata, tensors)
+    # Gemma 3 scales its global layers' RoPE only.
+    c, t = gemma3()
+    c["rope_scaling"] = {"rope_type": "linear", "factor": 8.0}
+    write_hf(os.path.join(directory, "gemma3_linear_hf"), c, t, 790)
+
+
 def write_llama2c(path, tokenizer_path, seed):
     """The legacy llama2.c format (tied classifier: positive vocab_size)."""
     dim, hidden, L, heads, kv_heads, vocab, seq = 64, 96, 2, 4, 2, 128, 256
@@ -1005,6 +1104,7 @@ def write_tiny(out):
         write_hf(os.path.join(out, "hf", name), c, t, seed, dtype)
     write_gguf_llama(os.path.join(out, "llama.gguf"), 300)
     write_gguf_twins(out)
+    write_rope_twins(out)
     write_llama2c(os.path.join(out, "llama2c.bin"),
                   os.path.join(out, "tok128.bin"), 301)
 

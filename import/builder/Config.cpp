@@ -256,6 +256,35 @@ std::optional<std::vector<int64_t>> Config::intList(StringRef key) {
   return result;
 }
 
+std::optional<std::vector<double>>
+Config::positiveNumberList(StringRef key) {
+  const json::Value *value = lookup(key);
+  if (!value)
+    return std::nullopt;
+  const json::Array *list = value->getAsArray();
+  std::vector<double> result;
+  if (list) {
+    for (const json::Value &element : *list) {
+      std::optional<double> number = element.getAsNumber();
+      if (!number || !(*number > 0.0) || std::isinf(*number)) {
+        list = nullptr;
+        break;
+      }
+      result.push_back(*number);
+    }
+  }
+  if (!list) {
+    invalid(key, "must be a list of positive numbers, got " + shown(*value));
+    return std::nullopt;
+  }
+  return result;
+}
+
+bool Config::isObject(StringRef key) const {
+  const json::Value *value = lookup(key);
+  return value && value->getAsObject();
+}
+
 std::optional<std::vector<std::string>> Config::stringList(StringRef key) {
   const json::Value *value = lookup(key);
   if (!value)

@@ -67,6 +67,10 @@ public:
   /// Lists; absent or null gives nullopt.
   std::optional<std::vector<int64_t>> intList(llvm::StringRef key);
   std::optional<std::vector<std::string>> stringList(llvm::StringRef key);
+  /// A list of positive finite numbers (llama.cpp's RoPE frequency factors).
+  std::optional<std::vector<double>> positiveNumberList(llvm::StringRef key);
+  /// Present and a JSON object (rope_scaling, rope_parameters).
+  bool isObject(llvm::StringRef key) const;
 
   /// Reports a problem with `key`: "<file>: config field '<key>' <message>".
   void invalid(llvm::StringRef key, const llvm::Twine &message);

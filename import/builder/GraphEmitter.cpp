@@ -156,11 +156,21 @@ Value GraphEmitter::norm(Value x, const NormSpec &spec, StringRef name) {
 
 Value GraphEmitter::rope(Value x, const RopeSpec &spec, int64_t headDim,
                          StringRef name) {
+  DenseF32ArrayAttr frequencies;
+  FloatAttr attentionFactor;
+  if (!spec.scaling.isIdentity()) {
+    auto rotary = static_cast<int64_t>(spec.rotaryFraction * headDim + 0.5);
+    RopeTable table = ropeTable(spec.scaling, spec.theta, rotary);
+    frequencies = builder.getDenseF32ArrayAttr(table.frequencies);
+    if (table.attentionFactor != 1.0)
+      attentionFactor = builder.getF64FloatAttr(table.attentionFactor);
+  }
   return RopeOp::create(builder, NameLoc::get(builder.getStringAttr(name)),
                         x.getType(), RopeLayoutAttr::get(context, spec.layout),
                         x, positions, builder.getI64IntegerAttr(headDim),
                         builder.getF64FloatAttr(spec.theta),
-                        builder.getF64FloatAttr(spec.rotaryFraction));
+                        builder.getF64FloatAttr(spec.rotaryFraction),
+                        frequencies, attentionFactor);
 }
 
 Value GraphEmitter::attention(Value x, const AttentionSpec &spec,

@@ -16,6 +16,7 @@
 #define FMC_IMPORT_BUILDER_MODELSPEC_H
 
 #include "dialects/fm/IR/FmAttrs.h"
+#include "import/builder/RopeScaling.h"
 
 #include <cstdint>
 #include <optional>
@@ -47,6 +48,7 @@ struct RopeSpec {
   mlir::fm::RopeLayout layout = mlir::fm::RopeLayout::rotate_half;
   double theta = 10000.0;
   double rotaryFraction = 1.0;
+  RopeScaling scaling; ///< Frequency scaling (none by default).
 };
 
 /// y = x W^T (+ b), W an [out, in] tensor.

@@ -23,8 +23,11 @@
 // The key policy: a key is either applied (the per-architecture list), or
 // known not to affect the computation (general.*, tokenizer.*, quantize.*,
 // and the rope.scaling keys that only matter with scaling), or an error that
-// names it. A value fmc cannot honour (RoPE scaling, partial rotary, value
-// heads of another width) is an error naming the key, never ignored.
+// names it. A value fmc cannot honour (RoPE scaling other than linear and
+// YaRN, value heads of another width) is an error naming the key, never
+// ignored. Partial rotary (rope.dimension_count), linear and YaRN scaling
+// and llama's rope_freqs.weight become Hugging Face's partial_rotary_factor,
+// rope_scaling and fmc_rope_freq_factors (import/builder/RopeScaling.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,8 +41,11 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 
+#include "llvm/Support/MemoryBuffer.h"
+
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 using namespace llvm;
 
@@ -75,9 +81,9 @@ constexpr StringLiteral kCommonKeys[] = {
     "vocab_size",
 };
 
-/// `<arch>.*` keys that do not change the computation as fmc runs it: RoPE
-/// scaling's context facts only matter when there is scaling, which
-/// rope.scaling.type / factor reject.
+/// `<arch>.*` keys that do not change the computation as fmc runs it, or
+/// only through another key: rope.scaling.original_context_length is read
+/// for YaRN scaling only, rope.scaling.finetuned never.
 constexpr StringLiteral kIrrelevantKeys[] = {
     "rope.scaling.original_context_length",
     "rope.scaling.finetuned",
@@ -465,7 +471,8 @@ static std::string shortNumber(double value) {
 
 /// The facts every architecture states the same way.
 static Error commonConfig(const Metadata &metadata, json::Object &config,
-                          int64_t &headDim, bool ffnRequired) {
+                          int64_t &headDim, int64_t &rotary,
+                          bool ffnRequired) {
   // Read in this order so that a missing key is reported first where the
   // older llama-only reader reported it.
   TRY_ASSIGN(heads, metadata.positive("attention.head_count"));
@@ -497,31 +504,67 @@ static Error commonConfig(const Metadata &metadata, json::Object &config,
           "= " + Twine(valueLength) + ": fm.attention needs value heads as " +
               "wide as key heads (" + Twine(headDim) + ")");
   }
+  // Partial rotary: llama.cpp turns the first n_rot features of each head
+  // (pairs (2i, 2i+1) for NORM RoPE, (i, i + n_rot/2) for NEOX) and passes
+  // the rest through, as fm.rope's rotary_fraction does in either layout.
+  rotary = headDim;
   if (metadata.has("rope.dimension_count")) {
-    TRY_ASSIGN(rotary, metadata.positive("rope.dimension_count"));
-    if (rotary != headDim)
+    TRY_ASSIGN(count, metadata.positive("rope.dimension_count"));
+    if (count > headDim || count % 2 != 0)
       return metadata.unsupported(
           "rope.dimension_count",
-          "= " + Twine(rotary) + ": partial rotary embedding; fmc rotates " +
-              "whole heads of " + Twine(headDim));
+          "= " + Twine(count) + ": RoPE turns an even number of features, " +
+              "at most the head dimension " + Twine(headDim));
+    rotary = count;
+    if (rotary != headDim)
+      config["partial_rotary_factor"] =
+          static_cast<double>(rotary) / static_cast<double>(headDim);
   }
   TRY_ASSIGN(theta, metadata.number("rope.freq_base", 10000.0));
   config["rope_theta"] = theta;
 
-  // RoPE scaling: only its absence.
+  // RoPE scaling, as llama.cpp applies it: rope.scaling.factor divides every
+  // frequency (linear, also when the type is absent: llama.cpp's default),
+  // or interpolates by YaRN's ramp with rope.scaling.original_context_length
+  // (default: the context length); the Hugging Face rope_scaling that
+  // computes the same.
+  std::string type = "linear";
   if (metadata.has("rope.scaling.type")) {
-    TRY_ASSIGN(type, metadata.string(metadata.key("rope.scaling.type")));
-    if (type != "none")
-      return metadata.unsupported("rope.scaling.type",
-                                  "= \"" + type +
-                                      "\": fm.rope has no frequency scaling");
+    TRY_ASSIGN(stated, metadata.string(metadata.key("rope.scaling.type")));
+    type = stated;
   }
+  double factor = 1.0;
   if (metadata.has("rope.scaling.factor")) {
-    TRY_ASSIGN(factor, metadata.number("rope.scaling.factor"));
-    if (factor != 0.0 && factor != 1.0)
+    TRY_ASSIGN(stated, metadata.number("rope.scaling.factor"));
+    if (stated != 0.0)
+      factor = stated;
+    if (!(factor > 0.0) || std::isinf(factor))
       return metadata.unsupported("rope.scaling.factor",
-                                  "= " + shortNumber(factor) +
-                                      ": fm.rope has no frequency scaling");
+                                  "= " + shortNumber(stated) +
+                                      ": not a positive scaling factor");
+  }
+  if (type == "none") {
+    if (factor != 1.0)
+      return metadata.unsupported(
+          "rope.scaling.factor",
+          "= " + shortNumber(factor) +
+              " with rope.scaling.type \"none\": state the type");
+  } else if (type == "linear") {
+    if (factor != 1.0)
+      config["rope_scaling"] =
+          json::Object{{"rope_type", "linear"}, {"factor", factor}};
+  } else if (type == "yarn") {
+    json::Object yarn{{"rope_type", "yarn"}, {"factor", factor}};
+    if (metadata.has("rope.scaling.original_context_length")) {
+      TRY_ASSIGN(original,
+                 metadata.positive("rope.scaling.original_context_length"));
+      yarn["original_max_position_embeddings"] = original;
+    }
+    config["rope_scaling"] = std::move(yarn);
+  } else {
+    return metadata.unsupported("rope.scaling.type",
+                                "= \"" + type +
+                                    "\": fmc applies none, linear and yarn");
   }
 
   for (auto [configKey, ggufKey] :
@@ -629,6 +672,53 @@ static Error gemmaLayers(const Metadata &metadata, json::Object &config,
   return Error::success();
 }
 
+/// llama.cpp's rope_freqs.weight (llama; Llama 3's frequency scaling as the
+/// converter stores it): rotary / 2 f32 divisors of the inverse frequencies,
+/// read into the config (fmc_rope_freq_factors, RopeScaling.h) and dropped
+/// from the tensors.
+static Error ropeFreqFactors(const GGUFFile &gguf, ModelSource &source,
+                             int64_t rotary, json::Object &config) {
+  auto it = llvm::find_if(source.tensors, [](const TensorRef &tensor) {
+    return tensor.name == "rope_freqs.weight";
+  });
+  if (it == source.tensors.end())
+    return Error::success();
+  if (it->dtype != DType::F32 || it->shape.size() != 1 ||
+      it->shape[0] != rotary / 2)
+    return fileError(gguf.file,
+                     "tensor 'rope_freqs.weight' must be F32 of shape [" +
+                         Twine(rotary / 2) +
+                         "] (rope.dimension_count / 2), got " +
+                         Twine(it->shape.size()) + " dimensions of " +
+                         Twine(it->shape.empty() ? 0 : it->shape.back()));
+  std::unique_ptr<MemoryBuffer> slice;
+  StringRef bytes;
+  if (gguf.buffer && it->offset + it->bytes <= gguf.buffer->getBufferSize()) {
+    bytes = gguf.buffer->getBuffer().substr(it->offset, it->bytes);
+  } else {
+    ErrorOr<std::unique_ptr<MemoryBuffer>> read =
+        MemoryBuffer::getFileSlice(gguf.file, it->bytes, it->offset);
+    if (!read)
+      return fileError(gguf.file, "cannot read tensor 'rope_freqs.weight': " +
+                                      read.getError().message());
+    slice = std::move(*read);
+    bytes = slice->getBuffer();
+  }
+  json::Array factors;
+  for (int64_t i = 0; i < rotary / 2; ++i) {
+    float value;
+    std::memcpy(&value, bytes.data() + 4 * i, 4);
+    if (!(value > 0.0f) || std::isinf(value))
+      return fileError(gguf.file, "tensor 'rope_freqs.weight' holds " +
+                                      shortNumber(value) + " at " + Twine(i) +
+                                      ": frequency factors must be positive");
+    factors.push_back(static_cast<double>(value));
+  }
+  config["fmc_rope_freq_factors"] = std::move(factors);
+  source.tensors.erase(it);
+  return Error::success();
+}
+
 Error mapGGUFArchitecture(const GGUFFile &gguf, ModelSource &source) {
   const GGUFValue *archValue = gguf.find("general.architecture");
   if (!archValue)
@@ -651,10 +741,13 @@ Error mapGGUFArchitecture(const GGUFFile &gguf, ModelSource &source) {
     return error;
 
   json::Object config;
-  int64_t headDim = 0;
-  if (Error error = commonConfig(metadata, config, headDim,
+  int64_t headDim = 0, rotary = 0;
+  if (Error error = commonConfig(metadata, config, headDim, rotary,
                                  /*ffnRequired=*/info->arch != Arch::Qwen2Moe))
     return error;
+  if (info->arch == Arch::Llama)
+    if (Error error = ropeFreqFactors(gguf, source, rotary, config))
+      return error;
   int64_t layers = *config.getInteger("num_hidden_layers");
   int64_t hidden = *config.getInteger("hidden_size");
   int64_t heads = *config.getInteger("num_attention_heads");

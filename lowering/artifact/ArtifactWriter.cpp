@@ -26,6 +26,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <deque>
 #include <limits>
 
@@ -277,13 +278,29 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
                       k.getOutput());
       })
       .Case([&](plan::RopeOp k) {
+        // The runtime reads the inverse frequencies, never theta: the
+        // unscaled ones as it always computed them, from the f32 theta.
+        auto theta = static_cast<float>(k.getTheta().convertToDouble());
+        int64_t rotary = k.getRotaryDim();
+        std::vector<double> invFreq;
+        if (std::optional<ArrayRef<float>> scaled = k.getFrequencies())
+          invFreq.assign(scaled->begin(), scaled->end());
+        else
+          for (int64_t i = 0; i < rotary / 2; ++i)
+            invFreq.push_back(std::pow(static_cast<double>(theta),
+                                       -2.0 * static_cast<double>(i) /
+                                           static_cast<double>(rotary)));
+        float attentionFactor =
+            k.getAttentionFactor()
+                ? static_cast<float>(k.getAttentionFactor()->convertToDouble())
+                : 1.0f;
         auto spec = schema::CreateRopeSpec(
             fbb,
             k.getLayout() == fm::RopeLayout::interleaved
                 ? schema::RopeLayout::Interleaved
                 : schema::RopeLayout::RotateHalf,
-            k.getHeadDim(), k.getRotaryDim(),
-            static_cast<float>(k.getTheta().convertToDouble()));
+            k.getHeadDim(), rotary, theta, fbb.CreateVector(invFreq),
+            attentionFactor);
         return kernel(KS::RopeSpec, spec.Union(),
                       ValueRange{k.getInput(), k.getPositions()},
                       k.getOutput());

@@ -316,7 +316,8 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
             r.getRotaryFraction().convertToDouble() * r.getHeadDim() + 0.5);
         RopeOp::create(builder, loc, r.getLayoutAttr(), in[0], in[1], out(),
                        r.getHeadDimAttr(), builder.getI64IntegerAttr(rotary),
-                       r.getThetaAttr());
+                       r.getThetaAttr(), r.getFrequenciesAttr(),
+                       r.getAttentionFactorAttr());
         return success();
       })
       .Case([&](fm::AttentionOp a) {

@@ -209,16 +209,13 @@ public:
        const schema::RopeSpec &spec)
       : in(in), positions(positions), out(out), width(width),
         headDim(spec.head_dim()), rotary(spec.rotary_dim()),
-        interleaved(spec.layout() == schema::RopeLayout::Interleaved) {
-    for (int64_t i = 0; i < rotary / 2; ++i)
-      invFreq.push_back(std::pow(static_cast<double>(spec.theta()),
-                                 -2.0 * static_cast<double>(i) /
-                                     static_cast<double>(rotary)));
-  }
+        interleaved(spec.layout() == schema::RopeLayout::Interleaved),
+        invFreq(spec.inv_freq()->begin(), spec.inv_freq()->end()),
+        attentionFactor(spec.attention_factor()) {}
   void run(const RunContext &ctx) const override {
     forRows(ctx, ctx.rows, width * 8, [&](int64_t t) {
       rope(in + t * width, out + t * width, width, headDim, rotary, interleaved,
-           invFreq.data(), positions[t]);
+           invFreq.data(), attentionFactor, positions[t]);
     });
   }
 
@@ -229,6 +226,7 @@ private:
   int64_t width, headDim, rotary;
   bool interleaved;
   std::vector<double> invFreq;
+  float attentionFactor;
 };
 
 /// Elementwise kernels over rows * width floats.

@@ -126,7 +126,7 @@ void layerNorm(const float *x, float *y, int64_t width, const void *w,
 
 void rope(const float *x, float *y, int64_t width, int64_t headDim,
           int64_t rotary, bool interleaved, const double *invFreq,
-          int64_t position) {
+          float attentionFactor, int64_t position) {
   int64_t half = rotary / 2;
   // cos/sin of each frequency, shared by every head of the row.
   constexpr int64_t kStack = 256;
@@ -135,8 +135,8 @@ void rope(const float *x, float *y, int64_t width, int64_t headDim,
     int64_t i1 = std::min(half, i0 + kStack);
     for (int64_t i = i0; i < i1; ++i) {
       double angle = static_cast<double>(position) * invFreq[i];
-      cosBuf[i - i0] = static_cast<float>(std::cos(angle));
-      sinBuf[i - i0] = static_cast<float>(std::sin(angle));
+      cosBuf[i - i0] = static_cast<float>(std::cos(angle)) * attentionFactor;
+      sinBuf[i - i0] = static_cast<float>(std::sin(angle)) * attentionFactor;
     }
     for (int64_t h = 0; h < width; h += headDim) {
       const float *xh = x + h;

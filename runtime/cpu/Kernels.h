@@ -99,10 +99,11 @@ void layerNorm(const float *x, float *y, int64_t width, const void *w,
                const void *b, ElementType wType, ElementType bType, float eps);
 
 /// RoPE of one row at `position`, every head of headDim, the first `rotary`
-/// features; invFreq[i] = theta^(-2i/rotary) for i < rotary/2.
+/// features; invFreq[i] for i < rotary/2 is theta^(-2i/rotary) or its scaled
+/// replacement, and attentionFactor (YaRN's mscale) multiplies cos and sin.
 void rope(const float *x, float *y, int64_t width, int64_t headDim,
           int64_t rotary, bool interleaved, const double *invFreq,
-          int64_t position);
+          float attentionFactor, int64_t position);
 
 //===----------------------------------------------------------------------===//
 // Reference kernels, for tests

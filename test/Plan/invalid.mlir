@@ -387,6 +387,66 @@ module {
     %z = plan.buffer offset = 1024 : !plan.rows<4, f32>
     plan.embedding @emb[%t] -> %z : !plan.rows<1, i32>, !plan.rows<4, f32>
     %n = plan.buffer offset = 256 : !plan.rows<4, f32>
+    plan.rope interleaved %z at %p -> %n head_dim = 4 rotary_dim = 4 theta = 1.0e+04 {frequencies = array<f32: 1.0>} : !plan.rows<4, f32>, !plan.rows<1, i32>, !plan.rows<4, f32>  // expected-error {{frequencies has 1 entries, not rotary_dim / 2 = 2}}
+    plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
+    plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
+  }
+}
+
+// -----
+
+module {
+  fm.param @emb : tensor<8x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @w24 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.kv_cache @c linear capacity = 4, kv_heads = 1, head_dim = 2 : f32
+  fm.kv_cache @d linear capacity = 4, kv_heads = 2, head_dim = 2 : f32
+  plan.program @decode max_tokens = 1, arena_bytes = 4096 {
+    %t = plan.buffer offset = 0 : !plan.rows<1, i32>
+    %p = plan.buffer offset = 64 : !plan.rows<1, i32>
+    %l = plan.buffer offset = 128 : !plan.rows<8, f32>
+    %z = plan.buffer offset = 1024 : !plan.rows<4, f32>
+    plan.embedding @emb[%t] -> %z : !plan.rows<1, i32>, !plan.rows<4, f32>
+    %n = plan.buffer offset = 256 : !plan.rows<4, f32>
+    plan.rope interleaved %z at %p -> %n head_dim = 4 rotary_dim = 4 theta = 1.0e+04 {frequencies = array<f32: 1.0, -2.0>} : !plan.rows<4, f32>, !plan.rows<1, i32>, !plan.rows<4, f32>  // expected-error {{frequencies[1] must be positive and finite, got -2}}
+    plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
+    plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
+  }
+}
+
+// -----
+
+module {
+  fm.param @emb : tensor<8x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @w24 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.kv_cache @c linear capacity = 4, kv_heads = 1, head_dim = 2 : f32
+  fm.kv_cache @d linear capacity = 4, kv_heads = 2, head_dim = 2 : f32
+  plan.program @decode max_tokens = 1, arena_bytes = 4096 {
+    %t = plan.buffer offset = 0 : !plan.rows<1, i32>
+    %p = plan.buffer offset = 64 : !plan.rows<1, i32>
+    %l = plan.buffer offset = 128 : !plan.rows<8, f32>
+    %z = plan.buffer offset = 1024 : !plan.rows<4, f32>
+    plan.embedding @emb[%t] -> %z : !plan.rows<1, i32>, !plan.rows<4, f32>
+    %n = plan.buffer offset = 256 : !plan.rows<4, f32>
+    plan.rope interleaved %z at %p -> %n head_dim = 4 rotary_dim = 4 theta = 1.0e+04 {attention_factor = 0.0 : f64} : !plan.rows<4, f32>, !plan.rows<1, i32>, !plan.rows<4, f32>  // expected-error {{attention_factor must be positive, got 0}}
+    plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
+    plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
+  }
+}
+
+// -----
+
+module {
+  fm.param @emb : tensor<8x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.param @w24 : tensor<2x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  fm.kv_cache @c linear capacity = 4, kv_heads = 1, head_dim = 2 : f32
+  fm.kv_cache @d linear capacity = 4, kv_heads = 2, head_dim = 2 : f32
+  plan.program @decode max_tokens = 1, arena_bytes = 4096 {
+    %t = plan.buffer offset = 0 : !plan.rows<1, i32>
+    %p = plan.buffer offset = 64 : !plan.rows<1, i32>
+    %l = plan.buffer offset = 128 : !plan.rows<8, f32>
+    %z = plan.buffer offset = 1024 : !plan.rows<4, f32>
+    plan.embedding @emb[%t] -> %z : !plan.rows<1, i32>, !plan.rows<4, f32>
+    %n = plan.buffer offset = 256 : !plan.rows<4, f32>
     plan.rope interleaved %z at %z -> %n head_dim = 4 rotary_dim = 4 theta = 1.0e+04 : !plan.rows<4, f32>, !plan.rows<4, f32>, !plan.rows<4, f32>  // expected-error {{positions must be !plan.rows<1, i32>, got '!plan.rows<4, f32>'}}
     plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
     plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>

@@ -36,8 +36,8 @@ module {
     plan.layer_norm %n weight @b4 bias @b4 -> %l eps = 1.0e-05 : !plan.rows<4, f32>, !plan.rows<4, f32>
     // CHECK: plan.linear %{{.*}}, @w24 -> %{{.*}} :
     plan.linear %l, @w24 -> %k : !plan.rows<4, f32>, !plan.rows<2, f32>
-    // CHECK: plan.rope rotate_half %{{.*}} at %{{.*}} -> %{{.*}} head_dim = 2 rotary_dim = 2 theta = 1.000000e+04
-    plan.rope rotate_half %k at %p -> %v head_dim = 2 rotary_dim = 2 theta = 1.0e+04 : !plan.rows<2, f32>, !plan.rows<1, i32>, !plan.rows<2, f32>
+    // CHECK: plan.rope rotate_half %{{.*}} at %{{.*}} -> %{{.*}} head_dim = 2 rotary_dim = 2 theta = 1.000000e+04 {attention_factor = 1.250000e+00 : f64, frequencies = array<f32: 1.250000e-01>}
+    plan.rope rotate_half %k at %p -> %v head_dim = 2 rotary_dim = 2 theta = 1.0e+04 {frequencies = array<f32: 0.125>, attention_factor = 1.25 : f64} : !plan.rows<2, f32>, !plan.rows<1, i32>, !plan.rows<2, f32>
     // CHECK: plan.linear %{{.*}}, @w44 bias @b4 -> %{{.*}} :
     plan.linear %l, @w44 bias @b4 -> %n : !plan.rows<4, f32>, !plan.rows<4, f32>
     // CHECK: plan.attention local %{{.*}}, %{{.*}}, %{{.*}} at %{{.*}} reads @c writes @c -> %{{.*}} heads = 2, kv_heads = 1, head_dim = 2 scale = 5.000000e-01 {softcap = 5.000000e+01 : f64, window = 4 : i64}

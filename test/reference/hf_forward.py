@@ -91,15 +91,55 @@ def rms_norm(x, w, eps, offset=0.0, group=None):
     return y.reshape(shape)
 
 
-def rope(x, positions, head_dim, theta, layout="rotate_half", fraction=1.0):
+def rope_scaling(config, theta, rotated):
+    """transformers' modeling_rope_utils: (inverse frequencies, attention
+    factor) of config's rope_scaling (or rope_parameters), written out here
+    from the formulas, independently of fmc's import/builder/RopeScaling.cpp."""
+    inv = theta ** (-np.arange(0, rotated // 2, dtype=np.float64) * 2.0 / rotated)
+    s = config.get("rope_scaling") or config.get("rope_parameters") or {}
+    kind = s.get("rope_type", s.get("type", "default"))
+    if kind == "default":
+        return inv, 1.0
+    factor = s["factor"]
+    if kind == "linear":
+        return inv / factor, 1.0
+    if kind == "llama3":
+        old = s["original_max_position_embeddings"]
+        low, high = s["low_freq_factor"], s["high_freq_factor"]
+        wavelen = 2 * np.pi / inv
+        scaled = np.where(wavelen > old / low, inv / factor, inv)
+        smooth = (old / wavelen - low) / (high - low)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wavelen < old / high) & ~(wavelen > old / low)
+        return np.where(medium, smoothed, scaled), 1.0
+    if kind == "yarn":
+        old = s.get("original_max_position_embeddings") or config["max_position_embeddings"]
+        dim = rotated
+
+        def corr(rotations):
+            return dim * np.log(old / (rotations * 2 * np.pi)) / (2 * np.log(theta))
+        low = max(np.floor(corr(s.get("beta_fast") or 32)), 0)
+        high = min(np.ceil(corr(s.get("beta_slow") or 1)), dim - 1)
+        if low == high:
+            high += 0.001
+        ramp = np.clip((np.arange(dim // 2) - low) / (high - low), 0, 1)
+        extrapolation = 1 - ramp
+        scaled = inv / factor * (1 - extrapolation) + inv * extrapolation
+        mscale = 1.0 if factor <= 1 else 0.1 * np.log(factor) + 1.0
+        return scaled, s.get("attention_factor") or mscale
+    raise SystemExit(f"hf_forward: rope_type {kind} is not modelled")
+
+
+def rope(x, positions, head_dim, theta, layout="rotate_half", fraction=1.0,
+         config=None):
     tokens = x.shape[0]
     heads = x.reshape(tokens, -1, head_dim).copy()
     rotated = int(round(head_dim * fraction))
     half = rotated // 2
-    inv = theta ** (-np.arange(0, half, dtype=np.float64) * 2.0 / rotated)
+    inv, factor = rope_scaling(config or {}, theta, rotated)
     angles = positions[:, None].astype(np.float64) * inv[None, :]
-    cos = np.cos(angles)[:, None, :].astype(np.float32)
-    sin = np.sin(angles)[:, None, :].astype(np.float32)
+    cos = (np.cos(angles) * factor)[:, None, :].astype(np.float32)
+    sin = (np.sin(angles) * factor)[:, None, :].astype(np.float32)
     if layout == "rotate_half":
         a = heads[..., :half].copy()
         b = heads[..., half:rotated].copy()
@@ -258,6 +298,7 @@ def _run_layers(w, config, options, prefixes, h, positions, caches, layer_offset
     eps = config["rms_norm_eps"]
     theta = config.get("rope_theta", 10000.0)
     layout = config.get("fmc_rope_layout", "rotate_half")
+    fraction = config.get("partial_rotary_factor", 1.0)
     count = len(prefixes) + layer_offset
     total = config.get("num_hidden_layers", count)
     reuse = options.reuse_layers or config.get("num_kv_reuse_layers", 0)
@@ -273,7 +314,7 @@ def _run_layers(w, config, options, prefixes, h, positions, caches, layer_offset
             # Per head (Qwen3, AFM), or over the whole projection (OLMoE).
             q = rms_norm(q, qn, eps, group=head_dim if qn.size == head_dim else None)
         if uses_rope:
-            q = rope(q, positions, head_dim, theta, layout)
+            q = rope(q, positions, head_dim, theta, layout, fraction, config)
         is_reader = reuse and j >= total - reuse
         if is_reader:
             # The last earlier layer of the same kind that owns a cache.
@@ -289,7 +330,7 @@ def _run_layers(w, config, options, prefixes, h, positions, caches, layer_offset
                 kn = w[f"{prefix}.self_attn.k_norm.weight"]
                 k = rms_norm(k, kn, eps, group=head_dim if kn.size == head_dim else None)
             if uses_rope:
-                k = rope(k, positions, head_dim, theta, layout)
+                k = rope(k, positions, head_dim, theta, layout, fraction, config)
             if options.kv_int8:
                 k = quantize_int8(k, kv_heads)
                 v = quantize_int8(v, kv_heads)

@@ -329,14 +329,30 @@ TEST_F(BuilderTest, ByteCountDisagreesWithShape) {
             "bytes, but shape [64] stored as f32 needs 256");
 }
 
-TEST_F(BuilderTest, RopeScalingIsRejected) {
+// default, linear, llama3 and yarn are applied (fmc-run-rope-scaling.test);
+// any other type, or a type's missing field, names the key.
+TEST_F(BuilderTest, RopeScalingOfAnotherTypeIsRejected) {
   SourceBuilder b = llama(1);
   b.source.config["rope_scaling"] =
+      llvm::json::Object{{"rope_type", "dynamic"}, {"factor", 8.0}};
+  EXPECT_EQ(build(b.source).rfind(
+                "error: mem: config field 'rope_scaling.rope_type' = "
+                "\"dynamic\" is not supported: fmc applies RoPE scaling of "
+                "type default, linear, llama3 and yarn",
+                0),
+            0u)
+      << build(b.source);
+  b.source.config["rope_scaling"] =
+      llvm::json::Object{{"type", "longrope"}, {"factor", 8.0}};
+  EXPECT_EQ(build(b.source).rfind(
+                "error: mem: config field 'rope_scaling.type' = \"longrope\"",
+                0),
+            0u)
+      << build(b.source);
+  b.source.config["rope_scaling"] =
       llvm::json::Object{{"rope_type", "llama3"}, {"factor", 8.0}};
-  EXPECT_EQ(build(b.source).rfind("error: mem: config field 'rope_scaling' = "
-                                  "{\"factor\":8,\"rope_type\":\"llama3\"} is "
-                                  "not supported: fm.rope has no frequency "
-                                  "scaling",
+  EXPECT_EQ(build(b.source).rfind("error: mem: config field "
+                                  "'rope_scaling.low_freq_factor' is missing",
                                   0),
             0u)
       << build(b.source);

@@ -316,6 +316,21 @@ LogicalResult RopeOp::verify() {
     return emitOpError() << "rotary_fraction " << text(fraction)
                          << " of head_dim " << headDim << " rotates "
                          << text(rotated) << " features; it must be an even count";
+  if (std::optional<ArrayRef<float>> frequencies = getFrequencies()) {
+    auto pairs = static_cast<int64_t>(rotated) / 2;
+    if (static_cast<int64_t>(frequencies->size()) != pairs)
+      return emitOpError() << "frequencies has " << frequencies->size()
+                           << " entries; rotating " << pairs * 2
+                           << " features needs " << pairs;
+    for (auto [i, frequency] : llvm::enumerate(*frequencies))
+      if (!(frequency > 0.0f) || std::isinf(frequency))
+        return emitOpError() << "frequencies[" << i
+                             << "] must be positive and finite, got "
+                             << text(frequency);
+  }
+  if (std::optional<APFloat> factor = getAttentionFactor())
+    return checkF32Constant(*this, "attention_factor",
+                            factor->convertToDouble(), /*mayBeZero=*/false);
   return success();
 }
 

@@ -254,11 +254,21 @@ def Fm_RopeOp : Fm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
   let description = [{
     Rotates, in every head of `head_dim` features, the first
     `rotary_fraction * head_dim` features by angles `position * theta^(-2i/r)`
-    (r the rotated width), pairing features as `layout` says.
+    (r the rotated width), pairing features as `layout` says; the features
+    past r pass through.
+
+    Frequency scaling (linear, Llama 3, YaRN, llama.cpp's `rope_freqs`) is
+    stated by its result: `frequencies`, when present, holds the r/2 inverse
+    frequencies that replace `theta^(-2i/r)` (theta then only documents the
+    base they were derived from), and `attention_factor` (YaRN's mscale)
+    multiplies the cosines and sines, so the rotated features only.
 
     ```mlir
     %qr = fm.rope interleaved %q at %pos head_dim = 8 theta = 1.0e+04
         : tensor<?x64xf32>, tensor<?xi32>
+    %kr = fm.rope rotate_half %k at %pos head_dim = 8 theta = 1.0e+04
+        {frequencies = array<f32: 1.0, 0.0125, 0.001, 1.25e-05>,
+         attention_factor = 1.1386 : f64} : tensor<?x32xf32>, tensor<?xi32>
     ```
   }];
   let arguments = (ins
@@ -267,7 +277,9 @@ def Fm_RopeOp : Fm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
     Fm_Positions:$positions,
     I64Attr:$head_dim,
     F64Attr:$theta,
-    DefaultValuedAttr<F64Attr, "1.0">:$rotary_fraction
+    DefaultValuedAttr<F64Attr, "1.0">:$rotary_fraction,
+    OptionalAttr<DenseF32ArrayAttr>:$frequencies,
+    OptionalAttr<F64Attr>:$attention_factor
   );
   let results = (outs Fm_Activations:$result);
   let assemblyFormat = [{

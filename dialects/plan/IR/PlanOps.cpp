@@ -232,6 +232,22 @@ LogicalResult RopeOp::verify() {
     return emitOpError() << "rotary_dim " << rotary
                          << " must be positive, even and at most head_dim "
                          << headDim;
+  if (std::optional<ArrayRef<float>> frequencies = getFrequencies()) {
+    if (static_cast<int64_t>(frequencies->size()) != rotary / 2)
+      return emitOpError() << "frequencies has " << frequencies->size()
+                           << " entries, not rotary_dim / 2 = " << rotary / 2;
+    for (auto [i, frequency] : llvm::enumerate(*frequencies))
+      if (!(frequency > 0.0f) || std::isinf(frequency))
+        return emitOpError() << "frequencies[" << i
+                             << "] must be positive and finite, got "
+                             << frequency;
+  }
+  if (failed(checkPositive(*this, "attention_factor",
+                           getAttentionFactor()
+                               ? std::optional(
+                                     getAttentionFactor()->convertToDouble())
+                               : std::nullopt)))
+    return failure();
   return checkPositive(*this, "theta", getTheta().convertToDouble());
 }
 

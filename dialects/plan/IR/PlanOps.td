@@ -252,11 +252,15 @@ def Plan_RopeOp : Plan_KernelOp<"rope"> {
   let summary = "rotary position embedding of each head";
   let description = [{
     Rotates the first `rotary_dim` features of every head of `head_dim`
-    features by `position * theta^(-2i / rotary_dim)`.
+    features by `position * theta^(-2i / rotary_dim)`, or by `position *
+    frequencies[i]` when the scaled inverse frequencies are given (rotary_dim
+    / 2 of them); `attention_factor` multiplies the cosines and sines.
   }];
   let arguments = (ins Fm_RopeLayoutAttr:$layout, Plan_Rows:$input,
                        Plan_Rows:$positions, Plan_Rows:$output,
-                       I64Attr:$head_dim, I64Attr:$rotary_dim, F64Attr:$theta);
+                       I64Attr:$head_dim, I64Attr:$rotary_dim, F64Attr:$theta,
+                       OptionalAttr<DenseF32ArrayAttr>:$frequencies,
+                       OptionalAttr<F64Attr>:$attention_factor);
   let assemblyFormat = [{
     `` $layout $input `at` $positions `->` $output `head_dim` `=` $head_dim
     `rotary_dim` `=` $rotary_dim `theta` `=` $theta attr-dict `:` type(operands)

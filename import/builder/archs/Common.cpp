@@ -65,16 +65,10 @@ double ropeTheta(Config &config, double fallback) {
   return config.positiveNumber("rope_parameters.rope_theta", fallback);
 }
 
-void rejectRopeScaling(Config &config) {
-  const char *why = "fm.rope has no frequency scaling";
-  config.rejectUnless("rope_scaling", {"default"}, why);
-  config.rejectUnless("rope_parameters.rope_type", {"default"}, why);
-}
-
 RopeSpec readRope(Config &config, RopeLayout architectureDefault,
                   double defaultTheta) {
-  rejectRopeScaling(config);
   RopeSpec rope;
+  rope.scaling = readRopeScaling(config);
   rope.layout = ropeLayout(config, architectureDefault);
   rope.theta = ropeTheta(config, defaultTheta);
   if (config.has("partial_rotary_factor")) {

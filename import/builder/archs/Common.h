@@ -49,10 +49,8 @@ mlir::fm::RopeLayout ropeLayout(Config &config,
                                 mlir::fm::RopeLayout architectureDefault);
 /// rope_theta (or rope_parameters.rope_theta), defaulting to `fallback`.
 double ropeTheta(Config &config, double fallback);
-/// Rejects RoPE scaling (rope_scaling, rope_parameters with a rope_type
-/// other than "default"): fm.rope has no frequency scaling.
-void rejectRopeScaling(Config &config);
-/// A RopeSpec from the usual keys.
+/// A RopeSpec from the usual keys, with its frequency scaling
+/// (RopeScaling.h: rope_scaling / rope_parameters, GGUF rope_freqs).
 RopeSpec readRope(Config &config, mlir::fm::RopeLayout architectureDefault,
                   double defaultTheta);
 

@@ -72,11 +72,16 @@ static void describeGemma(ArchContext &context, ModelSpec &spec,
   RopeSpec globalRope = readRope(config, RopeLayout::rotate_half, 10000.0);
   RopeSpec localRope = globalRope;
   if (generation == Generation::Gemma3) {
-    const char *why = "fm.rope has no frequency scaling";
-    config.rejectUnless("rope_parameters.full_attention.rope_type", {"default"},
-                        why);
-    config.rejectUnless("rope_parameters.sliding_attention.rope_type",
-                        {"default"}, why);
+    // Hugging Face's Gemma 3 scales only the global layers' RoPE
+    // (rope_scaling); local layers rotate with rope_local_base_freq
+    // unscaled, unless per-type rope_parameters say otherwise.
+    localRope.scaling = RopeScaling{};
+    if (config.isObject("rope_parameters.full_attention"))
+      globalRope.scaling =
+          readRopeScalingAt(config, "rope_parameters.full_attention");
+    if (config.isObject("rope_parameters.sliding_attention"))
+      localRope.scaling =
+          readRopeScalingAt(config, "rope_parameters.sliding_attention");
     if (config.has("rope_parameters.full_attention.rope_theta"))
       globalRope.theta =
           config.positiveNumber("rope_parameters.full_attention.rope_theta");

@@ -254,6 +254,10 @@ llvm::Error MatvecLowering::run() {
       rope.headDim = s.rope.getHeadDim();
       rope.rotaryDim = s.rope.getRotaryDim();
       rope.theta = s.rope.getThetaAttr().getValueAsDouble();
+      if (std::optional<llvm::ArrayRef<float>> table = s.rope.getFrequencies())
+        rope.frequencies.assign(table->begin(), table->end());
+      if (s.rope.getAttentionFactor())
+        rope.attentionFactor = s.rope.getAttentionFactor()->convertToDouble();
       seg.rope = rope;
     }
     if (s.append) {

@@ -100,6 +100,11 @@ llvm::Error RowwiseLowering::describe(mlir::Operation *kernel) {
         spec.rope.headDim = op.getHeadDim();
         spec.rope.rotaryDim = op.getRotaryDim();
         spec.rope.theta = op.getThetaAttr().getValueAsDouble();
+        if (std::optional<llvm::ArrayRef<float>> table = op.getFrequencies())
+          spec.rope.frequencies.assign(table->begin(), table->end());
+        if (op.getAttentionFactor())
+          spec.rope.attentionFactor =
+              op.getAttentionFactor()->convertToDouble();
         return llvm::Error::success();
       })
       .Case([&](AddOp op) -> llvm::Error {

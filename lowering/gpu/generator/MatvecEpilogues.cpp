@@ -54,12 +54,27 @@ std::pair<Value, Value> ropePairFeatures(KernelBuilder &kb,
 std::pair<Value, Value> emitRopePair(KernelBuilder &kb, const MatvecRope &rope,
                                      Value j, Value xa, Value xb,
                                      Value position) {
-  // inv_freq_j = exp(-(2j / rotary) ln theta).
-  Value frac = kb.fdiv(kb.uitofp(kb.indexToI32(kb.mul(j, 2))),
-                       kb.f32(static_cast<double>(rope.rotaryDim)));
-  Value invFreq = kb.exp(kb.fmul(frac, kb.f32(-std::log(rope.theta))));
+  Value invFreq;
+  if (rope.frequencies.empty()) {
+    // inv_freq_j = exp(-(2j / rotary) ln theta).
+    Value frac = kb.fdiv(kb.uitofp(kb.indexToI32(kb.mul(j, 2))),
+                         kb.f32(static_cast<double>(rope.rotaryDim)));
+    invFreq = kb.exp(kb.fmul(frac, kb.f32(-std::log(rope.theta))));
+  } else {
+    // A scaled table has no closed form: the rotary / 2 constants as a
+    // select chain on j (at most 256 selects, in registers; no buffer).
+    invFreq = kb.f32(rope.frequencies.front());
+    for (size_t i = 1; i < rope.frequencies.size(); ++i)
+      invFreq = kb.select(kb.eq(j, static_cast<int64_t>(i)),
+                          kb.f32(rope.frequencies[i]), invFreq);
+  }
   Value angle = kb.fmul(kb.sitofp(position), invFreq);
   Value c = kb.cos(angle), s = kb.sin(angle);
+  if (rope.attentionFactor != 1.0) {
+    Value factor = kb.f32(rope.attentionFactor);
+    c = kb.fmul(c, factor);
+    s = kb.fmul(s, factor);
+  }
   return {kb.fsub(kb.fmul(xa, c), kb.fmul(xb, s)),
           kb.fadd(kb.fmul(xa, s), kb.fmul(xb, c))};
 }

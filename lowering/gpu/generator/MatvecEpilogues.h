@@ -35,7 +35,8 @@ void emitHeadEpilogue(const EpilogueContext &c);
 /// (j, j + rotary / 2) rotate-half (runtime/cpu/Kernels.cpp rope()).
 std::pair<mlir::Value, mlir::Value>
 ropePairFeatures(KernelBuilder &kb, const MatvecRope &rope, mlir::Value j);
-/// Pair j turned by position * theta^(-2j / rotary): (a c - b s, a s + b c).
+/// Pair j turned by position * inv_freq_j (theta^(-2j / rotary), or the
+/// scaled table): (a c - b s, a s + b c), c and s times the attention factor.
 std::pair<mlir::Value, mlir::Value>
 emitRopePair(KernelBuilder &kb, const MatvecRope &rope, mlir::Value j,
              mlir::Value a, mlir::Value b, mlir::Value position);

@@ -56,6 +56,11 @@ struct MatvecRope {
   bool interleaved = true;
   int64_t headDim = 0, rotaryDim = 0;
   double theta = 10000.0;
+  /// Scaled inverse frequencies (rotaryDim / 2), replacing theta^(-2j/r);
+  /// empty: unscaled.
+  std::vector<float> frequencies;
+  /// Multiplies cos and sin (YaRN's mscale).
+  double attentionFactor = 1.0;
 };
 
 struct MatvecAppend {

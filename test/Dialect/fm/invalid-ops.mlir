@@ -221,6 +221,30 @@ func.func @f(%t: tensor<?xi32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
 // -----
 
 func.func @f(%x: tensor<?x32xf32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
+  // expected-error @+1 {{frequencies has 3 entries; rotating 4 features needs 2}}
+  %y = fm.rope rotate_half %x at %p head_dim = 8 theta = 1.0e+04 {rotary_fraction = 0.5 : f64, frequencies = array<f32: 1.0, 0.5, 0.25>} : tensor<?x32xf32>, tensor<?xi32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
+  // expected-error @+1 {{frequencies[1] must be positive and finite, got 0}}
+  %y = fm.rope rotate_half %x at %p head_dim = 4 theta = 1.0e+04 {frequencies = array<f32: 1.0, 0.0>} : tensor<?x32xf32>, tensor<?xi32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
+  // expected-error @+1 {{attention_factor must be positive, got -1}}
+  %y = fm.rope rotate_half %x at %p head_dim = 4 theta = 1.0e+04 {frequencies = array<f32: 1.0, 0.5>, attention_factor = -1.0 : f64} : tensor<?x32xf32>, tensor<?xi32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>, %p: tensor<?xi32>) -> tensor<?x32xf32> {
   // expected-error @+1 {{rotary_fraction must be in (0, 1], got 1.5}}
   %y = fm.rope rotate_half %x at %p head_dim = 8 theta = 1.0e+04 {rotary_fraction = 1.5 : f64} : tensor<?x32xf32>, tensor<?xi32>
   return %y : tensor<?x32xf32>

@@ -79,7 +79,10 @@ func.func @layer(%tokens: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x128xf3
   // CHECK: fm.rope rotate_half %{{.*}} at %{{.*}} head_dim = 8 theta = 5.000000e+05 : tensor<?x32xf32>, tensor<?xi32>
   %qr = fm.rope rotate_half %qn at %pos head_dim = 8 theta = 5.0e+05 : tensor<?x32xf32>, tensor<?xi32>
   // CHECK: fm.rope interleaved %{{.*}} at %{{.*}} head_dim = 8 theta = 1.000000e+04 {rotary_fraction = 5.000000e-01 : f64} : tensor<?x16xf32>, tensor<?xi32>
-  %kr = fm.rope interleaved %kn at %pos head_dim = 8 theta = 1.0e+04 {rotary_fraction = 0.5 : f64} : tensor<?x16xf32>, tensor<?xi32>
+  %kr0 = fm.rope interleaved %kn at %pos head_dim = 8 theta = 1.0e+04 {rotary_fraction = 0.5 : f64} : tensor<?x16xf32>, tensor<?xi32>
+  // Frequency scaling: the scaled inverse frequencies and YaRN's factor.
+  // CHECK: fm.rope interleaved %{{.*}} at %{{.*}} head_dim = 8 theta = 1.000000e+04 {attention_factor = 1.125000e+00 : f64, frequencies = array<f32: 1.000000e+00, 1.250000e-02>, rotary_fraction = 5.000000e-01 : f64} : tensor<?x16xf32>, tensor<?xi32>
+  %kr = fm.rope interleaved %kr0 at %pos head_dim = 8 theta = 1.0e+04 {rotary_fraction = 0.5 : f64, frequencies = array<f32: 1.0, 0.0125>, attention_factor = 1.125 : f64} : tensor<?x16xf32>, tensor<?xi32>
   // CHECK: fm.attention global %{{.*}}, %{{.*}}, %{{.*}} at %{{.*}} reads @global0 writes @global0 heads = 4, kv_heads = 2, head_dim = 8 {scale = 1.250000e-01 : f64, softcap = 5.000000e+01 : f64} : (tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x32xf32>
   %a0 = fm.attention global %qr, %kr, %v at %pos reads @global0 writes @global0 heads = 4, kv_heads = 2, head_dim = 8 {scale = 0.125 : f64, softcap = 50.0 : f64}
       : (tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x32xf32>

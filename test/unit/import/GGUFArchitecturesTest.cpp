@@ -272,25 +272,74 @@ TEST(GGUFArchitectures, UnknownKeysAreErrors) {
   EXPECT_EQ(read(fine).config.getString("model_type"), "llama");
 }
 
-TEST(GGUFArchitectures, UnsupportedValuesNameTheKey) {
+// Partial rotary, linear and YaRN scaling become Hugging Face keys.
+TEST(GGUFArchitectures, RopeScalingAsHuggingFaceKeys) {
   GGUFWriter yarn;
-  tiny(yarn, "qwen2").str("qwen2.rope.scaling.type", "yarn");
-  EXPECT_THAT(error(yarn),
-              HasSubstr("m.gguf: GGUF key 'qwen2.rope.scaling.type' is not "
-                        "supported by fmc (= \"yarn\": fm.rope has no "
-                        "frequency scaling)"));
+  tiny(yarn, "qwen2")
+      .str("qwen2.rope.scaling.type", "yarn")
+      .f32("qwen2.rope.scaling.factor", 4.0f)
+      .u32("qwen2.rope.scaling.original_context_length", 64);
+  llvm::json::Object config = read(yarn).config;
+  const llvm::json::Object *scaling = config.getObject("rope_scaling");
+  ASSERT_NE(scaling, nullptr);
+  EXPECT_EQ(scaling->getString("rope_type"), "yarn");
+  EXPECT_EQ(scaling->getNumber("factor"), 4.0);
+  EXPECT_EQ(scaling->getInteger("original_max_position_embeddings"), 64);
+  // No type: llama.cpp's linear.
   GGUFWriter linear;
   tiny(linear, "llama").f32("llama.rope.scaling.factor", 8.0f);
-  EXPECT_THAT(error(linear),
-              HasSubstr("GGUF key 'llama.rope.scaling.factor' is not "
-                        "supported by fmc (= 8: fm.rope has no frequency "
-                        "scaling)"));
+  config = read(linear).config;
+  scaling = config.getObject("rope_scaling");
+  ASSERT_NE(scaling, nullptr);
+  EXPECT_EQ(scaling->getString("rope_type"), "linear");
+  EXPECT_EQ(scaling->getNumber("factor"), 8.0);
   GGUFWriter partial;
   tiny(partial, "llama").u32("llama.rope.dimension_count", 8);
-  EXPECT_THAT(error(partial),
+  EXPECT_EQ(read(partial).config.getNumber("partial_rotary_factor"), 0.5);
+  // llama's rope_freqs.weight: read into the config, not a tensor.
+  GGUFWriter freqs;
+  tiny(freqs, "llama").tensor("rope_freqs.weight", {8}, kF32, 32);
+  ModelSource source = read(freqs);
+  const llvm::json::Array *factors =
+      source.config.getArray("fmc_rope_freq_factors");
+  ASSERT_NE(factors, nullptr);
+  EXPECT_EQ(factors->size(), 8u);
+  EXPECT_EQ(source.find("rope_freqs.weight"), nullptr);
+}
+
+TEST(GGUFArchitectures, UnsupportedValuesNameTheKey) {
+  GGUFWriter longrope;
+  tiny(longrope, "qwen2").str("qwen2.rope.scaling.type", "longrope");
+  EXPECT_THAT(error(longrope),
+              HasSubstr("m.gguf: GGUF key 'qwen2.rope.scaling.type' is not "
+                        "supported by fmc (= \"longrope\": fmc applies "
+                        "none, linear and yarn)"));
+  GGUFWriter none;
+  tiny(none, "llama")
+      .str("llama.rope.scaling.type", "none")
+      .f32("llama.rope.scaling.factor", 8.0f);
+  EXPECT_THAT(error(none),
+              HasSubstr("GGUF key 'llama.rope.scaling.factor' is not "
+                        "supported by fmc (= 8 with rope.scaling.type "
+                        "\"none\": state the type)"));
+  GGUFWriter wide;
+  tiny(wide, "llama").u32("llama.rope.dimension_count", 18);
+  EXPECT_THAT(error(wide),
               HasSubstr("GGUF key 'llama.rope.dimension_count' is not "
-                        "supported by fmc (= 8: partial rotary embedding; fmc "
-                        "rotates whole heads of 16)"));
+                        "supported by fmc (= 18: RoPE turns an even number "
+                        "of features, at most the head dimension 16)"));
+  // rope_freqs.weight: rotary / 2 positive f32 divisors.
+  GGUFWriter freqShape;
+  tiny(freqShape, "llama").tensor("rope_freqs.weight", {4}, kF32, 16);
+  EXPECT_THAT(error(freqShape),
+              HasSubstr("m.gguf: tensor 'rope_freqs.weight' must be F32 of "
+                        "shape [8] (rope.dimension_count / 2), got 1 "
+                        "dimensions of 4"));
+  GGUFWriter extra;
+  tiny(extra, "llama").f32("llama.rope.scaling.yarn_beta_fast", 16.0f);
+  EXPECT_THAT(error(extra),
+              HasSubstr("GGUF key 'llama.rope.scaling.yarn_beta_fast' is not "
+                        "supported by fmc"));
   GGUFWriter values;
   tiny(values, "gemma2")
       .u32("gemma2.attention.sliding_window", 8)

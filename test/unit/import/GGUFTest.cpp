@@ -205,8 +205,10 @@ TEST(GGUF, MapsTensorNamesAndDTypes) {
                          "model.layers.0.mlp.gate_proj.weight",
                          "model.layers.0.mlp.down_proj.weight",
                          "model.layers.0.mlp.up_proj.weight",
-                         "model.layers.0.self_attn.q_proj.bias",
-                         "rope_freqs.weight")); // Unknown: passed through.
+                         "model.layers.0.self_attn.q_proj.bias"));
+  // llama's rope_freqs.weight is RoPE scaling: read into the config.
+  ASSERT_NE(source.config.getArray("fmc_rope_freq_factors"), nullptr);
+  EXPECT_EQ(source.config.getArray("fmc_rope_freq_factors")->size(), 8u);
   EXPECT_EQ(source.find("model.layers.0.self_attn.q_proj.bias")->dtype,
             DType::BF16);
   EXPECT_EQ(source.find("model.layers.0.self_attn.k_proj.weight")->dtype,

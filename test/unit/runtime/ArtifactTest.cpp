@@ -679,6 +679,22 @@ TEST(Artifact, NamesEachCraftedFieldItRejects) {
              3);
        },
        "(rope): head_dim 3, rotary_dim 8 do not fit width"},
+      // inv_freq is always stored (attention_factor only when it is not 1,
+      // so it has no stored field to craft here).
+      {"a RoPE frequency table one entry short",
+       [&](PatchableArtifact &a) {
+         auto spec = kernelOf(*a.root().decode(), schema::KernelSpec::RopeSpec)
+                         ->spec_as_RopeSpec();
+         a.patch<uint32_t>(length(spec->inv_freq()), 3);
+       },
+       "(rope): inv_freq has 3 entries, not rotary_dim / 2 = 4"},
+      {"a negative RoPE frequency",
+       [](PatchableArtifact &a) {
+         auto spec = kernelOf(*a.root().decode(), schema::KernelSpec::RopeSpec)
+                         ->spec_as_RopeSpec();
+         a.patch<double>(spec->inv_freq()->Data() + 2 * sizeof(double), -0.5);
+       },
+       "(rope): inv_freq[2] is -0.5, not a positive finite frequency"},
       {"attention reading a cache that does not exist",
        [](PatchableArtifact &a) {
          a.patch<int32_t>(

@@ -229,14 +229,16 @@ TEST(RowKernels, LayerNormWithWeightAndBias) {
                 1e-5);
 }
 
+// The attention factor (YaRN's mscale) scales the rotated features only.
 TEST(RowKernels, RopeBothLayoutsPartialRotationInPlace) {
   const int64_t headDim = 8, rotary = 4, width = 16, position = 37;
   const double theta = 500.0;
   std::vector<double> invFreq = {1.0, std::pow(theta, -2.0 / rotary)};
+  for (float factor : {1.0f, 1.25f})
   for (bool interleaved : {true, false}) {
     std::vector<float> x = randomFloats(width, 12), y = x;
     rope(y.data(), y.data(), width, headDim, rotary, interleaved,
-         invFreq.data(), position);
+         invFreq.data(), factor, position);
     for (int64_t h = 0; h < width; h += headDim)
       for (int64_t i = 0; i < headDim; ++i) {
         double want = x[h + i];
@@ -251,6 +253,7 @@ TEST(RowKernels, RopeBothLayoutsPartialRotationInPlace) {
               first
                   ? x[h + i] * std::cos(angle) - x[h + other] * std::sin(angle)
                   : x[h + other] * std::sin(angle) + x[h + i] * std::cos(angle);
+          want *= factor;
         }
         EXPECT_NEAR(y[h + i], want, 1e-5)
             << (interleaved ? "interleaved" : "rotate_half") << " feature "
