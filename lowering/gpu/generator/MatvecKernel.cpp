@@ -13,6 +13,7 @@
 #include "lowering/gpu/generator/MatvecKernel.h"
 
 #include "lowering/gpu/generator/Decode.h"
+#include "lowering/gpu/generator/GgmlDecode.h"
 #include "lowering/gpu/generator/Intrinsics.h"
 #include "lowering/gpu/generator/KernelBuilder.h"
 #include "lowering/gpu/generator/MatvecEpilogues.h"
@@ -48,6 +49,8 @@ int64_t elementBytes(const WeightLayout &w) {
 /// rows that start on a vector, and (packed) groups of whole code words that
 /// tile the vectors or are tiled by them.
 bool vectorRows(const WeightLayout &w, int64_t vectorBytes) {
+  if (w.ggml)
+    return false;
   if (!w.packed)
     return (w.k * elementBytes(w)) % vectorBytes == 0;
   int64_t perVector = vectorBytes * 8 / w.format.bits;
@@ -67,7 +70,7 @@ int64_t MatvecKernelSpec::rows() const {
 void MatvecKernelSpec::finalize() {
   const WeightLayout &w = segments.front().weight;
   double perElement = 4.0;
-  if (int8Activations)
+  if (int8Activations && !w.ggml)
     perElement = 1.0 + 4.0 / codesPerWord(w) + 4.0 / kBlock +
                  (vectorRows(w, vectorBytes) && k % kBlock == 0 ? 0.0 : 4.0);
   int64_t fit = static_cast<int64_t>(kStagingBytes /
@@ -96,6 +99,8 @@ private:
                                     ValueRange accs);
   SmallVector<Value> emitGenericPath(const MatvecSegment &seg, Value kt,
                                      ValueRange accs);
+  SmallVector<Value> emitGgmlPath(const MatvecSegment &seg, Value kt,
+                                  ValueRange accs);
   void emitResultTile(ValueRange accs, bool pairs);
   void emitEpilogue(const MatvecSegment &seg, Value t0);
 
@@ -231,6 +236,8 @@ void MatvecEmitter::emitSegment(const MatvecSegment &seg) {
           kb.barrier();
           emitStaging(t0, kt);
           kb.barrier();
+          if (seg.weight.ggml)
+            return emitGgmlPath(seg, kt, carried);
           SmallVector<Value> next = emitVectorPath(seg, kt, carried);
           return emitGenericPath(seg, kt, next);
         });
@@ -598,6 +605,49 @@ SmallVector<Value> MatvecEmitter::emitGenericPath(const MatvecSegment &seg,
             for (int64_t t = 0; t < tt; ++t) {
               int64_t slot = ((part * rpt) + r) * tt + t;
               acc[slot] = kb.fma(w, x[t], acc[slot]);
+            }
+          }
+        return acc;
+      });
+}
+
+SmallVector<Value> MatvecEmitter::emitGgmlPath(const MatvecSegment &seg,
+                                               Value kt, ValueRange accs) {
+  // ggml blocks: each lane takes runs of 32 features of the tile (K is whole
+  // blocks, so runs tile it), decodes a run of each of its team's rows
+  // (GgmlDecode.h) and multiplies it with the staged f32 activations.
+  Value count = kb.div(kb.minIndex(kb.sub(kb.index(s.k), kt),
+                                   kb.index(s.kTile)),
+                       kGgmlRun);
+  int64_t rpt = rowsPerTeam(), tt = s.tokensPerPass;
+  bool pair = seg.up.has_value();
+  return kb.loop(
+      lane, count, kb.index(s.threadsPerRow), accs,
+      [&](Value v, ValueRange carried) -> SmallVector<Value> {
+        SmallVector<Value> acc(carried);
+        Value local = kb.mul(v, kGgmlRun); // First feature in the tile.
+        Value runOfRow = kb.add(kb.div(kt, kGgmlRun), v);
+        SmallVector<Value> x;
+        for (int64_t t = 0; t < tt; ++t)
+          for (int64_t e = 0; e < kGgmlRun; ++e)
+            x.push_back(kb.load(xs, kb.add(local, kb.index(t * s.kTile + e))));
+        for (int64_t r = 0; r < rpt; ++r)
+          for (int part = 0; part < (pair ? 2 : 1); ++part) {
+            const WeightLayout &lw = part ? *seg.up : seg.weight;
+            const ggml::BlockFormat &format = *lw.ggml;
+            int64_t runsPerBlock = format.elements / kGgmlRun;
+            Value row = weightRow(seg, r, lw);
+            Value block = kb.add(
+                kb.mul(row, static_cast<int64_t>(lw.rowBytes)),
+                kb.mul(kb.div(runOfRow, runsPerBlock), format.bytes));
+            Value run = kb.rem(runOfRow, runsPerBlock);
+            SmallVector<Value, kGgmlRun> w = decodeGgmlRun(
+                kb, format, arg(part ? seg.upWords : seg.weightWords), block,
+                run);
+            for (int64_t t = 0; t < tt; ++t) {
+              int64_t slot = ((part * rpt) + r) * tt + t;
+              for (int64_t e = 0; e < kGgmlRun; ++e)
+                acc[slot] = kb.fma(w[e], x[t * kGgmlRun + e], acc[slot]);
             }
           }
         return acc;
