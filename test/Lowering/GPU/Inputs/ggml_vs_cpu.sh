@@ -12,7 +12,7 @@ set -euo pipefail
 dir=$1 type=$2 tolerance=$3
 here=$(cd "$(dirname "$0")" && pwd)
 out="$dir/$type"
-fmc-compile "$dir/$type.gguf" --target=cpu,cuda,vulkan \
+fmc-compile "$dir/$type.gguf" --target=cpu,cuda,vulkan --cuda-arch=sm_90 \
   --dump-executables="$out" -o "$out.fmc" > /dev/null
 ptx="$out/cuda.sm_90.ptx"
 echo "$type entries:" $(grep -o '^\.visible \.entry [a-z0-9_]*' "$ptx" \
