@@ -42,7 +42,6 @@ llvm::Error lowerEmbedding(mlir::Operation *kernel, LaunchBuilder &b) {
     spec.workgroupSize = kThreads;
     spec.width = width;
     spec.vocab = table->rows;
-    spec.maxTokens = b.maxTokens();
     spec.rowsSlot = b.rowsSlot();
     spec.rowBytes = table->rowBytes;
     spec.scale = scale;

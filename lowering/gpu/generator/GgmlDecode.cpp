@@ -223,7 +223,7 @@ SmallVector<Value, kGgmlRun> RunDecoder::q2_K() {
   Value d = half(80), dmin = half(82);
   SmallVector<Value> q = shiftAll(wordsAt(16, 8, kb.mul(kb.div(run, 4), 32)),
                                   kb.mul(kb.rem(run, 4), 2));
-  Value scales = read16(kb, words, kb.add(kb.add(block, 0), kb.mul(run, 2)));
+  Value scales = read16(kb, words, kb.add(block, kb.mul(run, 2)));
   Value dl[2], ml[2];
   for (int h = 0; h < 2; ++h) {
     Value sc = kb.andMask(kb.shr(scales, 8 * h), 0xff);

@@ -26,7 +26,7 @@ namespace fmc::gpu {
 struct GgmlEmbeddingSpec {
   const ggml::BlockFormat *format = nullptr;
   int64_t workgroupSize = 256;
-  int64_t width = 0, vocab = 0, maxTokens = 1, rowsSlot = 0;
+  int64_t width = 0, vocab = 0, rowsSlot = 0;
   uint64_t rowBytes = 0;
   double scale = 1.0;
   /// Bindings: the table (i32 words), token ids, the output, the run
