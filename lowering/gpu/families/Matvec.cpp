@@ -38,6 +38,8 @@ private:
 
 /// How the format of a weight names its kernel (profiles, dumps).
 std::string formatName(const WeightLayout &w) {
+  if (w.ggml)
+    return std::string(w.ggml->fmName);
   if (w.packed)
     return "q" + std::to_string(w.format.bits);
   return w.dtype == F32 ? "f32" : w.dtype == F16 ? "f16" : "bf16";
@@ -106,8 +108,10 @@ llvm::Error MatvecLowering::weight(Bindings &bindings,
     return w.takeError();
   layout = *w;
   // One tensor, two views: whole vectors of codes or elements, and words
-  // (scales, tails, rows that do not start on a vector).
-  vectors = bindings.add(b.weight(symbol), vector);
+  // (scales, tails, rows that do not start on a vector). ggml blocks are
+  // read as words only.
+  if (!layout.ggml)
+    vectors = bindings.add(b.weight(symbol), vector);
   words = bindings.add(b.weight(symbol), i32);
   return llvm::Error::success();
 }
@@ -144,6 +148,9 @@ llvm::Expected<MatvecNorm> MatvecLowering::norm(Bindings &bindings,
 
 llvm::Error MatvecLowering::launch(MatvecKernelSpec &spec,
                                    Bindings &bindings) {
+  // ggml blocks meet exact f32 activations, as on the CPU.
+  if (spec.segments.front().weight.ggml)
+    spec.int8Activations = false;
   spec.finalize();
   int64_t workgroups =
       (spec.rows() + spec.rowsPerWorkgroup - 1) / spec.rowsPerWorkgroup;

@@ -13,6 +13,7 @@
 
 #include "lowering/gpu/families/Families.h"
 
+#include "dialects/fm/IR/FmAttrs.h"
 #include "dialects/plan/IR/PlanOps.h"
 #include "lowering/quant/QuantMath.h"
 #include "lowering/quant/QuantParam.h"
@@ -86,6 +87,14 @@ struct MatvecWeight {
       return w;
     }
     default:
+      if (mlir::fm::getGgmlBlockFormat(param.getStorageType()))
+        return llvm::createStringError(
+            "parameter '" + symbol.getValue() + "' is a stack of experts in "
+            "ggml blocks ('" +
+            mlir::fm::stringifyStorageType(param.getStorageType()) +
+            "'); the fused GPU mixture-of-experts kernels read f32, f16, bf16 "
+            "and packed 2-/4-bit stacks (ggml experts run expert by expert: "
+            "fm-fuse-moe leaves them unstacked)");
       return llvm::createStringError(
           "parameter '" + symbol.getValue() + "' is stored as '" +
           mlir::fm::stringifyStorageType(param.getStorageType()) +

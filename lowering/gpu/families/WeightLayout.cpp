@@ -2,6 +2,7 @@
 
 #include "lowering/gpu/families/WeightLayout.h"
 
+#include "dialects/fm/IR/FmAttrs.h"
 #include "dialects/plan/IR/PlanOps.h"
 
 #include "llvm/ADT/Twine.h"
@@ -14,7 +15,8 @@ llvm::Error unsupported(mlir::fm::ParamOp param, llvm::StringRef role) {
   return llvm::createStringError(
       "parameter @" + param.getSymName() + " (" + role + ") is stored as '" +
       mlir::fm::stringifyStorageType(param.getStorageType()) +
-      "'; the GPU kernels read f32, f16, bf16 and packed 2- or 4-bit weights");
+      "'; the GPU kernels read f32, f16, bf16, packed 2- or 4-bit and ggml "
+      "block weights");
 }
 
 } // namespace
@@ -50,6 +52,18 @@ llvm::Expected<WeightLayout> weightLayout(LaunchBuilder &b,
   case mlir::fm::StorageType::packed:
     break;
   default:
+    if (const ggml::BlockFormat *blocks =
+            mlir::fm::getGgmlBlockFormat(param.getStorageType())) {
+      if (layout.k % blocks->elements != 0)
+        return llvm::createStringError(
+            "parameter @" + param.getSymName() + " (" + role + ") has rows of " +
+            llvm::Twine(layout.k) + " elements, not whole " + blocks->name +
+            " blocks of " + llvm::Twine(blocks->elements));
+      layout.ggml = blocks;
+      layout.rowBytes = static_cast<uint64_t>(layout.k / blocks->elements) *
+                        blocks->bytes;
+      return layout;
+    }
     return unsupported(param, role);
   }
   mlir::fm::QuantAttr q = param.getQuant();
@@ -90,6 +104,11 @@ llvm::Expected<VectorParam> vectorParam(LaunchBuilder &b,
     return llvm::createStringError(
         "parameter @" + symbol.getValue() + " (" + role +
         ") is packed; the GPU kernels read it as f32, f16 or bf16 only");
+  if (layout->ggml)
+    return llvm::createStringError(
+        "parameter @" + symbol.getValue() + " (" + role +
+        ") is stored in ggml blocks ('" + layout->ggml->fmName +
+        "'); the GPU kernels read it as f32, f16 or bf16 only");
   vector.dtype = layout->dtype;
   vector.binding = b.weight(symbol);
   return vector;

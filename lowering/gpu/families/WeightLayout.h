@@ -3,7 +3,9 @@
 // The GPU templates read every weight as i32 words: dense f32, f16 and bf16
 // tensors element by element (two 16-bit elements a word), packed tensors
 // in the row_major layout of lowering/quant/QuantMath.h (codes, then f16 or
-// bf16 scales, then affine minimums). This is the one place that turns an
+// bf16 scales, then affine minimums), and ggml block tensors (GGUF weights
+// kept exactly: runtime/GgmlBlocks.h) block by block, each row k / elements
+// blocks. This is the one place that turns an
 // fm.param into the specialization values those templates take, and that
 // rejects the storage formats no GPU kernel reads.
 //
@@ -14,6 +16,7 @@
 
 #include "lowering/gpu/LaunchBuilder.h"
 #include "lowering/quant/QuantMath.h"
+#include "runtime/GgmlBlocks.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/Error.h"
@@ -28,6 +31,9 @@ enum DenseType : int64_t { F32 = 0, F16 = 1, BF16 = 2, Absent = 3 };
 /// A weight viewed as a [rows][k] matrix (leading dimensions flattened).
 struct WeightLayout {
   bool packed = false;
+  /// ggml blocks (neither dense nor packed): the block format; rowBytes is
+  /// a row's blocks.
+  const ggml::BlockFormat *ggml = nullptr;
   int64_t dtype = F32; ///< Dense only.
   quant::Format format; ///< Packed only.
   int64_t rows = 0, k = 0;
@@ -41,7 +47,7 @@ struct WeightLayout {
 };
 
 /// The layout of parameter `symbol`, or an error naming it when its storage
-/// is one no GPU kernel reads (i8, q8_0, q4_0) or `role` (e.g. "weight of
+/// is one no GPU kernel reads (i8, fmc's q8_0 and q4_0) or `role` (e.g. "weight of
 /// plan.linear") needs a rank it does not have.
 llvm::Expected<WeightLayout> weightLayout(LaunchBuilder &b,
                                           mlir::FlatSymbolRefAttr symbol,
@@ -49,7 +55,8 @@ llvm::Expected<WeightLayout> weightLayout(LaunchBuilder &b,
 
 /// A dense vector parameter (norm weight, bias): its DenseType and binding,
 /// or Absent and `fallback` when `symbol` is null (the template's argument
-/// is then unused). Packed vectors are an error naming the parameter.
+/// is then unused). Packed and ggml block vectors are an error naming the
+/// parameter.
 struct VectorParam {
   int64_t dtype = Absent;
   Binding binding;

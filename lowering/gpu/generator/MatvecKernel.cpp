@@ -13,6 +13,7 @@
 #include "lowering/gpu/generator/MatvecKernel.h"
 
 #include "lowering/gpu/generator/Decode.h"
+#include "lowering/gpu/generator/GgmlDecode.h"
 #include "lowering/gpu/generator/Intrinsics.h"
 #include "lowering/gpu/generator/KernelBuilder.h"
 #include "lowering/gpu/generator/MatvecEpilogues.h"
@@ -48,6 +49,8 @@ int64_t elementBytes(const WeightLayout &w) {
 /// rows that start on a vector, and (packed) groups of whole code words that
 /// tile the vectors or are tiled by them.
 bool vectorRows(const WeightLayout &w, int64_t vectorBytes) {
+  if (w.ggml)
+    return false;
   if (!w.packed)
     return (w.k * elementBytes(w)) % vectorBytes == 0;
   int64_t perVector = vectorBytes * 8 / w.format.bits;
@@ -67,7 +70,7 @@ int64_t MatvecKernelSpec::rows() const {
 void MatvecKernelSpec::finalize() {
   const WeightLayout &w = segments.front().weight;
   double perElement = 4.0;
-  if (int8Activations)
+  if (int8Activations && !w.ggml)
     perElement = 1.0 + 4.0 / codesPerWord(w) + 4.0 / kBlock +
                  (vectorRows(w, vectorBytes) && k % kBlock == 0 ? 0.0 : 4.0);
   int64_t fit = static_cast<int64_t>(kStagingBytes /
@@ -96,6 +99,8 @@ private:
                                     ValueRange accs);
   SmallVector<Value> emitGenericPath(const MatvecSegment &seg, Value kt,
                                      ValueRange accs);
+  SmallVector<Value> emitGgmlPath(const MatvecSegment &seg, Value kt,
+                                  ValueRange accs);
   void emitResultTile(ValueRange accs, bool pairs);
   void emitEpilogue(const MatvecSegment &seg, Value t0);
 
@@ -109,7 +114,10 @@ private:
     return denseElement(kb, arg(v.binding), v.dtype, i);
   }
   /// The weight row of the team's row `r`, clamped into the segment.
-  Value weightRow(const MatvecSegment &seg, int64_t r, const WeightLayout &w);
+  Value weightRow(const MatvecSegment &seg, int64_t r, const WeightLayout &w) {
+    return weightRow(seg, kb.index(r), w);
+  }
+  Value weightRow(const MatvecSegment &seg, Value r, const WeightLayout &w);
   /// Weight element `i` of row `row` as f32 (any format, any alignment).
   Value weightElement(const WeightLayout &w, int words, Value row, Value i);
   /// The scale (or minimum, at `base`) of group `g` of row `row` as f32.
@@ -136,6 +144,8 @@ private:
   Value xs, xq, xsum, blockMax, stats, partials, tile, tileUp, scratch;
   // Common values.
   Value tid, lane, team, workgroup, rows;
+  /// Tokens of the run in this pass (at most tokensPerPass).
+  Value passTokens;
 };
 
 int64_t MatvecEmitter::elementsPerVector(const WeightLayout &w) const {
@@ -221,6 +231,7 @@ void MatvecEmitter::emitSegment(const MatvecSegment &seg) {
   bool pair = seg.up.has_value();
   int64_t accCount = rowsPerTeam() * tt * (pair ? 2 : 1);
   kb.loop(kb.index(0), rows, kb.index(tt), [&](Value t0) {
+    passTokens = kb.minIndex(kb.sub(rows, t0), kb.index(tt));
     if (s.prologue)
       emitPrologueStats(t0);
     SmallVector<Value> init(accCount, kb.f32(0.0));
@@ -231,6 +242,8 @@ void MatvecEmitter::emitSegment(const MatvecSegment &seg) {
           kb.barrier();
           emitStaging(t0, kt);
           kb.barrier();
+          if (seg.weight.ggml)
+            return emitGgmlPath(seg, kt, carried);
           SmallVector<Value> next = emitVectorPath(seg, kt, carried);
           return emitGenericPath(seg, kt, next);
         });
@@ -437,7 +450,7 @@ Value MatvecEmitter::weightElement(const WeightLayout &w, int words, Value row,
   return kb.fmul(scale, kb.fsub(q, kb.f32(offset)));
 }
 
-Value MatvecEmitter::weightRow(const MatvecSegment &seg, int64_t r,
+Value MatvecEmitter::weightRow(const MatvecSegment &seg, Value r,
                                const WeightLayout &) {
   Value first = kb.sub(kb.mul(workgroup, s.rowsPerWorkgroup),
                        kb.index(seg.rowStart));
@@ -601,6 +614,84 @@ SmallVector<Value> MatvecEmitter::emitGenericPath(const MatvecSegment &seg,
             }
           }
         return acc;
+      });
+}
+
+SmallVector<Value> MatvecEmitter::emitGgmlPath(const MatvecSegment &seg,
+                                               Value kt, ValueRange accs) {
+  // ggml blocks: each lane takes runs of 32 features of the tile (K is whole
+  // blocks, so runs tile it), decodes a run of each of its team's rows
+  // (GgmlDecode.h) and multiplies it with the staged f32 activations of
+  // each token of the pass, a sum per run added to the row's accumulator.
+  // Rows (8 per team in head tiles) and tokens (4 per prefill pass) are
+  // loops, not unrolled: a run's decode and products are long straight-line
+  // code, and Vulkan drivers compile every copy (lavapipe took 15 s for the
+  // unrolled kernels of one small model); the accumulators stay registers,
+  // each updated by a select on the loop's row and token.
+  Value count = kb.div(kb.minIndex(kb.sub(kb.index(s.k), kt),
+                                   kb.index(s.kTile)),
+                       kGgmlRun);
+  int64_t rpt = rowsPerTeam(), tt = s.tokensPerPass;
+  int parts = seg.up.has_value() ? 2 : 1;
+  // Runs `n` times (`bound` times when given: at most n; once without a
+  // loop when n is 1), carrying `init`.
+  auto repeat = [&](int64_t n, Value bound, ValueRange init,
+                    KernelBuilder::LoopBody body) -> SmallVector<Value> {
+    if (n == 1)
+      return body(kb.index(0), init);
+    return kb.loop(kb.index(0), bound ? bound : kb.index(n), kb.index(1), init,
+                   body);
+  };
+  // The team's rows inside the segment (a last workgroup may overhang it).
+  Value teamFirst = kb.add(kb.sub(kb.mul(workgroup, s.rowsPerWorkgroup),
+                                  kb.index(seg.rowStart)),
+                           kb.mul(team, rpt));
+  Value teamRows = kb.select(
+      kb.ult(teamFirst, seg.rows),
+      kb.minIndex(kb.sub(kb.index(seg.rows), teamFirst), kb.index(rpt)),
+      kb.index(0));
+  return kb.loop(
+      lane, count, kb.index(s.threadsPerRow), accs,
+      [&](Value v, ValueRange carried) -> SmallVector<Value> {
+        Value local = kb.mul(v, kGgmlRun); // First feature in the tile.
+        Value runOfRow = kb.add(kb.div(kt, kGgmlRun), v);
+        return repeat(rpt, teamRows, carried, [&](Value r, ValueRange rowAcc) {
+          SmallVector<SmallVector<Value, kGgmlRun>, 2> w;
+          for (int part = 0; part < parts; ++part) {
+            const WeightLayout &lw = part ? *seg.up : seg.weight;
+            const ggml::BlockFormat &format = *lw.ggml;
+            int64_t runsPerBlock = format.elements / kGgmlRun;
+            Value row = weightRow(seg, r, lw);
+            Value block = kb.add(
+                kb.mul(row, static_cast<int64_t>(lw.rowBytes)),
+                kb.mul(kb.div(runOfRow, runsPerBlock), format.bytes));
+            w.push_back(decodeGgmlRun(
+                kb, format, arg(part ? seg.upWords : seg.weightWords), block,
+                kb.rem(runOfRow, runsPerBlock)));
+          }
+          // Only the pass's tokens of the run: a pass past the run's end
+          // skips the products of absent tokens.
+          return repeat(tt, passTokens, rowAcc,
+                        [&](Value t, ValueRange tokenAcc) {
+            Value first = kb.add(local, kb.mul(t, s.kTile));
+            SmallVector<Value> x;
+            for (int64_t e = 0; e < kGgmlRun; ++e)
+              x.push_back(kb.load(xs, kb.add(first, e)));
+            SmallVector<Value> next(tokenAcc);
+            for (int part = 0; part < parts; ++part) {
+              Value sum = kb.f32(0.0);
+              for (int64_t e = 0; e < kGgmlRun; ++e)
+                sum = kb.fma(w[part][e], x[e], sum);
+              for (int64_t row = 0; row < rpt; ++row)
+                for (int64_t token = 0; token < tt; ++token) {
+                  Value &a = next[((part * rpt) + row) * tt + token];
+                  Value mine = kb.andBool(kb.eq(r, row), kb.eq(t, token));
+                  a = kb.select(mine, kb.fadd(a, sum), a);
+                }
+            }
+            return next;
+          });
+        });
       });
 }
 

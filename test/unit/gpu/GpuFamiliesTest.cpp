@@ -313,8 +313,10 @@ TEST_F(GpuFamiliesTest, UnsupportedExpertWeightFormatsAreNamed) {
   EXPECT_EQ(error(moePlan("f32> from #fm.external<\"w\", offset = 0, dtype = "
                           "q8_0>")),
             "GPU lowering of kernel 0 (plan.moe) of @prefill: parameter "
-            "'gate_up' is stored as 'q8_0'; the GPU mixture-of-experts "
-            "kernels read f32, f16, bf16 and packed 2-/4-bit weights");
+            "'gate_up' is a stack of experts in ggml blocks ('q8_0'); the "
+            "fused GPU mixture-of-experts kernels read f32, f16, bf16 and "
+            "packed 2-/4-bit stacks (ggml experts run expert by expert: "
+            "fm-fuse-moe leaves them unstacked)");
 }
 
 } // namespace
