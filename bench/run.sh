@@ -53,8 +53,9 @@ for variant in f16 2bit; do
 done
 
 echo "== synthetic Llama 853M as GGUF Q8_0, Q4_K_M and TQ2_0 (ggml blocks), all threads"
-# Random blocks with small scales (make_gguf_bench_model.py): the kernels
-# decode each row with ggml's formulas and multiply in f32.
+# Random blocks with small scales (make_gguf_bench_model.py): decode takes
+# integer dot products per block against int16 activations (GgmlDot.h),
+# prefill decodes each row with ggml's formulas and multiplies in f32.
 for type in Q8_0 Q4_K_M TQ2_0; do
   if [ ! -f "$out/llama-853m-$type.gguf" ]; then
     /usr/bin/python3 "$root/bench/make_gguf_bench_model.py" \
@@ -69,6 +70,30 @@ for type in Q8_0 Q4_K_M TQ2_0; do
       --decode-tokens 32 --repeat 5 --bandwidth-mb 2048 \
       --json "$out/llama-853m-$type.json"
 done
+
+echo "== decode as a fraction of the read bandwidth: GGUF blocks vs fmc's packed 4 and 2 bits"
+# The same 853M shapes at 4 bits (affine, groups of 64) next to the 2-bit
+# artifact above, and the GGUF runs above (each fraction is of the read
+# bandwidth measured in its own fmc-bench run).
+if [ ! -f "$out/llama-853m-qat-4bit.fmc" ]; then
+  "$bin/fmc-compile" "$out/llama-853m-qat" --context 1024 --prefill-tokens 128 \
+      --quantize=linear:4:affine:64:f16,embedding:4:affine:32,output:4:affine:64:f16 \
+      -o "$out/llama-853m-qat-4bit.fmc" > /dev/null
+fi
+echo "-- 4bit"
+"$bin/fmc-bench" "$out/llama-853m-qat-4bit.fmc" --prefill-tokens 128 \
+    --decode-tokens 32 --repeat 5 --bandwidth-mb 2048 \
+    --json "$out/llama-853m-qat-4bit.json"
+/usr/bin/python3 - "$out" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+for name in ["qat-4bit", "qat-2bit", "Q4_K_M", "Q8_0", "TQ2_0"]:
+    with open(os.path.join(out, f"llama-853m-{name}.json")) as f:
+        r = json.load(f)
+    print(f"  {name:8} decode {r['decode_tokens_per_s_median']:6.1f} tokens/s, "
+          f"{100 * r['decode_bandwidth_fraction_median']:4.0f}% of "
+          f"{r['read_bandwidth_gb_per_s']:.1f} GB/s")
+PY
 
 echo "== KV sharing: time to first token, AFM on-device shape (56 layers, 35:21), 1 thread"
 /usr/bin/python3 "$root/bench/kv_sharing_ttft.py" --build "$build" --threads 1 --runs 7

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 namespace fmc::cpu {
@@ -29,17 +31,72 @@ void ggmlProduct(const GgmlWeights &w, DotFn dot, const float *x, float *y,
   }
 }
 
+/// Rows [r0, r1) of w times tokens [t0, t1) of the prepared activations
+/// (token t at row t - t0 of `a`), one integer dot product per row.
+void integerProduct(const GgmlWeights &w, GgmlRowDotFn dot,
+                    const GgmlActivations &a, float *y, int64_t r0, int64_t r1,
+                    int64_t t0, int64_t t1) {
+  int64_t blocks = w.k / w.format->elements;
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t *row = w.data + r * w.rowBytes;
+    for (int64_t t = t0; t < t1; ++t)
+      y[t * w.n + r] =
+          dot(row, blocks, a.q(t - t0), a.d(t - t0), a.sums(t - t0));
+  }
+}
+
 class GgmlLinear final : public KernelInstance {
 public:
   GgmlLinear(const GgmlWeights &w, const float *in, float *out,
-             const float *bias, bool logits, float scale, float softcap)
+             const float *bias, bool logits, float scale, float softcap,
+             GgmlProduct product, std::shared_ptr<GgmlActivations> scratch)
       : w(w), in(in), out(out), bias(bias), logits(logits), scale(scale),
-        softcap(softcap) {}
+        softcap(softcap), product(product), acts(std::move(scratch)),
+        rowDot(bestGgmlDot().dot[ggmlFormatIndex(*w.format)]) {}
 
   void run(const RunContext &ctx) const override {
     int64_t t0 = logits ? ctx.logitsFrom : 0, t1 = ctx.rows;
     if (t1 <= t0)
       return;
+    bool integer = product == GgmlProduct::Integer ||
+                   (product == GgmlProduct::Auto &&
+                    t1 - t0 < kGgmlIntegerTokens);
+    if (integer)
+      runInteger(ctx, t0, t1);
+    else
+      runF32(ctx, t0, t1);
+    if (!bias && scale == 1.0f && softcap == 0.0f)
+      return;
+    for (int64_t t = t0; t < t1; ++t) {
+      float *y = out + t * w.n;
+      for (int64_t i = 0; i < w.n; ++i) {
+        float v = (y[i] + (bias ? bias[i] : 0.0f)) * scale;
+        y[i] = softcap > 0.0f ? softcap * std::tanh(v / softcap) : v;
+      }
+    }
+  }
+
+private:
+  void runInteger(const RunContext &ctx, int64_t t0, int64_t t1) const {
+    acts->prepare(in, w.k, t0, t1);
+    int64_t threads = ctx.pool->size();
+    int64_t weightBytes = static_cast<int64_t>(w.n * w.rowBytes);
+    if (threads == 1 || weightBytes < 2 * kMinWeightBytesPerTask) {
+      integerProduct(w, rowDot, *acts, out, 0, w.n, t0, t1);
+      return;
+    }
+    // Contiguous row chunks, each read once in address order; several per
+    // thread even out a shared machine.
+    int64_t chunks = std::min<int64_t>(w.n, 4 * threads);
+    int64_t chunk = (w.n + chunks - 1) / chunks;
+    chunks = (w.n + chunk - 1) / chunk;
+    ctx.pool->run(chunks, [&](int64_t task, int) {
+      int64_t r0 = task * chunk, r1 = std::min(w.n, r0 + chunk);
+      integerProduct(w, rowDot, *acts, out, r0, r1, t0, t1);
+    });
+  }
+
+  void runF32(const RunContext &ctx, int64_t t0, int64_t t1) const {
     DotFn dot = ctx.simd->dot[static_cast<int>(ElementType::F32)];
     int64_t threads = ctx.pool->size();
     int64_t weightBytes = static_cast<int64_t>(w.n * w.rowBytes);
@@ -60,24 +117,17 @@ public:
         ggmlProduct(w, dot, in, out, r0, r1, t0, t1, row.data());
       });
     }
-    if (!bias && scale == 1.0f && softcap == 0.0f)
-      return;
-    for (int64_t t = t0; t < t1; ++t) {
-      float *y = out + t * w.n;
-      for (int64_t i = 0; i < w.n; ++i) {
-        float v = (y[i] + (bias ? bias[i] : 0.0f)) * scale;
-        y[i] = softcap > 0.0f ? softcap * std::tanh(v / softcap) : v;
-      }
-    }
   }
 
-private:
   GgmlWeights w;
   const float *in;
   float *out;
   const float *bias;
   bool logits;
   float scale, softcap;
+  GgmlProduct product;
+  std::shared_ptr<GgmlActivations> acts; // Rewritten by every integer run.
+  GgmlRowDotFn rowDot;
 };
 
 class GgmlEmbedding final : public KernelInstance {
@@ -111,6 +161,19 @@ private:
 
 } // namespace
 
+absl::StatusOr<GgmlProduct> ggmlProductFromEnvironment() {
+  const char *value = std::getenv("FMC_GGML_PRODUCT");
+  if (!value)
+    return GgmlProduct::Auto;
+  std::string v(value);
+  if (v == "integer")
+    return GgmlProduct::Integer;
+  if (v == "f32")
+    return GgmlProduct::F32;
+  return absl::InvalidArgumentError("FMC_GGML_PRODUCT is '" + v +
+                                    "': expected integer or f32");
+}
+
 bool isGgmlTensor(const schema::Artifact &artifact, int32_t index) {
   return index >= 0 &&
          artifact.tensors()->Get(index)->dtype() == schema::DType::GgmlBlocks;
@@ -129,12 +192,12 @@ GgmlWeights ggmlWeights(const schema::Tensor &tensor, const void *data) {
   return w;
 }
 
-std::unique_ptr<KernelInstance> makeGgmlLinear(const GgmlWeights &w,
-                                               const float *in, float *out,
-                                               const float *bias, bool logits,
-                                               float scale, float softcap) {
-  return std::make_unique<GgmlLinear>(w, in, out, bias, logits, scale,
-                                      softcap);
+std::unique_ptr<KernelInstance>
+makeGgmlLinear(const GgmlWeights &w, const float *in, float *out,
+               const float *bias, bool logits, float scale, float softcap,
+               GgmlProduct product, std::shared_ptr<GgmlActivations> scratch) {
+  return std::make_unique<GgmlLinear>(w, in, out, bias, logits, scale, softcap,
+                                      product, std::move(scratch));
 }
 
 std::unique_ptr<KernelInstance> makeGgmlEmbedding(const GgmlWeights &table,

@@ -435,6 +435,11 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
   auto moeWorkspace = std::make_shared<std::vector<float>>();
   // Quantized activations for the packed-weight kernels, one per program.
   auto quantScratch = std::make_shared<QuantActivations>();
+  // Quantized activations for the ggml block kernels' integer products.
+  auto ggmlScratch = std::make_shared<GgmlActivations>();
+  absl::StatusOr<GgmlProduct> ggmlProduct = ggmlProductFromEnvironment();
+  if (!ggmlProduct.ok())
+    return ggmlProduct.status();
 
   bound.tokens = i32(program.tokens());
   bound.positions = i32(program.positions());
@@ -489,7 +494,7 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
             ggmlWeights(*artifact.tensors()->Get(s->weight()),
                         tensorData(s->weight())),
             f32(in[0]), f32(out[0]), bias(s->bias()), /*logits=*/false, 1.0f,
-            0.0f);
+            0.0f, *ggmlProduct, ggmlScratch);
         break;
       }
       if (isPackedTensor(artifact, s->weight())) {
@@ -512,7 +517,7 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
             ggmlWeights(*artifact.tensors()->Get(s->weight()),
                         tensorData(s->weight())),
             f32(in[0]), f32(out[0]), nullptr, /*logits=*/true, s->scale(),
-            s->softcap());
+            s->softcap(), *ggmlProduct, ggmlScratch);
         break;
       }
       if (isPackedTensor(artifact, s->weight())) {

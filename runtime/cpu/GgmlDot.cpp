@@ -1,0 +1,57 @@
+//===- GgmlDot.cpp - activations for ggml block dot products; dispatch ----===//
+
+#include "runtime/cpu/GgmlDot.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fmc::cpu {
+
+void GgmlActivations::prepare(const float *x, int64_t width, int64_t t0,
+                              int64_t t1) {
+  k = width;
+  int64_t rows = t1 - t0;
+  auto grow = [](auto &v, int64_t size) {
+    if (static_cast<int64_t>(v.size()) < size)
+      v.resize(static_cast<size_t>(size));
+  };
+  grow(codes, rows * k);
+  grow(scales, rows * (k / kGgmlActBlock));
+  grow(blockSums, rows * (k / kGgmlSumBlock));
+  for (int64_t t = 0; t < rows; ++t) {
+    const float *xt = x + (t0 + t) * k;
+    int16_t *qt = codes.data() + t * k;
+    float *dt = scales.data() + t * (k / kGgmlActBlock);
+    float *st = blockSums.data() + t * (k / kGgmlSumBlock);
+    for (int64_t b = 0; b < k / kGgmlActBlock; ++b) {
+      const float *xb = xt + b * kGgmlActBlock;
+      float amax = 0.0f;
+      for (int64_t i = 0; i < kGgmlActBlock; ++i)
+        amax = std::max(amax, std::fabs(xb[i]));
+      float d = amax / 32767.0f, inv = amax > 0.0f ? 32767.0f / amax : 0.0f;
+      dt[b] = d;
+      for (int64_t i = 0; i < kGgmlActBlock; ++i) {
+        float v = std::nearbyint(xb[i] * inv);
+        qt[b * kGgmlActBlock + i] =
+            static_cast<int16_t>(std::clamp(v, -32767.0f, 32767.0f));
+      }
+    }
+    for (int64_t b = 0; b < k / kGgmlSumBlock; ++b) {
+      float s = 0.0f;
+      for (int64_t i = 0; i < kGgmlSumBlock; ++i)
+        s += xt[b * kGgmlSumBlock + i];
+      st[b] = s;
+    }
+  }
+}
+
+const GgmlDotTable &bestGgmlDot() {
+  static const GgmlDotTable &best =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+              __builtin_cpu_supports("f16c")
+          ? ggmlDotAvx2()
+          : ggmlDotGeneric();
+  return best;
+}
+
+} // namespace fmc::cpu

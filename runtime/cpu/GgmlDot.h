@@ -1,0 +1,94 @@
+//===- GgmlDot.h - integer dot products of ggml blocks and activations ----===//
+//
+// What llama.cpp's CPU backend does for a quantized matrix-vector product,
+// with more precise activations: each token's activations are quantized
+// once per product (GgmlActivations::prepare), then every row is one
+// integer dot product per block, its codes multiplied with the integer
+// activations and the block's (sub-block's) scales applied once per group
+// of 16 or 32 in f32.
+//
+// Activations. Per 32 features one f32 scale d = max|x| / 32767 and 32
+// int16 codes q = round(x / d), so x = d q within d / 2: 2^-16 of the
+// block's largest activation, where llama.cpp's 8-bit activations (Q8_0,
+// Q8_K) are within 2^-8. Per 16 features also the exact f32 sum of x: a
+// format with minimums (w = a c - m: Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) adds
+// -m * sum x per group. Every other format's offset (Q4_0's 8, Q6_K's 32, a
+// ternary's 1, ...) is subtracted from its codes before they multiply, so
+// the rounding of x is weighted by values no larger than the format's.
+//
+// The result for a row: sum over groups g of a_g d_g sum_{i in g} c_i q_i
+// (+ m_g sum_{i in g} x_i), with c_i the block's integer codes and a_g its
+// f32 scale as ggml's dequantization forms it (d * scale). Integer sums are
+// exact (int32); the difference from the f32 product over the decoded
+// weights (GgmlDequant.h) is the activations' rounding, plus f32 rounding.
+//
+// Each format exists once per instruction set (GgmlDot.inc compiled for AVX2
+// and baseline x86-64), AVX2 with vpmaddwd over int16 activations.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FMC_RUNTIME_CPU_GGMLDOT_H
+#define FMC_RUNTIME_CPU_GGMLDOT_H
+
+#include "runtime/GgmlBlocks.h"
+
+#include <cstdint>
+#include <iterator>
+#include <vector>
+
+namespace fmc::cpu {
+
+/// Features per activation scale, and per exact sum.
+constexpr int64_t kGgmlActBlock = 32;
+constexpr int64_t kGgmlSumBlock = 16;
+
+/// Activations of up to `tokens` rows of k features, quantized for products
+/// with ggml blocks (k a multiple of 32, as every block format's size is).
+class GgmlActivations {
+public:
+  /// Quantizes rows [t0, t1) of x (rows k floats apart) into rows
+  /// [0, t1 - t0), growing the storage as needed.
+  void prepare(const float *x, int64_t k, int64_t t0, int64_t t1);
+
+  const int16_t *q(int64_t t) const { return codes.data() + t * k; }
+  const float *d(int64_t t) const {
+    return scales.data() + t * (k / kGgmlActBlock);
+  }
+  const float *sums(int64_t t) const {
+    return blockSums.data() + t * (k / kGgmlSumBlock);
+  }
+
+private:
+  int64_t k = 0;
+  std::vector<int16_t> codes;
+  std::vector<float> scales;
+  std::vector<float> blockSums;
+};
+
+/// sum_i w[i] x[i] over one row of `blocks` blocks at `row` and one token's
+/// prepared activations (q, d, sums from GgmlActivations).
+using GgmlRowDotFn = float (*)(const uint8_t *row, int64_t blocks,
+                               const int16_t *q, const float *d,
+                               const float *sums);
+
+constexpr int kGgmlFormats = static_cast<int>(std::size(ggml::kBlockFormats));
+
+/// The index of `format` in ggml::kBlockFormats.
+inline int ggmlFormatIndex(const ggml::BlockFormat &format) {
+  return static_cast<int>(&format - ggml::kBlockFormats);
+}
+
+/// The row dot products of one instruction set, by format index.
+struct GgmlDotTable {
+  const char *isa;
+  GgmlRowDotFn dot[kGgmlFormats];
+};
+
+const GgmlDotTable &ggmlDotAvx2();
+const GgmlDotTable &ggmlDotGeneric();
+/// The best table this CPU runs (checked at run time).
+const GgmlDotTable &bestGgmlDot();
+
+} // namespace fmc::cpu
+
+#endif // FMC_RUNTIME_CPU_GGMLDOT_H
