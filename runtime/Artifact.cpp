@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -278,9 +279,12 @@ bool Artifact::hasTarget(const std::string &target) const {
 }
 
 std::vector<std::string> Artifact::targets() const {
+  // One name per target: a cuda target holds one executable per SM arch.
   std::vector<std::string> result;
   for (const schema::Executable *exe : *root_->executables())
-    result.push_back(exe->target()->str());
+    if (std::find(result.begin(), result.end(), exe->target()->str()) ==
+        result.end())
+      result.push_back(exe->target()->str());
   return result;
 }
 

@@ -49,22 +49,33 @@ std::vector<std::string> builtBackends() {
 
 absl::StatusOr<std::unique_ptr<Device>>
 createDevice(const std::string &name, const Artifact &artifact,
-             const BackendOptions &options) {
+             const BackendOptions &options, std::string *why) {
   const std::vector<Entry> &entries = registry();
   if (name == "auto") {
     BackendOptions autoOptions = options;
     autoOptions.autoSelected = true;
     // Why each backend that was tried could not run it.
     std::string reasons;
+    // Why each backend before the chosen one was passed over.
+    std::vector<std::string> passedOver;
     for (const Entry &e : entries) {
-      if (!artifact.hasTarget(e.name))
+      if (!artifact.hasTarget(e.name)) {
+        passedOver.push_back(absl::StrCat(e.name, ": not compiled for"));
         continue;
+      }
       absl::StatusOr<std::unique_ptr<Device>> device =
           e.create(artifact, autoOptions);
-      if (device.ok() || std::string(e.name) == "cpu")
+      if (device.ok() || std::string(e.name) == "cpu") {
+        if (why)
+          *why = passedOver.empty()
+                     ? "auto: the first backend of this build"
+                     : absl::StrCat("auto; ", absl::StrJoin(passedOver, "; "));
         return device;
+      }
       absl::StrAppend(&reasons, "; ", e.name, ": ",
                       device.status().message());
+      passedOver.push_back(
+          absl::StrCat(e.name, ": ", device.status().message()));
     }
     return absl::NotFoundError(absl::StrCat(
         "no backend of this build (", absl::StrJoin(builtBackends(), ", "),
@@ -87,7 +98,11 @@ createDevice(const std::string &name, const Artifact &artifact,
     return absl::FailedPreconditionError(absl::StrCat(
         "the artifact has no executables for backend '", name,
         "' (compiled for: ", absl::StrJoin(artifact.targets(), ", "),
-        "); recompile with --target=", name));
+        "); recompile with ",
+        name == "cpu" ? std::string("fmc-compile without --no-cpu")
+                      : absl::StrCat("--target=", name)));
+  if (why)
+    *why = "--backend";
   return it->create(artifact, options);
 }
 

@@ -38,10 +38,12 @@ std::vector<std::string> builtBackends();
 
 /// The device of backend `name` for `artifact`, loaded ("auto" picks the
 /// first built backend, in the order cuda, metal, vulkan, cpu, that the
-/// artifact has executables for and this machine can run).
+/// artifact has executables for and this machine can run). `why`, when
+/// given, receives how the backend was chosen: for "auto", why each backend
+/// before it was passed over.
 absl::StatusOr<std::unique_ptr<Device>>
 createDevice(const std::string &name, const Artifact &artifact,
-             const BackendOptions &options);
+             const BackendOptions &options, std::string *why = nullptr);
 
 /// The cpu backend (runtime/cpu).
 absl::StatusOr<std::unique_ptr<Device>>

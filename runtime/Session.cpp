@@ -74,11 +74,14 @@ bool hasLastRow(const schema::Program &program) {
 absl::StatusOr<std::unique_ptr<Session>>
 Session::open(const Artifact &artifact, const std::string &backend,
               const BackendOptions &options) {
+  std::string why;
   absl::StatusOr<std::unique_ptr<Device>> device =
-      createDevice(backend, artifact, options);
+      createDevice(backend, artifact, options, &why);
   if (!device.ok())
     return device.status();
-  return std::make_unique<Session>(artifact, std::move(*device));
+  auto session = std::make_unique<Session>(artifact, std::move(*device));
+  session->choice = std::move(why);
+  return session;
 }
 
 Session::Session(const Artifact &artifact, std::unique_ptr<Device> device)

@@ -79,6 +79,9 @@ public:
 
   /// The device's backend: "cpu", "cuda", ...
   std::string backend() const { return device->name(); }
+  /// How the backend was chosen (createDevice's `why`); empty for a session
+  /// over a device loaded by the caller.
+  const std::string &backendChoice() const { return choice; }
   int64_t vocab() const { return vocabSize; }
   int64_t maxContext() const { return context; }
 
@@ -116,6 +119,7 @@ private:
 
   const Artifact &artifact;
   std::unique_ptr<Device> device;
+  std::string choice;
   int64_t vocabSize = 0, context = 0;
   bool prefillLastRow = false;
   MemoryStats stats;

@@ -11,7 +11,9 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
 #include <map>
 
 using namespace mlir;
@@ -178,6 +180,20 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
     if (classes.count(name))
       report.classes.push_back(classes[name]);
 
+  // Without sharing, each attention layer would own a cache like the one
+  // it reads.
+  llvm::StringMap<fm::KVCacheOp> cacheByName;
+  for (fm::KVCacheOp cache : module.getOps<fm::KVCacheOp>())
+    cacheByName[cache.getSymName()] = cache;
+  if (decode)
+    decode.walk([&](plan::AttentionOp attention) {
+      fm::KVCacheOp cache = cacheByName.lookup(attention.getReads());
+      if (!cache)
+        return;
+      report.unsharedKvCaches += 1;
+      if (cache.getKind() != fm::CacheKind::ring)
+        report.unsharedKvBytesPerToken += cache.getBytesPerPosition();
+    });
   for (fm::KVCacheOp cache : module.getOps<fm::KVCacheOp>()) {
     report.kvCaches += 1;
     int64_t perPosition = cache.getBytesPerPosition();
@@ -186,6 +202,10 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
                                     : 0;
     auto capacity = static_cast<int64_t>(cache.getCapacity());
     bool ring = cache.getKind() == fm::CacheKind::ring;
+    if (!ring)
+      report.contextTokens = report.contextTokens
+                                 ? std::min(report.contextTokens, capacity)
+                                 : capacity;
     if (!ring) {
       report.kvBytesPerToken += perPosition;
       report.kvScaleBytesPerToken += scalesPerPosition;
@@ -218,8 +238,75 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
   return report;
 }
 
+namespace {
+
+/// The measured quantization errors: mean and worst over the tensors that
+/// were not already on the grid.
+struct QuantizationSummary {
+  int64_t lossless = 0, measured = 0;
+  double meanError = 0.0;
+  const QuantizedTensor *worst = nullptr;
+};
+
+QuantizationSummary summarize(const std::vector<QuantizedTensor> &tensors,
+                              int bits = 0) {
+  QuantizationSummary summary;
+  for (const QuantizedTensor &q : tensors) {
+    if (bits && !llvm::StringRef(q.format).starts_with(std::to_string(bits) +
+                                                        ":"))
+      continue;
+    if (q.lossless) {
+      ++summary.lossless;
+      continue;
+    }
+    if (!q.measured)
+      continue;
+    ++summary.measured;
+    summary.meanError += q.relativeError;
+    if (!summary.worst || q.relativeError > summary.worst->relativeError)
+      summary.worst = &q;
+  }
+  if (summary.measured)
+    summary.meanError /= static_cast<double>(summary.measured);
+  return summary;
+}
+
+/// Mean relative error above which 2-bit post-training quantization is
+/// reported: QAT weights are lossless (0), round-to-nearest on weights not
+/// trained for the 4-level grid measures about 0.3 and generates noise.
+constexpr double kHighTwoBitError = 0.15;
+
+} // namespace
+
+std::vector<std::string>
+fmc::artifact::sizeReportWarnings(const SizeReport &report) {
+  std::vector<std::string> warnings;
+  QuantizationSummary twoBit = summarize(report.quantized, /*bits=*/2);
+  if (twoBit.measured && twoBit.meanError > kHighTwoBitError)
+    warnings.push_back(
+        llvm::formatv("2-bit quantization changed {0} tensors by a mean "
+                      "relative error of {1:F3} (worst {2:F3}): these weights "
+                      "were not trained for the 2-bit grid, and the model "
+                      "will likely generate nonsense. Use quantization-aware "
+                      "trained weights, or 4 bits (--quantize=linear:4:affine)",
+                      twoBit.measured, twoBit.meanError,
+                      twoBit.worst->relativeError)
+            .str());
+  if (!report.quantized.empty())
+    for (const ParameterClass &cls : report.classes)
+      if (cls.name == "output" && cls.bitsPerWeight() >= 16.0)
+        warnings.push_back(
+            llvm::formatv("the untied output head stays at {0:F0} bits "
+                          "({1} of {2} parameter bytes): add "
+                          "--quantize=output:4:affine to quantize it too",
+                          cls.bitsPerWeight(), humanBytes(cls.bytes),
+                          humanBytes(report.parameterBytes))
+                .str());
+  return warnings;
+}
+
 void fmc::artifact::printSizeReport(const SizeReport &report,
-                                    llvm::raw_ostream &os) {
+                                    llvm::raw_ostream &os, bool verbose) {
   os << "size report for " << report.model << "\n";
   os << llvm::format("  %-10s %8s %14s %12s %8s\n", "parameters", "tensors",
                      "elements", "bytes", "bits/w");
@@ -237,10 +324,22 @@ void fmc::artifact::printSizeReport(const SizeReport &report,
   os << "  kv cache: " << report.kvCaches << " caches, "
      << report.kvBytesPerToken << " bytes/token, "
      << humanBytes(report.kvBytesTotal) << " at capacity";
+
   if (report.kvScaleBytesTotal)
     os << " (+ int8 scales " << report.kvScaleBytesPerToken << " bytes/token, "
        << humanBytes(report.kvScaleBytesTotal) << ")";
   os << "\n";
+  // What KV-cache sharing saved: one cache per attention layer before it.
+  if (report.unsharedKvCaches > report.kvCaches &&
+      report.unsharedKvBytesPerToken > 0)
+    os << llvm::format("    shared by %lld attention layers: unshared %lld "
+                       "caches, %lld bytes/token (%+.0f%%)\n",
+                       static_cast<long long>(report.unsharedKvCaches),
+                       static_cast<long long>(report.unsharedKvCaches),
+                       static_cast<long long>(report.unsharedKvBytesPerToken),
+                       100.0 * (static_cast<double>(report.kvBytesPerToken) /
+                                    report.unsharedKvBytesPerToken -
+                                1.0));
   // Ring caches, grouped by capacity: what interleaving saves.
   std::map<int64_t, int64_t> rings;
   for (const CacheEntry &cache : report.caches)
@@ -248,6 +347,8 @@ void fmc::artifact::printSizeReport(const SizeReport &report,
       ++rings[cache.capacity];
   for (auto [capacity, count] : rings)
     os << "    " << count << " ring caches of " << capacity << " positions\n";
+  if (report.contextTokens)
+    os << "  context: " << report.contextTokens << " positions\n";
   if (report.prefillLastPositionLayers)
     os << "  prefill: the last " << report.prefillLastPositionLayers
        << " attention layers run on the last position only\n";
@@ -266,10 +367,16 @@ void fmc::artifact::printSizeReport(const SizeReport &report,
   os << llvm::format("  bits/weight: linear %.3f, embedding %.3f\n",
                      report.linearBitsPerWeight(),
                      report.embeddingBitsPerWeight());
-  int64_t lossless = llvm::count_if(
-      report.quantized, [](const QuantizedTensor &q) { return q.lossless; });
-  os << "  quantized: " << report.quantized.size() << " tensors, " << lossless
-     << " lossless (already on the grid)\n";
+  QuantizationSummary summary = summarize(report.quantized);
+  os << "  quantized: " << report.quantized.size() << " tensors, "
+     << summary.lossless << " lossless (already on the grid)";
+  if (summary.worst)
+    os << llvm::format("; relative error mean %.4f, worst %.4f (",
+                       summary.meanError, summary.worst->relativeError)
+       << summary.worst->name << ")";
+  os << "\n";
+  if (!verbose)
+    return;
   for (const QuantizedTensor &q : report.quantized) {
     os << "    " << q.name << " " << q.format << ": ";
     if (q.lossless)
@@ -314,6 +421,9 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
       {"parameter_elements", report.parameterElements},
       {"parameter_bytes", report.parameterBytes},
       {"kv_caches", report.kvCaches},
+      {"unshared_kv_caches", report.unsharedKvCaches},
+      {"unshared_kv_bytes_per_token", report.unsharedKvBytesPerToken},
+      {"context_tokens", report.contextTokens},
       {"kv_bytes_per_token", report.kvBytesPerToken},
       {"kv_bytes_total", report.kvBytesTotal},
       {"kv_scale_bytes_per_token", report.kvScaleBytesPerToken},

@@ -68,6 +68,12 @@ struct SizeReport {
   int64_t kvScaleBytesPerToken = 0;
   int64_t kvScaleBytesTotal = 0;
   int64_t kvCaches = 0;
+  /// The same figures with one cache per attention layer, as before KV-cache
+  /// sharing (equal to the above when no layer reads another's cache).
+  int64_t unsharedKvCaches = 0;
+  int64_t unsharedKvBytesPerToken = 0;
+  /// Positions a generation may reach: the smallest linear cache's capacity.
+  int64_t contextTokens = 0;
   std::vector<CacheEntry> caches;
   /// Attention layers @prefill runs on the last position only (plan.last_row).
   int64_t prefillLastPositionLayers = 0;
@@ -102,7 +108,15 @@ struct SizeReport {
 /// Computes the report of a plan-level module (after fm-to-plan).
 SizeReport computeSizeReport(mlir::ModuleOp module, llvm::StringRef model);
 
-void printSizeReport(const SizeReport &report, llvm::raw_ostream &os);
+/// The report as text; `verbose` adds one line per quantized tensor (else
+/// quantization is summarized: lossless count, mean and worst error).
+void printSizeReport(const SizeReport &report, llvm::raw_ostream &os,
+                     bool verbose = false);
+
+/// What the report shows that a user most likely did not intend: 2-bit
+/// post-training quantization with a high error (weights not trained for
+/// the grid), an untied output head left at 16 bits by --quantize.
+std::vector<std::string> sizeReportWarnings(const SizeReport &report);
 
 llvm::json::Value toJSON(const SizeReport &report);
 

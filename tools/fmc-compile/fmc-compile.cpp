@@ -62,9 +62,15 @@ cl::list<std::string> targets(
     "target", cl::CommaSeparated,
     cl::desc("Targets to compile for, comma-separated: cpu (the runtime's own "
              "kernels), cuda (PTX, and cubins when ptxas is found), vulkan "
-             "(SPIR-V), metal (MSL, translated from the SPIR-V) (default: "
-             "cpu)"),
+             "(SPIR-V), metal (MSL, translated from the SPIR-V). The cpu "
+             "target is always added, as every machine's fallback, unless "
+             "--no-cpu (default: cpu)"),
     cl::value_desc("cpu,cuda,vulkan,metal"), cl::cat(category));
+cl::opt<bool> noCpu(
+    "no-cpu",
+    cl::desc("Leave the cpu target out of an artifact for GPU targets only "
+             "(it then runs nowhere without one of those GPUs)"),
+    cl::init(false), cl::cat(category));
 cl::list<std::string> cudaArchs(
     "cuda-arch", cl::CommaSeparated,
     cl::desc("SM architectures of the cuda target (default: sm_80,sm_90)"),
@@ -103,6 +109,18 @@ cl::opt<std::string> reportJson(
     cl::desc("Also write the size report as JSON (with --compile-to=plan "
              "too: no weights are read)"),
     cl::value_desc("file"), cl::cat(category));
+cl::opt<bool> verbose(
+    "verbose",
+    cl::desc("Report every quantized tensor's format and error (default: "
+             "a summary)"),
+    cl::init(false), cl::cat(category));
+cl::alias verboseShort("v", cl::desc("Alias for --verbose"),
+                       cl::aliasopt(verbose));
+cl::opt<bool> quiet(
+    "quiet",
+    cl::desc("Print no size report and no progress (errors and warnings "
+             "still go to stderr)"),
+    cl::init(false), cl::cat(category));
 cl::opt<int64_t> contextTokens(
     "context",
     cl::desc("Positions a generation may reach (linear KV-cache capacity; "
@@ -219,7 +237,8 @@ cl::opt<bool> prefillAllPositions(
 /// Progress lines on a terminal; nothing when stderr is a file or a pipe.
 class Progress {
 public:
-  Progress() : live(llvm::sys::Process::StandardErrIsDisplayed()) {}
+  explicit Progress(bool quiet)
+      : live(!quiet && llvm::sys::Process::StandardErrIsDisplayed()) {}
   void step(llvm::StringRef what) {
     if (!live)
       return;
@@ -390,14 +409,26 @@ int main(int argc, char **argv) {
     if (!error.empty())
       return failWith(error);
   }
-  std::vector<std::string> targetList(targets.begin(), targets.end());
-  if (targetList.empty())
-    targetList.push_back("cpu");
-  for (const std::string &target : targetList) {
+  std::vector<std::string> targetList;
+  for (const std::string &target : targets) {
     std::vector<std::string> available = fmc::artifact::availableTargets();
     if (!llvm::is_contained(available, target))
       return failWith("unknown target '" + target +
                       "' (available: " + llvm::join(available, ", ") + ")");
+    if (!llvm::is_contained(targetList, target))
+      targetList.push_back(target);
+  }
+  if (noCpu) {
+    if (llvm::is_contained(targetList, "cpu"))
+      return failWith("--no-cpu leaves the cpu target out, but --target names "
+                      "it");
+    if (targetList.empty())
+      return failWith("--no-cpu leaves no target: add GPU targets, e.g. "
+                      "--target=cuda,vulkan");
+  } else if (!llvm::is_contained(targetList, "cpu")) {
+    // The cpu code is every machine's fallback: fmc-run --backend auto
+    // ends there when no GPU runs the artifact.
+    targetList.insert(targetList.begin(), "cpu");
   }
 
   for (const std::string &arch : cudaArchs) {
@@ -467,7 +498,7 @@ int main(int argc, char **argv) {
           llvm::errs() << "fmc-compile: note: " << note << "\n";
         return success();
       });
-  Progress progress;
+  Progress progress(quiet);
 
   OwningOpRef<ModuleOp> module;
   if (inputPath == "-" || llvm::StringRef(inputPath).ends_with(".mlir")) {
@@ -606,7 +637,10 @@ int main(int argc, char **argv) {
   if (!bytes)
     return failWith(llvm::toString(bytes.takeError()));
   report.artifactBytes = *bytes;
-  fmc::artifact::printSizeReport(report, llvm::outs());
+  if (!quiet)
+    fmc::artifact::printSizeReport(report, llvm::outs(), verbose);
+  for (const std::string &warning : fmc::artifact::sizeReportWarnings(report))
+    llvm::errs() << "fmc-compile: warning: " << warning << "\n";
   if (!reportJson.empty())
     return writeReportJson(report);
   return 0;

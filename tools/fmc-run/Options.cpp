@@ -63,14 +63,16 @@ Sampling (llama.cpp's order: penalties, top-k, top-p, min-p, temperature):
                        --stats prints the one used)
 
 Running:
-  --backend NAME       auto (default), cpu, cuda, vulkan, metal
+  --backend NAME       auto (default: the first of cuda, metal, vulkan, cpu
+                       that the artifact has code for and this machine runs;
+                       --stats says which and why)
   --threads N          CPU threads (default: all cores)
   --load copy|map      copy the weights into huge-page memory (default) or
                        map them from the file (no copy, 4 KB pages)
   --verify             check the weights' checksum with --load map too (a
                        copy is always checked; the header on every load)
   --stats              print time to first token, tokens/s, memory and seed
-  --stats-json F       write those figures as JSON (ttft_ms,
+  --stats-json F       write those figures as JSON (`-`: stdout; ttft_ms,
                        prefill_tokens_per_s, decode_tokens_per_s,
                        weights_bytes, kv_bytes_per_token, kv_bytes_total,
                        kv_scale_bytes_per_token, kv_scale_bytes_total,

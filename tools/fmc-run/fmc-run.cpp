@@ -39,10 +39,16 @@ int fail(const absl::Status &status) {
 /// written as an unnamed file in the target's directory (O_TMPFILE), so a
 /// run killed before commit() leaves nothing behind; committing names it
 /// (linkat) and renames it over the target. Where the file system has no
-/// O_TMPFILE, a named temporary file is written instead.
+/// O_TMPFILE, a named temporary file is written instead. `-` is standard
+/// output, written directly.
 class OutputFile {
 public:
   absl::Status open(const std::string &path) {
+    if (path == "-") {
+      file = stdout;
+      standardOutput = true;
+      return absl::OkStatus();
+    }
     finalPath = path;
     tempPath = absl::StrCat(path, ".tmp-", ::getpid());
     std::string directory = ".";
@@ -63,6 +69,12 @@ public:
   }
   std::FILE *get() const { return file; }
   absl::Status commit() {
+    if (standardOutput) {
+      file = nullptr;
+      return std::fflush(stdout) == 0
+                 ? absl::OkStatus()
+                 : absl::UnavailableError("cannot write standard output");
+    }
     bool ok = std::fflush(file) == 0 && std::ferror(file) == 0;
     bool placed = false;
     if (ok && unnamed) {
@@ -91,7 +103,7 @@ public:
     return absl::OkStatus();
   }
   ~OutputFile() {
-    if (file) {
+    if (file && !standardOutput) {
       std::fclose(file);
       if (!unnamed)
         std::remove(tempPath.c_str());
@@ -102,6 +114,7 @@ private:
   std::string finalPath, tempPath;
   std::FILE *file = nullptr;
   bool unnamed = false;
+  bool standardOutput = false;
 };
 
 /// The prompt text of a file, `-` being standard input; one trailing
@@ -331,6 +344,7 @@ int main(int argc, char **argv) {
     std::fprintf(
         stderr,
         "fmc-run: %s backend, %lld prompt tokens, %lld generated%s\n"
+        "  backend chosen by    %s\n"
         "  time to first token  %.3f ms\n"
         "  prefill              %.1f tokens/s\n"
         "  decode               %.1f tokens/s\n"
@@ -344,7 +358,7 @@ int main(int argc, char **argv) {
         stats->stop == fmc::StopReason::Context
             ? " (stopped at the end of the context)"
             : "",
-        stats->ttftMs, stats->prefillTokensPerS, stats->decodeTokensPerS,
+        (*session)->backendChoice().c_str(), stats->ttftMs, stats->prefillTokensPerS, stats->decodeTokensPerS,
         human(memory.weightsBytes).c_str(),
         static_cast<unsigned long long>(memory.kvBytesPerToken),
         human(memory.kvBytesTotal).c_str(),
