@@ -33,6 +33,8 @@
 #include "runtime/Session.h"
 #include "runtime/cpu/Kernels.h"
 #include "runtime/cpu/QuantKernels.h"
+#include "support/Suggest.h"
+#include "support/Version.h"
 
 #ifdef FMC_HAVE_CUDA
 #include "runtime/cuda/CudaDriver.h"
@@ -118,6 +120,37 @@ int usageError(const std::string &message) {
   return 1;
 }
 
+const char *const kUsage = R"(usage: fmc-bench model.fmc [options]
+
+Measures in one run this machine's memory read bandwidth, prefill tokens/s
+of a P-token prompt and decode tokens/s over D steps (each the best of R
+repetitions), and the bytes decode reads per second as a fraction of that
+bandwidth. Printed, never asserted: quote medians of several runs.
+
+  --threads N          CPU threads (default: all cores)
+  --prefill-tokens P   prompt length (default 128)
+  --decode-tokens D    decode steps (default 256)
+  --repeat R           repetitions, best kept (default 3)
+  --bandwidth-mb M     MB read by the bandwidth loop (default 1024)
+  --load copy|map      weights copied (default) or mapped from the file
+  --backend NAME       cpu (default), cuda, vulkan: GPU backends measure the
+                       device's bandwidth with a device-to-device copy
+  --peak-gbs G         also compare with a nominal peak of G GB/s
+  --profile            time every dispatch; per-family table
+  --kernels            GPU: time decode launches one by one (implies
+                       --profile; lowers tokens/s, run separately)
+  --json F             also write the figures as JSON
+  -h, --help           this text
+  --version            fmc's version and git revision
+)";
+
+/// Every flag, for "did you mean".
+const std::vector<std::string> kFlags = {
+    "--threads", "--prefill-tokens", "--decode-tokens", "--bandwidth-mb",
+    "--repeat",  "--load",           "--profile",       "--kernels",
+    "--json",    "--backend",        "--peak-gbs",      "--help",
+    "--version"};
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -158,10 +191,18 @@ int main(int argc, char **argv) {
       backendName = value();
     else if (arg == "--peak-gbs" && number(peakGbs))
       ;
+    else if (arg == "--help" || arg == "-h")
+      return std::fputs(kUsage, stdout), 0;
+    else if (arg == "--version")
+      return std::printf("%s\n", fmc::versionLine("fmc-bench").c_str()), 0;
     else if (!arg.empty() && arg[0] != '-' && path.empty())
       path = arg;
+    else if (std::find(kFlags.begin(), kFlags.end(), arg) != kFlags.end())
+      return usageError(arg + " needs a valid value (see --help)");
+    else if (!arg.empty() && arg[0] == '-')
+      return usageError(fmc::unknownOptionMessage(arg, kFlags));
     else
-      return usageError("bad argument '" + arg + "'");
+      return usageError("unexpected argument '" + arg + "'");
   }
   if (path.empty())
     return usageError("usage: fmc-bench model.fmc [options]");

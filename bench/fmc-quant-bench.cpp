@@ -19,6 +19,8 @@
 #include "ReadBandwidth.h"
 #include "runtime/cpu/QuantKernels.h"
 #include "runtime/cpu/ThreadPool.h"
+#include "support/Suggest.h"
+#include "support/Version.h"
 
 #include "absl/strings/numbers.h"
 
@@ -155,6 +157,21 @@ int usageError(const std::string &message) {
   return 1;
 }
 
+const char *const kUsage = R"(usage: fmc-quant-bench [options]
+
+Times the cpu backend's packed 2- and 4-bit weight products alone, for every
+kernel table this CPU runs, on the 853M Llama's shapes: "compute" (one
+matrix that stays in L2: ns per 128-weight block) and "stream" (M MB of
+matrices: GB/s read, as a fraction of this machine's read bandwidth).
+Printed, never asserted: minima are what the kernel can do.
+
+  --threads N   threads splitting rows in the stream test (default 1)
+  --mb M        MB of matrices streamed (default 256)
+  --tokens T    activation rows per product (default 1: decode)
+  -h, --help    this text
+  --version     fmc's version and git revision
+)";
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -164,10 +181,19 @@ int main(int argc, char **argv) {
     auto number = [&](int64_t &out) {
       return i + 1 < argc && absl::SimpleAtoi(argv[++i], &out) && out > 0;
     };
+    if (arg == "--help" || arg == "-h")
+      return std::fputs(kUsage, stdout), 0;
+    if (arg == "--version")
+      return std::printf("%s\n", fmc::versionLine("fmc-quant-bench").c_str()),
+             0;
+    const std::vector<std::string> flags = {"--threads", "--mb", "--tokens",
+                                            "--help", "--version"};
+    if (std::find(flags.begin(), flags.end(), arg) == flags.end())
+      return usageError(fmc::unknownOptionMessage(arg, flags));
     if (!((arg == "--threads" && number(threads)) ||
           (arg == "--mb" && number(mb)) ||
           (arg == "--tokens" && number(tokens))))
-      return usageError("bad argument '" + arg + "'");
+      return usageError(arg + " needs a positive number (see --help)");
   }
   std::vector<const QuantKernelTable *> tables = {
       &fmc::cpu::bestQuantKernels()};

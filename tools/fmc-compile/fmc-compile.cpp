@@ -17,6 +17,7 @@
 #include "lowering/targets/TargetExecutables.h"
 #include "lowering/quant/QuantMath.h"
 #include "passes/Passes.h"
+#include "support/Version.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -393,6 +394,9 @@ int writeIR(ModuleOp module) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << fmc::versionLine("fmc-compile") << "\n";
+  });
   cl::HideUnrelatedOptions({&category, &kvCategory});
   cl::ParseCommandLineOptions(
       argc, argv,

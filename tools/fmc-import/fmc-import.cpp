@@ -14,6 +14,7 @@
 #include "import/ModelSource.h"
 #include "import/builder/Builder.h"
 #include "import/readers/GGUFArchitectures.h"
+#include "support/Version.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -108,6 +109,9 @@ std::string overview() {
 
 int main(int argc, char **argv) {
   InitLLVM initLLVM(argc, argv);
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << fmc::versionLine("fmc-import") << "\n";
+  });
   cl::HideUnrelatedOptions(importCategory);
   std::string description = overview();
   cl::ParseCommandLineOptions(argc, argv, description);

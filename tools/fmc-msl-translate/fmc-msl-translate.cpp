@@ -13,6 +13,7 @@
 
 #include "lowering/metal/Metallib.h"
 #include "lowering/metal/MslTranslation.h"
+#include "support/Version.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -82,6 +83,9 @@ int fail(const llvm::Twine &message) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << fmc::versionLine("fmc-msl-translate") << "\n";
+  });
   llvm::cl::ParseCommandLineOptions(argc, argv,
                                     "fmc SPIR-V to MSL translation\n");
   fmc::metal::MslOptions options;

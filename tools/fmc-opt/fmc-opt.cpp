@@ -10,6 +10,7 @@
 #include "lowering/plan/Passes.h"
 #include "lowering/spirv/ZeroTripLoopGuard.h"
 #include "passes/Passes.h"
+#include "support/Version.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,6 +32,9 @@ int main(int argc, char **argv) {
                   mlir::func::FuncDialect, mlir::gpu::GPUDialect,
                   mlir::arith::ArithDialect,
                   mlir::memref::MemRefDialect, mlir::scf::SCFDialect>();
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << fmc::versionLine("fmc-opt") << "\n";
+  });
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "fmc-opt: the fm model compiler's pass driver\n", registry));
 }

@@ -11,6 +11,8 @@
 
 #include "tools/fmc-run/Options.h"
 
+#include "support/Suggest.h"
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -87,6 +89,7 @@ Running:
                        positions: the file then starts at the last prompt
                        position (generated tokens rows), and fmc-run says so
   -h, --help           this text
+  --version            fmc's version and the git revision of this build
 )";
 }
 
@@ -119,6 +122,10 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     auto isBool = [&](std::string_view name) { return flag == name; };
     if (isBool("--help") || isBool("-h")) {
       options.help = true;
+      continue;
+    }
+    if (isBool("--version")) {
+      options.version = true;
       continue;
     }
     if (isBool("--stats")) {
@@ -154,9 +161,16 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     bool known = false;
     for (const char *name : withValue)
       known |= flag == name;
-    if (!known)
+    if (!known) {
+      std::vector<std::string> spellings = {"--help", "--version", "--stats",
+                                            "--verify", "--ignore-eos"};
+      for (const char *name : withValue)
+        spellings.push_back(name);
+      for (auto [alias, canonical] : aliases)
+        spellings.push_back(alias);
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown option '", std::string(arg), "' (see --help)"));
+          fmc::unknownOptionMessage(flag, spellings));
+    }
     std::string value;
     if (inlineValue) {
       value = *inlineValue;
@@ -248,7 +262,7 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     if (!status.ok())
       return status;
   }
-  if (options.help)
+  if (options.help || options.version)
     return options;
   if (positional.size() != 1)
     return absl::InvalidArgumentError(

@@ -38,6 +38,7 @@ struct Options {
   std::string logitsOut;
   bool mapWeights = false;
   bool help = false;
+  bool version = false;
 };
 
 /// Parses argv; errors name the offending option and value.

@@ -12,6 +12,7 @@
 #include "runtime/Session.h"
 #include "runtime/TextStream.h"
 #include "runtime/Tokenizer.h"
+#include "support/Version.h"
 #include "tools/fmc-run/Options.h"
 
 #include "absl/strings/str_cat.h"
@@ -183,6 +184,10 @@ int main(int argc, char **argv) {
   const fmc::run::Options &options = *parsed;
   if (options.help) {
     std::fputs(fmc::run::usage(), stdout);
+    return 0;
+  }
+  if (options.version) {
+    std::printf("%s\n", fmc::versionLine("fmc-run").c_str());
     return 0;
   }
 

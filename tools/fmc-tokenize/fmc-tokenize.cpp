@@ -12,6 +12,7 @@
 #include "lowering/artifact/TokenizerTable.h"
 #include "runtime/Artifact.h"
 #include "runtime/Tokenizer.h"
+#include "support/Version.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -229,6 +230,9 @@ void print(const fmc::Tokenizer &tokenizer, const std::vector<int32_t> &ids) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << fmc::versionLine("fmc-tokenize") << "\n";
+  });
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, kOverview);
 
