@@ -229,20 +229,23 @@ ChatTemplate::create(const schema::Tokenizer &table, const Tokenizer &tokenizer,
         source.find(absl::StrCat(format->generationPrompt, "<think>\\n")) !=
             std::string::npos;
 
-  // The reply ends at the end-of-turn token, or at EOS; an end-of-turn
-  // text that is no token of this vocabulary is a stop string.
+  // The reply ends at the end-of-turn token, or at EOS or BOS (which
+  // starts another text); an end-of-turn text that is no token of this
+  // vocabulary is a stop string.
   std::string_view end = format->endOfTurn;
-  if (end != "{eos}") {
-    int32_t id = tokenizer.tokenId(end);
-    if (id >= 0)
-      result.endTokens_.push_back(id);
-    else
+  if (end == "{eos}") {
+    result.endOfTurnToken_ = tokenizer.eos();
+  } else {
+    result.endOfTurnToken_ = tokenizer.tokenId(end);
+    if (result.endOfTurnToken_ < 0)
       result.endStrings_.emplace_back(end);
   }
-  if (tokenizer.eos() >= 0 &&
-      std::find(result.endTokens_.begin(), result.endTokens_.end(),
-                tokenizer.eos()) == result.endTokens_.end())
-    result.endTokens_.push_back(tokenizer.eos());
+  for (int32_t token :
+       {result.endOfTurnToken_, tokenizer.eos(), tokenizer.bos()})
+    if (token >= 0 && std::find(result.endTokens_.begin(),
+                                result.endTokens_.end(),
+                                token) == result.endTokens_.end())
+      result.endTokens_.push_back(token);
   return result;
 }
 

@@ -78,8 +78,12 @@ public:
   std::vector<PromptPiece> nextTurn(bool replyEnded,
                                     std::string_view user) const;
 
-  /// Tokens that end the assistant's reply: the end-of-turn token and EOS.
+  /// Tokens that end the assistant's reply: the end-of-turn token, EOS and
+  /// BOS.
   const std::vector<int32_t> &endTokens() const { return endTokens_; }
+  /// The token that ends the assistant's turn in the template (EOS for
+  /// some families), or -1 when its text is no token.
+  int32_t endOfTurnToken() const { return endOfTurnToken_; }
   /// The end-of-turn text when it is not one token of the vocabulary (a
   /// template forced on another model's vocabulary): a stop string.
   const std::vector<std::string> &endStrings() const { return endStrings_; }
@@ -102,6 +106,7 @@ private:
   bool bosAtStart = false;
   bool thinking = false;
   std::string defaultSystem_;
+  int32_t endOfTurnToken_ = -1;
   std::vector<int32_t> endTokens_;
   std::vector<std::string> endStrings_;
 };

@@ -2,7 +2,8 @@
 //
 // The conversation lives in the session's KV cache: `transcript` holds the
 // tokens it has run, and the reply's last token, sampled but not yet run,
-// starts the next turn's prompt. A turn's prompt closes the previous reply's
+// starts the next turn's prompt (unless it is an EOS or BOS that the
+// template does not write there). A turn's prompt closes the previous reply's
 // turn, holds the user's message and opens the next reply
 // (ChatTemplate::nextTurn), so that the cache holds what the model's
 // template renders, with the replies as the model generated them.
@@ -130,13 +131,19 @@ absl::Status runChat(const Options &options, Session &session,
     transcript.insert(transcript.end(), prompt.begin(), prompt.end());
     if (!reply.empty())
       transcript.insert(transcript.end(), reply.begin(), reply.end() - 1);
+    // The next turn closes this reply's turn: after the end-of-turn token
+    // (fed first) or text when the reply ended with it, whole otherwise. An
+    // EOS or BOS that is not the template's end of turn is not fed.
     pending = stats->lastToken;
     std::optional<std::string> stoppedAt = stream.stoppedAt();
     replyEnded =
-        stats->stop == StopReason::EndToken ||
+        (stats->stop == StopReason::EndToken &&
+         pending == chat->endOfTurnToken()) ||
         (stoppedAt && std::find(chat->endStrings().begin(),
                                 chat->endStrings().end(),
                                 *stoppedAt) != chat->endStrings().end());
+    if (stats->stop == StopReason::EndToken && !replyEnded)
+      pending = -1;
     if (options.stats)
       std::fprintf(stderr,
                    "fmc-run: turn %d: %lld prompt tokens at position %zu, "
