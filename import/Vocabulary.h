@@ -73,7 +73,31 @@ struct Vocabulary {
   PreTokenizer preTokenizer = PreTokenizer::Gpt2;
   /// Byte-level BPE: a word that is a token is not merged (Llama 3).
   bool ignoreMerges = false;
+
+  /// The model's chat template (Jinja), verbatim; empty when it has none.
+  std::string chatTemplate;
+  /// The chat-template families fmc-run renders (mirrors
+  /// schema::ChatTemplateFamily).
+  enum class ChatFamily {
+    None,
+    Llama2,
+    Llama3,
+    ChatML,
+    Gemma,
+    Mistral,
+    Phi3,
+    CommandR,
+    DeepSeek,
+  };
+  /// The family recognised in chatTemplate (recogniseChatTemplate).
+  ChatFamily chatFamily = ChatFamily::None;
 };
+
+/// The family of a chat template, recognised from markers in its text as
+/// llama.cpp's llm_chat_detect_template does (<|im_start|> for ChatML,
+/// <|start_header_id|> for Llama 3, ...); None when no family's markers are
+/// all present.
+Vocabulary::ChatFamily recogniseChatTemplate(llvm::StringRef text);
 
 /// The pre-tokenizer GGUF's tokenizer.ggml.pre `name` stands for (llama.cpp's
 /// names and aliases), or none.

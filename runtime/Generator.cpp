@@ -18,21 +18,25 @@ double msSince(std::chrono::steady_clock::time_point start) {
 }
 } // namespace
 
-absl::StatusOr<GenerationStats> generate(Session &session,
-                                         const std::vector<int32_t> &prompt,
-                                         const GenerationOptions &options,
-                                         const GenerationCallbacks &callbacks) {
+absl::StatusOr<GenerationStats>
+generate(Session &session, const std::vector<int32_t> &prompt,
+         const GenerationOptions &options, const GenerationCallbacks &callbacks,
+         absl::Span<const int32_t> earlier) {
   int64_t vocab = session.vocab(), maxContext = session.maxContext();
   GenerationStats stats;
-  int64_t n = prompt.size();
+  int64_t n = prompt.size(), first = earlier.size();
   stats.promptTokens = n;
   if (n == 0)
     return absl::InvalidArgumentError(
         "the prompt is empty and the model has no BOS token");
-  if (n > maxContext)
-    return absl::OutOfRangeError(absl::StrCat(
-        "the prompt has ", n, " tokens but the model's context is ", maxContext,
-        " tokens"));
+  if (first + n > maxContext)
+    return absl::OutOfRangeError(
+        first == 0 ? absl::StrCat("the prompt has ", n,
+                                  " tokens but the model's context is ",
+                                  maxContext, " tokens")
+                   : absl::StrCat("the prompt has ", n, " tokens after ",
+                                  first, " earlier ones but the model's "
+                                  "context is ", maxContext, " tokens"));
   for (int32_t id : prompt)
     if (id < 0 || id >= vocab)
       return absl::InvalidArgumentError(
@@ -40,6 +44,8 @@ absl::StatusOr<GenerationStats> generate(Session &session,
                        vocab, " tokens"));
 
   Sampler sampler(options.sampling, vocab);
+  for (int32_t id : earlier)
+    sampler.accept(id);
   for (int32_t id : prompt)
     sampler.accept(id);
   std::vector<float> last(vocab);
@@ -50,10 +56,10 @@ absl::StatusOr<GenerationStats> generate(Session &session,
 
   auto start = std::chrono::steady_clock::now();
   absl::Status status = session.prefill(
-      prompt, 0, options.allLogits, [&](int64_t position, const float *row) {
+      prompt, first, options.allLogits, [&](int64_t position, const float *row) {
         if (options.allLogits && callbacks.onLogits)
           callbacks.onLogits(position, row);
-        if (position == n - 1)
+        if (position == first + n - 1)
           std::memcpy(last.data(), row, vocab * sizeof(float));
       });
   if (!status.ok())
@@ -65,6 +71,7 @@ absl::StatusOr<GenerationStats> generate(Session &session,
   }
   int32_t token = sampler.sample(last.data());
   sampler.accept(token);
+  stats.lastToken = token;
   stats.ttftMs = stats.prefillMs = msSince(start);
   stats.prefillTokensPerS = n / (stats.prefillMs / 1000.0);
   stats.generatedTokens = 1;
@@ -82,7 +89,7 @@ absl::StatusOr<GenerationStats> generate(Session &session,
   };
 
   auto decodeStart = std::chrono::steady_clock::now();
-  int64_t position = n;
+  int64_t position = first + n;
   while (!ends()) {
     if (position >= maxContext) {
       stats.stop = StopReason::Context;
@@ -95,6 +102,7 @@ absl::StatusOr<GenerationStats> generate(Session &session,
       callbacks.onLogits(position, *logits);
     token = sampler.sample(*logits);
     sampler.accept(token);
+    stats.lastToken = token;
     ++position;
     ++stats.generatedTokens;
   }

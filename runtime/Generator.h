@@ -4,7 +4,8 @@
 // step per new token, sampling each next token from the last logits. Stops
 // after the requested number of tokens, at the context's end, or when the
 // model produces an end token (EOS, or BOS, which starts a new sequence),
-// or when the caller asks (a stop string).
+// or when the caller asks (a stop string). A generation can continue one
+// whose tokens are still in the session's KV caches (a chat's next turn).
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,7 @@
 #include "runtime/Session.h"
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 
 #include <cstdint>
 #include <functional>
@@ -48,6 +50,10 @@ struct GenerationStats {
   double prefillTokensPerS = 0;
   double decodeTokensPerS = 0;
   StopReason stop = StopReason::MaxTokens;
+  /// The last generated token (-1 when none). It is sampled but not run:
+  /// the caches hold the earlier tokens, the prompt and every generated
+  /// token but this one, which a continuation feeds first.
+  int32_t lastToken = -1;
 };
 
 struct GenerationCallbacks {
@@ -58,10 +64,14 @@ struct GenerationCallbacks {
   LogitsCallback onLogits;
 };
 
-absl::StatusOr<GenerationStats> generate(Session &session,
-                                         const std::vector<int32_t> &prompt,
-                                         const GenerationOptions &options,
-                                         const GenerationCallbacks &callbacks);
+/// Generates after `prompt`. `earlier`: tokens the session's caches already
+/// hold at positions 0, 1, ... (a chat's earlier turns); the prompt then
+/// runs from position earlier.size(), only it is prefilled, and the
+/// penalties' window sees the earlier tokens too.
+absl::StatusOr<GenerationStats>
+generate(Session &session, const std::vector<int32_t> &prompt,
+         const GenerationOptions &options, const GenerationCallbacks &callbacks,
+         absl::Span<const int32_t> earlier = {});
 
 } // namespace fmc
 

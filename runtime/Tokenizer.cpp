@@ -463,48 +463,73 @@ Tokenizer::Tokenizer(const schema::Tokenizer &t)
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text,
                                        bool parseSpecial) const {
+  std::vector<PromptPiece> pieces;
+  if (!text.empty())
+    pieces.push_back({std::string(text), parseSpecial});
+  return encode(pieces);
+}
+
+std::vector<int32_t>
+Tokenizer::encode(const std::vector<PromptPiece> &pieces) const {
   // Split the text at special tokens' text, longest token first, as
   // llama.cpp's tokenizer_st_partition: a fragment is a token (id >= 0) or
-  // text still to encode.
+  // text still to encode, whose control tokens' text counts only when
+  // `parseSpecial`.
   struct Fragment {
     int32_t id;
     std::string_view text;
+    bool parseSpecial;
   };
   std::vector<Fragment> fragments, next;
-  if (!text.empty())
-    fragments.push_back({-1, text});
+  for (const PromptPiece &piece : pieces)
+    if (piece.token >= 0)
+      fragments.push_back({piece.token, {}, false});
+    else if (!piece.text.empty())
+      fragments.push_back({-1, piece.text, piece.parseSpecial});
   for (int32_t special : specials_) {
-    if (!parseSpecial && types_[special] != kUserDefined)
-      continue;
+    bool control = types_[special] != kUserDefined;
     std::string_view spelled = tokens_[special];
     next.clear();
     for (const Fragment &fragment : fragments) {
-      if (fragment.id >= 0) {
+      if (fragment.id >= 0 || (control && !fragment.parseSpecial)) {
         next.push_back(fragment);
         continue;
       }
       std::string_view rest = fragment.text;
       for (size_t at; (at = rest.find(spelled)) != std::string_view::npos;) {
         if (at > 0)
-          next.push_back({-1, rest.substr(0, at)});
-        next.push_back({special, spelled});
+          next.push_back({-1, rest.substr(0, at), fragment.parseSpecial});
+        next.push_back({special, spelled, false});
         rest.remove_prefix(at + spelled.size());
       }
       if (!rest.empty())
-        next.push_back({-1, rest});
+        next.push_back({-1, rest, fragment.parseSpecial});
     }
     fragments.swap(next);
   }
+  // Adjacent texts (of different pieces) are encoded as one.
   std::vector<int32_t> out;
   bool afterSpecial = true;
-  for (const Fragment &fragment : fragments) {
-    if (fragment.id >= 0) {
-      out.push_back(fragment.id);
+  std::string joined;
+  for (size_t i = 0; i < fragments.size();) {
+    if (fragments[i].id >= 0) {
+      out.push_back(fragments[i++].id);
       afterSpecial = true;
-    } else {
-      encodeText(fragment.text, afterSpecial, out);
-      afterSpecial = false;
+      continue;
     }
+    size_t end = i + 1;
+    while (end < fragments.size() && fragments[end].id < 0)
+      ++end;
+    if (end == i + 1) {
+      encodeText(fragments[i].text, afterSpecial, out);
+    } else {
+      joined.clear();
+      for (size_t k = i; k < end; ++k)
+        joined.append(fragments[k].text);
+      encodeText(joined, afterSpecial, out);
+    }
+    afterSpecial = false;
+    i = end;
   }
   return out;
 }

@@ -33,6 +33,16 @@
 
 namespace fmc {
 
+/// A part of a prompt put together by a program (a chat template): text
+/// whose control tokens' text stands for them only when `parseSpecial`, or
+/// one token id (`token` >= 0, `text` unused). Adjacent texts are encoded as
+/// one text, so that the pieces get the ids their concatenation would.
+struct PromptPiece {
+  std::string text;
+  bool parseSpecial = false;
+  int32_t token = -1;
+};
+
 class Tokenizer {
 public:
   /// The tokenizer an artifact describes (validated by Artifact::open).
@@ -45,6 +55,14 @@ public:
   /// only when `parseSpecial` is set (see the file comment).
   std::vector<int32_t> encode(std::string_view text,
                               bool parseSpecial = false) const;
+
+  /// The ids of `pieces` (see PromptPiece), without BOS or EOS: a message
+  /// a user typed goes in a piece without parseSpecial, so that it cannot
+  /// inject control tokens, and still gets the ids of the whole text.
+  std::vector<int32_t> encode(const std::vector<PromptPiece> &pieces) const;
+
+  /// The id of the token spelled `text`, or -1.
+  int32_t tokenId(std::string_view text) const { return idOf(text); }
 
   /// encode(), with BOS and EOS added as the vocabulary says (addBos(),
   /// addEos()) when `addSpecial` is set.

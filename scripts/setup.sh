@@ -27,6 +27,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Independent numerical reference forward passes (run with /usr/bin/python3).
   python3 python3-numpy
+  # Real Jinja chat templates, the reference for fmc-run's chat renderer
+  # (test/Tools/fmc-tokenize-chat.test).
+  python3-jinja2
   # Tests that craft artifacts recompute their checksums (test/Tools/Inputs/fmc_seal.py).
   python3-xxhash
 )

@@ -1,5 +1,6 @@
 # lit configuration for fmc's regression tests.
 import os
+import subprocess
 
 import lit.formats
 
@@ -31,6 +32,11 @@ if os.path.isdir(os.path.join(shared, "models", "gguf-quant")):
 if os.path.isdir(os.path.join(shared, "models", "vocab")):
     config.available_features.add("vocab-vectors")
 config.substitutions.append(("%vocab", os.path.join(shared, "models", "vocab")))
+# jinja2 (Debian's python3-jinja2, in scripts/setup.sh) renders the real
+# chat templates that fmc's chat renderer is compared with.
+if subprocess.run(["/usr/bin/python3", "-c", "import jinja2"],
+                  capture_output=True).returncode == 0:
+    config.available_features.add("jinja2")
 if config.fmc_ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", config.fmc_ptxas))

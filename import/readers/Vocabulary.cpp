@@ -39,9 +39,21 @@ Expected<Vocabulary> readVocabulary(const TokenizerRef &ref) {
         return read.takeError();
       config = std::move(*read);
     }
+    // Newer checkpoints keep the chat template in a file of its own; a
+    // chat_template in tokenizer_config.json wins, as in transformers.
+    SmallString<256> templatePath = sys::path::parent_path(ref.file);
+    sys::path::append(templatePath, "chat_template.jinja");
+    std::unique_ptr<MemoryBuffer> chatTemplate;
+    if (sys::fs::exists(templatePath)) {
+      Expected<std::unique_ptr<MemoryBuffer>> read = mapFile(templatePath);
+      if (!read)
+        return read.takeError();
+      chatTemplate = std::move(*read);
+    }
     return parseHFTokenizer(
         ref.file, (*buffer)->getBuffer(), configPath,
-        config ? std::optional<StringRef>(config->getBuffer()) : std::nullopt);
+        config ? std::optional<StringRef>(config->getBuffer()) : std::nullopt,
+        chatTemplate ? chatTemplate->getBuffer() : StringRef());
   }
   }
   return fileError(ref.file, "unknown tokenizer format");

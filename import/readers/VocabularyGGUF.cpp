@@ -261,6 +261,13 @@ Expected<Vocabulary> vocabularyFromGGUF(const GGUFFile &gguf) {
   }
   if (*modelName == "gemma4")
     vocabulary.addBos = true; // llama.cpp overrides it for Gemma 4.
+  if (const GGUFValue *chat = gguf.find("tokenizer.chat_template")) {
+    std::optional<StringRef> text = chat->getString();
+    if (!text)
+      return keys.error("tokenizer.chat_template", "is not a string");
+    vocabulary.chatTemplate = text->str();
+    vocabulary.chatFamily = recogniseChatTemplate(*text);
+  }
   return vocabulary;
 }
 

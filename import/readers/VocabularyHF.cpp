@@ -141,7 +141,8 @@ static std::optional<StringRef> specialTokenText(const json::Object &config,
 
 Expected<Vocabulary> parseHFTokenizer(StringRef file, StringRef text,
                                       StringRef configFile,
-                                      std::optional<StringRef> configText) {
+                                      std::optional<StringRef> configText,
+                                      StringRef chatTemplateFile) {
   Expected<json::Value> root = parseJson(file, text);
   if (!root)
     return root.takeError();
@@ -293,8 +294,11 @@ Expected<Vocabulary> parseHFTokenizer(StringRef file, StringRef text,
 
   // BOS/EOS and add_bos_token from tokenizer_config.json.
   vocabulary.addBos = false;
-  if (!configText)
+  if (!configText) {
+    vocabulary.chatTemplate = chatTemplateFile.str();
+    vocabulary.chatFamily = recogniseChatTemplate(vocabulary.chatTemplate);
     return vocabulary;
+  }
   Expected<json::Value> configRoot = parseJson(configFile, *configText);
   if (!configRoot)
     return configRoot.takeError();
@@ -334,6 +338,33 @@ Expected<Vocabulary> parseHFTokenizer(StringRef file, StringRef text,
           vocabulary.addBos = special->getString("id") ==
                               StringRef(vocabulary.tokens[vocabulary.bosId]);
   }
+  // The chat template: a string, or named templates [{"name", "template"}]
+  // of which fmc-run uses "default" (as transformers does).
+  if (const json::Value *chat = config->get("chat_template")) {
+    if (std::optional<StringRef> text = chat->getAsString()) {
+      vocabulary.chatTemplate = text->str();
+    } else if (const json::Array *named = chat->getAsArray()) {
+      for (const json::Value &entry : *named) {
+        const json::Object *object = entry.getAsObject();
+        std::optional<StringRef> name =
+            object ? object->getString("name") : std::nullopt;
+        std::optional<StringRef> text =
+            object ? object->getString("template") : std::nullopt;
+        if (!name || !text)
+          return fileError(configFile, "chat_template: expected a string or "
+                                       "a list of {\"name\", \"template\"}");
+        if (*name == "default")
+          vocabulary.chatTemplate = text->str();
+      }
+    } else {
+      return fileError(configFile, "chat_template is " +
+                                       describeJsonKind(*chat) +
+                                       ", expected a string or a list");
+    }
+  }
+  if (!chatTemplateFile.empty() && vocabulary.chatTemplate.empty())
+    vocabulary.chatTemplate = chatTemplateFile.str();
+  vocabulary.chatFamily = recogniseChatTemplate(vocabulary.chatTemplate);
   if (const json::Value *addEos = config->get("add_eos_token")) {
     std::optional<bool> value = addEos->getAsBoolean();
     if (!value)

@@ -22,11 +22,14 @@ llvm::Expected<Vocabulary> parseLlama2cVocabulary(llvm::StringRef file,
 llvm::Expected<Vocabulary> vocabularyFromGGUF(const GGUFFile &gguf);
 
 /// A Hugging Face tokenizer.json with a BPE model. `config` is the text of
-/// the tokenizer_config.json beside it, if any, named `configFile`.
+/// the tokenizer_config.json beside it, if any, named `configFile`;
+/// `chatTemplateFile` the text of the chat_template.jinja beside it, the
+/// chat template when tokenizer_config.json gives none.
 llvm::Expected<Vocabulary>
 parseHFTokenizer(llvm::StringRef file, llvm::StringRef json,
                  llvm::StringRef configFile,
-                 std::optional<llvm::StringRef> config);
+                 std::optional<llvm::StringRef> config,
+                 llvm::StringRef chatTemplateFile = "");
 
 } // namespace fmc::import
 

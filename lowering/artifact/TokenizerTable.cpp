@@ -39,6 +39,31 @@ static schema::PreTokenizer schemaPreTokenizer(Vocabulary::PreTokenizer pre) {
   llvm_unreachable("unknown pre-tokenizer");
 }
 
+static schema::ChatTemplateFamily
+schemaChatFamily(Vocabulary::ChatFamily family) {
+  switch (family) {
+  case Vocabulary::ChatFamily::None:
+    return schema::ChatTemplateFamily::None;
+  case Vocabulary::ChatFamily::Llama2:
+    return schema::ChatTemplateFamily::Llama2;
+  case Vocabulary::ChatFamily::Llama3:
+    return schema::ChatTemplateFamily::Llama3;
+  case Vocabulary::ChatFamily::ChatML:
+    return schema::ChatTemplateFamily::ChatML;
+  case Vocabulary::ChatFamily::Gemma:
+    return schema::ChatTemplateFamily::Gemma;
+  case Vocabulary::ChatFamily::Mistral:
+    return schema::ChatTemplateFamily::Mistral;
+  case Vocabulary::ChatFamily::Phi3:
+    return schema::ChatTemplateFamily::Phi3;
+  case Vocabulary::ChatFamily::CommandR:
+    return schema::ChatTemplateFamily::CommandR;
+  case Vocabulary::ChatFamily::DeepSeek:
+    return schema::ChatTemplateFamily::DeepSeek;
+  }
+  llvm_unreachable("unknown chat-template family");
+}
+
 Offset<schema::Tokenizer>
 buildTokenizerTable(flatbuffers::FlatBufferBuilder &fbb,
                     const Vocabulary &vocab, bool plainSpace) {
@@ -87,6 +112,9 @@ buildTokenizerTable(flatbuffers::FlatBufferBuilder &fbb,
   auto leftVec = fbb.CreateVector(left), rightVec = fbb.CreateVector(right),
        resultVec = fbb.CreateVector(result);
   auto marker = fbb.CreateString(plainSpace ? " " : "\xE2\x96\x81");
+  Offset<flatbuffers::String> chatTemplate;
+  if (!vocab.chatTemplate.empty())
+    chatTemplate = fbb.CreateString(vocab.chatTemplate);
   schema::TokenizerBuilder builder(fbb);
   builder.add_kind(vocab.kind == Vocabulary::Kind::ByteLevelBPE
                        ? schema::TokenizerKind::ByteLevelBPE
@@ -105,6 +133,9 @@ buildTokenizerTable(flatbuffers::FlatBufferBuilder &fbb,
   builder.add_pre_tokenizer(schemaPreTokenizer(vocab.preTokenizer));
   builder.add_ignore_merges(vocab.ignoreMerges);
   builder.add_add_eos(vocab.addEos);
+  if (!chatTemplate.IsNull())
+    builder.add_chat_template(chatTemplate);
+  builder.add_chat_family(schemaChatFamily(vocab.chatFamily));
   return builder.Finish();
 }
 

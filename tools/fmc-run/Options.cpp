@@ -37,6 +37,22 @@ Prompt (one of these; none: generation starts from BOS alone):
                        trailing newline is dropped, as llama.cpp does
   --prompt-ids 1,2,3   prompt as token ids, used as given
 
+Chat:
+  -i, --interactive    chat: each line of standard input is a user message,
+                       rendered with the model's chat template; the reply
+                       streams to stdout and ends at the template's
+                       end-of-turn token (<|eot_id|>, <|im_end|>,
+                       <end_of_turn>, ...) or EOS. The KV cache is kept
+                       between turns: only the new turn is prefilled. An
+                       empty line is skipped; end of input ends the chat.
+                       -n bounds each reply
+  --system TEXT        the system prompt (where the template puts it)
+  --chat-template NAME render this family's template instead of the one
+                       recognised in the model (its GGUF
+                       tokenizer.chat_template or tokenizer_config.json
+                       chat_template): llama2, llama3, chatml (Qwen),
+                       gemma, mistral, phi3, command-r, deepseek
+
 Generation:
   -n N                 generate at most N tokens (default 256); stops earlier
                        at EOS, at a generated BOS, at a stop string or at the
@@ -140,6 +156,14 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       options.ignoreEos = true;
       continue;
     }
+    if (isBool("--interactive") || isBool("-i")) {
+      options.interactive = true;
+      continue;
+    }
+    if (isBool("--print-rendered")) {
+      options.printRendered = true;
+      continue;
+    }
     // Every other option takes a value; short and alternative spellings
     // first become the canonical flag.
     static const std::pair<const char *, const char *> aliases[] = {
@@ -157,7 +181,7 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
         "--presence-penalty", "--frequency-penalty", "--repeat-last-n",
         "--stop",           "--seed",              "--backend",
         "--threads",        "--stats-json",        "--logits-out",
-        "--load"};
+        "--load",           "--system",            "--chat-template"};
     bool known = false;
     for (const char *name : withValue)
       known |= flag == name;
@@ -254,6 +278,12 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       options.statsJson = value;
     } else if (flag == "--logits-out") {
       options.logitsOut = value;
+    } else if (flag == "--system") {
+      options.system = value;
+    } else if (flag == "--chat-template") {
+      if (value.empty())
+        return badValue(flag, value, "a template name");
+      options.chatTemplate = value;
     } else if (flag == "--load") {
       if (value != "map" && value != "copy")
         return badValue(flag, value, "map or copy");
@@ -275,6 +305,24 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       1)
     return absl::InvalidArgumentError(
         "give one of --prompt, --prompt-file and --prompt-ids");
+  if (options.interactive) {
+    // The chat's messages come from standard input, line by line.
+    if (options.prompt || options.promptFile || options.promptIds)
+      return absl::InvalidArgumentError(
+          "--interactive reads the user's messages from standard input; it "
+          "takes no --prompt, --prompt-file or --prompt-ids");
+    if (!options.logitsOut.empty())
+      return absl::InvalidArgumentError(
+          "--logits-out is not available with --interactive");
+  } else {
+    for (auto [given, flag] :
+         {std::pair{options.system.has_value(), "--system"},
+          std::pair{!options.chatTemplate.empty(), "--chat-template"},
+          std::pair{options.printRendered, "--print-rendered"}})
+      if (given)
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag, " applies to a chat: add -i/--interactive"));
+  }
   // Greedy decoding has no distribution to truncate: a truncation flag
   // without a temperature would silently do nothing.
   if (options.temperature == 0.0f) {

@@ -37,6 +37,14 @@ struct Options {
   std::string statsJson;
   std::string logitsOut;
   bool mapWeights = false;
+  /// -i/--interactive: chat, a user message per line of standard input.
+  bool interactive = false;
+  std::optional<std::string> system;
+  /// --chat-template NAME: the family to render (default: the model's).
+  std::string chatTemplate;
+  /// --print-rendered (not in --help, for tests): each turn's rendered
+  /// prompt on stderr.
+  bool printRendered = false;
   bool help = false;
   bool version = false;
 };

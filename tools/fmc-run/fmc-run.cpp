@@ -1,7 +1,8 @@
 //===- fmc-run.cpp - generate text with a compiled model ------------------===//
 //
 // Loads an .fmc artifact, opens a session on a backend, tokenizes the
-// prompt, prefills, decodes and streams text. Every failure is one "fmc-run: error: ..." line
+// prompt, prefills, decodes and streams text; or chats (--interactive,
+// Chat.cpp). Every failure is one "fmc-run: error: ..." line
 // and exit status 1; output files are written under a temporary name and
 // renamed only when the run succeeds.
 //
@@ -13,6 +14,7 @@
 #include "runtime/TextStream.h"
 #include "runtime/Tokenizer.h"
 #include "support/Version.h"
+#include "tools/fmc-run/Chat.h"
 #include "tools/fmc-run/Options.h"
 
 #include "absl/strings/str_cat.h"
@@ -175,6 +177,26 @@ std::string human(double bytes) {
                    : absl::StrFormat("%.2f %s", bytes, units[unit]);
 }
 
+/// -n and the sampling options.
+fmc::GenerationOptions generationOptions(const fmc::run::Options &options) {
+  fmc::GenerationOptions generation;
+  generation.maxNewTokens = options.maxNewTokens;
+  generation.sampling.temperature = options.temperature;
+  generation.sampling.topK = options.topK;
+  generation.sampling.topP = options.topP;
+  generation.sampling.minP = options.minP;
+  generation.sampling.repeatPenalty = options.repeatPenalty;
+  generation.sampling.presencePenalty = options.presencePenalty;
+  generation.sampling.frequencyPenalty = options.frequencyPenalty;
+  generation.sampling.penaltyWindow = options.repeatLastN;
+  generation.sampling.seed =
+      options.seed
+          ? *options.seed
+          : static_cast<uint64_t>(
+                std::chrono::steady_clock::now().time_since_epoch().count());
+  return generation;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -209,6 +231,24 @@ int main(int argc, char **argv) {
     if (!t.ok())
       return fail(t.status());
     tokenizer = std::move(*t);
+  }
+
+  if (options.interactive) {
+    if (!tokenizer)
+      return fail(absl::FailedPreconditionError(
+          "--interactive needs a tokenizer, and the artifact has none"));
+    fmc::BackendOptions backendOptions;
+    backendOptions.threads = options.threads;
+    absl::StatusOr<std::unique_ptr<fmc::Session>> session =
+        fmc::Session::open(**artifact, options.backend, backendOptions);
+    if (!session.ok())
+      return fail(session.status());
+    if (absl::Status s =
+            fmc::run::runChat(options, **session, *tokenizer,
+                              *root.tokenizer(), generationOptions(options));
+        !s.ok())
+      return fail(s);
+    return 0;
   }
 
   // Standard input is read only when asked for (`--prompt -`): a prompt
@@ -265,21 +305,7 @@ int main(int argc, char **argv) {
                    prompt.empty() ? size_t{0} : prompt.size() - 1);
   }
 
-  fmc::GenerationOptions generation;
-  generation.maxNewTokens = options.maxNewTokens;
-  generation.sampling.temperature = options.temperature;
-  generation.sampling.topK = options.topK;
-  generation.sampling.topP = options.topP;
-  generation.sampling.minP = options.minP;
-  generation.sampling.repeatPenalty = options.repeatPenalty;
-  generation.sampling.presencePenalty = options.presencePenalty;
-  generation.sampling.frequencyPenalty = options.frequencyPenalty;
-  generation.sampling.penaltyWindow = options.repeatLastN;
-  generation.sampling.seed =
-      options.seed
-          ? *options.seed
-          : static_cast<uint64_t>(
-                std::chrono::steady_clock::now().time_since_epoch().count());
+  fmc::GenerationOptions generation = generationOptions(options);
   generation.allLogits = !options.logitsOut.empty();
   if (tokenizer && !options.ignoreEos) {
     if (tokenizer->eos() >= 0)

@@ -11,12 +11,14 @@
 #include "import/Vocabulary.h"
 #include "lowering/artifact/TokenizerTable.h"
 #include "runtime/Artifact.h"
+#include "runtime/ChatTemplate.h"
 #include "runtime/Tokenizer.h"
 #include "support/Version.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
@@ -52,14 +54,34 @@ cl::opt<bool> parseSpecial(
     cl::desc("Let the text of control tokens (<|eot_id|>, <s>, ...) stand for "
              "them; by default it is plain text"),
     cl::cat(category));
-enum class Output { Ids, Pieces };
+cl::opt<std::string> chat(
+    "chat",
+    cl::desc("Render the conversation in this JSON file ([{\"role\": "
+             "\"system\"|\"user\"|\"assistant\", \"content\": ...}, "
+             "...]) with the model's chat template, as fmc-run -i does, and "
+             "tokenize it with the generation prompt"),
+    cl::value_desc("file"), cl::cat(category));
+cl::opt<std::string> chatTemplate(
+    "chat-template",
+    cl::desc("With --chat: render this family's template instead of the "
+             "model's"),
+    cl::value_desc("name"), cl::cat(category));
+cl::opt<bool> showChatTemplate(
+    "show-chat-template",
+    cl::desc("Print the chat-template family recognised in the model "
+             "(\"none\" when none) and the template's text"),
+    cl::cat(category));
+enum class Output { Ids, Pieces, Rendered };
 cl::opt<Output> output(
     cl::desc("Output:"),
     cl::values(clEnumValN(Output::Ids, "ids",
                           "Token ids on one line, space-separated (default)"),
                clEnumValN(Output::Pieces, "pieces",
                           "One token per line: its id and its text, quoted "
-                          "with C escapes")),
+                          "with C escapes"),
+               clEnumValN(Output::Rendered, "rendered",
+                          "With --chat: the rendered text, tokens by their "
+                          "text")),
     cl::init(Output::Ids), cl::cat(category));
 cl::opt<std::string> batchSeparator(
     "batch-separator",
@@ -87,7 +109,9 @@ const char *kOverview =
     "  - a llama2.c checkpoint, with its tok*.bin given by --tokenizer.\n"
     "Special tokens: the text of a control token (<s>, <|eot_id|>, ...) is\n"
     "plain text unless --parse-special; a user-defined added token's text\n"
-    "always stands for it, as in llama.cpp and Hugging Face tokenizers.\n";
+    "always stands for it, as in llama.cpp and Hugging Face tokenizers.\n"
+    "--chat renders a conversation with the model's chat template (the\n"
+    "family recognised in it, or --chat-template's) as fmc-run -i does.\n";
 
 /// Quotes `bytes` for one line: printable ASCII and well-formed UTF-8 as
 /// they are, the rest as C escapes.
@@ -141,6 +165,7 @@ struct Loaded {
   std::unique_ptr<fmc::Artifact> artifact;
   flatbuffers::FlatBufferBuilder table;
   std::unique_ptr<fmc::Tokenizer> tokenizer;
+  const fmc::schema::Tokenizer *schema = nullptr;
 };
 
 Error loadTokenizer(StringRef path, Loaded &loaded) {
@@ -185,6 +210,7 @@ Error loadTokenizer(StringRef path, Loaded &loaded) {
       if (!made.ok())
         return error("'" + path + "': " + std::string(made.status().message()));
       loaded.tokenizer = std::move(*made);
+      loaded.schema = t;
       return Error::success();
     } else if (!tokenizerPath.empty()) {
       ref = {fmc::import::TokenizerRef::Format::Llama2c, tokenizerPath};
@@ -206,9 +232,10 @@ Error loadTokenizer(StringRef path, Loaded &loaded) {
     return vocabulary.takeError();
   loaded.table.Finish(
       fmc::artifact::buildTokenizerTable(loaded.table, *vocabulary, plainSpace));
+  loaded.schema = flatbuffers::GetRoot<fmc::schema::Tokenizer>(
+      loaded.table.GetBufferPointer());
   absl::StatusOr<std::unique_ptr<fmc::Tokenizer>> made =
-      fmc::Tokenizer::create(*flatbuffers::GetRoot<fmc::schema::Tokenizer>(
-          loaded.table.GetBufferPointer()));
+      fmc::Tokenizer::create(*loaded.schema);
   if (!made.ok())
     return error(std::string(made.status().message()));
   loaded.tokenizer = std::move(*made);
@@ -226,6 +253,47 @@ void print(const fmc::Tokenizer &tokenizer, const std::vector<int32_t> &ids) {
   outs() << "\n";
 }
 
+/// The messages of a --chat file.
+Expected<std::vector<fmc::ChatMessage>> readConversation(StringRef path) {
+  auto error = [&](const Twine &message) {
+    return createStringError(inconvertibleErrorCode(),
+                             "'" + path + "': " + message);
+  };
+  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
+      MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false);
+  if (!buffer)
+    return error(buffer.getError().message());
+  Expected<json::Value> root = json::parse((*buffer)->getBuffer());
+  if (!root)
+    return error(toString(root.takeError()));
+  const json::Array *array = root->getAsArray();
+  if (!array)
+    return error("expected a JSON array of messages");
+  std::vector<fmc::ChatMessage> messages;
+  for (auto [i, value] : llvm::enumerate(*array)) {
+    const json::Object *object = value.getAsObject();
+    std::optional<StringRef> role =
+        object ? object->getString("role") : std::nullopt;
+    std::optional<StringRef> content =
+        object ? object->getString("content") : std::nullopt;
+    if (!role || !content)
+      return error("message " + Twine(i + 1) +
+                   ": expected {\"role\": ..., \"content\": ...} strings");
+    fmc::ChatRole chatRole;
+    if (*role == "system")
+      chatRole = fmc::ChatRole::System;
+    else if (*role == "user")
+      chatRole = fmc::ChatRole::User;
+    else if (*role == "assistant")
+      chatRole = fmc::ChatRole::Assistant;
+    else
+      return error("message " + Twine(i + 1) + ": unknown role '" + *role +
+                   "' (system, user or assistant)");
+    messages.push_back({chatRole, content->str()});
+  }
+  return messages;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -236,10 +304,17 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, kOverview);
 
-  if (text.getNumOccurrences() && file.getNumOccurrences())
-    return fail("give the text with --text or --file, not both");
-  if (!text.getNumOccurrences() && !file.getNumOccurrences())
-    return fail("no text: give it with --text or --file");
+  bool chatting = chat.getNumOccurrences() || showChatTemplate;
+  if (text.getNumOccurrences() + file.getNumOccurrences() +
+          chat.getNumOccurrences() >
+      1)
+    return fail("give one of --text, --file and --chat");
+  if (!text.getNumOccurrences() && !file.getNumOccurrences() && !chatting)
+    return fail("no text: give it with --text, --file or --chat");
+  if (chatTemplate.getNumOccurrences() && !chat.getNumOccurrences())
+    return fail("--chat-template applies to --chat");
+  if (output == Output::Rendered && !chat.getNumOccurrences())
+    return fail("--rendered shows a conversation: give it with --chat");
   std::string input = text;
   if (file.getNumOccurrences()) {
     ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
@@ -253,6 +328,35 @@ int main(int argc, char **argv) {
   if (Error error = loadTokenizer(modelPath, loaded))
     return fail(toString(std::move(error)));
   const fmc::Tokenizer &tokenizer = *loaded.tokenizer;
+
+  if (showChatTemplate) {
+    const flatbuffers::String *source = loaded.schema->chat_template();
+    outs() << "chat template: "
+           << fmc::ChatTemplate::familyName(loaded.schema->chat_family())
+           << "\n";
+    if (source)
+      outs() << source->string_view() << "\n";
+    if (!chat.getNumOccurrences())
+      return 0;
+  }
+  if (chat.getNumOccurrences()) {
+    Expected<std::vector<fmc::ChatMessage>> messages = readConversation(chat);
+    if (!messages)
+      return fail(toString(messages.takeError()));
+    absl::StatusOr<fmc::ChatTemplate> made =
+        fmc::ChatTemplate::create(*loaded.schema, tokenizer, chatTemplate);
+    if (!made.ok())
+      return fail(std::string(made.status().message()));
+    absl::StatusOr<std::vector<fmc::PromptPiece>> pieces =
+        made->render(*messages, /*addGenerationPrompt=*/true);
+    if (!pieces.ok())
+      return fail("'" + chat + "': " + std::string(pieces.status().message()));
+    if (output == Output::Rendered)
+      outs() << made->text(*pieces);
+    else
+      print(tokenizer, tokenizer.encode(*pieces));
+    return 0;
+  }
 
   std::vector<StringRef> texts;
   if (batchSeparator.getNumOccurrences()) {
