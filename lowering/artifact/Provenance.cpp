@@ -6,6 +6,7 @@
 
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <openssl/evp.h>
@@ -23,6 +24,14 @@ std::vector<std::string> referencedFiles(mlir::ModuleOp module) {
 }
 
 llvm::Expected<SourceFile> describeSourceFile(llvm::StringRef path) {
+  // A FIFO or a device (/dev/zero) would block or read without end.
+  llvm::sys::fs::file_status status;
+  if (std::error_code error = llvm::sys::fs::status(path, status))
+    return llvm::createStringError(error, "cannot hash source file '" + path +
+                                              "': " + error.message());
+  if (!llvm::sys::fs::is_regular_file(status))
+    return llvm::createStringError("cannot hash source file '" + path +
+                                   "': not a regular file");
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);

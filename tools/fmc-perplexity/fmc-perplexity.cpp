@@ -143,12 +143,10 @@ int main(int argc, char **argv) {
   absl::StatusOr<std::string> text = readText(options.textFile);
   if (!text.ok())
     return fail(text.status());
-  // Perplexity reads every weight many times: a mapped file is as fast as
-  // a copy here and starts at once.
-  fmc::ArtifactOptions artifactOptions;
-  artifactOptions.weights = fmc::WeightLoading::Map;
+  // Loaded as fmc-run loads it by default: copied, so the weights' checksum
+  // is checked too (a flipped weight byte would shift the numbers quietly).
   absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
-      fmc::Artifact::open(options.artifact, artifactOptions);
+      fmc::Artifact::open(options.artifact);
   if (!artifact.ok())
     return fail(artifact.status());
   const fmc::schema::Artifact &root = (*artifact)->root();
