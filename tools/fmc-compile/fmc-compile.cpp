@@ -378,14 +378,17 @@ int writeReportJson(const fmc::artifact::SizeReport &report) {
   return 0;
 }
 
-/// Every option of this run as in effect (given or default), for
-/// fmc-inspect: the artifact then says how to compile it again.
+/// Every option of this run that shapes the artifact, as in effect (given or
+/// default), for fmc-inspect: the artifact then says how to compile it
+/// again. Options that only change what is printed or dumped (--verbose,
+/// --quiet, --report-json, --dump-executables) are left out.
 std::vector<std::pair<std::string, std::string>>
 optionsInEffect(const std::vector<std::string> &targetList) {
   auto text = [](bool value) { return std::string(value ? "true" : "false"); };
   auto number = [](auto value) { return std::to_string(value); };
   return {
       {"target", llvm::join(targetList, ",")},
+      {"no-cpu", text(noCpu)},
       {"cuda-arch", llvm::join(cudaArchs, ",")},
       {"cuda-cubin", text(cudaCubins)},
       {"metallib", text(metalLibrary)},
