@@ -16,6 +16,8 @@ packages=(
   libpcre2-dev
   # Artifact checksums (XXH3, used header-only).
   libxxhash-dev
+  # SHA-256 of the source files an artifact records (OpenSSL's libcrypto).
+  libssl-dev
   # SPIR-V -> MSL, SPIR-V validation, Vulkan with Mesa's lavapipe CPU driver.
   libspirv-cross-c-shared-dev spirv-tools libvulkan-dev mesa-vulkan-drivers vulkan-tools
   # clang type-checks the Objective-C++ Metal backend (test metal.backend_parses).

@@ -89,6 +89,15 @@ config.substitutions.append((
         getattr(config, "fmc_flatc", "flatc"),
         os.path.join(config.fmc_src_root, "runtime", "schema", "fmc.fbs"),
         os.path.join(config.fmc_src_root, "test", "Tools", "Inputs", "cuda-fill.ptx"))))
+# An artifact as fmc-compile wrote it before recording its command, options
+# and source files (flatc round trip), for fmc-inspect's "not recorded".
+config.substitutions.append((
+    "%without_provenance",
+    "%s %s --flatc %s --schema %s" % (
+        "/usr/bin/python3",
+        os.path.join(config.fmc_src_root, "test", "Tools", "Inputs", "without_provenance.py"),
+        getattr(config, "fmc_flatc", "flatc"),
+        os.path.join(config.fmc_src_root, "runtime", "schema", "fmc.fbs"))))
 cuda_stub = "/usr/local/cuda/lib64/stubs/libcuda.so"
 if os.path.exists(cuda_stub):
     config.available_features.add("cuda-stub")

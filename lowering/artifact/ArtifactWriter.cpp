@@ -554,6 +554,28 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
     executables.push_back(*executable);
   }
 
+  const fmc::artifact::Provenance &provenance = options.provenance;
+  Offset<flatbuffers::Vector<Offset<flatbuffers::String>>> command;
+  if (!provenance.command.empty())
+    command = fbb.CreateVectorOfStrings(provenance.command);
+  Offset<flatbuffers::Vector<Offset<schema::CompileOption>>> compileOptions;
+  if (!provenance.options.empty()) {
+    std::vector<Offset<schema::CompileOption>> entries;
+    for (const auto &[option, value] : provenance.options)
+      entries.push_back(schema::CreateCompileOption(
+          fbb, fbb.CreateString(option), fbb.CreateString(value)));
+    compileOptions = fbb.CreateVector(entries);
+  }
+  Offset<flatbuffers::Vector<Offset<schema::SourceFile>>> sourceFiles;
+  if (!provenance.sourceFiles.empty()) {
+    std::vector<Offset<schema::SourceFile>> entries;
+    for (const fmc::artifact::SourceFile &file : provenance.sourceFiles)
+      entries.push_back(schema::CreateSourceFile(
+          fbb, fbb.CreateString(file.path), file.bytes,
+          fbb.CreateString(file.sha256)));
+    sourceFiles = fbb.CreateVector(entries);
+  }
+
   schema::Checksums checksumsPlaceholder(0, 0);
   auto root = schema::CreateArtifact(
       fbb, fmc::kArtifactFormatVersion, fbb.CreateString("fmc-compile"),
@@ -561,7 +583,7 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
       fbb.CreateVector(kvCaches), *prefillProgram, *decodeProgram,
       fbb.CreateVector(executables), weightsOffset, segmentBytes,
       // Placeholders: writeFile() seals the header once the weights are out.
-      &checksumsPlaceholder);
+      &checksumsPlaceholder, command, compileOptions, sourceFiles);
   schema::FinishSizePrefixedArtifactBuffer(fbb, root);
   return llvm::Error::success();
 }

@@ -10,6 +10,7 @@
 #ifndef FMC_LOWERING_ARTIFACT_ARTIFACTWRITER_H
 #define FMC_LOWERING_ARTIFACT_ARTIFACTWRITER_H
 
+#include "lowering/artifact/Provenance.h"
 #include "lowering/gpu/GpuProgram.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -30,6 +31,9 @@ struct WriteOptions {
   std::vector<fmc::gpu::ExecutableImage> executables;
   /// The model's name in the artifact; the output file's stem when empty.
   std::string modelName;
+  /// The command, options and source files recorded for fmc-inspect (none
+  /// when empty).
+  Provenance provenance;
   /// Called while weights are copied, with bytes done and bytes in all.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };

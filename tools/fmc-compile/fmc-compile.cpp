@@ -12,6 +12,7 @@
 #include "import/ModelSource.h"
 #include "import/builder/Builder.h"
 #include "lowering/artifact/ArtifactWriter.h"
+#include "lowering/artifact/Provenance.h"
 #include "lowering/artifact/SizeReport.h"
 #include "lowering/plan/Passes.h"
 #include "lowering/targets/TargetExecutables.h"
@@ -378,6 +379,69 @@ int writeReportJson(const fmc::artifact::SizeReport &report) {
   return 0;
 }
 
+/// Every option of this run that shapes the artifact, as in effect (given or
+/// default), for fmc-inspect: the artifact then says how to compile it
+/// again. Options that only change what is printed or dumped (--verbose,
+/// --quiet, --report-json, --dump-executables) are left out.
+std::vector<std::pair<std::string, std::string>>
+optionsInEffect(const std::vector<std::string> &targetList) {
+  auto text = [](bool value) { return std::string(value ? "true" : "false"); };
+  auto number = [](auto value) { return std::to_string(value); };
+  return {
+      {"target", llvm::join(targetList, ",")},
+      {"no-cpu", text(noCpu)},
+      {"cuda-arch", llvm::join(cudaArchs, ",")},
+      {"cuda-cubin", text(cudaCubins)},
+      {"metallib", text(metalLibrary)},
+      {"tokenizer", tokenizerPath},
+      {"context", number(contextTokens.getValue())},
+      {"prefill-tokens", number(prefillTokens.getValue())},
+      {"fuse-moe", text(fuseMoe)},
+      {"batch-tracks", text(batchTracks)},
+      {"quantize", llvm::join(quantize, ",")},
+      {"quantize-linear-pattern", quantizeLinearPattern},
+      {"share-kv-layers", number(shareKvLayers.getValue())},
+      {"share-kv-fraction", shortNumber(shareKvFraction.getValue())},
+      {"share-kv-source", number(shareKvSource.getValue())},
+      {"attention-pattern", attentionPattern},
+      {"window", number(attentionWindow.getValue())},
+      {"global-rope", globalRope},
+      {"kv-cache-type", kvCacheType},
+      {"prefill-all-positions", text(prefillAllPositions)},
+  };
+}
+
+/// The files the artifact is made from: the input (an IR file, or a Hugging
+/// Face directory's config.json), then every file the module reads
+/// parameters or the tokenizer from, each with its SHA-256.
+std::vector<fmc::artifact::SourceFile> sourceFilesOf(ModuleOp module) {
+  std::vector<std::string> paths;
+  if (llvm::sys::fs::is_directory(inputPath)) {
+    llvm::SmallString<256> config(inputPath.getValue());
+    llvm::sys::path::append(config, "config.json");
+    if (llvm::sys::fs::exists(config))
+      paths.push_back(config.str().str());
+  } else if (inputPath != "-") {
+    paths.push_back(inputPath);
+  }
+  for (std::string &file : fmc::artifact::referencedFiles(module))
+    if (!llvm::is_contained(paths, file))
+      paths.push_back(std::move(file));
+  std::vector<fmc::artifact::SourceFile> files;
+  for (const std::string &path : paths) {
+    llvm::Expected<fmc::artifact::SourceFile> file =
+        fmc::artifact::describeSourceFile(path);
+    // A file that cannot be read is left to the writer, which reports it
+    // with the parameter that needs it (and writes no artifact).
+    if (!file) {
+      llvm::consumeError(file.takeError());
+      continue;
+    }
+    files.push_back(std::move(*file));
+  }
+  return files;
+}
+
 int writeIR(ModuleOp module) {
   std::string error;
   std::string path = outputPath.empty() ? "-" : outputPath.getValue();
@@ -393,6 +457,8 @@ int writeIR(ModuleOp module) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // Recorded in the artifact as typed, before anything rewrites argv.
+  std::vector<std::string> command(argv, argv + argc);
   llvm::InitLLVM init(argc, argv);
   llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << fmc::versionLine("fmc-compile") << "\n";
@@ -628,6 +694,10 @@ int main(int argc, char **argv) {
     report.gpuDispatches = counts;
   }
   fmc::artifact::WriteOptions options;
+  progress.step("hashing the source files");
+  options.provenance.command = std::move(command);
+  options.provenance.options = optionsInEffect(targetList);
+  options.provenance.sourceFiles = sourceFilesOf(*module);
   options.targets = targetList;
   options.executables = std::move(*executables);
   options.modelName = model;
