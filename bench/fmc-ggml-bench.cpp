@@ -53,7 +53,7 @@ void time(const GgmlDotTable &table, const ggml::BlockFormat &format,
   for (int64_t i = 0; i < k; ++i)
     x[i] = static_cast<float>((i * 37) % 101) / 50.0f - 1.0f;
   GgmlActivations a;
-  a.prepare(x.data(), k, 0, 1);
+  a.prepare(x.data(), k, 0, 1, format.elements);
   fmc::cpu::GgmlRowDotFn dot = table.dot[fmc::cpu::ggmlFormatIndex(format)];
   double best = 1e9;
   for (int rep = 0; rep < reps; ++rep) {
@@ -93,7 +93,8 @@ int main(int argc, char **argv) {
     return usageError("--k must be a multiple of 256");
   std::vector<const GgmlDotTable *> tables = {&fmc::cpu::bestGgmlDot()};
   for (const GgmlDotTable *t :
-       {&fmc::cpu::ggmlDotAvx2(), &fmc::cpu::ggmlDotGeneric()})
+       {&fmc::cpu::ggmlDotAvx512Vnni(), &fmc::cpu::ggmlDotAvx2(),
+        &fmc::cpu::ggmlDotGeneric()})
     if (t != tables[0])
       tables.push_back(t);
   const ggml::Type usual[] = {ggml::Type::Q8_0, ggml::Type::Q4_K,

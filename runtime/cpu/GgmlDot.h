@@ -7,10 +7,16 @@
 // activations and the block's (sub-block's) scales applied once per group
 // of 16 or 32 in f32.
 //
-// Activations. Per 32 features one f32 scale d = max|x| / 32767 and 32
-// int16 codes q = round(x / d), so x = d q within d / 2: 2^-16 of the
-// block's largest activation, where llama.cpp's 8-bit activations (Q8_0,
-// Q8_K) are within 2^-8. Per 16 features also the exact f32 sum of x: a
+// Activations. Per block of the weight format (32 features, or 256 for the
+// K, IQ4_XS and ternary formats: the blocks llama.cpp's Q8_0 / Q8_K
+// activations use) one f32 scale d = max|x| / 32767 and int16 codes
+// q = round(x / d), so x = d q within d / 2: 2^-16 of the block's largest
+// activation, where llama.cpp's 8-bit activations are within 2^-8 of the
+// same blocks'. d is stored once per 32 features (8 equal copies for a
+// block of 256), so a row may read it either way; a row that relies on one
+// d per 256 (the AVX-512 rows, to add a whole block's groups in int32
+// before one conversion) needs activations prepared with 256. Per 16
+// features also the exact f32 sum of x: a
 // format with minimums (w = a c - m: Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) adds
 // -m * sum x per group. Every other format's offset (Q4_0's 8, Q6_K's 32, a
 // ternary's 1, ...) is subtracted from its codes before they multiply, so
@@ -22,8 +28,9 @@
 // exact (int32); the difference from the f32 product over the decoded
 // weights (GgmlDequant.h) is the activations' rounding, plus f32 rounding.
 //
-// Each format exists once per instruction set (GgmlDot.inc compiled for AVX2
-// and baseline x86-64), AVX2 with vpmaddwd over int16 activations.
+// Each format exists once per instruction set (GgmlDot.inc compiled for
+// AVX-512 VNNI, AVX2 and baseline x86-64): AVX2 with vpmaddwd over int16
+// activations, AVX-512 VNNI with vpdpwssd on 512-bit vectors.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,7 +45,8 @@
 
 namespace fmc::cpu {
 
-/// Features per activation scale, and per exact sum.
+/// Features per stored activation scale (GgmlActivations::d), and per
+/// exact sum.
 constexpr int64_t kGgmlActBlock = 32;
 constexpr int64_t kGgmlSumBlock = 16;
 
@@ -47,8 +55,11 @@ constexpr int64_t kGgmlSumBlock = 16;
 class GgmlActivations {
 public:
   /// Quantizes rows [t0, t1) of x (rows k floats apart) into rows
-  /// [0, t1 - t0), growing the storage as needed.
-  void prepare(const float *x, int64_t k, int64_t t0, int64_t t1);
+  /// [0, t1 - t0), growing the storage as needed, with one scale per
+  /// `scaleBlock` features (32 or 256: the weight format's elements per
+  /// block; k a multiple of it).
+  void prepare(const float *x, int64_t k, int64_t t0, int64_t t1,
+               int64_t scaleBlock);
 
   const int16_t *q(int64_t t) const { return codes.data() + t * k; }
   const float *d(int64_t t) const {
@@ -84,6 +95,7 @@ struct GgmlDotTable {
   GgmlRowDotFn dot[kGgmlFormats];
 };
 
+const GgmlDotTable &ggmlDotAvx512Vnni();
 const GgmlDotTable &ggmlDotAvx2();
 const GgmlDotTable &ggmlDotGeneric();
 /// The best table this CPU runs (checked at run time).

@@ -78,7 +78,7 @@ public:
 
 private:
   void runInteger(const RunContext &ctx, int64_t t0, int64_t t1) const {
-    acts->prepare(in, w.k, t0, t1);
+    acts->prepare(in, w.k, t0, t1, w.format->elements);
     int64_t threads = ctx.pool->size();
     int64_t weightBytes = static_cast<int64_t>(w.n * w.rowBytes);
     if (threads == 1 || weightBytes < 2 * kMinWeightBytesPerTask) {
