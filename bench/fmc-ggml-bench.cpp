@@ -59,7 +59,8 @@ void time(const GgmlDotTable &table, const ggml::BlockFormat &format,
   for (int rep = 0; rep < reps; ++rep) {
     double t0 = seconds();
     for (int64_t r = 0; r < n; ++r)
-      y[r] = dot(w.data() + r * rowBytes, blocks, a.q(0), a.d(0), a.sums(0));
+      y[r] = dot(w.data() + r * rowBytes, blocks, a.q(0), a.d(0), a.sums(0),
+                 a.qsums(0));
     best = std::min(best, seconds() - t0);
   }
   double perRow256 = best * 1e9 / (static_cast<double>(n) * k / 256);

@@ -18,6 +18,7 @@ void GgmlActivations::prepare(const float *x, int64_t width, int64_t t0,
   grow(codes, rows * k);
   grow(scales, rows * (k / kGgmlActBlock));
   grow(blockSums, rows * (k / kGgmlSumBlock));
+  grow(codeSums, rows * (k / kGgmlSumBlock));
   const int64_t copies = scaleBlock / kGgmlActBlock;
   for (int64_t t = 0; t < rows; ++t) {
     const float *xt = x + (t0 + t) * k;
@@ -37,11 +38,16 @@ void GgmlActivations::prepare(const float *x, int64_t width, int64_t t0,
             static_cast<int16_t>(std::clamp(v, -32767.0f, 32767.0f));
       }
     }
+    int32_t *ct = codeSums.data() + t * (k / kGgmlSumBlock);
     for (int64_t b = 0; b < k / kGgmlSumBlock; ++b) {
       float s = 0.0f;
-      for (int64_t i = 0; i < kGgmlSumBlock; ++i)
+      int32_t c = 0;
+      for (int64_t i = 0; i < kGgmlSumBlock; ++i) {
         s += xt[b * kGgmlSumBlock + i];
+        c += qt[b * kGgmlSumBlock + i];
+      }
       st[b] = s;
+      ct[b] = c;
     }
   }
 }

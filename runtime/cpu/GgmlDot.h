@@ -16,7 +16,7 @@
 // block of 256), so a row may read it either way; a row that relies on one
 // d per 256 (the AVX-512 rows, to add a whole block's groups in int32
 // before one conversion) needs activations prepared with 256. Per 16
-// features also the exact f32 sum of x: a
+// features also the exact sum of the codes q, and the exact f32 sum of x: a
 // format with minimums (w = a c - m: Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) adds
 // -m * sum x per group. Every other format's offset (Q4_0's 8, Q6_K's 32, a
 // ternary's 1, ...) is subtracted from its codes before they multiply, so
@@ -68,19 +68,26 @@ public:
   const float *sums(int64_t t) const {
     return blockSums.data() + t * (k / kGgmlSumBlock);
   }
+  /// The exact sums of the codes q per 16 features: a row whose codes carry
+  /// an offset o (TQ2_0's 1) may multiply them unshifted and subtract
+  /// o * sum q once per block.
+  const int32_t *qsums(int64_t t) const {
+    return codeSums.data() + t * (k / kGgmlSumBlock);
+  }
 
 private:
   int64_t k = 0;
   std::vector<int16_t> codes;
   std::vector<float> scales;
   std::vector<float> blockSums;
+  std::vector<int32_t> codeSums;
 };
 
 /// sum_i w[i] x[i] over one row of `blocks` blocks at `row` and one token's
-/// prepared activations (q, d, sums from GgmlActivations).
+/// prepared activations (q, d, sums, qsums from GgmlActivations).
 using GgmlRowDotFn = float (*)(const uint8_t *row, int64_t blocks,
                                const int16_t *q, const float *d,
-                               const float *sums);
+                               const float *sums, const int32_t *qsums);
 
 constexpr int kGgmlFormats = static_cast<int>(std::size(ggml::kBlockFormats));
 

@@ -41,7 +41,8 @@ void integerProduct(const GgmlWeights &w, GgmlRowDotFn dot,
     const uint8_t *row = w.data + r * w.rowBytes;
     for (int64_t t = t0; t < t1; ++t)
       y[t * w.n + r] =
-          dot(row, blocks, a.q(t - t0), a.d(t - t0), a.sums(t - t0));
+          dot(row, blocks, a.q(t - t0), a.d(t - t0), a.sums(t - t0),
+              a.qsums(t - t0));
   }
 }
 

@@ -167,7 +167,8 @@ void checkTable(const GgmlDotTable &table) {
       }
       double tolerance = bound + 1e-5 * magnitude;
       float got = table.dot[fmc::cpu::ggmlFormatIndex(format)](
-          row, blocks, acts.q(0), acts.d(0), acts.sums(0));
+          row, blocks, acts.q(0), acts.d(0), acts.sums(0),
+          acts.qsums(0));
       EXPECT_NEAR(got, exact, tolerance) << "row " << r;
       // The bound is far below 8-bit activations' error (2^8 times d / 2).
       EXPECT_LT(bound, 1e-3 * magnitude + 1e-6) << "row " << r;
@@ -223,10 +224,12 @@ TEST(GgmlDot, SimdRowsMatchPortableRows) {
       fmc::cpu::dequantizeGgml(format, row, blocks, w.data());
       Quantized ref = quantizedReference(w, w, x, acts);
       float portable = fmc::cpu::ggmlDotGeneric().dot[index](
-          row, blocks, acts.q(0), acts.d(0), acts.sums(0));
+          row, blocks, acts.q(0), acts.d(0), acts.sums(0),
+          acts.qsums(0));
       for (const GgmlDotTable *table : simd) {
         float got =
-            table->dot[index](row, blocks, acts.q(0), acts.d(0), acts.sums(0));
+            table->dot[index](row, blocks, acts.q(0), acts.d(0), acts.sums(0),
+          acts.qsums(0));
         EXPECT_NEAR(got, portable, kF32Rounding * ref.magnitude)
             << format.name << " " << table->isa << " row " << r;
       }
