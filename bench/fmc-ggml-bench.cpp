@@ -6,7 +6,8 @@
 // table this CPU runs, on one N x K matrix (default 256 x 2048: a few
 // hundred KB, so it stays in L2 and nothing waits for memory), best of R
 // products: nanoseconds per 256 weights of a row and the GB/s of blocks that
-// makes. Without --all only the formats of the usual files (Q8_0, Q4_K,
+// makes, one row at a time and, where the table has them, in tiles of
+// kGgmlTileRows rows (GgmlDot.h; what decode runs). Without --all only the formats of the usual files (Q8_0, Q4_K,
 // Q6_K, TQ2_0). End-to-end decode, with memory, is fmc-bench's (bench/run.sh).
 // Printed, never asserted.
 //
@@ -54,19 +55,41 @@ void time(const GgmlDotTable &table, const ggml::BlockFormat &format,
     x[i] = static_cast<float>((i * 37) % 101) / 50.0f - 1.0f;
   GgmlActivations a;
   a.prepare(x.data(), k, 0, 1, format.elements);
-  fmc::cpu::GgmlRowDotFn dot = table.dot[fmc::cpu::ggmlFormatIndex(format)];
-  double best = 1e9;
-  for (int rep = 0; rep < reps; ++rep) {
-    double t0 = seconds();
-    for (int64_t r = 0; r < n; ++r)
-      y[r] = dot(w.data() + r * rowBytes, blocks, a.q(0), a.d(0), a.sums(0),
-                 a.qsums(0));
-    best = std::min(best, seconds() - t0);
-  }
-  double perRow256 = best * 1e9 / (static_cast<double>(n) * k / 256);
-  std::printf("  %-10s %-7s %7.2f ns per 256 weights  %6.1f GB/s of blocks\n",
-              table.isa, std::string(format.name).c_str(), perRow256,
-              static_cast<double>(w.size()) / best / 1e9);
+  int index = fmc::cpu::ggmlFormatIndex(format);
+  fmc::cpu::GgmlRowDotFn dot = table.dot[index];
+  fmc::cpu::GgmlTileDotFn tile = table.tile[index];
+  constexpr int64_t kTile = fmc::cpu::kGgmlTileRows;
+  // The best of `reps` products, one row at a time or (tiles) kTile rows
+  // at a time (the runtime's way where the table has tiles).
+  auto best = [&](bool tiles) {
+    double fastest = 1e9;
+    for (int rep = 0; rep < reps; ++rep) {
+      double t0 = seconds();
+      int64_t r = 0;
+      if (tiles)
+        for (; r + kTile <= n; r += kTile) {
+          const uint8_t *rows[kTile];
+          for (int64_t i = 0; i < kTile; ++i)
+            rows[i] = w.data() + (r + i) * rowBytes;
+          tile(rows, blocks, a.q(0), a.d(0), a.sums(0), a.qsums(0), &y[r]);
+        }
+      for (; r < n; ++r)
+        y[r] = dot(w.data() + r * rowBytes, blocks, a.q(0), a.d(0),
+                   a.sums(0), a.qsums(0));
+      fastest = std::min(fastest, seconds() - t0);
+    }
+    return fastest;
+  };
+  auto report = [&](double s, const char *how) {
+    std::printf("  %-10s %-7s %-5s %7.2f ns per 256 weights  %6.1f GB/s of "
+                "blocks\n",
+                table.isa, std::string(format.name).c_str(), how,
+                s * 1e9 / (static_cast<double>(n) * k / 256),
+                static_cast<double>(w.size()) / s / 1e9);
+  };
+  report(best(false), "rows");
+  if (tile)
+    report(best(true), "tiles");
 }
 
 int usageError(const std::string &message) {

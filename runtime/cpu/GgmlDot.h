@@ -96,10 +96,23 @@ inline int ggmlFormatIndex(const ggml::BlockFormat &format) {
   return static_cast<int>(&format - ggml::kBlockFormats);
 }
 
-/// The row dot products of one instruction set, by format index.
+/// Rows per tile (GgmlTileDotFn).
+constexpr int kGgmlTileRows = 4;
+
+/// out[i] = the GgmlRowDotFn product of rows[i], for kGgmlTileRows rows of
+/// the same width at once: each activation vector is loaded once for all of
+/// them, and a row's fixed costs (accumulators, the final sum) overlap.
+using GgmlTileDotFn = void (*)(const uint8_t *const *rows, int64_t blocks,
+                               const int16_t *q, const float *d,
+                               const float *sums, const int32_t *qsums,
+                               float *out);
+
+/// The row dot products of one instruction set, by format index, and the
+/// tiles where the set has them (null: rows one by one).
 struct GgmlDotTable {
   const char *isa;
   GgmlRowDotFn dot[kGgmlFormats];
+  GgmlTileDotFn tile[kGgmlFormats];
 };
 
 const GgmlDotTable &ggmlDotAvx512Vnni();

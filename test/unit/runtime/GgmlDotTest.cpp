@@ -10,7 +10,8 @@
 // - against the same product over the rounded activations d q in double,
 //   within f32 rounding only (kF32Rounding): the integer sums are exact, so
 //   one wrong code or scale fails;
-// - SIMD tables against the portable one, within the same f32 rounding.
+// - SIMD tables' rows and tiles against the portable rows, within the same
+//   f32 rounding.
 //
 // The tolerance is the bound the math gives. Each activation is rounded to
 // its 32-block's scale d = max|x| / 32767, so it moves by at most d / 2;
@@ -199,9 +200,10 @@ TEST(GgmlDot, Avx2RowsMatchDequantizedProduct) {
   checkTable(fmc::cpu::ggmlDotAvx2());
 }
 
-/// Every SIMD table against the portable one, row by row: the same integer
-/// sums, so only f32 rounding may differ.
-TEST(GgmlDot, SimdRowsMatchPortableRows) {
+/// Every SIMD table against the portable one, row by row and (where the
+/// table has them) in tiles of kGgmlTileRows rows: the same integer sums, so
+/// only f32 rounding may differ.
+TEST(GgmlDot, SimdRowsAndTilesMatchPortableRows) {
   std::vector<const GgmlDotTable *> simd;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
       __builtin_cpu_supports("f16c"))
@@ -212,6 +214,7 @@ TEST(GgmlDot, SimdRowsMatchPortableRows) {
     GTEST_SKIP() << "no SIMD table on this CPU";
   std::mt19937 rng(99);
   constexpr int64_t kRows = 16, kWidth = 2048;
+  constexpr int64_t kTile = fmc::cpu::kGgmlTileRows;
   for (const ggml::BlockFormat &format : ggml::kBlockFormats) {
     int64_t blocks = kWidth / format.elements;
     std::vector<uint8_t> rows = randomRows(format, kRows * blocks, rng);
@@ -219,19 +222,40 @@ TEST(GgmlDot, SimdRowsMatchPortableRows) {
     GgmlActivations acts;
     acts.prepare(x.data(), kWidth, 0, 1, format.elements);
     int index = fmc::cpu::ggmlFormatIndex(format);
+    auto rowAt = [&](int64_t r) {
+      return rows.data() + r * blocks * format.bytes;
+    };
+    std::vector<float> portable(kRows);
+    std::vector<double> tolerance(kRows);
     for (int64_t r = 0; r < kRows; ++r) {
-      const uint8_t *row = rows.data() + r * blocks * format.bytes;
-      fmc::cpu::dequantizeGgml(format, row, blocks, w.data());
-      Quantized ref = quantizedReference(w, w, x, acts);
-      float portable = fmc::cpu::ggmlDotGeneric().dot[index](
-          row, blocks, acts.q(0), acts.d(0), acts.sums(0),
+      fmc::cpu::dequantizeGgml(format, rowAt(r), blocks, w.data());
+      tolerance[r] = kF32Rounding * quantizedReference(w, w, x, acts).magnitude;
+      portable[r] = fmc::cpu::ggmlDotGeneric().dot[index](
+          rowAt(r), blocks, acts.q(0), acts.d(0), acts.sums(0),
           acts.qsums(0));
-      for (const GgmlDotTable *table : simd) {
-        float got =
-            table->dot[index](row, blocks, acts.q(0), acts.d(0), acts.sums(0),
-          acts.qsums(0));
-        EXPECT_NEAR(got, portable, kF32Rounding * ref.magnitude)
+    }
+    for (const GgmlDotTable *table : simd) {
+      for (int64_t r = 0; r < kRows; ++r) {
+        float got = table->dot[index](rowAt(r), blocks, acts.q(0), acts.d(0),
+                                      acts.sums(0), acts.qsums(0));
+        EXPECT_NEAR(got, portable[r], tolerance[r])
             << format.name << " " << table->isa << " row " << r;
+      }
+      if (!table->tile[index])
+        continue;
+      // Tiles of rows far apart, as the runtime takes them.
+      for (int64_t j = 0; j < kRows / kTile; ++j) {
+        const uint8_t *tileRows[kTile];
+        for (int64_t i = 0; i < kTile; ++i)
+          tileRows[i] = rowAt(i * (kRows / kTile) + j);
+        float out[kTile];
+        table->tile[index](tileRows, blocks, acts.q(0), acts.d(0),
+                           acts.sums(0), acts.qsums(0), out);
+        for (int64_t i = 0; i < kTile; ++i) {
+          int64_t r = i * (kRows / kTile) + j;
+          EXPECT_NEAR(out[i], portable[r], tolerance[r])
+              << format.name << " " << table->isa << " tile row " << r;
+        }
       }
     }
   }
