@@ -54,8 +54,10 @@ done
 
 echo "== synthetic Llama 853M as GGUF Q8_0, Q4_K_M and TQ2_0 (ggml blocks), all threads"
 # Random blocks with small scales (make_gguf_bench_model.py): decode takes
-# integer dot products per block against int16 activations (GgmlDot.h),
-# prefill decodes each row with ggml's formulas and multiplies in f32.
+# integer dot products per block against int16 activations (GgmlDot.h;
+# AVX-512 VNNI tiles of 4 rows where the CPU has them, fmc-ggml-bench times
+# them alone), prefill decodes each row with ggml's formulas and multiplies
+# in f32.
 for type in Q8_0 Q4_K_M TQ2_0; do
   if [ ! -f "$out/llama-853m-$type.gguf" ]; then
     /usr/bin/python3 "$root/bench/make_gguf_bench_model.py" \
@@ -71,7 +73,7 @@ for type in Q8_0 Q4_K_M TQ2_0; do
       --json "$out/llama-853m-$type.json"
 done
 
-echo "== decode as a fraction of the read bandwidth: GGUF blocks vs fmc's packed 4 and 2 bits"
+echo "== GGUF blocks vs fmc's packed 4 and 2 bits: medians of 5 runs, all threads"
 # The same 853M shapes at 4 bits (affine, groups of 64) next to the 2-bit
 # artifact above, and the GGUF runs above (each fraction is of the read
 # bandwidth measured in its own fmc-bench run).
@@ -87,12 +89,15 @@ echo "-- 4bit"
 /usr/bin/python3 - "$out" <<'PY'
 import json, os, sys
 out = sys.argv[1]
+print(f"  {'format':8} {'prefill tok/s':>13} {'decode tok/s':>12} "
+      f"{'of read bw':>10} {'read bw GB/s':>12}")
 for name in ["qat-4bit", "qat-2bit", "Q4_K_M", "Q8_0", "TQ2_0"]:
     with open(os.path.join(out, f"llama-853m-{name}.json")) as f:
         r = json.load(f)
-    print(f"  {name:8} decode {r['decode_tokens_per_s_median']:6.1f} tokens/s, "
-          f"{100 * r['decode_bandwidth_fraction_median']:4.0f}% of "
-          f"{r['read_bandwidth_gb_per_s']:.1f} GB/s")
+    print(f"  {name:8} {r['prefill_tokens_per_s_median']:13.1f} "
+          f"{r['decode_tokens_per_s_median']:12.1f} "
+          f"{100 * r['decode_bandwidth_fraction_median']:9.0f}% "
+          f"{r['read_bandwidth_gb_per_s']:12.1f}")
 PY
 
 echo "== KV sharing: time to first token, AFM on-device shape (56 layers, 35:21), 1 thread"
@@ -101,3 +106,6 @@ echo "== KV sharing: time to first token, AFM on-device shape (56 layers, 35:21)
 echo "== packed-weight kernels alone (853M shapes), 1 thread and all threads"
 "$bin/fmc-quant-bench" --threads 1
 "$bin/fmc-quant-bench" --threads "$(nproc)"
+
+echo "== ggml block dot products alone (rows and tiles, from L2), 1 thread"
+"$bin/fmc-ggml-bench"

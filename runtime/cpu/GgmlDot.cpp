@@ -8,7 +8,7 @@
 namespace fmc::cpu {
 
 void GgmlActivations::prepare(const float *x, int64_t width, int64_t t0,
-                              int64_t t1) {
+                              int64_t t1, int64_t scaleBlock) {
   k = width;
   int64_t rows = t1 - t0;
   auto grow = [](auto &v, int64_t size) {
@@ -18,39 +18,51 @@ void GgmlActivations::prepare(const float *x, int64_t width, int64_t t0,
   grow(codes, rows * k);
   grow(scales, rows * (k / kGgmlActBlock));
   grow(blockSums, rows * (k / kGgmlSumBlock));
+  grow(codeSums, rows * (k / kGgmlSumBlock));
+  const int64_t copies = scaleBlock / kGgmlActBlock;
   for (int64_t t = 0; t < rows; ++t) {
     const float *xt = x + (t0 + t) * k;
     int16_t *qt = codes.data() + t * k;
     float *dt = scales.data() + t * (k / kGgmlActBlock);
     float *st = blockSums.data() + t * (k / kGgmlSumBlock);
-    for (int64_t b = 0; b < k / kGgmlActBlock; ++b) {
-      const float *xb = xt + b * kGgmlActBlock;
+    for (int64_t b = 0; b < k / scaleBlock; ++b) {
+      const float *xb = xt + b * scaleBlock;
       float amax = 0.0f;
-      for (int64_t i = 0; i < kGgmlActBlock; ++i)
+      for (int64_t i = 0; i < scaleBlock; ++i)
         amax = std::max(amax, std::fabs(xb[i]));
       float d = amax / 32767.0f, inv = amax > 0.0f ? 32767.0f / amax : 0.0f;
-      dt[b] = d;
-      for (int64_t i = 0; i < kGgmlActBlock; ++i) {
+      std::fill(dt + b * copies, dt + (b + 1) * copies, d);
+      for (int64_t i = 0; i < scaleBlock; ++i) {
         float v = std::nearbyint(xb[i] * inv);
-        qt[b * kGgmlActBlock + i] =
+        qt[b * scaleBlock + i] =
             static_cast<int16_t>(std::clamp(v, -32767.0f, 32767.0f));
       }
     }
+    int32_t *ct = codeSums.data() + t * (k / kGgmlSumBlock);
     for (int64_t b = 0; b < k / kGgmlSumBlock; ++b) {
       float s = 0.0f;
-      for (int64_t i = 0; i < kGgmlSumBlock; ++i)
+      int32_t c = 0;
+      for (int64_t i = 0; i < kGgmlSumBlock; ++i) {
         s += xt[b * kGgmlSumBlock + i];
+        c += qt[b * kGgmlSumBlock + i];
+      }
       st[b] = s;
+      ct[b] = c;
     }
   }
 }
 
 const GgmlDotTable &bestGgmlDot() {
-  static const GgmlDotTable &best =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-              __builtin_cpu_supports("f16c")
-          ? ggmlDotAvx2()
-          : ggmlDotGeneric();
+  static const GgmlDotTable &best = []() -> const GgmlDotTable & {
+    __builtin_cpu_init();
+    bool avx2 = __builtin_cpu_supports("avx2") &&
+                __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    if (avx2 && __builtin_cpu_supports("avx512vnni") &&
+        __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw"))
+      return ggmlDotAvx512Vnni();
+    return avx2 ? ggmlDotAvx2() : ggmlDotGeneric();
+  }();
   return best;
 }
 

@@ -7,10 +7,16 @@
 // activations and the block's (sub-block's) scales applied once per group
 // of 16 or 32 in f32.
 //
-// Activations. Per 32 features one f32 scale d = max|x| / 32767 and 32
-// int16 codes q = round(x / d), so x = d q within d / 2: 2^-16 of the
-// block's largest activation, where llama.cpp's 8-bit activations (Q8_0,
-// Q8_K) are within 2^-8. Per 16 features also the exact f32 sum of x: a
+// Activations. Per block of the weight format (32 features, or 256 for the
+// K, IQ4_XS and ternary formats: the blocks llama.cpp's Q8_0 / Q8_K
+// activations use) one f32 scale d = max|x| / 32767 and int16 codes
+// q = round(x / d), so x = d q within d / 2: 2^-16 of the block's largest
+// activation, where llama.cpp's 8-bit activations are within 2^-8 of the
+// same blocks'. d is stored once per 32 features (8 equal copies for a
+// block of 256), so a row may read it either way; a row that relies on one
+// d per 256 (the AVX-512 rows, to add a whole block's groups in int32
+// before one conversion) needs activations prepared with 256. Per 16
+// features also the exact sum of the codes q, and the exact f32 sum of x: a
 // format with minimums (w = a c - m: Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) adds
 // -m * sum x per group. Every other format's offset (Q4_0's 8, Q6_K's 32, a
 // ternary's 1, ...) is subtracted from its codes before they multiply, so
@@ -22,8 +28,9 @@
 // exact (int32); the difference from the f32 product over the decoded
 // weights (GgmlDequant.h) is the activations' rounding, plus f32 rounding.
 //
-// Each format exists once per instruction set (GgmlDot.inc compiled for AVX2
-// and baseline x86-64), AVX2 with vpmaddwd over int16 activations.
+// Each format exists once per instruction set (GgmlDot.inc compiled for
+// AVX-512 VNNI, AVX2 and baseline x86-64): AVX2 with vpmaddwd over int16
+// activations, AVX-512 VNNI with vpdpwssd on 512-bit vectors.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,7 +45,8 @@
 
 namespace fmc::cpu {
 
-/// Features per activation scale, and per exact sum.
+/// Features per stored activation scale (GgmlActivations::d), and per
+/// exact sum.
 constexpr int64_t kGgmlActBlock = 32;
 constexpr int64_t kGgmlSumBlock = 16;
 
@@ -47,8 +55,11 @@ constexpr int64_t kGgmlSumBlock = 16;
 class GgmlActivations {
 public:
   /// Quantizes rows [t0, t1) of x (rows k floats apart) into rows
-  /// [0, t1 - t0), growing the storage as needed.
-  void prepare(const float *x, int64_t k, int64_t t0, int64_t t1);
+  /// [0, t1 - t0), growing the storage as needed, with one scale per
+  /// `scaleBlock` features (32 or 256: the weight format's elements per
+  /// block; k a multiple of it).
+  void prepare(const float *x, int64_t k, int64_t t0, int64_t t1,
+               int64_t scaleBlock);
 
   const int16_t *q(int64_t t) const { return codes.data() + t * k; }
   const float *d(int64_t t) const {
@@ -57,19 +68,26 @@ public:
   const float *sums(int64_t t) const {
     return blockSums.data() + t * (k / kGgmlSumBlock);
   }
+  /// The exact sums of the codes q per 16 features: a row whose codes carry
+  /// an offset o (TQ2_0's 1) may multiply them unshifted and subtract
+  /// o * sum q once per block.
+  const int32_t *qsums(int64_t t) const {
+    return codeSums.data() + t * (k / kGgmlSumBlock);
+  }
 
 private:
   int64_t k = 0;
   std::vector<int16_t> codes;
   std::vector<float> scales;
   std::vector<float> blockSums;
+  std::vector<int32_t> codeSums;
 };
 
 /// sum_i w[i] x[i] over one row of `blocks` blocks at `row` and one token's
-/// prepared activations (q, d, sums from GgmlActivations).
+/// prepared activations (q, d, sums, qsums from GgmlActivations).
 using GgmlRowDotFn = float (*)(const uint8_t *row, int64_t blocks,
                                const int16_t *q, const float *d,
-                               const float *sums);
+                               const float *sums, const int32_t *qsums);
 
 constexpr int kGgmlFormats = static_cast<int>(std::size(ggml::kBlockFormats));
 
@@ -78,12 +96,26 @@ inline int ggmlFormatIndex(const ggml::BlockFormat &format) {
   return static_cast<int>(&format - ggml::kBlockFormats);
 }
 
-/// The row dot products of one instruction set, by format index.
+/// Rows per tile (GgmlTileDotFn).
+constexpr int kGgmlTileRows = 4;
+
+/// out[i] = the GgmlRowDotFn product of rows[i], for kGgmlTileRows rows of
+/// the same width at once: each activation vector is loaded once for all of
+/// them, and a row's fixed costs (accumulators, the final sum) overlap.
+using GgmlTileDotFn = void (*)(const uint8_t *const *rows, int64_t blocks,
+                               const int16_t *q, const float *d,
+                               const float *sums, const int32_t *qsums,
+                               float *out);
+
+/// The row dot products of one instruction set, by format index, and the
+/// tiles where the set has them (null: rows one by one).
 struct GgmlDotTable {
   const char *isa;
   GgmlRowDotFn dot[kGgmlFormats];
+  GgmlTileDotFn tile[kGgmlFormats];
 };
 
+const GgmlDotTable &ggmlDotAvx512Vnni();
 const GgmlDotTable &ggmlDotAvx2();
 const GgmlDotTable &ggmlDotGeneric();
 /// The best table this CPU runs (checked at run time).

@@ -8,6 +8,7 @@
 #define FMC_GGML_DOT_NS ggml_dot_avx2
 #define FMC_GGML_DOT_ISA "avx2"
 #define FMC_GGML_DOT_AVX2 1
+#define FMC_GGML_DOT_AVX512 0
 #include "runtime/cpu/GgmlDot.inc"
 
 const fmc::cpu::GgmlDotTable &fmc::cpu::ggmlDotAvx2() {

@@ -3,6 +3,7 @@
 #define FMC_GGML_DOT_NS ggml_dot_generic
 #define FMC_GGML_DOT_ISA "generic"
 #define FMC_GGML_DOT_AVX2 0
+#define FMC_GGML_DOT_AVX512 0
 #include "runtime/cpu/GgmlDot.inc"
 
 const fmc::cpu::GgmlDotTable &fmc::cpu::ggmlDotGeneric() {

@@ -32,17 +32,42 @@ void ggmlProduct(const GgmlWeights &w, DotFn dot, const float *x, float *y,
 }
 
 /// Rows [r0, r1) of w times tokens [t0, t1) of the prepared activations
-/// (token t at row t - t0 of `a`), one integer dot product per row.
-void integerProduct(const GgmlWeights &w, GgmlRowDotFn dot,
+/// (token t at row t - t0 of `a`), one integer dot product per row, or per
+/// tile of kGgmlTileRows rows where the table has tiles. A tile's rows come
+/// from kGgmlTileRows equal contiguous spans of [r0, r1), one from each, so
+/// that each span is read in address order, which the hardware prefetchers
+/// follow (QuantKernels.inc found neighbouring rows read block by block in
+/// turn ran at half speed).
+void integerProduct(const GgmlWeights &w, GgmlRowDotFn dot, GgmlTileDotFn tile,
                     const GgmlActivations &a, float *y, int64_t r0, int64_t r1,
                     int64_t t0, int64_t t1) {
   int64_t blocks = w.k / w.format->elements;
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t *row = w.data + r * w.rowBytes;
+  auto rowAt = [&](int64_t r) { return w.data + r * w.rowBytes; };
+  auto one = [&](int64_t r) {
     for (int64_t t = t0; t < t1; ++t)
-      y[t * w.n + r] =
-          dot(row, blocks, a.q(t - t0), a.d(t - t0), a.sums(t - t0));
+      y[t * w.n + r] = dot(rowAt(r), blocks, a.q(t - t0), a.d(t - t0),
+                           a.sums(t - t0), a.qsums(t - t0));
+  };
+  if (!tile || r1 - r0 < kGgmlTileRows) {
+    for (int64_t r = r0; r < r1; ++r)
+      one(r);
+    return;
   }
+  const int64_t span = (r1 - r0) / kGgmlTileRows;
+  for (int64_t j = 0; j < span; ++j) {
+    const uint8_t *rows[kGgmlTileRows];
+    for (int i = 0; i < kGgmlTileRows; ++i)
+      rows[i] = rowAt(r0 + i * span + j);
+    for (int64_t t = t0; t < t1; ++t) {
+      float out[kGgmlTileRows];
+      tile(rows, blocks, a.q(t - t0), a.d(t - t0), a.sums(t - t0),
+           a.qsums(t - t0), out);
+      for (int i = 0; i < kGgmlTileRows; ++i)
+        y[t * w.n + r0 + i * span + j] = out[i];
+    }
+  }
+  for (int64_t r = r0 + kGgmlTileRows * span; r < r1; ++r)
+    one(r);
 }
 
 class GgmlLinear final : public KernelInstance {
@@ -52,7 +77,8 @@ public:
              GgmlProduct product, std::shared_ptr<GgmlActivations> scratch)
       : w(w), in(in), out(out), bias(bias), logits(logits), scale(scale),
         softcap(softcap), product(product), acts(std::move(scratch)),
-        rowDot(bestGgmlDot().dot[ggmlFormatIndex(*w.format)]) {}
+        rowDot(bestGgmlDot().dot[ggmlFormatIndex(*w.format)]),
+        tileDot(bestGgmlDot().tile[ggmlFormatIndex(*w.format)]) {}
 
   void run(const RunContext &ctx) const override {
     int64_t t0 = logits ? ctx.logitsFrom : 0, t1 = ctx.rows;
@@ -78,11 +104,11 @@ public:
 
 private:
   void runInteger(const RunContext &ctx, int64_t t0, int64_t t1) const {
-    acts->prepare(in, w.k, t0, t1);
+    acts->prepare(in, w.k, t0, t1, w.format->elements);
     int64_t threads = ctx.pool->size();
     int64_t weightBytes = static_cast<int64_t>(w.n * w.rowBytes);
     if (threads == 1 || weightBytes < 2 * kMinWeightBytesPerTask) {
-      integerProduct(w, rowDot, *acts, out, 0, w.n, t0, t1);
+      integerProduct(w, rowDot, tileDot, *acts, out, 0, w.n, t0, t1);
       return;
     }
     // Contiguous row chunks, each read once in address order; several per
@@ -92,7 +118,7 @@ private:
     chunks = (w.n + chunk - 1) / chunk;
     ctx.pool->run(chunks, [&](int64_t task, int) {
       int64_t r0 = task * chunk, r1 = std::min(w.n, r0 + chunk);
-      integerProduct(w, rowDot, *acts, out, r0, r1, t0, t1);
+      integerProduct(w, rowDot, tileDot, *acts, out, r0, r1, t0, t1);
     });
   }
 
@@ -128,6 +154,7 @@ private:
   GgmlProduct product;
   std::shared_ptr<GgmlActivations> acts; // Rewritten by every integer run.
   GgmlRowDotFn rowDot;
+  GgmlTileDotFn tileDot; // Null: rows one by one.
 };
 
 class GgmlEmbedding final : public KernelInstance {

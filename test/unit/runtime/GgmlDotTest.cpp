@@ -1,9 +1,17 @@
 //===- GgmlDotTest.cpp - ggml block integer dot products vs f32 -----------===//
 //
-// Every format's row dot product (GgmlDot.h), for the portable and the AVX2
-// table, on random blocks and activations, against the exact product of
-// the dequantized weights (GgmlDequant.h, ggml's formulas) and the f32
-// activations, computed in double.
+// Every format's row dot product (GgmlDot.h), for the portable, the AVX2 and
+// (where the CPU has it) the AVX-512 VNNI table, on random blocks and
+// activations prepared as the runtime prepares them (one scale per weight
+// block), checked three ways:
+// - against the exact product of the dequantized weights (GgmlDequant.h,
+//   ggml's formulas) and the f32 activations, computed in double, within
+//   the activations' rounding bound below;
+// - against the same product over the rounded activations d q in double,
+//   within f32 rounding only (kF32Rounding): the integer sums are exact, so
+//   one wrong code or scale fails;
+// - SIMD tables' rows and tiles against the portable rows, within the same
+//   f32 rounding.
 //
 // The tolerance is the bound the math gives. Each activation is rounded to
 // its 32-block's scale d = max|x| / 32767, so it moves by at most d / 2;
@@ -23,6 +31,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -100,6 +109,34 @@ std::vector<float> randomActivations(int64_t k, std::mt19937 &rng) {
   return x;
 }
 
+/// Relative to the sum of the terms' magnitudes: f32 rounding of a row's
+/// few hundred group terms (observed below 1e-7).
+constexpr double kF32Rounding = 1e-6;
+
+struct Quantized {
+  double value;     ///< sum_i a c_i (d q)_i + m sum x, in double.
+  double magnitude; ///< The same sum over the terms' absolute values.
+};
+
+/// A row's product with the activations as the kernels see them: the code
+/// part a c of each weight (codePart) times the rounded activation d q, and
+/// the minimum part (w - a c) times the exact x.
+Quantized quantizedReference(const std::vector<float> &w,
+                             const std::vector<float> &codePart,
+                             const std::vector<float> &x,
+                             const GgmlActivations &acts) {
+  Quantized out{0.0, 0.0};
+  for (size_t i = 0; i < w.size(); ++i) {
+    double xq = static_cast<double>(acts.d(0)[i / fmc::cpu::kGgmlActBlock]) *
+                acts.q(0)[i];
+    double a = static_cast<double>(codePart[i]) * xq;
+    double m = (static_cast<double>(w[i]) - codePart[i]) * x[i];
+    out.value += a + m;
+    out.magnitude += std::fabs(a) + std::fabs(m);
+  }
+  return out;
+}
+
 void checkTable(const GgmlDotTable &table) {
   std::mt19937 rng(1234);
   constexpr int64_t kRows = 8, kWidth = 1024;
@@ -114,7 +151,7 @@ void checkTable(const GgmlDotTable &table) {
         putHalf(noMin.data() + b * format.bytes + fields.minimum, 0.0f);
     std::vector<float> x = randomActivations(kWidth, rng);
     GgmlActivations acts;
-    acts.prepare(x.data(), kWidth, 0, 1);
+    acts.prepare(x.data(), kWidth, 0, 1, format.elements);
     std::vector<float> w(kWidth), codePart(kWidth);
     for (int64_t r = 0; r < kRows; ++r) {
       const uint8_t *row = rows.data() + r * blocks * format.bytes;
@@ -131,16 +168,29 @@ void checkTable(const GgmlDotTable &table) {
       }
       double tolerance = bound + 1e-5 * magnitude;
       float got = table.dot[fmc::cpu::ggmlFormatIndex(format)](
-          row, blocks, acts.q(0), acts.d(0), acts.sums(0));
+          row, blocks, acts.q(0), acts.d(0), acts.sums(0),
+          acts.qsums(0));
       EXPECT_NEAR(got, exact, tolerance) << "row " << r;
       // The bound is far below 8-bit activations' error (2^8 times d / 2).
       EXPECT_LT(bound, 1e-3 * magnitude + 1e-6) << "row " << r;
+      // The same product over the rounded activations d q, the integers the
+      // kernel multiplies: only f32 rounding may separate the kernel from
+      // it, so one wrong code (a_g c d q, about 1e-4 of the magnitude here)
+      // or a misapplied scale fails.
+      Quantized ref = quantizedReference(w, codePart, x, acts);
+      EXPECT_NEAR(got, ref.value, kF32Rounding * ref.magnitude) << "row " << r;
     }
   }
 }
 
 TEST(GgmlDot, PortableRowsMatchDequantizedProduct) {
   checkTable(fmc::cpu::ggmlDotGeneric());
+}
+
+TEST(GgmlDot, Avx512VnniRowsMatchDequantizedProduct) {
+  if (&fmc::cpu::bestGgmlDot() != &fmc::cpu::ggmlDotAvx512Vnni())
+    GTEST_SKIP() << "no AVX-512 VNNI";
+  checkTable(fmc::cpu::ggmlDotAvx512Vnni());
 }
 
 TEST(GgmlDot, Avx2RowsMatchDequantizedProduct) {
@@ -150,11 +200,86 @@ TEST(GgmlDot, Avx2RowsMatchDequantizedProduct) {
   checkTable(fmc::cpu::ggmlDotAvx2());
 }
 
+/// Every SIMD table against the portable one, row by row and (where the
+/// table has them) in tiles of kGgmlTileRows rows: the same integer sums, so
+/// only f32 rounding may differ.
+TEST(GgmlDot, SimdRowsAndTilesMatchPortableRows) {
+  std::vector<const GgmlDotTable *> simd;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c"))
+    simd.push_back(&fmc::cpu::ggmlDotAvx2());
+  if (&fmc::cpu::bestGgmlDot() == &fmc::cpu::ggmlDotAvx512Vnni())
+    simd.push_back(&fmc::cpu::ggmlDotAvx512Vnni());
+  if (simd.empty())
+    GTEST_SKIP() << "no SIMD table on this CPU";
+  std::mt19937 rng(99);
+  constexpr int64_t kRows = 16, kWidth = 2048;
+  constexpr int64_t kTile = fmc::cpu::kGgmlTileRows;
+  for (const ggml::BlockFormat &format : ggml::kBlockFormats) {
+    int64_t blocks = kWidth / format.elements;
+    std::vector<uint8_t> rows = randomRows(format, kRows * blocks, rng);
+    std::vector<float> x = randomActivations(kWidth, rng), w(kWidth);
+    GgmlActivations acts;
+    acts.prepare(x.data(), kWidth, 0, 1, format.elements);
+    int index = fmc::cpu::ggmlFormatIndex(format);
+    auto rowAt = [&](int64_t r) {
+      return rows.data() + r * blocks * format.bytes;
+    };
+    std::vector<float> portable(kRows);
+    std::vector<double> tolerance(kRows);
+    for (int64_t r = 0; r < kRows; ++r) {
+      fmc::cpu::dequantizeGgml(format, rowAt(r), blocks, w.data());
+      tolerance[r] = kF32Rounding * quantizedReference(w, w, x, acts).magnitude;
+      portable[r] = fmc::cpu::ggmlDotGeneric().dot[index](
+          rowAt(r), blocks, acts.q(0), acts.d(0), acts.sums(0),
+          acts.qsums(0));
+    }
+    for (const GgmlDotTable *table : simd) {
+      for (int64_t r = 0; r < kRows; ++r) {
+        float got = table->dot[index](rowAt(r), blocks, acts.q(0), acts.d(0),
+                                      acts.sums(0), acts.qsums(0));
+        EXPECT_NEAR(got, portable[r], tolerance[r])
+            << format.name << " " << table->isa << " row " << r;
+      }
+      if (!table->tile[index])
+        continue;
+      // Tiles of rows far apart, as the runtime takes them.
+      for (int64_t j = 0; j < kRows / kTile; ++j) {
+        const uint8_t *tileRows[kTile];
+        for (int64_t i = 0; i < kTile; ++i)
+          tileRows[i] = rowAt(i * (kRows / kTile) + j);
+        float out[kTile];
+        table->tile[index](tileRows, blocks, acts.q(0), acts.d(0),
+                           acts.sums(0), acts.qsums(0), out);
+        for (int64_t i = 0; i < kTile; ++i) {
+          int64_t r = i * (kRows / kTile) + j;
+          EXPECT_NEAR(out[i], portable[r], tolerance[r])
+              << format.name << " " << table->isa << " tile row " << r;
+        }
+      }
+    }
+  }
+}
+
+TEST(GgmlDot, ActivationsShareOneScalePerWeightBlock) {
+  std::mt19937 rng(5);
+  std::vector<float> x = randomActivations(512, rng);
+  GgmlActivations acts;
+  acts.prepare(x.data(), 512, 0, 1, 256);
+  for (int64_t b = 0; b < 2; ++b) {
+    float amax = 0.0f;
+    for (int64_t i = 0; i < 256; ++i)
+      amax = std::max(amax, std::fabs(x[256 * b + i]));
+    for (int64_t j = 0; j < 8; ++j)
+      EXPECT_EQ(acts.d(0)[8 * b + j], amax / 32767.0f) << "block " << b;
+  }
+}
+
 TEST(GgmlDot, ActivationsRoundWithinHalfAScale) {
   std::mt19937 rng(7);
   std::vector<float> x = randomActivations(256, rng);
   GgmlActivations acts;
-  acts.prepare(x.data(), 256, 0, 1);
+  acts.prepare(x.data(), 256, 0, 1, 32);
   for (int64_t i = 0; i < 256; ++i) {
     float d = acts.d(0)[i / 32];
     EXPECT_LE(std::fabs(d * acts.q(0)[i] - x[i]), d * 0.5f * (1 + 1e-5f) + 1e-30f)
