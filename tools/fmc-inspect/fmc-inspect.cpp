@@ -10,6 +10,7 @@
 
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactFormat.h"
+#include "support/Version.h"
 #include "tools/fmc-inspect/Summary.h"
 
 #include "absl/strings/str_cat.h"
@@ -332,8 +333,8 @@ int main(int argc, char **argv) {
       return 0;
     }
     if (arg == "--version") {
-      std::printf("fmc-inspect (fmc), reads .fmc artifact format version %u\n",
-                  fmc::kArtifactFormatVersion);
+      std::printf("%s, reads .fmc artifact format version %u\n",
+                fmc::versionLine("fmc-inspect").c_str(), fmc::kArtifactFormatVersion);
       return 0;
     }
     if (arg == "--json") {

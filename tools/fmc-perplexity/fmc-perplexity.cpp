@@ -15,6 +15,7 @@
 #include "runtime/ArtifactFormat.h"
 #include "runtime/Session.h"
 #include "runtime/Tokenizer.h"
+#include "support/Version.h"
 #include "tools/fmc-perplexity/Options.h"
 #include "tools/fmc-perplexity/Perplexity.h"
 
@@ -135,8 +136,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (options.version) {
-    std::printf("fmc-perplexity (fmc), reads .fmc artifact format version %u\n",
-                fmc::kArtifactFormatVersion);
+    std::printf("%s, reads .fmc artifact format version %u\n",
+                fmc::versionLine("fmc-perplexity").c_str(), fmc::kArtifactFormatVersion);
     return 0;
   }
 
