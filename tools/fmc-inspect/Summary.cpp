@@ -2,6 +2,8 @@
 
 #include "tools/fmc-inspect/Summary.h"
 
+#include "runtime/ChatTemplate.h"
+
 #include "runtime/GgmlBlocks.h"
 #include "runtime/Session.h"
 
@@ -201,6 +203,9 @@ Summary summarize(const Artifact &artifact) {
     tokenizer.eos = t->eos_id();
     tokenizer.addBos = t->add_bos();
     tokenizer.addEos = t->add_eos();
+    if (t->chat_template())
+      tokenizer.chatFamily =
+          std::string(ChatTemplate::familyName(t->chat_family()));
     s.tokenizer = tokenizer;
   }
 

@@ -55,6 +55,9 @@ struct TokenizerSummary {
   int64_t vocab = 0;
   int32_t bos = -1, eos = -1;
   bool addBos = false, addEos = false;
+  /// The model's chat template: absent when it has none; its family name
+  /// ("none" when the importer did not recognise it).
+  std::optional<std::string> chatFamily;
 };
 
 struct SourceFileSummary {

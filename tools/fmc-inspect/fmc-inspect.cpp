@@ -36,8 +36,9 @@ the weights by class (the classes --quantize names, by the kernel that
 reads them) with their formats and bits per weight, the tokenizer, and how
 the artifact was made: the fmc-compile command line, the options in effect
 and the source files with their size and SHA-256 ("not recorded" in
-artifacts written before fmc-compile recorded them). The chat template is
-not recorded by fmc-compile.
+artifacts written before fmc-compile recorded them), and the family of the
+model's chat template (what fmc-run -i renders; "none" when fmc does not
+recognise it).
 
 The header is verified (checksum, structure, every index) as fmc-run
 verifies it; the weights are not read.
@@ -167,7 +168,10 @@ void printText(const std::string &path, const Summary &s) {
         s.tokenizer->addEos ? " (added)" : "");
   else
     std::printf("tokenizer         none (token ids in and out)\n");
-  std::printf("chat template     not recorded\n");
+  if (s.tokenizer && s.tokenizer->chatFamily)
+    std::printf("chat template     %s\n", s.tokenizer->chatFamily->c_str());
+  else
+    std::printf("chat template     none in the model\n");
   if (s.command) {
     std::vector<std::string> quoted;
     for (const std::string &arg : *s.command)
@@ -283,7 +287,9 @@ void printJson(const std::string &path, const Summary &s) {
                   s.tokenizer->eos, ", \"add_bos\": ", json(s.tokenizer->addBos),
                   ", \"add_eos\": ", json(s.tokenizer->addEos), "}")
             : "null");
-  field("chat_template", "null");
+  field("chat_template", s.tokenizer && s.tokenizer->chatFamily
+                             ? json(*s.tokenizer->chatFamily)
+                             : std::string("null"));
   if (s.command) {
     std::vector<std::string> args;
     for (const std::string &arg : *s.command)
