@@ -11,6 +11,7 @@
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactFormat.h"
 #include "support/Version.h"
+#include "tools/common/TextFormat.h"
 #include "tools/fmc-inspect/Summary.h"
 
 #include "absl/strings/str_cat.h"
@@ -54,17 +55,6 @@ int fail(absl::string_view message) {
   std::fprintf(stderr, "fmc-inspect: error: %.*s\n",
                static_cast<int>(message.size()), message.data());
   return 1;
-}
-
-std::string human(double bytes) {
-  const char *units[] = {"B", "KiB", "MiB", "GiB"};
-  int unit = 0;
-  while (bytes >= 1024 && unit < 3) {
-    bytes /= 1024;
-    ++unit;
-  }
-  return unit == 0 ? absl::StrFormat("%.0f B", bytes)
-                   : absl::StrFormat("%.2f %s", bytes, units[unit]);
 }
 
 /// An argument as a POSIX shell reads it back.
@@ -121,8 +111,8 @@ void printText(const std::string &path, const Summary &s) {
                            " prefill / ", t.decodeDispatches,
                            " decode kernels a run")
             : absl::StrCat(t.target, t.arch.empty() ? "" : " " + t.arch, " (",
-                           t.format, ", ", human(t.codeBytes), "): ",
-                           t.entryPoints, " entry points, ",
+                           t.format, ", ", fmc::tools::humanBytes(t.codeBytes),
+                           "): ", t.entryPoints, " entry points, ",
                            t.prefillDispatches, " prefill / ",
                            t.decodeDispatches, " decode dispatches a run");
     std::printf("%s%s\n", i == 0 ? "targets           " : indent,
@@ -132,18 +122,18 @@ void printText(const std::string &path, const Summary &s) {
               s.caches.size(), s.caches.size() == 1 ? "" : "s",
               static_cast<long long>(s.attentionLayers));
   for (const fmc::inspect::CacheSummary &c : s.caches)
-    std::printf("%s%s: %s, %lld positions x %lld heads x %lld, %s, %s%s; "
-                "%s\n",
-                indent, c.name.c_str(), c.kind.c_str(),
-                static_cast<long long>(c.capacity),
-                static_cast<long long>(c.kvHeads),
-                static_cast<long long>(c.headDim), c.dtype.c_str(),
-                human(c.bytes).c_str(),
-                c.scaleBytes
-                    ? absl::StrCat(" (", human(c.scaleBytes), " of scales)")
-                          .c_str()
-                    : "",
-                layers(c.readers).c_str());
+    std::printf(
+        "%s%s: %s, %lld positions x %lld heads x %lld, %s, %s%s; "
+        "%s\n",
+        indent, c.name.c_str(), c.kind.c_str(),
+        static_cast<long long>(c.capacity), static_cast<long long>(c.kvHeads),
+        static_cast<long long>(c.headDim), c.dtype.c_str(),
+        fmc::tools::humanBytes(c.bytes).c_str(),
+        c.scaleBytes ? absl::StrCat(" (", fmc::tools::humanBytes(c.scaleBytes),
+                                    " of scales)")
+                           .c_str()
+                     : "",
+        layers(c.readers).c_str());
   std::printf("weights           %-10s %7s %12s %12s %9s  %s\n", "class",
               "tensors", "elements", "bytes", "bits/w", "formats");
   for (const fmc::inspect::WeightClass &c : s.classes)
@@ -199,7 +189,7 @@ void printText(const std::string &path, const Summary &s) {
     std::printf("source files      not recorded\n");
   }
   std::printf("weights segment   %s (%llu bytes)\n",
-              human(s.weightsBytes).c_str(),
+              fmc::tools::humanBytes(s.weightsBytes).c_str(),
               static_cast<unsigned long long>(s.weightsBytes));
   std::printf("checksums         xxh3-64 header %016llx, weights %016llx\n",
               static_cast<unsigned long long>(s.headerChecksum),
@@ -207,16 +197,7 @@ void printText(const std::string &path, const Summary &s) {
 }
 
 std::string json(const std::string &text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\')
-      absl::StrAppend(&out, "\\", std::string(1, c));
-    else if (c < 0x20)
-      absl::StrAppendFormat(&out, "\\u%04x", c);
-    else
-      out += static_cast<char>(c);
-  }
-  return out + "\"";
+  return fmc::tools::jsonString(text);
 }
 
 std::string json(bool value) { return value ? "true" : "false"; }

@@ -16,6 +16,7 @@
 #include "runtime/Session.h"
 #include "runtime/Tokenizer.h"
 #include "support/Version.h"
+#include "tools/common/TextFormat.h"
 #include "tools/fmc-perplexity/Options.h"
 #include "tools/fmc-perplexity/Perplexity.h"
 
@@ -109,19 +110,6 @@ absl::Status scoreWindow(fmc::Session &session,
         !s.ok())
       return s;
   return absl::OkStatus();
-}
-
-std::string jsonString(const std::string &text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\')
-      absl::StrAppend(&out, "\\", std::string(1, c));
-    else if (c < 0x20)
-      absl::StrAppendFormat(&out, "\\u%04x", c);
-    else
-      out += static_cast<char>(c);
-  }
-  return out + "\"";
 }
 
 } // namespace
@@ -246,9 +234,10 @@ int main(int argc, char **argv) {
         "  \"windows\": %d,\n  \"scored_per_window\": %d,\n"
         "  \"scored_tokens\": %d,\n  \"mean_nll\": %.17g,\n"
         "  \"ppl\": %.17g,\n  \"ppl_uncertainty\": %s,\n  \"per_window\": [",
-        jsonString(options.artifact), jsonString(options.textFile),
-        (*session)->backend(), ctx, batch, tokens.size(), plan.windows,
-        plan.scoredPerWindow(), total.count(), total.meanNll(), total.ppl(),
+        fmc::tools::jsonString(options.artifact),
+        fmc::tools::jsonString(options.textFile), (*session)->backend(), ctx,
+        batch, tokens.size(), plan.windows, plan.scoredPerWindow(),
+        total.count(), total.meanNll(), total.ppl(),
         uncertainty ? absl::StrFormat("%.17g", *uncertainty) : "null");
     for (size_t w = 0; w < windows.size(); ++w)
       absl::StrAppendFormat(&json,

@@ -14,6 +14,7 @@
 #include "runtime/TextStream.h"
 #include "runtime/Tokenizer.h"
 #include "support/Version.h"
+#include "tools/common/TextFormat.h"
 #include "tools/fmc-run/Chat.h"
 #include "tools/fmc-run/Options.h"
 
@@ -164,17 +165,6 @@ uint64_t peakRssBytes() {
   struct rusage usage;
   ::getrusage(RUSAGE_SELF, &usage);
   return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
-}
-
-std::string human(double bytes) {
-  const char *units[] = {"B", "KiB", "MiB", "GiB"};
-  int unit = 0;
-  while (bytes >= 1024 && unit < 3) {
-    bytes /= 1024;
-    ++unit;
-  }
-  return unit == 0 ? absl::StrFormat("%.0f B", bytes)
-                   : absl::StrFormat("%.2f %s", bytes, units[unit]);
 }
 
 /// -n and the sampling options.
@@ -384,22 +374,26 @@ int main(int argc, char **argv) {
         "  arena                %s\n"
         "  peak rss             %s\n"
         "  seed                 %llu\n",
-        (*session)->backend().c_str(), static_cast<long long>(stats->promptTokens),
+        (*session)->backend().c_str(),
+        static_cast<long long>(stats->promptTokens),
         static_cast<long long>(stats->generatedTokens),
         stats->stop == fmc::StopReason::Context
             ? " (stopped at the end of the context)"
             : "",
-        (*session)->backendChoice().c_str(), stats->ttftMs, stats->prefillTokensPerS, stats->decodeTokensPerS,
-        human(memory.weightsBytes).c_str(),
+        (*session)->backendChoice().c_str(), stats->ttftMs,
+        stats->prefillTokensPerS, stats->decodeTokensPerS,
+        fmc::tools::humanBytes(memory.weightsBytes).c_str(),
         static_cast<unsigned long long>(memory.kvBytesPerToken),
-        human(memory.kvBytesTotal).c_str(),
+        fmc::tools::humanBytes(memory.kvBytesTotal).c_str(),
         memory.kvScaleBytesTotal
             ? absl::StrCat(" (+ int8 scales ", memory.kvScaleBytesPerToken,
-                           " bytes/token, ", human(memory.kvScaleBytesTotal),
+                           " bytes/token, ",
+                           fmc::tools::humanBytes(memory.kvScaleBytesTotal),
                            ")")
                   .c_str()
             : "",
-        human(memory.arenaBytes).c_str(), human(rss).c_str(),
+        fmc::tools::humanBytes(memory.arenaBytes).c_str(),
+        fmc::tools::humanBytes(rss).c_str(),
         static_cast<unsigned long long>(generation.sampling.seed));
   }
   if (!options.statsJson.empty()) {
