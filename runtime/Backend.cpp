@@ -50,6 +50,8 @@ std::vector<std::string> builtBackends() {
 absl::StatusOr<std::unique_ptr<Device>>
 createDevice(const std::string &name, const Artifact &artifact,
              const BackendOptions &options, std::string *why) {
+  if (absl::Status s = checkContextOption(artifact, options); !s.ok())
+    return s;
   const std::vector<Entry> &entries = registry();
   if (name == "auto") {
     BackendOptions autoOptions = options;
@@ -104,6 +106,29 @@ createDevice(const std::string &name, const Artifact &artifact,
   if (why)
     *why = "--backend";
   return it->create(artifact, options);
+}
+
+absl::Status checkContextOption(const Artifact &artifact,
+                                const BackendOptions &options) {
+  int64_t compiled = artifact.root().config()->max_context();
+  if (options.context < 0 || options.context > compiled)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a context of ", options.context, " positions is outside the ",
+        compiled, " this artifact was compiled for (1 to ", compiled,
+        "; recompile with fmc-compile --context N for more)"));
+  return absl::OkStatus();
+}
+
+int64_t cacheCapacity(const schema::KVCache &cache, int64_t context) {
+  if (cache.kind() == schema::CacheKind::Ring || context <= 0)
+    return cache.capacity();
+  return std::min(cache.capacity(), context);
+}
+
+uint64_t cacheBytes(const schema::KVCache &cache, int64_t context) {
+  // Validation checked that bytes is a whole number of positions.
+  return cache.bytes() / static_cast<uint64_t>(cache.capacity()) *
+         static_cast<uint64_t>(cacheCapacity(cache, context));
 }
 
 } // namespace fmc

@@ -29,7 +29,25 @@ struct BackendOptions {
   /// Set by createDevice for "auto": a GPU backend then declines devices
   /// that are CPU implementations (lavapipe), so auto moves on to cpu.
   bool autoSelected = false;
+  /// Positions the linear KV caches hold (fmc-run --ctx-size): from 1 to the
+  /// artifact's compiled max_context, 0 for that maximum. Devices size those
+  /// caches to it (cacheCapacity); ring caches keep their window.
+  int64_t context = 0;
 };
+
+/// An error unless `options.context` is 0 or within `artifact`'s compiled
+/// context.
+absl::Status checkContextOption(const Artifact &artifact,
+                                const BackendOptions &options);
+
+/// Positions KV cache `cache` holds on a device opened with a context of
+/// `context` positions (0: the compiled maximum): a ring cache its
+/// capacity, a linear cache min(capacity, context).
+int64_t cacheCapacity(const schema::KVCache &cache, int64_t context);
+
+/// Bytes of `cache` at cacheCapacity(cache, context) positions (elements
+/// and int8 scales both grow by position).
+uint64_t cacheBytes(const schema::KVCache &cache, int64_t context);
 
 /// Backend names fmc-run knows, built here or not.
 std::vector<std::string> knownBackends();

@@ -30,19 +30,21 @@ size_t programIndex(ProgramKind kind) { return static_cast<size_t>(kind); }
 
 } // namespace
 
-MemoryStats memoryStatsOf(const Artifact &artifact) {
+MemoryStats memoryStatsOf(const Artifact &artifact, int64_t context) {
   const schema::Artifact &root = artifact.root();
   MemoryStats stats;
   stats.weightsBytes = artifact.weightsBytes();
   stats.arenaBytes = sharedArenaBytes(root);
   for (const schema::KVCache *c : *root.kv_caches()) {
-    uint64_t elements = c->bytes() - c->scale_bytes();
-    stats.kvBytesTotal += elements;
-    stats.kvScaleBytesTotal += c->scale_bytes();
+    uint64_t positions = static_cast<uint64_t>(cacheCapacity(*c, context));
+    uint64_t elements = (c->bytes() - c->scale_bytes()) / c->capacity();
+    uint64_t scales = c->scale_bytes() / c->capacity();
+    stats.kvBytesTotal += elements * positions;
+    stats.kvScaleBytesTotal += scales * positions;
     // A ring cache holds a window whatever the context: no cost per token.
     if (c->kind() != schema::CacheKind::Ring) {
-      stats.kvBytesPerToken += elements / c->capacity();
-      stats.kvScaleBytesPerToken += c->scale_bytes() / c->capacity();
+      stats.kvBytesPerToken += elements;
+      stats.kvScaleBytesPerToken += scales;
     }
   }
   return stats;
@@ -62,6 +64,10 @@ LogitsRows prefillLogitsRows(bool lastRowProgram, bool allLogits,
   return result;
 }
 
+int64_t Session::compiledContext() const {
+  return artifact.root().config()->max_context();
+}
+
 bool hasLastRow(const schema::Program &program) {
   if (!program.kernels())
     return false;
@@ -79,19 +85,23 @@ Session::open(const Artifact &artifact, const std::string &backend,
       createDevice(backend, artifact, options, &why);
   if (!device.ok())
     return device.status();
-  auto session = std::make_unique<Session>(artifact, std::move(*device));
+  auto session = std::make_unique<Session>(artifact, std::move(*device),
+                                           options.context);
   session->choice = std::move(why);
   return session;
 }
 
-Session::Session(const Artifact &artifact, std::unique_ptr<Device> device)
+Session::Session(const Artifact &artifact, std::unique_ptr<Device> device,
+                 int64_t openedContext)
     : artifact(artifact), device(std::move(device)),
       familyTimes(static_cast<size_t>(schema::KernelSpec::MAX) + 1, {0, 0.0}) {
   const schema::Artifact &root = artifact.root();
   vocabSize = root.config()->vocab_size();
-  context = root.config()->max_context();
+  context = openedContext > 0
+                ? std::min(openedContext, root.config()->max_context())
+                : root.config()->max_context();
   prefillLastRow = hasLastRow(*root.prefill());
-  stats = memoryStatsOf(artifact);
+  stats = memoryStatsOf(artifact, context);
   for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode}) {
     const schema::Program &program = programOf(root, kind);
     for (const schema::Kernel *k : *program.kernels())

@@ -40,8 +40,9 @@ struct MemoryStats {
   uint64_t kvScaleBytesPerToken = 0;
 };
 
-/// The memory figures of `artifact` (the same on every backend).
-MemoryStats memoryStatsOf(const Artifact &artifact);
+/// The memory figures of `artifact` opened with a context of `context`
+/// positions (0: the compiled maximum; the same on every backend).
+MemoryStats memoryStatsOf(const Artifact &artifact, int64_t context = 0);
 
 /// Time spent per kernel family since the session was opened.
 struct KernelProfile {
@@ -74,8 +75,11 @@ public:
   open(const Artifact &artifact, const std::string &backend,
        const BackendOptions &options);
 
-  /// A session over a device already loaded with `artifact`.
-  Session(const Artifact &artifact, std::unique_ptr<Device> device);
+  /// A session over a device already loaded with `artifact` and a context
+  /// of `context` positions (BackendOptions::context: 0 for the compiled
+  /// maximum).
+  Session(const Artifact &artifact, std::unique_ptr<Device> device,
+          int64_t context = 0);
 
   /// The device's backend: "cpu", "cuda", ...
   std::string backend() const { return device->name(); }
@@ -83,7 +87,10 @@ public:
   /// over a device loaded by the caller.
   const std::string &backendChoice() const { return choice; }
   int64_t vocab() const { return vocabSize; }
+  /// Positions a generation may reach: --ctx-size, or the compiled maximum.
   int64_t maxContext() const { return context; }
+  /// The artifact's compiled maximum context.
+  int64_t compiledContext() const;
 
   /// Runs `tokens` at positions start, start + 1, ... through the prefill
   /// program, in chunks of at most its max_tokens, appending their keys and

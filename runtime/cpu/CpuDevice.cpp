@@ -60,7 +60,7 @@ public:
   CpuDevice(const Artifact &artifact, const BackendOptions &options,
             int threads)
       : artifact(artifact), pool(threads), simd(&cpu::bestKernels()),
-        profiling(options.profile) {}
+        profiling(options.profile), context(options.context) {}
 
   absl::Status init();
 
@@ -92,6 +92,8 @@ private:
   int64_t scratchStride = 0;
   int64_t vocab = 0;
   bool profiling;
+  /// BackendOptions::context: positions of the linear caches (0: compiled).
+  int64_t context;
 };
 
 absl::Status CpuDevice::init() {
@@ -111,7 +113,9 @@ absl::Status CpuDevice::init() {
     const schema::KVCache *c = root.kv_caches()->Get(i);
     cpu::Cache cache;
     cache.ring = c->kind() == schema::CacheKind::Ring;
-    cache.capacity = c->capacity();
+    // A linear cache holds the opened context (--ctx-size), not the
+    // compiled maximum: per-position layouts scale with it.
+    cache.capacity = cacheCapacity(*c, context);
     cache.kvHeads = c->kv_heads();
     cache.headDim = c->head_dim();
     switch (c->dtype()) {
@@ -134,8 +138,11 @@ absl::Status CpuDevice::init() {
     }
     // Keys, then values; each block holds the elements and, for int8, their
     // scales behind them ([kv_heads][capacity] f32).
-    uint64_t half = c->bytes() / 2;
-    uint64_t elements = (c->bytes() - c->scale_bytes()) / 2;
+    uint64_t bytes = cacheBytes(*c, context);
+    uint64_t half = bytes / 2;
+    uint64_t elements = (c->bytes() - c->scale_bytes()) / 2 /
+                        static_cast<uint64_t>(c->capacity()) *
+                        static_cast<uint64_t>(cache.capacity);
     if (cache.int8 && elements % alignof(float) != 0)
       return absl::UnimplementedError(absl::StrCat(
           "KV cache '", c->name()->str(), "' holds ", elements,

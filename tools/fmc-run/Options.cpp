@@ -81,6 +81,10 @@ Sampling (llama.cpp's order: penalties, top-k, top-p, min-p, temperature):
                        --stats prints the one used)
 
 Running:
+  -c, --ctx-size N     the context of this run: N positions, from 1 to the
+                       context the artifact was compiled for (default: that
+                       maximum); the linear KV caches are allocated for N
+                       positions, so a smaller N needs less memory
   --backend NAME       auto (default: the first of cuda, metal, vulkan, cpu
                        that the artifact has code for and this machine runs;
                        --stats says which and why)
@@ -92,7 +96,8 @@ Running:
   --stats              print time to first token, tokens/s, memory and seed
   --stats-json F       write those figures as JSON (`-`: stdout; ttft_ms,
                        prefill_tokens_per_s, decode_tokens_per_s,
-                       weights_bytes, kv_bytes_per_token, kv_bytes_total,
+                       context, compiled_context, weights_bytes,
+                       kv_bytes_per_token, kv_bytes_total,
                        kv_scale_bytes_per_token, kv_scale_bytes_total,
                        arena_bytes, peak_rss_bytes, seed, stop; KV figures
                        count key and value elements, int8 scales separately)
@@ -170,7 +175,8 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
         {"-p", "--prompt"},
         {"-f", "--prompt-file"},
         {"--file", "--prompt-file"},
-        {"--temp", "--temperature"}};
+        {"--temp", "--temperature"},
+        {"-c", "--ctx-size"}};
     for (auto [alias, canonical] : aliases)
       if (flag == alias)
         flag = canonical;
@@ -181,7 +187,8 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
         "--presence-penalty", "--frequency-penalty", "--repeat-last-n",
         "--stop",           "--seed",              "--backend",
         "--threads",        "--stats-json",        "--logits-out",
-        "--load",           "--system",            "--chat-template"};
+        "--load",           "--system",            "--chat-template",
+        "--ctx-size"};
     bool known = false;
     for (const char *name : withValue)
       known |= flag == name;
@@ -274,6 +281,10 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       if (!absl::SimpleAtoi(value, &options.threads) || options.threads < 1 ||
           options.threads > 1024)
         return badValue(flag, value, "an integer from 1 to 1024");
+    } else if (flag == "--ctx-size") {
+      if (!absl::SimpleAtoi(value, &options.contextSize) ||
+          options.contextSize < 1)
+        return badValue(flag, value, "a positive integer");
     } else if (flag == "--stats-json") {
       options.statsJson = value;
     } else if (flag == "--logits-out") {

@@ -32,6 +32,8 @@ struct Options {
   std::optional<uint64_t> seed;
   std::string backend = "auto";
   int threads = 0;
+  /// -c/--ctx-size: positions of this run's context (0: the compiled one).
+  int64_t contextSize = 0;
   bool stats = false;
   bool verifyWeights = false;
   std::string statsJson;

@@ -168,6 +168,13 @@ uint64_t peakRssBytes() {
 }
 
 /// -n and the sampling options.
+fmc::BackendOptions backendOptionsOf(const fmc::run::Options &options) {
+  fmc::BackendOptions backend;
+  backend.threads = options.threads;
+  backend.context = options.contextSize;
+  return backend;
+}
+
 fmc::GenerationOptions generationOptions(const fmc::run::Options &options) {
   fmc::GenerationOptions generation;
   generation.maxNewTokens = options.maxNewTokens;
@@ -227,10 +234,9 @@ int main(int argc, char **argv) {
     if (!tokenizer)
       return fail(absl::FailedPreconditionError(
           "--interactive needs a tokenizer, and the artifact has none"));
-    fmc::BackendOptions backendOptions;
-    backendOptions.threads = options.threads;
     absl::StatusOr<std::unique_ptr<fmc::Session>> session =
-        fmc::Session::open(**artifact, options.backend, backendOptions);
+        fmc::Session::open(**artifact, options.backend,
+                           backendOptionsOf(options));
     if (!session.ok())
       return fail(session.status());
     if (absl::Status s =
@@ -273,10 +279,9 @@ int main(int argc, char **argv) {
     prompt.insert(prompt.end(), text.begin(), text.end());
   }
 
-  fmc::BackendOptions backendOptions;
-  backendOptions.threads = options.threads;
   absl::StatusOr<std::unique_ptr<fmc::Session>> session =
-      fmc::Session::open(**artifact, options.backend, backendOptions);
+      fmc::Session::open(**artifact, options.backend,
+                         backendOptionsOf(options));
   if (!session.ok())
     return fail(session.status());
 
@@ -369,6 +374,7 @@ int main(int argc, char **argv) {
         "  time to first token  %.3f ms\n"
         "  prefill              %.1f tokens/s\n"
         "  decode               %.1f tokens/s\n"
+        "  context              %lld of %lld positions\n"
         "  weights              %s\n"
         "  kv cache             %llu bytes/token, %s allocated%s\n"
         "  arena                %s\n"
@@ -382,6 +388,8 @@ int main(int argc, char **argv) {
             : "",
         (*session)->backendChoice().c_str(), stats->ttftMs,
         stats->prefillTokensPerS, stats->decodeTokensPerS,
+        static_cast<long long>((*session)->maxContext()),
+        static_cast<long long>((*session)->compiledContext()),
         fmc::tools::humanBytes(memory.weightsBytes).c_str(),
         static_cast<unsigned long long>(memory.kvBytesPerToken),
         fmc::tools::humanBytes(memory.kvBytesTotal).c_str(),
@@ -408,6 +416,8 @@ int main(int argc, char **argv) {
                  "  \"ttft_ms\": %.6f,\n"
                  "  \"prefill_tokens_per_s\": %.3f,\n"
                  "  \"decode_tokens_per_s\": %.3f,\n"
+                 "  \"context\": %lld,\n"
+                 "  \"compiled_context\": %lld,\n"
                  "  \"weights_bytes\": %llu,\n"
                  "  \"kv_bytes_per_token\": %llu,\n"
                  "  \"kv_bytes_total\": %llu,\n"
@@ -422,6 +432,8 @@ int main(int argc, char **argv) {
                  static_cast<long long>(stats->promptTokens),
                  static_cast<long long>(stats->generatedTokens), stats->ttftMs,
                  stats->prefillTokensPerS, stats->decodeTokensPerS,
+                 static_cast<long long>((*session)->maxContext()),
+                 static_cast<long long>((*session)->compiledContext()),
                  static_cast<unsigned long long>(memory.weightsBytes),
                  static_cast<unsigned long long>(memory.kvBytesPerToken),
                  static_cast<unsigned long long>(memory.kvBytesTotal),
