@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 
 namespace fmc {
 
@@ -49,6 +50,33 @@ generate(Session &session, const std::vector<int32_t> &prompt,
   for (int32_t id : prompt)
     sampler.accept(id);
   std::vector<float> last(vocab);
+  // Under a constraint, the token is drawn from the allowed ones only.
+  std::vector<float> masked;
+  std::vector<uint64_t> allowed;
+  auto pick = [&](const float *logits) -> absl::StatusOr<int32_t> {
+    if (!options.constraint)
+      return sampler.sample(logits);
+    options.constraint->allowedTokens(allowed);
+    masked.assign(logits, logits + vocab);
+    bool any = false;
+    for (int64_t t = 0; t < vocab; ++t) {
+      bool ok = t / 64 < static_cast<int64_t>(allowed.size()) &&
+                (allowed[t / 64] >> (t % 64) & 1);
+      any |= ok;
+      if (!ok)
+        masked[t] = -std::numeric_limits<float>::infinity();
+    }
+    if (!any)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the grammar allows no token of the vocabulary after ",
+          stats.generatedTokens, " generated tokens"));
+    int32_t token = sampler.sample(masked.data());
+    if (absl::Status s = options.constraint->accept(token); !s.ok())
+      return absl::InternalError(absl::StrCat("sampled a token the grammar "
+                                              "does not allow: ",
+                                              s.message()));
+    return token;
+  };
   auto isEnd = [&](int32_t token) {
     return std::find(options.endTokens.begin(), options.endTokens.end(),
                      token) != options.endTokens.end();
@@ -69,7 +97,10 @@ generate(Session &session, const std::vector<int32_t> &prompt,
     stats.prefillTokensPerS = n / (stats.prefillMs / 1000.0);
     return stats;
   }
-  int32_t token = sampler.sample(last.data());
+  absl::StatusOr<int32_t> firstToken = pick(last.data());
+  if (!firstToken.ok())
+    return firstToken.status();
+  int32_t token = *firstToken;
   sampler.accept(token);
   stats.lastToken = token;
   stats.ttftMs = stats.prefillMs = msSince(start);
@@ -81,6 +112,8 @@ generate(Session &session, const std::vector<int32_t> &prompt,
       stats.stop = StopReason::Caller;
     else if (isEnd(token))
       stats.stop = StopReason::EndToken;
+    else if (options.constraint && options.constraint->mustEnd())
+      stats.stop = StopReason::Grammar;
     else if (stats.generatedTokens >= options.maxNewTokens)
       stats.stop = StopReason::MaxTokens;
     else
@@ -100,7 +133,10 @@ generate(Session &session, const std::vector<int32_t> &prompt,
       return logits.status();
     if (options.allLogits && callbacks.onLogits)
       callbacks.onLogits(position, *logits);
-    token = sampler.sample(*logits);
+    absl::StatusOr<int32_t> next = pick(*logits);
+    if (!next.ok())
+      return next.status();
+    token = *next;
     sampler.accept(token);
     stats.lastToken = token;
     ++position;

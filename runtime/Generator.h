@@ -14,6 +14,7 @@
 
 #include "runtime/Sampler.h"
 #include "runtime/Session.h"
+#include "runtime/grammar/GrammarMatcher.h"
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -31,6 +32,10 @@ struct GenerationOptions {
   bool allLogits = false;
   /// Token ids that end the generation (after being reported).
   std::vector<int32_t> endTokens;
+  /// Guided generation (Constraint.h): every token is sampled among those
+  /// the matcher allows, and accepted into it; the generation ends where the
+  /// grammar allows nothing but its end. Not owned; null: unconstrained.
+  grammar::GrammarMatcher *constraint = nullptr;
 };
 
 /// Why a generation ended.
@@ -39,6 +44,7 @@ enum class StopReason {
   EndToken,  ///< The model produced one of GenerationOptions::endTokens.
   Context,   ///< The context is full.
   Caller,    ///< GenerationCallbacks::onToken returned false.
+  Grammar,   ///< The constraint's text is complete; nothing may follow.
 };
 
 struct GenerationStats {

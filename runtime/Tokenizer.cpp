@@ -547,6 +547,15 @@ std::vector<int32_t> Tokenizer::encodePrompt(std::string_view text,
   return out;
 }
 
+std::string Tokenizer::textBytes(int32_t token) const {
+  if (token < 0 || token >= size() || isControl(token) ||
+      (token < static_cast<int32_t>(types_.size()) &&
+       types_[token] == kUnknown))
+    return "";
+  // Following itself (not BOS): no SentencePiece dummy-prefix removal.
+  return decode(token, token);
+}
+
 std::string Tokenizer::pieceText(int32_t token) const {
   if (token < 0 || token >= size())
     return "";

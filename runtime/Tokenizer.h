@@ -74,6 +74,10 @@ public:
   /// BOS, EOS and other control tokens decode to nothing.
   virtual std::string decode(int32_t previous, int32_t token) const = 0;
 
+  /// The bytes `token` appends in the middle of a text (what a grammar
+  /// matches); empty for tokens that are not text (control and unknown).
+  std::string textBytes(int32_t token) const;
+
   /// The token's text for people: what it decodes to in the middle of a
   /// text, or its own text for a control token ("<|eot_id|>").
   std::string pieceText(int32_t token) const;

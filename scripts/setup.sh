@@ -12,6 +12,8 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   # Artifact format and runtime support.
   libflatbuffers-dev flatbuffers-compiler libabsl-dev
+  # JSON Schemas for guided generation (header-only; runtime/grammar).
+  nlohmann-json3-dev
   # Pre-tokenizer regexes (PCRE2, linked statically into the runtime).
   libpcre2-dev
   # Artifact checksums (XXH3, used header-only).
@@ -32,6 +34,9 @@ packages=(
   # Real Jinja chat templates, the reference for fmc-run's chat renderer
   # (test/Tools/fmc-tokenize-chat.test).
   python3-jinja2
+  # Guided generation's outputs validated against their schemas
+  # (test/Tools/fmc-run-json-schema.test).
+  python3-jsonschema
   # Tests that craft artifacts recompute their checksums (test/Tools/Inputs/fmc_seal.py).
   python3-xxhash
 )

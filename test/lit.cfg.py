@@ -37,6 +37,10 @@ config.substitutions.append(("%vocab", os.path.join(shared, "models", "vocab")))
 if subprocess.run(["/usr/bin/python3", "-c", "import jinja2"],
                   capture_output=True).returncode == 0:
     config.available_features.add("jinja2")
+# jsonschema (Debian's python3-jsonschema) validates guided generation.
+if subprocess.run(["/usr/bin/python3", "-c", "import jsonschema"],
+                  capture_output=True).returncode == 0:
+    config.available_features.add("jsonschema")
 if config.fmc_ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", config.fmc_ptxas))

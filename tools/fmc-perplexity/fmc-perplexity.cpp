@@ -16,6 +16,7 @@
 #include "runtime/Session.h"
 #include "runtime/Tokenizer.h"
 #include "support/Version.h"
+#include "tools/common/TextFile.h"
 #include "tools/common/TextFormat.h"
 #include "tools/fmc-perplexity/Options.h"
 #include "tools/fmc-perplexity/Perplexity.h"
@@ -44,22 +45,9 @@ int fail(const absl::Status &status) {
 /// The text of `path`; one trailing newline is dropped, as llama.cpp's -f
 /// does.
 absl::StatusOr<std::string> readText(const std::string &path) {
-  std::FILE *file = std::fopen(path.c_str(), "rb");
-  if (!file)
-    return absl::NotFoundError(absl::StrCat("cannot read the text file '",
-                                            path, "': ", std::strerror(errno)));
-  std::string text;
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0)
-    text.append(buffer, n);
-  bool failed = std::ferror(file);
-  std::fclose(file);
-  if (failed)
-    return absl::DataLossError(
-        absl::StrCat("cannot read the text file '", path, "'"));
-  if (!text.empty() && text.back() == '\n')
-    text.pop_back();
+  absl::StatusOr<std::string> text = fmc::tools::readTextFile(path, "text file");
+  if (text.ok() && !text->empty() && text->back() == '\n')
+    text->pop_back();
   return text;
 }
 

@@ -62,6 +62,16 @@ Generation:
                        not printed (repeatable)
   --ignore-eos         do not stop at EOS or BOS
 
+Guided generation (the text is restricted to a grammar; sampling picks among
+the tokens it allows, EOS only where the text is complete):
+  --grammar F          a GBNF grammar file (llama.cpp's format; rule `root`)
+  --json-schema S      a JSON Schema, inline (starting with `{`) or a file:
+                       the output is JSON valid against it (objects keep the
+                       declared property order; unsupported keywords are
+                       errors, never ignored)
+  --print-grammar      print the GBNF of --grammar/--json-schema and exit
+                       (no model needed)
+
 Sampling (llama.cpp's order: penalties, top-k, top-p, min-p, temperature):
   --temperature T      0 (default) is greedy; otherwise sample from softmax(l/T)
   --temp T             the same
@@ -165,6 +175,10 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       options.interactive = true;
       continue;
     }
+    if (isBool("--print-grammar")) {
+      options.printGrammar = true;
+      continue;
+    }
     if (isBool("--print-rendered")) {
       options.printRendered = true;
       continue;
@@ -188,13 +202,14 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
         "--stop",           "--seed",              "--backend",
         "--threads",        "--stats-json",        "--logits-out",
         "--load",           "--system",            "--chat-template",
-        "--ctx-size"};
+        "--ctx-size",       "--grammar",           "--json-schema"};
     bool known = false;
     for (const char *name : withValue)
       known |= flag == name;
     if (!known) {
-      std::vector<std::string> spellings = {"--help", "--version", "--stats",
-                                            "--verify", "--ignore-eos"};
+      std::vector<std::string> spellings = {
+          "--help",       "--version",     "--stats",       "--verify",
+          "--ignore-eos", "--interactive", "--print-grammar"};
       for (const char *name : withValue)
         spellings.push_back(name);
       for (auto [alias, canonical] : aliases)
@@ -281,6 +296,12 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       if (!absl::SimpleAtoi(value, &options.threads) || options.threads < 1 ||
           options.threads > 1024)
         return badValue(flag, value, "an integer from 1 to 1024");
+    } else if (flag == "--grammar") {
+      options.grammarFile = value;
+    } else if (flag == "--json-schema") {
+      if (value.empty())
+        return badValue(flag, value, "a JSON schema or a file holding one");
+      options.jsonSchema = value;
     } else if (flag == "--ctx-size") {
       if (!absl::SimpleAtoi(value, &options.contextSize) ||
           options.contextSize < 1)
@@ -303,7 +324,13 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     if (!status.ok())
       return status;
   }
-  if (options.help || options.version)
+  if (options.grammarFile && options.jsonSchema)
+    return absl::InvalidArgumentError(
+        "give one of --grammar and --json-schema");
+  if (options.printGrammar && !options.grammarFile && !options.jsonSchema)
+    return absl::InvalidArgumentError(
+        "--print-grammar needs --grammar or --json-schema");
+  if (options.help || options.version || options.printGrammar)
     return options;
   if (positional.size() != 1)
     return absl::InvalidArgumentError(
@@ -325,6 +352,9 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     if (!options.logitsOut.empty())
       return absl::InvalidArgumentError(
           "--logits-out is not available with --interactive");
+    if (options.grammarFile || options.jsonSchema)
+      return absl::InvalidArgumentError(
+          "--grammar and --json-schema are not available with --interactive");
   } else {
     for (auto [given, flag] :
          {std::pair{options.system.has_value(), "--system"},

@@ -47,6 +47,10 @@ struct Options {
   /// --print-rendered (not in --help, for tests): each turn's rendered
   /// prompt on stderr.
   bool printRendered = false;
+  /// --grammar F (GBNF) or --json-schema S (inline or a file).
+  std::optional<std::string> grammarFile;
+  std::optional<std::string> jsonSchema;
+  bool printGrammar = false;
   bool help = false;
   bool version = false;
 };

@@ -9,11 +9,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Artifact.h"
+#include "runtime/Constraint.h"
 #include "runtime/Generator.h"
 #include "runtime/Session.h"
 #include "runtime/TextStream.h"
 #include "runtime/Tokenizer.h"
 #include "support/Version.h"
+#include "runtime/grammar/JsonSchemaGrammar.h"
+#include "tools/common/TextFile.h"
 #include "tools/common/TextFormat.h"
 #include "tools/fmc-run/Chat.h"
 #include "tools/fmc-run/Options.h"
@@ -124,26 +127,10 @@ private:
 /// The prompt text of a file, `-` being standard input; one trailing
 /// newline is dropped (the one an editor or `echo` adds), as llama.cpp does.
 absl::StatusOr<std::string> readPrompt(const std::string &path) {
-  std::FILE *file = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (!file)
-    return absl::NotFoundError(absl::StrCat("cannot read the prompt file '",
-                                            path, "': ", std::strerror(errno)));
-  std::string text;
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0)
-    text.append(buffer, n);
-  bool failed = std::ferror(file);
-  if (file != stdin)
-    std::fclose(file);
-  if (failed)
-    return absl::DataLossError(absl::StrCat(
-        "cannot read the prompt from ",
-        path == "-" ? std::string("standard input") : "'" + path + "'"));
-  if (!text.empty() && text.back() == '\n')
-    text.pop_back();
-  if (!text.empty() && text.back() == '\r')
-    text.pop_back();
+  absl::StatusOr<std::string> text =
+      fmc::tools::readTextFile(path, "prompt file");
+  if (text.ok())
+    fmc::tools::dropTrailingNewline(*text);
   return text;
 }
 
@@ -157,6 +144,8 @@ const char *stopReasonName(fmc::StopReason reason) {
     return "context";
   case fmc::StopReason::Caller:
     return "stop_string";
+  case fmc::StopReason::Grammar:
+    return "grammar";
   }
   return "unknown";
 }
@@ -173,6 +162,43 @@ fmc::BackendOptions backendOptionsOf(const fmc::run::Options &options) {
   backend.threads = options.threads;
   backend.context = options.contextSize;
   return backend;
+}
+
+/// The GBNF text of --grammar or --json-schema (none: empty).
+absl::StatusOr<std::string> constraintGbnf(const fmc::run::Options &options) {
+  if (options.grammarFile) {
+    absl::StatusOr<std::string> text =
+        fmc::tools::readTextFile(*options.grammarFile, "grammar file");
+    if (!text.ok())
+      return text.status();
+    // Checked here, so that --print-grammar reports errors too.
+    if (absl::StatusOr<fmc::grammar::Grammar> g =
+            fmc::grammar::Grammar::parse(*text);
+        !g.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat(*options.grammarFile, ": ", g.status().message()));
+    return text;
+  }
+  if (options.jsonSchema) {
+    // A schema inline when it starts with `{`, else a file holding one.
+    std::string schema = *options.jsonSchema;
+    std::string where = "--json-schema";
+    if (schema.find_first_not_of(" \t\n") == std::string::npos ||
+        schema[schema.find_first_not_of(" \t\n")] != '{') {
+      absl::StatusOr<std::string> text =
+          fmc::tools::readTextFile(schema, "JSON schema file");
+      if (!text.ok())
+        return text.status();
+      where = schema;
+      schema = std::move(*text);
+    }
+    absl::StatusOr<std::string> gbnf = fmc::grammar::jsonSchemaToGbnf(schema);
+    if (!gbnf.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": ", gbnf.status().message()));
+    return gbnf;
+  }
+  return std::string();
 }
 
 fmc::GenerationOptions generationOptions(const fmc::run::Options &options) {
@@ -207,6 +233,13 @@ int main(int argc, char **argv) {
   }
   if (options.version) {
     std::printf("%s\n", fmc::versionLine("fmc-run").c_str());
+    return 0;
+  }
+  absl::StatusOr<std::string> gbnf = constraintGbnf(options);
+  if (!gbnf.ok())
+    return fail(gbnf.status());
+  if (options.printGrammar) {
+    std::fputs(gbnf->c_str(), stdout);
     return 0;
   }
 
@@ -309,6 +342,27 @@ int main(int argc, char **argv) {
       generation.endTokens.push_back(tokenizer->bos());
   }
 
+  // Guided generation: tokens are drawn from those the grammar allows.
+  std::unique_ptr<fmc::grammar::GrammarMatcher> matcher;
+  std::shared_ptr<const fmc::Constraint> constraint;
+  if (!gbnf->empty()) {
+    if (!tokenizer)
+      return fail(absl::FailedPreconditionError(
+          "--grammar and --json-schema need the model's tokenizer, and the "
+          "artifact has none"));
+    std::vector<int32_t> ends;
+    if (!options.ignoreEos && tokenizer->eos() >= 0)
+      ends.push_back(tokenizer->eos());
+    absl::StatusOr<std::shared_ptr<const fmc::Constraint>> made =
+        fmc::Constraint::fromGbnf(*gbnf,
+                                  fmc::grammarVocabulary(*tokenizer, ends));
+    if (!made.ok())
+      return fail(made.status());
+    constraint = *made;
+    matcher = constraint->start();
+    generation.constraint = matcher.get();
+  }
+
   // Every token is flushed, into a terminal or a pipe alike: whoever reads
   // the stream sees each character as soon as it is final.
   if (!options.stops.empty() && !tokenizer)
@@ -352,6 +406,11 @@ int main(int argc, char **argv) {
   else if (stats->stop == fmc::StopReason::EndToken)
     std::fprintf(stderr,
                  "fmc-run: stopped at the end-of-text token after %lld "
+                 "generated tokens\n",
+                 static_cast<long long>(stats->generatedTokens));
+  else if (stats->stop == fmc::StopReason::Grammar)
+    std::fprintf(stderr,
+                 "fmc-run: the grammar's text is complete after %lld "
                  "generated tokens\n",
                  static_cast<long long>(stats->generatedTokens));
   else if (stats->stop == fmc::StopReason::Caller)
