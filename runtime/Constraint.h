@@ -40,21 +40,27 @@ public:
   fromJsonSchema(const std::string &schema,
                  std::shared_ptr<const grammar::Vocabulary> vocabulary);
 
-  /// A matcher at the grammar's start, for one generation.
+  /// A matcher at the grammar's start, for one generation. Matchers share
+  /// the automaton: what one generation built, the next reuses.
   std::unique_ptr<grammar::GrammarMatcher> start() const {
-    return std::make_unique<grammar::GrammarMatcher>(grammar, *vocabulary);
+    return std::make_unique<grammar::GrammarMatcher>(automaton);
   }
   const std::string &gbnf() const { return text; }
+  grammar::GrammarAutomaton &states() const { return *automaton; }
 
 private:
   Constraint(std::string text, grammar::Grammar grammar,
              std::shared_ptr<const grammar::Vocabulary> vocabulary)
       : text(std::move(text)), grammar(std::move(grammar)),
-        vocabulary(std::move(vocabulary)) {}
+        vocabulary(std::move(vocabulary)),
+        automaton(std::make_shared<grammar::GrammarAutomaton>(
+            this->grammar, *this->vocabulary)) {}
 
   std::string text;
   grammar::Grammar grammar;
   std::shared_ptr<const grammar::Vocabulary> vocabulary;
+  /// Refers to `grammar` and `vocabulary`: declared after them.
+  std::shared_ptr<grammar::GrammarAutomaton> automaton;
 };
 
 } // namespace fmc

@@ -59,12 +59,19 @@ generate(Session &session, const std::vector<int32_t> &prompt,
     options.constraint->allowedTokens(allowed);
     masked.assign(logits, logits + vocab);
     bool any = false;
-    for (int64_t t = 0; t < vocab; ++t) {
-      bool ok = t / 64 < static_cast<int64_t>(allowed.size()) &&
-                (allowed[t / 64] >> (t % 64) & 1);
-      any |= ok;
-      if (!ok)
-        masked[t] = -std::numeric_limits<float>::infinity();
+    // A word at a time: most words of a mask are all allowed or none.
+    const float never = -std::numeric_limits<float>::infinity();
+    for (int64_t word = 0; word * 64 < vocab; ++word) {
+      uint64_t bits = word < static_cast<int64_t>(allowed.size())
+                          ? allowed[word]
+                          : 0;
+      any |= bits != 0;
+      if (bits == ~uint64_t{0})
+        continue;
+      int64_t end = std::min<int64_t>(vocab, word * 64 + 64);
+      for (int64_t t = word * 64; t < end; ++t)
+        if (!(bits >> (t - word * 64) & 1))
+          masked[t] = never;
     }
     if (!any)
       return absl::FailedPreconditionError(absl::StrCat(

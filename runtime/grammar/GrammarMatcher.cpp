@@ -1,11 +1,10 @@
-//===- GrammarMatcher.cpp - stacks, code points and token masks -----------===//
+//===- GrammarMatcher.cpp - a grammar as a lazily built byte automaton ----===//
 
 #include "runtime/grammar/GrammarMatcher.h"
 
 #include "absl/strings/str_cat.h"
 
 #include <algorithm>
-#include <limits>
 
 namespace fmc::grammar {
 
@@ -30,8 +29,8 @@ Vocabulary::Vocabulary(std::vector<std::string> bytes,
           });
       if (it == children.end() || it->first != byte) {
         int32_t child = static_cast<int32_t>(trie_.size());
-        it = children.insert(it, {byte, child});
-        trie_.emplace_back(); // may move `children`; `node` stays valid
+        children.insert(it, {byte, child});
+        trie_.emplace_back(); // invalidates `children`, no longer used
         node = child;
       } else {
         node = it->second;
@@ -45,16 +44,16 @@ bool Vocabulary::isEnd(int32_t token) const {
   return std::binary_search(endTokens_.begin(), endTokens_.end(), token);
 }
 
-GrammarMatcher::GrammarMatcher(const Grammar &grammar,
-                               const Vocabulary &vocabulary)
-    : grammar(grammar), vocabulary(vocabulary) {
+GrammarAutomaton::GrammarAutomaton(const Grammar &grammar,
+                                   const Vocabulary &vocabulary)
+    : grammar(grammar), vocab(vocabulary) {
+  Stacks initial;
   for (int32_t alt : grammar.alternatives(grammar.root()))
-    expand(Stack{alt}, stacks);
-  std::sort(stacks.begin(), stacks.end());
-  stacks.erase(std::unique(stacks.begin(), stacks.end()), stacks.end());
+    expand(Stack{alt}, initial);
+  intern(std::move(initial), PartialChar());
 }
 
-void GrammarMatcher::expand(Stack stack, Stacks &out) const {
+void GrammarAutomaton::expand(Stack stack, Stacks &out) const {
   const std::vector<Element> &elements = grammar.elements();
   // Pop finished alternatives; a rule reference on top becomes its
   // continuation plus one stack per alternative. Terminates: the parser
@@ -80,127 +79,179 @@ void GrammarMatcher::expand(Stack stack, Stacks &out) const {
   out.push_back(std::move(stack));
 }
 
-GrammarMatcher::Stacks GrammarMatcher::advance(const Stacks &from,
-                                               uint32_t cp) const {
-  const std::vector<Element> &elements = grammar.elements();
-  Stacks out;
-  for (const Stack &stack : from) {
-    if (stack.empty())
-      continue;
-    int32_t top = stack.back();
-    if (!grammar.classes()[elements[top].index].matches(cp))
-      continue;
-    Stack next = stack;
-    next.back() = top + 1;
-    expand(std::move(next), out);
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-bool GrammarMatcher::advanceBytes(absl::string_view bytes, Stacks &state,
-                                  PartialChar &pending) const {
-  const std::vector<Element> &elements = grammar.elements();
-  for (char c : bytes) {
-    bool complete;
-    if (!pending.push(static_cast<uint8_t>(c), complete))
-      return false;
-    if (complete) {
-      state = advance(state, pending.value);
-      if (state.empty())
-        return false;
-      continue;
-    }
-    uint32_t lo, hi;
-    pending.range(lo, hi);
-    bool possible = false;
-    for (const Stack &stack : state)
-      possible |= !stack.empty() &&
-                  grammar.classes()[elements[stack.back()].index].matchesAnyIn(
-                      lo, hi);
-    if (!possible)
-      return false;
-  }
-  return true;
-}
-
-void GrammarMatcher::walk(int32_t node, const Stacks &state,
-                          PartialChar pending,
-                          std::vector<uint64_t> &allowed) const {
-  const std::vector<Element> &elements = grammar.elements();
-  for (auto [byte, child] : vocabulary.trie_[node].children) {
-    PartialChar next = pending;
-    bool complete;
-    if (!next.push(byte, complete))
-      continue;
-    auto allow = [&](const Stacks &s) {
-      for (int32_t token : vocabulary.trie_[child].tokens)
-        allowed[token / 64] |= uint64_t{1} << (token % 64);
-      if (!vocabulary.trie_[child].children.empty())
-        walk(child, s, next, allowed);
-    };
-    if (complete) {
-      Stacks advanced = advance(state, next.value);
-      if (!advanced.empty())
-        allow(advanced);
-      continue;
-    }
-    uint32_t lo, hi;
-    next.range(lo, hi);
-    for (const Stack &stack : state)
-      if (!stack.empty() &&
-          grammar.classes()[elements[stack.back()].index].matchesAnyIn(lo,
-                                                                       hi)) {
-        allow(state);
-        break;
-      }
-  }
-}
-
-std::string GrammarMatcher::stateKey() const {
+int32_t GrammarAutomaton::intern(Stacks stacks, PartialChar partial) {
+  std::sort(stacks.begin(), stacks.end());
+  stacks.erase(std::unique(stacks.begin(), stacks.end()), stacks.end());
   std::string key(reinterpret_cast<const char *>(&partial), sizeof partial);
   for (const Stack &stack : stacks) {
-    absl::StrAppend(&key, "|");
+    uint32_t depth = static_cast<uint32_t>(stack.size());
+    key.append(reinterpret_cast<const char *>(&depth), sizeof depth);
     key.append(reinterpret_cast<const char *>(stack.data()),
                stack.size() * sizeof(int32_t));
   }
-  return key;
+  auto [it, inserted] =
+      ids.try_emplace(std::move(key), static_cast<int32_t>(states.size()));
+  if (!inserted)
+    return it->second;
+  auto state = std::make_unique<State>();
+  state->next.fill(kUnknown);
+  if (!partial.active()) {
+    state->mustEnd = true;
+    for (const Stack &stack : stacks) {
+      state->canEnd |= stack.empty();
+      state->mustEnd &= stack.empty();
+    }
+  }
+  state->stacks = std::move(stacks);
+  state->partial = partial;
+  states.push_back(std::move(state));
+  return it->second;
+}
+
+int32_t GrammarAutomaton::step(int32_t id, uint8_t byte) {
+  int32_t known = states[id]->next[byte];
+  if (known != kUnknown)
+    return known;
+  const State &from = *states[id];
+  const std::vector<Element> &elements = grammar.elements();
+  PartialChar partial = from.partial;
+  bool complete;
+  int32_t result = kDead;
+  if (partial.push(byte, complete)) {
+    if (complete) {
+      // Every stack whose top class takes the code point moves past it.
+      Stacks out;
+      for (const Stack &stack : from.stacks) {
+        if (stack.empty() ||
+            !grammar.classes()[elements[stack.back()].index].matches(
+                partial.value))
+          continue;
+        Stack moved = stack;
+        moved.back() += 1;
+        expand(std::move(moved), out);
+      }
+      if (!out.empty())
+        result = intern(std::move(out), PartialChar());
+    } else {
+      // Unfinished: alive while some stack can take a completion of it.
+      uint32_t lo, hi;
+      partial.range(lo, hi);
+      for (const Stack &stack : from.stacks)
+        if (!stack.empty() &&
+            grammar.classes()[elements[stack.back()].index].matchesAnyIn(lo,
+                                                                         hi)) {
+          result = intern(from.stacks, partial);
+          break;
+        }
+    }
+  }
+  // States live behind unique_ptrs: `from` survived the interning.
+  states[id]->next[byte] = result;
+  return result;
+}
+
+void GrammarAutomaton::walk(int32_t node, int32_t state,
+                            std::vector<uint64_t> &out) {
+  for (auto [byte, child] : vocab.trie_[node].children) {
+    int32_t next = step(state, byte);
+    if (next == kDead)
+      continue;
+    for (int32_t token : vocab.trie_[child].tokens)
+      out[token / 64] |= uint64_t{1} << (token % 64);
+    if (!vocab.trie_[child].children.empty())
+      walk(child, next, out);
+  }
+}
+
+void GrammarAutomaton::bound() {
+  constexpr size_t kMaxStatesWithTables = 1 << 16;
+  constexpr int64_t kMaxMaskBytes = int64_t{256} << 20;
+  int64_t maskBytes = (static_cast<int64_t>(vocab.size()) + 63) / 64 * 8;
+  if (masks * maskBytes > kMaxMaskBytes) {
+    for (auto &state : states) {
+      state->mask.clear();
+      state->mask.shrink_to_fit();
+      state->hasMask = false;
+    }
+    masks = 0;
+  }
+  if (states.size() > kMaxStatesWithTables) {
+    for (auto &state : states)
+      state->next.fill(kUnknown);
+  }
+}
+
+int32_t GrammarAutomaton::next(int32_t state, uint8_t byte) {
+  std::lock_guard<std::mutex> lock(mutex);
+  return step(state, byte);
+}
+
+int32_t GrammarAutomaton::next(int32_t state, absl::string_view bytes) {
+  std::lock_guard<std::mutex> lock(mutex);
+  for (char c : bytes) {
+    state = step(state, static_cast<uint8_t>(c));
+    if (state == kDead)
+      break;
+  }
+  return state;
+}
+
+bool GrammarAutomaton::canEnd(int32_t state) {
+  std::lock_guard<std::mutex> lock(mutex);
+  return states[state]->canEnd;
+}
+
+bool GrammarAutomaton::mustEnd(int32_t state) {
+  std::lock_guard<std::mutex> lock(mutex);
+  return states[state]->mustEnd;
+}
+
+void GrammarAutomaton::mask(int32_t state, std::vector<uint64_t> &out) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (states[state]->hasMask) {
+    out = states[state]->mask;
+    return;
+  }
+  bound();
+  out.assign((static_cast<size_t>(vocab.size()) + 63) / 64, 0);
+  walk(0, state, out);
+  if (states[state]->canEnd)
+    for (int32_t token : vocab.endTokens())
+      out[token / 64] |= uint64_t{1} << (token % 64);
+  states[state]->mask = out;
+  states[state]->hasMask = true;
+  ++masks;
+}
+
+int64_t GrammarAutomaton::stateCount() {
+  std::lock_guard<std::mutex> lock(mutex);
+  return static_cast<int64_t>(states.size());
+}
+
+int64_t GrammarAutomaton::maskCount() {
+  std::lock_guard<std::mutex> lock(mutex);
+  return masks;
+}
+
+GrammarMatcher::GrammarMatcher(std::shared_ptr<GrammarAutomaton> automaton)
+    : automaton(std::move(automaton)), state(this->automaton->start()) {}
+
+GrammarMatcher::GrammarMatcher(const Grammar &grammar,
+                               const Vocabulary &vocabulary)
+    : GrammarMatcher(std::make_shared<GrammarAutomaton>(grammar, vocabulary)) {
 }
 
 void GrammarMatcher::allowedTokens(std::vector<uint64_t> &allowed) {
-  size_t words = (static_cast<size_t>(vocabulary.size()) + 63) / 64;
   if (ended_) {
-    allowed.assign(words, 0);
+    allowed.assign(
+        (static_cast<size_t>(automaton->vocabulary().size()) + 63) / 64, 0);
     return;
   }
-  std::string key = stateKey();
-  if (auto it = cache.find(key); it != cache.end()) {
-    ++hits;
-    allowed = it->second;
-    return;
-  }
-  ++misses;
-  allowed.assign(words, 0);
-  walk(0, stacks, partial, allowed);
-  if (canEnd())
-    for (int32_t token : vocabulary.endTokens())
-      allowed[token / 64] |= uint64_t{1} << (token % 64);
-  // A bound on the cache's memory (4 KB per mask at a 32K vocabulary).
-  constexpr size_t kMaxCachedMasks = 4096;
-  if (cache.size() >= kMaxCachedMasks)
-    cache.clear();
-  cache.emplace(std::move(key), allowed);
-}
-
-void GrammarMatcher::maskLogits(float *logits) {
-  allowedTokens(scratch);
-  for (int32_t t = 0; t < vocabulary.size(); ++t)
-    if (!(scratch[t / 64] >> (t % 64) & 1))
-      logits[t] = -std::numeric_limits<float>::infinity();
+  automaton->mask(state, allowed);
 }
 
 absl::Status GrammarMatcher::accept(int32_t token) {
+  const Vocabulary &vocabulary = automaton->vocabulary();
   if (token < 0 || token >= vocabulary.size())
     return absl::InvalidArgumentError(
         absl::StrCat("token ", token, " is outside the vocabulary"));
@@ -219,44 +270,26 @@ absl::Status GrammarMatcher::accept(int32_t token) {
   if (bytes.empty())
     return absl::InvalidArgumentError(
         absl::StrCat("token ", token, " is not text; no grammar allows it"));
-  Stacks next = stacks;
-  PartialChar pending = partial;
-  if (!advanceBytes(bytes, next, pending))
+  int32_t next = automaton->next(state, bytes);
+  if (next == GrammarAutomaton::kDead)
     return absl::InvalidArgumentError(
         absl::StrCat("token ", token, " is not allowed by the grammar here"));
-  stacks = std::move(next);
-  partial = pending;
+  state = next;
   return absl::OkStatus();
 }
 
 absl::Status GrammarMatcher::acceptText(absl::string_view text) {
-  Stacks next = stacks;
-  PartialChar pending = partial;
-  if (ended_ || !advanceBytes(text, next, pending))
+  int32_t next = ended_ ? GrammarAutomaton::kDead : automaton->next(state, text);
+  if (next == GrammarAutomaton::kDead)
     return absl::InvalidArgumentError("the grammar does not allow this text");
-  stacks = std::move(next);
-  partial = pending;
+  state = next;
   return absl::OkStatus();
 }
 
-bool GrammarMatcher::canEnd() const {
-  if (partial.active())
-    return false;
-  for (const Stack &stack : stacks)
-    if (stack.empty())
-      return true;
-  return false;
-}
+bool GrammarMatcher::canEnd() const { return automaton->canEnd(state); }
 
 bool GrammarMatcher::mustEnd() const {
-  if (ended_)
-    return true;
-  if (partial.active())
-    return false;
-  for (const Stack &stack : stacks)
-    if (!stack.empty())
-      return false;
-  return true;
+  return ended_ || automaton->mustEnd(state);
 }
 
 } // namespace fmc::grammar

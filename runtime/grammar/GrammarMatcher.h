@@ -7,13 +7,20 @@
 // every stack whose top matches it and expands rule references until every
 // top is a class again.
 //
-// The token mask walks a trie of the vocabulary's byte strings from the
-// current state, advancing byte by byte and pruning a subtree as soon as no
-// stack survives, so the cost is the allowed tokens' prefixes, not the
-// vocabulary. A token that ends inside a multi-byte character is allowed
-// when some completion of it is (Utf8.h). The masks of states seen before
-// are cached: a JSON string or number revisits the same few states for
-// every token of it.
+// Masks must cost little per decoded token on 128K-token vocabularies, so
+// the matcher is run as a lazily built byte-level automaton
+// (GrammarAutomaton): a state is a set of stacks plus the bytes of an
+// unfinished UTF-8 character, interned; each state's successor per byte is
+// computed once and kept in a 256-entry table. The token mask walks a trie
+// of the vocabulary's byte strings from the current state through those
+// tables, pruning a subtree where the automaton dies, and is itself kept
+// per state: JSON strings and numbers revisit the same states for every
+// token. A token that ends inside a multi-byte character is allowed when
+// some completion of it is (Utf8.h).
+//
+// The automaton is shared by every generation under one grammar
+// (Constraint.h) and guarded by a mutex: fmc-serve's requests reuse what
+// earlier ones built.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,8 +33,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -50,7 +59,7 @@ public:
   const std::vector<int32_t> &endTokens() const { return endTokens_; }
 
 private:
-  friend class GrammarMatcher;
+  friend class GrammarAutomaton;
   struct Node {
     /// Children by byte, sorted.
     std::vector<std::pair<uint8_t, int32_t>> children;
@@ -62,18 +71,77 @@ private:
   std::vector<Node> trie_;
 };
 
+/// The grammar as a byte automaton built on demand (see the file comment).
+/// Thread-safe.
+class GrammarAutomaton {
+public:
+  static constexpr int32_t kDead = -1;
+
+  /// `grammar` and `vocabulary` must outlive the automaton.
+  GrammarAutomaton(const Grammar &grammar, const Vocabulary &vocabulary);
+
+  int32_t start() const { return 0; }
+  /// The state after `byte` in `state`, or kDead.
+  int32_t next(int32_t state, uint8_t byte);
+  /// The state after `bytes`, or kDead.
+  int32_t next(int32_t state, absl::string_view bytes);
+  /// Whether the text up to `state` is a complete sentence.
+  bool canEnd(int32_t state);
+  /// Whether nothing but the end may follow `state`.
+  bool mustEnd(int32_t state);
+  /// The tokens allowed in `state`, one bit per token id (bit t % 64 of
+  /// word t / 64), end tokens included where the grammar can end.
+  void mask(int32_t state, std::vector<uint64_t> &out);
+
+  const Vocabulary &vocabulary() const { return vocab; }
+  /// States built and masks computed so far, for benchmarks.
+  int64_t stateCount();
+  int64_t maskCount();
+
+private:
+  using Stack = std::vector<int32_t>;
+  using Stacks = std::vector<Stack>;
+  struct State {
+    Stacks stacks;
+    PartialChar partial;
+    bool canEnd = false, mustEnd = false;
+    /// Successor per byte: kUnknown until computed.
+    std::array<int32_t, 256> next;
+    std::vector<uint64_t> mask;
+    bool hasMask = false;
+  };
+  static constexpr int32_t kUnknown = -2;
+
+  void expand(Stack stack, Stacks &out) const;
+  int32_t intern(Stacks stacks, PartialChar partial);
+  int32_t step(int32_t state, uint8_t byte);
+  void walk(int32_t node, int32_t state, std::vector<uint64_t> &out);
+  /// Bounds memory without invalidating state ids: past a number of masks
+  /// (16 KB each at a 128K vocabulary) or states (1 KB of successors
+  /// each), the masks or successor tables are dropped and rebuilt on
+  /// demand.
+  void bound();
+
+  const Grammar &grammar;
+  const Vocabulary &vocab;
+  std::mutex mutex;
+  std::vector<std::unique_ptr<State>> states;
+  absl::flat_hash_map<std::string, int32_t> ids;
+  int64_t masks = 0;
+};
+
+/// One generation's position in a grammar.
 class GrammarMatcher {
 public:
-  /// A matcher at the start of `grammar` (its root rule); both must outlive
-  /// it.
+  /// A matcher at the start of `automaton`'s grammar.
+  explicit GrammarMatcher(std::shared_ptr<GrammarAutomaton> automaton);
+  /// A matcher with an automaton of its own (tests, one-off use); both
+  /// arguments must outlive it.
   GrammarMatcher(const Grammar &grammar, const Vocabulary &vocabulary);
 
   /// Which tokens may come next: `allowed` gets one bit per token id
-  /// (bit t % 64 of word t / 64).
+  /// (bit t % 64 of word t / 64); none once an end token was accepted.
   void allowedTokens(std::vector<uint64_t> &allowed);
-
-  /// Sets the logits of tokens the grammar does not allow next to -inf.
-  void maskLogits(float *logits);
 
   /// Moves past `token`; an error (state unchanged) if the grammar does not
   /// allow it.
@@ -89,33 +157,10 @@ public:
   /// Whether an end token was accepted.
   bool ended() const { return ended_; }
 
-  /// Mask cache statistics, for benchmarks.
-  int64_t cacheHits() const { return hits; }
-  int64_t cacheMisses() const { return misses; }
-
 private:
-  using Stack = std::vector<int32_t>;
-  using Stacks = std::vector<Stack>;
-
-  void expand(Stack stack, Stacks &out) const;
-  /// The stacks after code point `cp` (deduplicated; empty: not allowed).
-  Stacks advance(const Stacks &stacks, uint32_t cp) const;
-  /// Advances `stacks`/`partial` by `bytes`; false if not allowed.
-  bool advanceBytes(absl::string_view bytes, Stacks &stacks,
-                    PartialChar &partial) const;
-  void walk(int32_t node, const Stacks &stacks, PartialChar partial,
-            std::vector<uint64_t> &allowed) const;
-  std::string stateKey() const;
-
-  const Grammar &grammar;
-  const Vocabulary &vocabulary;
-  Stacks stacks;
-  PartialChar partial;
+  std::shared_ptr<GrammarAutomaton> automaton;
+  int32_t state;
   bool ended_ = false;
-  /// Masks by state (stateKey), cleared when it grows past a bound.
-  absl::flat_hash_map<std::string, std::vector<uint64_t>> cache;
-  std::vector<uint64_t> scratch;
-  int64_t hits = 0, misses = 0;
 };
 
 } // namespace fmc::grammar
