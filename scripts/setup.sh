@@ -12,8 +12,9 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   # Artifact format and runtime support.
   libflatbuffers-dev flatbuffers-compiler libabsl-dev
-  # JSON Schemas for guided generation (header-only; runtime/grammar).
-  nlohmann-json3-dev
+  # JSON Schemas for guided generation (header-only; runtime/grammar) and
+  # fmc-serve's HTTP server.
+  nlohmann-json3-dev libcpp-httplib-dev pkg-config
   # Pre-tokenizer regexes (PCRE2, linked statically into the runtime).
   libpcre2-dev
   # Artifact checksums (XXH3, used header-only).
