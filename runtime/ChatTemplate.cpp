@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 
 #include <algorithm>
+#include <ctime>
 
 namespace fmc {
 
@@ -72,6 +73,10 @@ struct ChatFormat {
   /// An assistant message's text keeps only what follows its last
   /// "</think>" (DeepSeek-R1 drops earlier reasoning from the history).
   bool dropThinking;
+  /// Llama 3.1+: a template that writes "Cutting Knowledge Date" always
+  /// writes the system turn, opening with that date and today's
+  /// (datedSystemPreamble).
+  bool datedSystem = false;
 };
 
 namespace {
@@ -93,7 +98,7 @@ const ChatFormat kFormats[] = {
      {"<|start_header_id|>user<|end_header_id|>\n\n", "<|eot_id|>", true},
      {"<|start_header_id|>assistant<|end_header_id|>\n\n", "<|eot_id|>", true},
      false, "<|start_header_id|>assistant<|end_header_id|>\n\n", "<|eot_id|>",
-     nullptr, nullptr, false},
+     nullptr, nullptr, false, /*datedSystem=*/true},
     {schema::ChatTemplateFamily::ChatML, "chatml", ChatBos::None,
      ChatSystem::OwnTurn, {"<|im_start|>system\n", "<|im_end|>\n", false},
      {"<|im_start|>user\n", "<|im_end|>\n", false},
@@ -173,6 +178,38 @@ std::string defaultSystemOf(std::string_view source, std::string_view marker) {
   return "";
 }
 
+/// The opening of the system turn of a Llama 3.1+ template: its knowledge
+/// date line and "Today Date: " with the template's date_string default
+/// (Llama 3.1: "26 Jul 2024") or, for a template that asks strftime_now
+/// (Llama 3.2, 3.3), today's date as it formats it. Empty when the template
+/// writes no such lines (Llama 3).
+std::string datedSystemPreamble(std::string_view source) {
+  constexpr std::string_view kMarker = "Cutting Knowledge Date:";
+  size_t at = source.find(kMarker);
+  if (at == std::string_view::npos)
+    return "";
+  // The line as written: up to its escaped or literal newline.
+  size_t end = source.find_first_of("\\\n\"", at);
+  std::string knowledge(source.substr(at, end == std::string_view::npos
+                                              ? std::string_view::npos
+                                              : end - at));
+  std::string date = "26 Jul 2024";
+  constexpr std::string_view kDefault = "set date_string = \"";
+  if (size_t d = source.find(kDefault); d != std::string_view::npos) {
+    size_t from = d + kDefault.size();
+    size_t to = source.find('"', from);
+    if (to != std::string_view::npos)
+      date = std::string(source.substr(from, to - from));
+  }
+  if (source.find("strftime_now") != std::string_view::npos) {
+    std::time_t now = std::time(nullptr);
+    char buffer[32];
+    if (std::strftime(buffer, sizeof buffer, "%d %b %Y", std::localtime(&now)))
+      date = buffer;
+  }
+  return absl::StrCat(knowledge, "\nToday Date: ", date, "\n\n");
+}
+
 } // namespace
 
 std::string ChatTemplate::familyNames() {
@@ -222,6 +259,8 @@ ChatTemplate::create(const schema::Tokenizer &table, const Tokenizer &tokenizer,
                       (!own || source.find("bos_token") != std::string::npos);
   if (own && format->defaultSystemAfter)
     result.defaultSystem_ = defaultSystemOf(source, format->defaultSystemAfter);
+  if (own && format->datedSystem)
+    result.systemPreamble_ = datedSystemPreamble(source);
   if (own && format->thinkingPrompt)
     result.thinking =
         source.find(absl::StrCat(format->generationPrompt,
@@ -326,10 +365,14 @@ ChatTemplate::render(const std::vector<ChatMessage> &messages,
     out.push_back({"", false, tokenizer->bos()});
   if (system && format->systemPlacement == ChatSystem::Start) {
     out.push_back({system->content, false});
-  } else if (system && format->systemPlacement == ChatSystem::OwnTurn) {
+  } else if ((system || !systemPreamble_.empty()) &&
+             format->systemPlacement == ChatSystem::OwnTurn) {
+    // A dated template writes its system turn with or without a message.
+    std::string_view content = system ? std::string_view(system->content) : "";
     appendTemplate(format->system.prefix, out);
-    out.push_back({std::string(format->system.trim ? strip(system->content)
-                                                   : system->content),
+    out.push_back({systemPreamble_ +
+                       std::string(format->system.trim ? strip(content)
+                                                       : content),
                    false});
     appendTemplate(format->system.suffix, out);
   }

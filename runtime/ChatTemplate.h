@@ -106,6 +106,8 @@ private:
   bool bosAtStart = false;
   bool thinking = false;
   std::string defaultSystem_;
+  /// Llama 3.1+: what opens the system turn, which is always written.
+  std::string systemPreamble_;
   int32_t endOfTurnToken_ = -1;
   std::vector<int32_t> endTokens_;
   std::vector<std::string> endStrings_;
