@@ -101,6 +101,8 @@ Session::Session(const Artifact &artifact, std::unique_ptr<Device> device,
                 ? std::min(openedContext, root.config()->max_context())
                 : root.config()->max_context();
   prefillLastRow = hasLastRow(*root.prefill());
+  for (const schema::KVCache *c : *root.kv_caches())
+    ringCaches |= c->kind() == schema::CacheKind::Ring;
   stats = memoryStatsOf(artifact, context);
   for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode}) {
     const schema::Program &program = programOf(root, kind);

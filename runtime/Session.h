@@ -109,6 +109,10 @@ public:
   /// with `allLogits`.
   bool prefillLogitsLastOnly() const { return prefillLastRow; }
 
+  /// Whether a KV cache is a ring (sliding window): its slots are reused,
+  /// so entries written past the text cannot be rolled back by position.
+  bool hasRingCaches() const { return ringCaches; }
+
   MemoryStats memory() const { return stats; }
 
   /// Calls and seconds per kernel family of a device created with
@@ -129,6 +133,7 @@ private:
   std::string choice;
   int64_t vocabSize = 0, context = 0;
   bool prefillLastRow = false;
+  bool ringCaches = false;
   MemoryStats stats;
   /// Each program's kernel families (by kernel index), for profiles.
   std::array<std::vector<schema::KernelSpec>, 2> kernelFamilies;

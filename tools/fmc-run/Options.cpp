@@ -72,6 +72,17 @@ the tokens it allows, EOS only where the text is complete):
   --print-grammar      print the GBNF of --grammar/--json-schema and exit
                        (no model needed)
 
+Speculative decoding:
+  --draft F            a draft model (an .fmc with the same tokenizer)
+                       proposes tokens that the model checks in one pass;
+                       greedy output is the model's own, sampled output
+                       follows its distribution (temperature only). The model
+                       must compute every prefill row's logits (fmc-compile
+                       --prefill-all-positions when KV sharing) and neither
+                       may have sliding-window caches; --stats reports the
+                       acceptance
+  --draft-tokens K     tokens proposed per pass (default 4)
+
 Sampling (llama.cpp's order: penalties, top-k, top-p, min-p, temperature):
   --temperature T      0 (default) is greedy; otherwise sample from softmax(l/T)
   --temp T             the same
@@ -202,7 +213,8 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
         "--stop",           "--seed",              "--backend",
         "--threads",        "--stats-json",        "--logits-out",
         "--load",           "--system",            "--chat-template",
-        "--ctx-size",       "--grammar",           "--json-schema"};
+        "--ctx-size",       "--grammar",           "--json-schema",
+        "--draft",          "--draft-tokens"};
     bool known = false;
     for (const char *name : withValue)
       known |= flag == name;
@@ -302,6 +314,12 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       if (value.empty())
         return badValue(flag, value, "a JSON schema or a file holding one");
       options.jsonSchema = value;
+    } else if (flag == "--draft") {
+      options.draft = value;
+    } else if (flag == "--draft-tokens") {
+      if (!absl::SimpleAtoi(value, &options.draftTokens) ||
+          options.draftTokens < 1 || options.draftTokens > 64)
+        return badValue(flag, value, "an integer from 1 to 64");
     } else if (flag == "--ctx-size") {
       if (!absl::SimpleAtoi(value, &options.contextSize) ||
           options.contextSize < 1)
@@ -355,6 +373,9 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
     if (options.grammarFile || options.jsonSchema)
       return absl::InvalidArgumentError(
           "--grammar and --json-schema are not available with --interactive");
+    if (options.draft)
+      return absl::InvalidArgumentError(
+          "--draft is not available with --interactive");
   } else {
     for (auto [given, flag] :
          {std::pair{options.system.has_value(), "--system"},

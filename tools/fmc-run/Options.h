@@ -51,6 +51,9 @@ struct Options {
   std::optional<std::string> grammarFile;
   std::optional<std::string> jsonSchema;
   bool printGrammar = false;
+  /// --draft F: speculative decoding with draft model F.
+  std::optional<std::string> draft;
+  int draftTokens = 4;
   bool help = false;
   bool version = false;
 };

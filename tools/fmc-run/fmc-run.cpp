@@ -12,6 +12,7 @@
 #include "runtime/Constraint.h"
 #include "runtime/Generator.h"
 #include "runtime/Session.h"
+#include "runtime/Speculative.h"
 #include "runtime/TextStream.h"
 #include "runtime/Tokenizer.h"
 #include "support/Version.h"
@@ -162,6 +163,28 @@ fmc::BackendOptions backendOptionsOf(const fmc::run::Options &options) {
   backend.threads = options.threads;
   backend.context = options.contextSize;
   return backend;
+}
+
+/// Whether two artifacts' tokenizers give the same ids: a draft model must
+/// speak the target's vocabulary.
+absl::Status sameVocabulary(const fmc::schema::Artifact &target,
+                            const fmc::schema::Artifact &draft) {
+  const fmc::schema::Tokenizer *a = target.tokenizer();
+  const fmc::schema::Tokenizer *b = draft.tokenizer();
+  if (!a || !b)
+    return (a || b) ? absl::InvalidArgumentError(
+                          "one of the target and the draft has a tokenizer "
+                          "and the other none")
+                    : absl::OkStatus();
+  if (a->kind() != b->kind() || a->tokens()->size() != b->tokens()->size())
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the draft's tokenizer (", b->tokens()->size(),
+        " tokens) is not the target's (", a->tokens()->size(), " tokens)"));
+  for (uint32_t i = 0; i < a->tokens()->size(); ++i)
+    if (a->tokens()->Get(i)->string_view() != b->tokens()->Get(i)->string_view())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the draft's tokenizer differs from the target's at token ", i));
+  return absl::OkStatus();
 }
 
 /// The GBNF text of --grammar or --json-schema (none: empty).
@@ -318,6 +341,32 @@ int main(int argc, char **argv) {
   if (!session.ok())
     return fail(session.status());
 
+  // Speculative decoding: the draft model proposes, the target verifies.
+  std::unique_ptr<fmc::Artifact> draftArtifact;
+  std::unique_ptr<fmc::Session> draftSession;
+  if (options.draft) {
+    absl::StatusOr<std::unique_ptr<fmc::Artifact>> opened =
+        fmc::Artifact::open(*options.draft, artifactOptions);
+    if (!opened.ok())
+      return fail(opened.status());
+    draftArtifact = std::move(*opened);
+    if (absl::Status s = sameVocabulary(root, draftArtifact->root()); !s.ok())
+      return fail(s);
+    // The draft runs where the model does when it was compiled for that
+    // backend, else wherever auto puts it.
+    std::string draftBackend =
+        draftArtifact->hasTarget((*session)->backend()) ? (*session)->backend()
+                                                        : "auto";
+    absl::StatusOr<std::unique_ptr<fmc::Session>> draft = fmc::Session::open(
+        *draftArtifact, draftBackend, backendOptionsOf(options));
+    if (!draft.ok())
+      return fail(draft.status());
+    draftSession = std::move(*draft);
+    if (absl::Status s = fmc::checkSpeculative(**session, *draftSession);
+        !s.ok())
+      return fail(s);
+  }
+
   OutputFile logitsFile;
   if (!options.logitsOut.empty()) {
     if (absl::Status s = logitsFile.open(options.logitsOut); !s.ok())
@@ -388,8 +437,12 @@ int main(int argc, char **argv) {
     callbacks.onLogits = [&](int64_t, const float *row) {
       std::fwrite(row, sizeof(float), vocab, logitsFile.get());
     };
+  fmc::SpeculativeStats speculative;
   absl::StatusOr<fmc::GenerationStats> stats =
-      fmc::generate(**session, prompt, generation, callbacks);
+      draftSession ? fmc::generateSpeculative(**session, *draftSession, prompt,
+                                              generation, callbacks,
+                                              options.draftTokens, speculative)
+                   : fmc::generate(**session, prompt, generation, callbacks);
   std::string rest = stream.flush();
   std::fwrite(rest.data(), 1, rest.size(), stdout);
   std::fputc('\n', stdout);
@@ -438,7 +491,7 @@ int main(int argc, char **argv) {
         "  kv cache             %llu bytes/token, %s allocated%s\n"
         "  arena                %s\n"
         "  peak rss             %s\n"
-        "  seed                 %llu\n",
+        "  seed                 %llu\n%s",
         (*session)->backend().c_str(),
         static_cast<long long>(stats->promptTokens),
         static_cast<long long>(stats->generatedTokens),
@@ -461,7 +514,20 @@ int main(int argc, char **argv) {
             : "",
         fmc::tools::humanBytes(memory.arenaBytes).c_str(),
         fmc::tools::humanBytes(rss).c_str(),
-        static_cast<unsigned long long>(generation.sampling.seed));
+        static_cast<unsigned long long>(generation.sampling.seed),
+        draftSession
+            ? absl::StrFormat("  speculative          %d draft tokens per "
+                              "pass, %.1f%% accepted, %.2f tokens per target "
+                              "pass\n",
+                              options.draftTokens,
+                              100 * speculative.acceptanceRate(),
+                              speculative.targetPasses
+                                  ? static_cast<double>(
+                                        stats->generatedTokens - 1) /
+                                        speculative.targetPasses
+                                  : 0.0)
+                  .c_str()
+            : "");
   }
   if (!options.statsJson.empty()) {
     OutputFile json;
@@ -485,6 +551,7 @@ int main(int argc, char **argv) {
                  "  \"arena_bytes\": %llu,\n"
                  "  \"peak_rss_bytes\": %llu,\n"
                  "  \"seed\": %llu,\n"
+                 "%s"
                  "  \"stop\": \"%s\"\n"
                  "}\n",
                  (*session)->backend().c_str(),
@@ -501,6 +568,15 @@ int main(int argc, char **argv) {
                  static_cast<unsigned long long>(memory.arenaBytes),
                  static_cast<unsigned long long>(rss),
                  static_cast<unsigned long long>(generation.sampling.seed),
+                 draftSession
+                     ? absl::StrFormat(
+                           "  \"draft_tokens\": %d,\n"
+                           "  \"draft_acceptance\": %.6f,\n"
+                           "  \"target_passes\": %lld,\n",
+                           options.draftTokens, speculative.acceptanceRate(),
+                           static_cast<long long>(speculative.targetPasses))
+                           .c_str()
+                     : "",
                  stopReasonName(stats->stop));
     if (absl::Status s = json.commit(); !s.ok())
       return fail(s);
