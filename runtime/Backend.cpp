@@ -15,21 +15,24 @@ struct Entry {
   const char *name;
   absl::StatusOr<std::unique_ptr<Device>> (*create)(const Artifact &,
                                                     const BackendOptions &);
+  absl::Status (*probe)();
 };
+
+absl::Status cpuIsAlwaysThere() { return absl::OkStatus(); }
 
 /// Built backends in the order "auto" tries them: GPUs first, cpu last.
 const std::vector<Entry> &registry() {
   static const std::vector<Entry> entries = {
 #ifdef FMC_HAVE_CUDA
-      {"cuda", &createCudaDevice},
+      {"cuda", &createCudaDevice, &probeCudaDevice},
 #endif
 #ifdef __APPLE__
-      {"metal", &createMetalDevice},
+      {"metal", &createMetalDevice, &probeMetalDevice},
 #endif
 #ifdef FMC_HAVE_VULKAN
-      {"vulkan", &createVulkanDevice},
+      {"vulkan", &createVulkanDevice, &probeVulkanDevice},
 #endif
-      {"cpu", &createCpuDevice},
+      {"cpu", &createCpuDevice, &cpuIsAlwaysThere},
   };
   return entries;
 }
@@ -45,6 +48,39 @@ std::vector<std::string> builtBackends() {
   for (const Entry &e : registry())
     names.push_back(e.name);
   return names;
+}
+
+absl::Status checkBackendName(const std::string &name) {
+  if (name == "auto")
+    return absl::OkStatus();
+  const std::vector<Entry> &entries = registry();
+  if (std::any_of(entries.begin(), entries.end(),
+                  [&](const Entry &e) { return name == e.name; }))
+    return absl::OkStatus();
+  std::vector<std::string> known = knownBackends();
+  if (std::find(known.begin(), known.end(), name) == known.end())
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown backend '", name, "' (known: auto, ",
+                     absl::StrJoin(known, ", "), ")"));
+  return absl::UnavailableError(absl::StrCat(
+      "backend '", name, "' is not present in this build of fmc-run (built: ",
+      absl::StrJoin(builtBackends(), ", "), ")"));
+}
+
+absl::Status probeBackend(const std::string &name) {
+  if (absl::Status s = checkBackendName(name); !s.ok())
+    return s;
+  for (const Entry &e : registry())
+    if (name == e.name)
+      return e.probe();
+  return absl::InvalidArgumentError("probeBackend needs a backend, not auto");
+}
+
+std::string bestBackendHere() {
+  for (const Entry &e : registry())
+    if (e.probe().ok())
+      return e.name;
+  return "cpu";
 }
 
 absl::StatusOr<std::unique_ptr<Device>>
@@ -84,18 +120,10 @@ createDevice(const std::string &name, const Artifact &artifact,
         ") runs an artifact compiled for ",
         absl::StrJoin(artifact.targets(), ", "), reasons));
   }
+  if (absl::Status s = checkBackendName(name); !s.ok())
+    return s;
   auto it = std::find_if(entries.begin(), entries.end(),
                          [&](const Entry &e) { return name == e.name; });
-  if (it == entries.end()) {
-    std::vector<std::string> known = knownBackends();
-    if (std::find(known.begin(), known.end(), name) == known.end())
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown backend '", name, "' (known: auto, ",
-                       absl::StrJoin(known, ", "), ")"));
-    return absl::UnavailableError(absl::StrCat(
-        "backend '", name, "' is not present in this build of fmc-run (built: ",
-        absl::StrJoin(builtBackends(), ", "), ")"));
-  }
   if (!artifact.hasTarget(name))
     return absl::FailedPreconditionError(absl::StrCat(
         "the artifact has no executables for backend '", name,

@@ -54,6 +54,20 @@ std::vector<std::string> knownBackends();
 /// Backends compiled into this build.
 std::vector<std::string> builtBackends();
 
+/// OK for "auto" and the backends built here; otherwise the error
+/// createDevice gives for `name` (unknown, or not in this build).
+absl::Status checkBackendName(const std::string &name);
+
+/// Whether this machine has a device that backend `name` runs a model on
+/// when "auto" picks it (a GPU backend declines a CPU implementation such as
+/// lavapipe), found without an artifact: fmc-run compiles a model for the
+/// best backend present before it has one. The cpu backend is always OK.
+absl::Status probeBackend(const std::string &name);
+
+/// The first built backend, in "auto"'s order, whose probe finds a device
+/// here: a GPU backend, else "cpu".
+std::string bestBackendHere();
+
 /// The device of backend `name` for `artifact`, loaded ("auto" picks the
 /// first built backend, in the order cuda, metal, vulkan, cpu, that the
 /// artifact has executables for and this machine can run). `why`, when
@@ -62,6 +76,12 @@ std::vector<std::string> builtBackends();
 absl::StatusOr<std::unique_ptr<Device>>
 createDevice(const std::string &name, const Artifact &artifact,
              const BackendOptions &options, std::string *why = nullptr);
+
+/// Each GPU backend's probe (probeBackend): its driver loads and lists a
+/// device that is not a CPU implementation.
+absl::Status probeCudaDevice();
+absl::Status probeMetalDevice();
+absl::Status probeVulkanDevice();
 
 /// The cpu backend (runtime/cpu).
 absl::StatusOr<std::unique_ptr<Device>>

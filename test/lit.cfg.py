@@ -20,6 +20,8 @@ config.environment["PATH"] = os.pathsep.join(
 shared = os.path.normpath(os.path.join(config.fmc_src_root, "..", "shared"))
 config.substitutions.append(("%shared", shared))
 config.substitutions.append(("%fmc_src", config.fmc_src_root))
+# The build's tools, for tests that copy one away from the others.
+config.substitutions.append(("%fmc_tools", config.fmc_tools_dir))
 # Debian's python3 with numpy, for reference computations and test helpers.
 config.substitutions.append(("%python", "/usr/bin/python3"))
 if os.path.isdir(os.path.join(shared, "models", "stories260K")):

@@ -664,4 +664,22 @@ createCudaDevice(const Artifact &artifact, const BackendOptions &options) {
   return load(artifact, options, std::move(*driver), std::move(*candidates));
 }
 
+absl::Status probeCudaDevice() {
+  // What openDevice checks first, with its messages; no context is made.
+  absl::StatusOr<std::shared_ptr<const Driver>> driver = loadDriver();
+  if (!driver.ok())
+    return driver.status();
+  const Driver &d = **driver;
+  if (CUresult r = d.cuInit(0); r != CUDA_SUCCESS)
+    return absl::UnavailableError(
+        absl::StrCat("no CUDA device (", d.describe("cuInit", r), ")"));
+  int count = 0;
+  if (CUresult r = d.cuDeviceGetCount(&count); r != CUDA_SUCCESS)
+    return absl::UnavailableError(absl::StrCat(
+        "no CUDA device (", d.describe("cuDeviceGetCount", r), ")"));
+  if (count == 0)
+    return absl::UnavailableError("no CUDA device (the driver reports none)");
+  return absl::OkStatus();
+}
+
 } // namespace fmc

@@ -495,4 +495,22 @@ createMetalDevice(const Artifact &artifact, const BackendOptions &options) {
   }
 }
 
+absl::Status probeMetalDevice() {
+  // openDevice's search, without a command queue.
+  @autoreleasepool {
+    id<MTLDevice> device = MTLCreateSystemDefaultDevice();
+#if TARGET_OS_OSX
+    if (!device) {
+      NSArray<id<MTLDevice>> *all = MTLCopyAllDevices();
+      if (all.count > 0)
+        device = all[0];
+    }
+#endif
+    if (!device)
+      return absl::UnavailableError(
+          "no Metal device (MTLCreateSystemDefaultDevice returned none)");
+    return absl::OkStatus();
+  }
+}
+
 } // namespace fmc

@@ -47,6 +47,15 @@ VulkanContext::create(bool rejectCpuDevices) {
   return context;
 }
 
+absl::Status VulkanContext::probe() {
+  VulkanContext context;
+  if (absl::Status s = context.api.load(); !s.ok())
+    return s;
+  if (absl::Status s = context.createInstance(); !s.ok())
+    return s;
+  return context.pickDevice(/*rejectCpuDevices=*/true);
+}
+
 VulkanContext::~VulkanContext() {
   if (device_) {
     api.vkDeviceWaitIdle(device_);

@@ -30,6 +30,9 @@ public:
   /// implementation, for `--backend auto`, which then runs the cpu backend.
   static absl::StatusOr<std::unique_ptr<VulkanContext>>
   create(bool rejectCpuDevices);
+  /// Whether create(/*rejectCpuDevices=*/true) would find a device: the
+  /// loader, an instance and the device choice, no logical device.
+  static absl::Status probe();
   ~VulkanContext();
   VulkanContext(const VulkanContext &) = delete;
   VulkanContext &operator=(const VulkanContext &) = delete;

@@ -183,4 +183,6 @@ createVulkanDevice(const Artifact &artifact, const BackendOptions &options) {
   return std::unique_ptr<Device>(std::move(device));
 }
 
+absl::Status probeVulkanDevice() { return vulkan::VulkanContext::probe(); }
+
 } // namespace fmc

@@ -24,11 +24,26 @@
 namespace fmc::run {
 
 const char *usage() {
-  return R"(usage: fmc-run model.fmc [options]
+  return R"(usage: fmc-run MODEL [options]
 
 Generates text with a compiled model: the prompt runs through the prefill
 program, then one decode step per new token. Text streams to stdout as it is
 generated (whole UTF-8 characters, flushed each token, also into a pipe).
+
+MODEL is an .fmc artifact (fmc-compile's output) or a model to compile: a
+.gguf file, a Hugging Face directory (config.json, *.safetensors), a llama2.c
+checkpoint or fm IR (.mlir). A model is compiled once, by the fmc-compile
+beside fmc-run (else the one on PATH), for the best backend present (cuda,
+metal, a Vulkan GPU, else cpu; with --backend NAME, for NAME), into the
+cache; later runs with the same model files, compile options and fmc build
+reuse it. A line on stderr says which.
+
+Compiling (MODEL not an .fmc):
+  --cache-dir DIR      keep compiled models in DIR (default:
+                       $XDG_CACHE_HOME/fmc, else ~/.cache/fmc)
+  --compile-arg ARG    pass ARG to fmc-compile (repeatable, in order; part
+                       of the cache key), e.g. --compile-arg=--quantize=q8_0
+  --recompile          compile again even when the cache has the model
 
 Prompt (one of these; none: generation starts from BOS alone):
   -p, --prompt TEXT    prompt text (BOS is prepended as the tokenizer says);
@@ -190,6 +205,10 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       options.printGrammar = true;
       continue;
     }
+    if (isBool("--recompile")) {
+      options.recompile = true;
+      continue;
+    }
     if (isBool("--print-rendered")) {
       options.printRendered = true;
       continue;
@@ -214,14 +233,16 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
         "--threads",        "--stats-json",        "--logits-out",
         "--load",           "--system",            "--chat-template",
         "--ctx-size",       "--grammar",           "--json-schema",
-        "--draft",          "--draft-tokens"};
+        "--draft",          "--draft-tokens",      "--cache-dir",
+        "--compile-arg"};
     bool known = false;
     for (const char *name : withValue)
       known |= flag == name;
     if (!known) {
       std::vector<std::string> spellings = {
-          "--help",       "--version",     "--stats",       "--verify",
-          "--ignore-eos", "--interactive", "--print-grammar"};
+          "--help",          "--version",       "--stats",
+          "--verify",        "--ignore-eos",    "--interactive",
+          "--print-grammar", "--recompile"};
       for (const char *name : withValue)
         spellings.push_back(name);
       for (auto [alias, canonical] : aliases)
@@ -334,6 +355,19 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       if (value.empty())
         return badValue(flag, value, "a template name");
       options.chatTemplate = value;
+    } else if (flag == "--cache-dir") {
+      if (value.empty())
+        return badValue(flag, value, "a directory");
+      options.cacheDir = value;
+    } else if (flag == "--compile-arg") {
+      // fmc-compile's output is the cache's to choose.
+      for (const char *reserved : {"-o", "--o", "-compile-to", "--compile-to"})
+        if (value == reserved ||
+            value.rfind(absl::StrCat(reserved, "="), 0) == 0)
+          return badValue(flag, value,
+                          "an fmc-compile option other than -o and "
+                          "--compile-to (fmc-run picks the output)");
+      options.compileArgs.push_back(value);
     } else if (flag == "--load") {
       if (value != "map" && value != "copy")
         return badValue(flag, value, "map or copy");

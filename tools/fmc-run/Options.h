@@ -13,7 +13,16 @@
 namespace fmc::run {
 
 struct Options {
+  /// The positional argument: an .fmc artifact, or a model (a .gguf, a
+  /// Hugging Face directory, ...) compiled into the cache first.
   std::string artifact;
+  /// --cache-dir: where compiled models are kept (default:
+  /// $XDG_CACHE_HOME/fmc, else ~/.cache/fmc).
+  std::string cacheDir;
+  /// --compile-arg (repeatable): passed to fmc-compile, in order.
+  std::vector<std::string> compileArgs;
+  /// --recompile: compile the model even when the cache has it.
+  bool recompile = false;
   std::optional<std::string> prompt;
   /// --prompt-file; "-" (also `--prompt -`) is standard input.
   std::optional<std::string> promptFile;

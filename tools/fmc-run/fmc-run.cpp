@@ -1,8 +1,9 @@
 //===- fmc-run.cpp - generate text with a compiled model ------------------===//
 //
-// Loads an .fmc artifact, opens a session on a backend, tokenizes the
-// prompt, prefills, decodes and streams text; or chats (--interactive,
-// Chat.cpp). Every failure is one "fmc-run: error: ..." line
+// Loads an .fmc artifact (a model file or directory is compiled into the
+// cache first, CompiledModelCache.cpp), opens a session on a backend,
+// tokenizes the prompt, prefills, decodes and streams text; or chats
+// (--interactive, Chat.cpp). Every failure is one "fmc-run: error: ..." line
 // and exit status 1; output files are written under a temporary name and
 // renamed only when the run succeeds.
 //
@@ -20,6 +21,7 @@
 #include "tools/common/TextFile.h"
 #include "tools/common/TextFormat.h"
 #include "tools/fmc-run/Chat.h"
+#include "tools/fmc-run/CompiledModelCache.h"
 #include "tools/fmc-run/Options.h"
 
 #include "absl/strings/str_cat.h"
@@ -266,14 +268,51 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  // A path that does not exist is left to Artifact::open, which says so.
+  std::string artifactPath = options.artifact;
+  bool cached = false;
+  struct stat st;
+  bool exists = ::stat(options.artifact.c_str(), &st) == 0;
+  if (exists && !fmc::run::isArtifactPath(options.artifact)) {
+    fmc::run::CompileRequest request;
+    request.model = options.artifact;
+    request.cacheDir = options.cacheDir;
+    request.compileArgs = options.compileArgs;
+    request.backend = options.backend;
+    request.recompile = options.recompile;
+    request.argv0 = argv[0];
+    absl::StatusOr<fmc::run::CompiledModel> compiled =
+        fmc::run::compiledModel(request);
+    if (!compiled.ok())
+      return fail(compiled.status());
+    artifactPath = compiled->path;
+    cached = !compiled->compiledNow;
+  } else if (exists) {
+    const char *compileFlag = !options.compileArgs.empty() ? "--compile-arg"
+                              : options.recompile          ? "--recompile"
+                              : !options.cacheDir.empty()  ? "--cache-dir"
+                                                           : nullptr;
+    if (compileFlag)
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          compileFlag, " applies to a model that fmc-run compiles; '",
+          options.artifact, "' is an .fmc artifact already")));
+  }
+
   fmc::ArtifactOptions artifactOptions;
   artifactOptions.weights =
       options.mapWeights ? fmc::WeightLoading::Map : fmc::WeightLoading::Copy;
   artifactOptions.verifyWeights = options.verifyWeights;
   absl::StatusOr<std::unique_ptr<fmc::Artifact>> artifact =
-      fmc::Artifact::open(options.artifact, artifactOptions);
-  if (!artifact.ok())
-    return fail(artifact.status());
+      fmc::Artifact::open(artifactPath, artifactOptions);
+  if (!artifact.ok()) {
+    if (!cached)
+      return fail(artifact.status());
+    // An entry damaged since it was written: say how to replace it.
+    return fail(absl::Status(
+        artifact.status().code(),
+        absl::StrCat(artifact.status().message(), " (a cached compile of ",
+                     options.artifact, "; --recompile replaces it)")));
+  }
   const fmc::schema::Artifact &root = (*artifact)->root();
   int64_t vocab = root.config()->vocab_size();
 

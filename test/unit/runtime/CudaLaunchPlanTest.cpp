@@ -323,6 +323,11 @@ TEST(CudaDriver, NoLibraryIsNoDriver) {
   EXPECT_EQ(d.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(d.status().message(),
             "no CUDA driver (/nonexistent/libcuda.so.1 not found)");
+  // fmc-run compiles a model for cuda only where the probe finds a device.
+  absl::Status probe = probeCudaDevice();
+  EXPECT_EQ(probe.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(probe.message(), d.status().message());
+  EXPECT_NE(bestBackendHere(), "cuda");
 }
 
 TEST(CudaDriver, ALibraryWithoutTheDriverApiIsUnusable) {
@@ -366,6 +371,7 @@ TEST(CudaDriver, TheToolkitStubResolvesEverySymbolAndHasNoDevice) {
   EXPECT_EQ(device.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(device.status().message(),
             "no CUDA device (cuInit: CUDA_ERROR_STUB_LIBRARY (34))");
+  EXPECT_EQ(probeCudaDevice().message(), device.status().message());
 }
 #endif
 

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 namespace fmc {
@@ -299,6 +300,23 @@ TEST(Session, OpensTheBackendItIsAskedFor) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().message(),
             "unknown backend 'tpu' (known: auto, cpu, cuda, vulkan, metal)");
+}
+
+// What fmc-run checks before it compiles a model for a backend: the same
+// name errors as opening one, and a probe that needs no artifact.
+TEST(Backend, NamesAndProbesWithoutAnArtifact) {
+  EXPECT_TRUE(checkBackendName("auto").ok());
+  EXPECT_TRUE(checkBackendName("cpu").ok());
+  absl::Status unknown = checkBackendName("tpu");
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(unknown.message(),
+            "unknown backend 'tpu' (known: auto, cpu, cuda, vulkan, metal)");
+  EXPECT_TRUE(probeBackend("cpu").ok());
+  EXPECT_FALSE(probeBackend("tpu").ok());
+  std::vector<std::string> built = builtBackends();
+  std::string best = bestBackendHere();
+  EXPECT_NE(std::find(built.begin(), built.end(), best), built.end()) << best;
+  EXPECT_TRUE(probeBackend(best).ok());
 }
 
 } // namespace

@@ -181,6 +181,11 @@ TEST(VulkanBackend, AutoDeclinesCpuDevices) {
   absl::StatusOr<std::unique_ptr<Session>> chosen =
       Session::open(*artifact, "auto", {});
   ASSERT_TRUE(chosen.ok()) << chosen.status().message();
+  // fmc-run's probe, without an artifact, decides as auto does.
+  absl::Status probe = probeVulkanDevice();
+  EXPECT_EQ(probe.ok(), direct.ok()) << probe.message();
+  if (!direct.ok())
+    EXPECT_EQ(probe.message(), direct.status().message());
   if (direct.ok()) {
     EXPECT_EQ((*chosen)->backend(), "vulkan");
     return;
@@ -435,6 +440,8 @@ TEST(VulkanNoDriver, ReportsNoDeviceAndAutoRunsCpu) {
       Session::open(*artifact, "auto", {});
   ASSERT_TRUE(chosen.ok()) << chosen.status().message();
   EXPECT_EQ((*chosen)->backend(), "cpu");
+  EXPECT_EQ(probeVulkanDevice().message(), message);
+  EXPECT_NE(bestBackendHere(), "vulkan");
 }
 
 } // namespace
