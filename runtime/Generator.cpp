@@ -19,6 +19,23 @@ double msSince(std::chrono::steady_clock::time_point start) {
 }
 } // namespace
 
+bool endsGeneration(int32_t token, const GenerationOptions &options,
+                    const GenerationCallbacks &callbacks,
+                    GenerationStats &stats) {
+  if (callbacks.onToken && !callbacks.onToken(token))
+    stats.stop = StopReason::Caller;
+  else if (std::find(options.endTokens.begin(), options.endTokens.end(),
+                     token) != options.endTokens.end())
+    stats.stop = StopReason::EndToken;
+  else if (options.constraint && options.constraint->mustEnd())
+    stats.stop = StopReason::Grammar;
+  else if (stats.generatedTokens >= options.maxNewTokens)
+    stats.stop = StopReason::MaxTokens;
+  else
+    return false;
+  return true;
+}
+
 absl::StatusOr<GenerationStats>
 generate(Session &session, const std::vector<int32_t> &prompt,
          const GenerationOptions &options, const GenerationCallbacks &callbacks,
@@ -84,10 +101,6 @@ generate(Session &session, const std::vector<int32_t> &prompt,
                                               s.message()));
     return token;
   };
-  auto isEnd = [&](int32_t token) {
-    return std::find(options.endTokens.begin(), options.endTokens.end(),
-                     token) != options.endTokens.end();
-  };
 
   auto start = std::chrono::steady_clock::now();
   absl::Status status = session.prefill(
@@ -115,17 +128,7 @@ generate(Session &session, const std::vector<int32_t> &prompt,
   stats.generatedTokens = 1;
   // Whether the token just generated ends the generation, and why.
   auto ends = [&]() {
-    if (callbacks.onToken && !callbacks.onToken(token))
-      stats.stop = StopReason::Caller;
-    else if (isEnd(token))
-      stats.stop = StopReason::EndToken;
-    else if (options.constraint && options.constraint->mustEnd())
-      stats.stop = StopReason::Grammar;
-    else if (stats.generatedTokens >= options.maxNewTokens)
-      stats.stop = StopReason::MaxTokens;
-    else
-      return false;
-    return true;
+    return endsGeneration(token, options, callbacks, stats);
   };
 
   auto decodeStart = std::chrono::steady_clock::now();

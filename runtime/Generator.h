@@ -70,6 +70,14 @@ struct GenerationCallbacks {
   LogitsCallback onLogits;
 };
 
+/// Whether the generation ends with `token`, just generated and counted in
+/// stats.generatedTokens: the caller's onToken declined it, it is an end
+/// token, the constraint allows nothing more, or -n was reached (in that
+/// order; stats.stop says which).
+bool endsGeneration(int32_t token, const GenerationOptions &options,
+                    const GenerationCallbacks &callbacks,
+                    GenerationStats &stats);
+
 /// Generates after `prompt`. `earlier`: tokens the session's caches already
 /// hold at positions 0, 1, ... (a chat's earlier turns); the prompt then
 /// runs from position earlier.size(), only it is prefilled, and the

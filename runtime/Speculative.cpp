@@ -119,23 +119,11 @@ generateSpeculative(Session &target, Session &draft,
     probabilities(logits, vocab, sampling.temperature, p);
     return draw(p, uniform());
   };
-  auto isEnd = [&](int32_t token) {
-    return std::find(options.endTokens.begin(), options.endTokens.end(),
-                     token) != options.endTokens.end();
-  };
   // Reports a committed token; true when the generation ends with it.
   auto emit = [&](int32_t token) {
     ++stats.generatedTokens;
     stats.lastToken = token;
-    if (callbacks.onToken && !callbacks.onToken(token))
-      stats.stop = StopReason::Caller;
-    else if (isEnd(token))
-      stats.stop = StopReason::EndToken;
-    else if (stats.generatedTokens >= options.maxNewTokens)
-      stats.stop = StopReason::MaxTokens;
-    else
-      return false;
-    return true;
+    return endsGeneration(token, options, callbacks, stats);
   };
 
   auto start = std::chrono::steady_clock::now();

@@ -205,7 +205,9 @@ CudaDevice::~CudaDevice() {
     d.cuDevicePrimaryCtxRelease(device);
 }
 
-absl::Status CudaDevice::openDevice() {
+/// Initialises the driver and checks it has a device: what opening a
+/// device and probing for one (probeCudaDevice) both check first.
+absl::Status initWithDevice(const Driver &d) {
   if (CUresult r = d.cuInit(0); r != CUDA_SUCCESS)
     return absl::UnavailableError(
         absl::StrCat("no CUDA device (", d.describe("cuInit", r), ")"));
@@ -215,6 +217,12 @@ absl::Status CudaDevice::openDevice() {
         "no CUDA device (", d.describe("cuDeviceGetCount", r), ")"));
   if (count == 0)
     return absl::UnavailableError("no CUDA device (the driver reports none)");
+  return absl::OkStatus();
+}
+
+absl::Status CudaDevice::openDevice() {
+  if (absl::Status s = initWithDevice(d); !s.ok())
+    return s;
   if (auto s = check("cuDeviceGet", d.cuDeviceGet(&device, 0)); !s.ok())
     return s;
   char nameBuffer[256] = {0};
@@ -669,17 +677,7 @@ absl::Status probeCudaDevice() {
   absl::StatusOr<std::shared_ptr<const Driver>> driver = loadDriver();
   if (!driver.ok())
     return driver.status();
-  const Driver &d = **driver;
-  if (CUresult r = d.cuInit(0); r != CUDA_SUCCESS)
-    return absl::UnavailableError(
-        absl::StrCat("no CUDA device (", d.describe("cuInit", r), ")"));
-  int count = 0;
-  if (CUresult r = d.cuDeviceGetCount(&count); r != CUDA_SUCCESS)
-    return absl::UnavailableError(absl::StrCat(
-        "no CUDA device (", d.describe("cuDeviceGetCount", r), ")"));
-  if (count == 0)
-    return absl::UnavailableError("no CUDA device (the driver reports none)");
-  return absl::OkStatus();
+  return initWithDevice(**driver);
 }
 
 } // namespace fmc

@@ -123,6 +123,10 @@ private:
                                      const std::string &path);
   absl::StatusOr<std::string> pattern(absl::string_view regex,
                                       const std::string &path);
+  /// The count `key` of `schema` (minItems, maxLength, ...): 0 to 4096, or
+  /// `fallback` when absent.
+  absl::StatusOr<int64_t> count(const Json &schema, const char *key,
+                                int64_t fallback, const std::string &path);
   absl::StatusOr<const Json *> resolve(const std::string &ref,
                                        const std::string &path);
 
@@ -418,21 +422,25 @@ absl::StatusOr<std::string> SchemaConverter::object(const Json &schema,
                                  "\"}\""));
 }
 
+absl::StatusOr<int64_t> SchemaConverter::count(const Json &schema,
+                                               const char *key,
+                                               int64_t fallback,
+                                               const std::string &path) {
+  if (!schema.contains(key))
+    return fallback;
+  if (!schema[key].is_number_integer() || schema[key].get<int64_t>() < 0 ||
+      schema[key].get<int64_t>() > 4096)
+    return error(path, absl::StrCat(key, " must be an integer from 0 to 4096"));
+  return schema[key].get<int64_t>();
+}
+
 absl::StatusOr<std::string> SchemaConverter::array(const Json &schema,
                                                    const std::string &path,
                                                    const std::string &hint) {
-  auto count = [&](const char *key, int64_t fallback) -> absl::StatusOr<int64_t> {
-    if (!schema.contains(key))
-      return fallback;
-    if (!schema[key].is_number_integer() || schema[key].get<int64_t>() < 0 ||
-        schema[key].get<int64_t>() > 4096)
-      return error(path, absl::StrCat(key, " must be an integer from 0 to 4096"));
-    return schema[key].get<int64_t>();
-  };
-  absl::StatusOr<int64_t> min = count("minItems", 0);
+  absl::StatusOr<int64_t> min = count(schema, "minItems", 0, path);
   if (!min.ok())
     return min.status();
-  absl::StatusOr<int64_t> max = count("maxItems", -1);
+  absl::StatusOr<int64_t> max = count(schema, "maxItems", -1, path);
   if (!max.ok())
     return max.status();
   if (*max >= 0 && *max < *min)
@@ -531,18 +539,10 @@ absl::StatusOr<std::string> SchemaConverter::string(const Json &schema,
   }
   if (!schema.contains("minLength") && !schema.contains("maxLength"))
     return use("string");
-  auto length = [&](const char *key, int64_t fallback) -> absl::StatusOr<int64_t> {
-    if (!schema.contains(key))
-      return fallback;
-    if (!schema[key].is_number_integer() || schema[key].get<int64_t>() < 0 ||
-        schema[key].get<int64_t>() > 4096)
-      return error(path, absl::StrCat(key, " must be an integer from 0 to 4096"));
-    return schema[key].get<int64_t>();
-  };
-  absl::StatusOr<int64_t> min = length("minLength", 0);
+  absl::StatusOr<int64_t> min = count(schema, "minLength", 0, path);
   if (!min.ok())
     return min.status();
-  absl::StatusOr<int64_t> max = length("maxLength", -1);
+  absl::StatusOr<int64_t> max = count(schema, "maxLength", -1, path);
   if (!max.ok())
     return max.status();
   if (*max >= 0 && *max < *min)

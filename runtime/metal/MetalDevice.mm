@@ -123,17 +123,22 @@ private:
   int64_t vocab = 0;
 };
 
-absl::Status MetalDevice::openDevice() {
-  device = MTLCreateSystemDefaultDevice();
+/// The system's default device, or on macOS any device: command-line
+/// processes on some macOS versions get no default one. Nil when none.
+id<MTLDevice> findMetalDevice() {
+  id<MTLDevice> found = MTLCreateSystemDefaultDevice();
 #if TARGET_OS_OSX
-  // Command-line processes on some macOS versions get no default device;
-  // any device will do.
-  if (!device) {
+  if (!found) {
     NSArray<id<MTLDevice>> *all = MTLCopyAllDevices();
     if (all.count > 0)
-      device = all[0];
+      found = all[0];
   }
 #endif
+  return found;
+}
+
+absl::Status MetalDevice::openDevice() {
+  device = findMetalDevice();
   if (!device)
     return absl::UnavailableError("no Metal device (MTLCreateSystemDefaultDevice "
                                   "returned none)");
@@ -498,14 +503,7 @@ createMetalDevice(const Artifact &artifact, const BackendOptions &options) {
 absl::Status probeMetalDevice() {
   // openDevice's search, without a command queue.
   @autoreleasepool {
-    id<MTLDevice> device = MTLCreateSystemDefaultDevice();
-#if TARGET_OS_OSX
-    if (!device) {
-      NSArray<id<MTLDevice>> *all = MTLCopyAllDevices();
-      if (all.count > 0)
-        device = all[0];
-    }
-#endif
+    id<MTLDevice> device = findMetalDevice();
     if (!device)
       return absl::UnavailableError(
           "no Metal device (MTLCreateSystemDefaultDevice returned none)");

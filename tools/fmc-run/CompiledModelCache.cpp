@@ -25,6 +25,8 @@
 
 #include "tools/fmc-run/CompiledModelCache.h"
 
+#include "tools/common/TextFile.h"
+
 #include "runtime/ArtifactFormat.h"
 #include "runtime/Backend.h"
 #include "support/Version.h"
@@ -279,23 +281,6 @@ std::set<std::string> filesNamedIn(std::string_view text) {
   return files;
 }
 
-absl::StatusOr<std::string> readWholeFile(const std::string &path) {
-  std::FILE *file = std::fopen(path.c_str(), "rb");
-  if (!file)
-    return absl::NotFoundError(
-        absl::StrCat("cannot read '", path, "': ", std::strerror(errno)));
-  std::string text;
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0)
-    text.append(buffer, n);
-  bool failed = std::ferror(file);
-  std::fclose(file);
-  if (failed)
-    return absl::DataLossError(absl::StrCat("cannot read '", path, "'"));
-  return text;
-}
-
 /// The cache key of compiling `model` with fmc-compile arguments `args`.
 absl::StatusOr<std::string> cacheKey(const std::string &model,
                                      const std::vector<std::string> &args) {
@@ -317,7 +302,7 @@ absl::StatusOr<std::string> cacheKey(const std::string &model,
           !s.ok())
         return s;
   } else if (endsWith(model, ".mlir")) {
-    absl::StatusOr<std::string> text = readWholeFile(model);
+    absl::StatusOr<std::string> text = fmc::tools::readTextFile(model, "model file");
     if (!text.ok())
       return text.status();
     key.add("ir");

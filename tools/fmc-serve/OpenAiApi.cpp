@@ -352,40 +352,52 @@ Json toolCalls(const ApiRequest &request, const CompletionResult &result,
          {{"name", call["name"]}, {"arguments", call["arguments"].dump()}}}}});
 }
 
+/// OpenAI's object around one choice: id, object kind, time and model.
+Json envelope(const ApiRequest &request, bool chunk, const std::string &id,
+              const std::string &model, int64_t created, Json choice) {
+  const char *object = !request.chat ? "text_completion"
+                       : chunk       ? "chat.completion.chunk"
+                                     : "chat.completion";
+  return {{"id", (request.chat ? "chatcmpl-" : "cmpl-") + id},
+          {"object", object},
+          {"created", created},
+          {"model", model},
+          {"choices", Json::array({std::move(choice)})}};
+}
+
+/// A completions choice: text, no logprobs, the finish reason.
+Json textChoice(const std::string &text, Json finish) {
+  return {{"index", 0},
+          {"text", text},
+          {"logprobs", nullptr},
+          {"finish_reason", std::move(finish)}};
+}
+
 } // namespace
 
 Json response(const ApiRequest &request, const CompletionResult &result,
               const std::string &id, const std::string &model,
               int64_t created) {
-  Json usage = {{"prompt_tokens", result.promptTokens},
-                {"completion_tokens", result.completionTokens},
-                {"total_tokens", result.promptTokens + result.completionTokens}};
-  if (!request.chat)
-    return {{"id", "cmpl-" + id},
-            {"object", "text_completion"},
-            {"created", created},
-            {"model", model},
-            {"choices",
-             {{{"index", 0},
-               {"text", result.text},
-               {"logprobs", nullptr},
-               {"finish_reason", result.finishReason}}}},
-            {"usage", usage}};
-  Json calls = toolCalls(request, result, id);
-  Json message = {{"role", "assistant"},
-                  {"content", calls.is_null() ? Json(result.text) : Json()}};
-  if (!calls.is_null())
-    message["tool_calls"] = calls;
-  return {{"id", "chatcmpl-" + id},
-          {"object", "chat.completion"},
-          {"created", created},
-          {"model", model},
-          {"choices",
-           {{{"index", 0},
-             {"message", message},
-             {"finish_reason",
-              calls.is_null() ? result.finishReason : "tool_calls"}}}},
-          {"usage", usage}};
+  Json choice;
+  if (!request.chat) {
+    choice = textChoice(result.text, result.finishReason);
+  } else {
+    Json calls = toolCalls(request, result, id);
+    Json message = {{"role", "assistant"},
+                    {"content", calls.is_null() ? Json(result.text) : Json()}};
+    if (!calls.is_null())
+      message["tool_calls"] = calls;
+    choice = {{"index", 0},
+              {"message", message},
+              {"finish_reason",
+               calls.is_null() ? result.finishReason : "tool_calls"}};
+  }
+  Json body = envelope(request, false, id, model, created, std::move(choice));
+  body["usage"] = {
+      {"prompt_tokens", result.promptTokens},
+      {"completion_tokens", result.completionTokens},
+      {"total_tokens", result.promptTokens + result.completionTokens}};
+  return body;
 }
 
 Json chunk(const ApiRequest &request, const std::string &id,
@@ -393,15 +405,8 @@ Json chunk(const ApiRequest &request, const std::string &id,
            const CompletionResult *final) {
   Json finish = final ? Json(final->finishReason) : Json();
   if (!request.chat)
-    return {{"id", "cmpl-" + id},
-            {"object", "text_completion"},
-            {"created", created},
-            {"model", model},
-            {"choices",
-             {{{"index", 0},
-               {"text", text},
-               {"logprobs", nullptr},
-               {"finish_reason", finish}}}}};
+    return envelope(request, true, id, model, created,
+                    textChoice(text, finish));
   Json delta = Json::object();
   if (final) {
     Json calls = toolCalls(request, *final, id);
@@ -413,11 +418,8 @@ Json chunk(const ApiRequest &request, const std::string &id,
   } else {
     delta["content"] = text;
   }
-  return {{"id", "chatcmpl-" + id},
-          {"object", "chat.completion.chunk"},
-          {"created", created},
-          {"model", model},
-          {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}};
+  return envelope(request, true, id, model, created,
+                  {{"index", 0}, {"delta", delta}, {"finish_reason", finish}});
 }
 
 } // namespace fmc::serve
