@@ -66,6 +66,29 @@ float QuantWeights::value(int64_t row, int64_t i) const {
   return s * (static_cast<float>(q) - ((1 << bits) - 1) / 2.0f);
 }
 
+float QuantWeights::tailDot(int64_t row, const float *sf, const float *mf,
+                            const float *x, int64_t from) const {
+  const uint8_t *rowCodes = codes + row * rowBytes;
+  const int mask = (1 << bits) - 1;
+  const float offset = affine ? 0.0f : mask / 2.0f;
+  float total = 0.0f;
+  for (int64_t g0 = from; g0 < k;) {
+    int64_t g = g0 / group, end = std::min(k, (g + 1) * group);
+    // sum q x and sum x over the group's tail part: the grid's formula
+    // applied once per group.
+    float sq = 0.0f, sx = 0.0f;
+    for (int64_t i = g0; i < end; ++i) {
+      uint64_t bit = static_cast<uint64_t>(i) * bits;
+      int q = (rowCodes[bit / 8] >> (bit % 8)) & mask;
+      sq += static_cast<float>(q) * x[i];
+      sx += x[i];
+    }
+    total += affine ? sf[g] * sq + mf[g] * sx : sf[g] * (sq - offset * sx);
+    g0 = end;
+  }
+  return total;
+}
+
 void QuantActivations::reserve(const QuantWeights &w, int64_t maxTokens) {
   int64_t wBlocks = w.k / 128;
   auto grow = [](auto &v, int64_t size) {

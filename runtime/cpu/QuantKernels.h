@@ -61,6 +61,13 @@ struct QuantWeights {
   int code(int64_t row, int64_t i) const;
   /// The f32 value of element i of a row (the grid's formula).
   float value(int64_t row, int64_t i) const;
+  /// sum_i value(row, i) * x[i] over the features i >= `from` (the tail
+  /// past the last full block of 128), with the row's scales and minimums
+  /// already in f32 (`sf`, `mf`: one per group): one scale per group rather
+  /// than per feature, so a model whose widths are no multiple of 128 (all
+  /// of stories260K's) does not decode feature by feature.
+  float tailDot(int64_t row, const float *sf, const float *mf,
+                const float *x, int64_t from) const;
 };
 
 /// Activations of up to maxTokens rows, prepared for one weight shape.
