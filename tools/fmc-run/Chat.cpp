@@ -49,7 +49,8 @@ bool blank(const std::string &text) {
 absl::Status runChat(const Options &options, Session &session,
                      const Tokenizer &tokenizer,
                      const schema::Tokenizer &table,
-                     const GenerationOptions &base) {
+                     const GenerationOptions &base,
+                     std::vector<ChatTurnStats> &turns) {
   absl::StatusOr<ChatTemplate> chat =
       ChatTemplate::create(table, tokenizer, options.chatTemplate);
   if (!chat.ok())
@@ -144,6 +145,18 @@ absl::Status runChat(const Options &options, Session &session,
                                 *stoppedAt) != chat->endStrings().end());
     if (stats->stop == StopReason::EndToken && !replyEnded)
       pending = -1;
+    ChatTurnStats figures;
+    figures.turn = turn;
+    figures.promptTokens = stats->promptTokens;
+    figures.position = static_cast<int64_t>(
+        transcript.size() - prompt.size() -
+        (reply.empty() ? 0 : reply.size() - 1));
+    figures.generatedTokens = stats->generatedTokens;
+    figures.ttftMs = stats->ttftMs;
+    figures.prefillTokensPerS = stats->prefillTokensPerS;
+    figures.decodeTokensPerS = stats->decodeTokensPerS;
+    figures.stop = stats->stop;
+    turns.push_back(figures);
     if (options.stats)
       std::fprintf(stderr,
                    "fmc-run: turn %d: %lld prompt tokens at position %zu, "

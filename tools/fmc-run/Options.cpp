@@ -136,7 +136,9 @@ Running:
                        kv_bytes_per_token, kv_bytes_total,
                        kv_scale_bytes_per_token, kv_scale_bytes_total,
                        arena_bytes, peak_rss_bytes, seed, stop; KV figures
-                       count key and value elements, int8 scales separately)
+                       count key and value elements, int8 scales separately;
+                       with -i: backend, seed, context and one entry per
+                       turn)
   --logits-out F       write the logits of every prompt position and every
                        decode step as raw little-endian f32 rows of vocab size
                        (prompt tokens + generated tokens - 1 rows). An

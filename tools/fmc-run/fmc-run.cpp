@@ -334,11 +334,42 @@ int main(int argc, char **argv) {
                            backendOptionsOf(options));
     if (!session.ok())
       return fail(session.status());
-    if (absl::Status s =
-            fmc::run::runChat(options, **session, *tokenizer,
-                              *root.tokenizer(), generationOptions(options));
-        !s.ok())
-      return fail(s);
+    fmc::GenerationOptions generation = generationOptions(options);
+    std::vector<fmc::run::ChatTurnStats> turns;
+    absl::Status chatStatus =
+        fmc::run::runChat(options, **session, *tokenizer, *root.tokenizer(),
+                          generation, turns);
+    // The turns so far are reported even when a later one failed.
+    if (!options.statsJson.empty()) {
+      OutputFile json;
+      if (absl::Status s = json.open(options.statsJson); !s.ok())
+        return fail(s);
+      std::fprintf(json.get(),
+                   "{\n  \"backend\": \"%s\",\n  \"seed\": %llu,\n"
+                   "  \"context\": %lld,\n  \"turns\": [",
+                   (*session)->backend().c_str(),
+                   static_cast<unsigned long long>(generation.sampling.seed),
+                   static_cast<long long>((*session)->maxContext()));
+      for (size_t i = 0; i < turns.size(); ++i) {
+        const fmc::run::ChatTurnStats &t = turns[i];
+        std::fprintf(json.get(),
+                     "%s\n    {\"turn\": %d, \"prompt_tokens\": %lld, "
+                     "\"position\": %lld, \"generated_tokens\": %lld, "
+                     "\"ttft_ms\": %.6f, \"prefill_tokens_per_s\": %.3f, "
+                     "\"decode_tokens_per_s\": %.3f, \"stop\": \"%s\"}",
+                     i ? "," : "", t.turn,
+                     static_cast<long long>(t.promptTokens),
+                     static_cast<long long>(t.position),
+                     static_cast<long long>(t.generatedTokens), t.ttftMs,
+                     t.prefillTokensPerS, t.decodeTokensPerS,
+                     stopReasonName(t.stop));
+      }
+      std::fprintf(json.get(), "\n  ]\n}\n");
+      if (absl::Status s = json.commit(); !s.ok())
+        return fail(s);
+    }
+    if (!chatStatus.ok())
+      return fail(chatStatus);
     return 0;
   }
 
