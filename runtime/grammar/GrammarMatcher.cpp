@@ -50,7 +50,7 @@ GrammarAutomaton::GrammarAutomaton(const Grammar &grammar,
   Stacks initial;
   for (int32_t alt : grammar.alternatives(grammar.root()))
     expand(Stack{alt}, initial);
-  intern(std::move(initial), PartialChar());
+  intern(std::move(initial));
 }
 
 void GrammarAutomaton::expand(Stack stack, Stacks &out) const {
@@ -79,10 +79,10 @@ void GrammarAutomaton::expand(Stack stack, Stacks &out) const {
   out.push_back(std::move(stack));
 }
 
-int32_t GrammarAutomaton::intern(Stacks stacks, PartialChar partial) {
+int32_t GrammarAutomaton::intern(Stacks stacks) {
   std::sort(stacks.begin(), stacks.end());
   stacks.erase(std::unique(stacks.begin(), stacks.end()), stacks.end());
-  std::string key(reinterpret_cast<const char *>(&partial), sizeof partial);
+  std::string key;
   for (const Stack &stack : stacks) {
     uint32_t depth = static_cast<uint32_t>(stack.size());
     key.append(reinterpret_cast<const char *>(&depth), sizeof depth);
@@ -94,67 +94,78 @@ int32_t GrammarAutomaton::intern(Stacks stacks, PartialChar partial) {
   if (!inserted)
     return it->second;
   auto state = std::make_unique<State>();
-  state->next.fill(kUnknown);
-  if (!partial.active()) {
-    state->mustEnd = true;
-    for (const Stack &stack : stacks) {
-      state->canEnd |= stack.empty();
-      state->mustEnd &= stack.empty();
-    }
+  state->ascii.fill(kUnknown);
+  state->mustEnd = true;
+  for (const Stack &stack : stacks) {
+    state->canEnd |= stack.empty();
+    state->mustEnd &= stack.empty();
   }
   state->stacks = std::move(stacks);
-  state->partial = partial;
   states.push_back(std::move(state));
   return it->second;
 }
 
-int32_t GrammarAutomaton::step(int32_t id, uint8_t byte) {
-  int32_t known = states[id]->next[byte];
-  if (known != kUnknown)
-    return known;
-  const State &from = *states[id];
-  const std::vector<Element> &elements = grammar.elements();
-  PartialChar partial = from.partial;
-  bool complete;
-  int32_t result = kDead;
-  if (partial.push(byte, complete)) {
-    if (complete) {
-      // Every stack whose top class takes the code point moves past it.
-      Stacks out;
-      for (const Stack &stack : from.stacks) {
-        if (stack.empty() ||
-            !grammar.classes()[elements[stack.back()].index].matches(
-                partial.value))
-          continue;
-        Stack moved = stack;
-        moved.back() += 1;
-        expand(std::move(moved), out);
-      }
-      if (!out.empty())
-        result = intern(std::move(out), PartialChar());
-    } else {
-      // Unfinished: alive while some stack can take a completion of it.
-      uint32_t lo, hi;
-      partial.range(lo, hi);
-      for (const Stack &stack : from.stacks)
-        if (!stack.empty() &&
-            grammar.classes()[elements[stack.back()].index].matchesAnyIn(lo,
-                                                                         hi)) {
-          result = intern(from.stacks, partial);
-          break;
-        }
-    }
+int32_t GrammarAutomaton::next(int32_t id, uint32_t cp) {
+  // States live behind unique_ptrs: `from` survives interning.
+  State &from = *states[id];
+  int32_t *slot = nullptr;
+  if (cp < 128) {
+    slot = &from.ascii[cp];
+    if (*slot != kUnknown)
+      return *slot;
+  } else if (auto it = from.wide.find(cp); it != from.wide.end()) {
+    return it->second;
   }
-  // States live behind unique_ptrs: `from` survived the interning.
-  states[id]->next[byte] = result;
+  // Every stack whose top class takes the code point moves past it.
+  const std::vector<Element> &elements = grammar.elements();
+  Stacks out;
+  for (const Stack &stack : from.stacks) {
+    if (stack.empty() ||
+        !grammar.classes()[elements[stack.back()].index].matches(cp))
+      continue;
+    Stack moved = stack;
+    moved.back() += 1;
+    expand(std::move(moved), out);
+  }
+  int32_t result = out.empty() ? kDead : intern(std::move(out));
+  if (slot)
+    *slot = result;
+  else
+    from.wide.emplace(cp, result);
   return result;
 }
 
-void GrammarAutomaton::walk(int32_t node, int32_t state,
+bool GrammarAutomaton::step(GrammarPosition &at, uint8_t byte) {
+  PartialChar partial = at.partial;
+  bool complete;
+  if (!partial.push(byte, complete))
+    return false;
+  if (complete) {
+    int32_t to = next(at.state, partial.value);
+    if (to == kDead)
+      return false;
+    at.state = to;
+    at.partial = PartialChar();
+    return true;
+  }
+  // Unfinished: alive while some stack's class holds a completion of it.
+  uint32_t lo, hi;
+  partial.range(lo, hi);
+  const std::vector<Element> &elements = grammar.elements();
+  for (const Stack &stack : states[at.state]->stacks)
+    if (!stack.empty() &&
+        grammar.classes()[elements[stack.back()].index].matchesAnyIn(lo, hi)) {
+      at.partial = partial;
+      return true;
+    }
+  return false;
+}
+
+void GrammarAutomaton::walk(int32_t node, GrammarPosition at,
                             std::vector<uint64_t> &out) {
   for (auto [byte, child] : vocab.trie_[node].children) {
-    int32_t next = step(state, byte);
-    if (next == kDead)
+    GrammarPosition next = at;
+    if (!step(next, byte))
       continue;
     for (int32_t token : vocab.trie_[child].tokens)
       out[token / 64] |= uint64_t{1} << (token % 64);
@@ -176,50 +187,54 @@ void GrammarAutomaton::bound() {
     masks = 0;
   }
   if (states.size() > kMaxStatesWithTables) {
-    for (auto &state : states)
-      state->next.fill(kUnknown);
+    for (auto &state : states) {
+      state->ascii.fill(kUnknown);
+      state->wide.clear();
+    }
   }
 }
 
-int32_t GrammarAutomaton::next(int32_t state, uint8_t byte) {
+bool GrammarAutomaton::advance(GrammarPosition &at, absl::string_view bytes) {
   std::lock_guard<std::mutex> lock(mutex);
-  return step(state, byte);
+  GrammarPosition moved = at;
+  for (char c : bytes)
+    if (!step(moved, static_cast<uint8_t>(c)))
+      return false;
+  at = moved;
+  return true;
 }
 
-int32_t GrammarAutomaton::next(int32_t state, absl::string_view bytes) {
+bool GrammarAutomaton::canEnd(const GrammarPosition &at) {
   std::lock_guard<std::mutex> lock(mutex);
-  for (char c : bytes) {
-    state = step(state, static_cast<uint8_t>(c));
-    if (state == kDead)
-      break;
-  }
-  return state;
+  return !at.partial.active() && states[at.state]->canEnd;
 }
 
-bool GrammarAutomaton::canEnd(int32_t state) {
+bool GrammarAutomaton::mustEnd(const GrammarPosition &at) {
   std::lock_guard<std::mutex> lock(mutex);
-  return states[state]->canEnd;
+  return !at.partial.active() && states[at.state]->mustEnd;
 }
 
-bool GrammarAutomaton::mustEnd(int32_t state) {
+void GrammarAutomaton::mask(const GrammarPosition &at,
+                            std::vector<uint64_t> &out) {
   std::lock_guard<std::mutex> lock(mutex);
-  return states[state]->mustEnd;
-}
-
-void GrammarAutomaton::mask(int32_t state, std::vector<uint64_t> &out) {
-  std::lock_guard<std::mutex> lock(mutex);
-  if (states[state]->hasMask) {
-    out = states[state]->mask;
+  State &state = *states[at.state];
+  // Masks are kept per state; a position inside a character (a token that
+  // ended mid-character, rare) is walked every time.
+  bool cacheable = !at.partial.active();
+  if (cacheable && state.hasMask) {
+    out = state.mask;
     return;
   }
   bound();
   out.assign((static_cast<size_t>(vocab.size()) + 63) / 64, 0);
-  walk(0, state, out);
-  if (states[state]->canEnd)
+  walk(0, at, out);
+  if (cacheable && state.canEnd)
     for (int32_t token : vocab.endTokens())
       out[token / 64] |= uint64_t{1} << (token % 64);
-  states[state]->mask = out;
-  states[state]->hasMask = true;
+  if (!cacheable)
+    return;
+  state.mask = out;
+  state.hasMask = true;
   ++masks;
 }
 
@@ -234,7 +249,7 @@ int64_t GrammarAutomaton::maskCount() {
 }
 
 GrammarMatcher::GrammarMatcher(std::shared_ptr<GrammarAutomaton> automaton)
-    : automaton(std::move(automaton)), state(this->automaton->start()) {}
+    : automaton(std::move(automaton)), at(this->automaton->start()) {}
 
 GrammarMatcher::GrammarMatcher(const Grammar &grammar,
                                const Vocabulary &vocabulary)
@@ -247,7 +262,7 @@ void GrammarMatcher::allowedTokens(std::vector<uint64_t> &allowed) {
         (static_cast<size_t>(automaton->vocabulary().size()) + 63) / 64, 0);
     return;
   }
-  automaton->mask(state, allowed);
+  automaton->mask(at, allowed);
 }
 
 absl::Status GrammarMatcher::accept(int32_t token) {
@@ -270,26 +285,22 @@ absl::Status GrammarMatcher::accept(int32_t token) {
   if (bytes.empty())
     return absl::InvalidArgumentError(
         absl::StrCat("token ", token, " is not text; no grammar allows it"));
-  int32_t next = automaton->next(state, bytes);
-  if (next == GrammarAutomaton::kDead)
+  if (!automaton->advance(at, bytes))
     return absl::InvalidArgumentError(
         absl::StrCat("token ", token, " is not allowed by the grammar here"));
-  state = next;
   return absl::OkStatus();
 }
 
 absl::Status GrammarMatcher::acceptText(absl::string_view text) {
-  int32_t next = ended_ ? GrammarAutomaton::kDead : automaton->next(state, text);
-  if (next == GrammarAutomaton::kDead)
+  if (ended_ || !automaton->advance(at, text))
     return absl::InvalidArgumentError("the grammar does not allow this text");
-  state = next;
   return absl::OkStatus();
 }
 
-bool GrammarMatcher::canEnd() const { return automaton->canEnd(state); }
+bool GrammarMatcher::canEnd() const { return automaton->canEnd(at); }
 
 bool GrammarMatcher::mustEnd() const {
-  return ended_ || automaton->mustEnd(state);
+  return ended_ || automaton->mustEnd(at);
 }
 
 } // namespace fmc::grammar

@@ -8,15 +8,17 @@
 // top is a class again.
 //
 // Masks must cost little per decoded token on 128K-token vocabularies, so
-// the matcher is run as a lazily built byte-level automaton
-// (GrammarAutomaton): a state is a set of stacks plus the bytes of an
-// unfinished UTF-8 character, interned; each state's successor per byte is
-// computed once and kept in a 256-entry table. The token mask walks a trie
-// of the vocabulary's byte strings from the current state through those
-// tables, pruning a subtree where the automaton dies, and is itself kept
-// per state: JSON strings and numbers revisit the same states for every
-// token. A token that ends inside a multi-byte character is allowed when
-// some completion of it is (Utf8.h).
+// the matcher is run as a lazily built automaton (GrammarAutomaton): a state
+// is a set of stacks, interned; its successor per ASCII byte and per
+// multi-byte code point is computed once and kept. A position is a state
+// plus the bytes of an unfinished UTF-8 character (a token may end inside
+// one: byte-level BPE splits rare characters, SentencePiece falls back to
+// <0xXX> tokens); such a prefix is alive while some stack's class holds a
+// completion of it (Utf8.h), and is never a state of its own, so CJK-heavy
+// vocabularies do not multiply the states. The token mask walks a trie of
+// the vocabulary's byte strings from the current position, pruning a
+// subtree where the automaton dies, and is kept per state: JSON strings and
+// numbers revisit the same states for every token.
 //
 // The automaton is shared by every generation under one grammar
 // (Constraint.h) and guarded by a mutex: fmc-serve's requests reuse what
@@ -71,7 +73,14 @@ private:
   std::vector<Node> trie_;
 };
 
-/// The grammar as a byte automaton built on demand (see the file comment).
+/// Where a text stands in the automaton: a state, and the bytes of an
+/// unfinished character after it.
+struct GrammarPosition {
+  int32_t state = 0;
+  PartialChar partial;
+};
+
+/// The grammar as an automaton built on demand (see the file comment).
 /// Thread-safe.
 class GrammarAutomaton {
 public:
@@ -80,18 +89,17 @@ public:
   /// `grammar` and `vocabulary` must outlive the automaton.
   GrammarAutomaton(const Grammar &grammar, const Vocabulary &vocabulary);
 
-  int32_t start() const { return 0; }
-  /// The state after `byte` in `state`, or kDead.
-  int32_t next(int32_t state, uint8_t byte);
-  /// The state after `bytes`, or kDead.
-  int32_t next(int32_t state, absl::string_view bytes);
-  /// Whether the text up to `state` is a complete sentence.
-  bool canEnd(int32_t state);
-  /// Whether nothing but the end may follow `state`.
-  bool mustEnd(int32_t state);
-  /// The tokens allowed in `state`, one bit per token id (bit t % 64 of
-  /// word t / 64), end tokens included where the grammar can end.
-  void mask(int32_t state, std::vector<uint64_t> &out);
+  GrammarPosition start() const { return {}; }
+  /// Advances `at` by `bytes`; false (and `at` unchanged) where the grammar
+  /// does not allow them.
+  bool advance(GrammarPosition &at, absl::string_view bytes);
+  /// Whether the text up to `at` is a complete sentence.
+  bool canEnd(const GrammarPosition &at);
+  /// Whether nothing but the end may follow `at`.
+  bool mustEnd(const GrammarPosition &at);
+  /// The tokens allowed at `at`, one bit per token id (bit t % 64 of word
+  /// t / 64), end tokens included where the grammar can end.
+  void mask(const GrammarPosition &at, std::vector<uint64_t> &out);
 
   const Vocabulary &vocabulary() const { return vocab; }
   /// States built and masks computed so far, for benchmarks.
@@ -103,23 +111,26 @@ private:
   using Stacks = std::vector<Stack>;
   struct State {
     Stacks stacks;
-    PartialChar partial;
     bool canEnd = false, mustEnd = false;
-    /// Successor per byte: kUnknown until computed.
-    std::array<int32_t, 256> next;
+    /// Successor per ASCII character: kUnknown until computed.
+    std::array<int32_t, 128> ascii;
+    /// Successors of multi-byte code points met so far.
+    absl::flat_hash_map<uint32_t, int32_t> wide;
     std::vector<uint64_t> mask;
     bool hasMask = false;
   };
   static constexpr int32_t kUnknown = -2;
 
   void expand(Stack stack, Stacks &out) const;
-  int32_t intern(Stacks stacks, PartialChar partial);
-  int32_t step(int32_t state, uint8_t byte);
-  void walk(int32_t node, int32_t state, std::vector<uint64_t> &out);
+  int32_t intern(Stacks stacks);
+  /// The state after code point `cp` in `state`, or kDead.
+  int32_t next(int32_t state, uint32_t cp);
+  /// Advances by one byte; false where it dies.
+  bool step(GrammarPosition &at, uint8_t byte);
+  void walk(int32_t node, GrammarPosition at, std::vector<uint64_t> &out);
   /// Bounds memory without invalidating state ids: past a number of masks
-  /// (16 KB each at a 128K vocabulary) or states (1 KB of successors
-  /// each), the masks or successor tables are dropped and rebuilt on
-  /// demand.
+  /// (16 KB each at a 128K vocabulary) or states, the masks or successor
+  /// tables are dropped and rebuilt on demand.
   void bound();
 
   const Grammar &grammar;
@@ -159,7 +170,7 @@ public:
 
 private:
   std::shared_ptr<GrammarAutomaton> automaton;
-  int32_t state;
+  GrammarPosition at;
   bool ended_ = false;
 };
 
