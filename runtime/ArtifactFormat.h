@@ -12,8 +12,11 @@
 
 namespace fmc {
 
-/// Bumped whenever an older runtime could misread a newer artifact.
-inline constexpr uint32_t kArtifactFormatVersion = 4;
+/// Bumped whenever an older runtime could misread a newer artifact, or a
+/// newer one an older artifact (5: GPU kernels address KV caches
+/// slot-major, so a runtime may allocate a linear cache's first positions
+/// only; kernels of format 4 would read past them).
+inline constexpr uint32_t kArtifactFormatVersion = 5;
 
 /// The 4-character FlatBuffers file identifier (also in fmc.fbs).
 inline constexpr char kArtifactIdentifier[] = "FMC0";

@@ -2,7 +2,11 @@
 
 #include "runtime/GpuDispatchPlan.h"
 
+#include "runtime/Backend.h"
+
 #include "absl/strings/str_cat.h"
+
+#include <algorithm>
 
 namespace fmc {
 
@@ -27,7 +31,8 @@ absl::StatusOr<GpuDispatchPlan>
 planGpuDispatches(const schema::Artifact &artifact,
                   const schema::Executable &exe,
                   const schema::DispatchList *list,
-                  const std::string &programName, const GpuLimits &limits) {
+                  const std::string &programName, const GpuLimits &limits,
+                  int64_t context) {
   std::string target = exe.target() ? exe.target()->str() : "";
   auto corrupt = [&](const std::string &message) {
     return absl::DataLossError(absl::StrCat(
@@ -63,6 +68,7 @@ planGpuDispatches(const schema::Artifact &artifact,
   }
 
   const auto *tensors = artifact.tensors();
+  const auto *caches = artifact.kv_caches();
   GpuDispatchPlan plan;
   plan.scratchBytes = list->scratch_bytes();
   for (uint32_t d = 0; d < list->dispatches()->size(); ++d) {
@@ -94,12 +100,32 @@ planGpuDispatches(const schema::Artifact &artifact,
       ref.memory = binding->memory();
       ref.index = binding->index();
       ref.offset = binding->offset();
+      ref.bytes = binding->bytes();
       if (ref.memory == schema::BindingMemory::Weights) {
         if (!tensors || ref.index >= tensors->size())
           return corrupt(absl::StrCat(where, " binding ", b, " names tensor ",
                                       ref.index, " of ",
                                       tensors ? tensors->size() : 0));
         ref.offset += tensors->Get(ref.index)->offset();
+      } else if (ref.memory == schema::BindingMemory::Caches) {
+        if (!caches || ref.index >= caches->size())
+          return corrupt(absl::StrCat(where, " binding ", b, " names KV cache ",
+                                      ref.index, " of ",
+                                      caches ? caches->size() : 0));
+        // The kernels address a cache slot-major, so one of fewer positions
+        // is a prefix: a binding is cut to it (the kernels read no slot
+        // past the run's positions), and one starting past it has nothing
+        // to bind.
+        const schema::KVCache *cache = caches->Get(ref.index);
+        uint64_t held = cacheBytes(*cache, context);
+        if (ref.offset >= held)
+          return absl::FailedPreconditionError(absl::StrCat(
+              target, " executable: ", where, " binding ", b,
+              " starts at byte ", ref.offset, " of KV cache '",
+              cache->name() ? cache->name()->str() : "", "', past the ", held,
+              " bytes it holds in a context of ",
+              cacheCapacity(*cache, context), " positions"));
+        ref.bytes = std::min(ref.bytes, held - ref.offset);
       }
       plan.bindings.push_back(ref);
     }

@@ -6,7 +6,10 @@
 // relative to the weight segment), checked against what the device can
 // launch. The artifact itself was validated when it was opened
 // (ArtifactValidation.cpp: every index, range and alignment); what is left
-// to check here is the device's limits.
+// to check here is the device's limits, and that every binding into a KV
+// cache starts inside what the device allocates for it: a linear cache of a
+// device opened with a shorter context (BackendOptions::context) holds only
+// that many positions, the first slots of the kernels' layout.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,11 +39,13 @@ struct GpuLimits {
 
 /// Where one binding points: `offset` bytes into memory `memory` (Weights:
 /// into the weight segment, the tensor's offset plus the binding's;
-/// Caches: into KV cache `index`).
+/// Caches: into KV cache `index`), and the `bytes` a device binds there
+/// (the binding's, cut for a cache to the end of its allocation).
 struct GpuBindingRef {
   schema::BindingMemory memory = schema::BindingMemory::Arena;
   uint32_t index = 0;
   uint64_t offset = 0;
+  uint64_t bytes = 0;
 };
 
 struct GpuDispatch {
@@ -66,14 +71,17 @@ bool gpuDims(const flatbuffers::Vector<uint32_t> *v,
 std::string gpuDimsText(const std::array<uint32_t, 3> &d);
 
 /// Flattens `list` (the dispatches of program `programName`) of executable
-/// `exe` and checks it against `limits`. Errors are DataLoss
-/// "corrupt artifact: <target> executable: ...", naming the entry point or
-/// the dispatch.
+/// `exe` for a device whose linear KV caches hold `context` positions
+/// (BackendOptions::context; 0: the compiled maximum, cacheBytes) and checks
+/// it against `limits`. Errors are DataLoss "corrupt artifact: <target>
+/// executable: ...", naming the entry point or the dispatch, or
+/// FailedPrecondition for a cache binding that starts past the context.
 absl::StatusOr<GpuDispatchPlan>
 planGpuDispatches(const schema::Artifact &artifact,
                   const schema::Executable &exe,
                   const schema::DispatchList *list,
-                  const std::string &programName, const GpuLimits &limits);
+                  const std::string &programName, const GpuLimits &limits,
+                  int64_t context = 0);
 
 } // namespace fmc
 

@@ -7,12 +7,14 @@
 // device 0 ("no CUDA driver" / "no CUDA device", Unavailable, so --backend
 // auto moves on). At load: one device block each for the arena (the larger of
 // the two programs'), the weight segment (uploaded once from the loaded
-// artifact), the KV caches (zeroed), the scratch and one 16-byte run record
-// per program; every dispatch's parameters resolved to device pointers; each
-// program recorded once as a CUDA graph (stream capture). On sm_90 and later,
-// code whose kernels wait for their predecessors (griddepcontrol.wait) is
-// recorded with programmatic dependent launches, so each kernel may start
-// (and load weights) while the one before it finishes.
+// artifact), the KV caches (zeroed; linear ones of the context the device
+// is opened with, BackendOptions::context), the scratch and one 16-byte run
+// record per program; every dispatch's parameters resolved to device
+// pointers; each program recorded once as a CUDA graph (stream capture). On
+// sm_90 and later, code whose kernels wait for their predecessors
+// (griddepcontrol.wait) is recorded with programmatic dependent launches, so
+// each kernel may start (and load weights) while the one before it
+// finishes.
 //
 // A prefill run copies its token ids, positions and (when it changed) run
 // record into device memory, replays the graph, and copies the wanted
@@ -78,10 +80,11 @@ struct Candidate {
 };
 
 /// Checks every "cuda" executable of `artifact` (dispatch lists against
-/// the artifact, PTX against the entry points) with no driver call, so a
-/// corrupt executable is reported on any machine.
+/// the artifact and a context of `context` positions, PTX against the entry
+/// points) with no driver call, so a corrupt executable is reported on any
+/// machine.
 absl::StatusOr<std::vector<Candidate>>
-checkExecutables(const Artifact &artifact) {
+checkExecutables(const Artifact &artifact, int64_t context) {
   const schema::Artifact &root = artifact.root();
   std::vector<Candidate> candidates;
   for (const schema::Executable *exe : *root.executables()) {
@@ -92,7 +95,7 @@ checkExecutables(const Artifact &artifact) {
     for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode}) {
       absl::StatusOr<LaunchPlan> plan =
           planLaunches(root, *exe, programOf(root, kind),
-                       dispatchListOf(*exe, kind), programName(kind));
+                       dispatchListOf(*exe, kind), programName(kind), context);
       if (!plan.ok())
         return plan.status();
       c.plans[static_cast<size_t>(kind)] = std::move(*plan);
@@ -114,7 +117,8 @@ public:
              std::shared_ptr<const Driver> driver,
              std::vector<Candidate> candidates)
       : artifact(artifact), profiling(options.profile),
-        driver(std::move(driver)), d(*this->driver),
+        runContext(options.context), driver(std::move(driver)),
+        d(*this->driver),
         candidates(std::move(candidates)) {}
   ~CudaDevice() override;
 
@@ -152,6 +156,8 @@ private:
 
   const Artifact &artifact;
   bool profiling;
+  /// BackendOptions::context: positions of the linear caches (0: compiled).
+  int64_t runContext;
   std::shared_ptr<const Driver> driver;
   const Driver &d;
   std::vector<Candidate> candidates;
@@ -324,17 +330,19 @@ absl::Status CudaDevice::allocateMemory() {
   uint64_t arenaBytes = sharedArenaBytes(root);
   uint64_t scratchBytes =
       std::max(programs[0].plan.scratchBytes, programs[1].plan.scratchBytes);
-  uint64_t cacheBytes = 0;
+  // Linear caches of the context the device is opened with: the kernels'
+  // slot-major layout makes them the first slots of the compiled cache.
+  uint64_t allCaches = 0;
   for (const schema::KVCache *c : *root.kv_caches())
-    cacheBytes += alignUp(c->bytes(), kBlockAlignment);
-  uint64_t need = artifact.weightsBytes() + cacheBytes + arenaBytes +
+    allCaches += alignUp(cacheBytes(*c, runContext), kBlockAlignment);
+  uint64_t need = artifact.weightsBytes() + allCaches + arenaBytes +
                   scratchBytes + 4 * kBlockAlignment;
   size_t freeBytes = 0, totalBytes = 0;
   if (d.cuMemGetInfo(&freeBytes, &totalBytes) == CUDA_SUCCESS &&
       need > freeBytes)
     return absl::ResourceExhaustedError(absl::StrCat(
         "cuda: the model needs ", need, " bytes of device memory (weights ",
-        artifact.weightsBytes(), ", KV caches ", cacheBytes, ", arena ",
+        artifact.weightsBytes(), ", KV caches ", allCaches, ", arena ",
         arenaBytes, "), ", deviceName, " has ", freeBytes, " free"));
 
   if (auto s = allocate(arena, arenaBytes, "the arena"); !s.ok())
@@ -356,10 +364,10 @@ absl::Status CudaDevice::allocateMemory() {
   }
   for (const schema::KVCache *c : *root.kv_caches()) {
     CUdeviceptr cache = 0;
-    if (auto s = allocate(cache, c->bytes(), "a KV cache"); !s.ok())
+    uint64_t bytes = cacheBytes(*c, runContext);
+    if (auto s = allocate(cache, bytes, "a KV cache"); !s.ok())
       return s;
-    if (auto s = check("cuMemsetD8", d.cuMemsetD8(cache, 0, c->bytes()));
-        !s.ok())
+    if (auto s = check("cuMemsetD8", d.cuMemsetD8(cache, 0, bytes)); !s.ok())
       return s;
     caches.push_back(cache);
   }
@@ -650,7 +658,7 @@ absl::StatusOr<std::unique_ptr<Device>>
 createCudaDevice(const Artifact &artifact, const BackendOptions &options,
                  std::shared_ptr<const Driver> driver) {
   absl::StatusOr<std::vector<Candidate>> candidates =
-      checkExecutables(artifact);
+      checkExecutables(artifact, options.context);
   if (!candidates.ok())
     return namingTheFile(artifact, candidates.status());
   return load(artifact, options, std::move(driver), std::move(*candidates));
@@ -663,7 +671,7 @@ createCudaDevice(const Artifact &artifact, const BackendOptions &options) {
   // The artifact first: its executables are checked on any machine, before
   // the driver is looked for.
   absl::StatusOr<std::vector<Candidate>> candidates =
-      checkExecutables(artifact);
+      checkExecutables(artifact, options.context);
   if (!candidates.ok())
     return namingTheFile(artifact, candidates.status());
   absl::StatusOr<std::shared_ptr<const Driver>> driver = loadDriver();

@@ -27,12 +27,13 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
                                         const schema::Executable &exe,
                                         const schema::Program &program,
                                         const schema::DispatchList *list,
-                                        const std::string &programName) {
+                                        const std::string &programName,
+                                        int64_t context) {
   // Limits every CUDA device since compute capability 3.0 has.
   GpuLimits limits;
   limits.api = "CUDA";
   absl::StatusOr<GpuDispatchPlan> flat =
-      planGpuDispatches(artifact, exe, list, programName, limits);
+      planGpuDispatches(artifact, exe, list, programName, limits, context);
   if (!flat.ok())
     return flat.status();
   LaunchPlan plan;

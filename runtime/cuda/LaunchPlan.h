@@ -48,14 +48,16 @@ struct LaunchPlan {
 };
 
 /// Checks `list` (the dispatches of `program`, named `programName` in
-/// messages) of executable `exe` against `artifact` and flattens it.
-/// Errors are DataLoss "corrupt artifact: cuda executable: ..." naming the
-/// program, the dispatch and the binding.
+/// messages) of executable `exe` against `artifact` and flattens it, for a
+/// device whose linear KV caches hold `context` positions (0: compiled;
+/// planGpuDispatches). Errors are DataLoss "corrupt artifact: cuda
+/// executable: ..." naming the program, the dispatch and the binding.
 absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
                                         const schema::Executable &exe,
                                         const schema::Program &program,
                                         const schema::DispatchList *list,
-                                        const std::string &programName);
+                                        const std::string &programName,
+                                        int64_t context = 0);
 
 /// Checks PTX text against the executable's entry points before the driver
 /// sees it: every entry point is a `.entry` of the PTX taking exactly its

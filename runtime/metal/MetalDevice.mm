@@ -9,7 +9,8 @@
 // larger of the two programs', shared storage: the CPU writes token ids and
 // positions into it and reads logits out of it), the weight segment (wrapped
 // without a copy where its memory allows, else copied; on a GPU without
-// unified memory copied into private storage), every KV cache and the
+// unified memory copied into private storage), every KV cache (linear ones
+// of the context the device is opened with, BackendOptions::context) and the
 // scratch (private storage, zeroed), and one 16-byte run record per program
 // (shared); each program's dispatch list checked and flattened (MetalPlan).
 //
@@ -81,7 +82,8 @@ struct BoundProgram {
 class MetalDevice final : public Device {
 public:
   MetalDevice(const Artifact &artifact, const BackendOptions &options)
-      : artifact(artifact), profiling(options.profile) {}
+      : artifact(artifact), profiling(options.profile),
+        context(options.context) {}
 
   absl::Status init();
 
@@ -108,6 +110,8 @@ private:
 
   const Artifact &artifact;
   bool profiling;
+  /// BackendOptions::context: positions of the linear caches (0: compiled).
+  int64_t context;
   const schema::Executable *exe = nullptr;
 
   id<MTLDevice> device = nil;
@@ -307,8 +311,9 @@ absl::Status MetalDevice::bind(ProgramKind kind) {
   BoundProgram &bound = programs[static_cast<size_t>(kind)];
   bound.name = programName(kind);
   bound.io = programIO(programOf(artifact.root(), kind));
-  absl::StatusOr<DispatchPlan> plan = metal::planDispatches(
-      artifact.root(), *exe, dispatchListOf(*exe, kind), bound.name);
+  absl::StatusOr<DispatchPlan> plan =
+      metal::planDispatches(artifact.root(), *exe, dispatchListOf(*exe, kind),
+                            bound.name, context);
   if (!plan.ok())
     return plan.status();
   bound.plan = std::move(*plan);
@@ -347,9 +352,13 @@ absl::Status MetalDevice::init() {
                         "fmc scratch");
       !s.ok())
     return s;
+  // A linear cache of the context (the first slots of the kernels'
+  // slot-major layout); planDispatches checked that every cache binding
+  // starts inside it, as setBuffer:offset: needs.
   for (const schema::KVCache *c : *root.kv_caches()) {
     id<MTLBuffer> cache = nil;
-    if (auto s = allocate(cache, c->bytes(), MTLResourceStorageModePrivate,
+    if (auto s = allocate(cache, cacheBytes(*c, context),
+                          MTLResourceStorageModePrivate,
                           "fmc KV cache " +
                               (c->name() ? c->name()->str() : std::string()));
         !s.ok())

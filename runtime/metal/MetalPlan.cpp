@@ -54,7 +54,8 @@ findMetalExecutable(const schema::Artifact &artifact) {
 absl::StatusOr<DispatchPlan> planDispatches(const schema::Artifact &artifact,
                                             const schema::Executable &exe,
                                             const schema::DispatchList *list,
-                                            const std::string &programName) {
+                                            const std::string &programName,
+                                            int64_t context) {
   DispatchPlan plan;
   GpuLimits limits;
   limits.api = "Metal";
@@ -63,7 +64,7 @@ absl::StatusOr<DispatchPlan> planDispatches(const schema::Artifact &artifact,
   limits.maxGrid = {UINT32_MAX, UINT32_MAX, UINT32_MAX};
   limits.maxBindings = kMaxBufferArguments;
   absl::StatusOr<GpuDispatchPlan> flat =
-      planGpuDispatches(artifact, exe, list, programName, limits);
+      planGpuDispatches(artifact, exe, list, programName, limits, context);
   if (!flat.ok())
     return flat.status();
   plan.scratchBytes = flat->scratchBytes;

@@ -66,13 +66,15 @@ findMetalExecutable(const schema::Artifact &artifact);
 
 /// Checks `list` (the dispatches of program `programName`) of the checked
 /// executable `exe` against `artifact` and Metal's limits: entry indices,
-/// grids, binding counts, the tensors bindings name (ArtifactValidation.cpp
-/// has checked every binding's range and alignment). Errors name the
-/// program, the dispatch and the binding.
+/// grids, binding counts, the tensors bindings name, cache bindings inside
+/// linear caches of `context` positions (0: compiled; planGpuDispatches)
+/// (ArtifactValidation.cpp has checked every binding's range and
+/// alignment). Errors name the program, the dispatch and the binding.
 absl::StatusOr<DispatchPlan> planDispatches(const schema::Artifact &artifact,
                                             const schema::Executable &exe,
                                             const schema::DispatchList *list,
-                                            const std::string &programName);
+                                            const std::string &programName,
+                                            int64_t context = 0);
 
 /// How the weight segment (at `base`, `bytes` long) becomes a Metal buffer:
 /// wrapped without a copy (newBufferWithBytesNoCopy needs a page-aligned

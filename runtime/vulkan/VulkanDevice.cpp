@@ -1,7 +1,8 @@
 //===- VulkanDevice.cpp - the vulkan backend's device ---------------------===//
 //
 // A generic dispatch executor: it knows no kernel family. At load it
-// uploads the weight segment once, allocates (zeroed) KV caches, one arena
+// uploads the weight segment once, allocates (zeroed) KV caches (linear ones
+// for the context it is opened with, BackendOptions::context), one arena
 // (the larger program's), one scratch, the run record, builds the
 // executable's pipelines and records each program's command buffer
 // (VulkanProgram). A run then stages its tokens, positions and run record,
@@ -50,7 +51,9 @@ private:
   vulkan::VulkanProgram &program(ProgramKind kind) {
     return *programs[static_cast<size_t>(kind)];
   }
-  absl::Status allocate(const schema::Executable &executable);
+  /// `positions`: BackendOptions::context.
+  absl::Status allocate(const schema::Executable &executable,
+                        int64_t positions);
 
   const Artifact &artifact;
   // Declared first, destroyed last: everything below lives on its device.
@@ -87,8 +90,6 @@ absl::Status VulkanDevice::init(const BackendOptions &options) {
   if (!built.ok())
     return built.status();
   pipelines = std::move(*built);
-  if (absl::Status s = allocate(*executable); !s.ok())
-    return s;
 
   // The device's launch limits, checked as every GPU backend checks them
   // (GpuDispatchPlan): a grid past maxComputeWorkGroupCount is undefined
@@ -102,18 +103,23 @@ absl::Status VulkanDevice::init(const BackendOptions &options) {
     limits.maxGrid[i] = device.maxComputeWorkGroupCount[i];
   }
   limits.maxBindings = device.maxPerStageDescriptorStorageBuffers;
-  for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode})
-    if (absl::StatusOr<GpuDispatchPlan> checked = planGpuDispatches(
-            root, *executable, dispatchListOf(*executable, kind),
-            programName(kind), limits);
-        !checked.ok())
+  GpuDispatchPlan plans[2];
+  for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode}) {
+    absl::StatusOr<GpuDispatchPlan> checked = planGpuDispatches(
+        root, *executable, dispatchListOf(*executable, kind),
+        programName(kind), limits, options.context);
+    if (!checked.ok())
       return checked.status();
+    plans[static_cast<size_t>(kind)] = std::move(*checked);
+  }
+  if (absl::Status s = allocate(*executable, options.context); !s.ok())
+    return s;
 
   for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode}) {
     absl::StatusOr<std::unique_ptr<vulkan::VulkanProgram>> p =
         vulkan::VulkanProgram::create(
             *context, *pipelines, deviceMemory,
-            programIO(programOf(root, kind)), *dispatchListOf(*executable, kind),
+            programIO(programOf(root, kind)), plans[static_cast<size_t>(kind)],
             root.config()->vocab_size(), programName(kind), options.profile);
     if (!p.ok())
       return p.status();
@@ -122,7 +128,8 @@ absl::Status VulkanDevice::init(const BackendOptions &options) {
   return absl::OkStatus();
 }
 
-absl::Status VulkanDevice::allocate(const schema::Executable &executable) {
+absl::Status VulkanDevice::allocate(const schema::Executable &executable,
+                                    int64_t positions) {
   const schema::Artifact &root = artifact.root();
   auto make = [&](Buffer &buffer, uint64_t bytes,
                   const std::string &what) -> absl::Status {
@@ -143,21 +150,21 @@ absl::Status VulkanDevice::allocate(const schema::Executable &executable) {
                                artifact.weightsBytes());
       !s.ok())
     return s;
-  for (const schema::Tensor *t : *root.tensors())
-    deviceMemory.tensorOffsets.push_back(t->offset());
 
-  // All caches in one buffer, each at an offset any binding may start at.
+  // All caches in one buffer, each at an offset any binding may start at,
+  // each of the positions the context gives it (the plans' cache bindings
+  // end there).
   uint64_t align = std::max<uint64_t>(
       256, context->limits().minStorageBufferOffsetAlignment);
-  uint64_t cacheBytes = 0;
+  uint64_t allCaches = 0;
   for (const schema::KVCache *c : *root.kv_caches()) {
-    deviceMemory.cacheOffsets.push_back(cacheBytes);
-    cacheBytes += (c->bytes() + align - 1) / align * align;
+    deviceMemory.cacheOffsets.push_back(allCaches);
+    allCaches += (cacheBytes(*c, positions) + align - 1) / align * align;
   }
   uint64_t arenaBytes = sharedArenaBytes(root);
   uint64_t scratchBytes = std::max(executable.prefill()->scratch_bytes(),
                                    executable.decode()->scratch_bytes());
-  if (absl::Status s = make(caches, cacheBytes, "the KV caches"); !s.ok())
+  if (absl::Status s = make(caches, allCaches, "the KV caches"); !s.ok())
     return s;
   if (absl::Status s = make(arena, arenaBytes, "the arena"); !s.ok())
     return s;

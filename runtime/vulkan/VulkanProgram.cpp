@@ -44,7 +44,7 @@ const char *memoryName(schema::BindingMemory memory) {
 absl::StatusOr<std::unique_ptr<VulkanProgram>>
 VulkanProgram::create(VulkanContext &context, const VulkanPipelines &pipelines,
                       const DeviceMemory &memory, const ProgramIO &io,
-                      const schema::DispatchList &list, int64_t vocab,
+                      const GpuDispatchPlan &plan, int64_t vocab,
                       const std::string &name, bool profile) {
   std::unique_ptr<VulkanProgram> p(new VulkanProgram(context));
   p->name = name;
@@ -66,20 +66,20 @@ VulkanProgram::create(VulkanContext &context, const VulkanPipelines &pipelines,
   p->staging = std::move(*staging);
   std::memset(p->staging.mapped(), 0, p->staging.size());
 
-  for (const schema::Dispatch *d : *list.dispatches())
-    p->kernels.push_back(d->kernel());
+  for (const GpuDispatch &d : plan.dispatches)
+    p->kernels.push_back(d.kernel);
   if (profile && context.timestampPeriodNs() > 0) {
     VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
     info.queryType = VK_QUERY_TYPE_TIMESTAMP;
-    info.queryCount = list.dispatches()->size() + 1;
+    info.queryCount = plan.dispatches.size() + 1;
     if (VkResult r = context.vk().vkCreateQueryPool(context.device(), &info,
                                                     nullptr, &p->queries);
         r != VK_SUCCESS)
       return vkError(r, "creating the timestamp query pool");
   }
-  if (absl::Status s = p->bind(pipelines, memory, list); !s.ok())
+  if (absl::Status s = p->bind(pipelines, memory, plan); !s.ok())
     return s;
-  if (absl::Status s = p->record(pipelines, memory, list); !s.ok())
+  if (absl::Status s = p->record(pipelines, memory, plan); !s.ok())
     return s;
   return p;
 }
@@ -100,16 +100,14 @@ VulkanProgram::~VulkanProgram() {
 
 absl::Status VulkanProgram::bind(const VulkanPipelines &pipelines,
                                  const DeviceMemory &memory,
-                                 const schema::DispatchList &list) {
+                                 const GpuDispatchPlan &plan) {
   const VulkanApi &vk = context.vk();
   const VkPhysicalDeviceLimits &limits = context.limits();
-  uint32_t dispatches = list.dispatches()->size();
-  uint32_t descriptors = 0;
+  uint32_t dispatches = plan.dispatches.size();
+  uint32_t descriptors = plan.bindings.size();
   std::vector<VkDescriptorSetLayout> layouts;
-  for (const schema::Dispatch *d : *list.dispatches()) {
-    descriptors += d->bindings()->size();
-    layouts.push_back(pipelines.entry(d->entry()).setLayout);
-  }
+  for (const GpuDispatch &d : plan.dispatches)
+    layouts.push_back(pipelines.entry(d.entry).setLayout);
   VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                             std::max(1u, descriptors)};
   VkDescriptorPoolCreateInfo poolInfo{
@@ -137,22 +135,23 @@ absl::Status VulkanProgram::bind(const VulkanPipelines &pipelines,
   writes.reserve(descriptors);
   size_t next = 0;
   for (uint32_t i = 0; i < dispatches; ++i) {
-    const schema::Dispatch *d = list.dispatches()->Get(i);
-    for (uint32_t b = 0; b < d->bindings()->size(); ++b) {
-      const schema::Binding *binding = d->bindings()->Get(b);
+    const GpuDispatch &d = plan.dispatches[i];
+    for (uint32_t b = 0; b < d.bindings; ++b) {
+      // Offsets and ranges as the plan has them: weights at the tensor's
+      // offset in the segment, caches cut to what the device allocated.
+      const GpuBindingRef &binding = plan.bindings[d.firstBinding + b];
       const Buffer *buffer = nullptr;
-      uint64_t offset = binding->offset();
-      switch (binding->memory()) {
+      uint64_t offset = binding.offset;
+      switch (binding.memory) {
       case schema::BindingMemory::Arena:
         buffer = memory.arena;
         break;
       case schema::BindingMemory::Weights:
         buffer = memory.weights;
-        offset += memory.tensorOffsets[binding->index()];
         break;
       case schema::BindingMemory::Caches:
         buffer = memory.caches;
-        offset += memory.cacheOffsets[binding->index()];
+        offset += memory.cacheOffsets[binding.index];
         break;
       case schema::BindingMemory::Scratch:
         buffer = memory.scratch;
@@ -163,19 +162,19 @@ absl::Status VulkanProgram::bind(const VulkanPipelines &pipelines,
       }
       std::string where =
           absl::StrCat("program '", name, "', dispatch ", i, " ('",
-                       pipelines.entry(d->entry()).name, "'), binding ", b);
+                       pipelines.entry(d.entry).name, "'), binding ", b);
       if (offset % limits.minStorageBufferOffsetAlignment != 0)
         return absl::FailedPreconditionError(absl::StrCat(
-            where, ": offset ", offset, " into ", memoryName(binding->memory()),
+            where, ": offset ", offset, " into ", memoryName(binding.memory),
             " is not a multiple of the Vulkan device's storage buffer "
             "alignment (",
             limits.minStorageBufferOffsetAlignment, ")"));
-      if (binding->bytes() > limits.maxStorageBufferRange)
+      if (binding.bytes > limits.maxStorageBufferRange)
         return absl::FailedPreconditionError(absl::StrCat(
-            where, ": ", binding->bytes(),
+            where, ": ", binding.bytes,
             " bytes exceed the Vulkan device's largest storage buffer range (",
             limits.maxStorageBufferRange, ")"));
-      infos[next] = {buffer->handle(), offset, binding->bytes()};
+      infos[next] = {buffer->handle(), offset, binding.bytes};
       VkWriteDescriptorSet write{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
       write.dstSet = sets[i];
       write.dstBinding = b;
@@ -194,7 +193,7 @@ absl::Status VulkanProgram::bind(const VulkanPipelines &pipelines,
 
 absl::Status VulkanProgram::record(const VulkanPipelines &pipelines,
                                    const DeviceMemory &memory,
-                                   const schema::DispatchList &list) {
+                                   const GpuDispatchPlan &plan) {
   const VulkanApi &vk = context.vk();
   VkCommandBuffer buffers[2];
   VkCommandBufferAllocateInfo alloc{
@@ -211,7 +210,7 @@ absl::Status VulkanProgram::record(const VulkanPipelines &pipelines,
 
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   vk.vkBeginCommandBuffer(main, &begin);
-  uint32_t n = list.dispatches()->size();
+  uint32_t n = plan.dispatches.size();
   if (queries)
     vk.vkCmdResetQueryPool(main, queries, 0, n + 1);
   // The previous run (or the load's uploads) is done with the inputs.
@@ -234,8 +233,8 @@ absl::Status VulkanProgram::record(const VulkanPipelines &pipelines,
     vk.vkCmdWriteTimestamp(main, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, queries,
                            0);
   for (uint32_t i = 0; i < n; ++i) {
-    const schema::Dispatch *d = list.dispatches()->Get(i);
-    const VulkanPipelines::Entry &entry = pipelines.entry(d->entry());
+    const GpuDispatch &d = plan.dispatches[i];
+    const VulkanPipelines::Entry &entry = pipelines.entry(d.entry);
     if (i > 0)
       barrier(vk, main, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
               VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
@@ -243,8 +242,7 @@ absl::Status VulkanProgram::record(const VulkanPipelines &pipelines,
     vk.vkCmdBindPipeline(main, VK_PIPELINE_BIND_POINT_COMPUTE, entry.pipeline);
     vk.vkCmdBindDescriptorSets(main, VK_PIPELINE_BIND_POINT_COMPUTE,
                                entry.layout, 0, 1, &sets[i], 0, nullptr);
-    vk.vkCmdDispatch(main, d->grid()->Get(0), d->grid()->Get(1),
-                     d->grid()->Get(2));
+    vk.vkCmdDispatch(main, d.grid[0], d.grid[1], d.grid[2]);
     if (queries)
       vk.vkCmdWriteTimestamp(main, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                              queries, i + 1);

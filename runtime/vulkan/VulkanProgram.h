@@ -15,6 +15,7 @@
 #define FMC_RUNTIME_VULKAN_VULKANPROGRAM_H
 
 #include "runtime/Device.h"
+#include "runtime/GpuDispatchPlan.h"
 #include "runtime/schema/fmc_generated.h"
 #include "runtime/vulkan/VulkanBuffers.h"
 #include "runtime/vulkan/VulkanPipelines.h"
@@ -29,23 +30,26 @@
 
 namespace fmc::vulkan {
 
-/// The device memory bindings point into (BindingMemory).
+/// The device memory bindings point into (BindingMemory). The weight
+/// segment lies in `weights` as in the file (the plan's weight offsets
+/// carry over).
 struct DeviceMemory {
   const Buffer *arena = nullptr, *weights = nullptr, *caches = nullptr,
                *scratch = nullptr, *run = nullptr;
-  /// Where tensor i lies in `weights`, cache i in `caches`.
-  std::vector<uint64_t> tensorOffsets, cacheOffsets;
+  /// Where cache i lies in `caches`.
+  std::vector<uint64_t> cacheOffsets;
 };
 
 class VulkanProgram {
 public:
-  /// Records `list` for `program` (`name`: "prefill" or "decode").
-  /// `profile`: time every dispatch with timestamp queries.
+  /// Records `plan` (its dispatch list, checked against the device) for
+  /// `program` (`name`: "prefill" or "decode"). `profile`: time every
+  /// dispatch with timestamp queries.
   static absl::StatusOr<std::unique_ptr<VulkanProgram>>
   create(VulkanContext &context, const VulkanPipelines &pipelines,
          const DeviceMemory &memory, const ProgramIO &io,
-         const schema::DispatchList &list, int64_t vocab,
-         const std::string &name, bool profile);
+         const GpuDispatchPlan &plan, int64_t vocab, const std::string &name,
+         bool profile);
   ~VulkanProgram();
   VulkanProgram(const VulkanProgram &) = delete;
   VulkanProgram &operator=(const VulkanProgram &) = delete;
@@ -66,11 +70,9 @@ public:
 private:
   VulkanProgram(VulkanContext &context) : context(context) {}
   absl::Status bind(const VulkanPipelines &pipelines,
-                    const DeviceMemory &memory,
-                    const schema::DispatchList &list);
+                    const DeviceMemory &memory, const GpuDispatchPlan &plan);
   absl::Status record(const VulkanPipelines &pipelines,
-                      const DeviceMemory &memory,
-                      const schema::DispatchList &list);
+                      const DeviceMemory &memory, const GpuDispatchPlan &plan);
 
   VulkanContext &context;
   std::string name;

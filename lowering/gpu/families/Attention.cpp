@@ -57,7 +57,7 @@ llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &b) {
            int64_t(inFlight), a->kind, a->window, int64_t(op.getCausal()),
            a->scale, a->softcap, static_cast<int64_t>(a->layout.element),
            a->layout.valuesBase, a->layout.keyScales, a->layout.valueScales,
-           a->layout.rowWords, b.rowsSlot(), wg},
+           a->layout.rowWords, a->layout.slotWords, b.rowsSlot(), wg},
           workgroup, {rows, static_cast<uint32_t>(a->heads), 1},
           {q, k, v, b.buffer(op.getPositions()), b.cache(op.getReadsAttr()),
            b.buffer(op.getOutput()), b.run()}))

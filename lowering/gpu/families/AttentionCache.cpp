@@ -30,11 +30,14 @@ llvm::Expected<GpuCacheLayout> GpuCacheLayout::of(mlir::fm::KVCacheOp cache) {
         ": the GPU kernels need each head's row of cached elements to be "
         "whole 32-bit words (head_dim even for f16/bf16, a multiple of 4 "
         "for i8)");
-  int64_t rows = cache.getCapacity() * cache.getNumKvHeads();
+  int64_t kvHeads = cache.getNumKvHeads();
   layout.rowWords = headDim * bytes / 4;
-  layout.valuesBase = rows * layout.rowWords;
-  layout.keyScales = 2 * rows * layout.rowWords;
-  layout.valueScales = layout.keyScales + rows;
+  layout.valuesBase = kvHeads * layout.rowWords;
+  layout.keyScales = 2 * kvHeads * layout.rowWords;
+  layout.valueScales = layout.keyScales + kvHeads;
+  layout.slotWords =
+      layout.keyScales +
+      (layout.element == CacheElement::Int8 ? 2 * kvHeads : 0);
   return layout;
 }
 
@@ -107,7 +110,7 @@ llvm::Error dispatchKvAppend(LaunchBuilder &b, mlir::Value k, mlir::Value v,
             "kv_append",
             {kvHeads, headDim, static_cast<int64_t>(cache.getCapacity()),
              int64_t(ring), static_cast<int64_t>(layout->element), base,
-             scales, layout->rowWords, b.rowsSlot(), wg},
+             scales, layout->rowWords, layout->slotWords, b.rowsSlot(), wg},
             {static_cast<uint32_t>(wg), 1, 1},
             {static_cast<uint32_t>(b.maxTokens()),
              static_cast<uint32_t>(kvHeads), 1},

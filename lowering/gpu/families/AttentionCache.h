@@ -25,20 +25,25 @@ namespace fmc::gpu {
 enum class CacheElement : int64_t { F32 = 0, F16 = 1, Int8 = 2, BF16 = 3 };
 
 /// A KV cache's bytes on the GPU (KVCache.bytes of the artifact), read by the
-/// kernels as 32-bit words:
-///   [keys]          capacity x kv_heads rows of head_dim elements,
-///                   slot-major: row (slot, head) at (slot*kv_heads + head)
-///                   * rowWords words;
-///   [values]        the same;
-///   [key scales]    int8 only: capacity x kv_heads f32, (slot, head) at
-///                   slot*kv_heads + head;
-///   [value scales]  int8 only: the same.
-/// A (slot, head) row is whole words: head_dim is even for 16-bit elements
-/// and a multiple of 4 for int8. Its size equals the artifact writer's
-/// cacheBytes (capacity * bytes per position + scales).
+/// kernels as 32-bit words, slot-major: slot s (a position, or a position
+/// mod capacity for a ring) is the `slotWords` words at s * slotWords,
+///   [keys]          kv_heads rows of head_dim elements, head g's at
+///                   g * rowWords;
+///   [values]        the same, from valuesBase;
+///   [key scales]    int8 only: kv_heads f32, from keyScales;
+///   [value scales]  int8 only: the same, from valueScales.
+/// A cache of n positions is then the first n slots: a device sizes a
+/// linear cache to the context it was opened with (runtime cacheBytes), and
+/// `capacity` only bounds slots and wraps a ring. A (slot, head) row is
+/// whole words: head_dim is even for 16-bit elements and a multiple of 4
+/// for int8. capacity slots are the artifact writer's cacheBytes (capacity
+/// * bytes per position + scales).
 struct GpuCacheLayout {
   CacheElement element = CacheElement::F32;
+  /// Words of one (slot, head) row.
   int64_t rowWords = 0;
+  /// Words of one slot; the offsets below are within a slot.
+  int64_t slotWords = 0;
   int64_t valuesBase = 0;
   int64_t keyScales = 0;
   int64_t valueScales = 0;

@@ -132,8 +132,10 @@ void emitAppend(const EpilogueContext &c, const MatvecAppend &append, Value i,
   const GpuCacheLayout &layout = append.layout;
   int64_t base = append.keys ? 0 : layout.valuesBase;
   int64_t scales = append.keys ? layout.keyScales : layout.valueScales;
-  Value cell = kb.add(kb.mul(slot, append.kvHeads), head);
-  Value row = kb.add(kb.index(base), kb.mul(cell, layout.rowWords));
+  // GpuCacheLayout: the slot's words, then the head's row in its keys or
+  // values, or its scale.
+  Value slotAt = kb.mul(slot, layout.slotWords);
+  Value row = kb.add(kb.add(slotAt, base), kb.mul(head, layout.rowWords));
   Type i32 = kb.builder().getI32Type();
 
   if (layout.element == CacheElement::F32) {
@@ -150,7 +152,7 @@ void emitAppend(const EpilogueContext &c, const MatvecAppend &append, Value i,
     scale = kb.fdiv(amax, kb.f32(127.0));
     kb.ifThen(kb.andBool(write, kb.eq(c.tid, 0)), [&] {
       kb.store(arith::BitcastOp::create(kb.builder(), i32, scale), cache,
-               kb.add(kb.index(scales), cell));
+               kb.add(kb.add(slotAt, scales), head));
     });
   }
   kb.ifThen(active, [&] { kb.store(v, c.scratch, i); });

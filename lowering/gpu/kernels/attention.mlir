@@ -1,26 +1,29 @@
 // Attention over a KV cache (plan.attention), as runtime/cpu/Attention.cpp
 // computes it. The cache is one binding read as 32-bit words; its layout is
-// GpuCacheLayout's (lowering/gpu/families/AttentionCache.h): keys then values,
-// each [capacity][kv_heads][head_dim] elements (f32, f16, bf16 or int8, a
-// (slot, head) row of `row_words` words), then for int8 caches the f32
-// scales of keys and of values, [capacity][kv_heads] each.
+// GpuCacheLayout's (lowering/gpu/families/AttentionCache.h), slot-major:
+// slot s is the `slot_words` words at s * slot_words, holding the keys of
+// its kv_heads heads (head_dim elements of f32, f16, bf16 or int8, a row of
+// `row_words` words each), then their values from `values_base`, then for
+// int8 caches the f32 scales of the keys (from `key_scales`) and of the
+// values (from `value_scales`), one per head. A cache of fewer positions
+// (a shorter context) is the first slots of it.
 //
 // Element kinds (`elem`): 0 f32, 1 f16, 2 int8, 3 bf16. The workgroup size
 // `wg` is at least head_dim and a multiple of 64, so each thread owns at
 // most one feature and no lane runs a loop the others skip.
 gpu.module @kernels {
   // Writes row t of `src` (this run's keys or values, [rows][kv_heads]
-  // [head_dim]) for KV head g into the cache block at word `base` (scales at
-  // `scale_base` for int8). Grid (max_tokens, kv_heads); one workgroup per
-  // (row, head). A ring cache keeps only the last `capacity` positions of a
-  // run longer than that, so earlier rows that would share a slot are
-  // skipped (no two workgroups write one slot).
+  // [head_dim]) for KV head g into its slot's keys or values at word `base`
+  // of the slot (scales at `scale_base` for int8). Grid (max_tokens,
+  // kv_heads); one workgroup per (row, head). A ring cache keeps only the
+  // last `capacity` positions of a run longer than that, so earlier rows
+  // that would share a slot are skipped (no two workgroups write one slot).
   gpu.func @kv_append(%src: memref<?xf32>, %positions: memref<?xi32>,
                       %cache: memref<?xi32>, %run: memref<?xi32>,
                       %kv_heads: index, %head_dim: index, %capacity: index,
                       %ring: index, %elem: index, %base: index,
-                      %scale_base: index, %row_words: index, %rows_slot: index,
-                      %wg: index)
+                      %scale_base: index, %row_words: index,
+                      %slot_words: index, %rows_slot: index, %wg: index)
       workgroup(%red: memref<64xf32, #gpu.address_space<workgroup>>)
       kernel {
     %c0 = arith.constant 0 : index
@@ -54,10 +57,10 @@ gpu.module @kernels {
         %srow0 = arith.muli %t, %kv_heads : index
         %srow1 = arith.addi %srow0, %g : index
         %src_row = arith.muli %srow1, %head_dim : index
-        %crow0 = arith.muli %slot, %kv_heads : index
-        %crow1 = arith.addi %crow0, %g : index
-        %crow2 = arith.muli %crow1, %row_words : index
-        %row = arith.addi %crow2, %base : index
+        %slot_at = arith.muli %slot, %slot_words : index
+        %head_at = arith.muli %g, %row_words : index
+        %block_at = arith.addi %slot_at, %base : index
+        %row = arith.addi %block_at, %head_at : index
         %is_f32 = arith.cmpi eq, %elem, %c0 : index
         %is_f16 = arith.cmpi eq, %elem, %c1 : index
         %is_i8 = arith.cmpi eq, %elem, %c2 : index
@@ -102,7 +105,8 @@ gpu.module @kernels {
             %is_t0 = arith.cmpi eq, %tid, %c0 : index
             scf.if %is_t0 {
               %sbits = arith.bitcast %scale : f32 to i32
-              %sat = arith.addi %scale_base, %crow1 : index
+              %scales_at = arith.addi %slot_at, %scale_base : index
+              %sat = arith.addi %scales_at, %g : index
               memref.store %sbits, %cache[%sat] : memref<?xi32>
             }
             // Thread w packs features 4w .. 4w+3 into one word.
@@ -281,7 +285,7 @@ gpu.module @kernels {
                       %scale: f32, %softcap: f32, %elem: index,
                       %values_base: index, %key_scales: index,
                       %value_scales: index, %row_words: index,
-                      %rows_slot: index, %wg: index)
+                      %slot_words: index, %rows_slot: index, %wg: index)
       workgroup(%qs: memref<256xf32, #gpu.address_space<workgroup>>,
                 %sc: memref<256xf32, #gpu.address_space<workgroup>>,
                 %red: memref<64xf32, #gpu.address_space<workgroup>>)
@@ -357,6 +361,8 @@ gpu.module @kernels {
       %g = arith.divui %h, %group : index
       %kv_width = arith.muli %kv_heads, %head_dim : index
       %g_off = arith.muli %g, %head_dim : index
+      // Head g's row within a slot's keys or values.
+      %g_row = arith.muli %g, %row_words : index
       %out0 = arith.muli %t, %heads : index
       %out1 = arith.addi %out0, %h : index
       %out_row = arith.muli %out1, %head_dim : index
@@ -401,9 +407,8 @@ gpu.module @kernels {
             %raw = scf.if %from_cache -> (f32) {
               %wrapped = arith.remui %pos, %capacity : index
               %slot = arith.select %is_ring, %wrapped, %pos : index
-              %r0 = arith.muli %slot, %kv_heads : index
-              %r1 = arith.addi %r0, %g : index
-              %row = arith.muli %r1, %row_words : index
+              %slot_at = arith.muli %slot, %slot_words : index
+              %row = arith.addi %slot_at, %g_row : index
               %dot = scf.for %d = %c0 to %head_dim step %c1 iter_args(%a = %f0) -> (f32) {
                 %qd = memref.load %qs[%d] : memref<256xf32, #gpu.address_space<workgroup>>
                 // Key element d of the row (the element kind folds away).
@@ -457,7 +462,8 @@ gpu.module @kernels {
                 scf.yield %a2 : f32
               }
               %sv = scf.if %is_i8 -> (f32) {
-                %sat = arith.addi %key_scales, %r1 : index
+                %sat0 = arith.addi %slot_at, %key_scales : index
+                %sat = arith.addi %sat0, %g : index
                 %sw = memref.load %cache[%sat] : memref<?xi32>
                 %ks = arith.bitcast %sw : i32 to f32
                 %both = arith.mulf %scale, %ks : f32
@@ -544,10 +550,9 @@ gpu.module @kernels {
               %val = scf.if %from_cache -> (f32) {
                 %wrapped = arith.remui %vpos, %capacity : index
                 %slot = arith.select %is_ring, %wrapped, %vpos : index
-                %r0 = arith.muli %slot, %kv_heads : index
-                %r1 = arith.addi %r0, %g : index
-                %r2 = arith.muli %r1, %row_words : index
-                %row = arith.addi %r2, %values_base : index
+                %slot_at = arith.muli %slot, %slot_words : index
+                %r0 = arith.addi %slot_at, %values_base : index
+                %row = arith.addi %r0, %g_row : index
                 %vd = scf.if %is_f32 -> (f32) {
                   %at = arith.addi %row, %tid : index
                   %w = memref.load %cache[%at] : memref<?xi32>
@@ -567,7 +572,8 @@ gpu.module @kernels {
                     %up = arith.shli %w, %lsh : i32
                     %code = arith.shrsi %up, %c24 : i32
                     %cf = arith.sitofp %code : i32 to f32
-                    %sat = arith.addi %value_scales, %r1 : index
+                    %sat0 = arith.addi %slot_at, %value_scales : index
+                    %sat = arith.addi %sat0, %g : index
                     %sw = memref.load %cache[%sat] : memref<?xi32>
                     %vs = arith.bitcast %sw : i32 to f32
                     %dq = arith.mulf %cf, %vs : f32

@@ -2,9 +2,13 @@
 // lowering/gpu/families/AttentionDecode.cpp dispatches it): the step's
 // query row at position p attends to the cached positions [lo, p], which
 // every writer has appended first (kv_append in attention.mlir). The cache
-// is GpuCacheLayout's (families/AttentionCache.h): keys then values, each
-// [capacity][kv_heads][row_words] 32-bit words, then for int8 the f32 scales
-// of keys and of values, [capacity][kv_heads] each. Element kinds (`elem`):
+// is GpuCacheLayout's (families/AttentionCache.h), slot-major: slot x is the
+// `slot_words` 32-bit words at x * slot_words, holding the keys of its
+// kv_heads heads (`row_words` words each), their values from `values_base`,
+// then for int8 the f32 scales of the keys (from `key_scales`) and of the
+// values (from `value_scales`), one per head. A cache of fewer positions (a
+// shorter context) is the first slots: the slots past the step's position
+// hold no visible position and are never read. Element kinds (`elem`):
 // 0 f32, 1 f16, 2 int8, 3 bf16.
 //
 // Slots, not positions, are split: workgroup (x, s) of grid (kv_heads *
@@ -48,7 +52,8 @@ gpu.module @kernels {
       %capacity: index, %own_row: index, %kind: index, %window: index,
       %scale: f32,
       %softcap: f32, %elem: index, %values_base: index, %key_scales: index,
-      %value_scales: index, %row_words: index, %splits: index,
+      %value_scales: index, %row_words: index, %slot_words: index,
+      %splits: index,
       %split_len: index, %tile: index, %parts: index, %rows_slot: index,
       %wg: index)
       workgroup(%pool: memref<2048xvector<4xf32>, #gpu.address_space<workgroup>>)
@@ -74,6 +79,8 @@ gpu.module @kernels {
       %blocks = arith.divui %group, %block : index
       %g = arith.divui %bx, %blocks : index
       %blk = arith.remui %bx, %blocks : index
+      // KV head g's row within a slot's keys or values.
+      %g_row = arith.muli %g, %row_words : index
       %h0a = arith.muli %g, %group : index
       %h0b = arith.muli %blk, %block : index
       %h0 = arith.addi %h0a, %h0b : index
@@ -272,11 +279,10 @@ gpu.module @kernels {
                   }
                   scf.yield %flight : vector<4xf32>
                 } else {
-                  %row0 = arith.muli %x, %kv_heads : index
-                  %row = arith.addi %row0, %g : index
-                  %rw0 = arith.muli %row, %row_words : index
+                  %slot_at = arith.muli %x, %slot_words : index
                   %base = arith.select %is_v, %values_base, %c0 : index
-                  %rbase = arith.addi %rw0, %base : index
+                  %rw0 = arith.addi %slot_at, %base : index
+                  %rbase = arith.addi %rw0, %g_row : index
                   %cached = scf.if %is_i8 -> (vector<4xf32>) {
                     %at = arith.addi %rbase, %d4 : index
                     %w = memref.load %cache[%at] : memref<?xi32>
@@ -287,7 +293,8 @@ gpu.module @kernels {
                     %codes = arith.shrsi %up, %c24 : vector<4xi32>
                     %cf = arith.sitofp %codes : vector<4xi32> to vector<4xf32>
                     %sbase = arith.select %is_v, %value_scales, %key_scales : index
-                    %sat = arith.addi %sbase, %row : index
+                    %sat0 = arith.addi %slot_at, %sbase : index
+                    %sat = arith.addi %sat0, %g : index
                     %sw = memref.load %cache[%sat] : memref<?xi32>
                     %sf = arith.bitcast %sw : i32 to f32
                     %sv = vector.broadcast %sf : f32 to vector<4xf32>

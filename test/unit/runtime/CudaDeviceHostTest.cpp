@@ -22,6 +22,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace fmc {
@@ -43,7 +44,8 @@ protected:
     absl::StatusOr<std::unique_ptr<Device>> device =
         cuda::createCudaDevice(*artifact, options, fake.driver());
     ASSERT_TRUE(device.ok()) << device.status().message();
-    session = std::make_unique<Session>(*artifact, std::move(*device));
+    session = std::make_unique<Session>(*artifact, std::move(*device),
+                                        options.context);
   }
 
   /// The launches recorded into graphs, in order.
@@ -76,6 +78,19 @@ TEST_F(CudaDeviceHost, RunsTheTinyCounterProgramThroughGraphs) {
   // Seven runs, each one replay; no launch outside the recording.
   EXPECT_EQ(fake.graphLaunches, 7);
   EXPECT_EQ(fake.launches.size(), 4u);
+}
+
+TEST_F(CudaDeviceHost, AllocatesCachesForTheOpenedContext) {
+  fake.major = 8;
+  BackendOptions options;
+  options.context = 9;
+  open(/*waits=*/false, options);
+  // The cache is zeroed for its 9 positions of 32 bytes, not 16.
+  EXPECT_NE(std::find(fake.memsets.begin(), fake.memsets.end(), 9u * 32u),
+            fake.memsets.end());
+  EXPECT_EQ(std::find(fake.memsets.begin(), fake.memsets.end(), 16u * 32u),
+            fake.memsets.end());
+  ASSERT_NO_FATAL_FAILURE(test::expectTinyCounterRunsInContext9(*session));
 }
 
 TEST_F(CudaDeviceHost, LaunchesProgrammaticallyOnSm90WhenTheKernelsWait) {

@@ -9,6 +9,7 @@
 #include "TinyGpuArtifact.h"
 
 #include "runtime/Artifact.h"
+#include "runtime/GpuDispatchPlan.h"
 #include "runtime/Session.h"
 
 #include <gmock/gmock.h>
@@ -216,6 +217,43 @@ TEST(ExecutableValidation, ChecksThePrefillListToo) {
             "'tiny.fmc': corrupt artifact: executable 1 ('vulkan'), program "
             "'prefill', dispatch 1 ('rows'), binding 5 at offset 320 with 128 "
             "bytes lies outside the arena of 384 bytes");
+}
+
+TEST(GpuDispatchPlan, CutsCacheBindingsToTheOpenedContext) {
+  // The tiny cache holds 16 positions of 32 bytes. Here the counter binds
+  // the cache from position 4 (byte 128) to its end.
+  TinyExecutable exe = valid();
+  exe.decode.dispatches[0].bindings[0] = {M::Caches, 0, 128, 384};
+  absl::StatusOr<std::unique_ptr<Artifact>> artifact =
+      Artifact::fromBytes(test::buildTinyArtifact({exe}), "tiny.fmc");
+  ASSERT_TRUE(artifact.ok()) << artifact.status().message();
+  const schema::Artifact &root = (*artifact)->root();
+  const schema::Executable &vulkan = *root.executables()->Get(1);
+  GpuLimits limits;
+  limits.api = "Vulkan";
+  auto plan = [&](int64_t context) {
+    return planGpuDispatches(root, vulkan, vulkan.decode(), "decode", limits,
+                             context);
+  };
+  // The compiled context: the binding as written.
+  absl::StatusOr<GpuDispatchPlan> full = plan(0);
+  ASSERT_TRUE(full.ok()) << full.status().message();
+  EXPECT_EQ(full->bindings[0].offset, 128u);
+  EXPECT_EQ(full->bindings[0].bytes, 384u);
+  // 10 positions: the allocation's 320 bytes end the binding.
+  absl::StatusOr<GpuDispatchPlan> ten = plan(10);
+  ASSERT_TRUE(ten.ok()) << ten.status().message();
+  EXPECT_EQ(ten->bindings[0].offset, 128u);
+  EXPECT_EQ(ten->bindings[0].bytes, 192u);
+  // Other memory is as compiled.
+  EXPECT_EQ(ten->bindings[1].bytes, 32u);
+  EXPECT_EQ(plan(5)->bindings[0].bytes, 32u);
+  // 4 positions (128 bytes): nothing of the binding is allocated.
+  EXPECT_EQ(plan(4).status().message(),
+            "vulkan executable: decode dispatch 0 binding 0 starts at byte "
+            "128 of KV cache 'cache', past the 128 bytes it holds in a "
+            "context of 4 positions");
+  EXPECT_EQ(plan(4).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 } // namespace

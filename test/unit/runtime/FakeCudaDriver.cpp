@@ -141,6 +141,7 @@ CUresult freeHost(void *p) {
   return ok();
 }
 CUresult memset8(CUdeviceptr p, unsigned char value, size_t n) {
+  active->memsets.push_back(n);
   std::memset(host<void>(p), value, n);
   return ok();
 }

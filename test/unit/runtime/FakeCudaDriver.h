@@ -61,6 +61,8 @@ public:
   std::vector<FakeLaunch> launches;
   int graphLaunches = 0;
   int liveAllocations = 0;
+  /// The byte count of every cuMemsetD8, in order.
+  std::vector<size_t> memsets;
 
   // The driver's state (used by the entry points in FakeCudaDriver.cpp).
   using Work = std::function<void()>;

@@ -80,6 +80,34 @@ inline void expectTinyCounterRuns(Session &session) {
   EXPECT_EQ(memory.arenaBytes, tinyArenaBytes(kTinyPrefillRows));
 }
 
+/// A fresh session opened with a context of 9 positions: the counter (at
+/// byte 256 of the cache, position 8's bytes) lives in the last position
+/// the device allocated. A prefill of positions 0 to 5 (runs 0 and 1), then
+/// decode steps up to position 8 (runs 2 to 4); position 9 is refused.
+inline void expectTinyCounterRunsInContext9(Session &session) {
+  EXPECT_EQ(session.maxContext(), 9);
+  std::map<int64_t, std::vector<float>> rows;
+  absl::Status status = session.prefill(
+      {1, 2, 3, 4, 5, 6}, 0, /*allLogits=*/true,
+      [&](int64_t position, const float *row) {
+        rows[position].assign(row, row + kTinyVocab);
+      });
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(rows.size(), 6u);
+  for (int v = 0; v < kTinyVocab; ++v)
+    EXPECT_EQ(rows[5][v], tinyCounterLogit(6, 5, 1, v)) << v;
+  for (int64_t position = 6; position < 9; ++position)
+    ASSERT_NO_FATAL_FAILURE(expectTinyDecode(
+        session, 7, position, static_cast<int>(position) - 4));
+  absl::StatusOr<const float *> past = session.decode(7, 9);
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.status().message(),
+            "positions 9 to 9 exceed the model's context of 9");
+  MemoryStats memory = session.memory();
+  EXPECT_EQ(memory.kvBytesTotal, 9u * 32u);
+  EXPECT_EQ(memory.kvBytesPerToken, 32u);
+}
+
 /// A fresh session on the artifact with a last_row kernel: six tokens are
 /// chunks of 4 and 2 (runs 0 and 1); one callback, for the last position,
 /// with logits row 0 of the last run (the counter kernel's row for that

@@ -137,6 +137,25 @@ TEST(VulkanBackend, RejectsBadInputsLikeTheCpuBackend) {
                               "of 16");
 }
 
+TEST(VulkanBackend, AllocatesCachesForTheOpenedContext) {
+  std::unique_ptr<Artifact> artifact = tinyVulkanArtifact();
+  ASSERT_TRUE(artifact);
+  BackendOptions options;
+  options.context = 9;
+  std::unique_ptr<Session> session = vulkanOrSkip(*artifact, options);
+  SKIP_WITHOUT_VULKAN(session);
+  ASSERT_NO_FATAL_FAILURE(test::expectTinyCounterRunsInContext9(*session));
+  // In 8 positions the counter's binding starts past the cache's 256 bytes.
+  options.context = 8;
+  absl::StatusOr<std::unique_ptr<Session>> shorter =
+      Session::open(*artifact, "vulkan", options);
+  ASSERT_FALSE(shorter.ok());
+  EXPECT_EQ(shorter.status().message(),
+            "vulkan executable: prefill dispatch 0 binding 0 starts at byte "
+            "256 of KV cache 'cache', past the 256 bytes it holds in a "
+            "context of 8 positions");
+}
+
 TEST(VulkanBackend, ProfilesDispatchesPerKernelFamily) {
   std::unique_ptr<Artifact> artifact = tinyVulkanArtifact();
   ASSERT_TRUE(artifact);

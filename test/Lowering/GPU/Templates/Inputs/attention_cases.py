@@ -39,15 +39,25 @@ def reference_attend(q, keys, values, scale, softcap):
     return (e @ values) / e.sum()
 
 
+def cache_layout(kv_heads, head_dim, elem):
+    """GpuCacheLayout (lowering/gpu/families/AttentionCache.h), in 32-bit
+    words: slot-major, each slot the keys of its kv_heads heads, their
+    values, then for int8 the heads' key scales and value scales."""
+    row_words = head_dim * {0: 4, 1: 2, 2: 1, 3: 2}[elem] // 4
+    key_scales = 2 * kv_heads * row_words
+    return dict(values_base=kv_heads * row_words, key_scales=key_scales,
+                value_scales=key_scales + kv_heads, row_words=row_words,
+                slot_words=key_scales + (2 * kv_heads if elem == 2 else 0))
+
+
 def case(session, heads, kv_heads, head_dim, capacity, ring, kind, window,
-         causal, softcap, elem, runs, reader=False, seed=0):
+         causal, softcap, elem, runs, reader=False, seed=0, slots=None):
+    """`slots`: the cache array holds only that many slots (a linear cache
+    of a run opened with a shorter context than the compiled `capacity`)."""
     rng = np.random.default_rng(seed)
     scale = 0.3
-    row_words = head_dim * {0: 4, 1: 2, 2: 1, 3: 2}[elem] // 4
-    cache_rows = capacity * kv_heads
-    layout = dict(values_base=cache_rows * row_words, key_scales=2 * cache_rows * row_words,
-                  value_scales=2 * cache_rows * row_words + cache_rows, row_words=row_words)
-    cache = np.zeros(layout['key_scales'] + (2 * cache_rows if elem == 2 else 0), np.int32)
+    layout = cache_layout(kv_heads, head_dim, elem)
+    cache = np.zeros((slots or capacity) * layout['slot_words'], np.int32)
     max_tokens = max(runs)
     wg = 64 if head_dim <= 64 else 128 if head_dim <= 128 else 256
     common = dict(kv_heads=kv_heads, head_dim=head_dim, rows_slot=0, wg=wg)
@@ -110,7 +120,8 @@ def case(session, heads, kv_heads, head_dim, capacity, ring, kind, window,
             for src, base, scales in ((k, 0, layout['key_scales']),
                                       (v, layout['values_base'], layout['value_scales'])):
                 session.dispatch('kv_append', dict(common, capacity=capacity, ring=int(ring),
-                                 elem=elem, base=base, scale_base=scales, row_words=row_words),
+                                 elem=elem, base=base, scale_base=scales,
+                                 row_words=layout['row_words'], slot_words=layout['slot_words']),
                                  [src.reshape(-1), positions, cache, run], (max_tokens, kv_heads, 1), wg)
         if in_flight and elem == 2:
             for src in (k, v):
@@ -158,6 +169,11 @@ CASES = {
     'ring chunked': (4, 1, 16, 12, True, 2, 12, True, 0.0, 0, [5, 10, 1]),
     'linear local head_dim 128': (2, 2, 128, 20, False, 1, 4, True, 0.0, 0, [6, 1]),
     'linear non-causal': (2, 2, 8, 20, False, 0, 0, False, 0.0, 0, [6]),
+    # A context of 24 of the 64 compiled positions: the cache is 24 slots.
+    'linear int8 GQA 2 context shorter than compiled': (4, 2, 16, 64, False, 0, 0, True, 0.0, 2,
+                                                        [20, 1, 1, 1, 1], False, 0, 24),
+    'linear bf16 reader context shorter than compiled': (2, 1, 8, 40, False, 0, 0, True, 0.0, 3,
+                                                         [9, 1], True, 0, 10),
 }
 
 if __name__ == '__main__':

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from attention_cases import bf16, int8_round_trip, reference_attend, stored
+from attention_cases import bf16, cache_layout, int8_round_trip, reference_attend, stored
 from template_kernels import Session
 
 TOLERANCE = 2e-5
@@ -45,16 +45,16 @@ def encode(x, elem):
 
 
 def case(session, heads, kv_heads, head_dim, capacity, ring, kind, window, softcap,
-         elem, steps, splits, block, tile, parts, wg, reader=False, seed=0):
+         elem, steps, splits, block, tile, parts, wg, reader=False, seed=0, slots=None):
+    """`slots`: the cache array holds only that many slots (a linear cache
+    of a run opened with a shorter context than the compiled `capacity`)."""
     assert pool_units(head_dim, block, tile, parts) <= POOL_UNITS
     rng = np.random.default_rng(seed)
     scale = 0.3
     group = heads // kv_heads
-    row_words = head_dim * {0: 4, 1: 2, 2: 1, 3: 2}[elem] // 4
-    cache_rows = capacity * kv_heads
-    layout = dict(values_base=cache_rows * row_words, key_scales=2 * cache_rows * row_words,
-                  value_scales=2 * cache_rows * row_words + cache_rows, row_words=row_words)
-    cache = np.zeros(layout['key_scales'] + (2 * cache_rows if elem == 2 else 0), np.int32)
+    layout = cache_layout(kv_heads, head_dim, elem)
+    row_words, slot_words = layout['row_words'], layout['slot_words']
+    cache = np.zeros((slots or capacity) * slot_words, np.int32)
     # What each slot holds, as the CPU backend reads it back.
     cached_k = np.zeros((capacity, kv_heads, head_dim), np.float32)
     cached_v = np.zeros_like(cached_k)
@@ -70,10 +70,10 @@ def case(session, heads, kv_heads, head_dim, capacity, ring, kind, window, softc
                                             (cached_v, layout['values_base'], layout['value_scales'], False)):
                 x = rng.standard_normal(head_dim).astype(np.float32)
                 words, sc = encode(x, elem)
-                at = (s * kv_heads + g) * row_words + base
+                at = s * slot_words + base + g * row_words
                 cache[at:at + row_words] = words
                 if elem == 2:
-                    cache[scales + s * kv_heads + g] = np.float32(sc).view(np.int32)
+                    cache[s * slot_words + scales + g] = np.float32(sc).view(np.int32)
                 src[s, g] = stored(x, elem)
 
     def visible(p):
@@ -123,7 +123,8 @@ def case(session, heads, kv_heads, head_dim, capacity, ring, kind, window, softc
                                       (v, layout['values_base'], layout['value_scales'])):
                 session.dispatch('kv_append', dict(kv_heads=kv_heads, head_dim=head_dim,
                                  capacity=capacity, ring=int(ring), elem=elem, base=base,
-                                 scale_base=scales, row_words=row_words, rows_slot=0, wg=wg_append),
+                                 scale_base=scales, row_words=row_words, slot_words=slot_words,
+                                 rows_slot=0, wg=wg_append),
                                  [src.reshape(-1), positions, cache, run], (1, kv_heads, 1), wg_append)
         stand_in = partials if splits > 1 else out.reshape(-1)
         session.dispatch('attention_decode_split', dict(
@@ -189,6 +190,13 @@ CASES = {
     # Softcap and int8 across a ring wrap, several tiles per split.
     'ring local int8 softcap GQA 2 head_dim 64':
         (4, 2, 64, 64, True, 1, 64, 3.0, 2, [150, 151], 2, 2, 12, 8, 64),
+    # A context of 40 of the 128 compiled positions: the cache is 40 slots,
+    # splits 2 and 3 (slots 64..127) lie past it and stay empty; the last
+    # step is the context's last position.
+    'linear int8 GQA 4 context shorter than compiled':
+        (8, 2, 32, 128, False, 0, 0, 0.0, 2, [30, 38, 39], 4, 4, 8, 4, 64, False, 0, 40),
+    'linear f16 reader local context shorter than compiled':
+        (4, 1, 16, 96, False, 1, 16, 0.0, 1, [20, 25], 3, 4, 8, 2, 64, True, 0, 26),
 }
 
 if __name__ == '__main__':
