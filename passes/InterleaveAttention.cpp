@@ -19,6 +19,8 @@ namespace {
 struct InterleaveAttentionPass
     : public fm::impl::InterleaveAttentionBase<InterleaveAttentionPass> {
   using InterleaveAttentionBase::InterleaveAttentionBase;
+  InterleaveAttentionPass(InterleaveAttentionOptions options, OptionNames names)
+      : InterleaveAttentionBase(std::move(options)), names(std::move(names)) {}
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -43,21 +45,23 @@ struct InterleaveAttentionPass
     if (pattern.empty())
       return module.emitError()
              << "fm-interleave-attention: give a pattern of L (local) and "
-                "G (global), e.g. pattern=LLLG";
+                "G (global), e.g. "
+             << names("pattern") << "=LLLG";
     for (auto [index, letter] : llvm::enumerate(pattern))
       if (letter != 'L' && letter != 'G')
         return module.emitError()
-               << "fm-interleave-attention: pattern '" << StringRef(pattern)
+               << "fm-interleave-attention: " << names("pattern") << " '"
+               << StringRef(pattern)
                << "' has '"
                << letter << "' at " << index << "; use L (local) and G (global)";
     if (StringRef(pattern).contains('L') && window <= 0)
-      return module.emitError() << "fm-interleave-attention: local layers "
-                                   "need window > 0, got "
-                                << static_cast<int64_t>(window);
+      return module.emitError()
+             << "fm-interleave-attention: local layers need " << names("window")
+             << " > 0, got " << static_cast<int64_t>(window);
     if (globalRope != "rope" && globalRope != "none")
-      return module.emitError() << "fm-interleave-attention: global-rope must "
-                                   "be rope or none, got '"
-                                << StringRef(globalRope) << "'";
+      return module.emitError()
+             << "fm-interleave-attention: " << names("global-rope")
+             << " must be rope or none, got '" << StringRef(globalRope) << "'";
     return success();
   }
 
@@ -102,7 +106,8 @@ struct InterleaveAttentionPass
                << stringifyAttentionKind(kindOf(index))
                << " but reads the cache of layer " << writer->second
                << ", which would be "
-               << stringifyAttentionKind(kindOf(writer->second));
+               << stringifyAttentionKind(kindOf(writer->second)) << " ("
+               << names("pattern") << "=" << StringRef(pattern) << ")";
     }
 
     for (int64_t index = 0; index < count; ++index) {
@@ -143,6 +148,15 @@ struct InterleaveAttentionPass
       }
     eraseDeadProducers(dropped);
   }
+
+  OptionNames names;
 };
 
 } // namespace
+
+std::unique_ptr<Pass>
+mlir::fm::createInterleaveAttention(InterleaveAttentionOptions options,
+                                    OptionNames names) {
+  return std::make_unique<InterleaveAttentionPass>(std::move(options),
+                                                   std::move(names));
+}

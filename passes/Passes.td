@@ -178,4 +178,25 @@ def QuantizeWeights : Pass<"fm-quantize-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def RebaseFilePaths : Pass<"fm-rebase-file-paths", "::mlir::ModuleOp"> {
+  let summary = "Make relative file paths relative to another directory";
+  let description = [{
+    A relative path in an IR file (an `fm.param`'s `#fm.external` file, an
+    `fm.tokenizer` file) is relative to the directory of that file; in memory
+    it is relative to the current directory (dialects/fm/IR/FmFilePaths.h).
+    This pass rewrites every relative path from relative to `from` to
+    relative to `to` (empty: the current directory); absolute paths stay as
+    they are. fmc-opt runs it first, from the input file's directory, and
+    last, to the output file's directory, so that passes that read those
+    files (fm-quantize-weights) find them wherever fmc-opt runs; stdin and
+    stdout are the current directory.
+  }];
+  let options = [
+    Option<"from", "from", "std::string", /*default=*/"\"\"",
+           "The directory the paths are relative to (empty: the current one)">,
+    Option<"to", "to", "std::string", /*default=*/"\"\"",
+           "The directory to make them relative to (empty: the current one)">,
+  ];
+}
+
 #endif // FMC_PASSES_TD

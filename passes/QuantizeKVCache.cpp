@@ -18,6 +18,8 @@ namespace {
 struct QuantizeKVCachePass
     : public fm::impl::QuantizeKVCacheBase<QuantizeKVCachePass> {
   using QuantizeKVCacheBase::QuantizeKVCacheBase;
+  QuantizeKVCachePass(QuantizeKVCacheOptions options, OptionNames names)
+      : QuantizeKVCacheBase(std::move(options)), names(std::move(names)) {}
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -29,14 +31,23 @@ struct QuantizeKVCachePass
                     .Case("f32", builder.getF32Type())
                     .Default(Type());
     if (!type) {
-      module.emitError() << "fm-quantize-kv-cache: element-type must be i8, "
-                            "f16, bf16 or f32, got '"
+      module.emitError() << "fm-quantize-kv-cache: " << names("element-type")
+                         << " must be i8, f16, bf16 or f32, got '"
                          << StringRef(elementType) << "'";
       return signalPassFailure();
     }
     for (KVCacheOp cache : module.getOps<KVCacheOp>())
       cache.setElementType(type);
   }
+
+  OptionNames names;
 };
 
 } // namespace
+
+std::unique_ptr<Pass>
+mlir::fm::createQuantizeKVCache(QuantizeKVCacheOptions options,
+                                OptionNames names) {
+  return std::make_unique<QuantizeKVCachePass>(std::move(options),
+                                               std::move(names));
+}

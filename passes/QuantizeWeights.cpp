@@ -32,6 +32,8 @@ enum class Role { Linear, Embedding, Output, Other, Expert };
 struct QuantizeWeightsPass
     : public fm::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   using QuantizeWeightsBase::QuantizeWeightsBase;
+  QuantizeWeightsPass(QuantizeWeightsOptions options, OptionNames names)
+      : QuantizeWeightsBase(std::move(options)), names(std::move(names)) {}
 
   void runOnOperation() override;
 
@@ -45,6 +47,8 @@ private:
   LogicalResult readSource(ParamOp param, uint64_t bytes,
                            std::unique_ptr<llvm::MemoryBuffer> &holder,
                            ParamOp stack = nullptr);
+
+  OptionNames names;
 };
 
 LogicalResult
@@ -56,7 +60,7 @@ QuantizeWeightsPass::parsePolicy(StringRef name, const std::string &text,
   std::string error = fmc::quant::parseFormat(text, f);
   if (!error.empty())
     return getOperation().emitError()
-           << "fm-quantize-weights: option '" << name << "': " << error;
+           << "fm-quantize-weights: option '" << names(name) << "': " << error;
   format = f;
   return success();
 }
@@ -141,8 +145,8 @@ void QuantizeWeightsPass::runOnOperation() {
   llvm::Regex pattern(linearPattern);
   std::string regexError;
   if (!linearPattern.empty() && !pattern.isValid(regexError)) {
-    module.emitError() << "fm-quantize-weights: option 'linear-pattern': "
-                       << regexError;
+    module.emitError() << "fm-quantize-weights: option '"
+                       << names("linear-pattern") << "': " << regexError;
     return signalPassFailure();
   }
 
@@ -213,3 +217,10 @@ void QuantizeWeightsPass::runOnOperation() {
 }
 
 } // namespace
+
+std::unique_ptr<Pass>
+mlir::fm::createQuantizeWeights(QuantizeWeightsOptions options,
+                                OptionNames names) {
+  return std::make_unique<QuantizeWeightsPass>(std::move(options),
+                                               std::move(names));
+}

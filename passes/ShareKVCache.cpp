@@ -4,6 +4,7 @@
 #include "passes/Passes.h"
 
 #include <cmath>
+#include <sstream>
 
 namespace mlir::fm {
 #define GEN_PASS_DEF_SHAREKVCACHE
@@ -18,17 +19,20 @@ namespace {
 struct ShareKVCachePass
     : public fm::impl::ShareKVCacheBase<ShareKVCachePass> {
   using ShareKVCacheBase::ShareKVCacheBase;
+  ShareKVCachePass(ShareKVCacheOptions options, OptionNames names)
+      : ShareKVCacheBase(std::move(options)), names(std::move(names)) {}
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (reuseLayers != 0 && reuseFraction != 0.0) {
-      module.emitError() << "fm-share-kv-cache: give reuse-layers or "
-                            "reuse-fraction, not both";
+      module.emitError() << "fm-share-kv-cache: give " << names("reuse-layers")
+                         << " or " << names("reuse-fraction") << ", not both";
       return signalPassFailure();
     }
     if (reuseLayers < 0 || reuseFraction < 0.0 || reuseFraction >= 1.0) {
-      module.emitError() << "fm-share-kv-cache: reuse-layers must be >= 0 and "
-                            "reuse-fraction in [0, 1)";
+      module.emitError() << "fm-share-kv-cache: " << names("reuse-layers")
+                         << " must be >= 0 and " << names("reuse-fraction")
+                         << " in [0, 1)";
       return signalPassFailure();
     }
     for (auto function : module.getOps<FunctionOpInterface>())
@@ -59,14 +63,20 @@ struct ShareKVCachePass
     // declarations nothing names (in runOnOperation).
     if (reuse == 0 && sourceLayer < 0)
       return success();
+    if (reuse == 0 && reuseFraction > 0.0)
+      return function->emitError()
+             << "fm-share-kv-cache: " << reuseGiven() << " of " << count
+             << " layers rounds to none; " << names("source-layer")
+             << " needs a reuse layer";
     if (reuse == 0)
       return function->emitError()
-             << "fm-share-kv-cache: source-layer needs reuse-layers or "
-                "reuse-fraction";
+             << "fm-share-kv-cache: " << names("source-layer") << " needs "
+             << names("reuse-layers") << " or " << names("reuse-fraction");
     if (reuse >= count)
       return function->emitError()
              << "fm-share-kv-cache: cannot make " << reuse << " of " << count
-             << " layers reuse a cache; at least the first layer must own one";
+             << " layers reuse a cache (" << reuseGiven()
+             << "); at least the first layer must own one";
     int64_t firstReuse = count - reuse;
 
     SmallVector<Value> dropped;
@@ -106,18 +116,21 @@ struct ShareKVCachePass
     if (sourceLayer >= 0) {
       if (sourceLayer >= firstReuse)
         return layer.emitError()
-               << "fm-share-kv-cache: source layer " << sourceLayer
-               << " must come before the first reuse layer " << firstReuse;
+               << "fm-share-kv-cache: " << names("source-layer") << " "
+               << sourceLayer << " must come before the first reuse layer "
+               << firstReuse;
       AttentionOp source = layers[sourceLayer];
       if (source.isCacheReader())
         return layer.emitError()
-               << "fm-share-kv-cache: source layer " << sourceLayer
-               << " owns no cache (it reads " << source.getReadsAttr() << ")";
+               << "fm-share-kv-cache: " << names("source-layer") << " "
+               << sourceLayer << " owns no cache (it reads "
+               << source.getReadsAttr() << ")";
       if (source.getKind() != layer.getKind())
         return layer.emitError()
                << "layer " << index << " is "
                << stringifyAttentionKind(layer.getKind())
-               << " but its source layer " << sourceLayer << " is "
+               << " but its source layer " << sourceLayer << " ("
+               << names("source-layer") << ") is "
                << stringifyAttentionKind(source.getKind())
                << "; a layer can only reuse a cache of its own attention kind";
       return sourceLayer;
@@ -132,6 +145,25 @@ struct ShareKVCachePass
            << " owns a " << stringifyAttentionKind(layer.getKind())
            << " cache for layer " << index << " to reuse";
   }
+
+  /// The option that set how many layers reuse a cache, as given.
+  std::string reuseGiven() {
+    if (reuseFraction > 0.0) {
+      std::ostringstream os; // 0.375, not 3.750000e-01.
+      os << names("reuse-fraction") << "=" << static_cast<double>(reuseFraction);
+      return os.str();
+    }
+    return names("reuse-layers") + "=" +
+           std::to_string(static_cast<int64_t>(reuseLayers));
+  }
+
+  OptionNames names;
 };
 
 } // namespace
+
+std::unique_ptr<Pass> mlir::fm::createShareKVCache(ShareKVCacheOptions options,
+                                                   OptionNames names) {
+  return std::make_unique<ShareKVCachePass>(std::move(options),
+                                            std::move(names));
+}

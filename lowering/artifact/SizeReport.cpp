@@ -6,6 +6,7 @@
 #include "dialects/plan/IR/PlanOps.h"
 #include "lowering/quant/QuantParam.h"
 
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -14,6 +15,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 using namespace mlir;
@@ -82,6 +84,74 @@ std::string humanBytes(double bytes) {
   else
     os << llvm::format("%.2f ", bytes) << units[unit];
   return text;
+}
+
+/// Widens [low, high] to hold `value` (0 means no value yet).
+void widen(int64_t &low, int64_t &high, int64_t value) {
+  low = low ? std::min(low, value) : value;
+  high = std::max(high, value);
+}
+
+/// Sets decodeWeightBytes and moe: the share of each parameter a decode step
+/// reads for one token, the most over the kernels that name it.
+void addDecodeReads(SizeReport &report, plan::ProgramOp decode,
+                    ModuleOp module) {
+  llvm::StringMap<double> share;
+  auto reads = [&](FlatSymbolRefAttr ref, double fraction) {
+    if (!ref)
+      return;
+    double &slot = share[ref.getValue()];
+    slot = std::max(slot, fraction);
+  };
+  SymbolTable symbols(module);
+  MoeSummary moe;
+  decode.walk([&](Operation *op) {
+    llvm::TypeSwitch<Operation *>(op)
+        .Case([&](plan::EmbeddingOp k) {
+          // One row per token; a tied output head reads the rest.
+          auto table = symbols.lookup<fm::ParamOp>(k.getTableAttr().getAttr());
+          int64_t rows = table ? table.getTensorType().getDimSize(0) : 1;
+          reads(k.getTableAttr(), 1.0 / static_cast<double>(rows));
+        })
+        .Case([&](plan::MoeOp k) {
+          auto gateUp = symbols.lookup<fm::ParamOp>(k.getGateUpAttr().getAttr());
+          int64_t experts = gateUp ? gateUp.getTensorType().getDimSize(0) : 1;
+          double topK = static_cast<double>(k.getTopK());
+          reads(k.getGateUpAttr(), topK / experts);
+          reads(k.getDownAttr(), topK / experts);
+          for (FlatSymbolRefAttr ref :
+               {k.getRouterAttr(), k.getSharedGateUpAttr(),
+                k.getSharedDownAttr(), k.getSharedGateAttr()})
+            reads(ref, 1.0);
+          ++moe.layers;
+          ++moe.fusedLayers;
+          widen(moe.minExperts, moe.maxExperts, experts);
+          widen(moe.minExpertsPerToken, moe.maxExpertsPerToken, k.getTopK());
+        })
+        .Case([&](plan::MoeCombineOp k) {
+          // Unfused: every expert's projections are plan.linear kernels
+          // over every token, counted as read in full below.
+          ++moe.layers;
+          widen(moe.minExperts, moe.maxExperts,
+                static_cast<int64_t>(k.getExperts().size()));
+        })
+        .Case([&](plan::MoeRouteOp k) {
+          widen(moe.minExpertsPerToken, moe.maxExpertsPerToken, k.getTopK());
+        })
+        .Default([&](Operation *other) {
+          for (NamedAttribute attr : other->getAttrs())
+            if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue()))
+              if (symbols.lookup<fm::ParamOp>(ref.getAttr()))
+                reads(ref, 1.0);
+        });
+  });
+  double bytes = 0.0;
+  for (const auto &entry : share)
+    if (auto param = symbols.lookup<fm::ParamOp>(entry.getKey()))
+      bytes += entry.getValue() * static_cast<double>(param.getStorageBytes());
+  report.decodeWeightBytes = static_cast<int64_t>(std::llround(bytes));
+  if (moe.layers)
+    report.moe = moe;
 }
 
 } // namespace
@@ -233,6 +303,8 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
   }
   if (decode)
     report.decodeArenaBytes = decode.getArenaBytes();
+  if (decode)
+    addDecodeReads(report, decode, module);
   report.arenaBytes =
       std::max(report.prefillArenaBytes, report.decodeArenaBytes);
   return report;
@@ -275,6 +347,29 @@ QuantizationSummary summarize(const std::vector<QuantizedTensor> &tensors,
 /// reported: QAT weights are lossless (0), round-to-nearest on weights not
 /// trained for the 4-level grid measures about 0.3 and generates noise.
 constexpr double kHighTwoBitError = 0.15;
+
+/// "4", or "4 to 8" when the layers differ.
+std::string range(int64_t low, int64_t high) {
+  return low == high ? std::to_string(low)
+                     : std::to_string(low) + " to " + std::to_string(high);
+}
+
+/// The experts a decoded token reads and the weight bytes that makes.
+void printMoe(const SizeReport &report, llvm::raw_ostream &os) {
+  const MoeSummary &moe = *report.moe;
+  int64_t unfused = moe.layers - moe.fusedLayers;
+  os << "  moe: " << moe.layers << (moe.layers == 1 ? " layer" : " layers")
+     << " of " << range(moe.minExperts, moe.maxExperts) << " experts, "
+     << range(moe.minExpertsPerToken, moe.maxExpertsPerToken);
+  if (unfused == 0)
+    os << " read per token";
+  else
+    os << " selected per token (" << unfused << " unfused "
+       << (unfused == 1 ? "layer reads" : "layers read") << " every expert)";
+  os << ": " << humanBytes(report.decodeWeightBytes) << " of "
+     << humanBytes(report.parameterBytes)
+     << " weights read per decoded token\n";
+}
 
 } // namespace
 
@@ -321,6 +416,8 @@ void fmc::artifact::printSizeReport(const SizeReport &report,
   os << llvm::format("  %-10s %8s %14lld %12s %8.2f\n", "total", "",
                      static_cast<long long>(report.parameterElements),
                      humanBytes(report.parameterBytes).c_str(), totalBits);
+  if (report.moe)
+    printMoe(report, os);
   os << "  kv cache: " << report.kvCaches << " caches, "
      << report.kvBytesPerToken << " bytes/token, "
      << humanBytes(report.kvBytesTotal) << " at capacity";
@@ -438,7 +535,16 @@ llvm::json::Value fmc::artifact::toJSON(const SizeReport &report) {
       {"linear_bits_per_weight", report.linearBitsPerWeight()},
       {"embedding_bits_per_weight", report.embeddingBitsPerWeight()},
       {"quantized", std::move(quantized)},
+      {"decode_weight_bytes", report.decodeWeightBytes},
   };
+  if (report.moe)
+    result["moe"] =
+        llvm::json::Object{{"layers", report.moe->layers},
+                           {"fused_layers", report.moe->fusedLayers},
+                           {"min_experts", report.moe->minExperts},
+                           {"max_experts", report.moe->maxExperts},
+                           {"min_experts_per_token", report.moe->minExpertsPerToken},
+                           {"max_experts_per_token", report.moe->maxExpertsPerToken}};
   if (report.gpuDispatches)
     result["gpu_dispatches"] =
         llvm::json::Object{{"prefill", report.gpuDispatches->prefill},

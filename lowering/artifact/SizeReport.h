@@ -2,7 +2,8 @@
 //
 // fmc-compile prints this after planning: parameters by class with their
 // bits per weight (the figure quantization changes), KV-cache bytes per
-// token, and the activation arena.
+// token, the activation arena, and for mixtures of experts the share of the
+// weights one decoded token reads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,6 +54,18 @@ struct CacheEntry {
   int64_t scaleBytes = 0;  ///< Their f32 scales (int8 caches).
 };
 
+/// The mixtures of experts of a model, and what they save a decode step.
+struct MoeSummary {
+  int64_t layers = 0;
+  /// Layers fused into plan.moe, which reads only the selected experts'
+  /// weights; the others run every expert (a plan.linear each).
+  int64_t fusedLayers = 0;
+  /// Experts per layer and experts selected per token (top-k): the fewest
+  /// and the most over the layers (equal in most models).
+  int64_t minExperts = 0, maxExperts = 0;
+  int64_t minExpertsPerToken = 0, maxExpertsPerToken = 0;
+};
+
 struct SizeReport {
   std::string model;
   std::vector<ParameterClass> classes; ///< Non-empty classes, fixed order.
@@ -95,6 +108,14 @@ struct SizeReport {
     return embeddingElements ? 8.0 * embeddingBytes / embeddingElements : 0.0;
   }
   std::vector<QuantizedTensor> quantized;
+  /// Parameter bytes one decode step reads for one token: every parameter a
+  /// decode kernel names, except that an embedding table only the lookup
+  /// reads counts one row and a fused MoE's expert stacks count their
+  /// top-k share. Equals parameterBytes less the embedding's other rows for
+  /// a dense model.
+  int64_t decodeWeightBytes = 0;
+  /// Present when the model has mixtures of experts.
+  std::optional<MoeSummary> moe;
   /// GPU launches per run of each program (the dispatch lists of the GPU
   /// executables); absent when the artifact has no GPU target.
   struct GpuDispatches {

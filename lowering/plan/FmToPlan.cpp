@@ -441,7 +441,11 @@ Operation *findLastRowCut(func::FuncOp func) {
 
 struct FmToPlanPass : public plan::impl::FmToPlanBase<FmToPlanPass> {
   using FmToPlanBase::FmToPlanBase;
+  FmToPlanPass(plan::FmToPlanOptions options, fm::OptionNames names)
+      : FmToPlanBase(std::move(options)), names(std::move(names)) {}
   void runOnOperation() override;
+
+  fm::OptionNames names;
 };
 
 } // namespace
@@ -480,7 +484,7 @@ void FmToPlanPass::runOnOperation() {
   Builder builder(module.getContext());
   if (this->context < 0 ||
       this->context >= std::numeric_limits<int32_t>::max()) {
-    module.emitError() << "context must be in [1, 2^31 - 1), got "
+    module.emitError() << names("context") << " must be in [1, 2^31 - 1), got "
                        << static_cast<int64_t>(this->context);
     return signalPassFailure();
   }
@@ -493,7 +497,7 @@ void FmToPlanPass::runOnOperation() {
     context = std::min(context, static_cast<int64_t>(cache.getCapacity()));
   }
   if (prefillTokens <= 0) {
-    module.emitError() << "prefill-tokens must be positive, got "
+    module.emitError() << names("prefill-tokens") << " must be positive, got "
                        << static_cast<int64_t>(prefillTokens);
     return signalPassFailure();
   }
@@ -529,4 +533,9 @@ void FmToPlanPass::runOnOperation() {
       return signalPassFailure();
   }
   func->erase();
+}
+
+std::unique_ptr<Pass> mlir::plan::createFmToPlan(FmToPlanOptions options,
+                                                 fm::OptionNames names) {
+  return std::make_unique<FmToPlanPass>(std::move(options), std::move(names));
 }

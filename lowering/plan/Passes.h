@@ -4,6 +4,7 @@
 #define FMC_LOWERING_PLAN_PASSES_H
 
 #include "dialects/plan/IR/PlanOps.h"
+#include "passes/OptionNames.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
@@ -15,6 +16,10 @@ namespace mlir::plan {
 
 #define GEN_PASS_REGISTRATION
 #include "lowering/plan/Passes.h.inc"
+
+/// fm-to-plan with the names a driver gives its options (for diagnostics).
+std::unique_ptr<Pass> createFmToPlan(FmToPlanOptions options,
+                                     fm::OptionNames names);
 
 /// Places every buffer of `program` in its arena: buffers whose live ranges
 /// intersect get disjoint bytes, largest first at the lowest offset that

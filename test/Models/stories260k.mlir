@@ -7,7 +7,8 @@
 // RUN: fmc-opt %s | fmc-opt | FileCheck %s
 // RUN: fmc-opt %s --mlir-print-op-generic | fmc-opt | FileCheck %s
 
-// CHECK: fm.tokenizer llama2c "../shared/models/stories260K/tok512.bin" bos = 1, eos = 2
+// Paths are relative to this file's directory (import/README.md, "Paths").
+// CHECK: fm.tokenizer llama2c "../../../shared/models/stories260K/tok512.bin" bos = 1, eos = 2
 // CHECK-COUNT-47: fm.param @
 // CHECK-COUNT-5: fm.kv_cache @
 // CHECK-LABEL: func.func @forward
@@ -18,54 +19,54 @@
 // CHECK: return %[[L]]
 
 module {
-  fm.tokenizer llama2c "../shared/models/stories260K/tok512.bin" bos = 1, eos = 2
-  fm.param @"model.embed_tokens.weight" : tensor<512x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 28, dtype = f32>
-  fm.param @"model.layers.0.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 131100, dtype = f32>
-  fm.param @"model.layers.1.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 131356, dtype = f32>
-  fm.param @"model.layers.2.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 131612, dtype = f32>
-  fm.param @"model.layers.3.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 131868, dtype = f32>
-  fm.param @"model.layers.4.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 132124, dtype = f32>
-  fm.param @"model.layers.0.self_attn.q_proj.weight" : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 132380, dtype = f32>
-  fm.param @"model.layers.1.self_attn.q_proj.weight" : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 148764, dtype = f32>
-  fm.param @"model.layers.2.self_attn.q_proj.weight" : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 165148, dtype = f32>
-  fm.param @"model.layers.3.self_attn.q_proj.weight" : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 181532, dtype = f32>
-  fm.param @"model.layers.4.self_attn.q_proj.weight" : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 197916, dtype = f32>
-  fm.param @"model.layers.0.self_attn.k_proj.weight" : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 214300, dtype = f32>
-  fm.param @"model.layers.1.self_attn.k_proj.weight" : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 222492, dtype = f32>
-  fm.param @"model.layers.2.self_attn.k_proj.weight" : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 230684, dtype = f32>
-  fm.param @"model.layers.3.self_attn.k_proj.weight" : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 238876, dtype = f32>
-  fm.param @"model.layers.4.self_attn.k_proj.weight" : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 247068, dtype = f32>
-  fm.param @"model.layers.0.self_attn.v_proj.weight" : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 255260, dtype = f32>
-  fm.param @"model.layers.1.self_attn.v_proj.weight" : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 263452, dtype = f32>
-  fm.param @"model.layers.2.self_attn.v_proj.weight" : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 271644, dtype = f32>
-  fm.param @"model.layers.3.self_attn.v_proj.weight" : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 279836, dtype = f32>
-  fm.param @"model.layers.4.self_attn.v_proj.weight" : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 288028, dtype = f32>
-  fm.param @"model.layers.0.self_attn.o_proj.weight" : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 296220, dtype = f32>
-  fm.param @"model.layers.1.self_attn.o_proj.weight" : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 312604, dtype = f32>
-  fm.param @"model.layers.2.self_attn.o_proj.weight" : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 328988, dtype = f32>
-  fm.param @"model.layers.3.self_attn.o_proj.weight" : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 345372, dtype = f32>
-  fm.param @"model.layers.4.self_attn.o_proj.weight" : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 361756, dtype = f32>
-  fm.param @"model.layers.0.post_attention_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 378140, dtype = f32>
-  fm.param @"model.layers.1.post_attention_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 378396, dtype = f32>
-  fm.param @"model.layers.2.post_attention_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 378652, dtype = f32>
-  fm.param @"model.layers.3.post_attention_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 378908, dtype = f32>
-  fm.param @"model.layers.4.post_attention_layernorm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 379164, dtype = f32>
-  fm.param @"model.layers.0.mlp.gate_proj.weight" : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 379420, dtype = f32>
-  fm.param @"model.layers.1.mlp.gate_proj.weight" : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 423452, dtype = f32>
-  fm.param @"model.layers.2.mlp.gate_proj.weight" : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 467484, dtype = f32>
-  fm.param @"model.layers.3.mlp.gate_proj.weight" : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 511516, dtype = f32>
-  fm.param @"model.layers.4.mlp.gate_proj.weight" : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 555548, dtype = f32>
-  fm.param @"model.layers.0.mlp.down_proj.weight" : tensor<64x172xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 599580, dtype = f32>
-  fm.param @"model.layers.1.mlp.down_proj.weight" : tensor<64x172xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 643612, dtype = f32>
-  fm.param @"model.layers.2.mlp.down_proj.weight" : tensor<64x172xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 687644, dtype = f32>
-  fm.param @"model.layers.3.mlp.down_proj.weight" : tensor<64x172xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 731676, dtype = f32>
-  fm.param @"model.layers.4.mlp.down_proj.weight" : tensor<64x172xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 775708, dtype = f32>
-  fm.param @"model.layers.0.mlp.up_proj.weight" : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 819740, dtype = f32>
-  fm.param @"model.layers.1.mlp.up_proj.weight" : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 863772, dtype = f32>
-  fm.param @"model.layers.2.mlp.up_proj.weight" : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 907804, dtype = f32>
-  fm.param @"model.layers.3.mlp.up_proj.weight" : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 951836, dtype = f32>
-  fm.param @"model.layers.4.mlp.up_proj.weight" : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 995868, dtype = f32>
-  fm.param @"model.norm.weight" : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 1039900, dtype = f32>
+  fm.tokenizer llama2c "../../../shared/models/stories260K/tok512.bin" bos = 1, eos = 2
+  fm.param @"model.embed_tokens.weight" : tensor<512x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 28, dtype = f32>
+  fm.param @"model.layers.0.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 131100, dtype = f32>
+  fm.param @"model.layers.1.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 131356, dtype = f32>
+  fm.param @"model.layers.2.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 131612, dtype = f32>
+  fm.param @"model.layers.3.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 131868, dtype = f32>
+  fm.param @"model.layers.4.input_layernorm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 132124, dtype = f32>
+  fm.param @"model.layers.0.self_attn.q_proj.weight" : tensor<64x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 132380, dtype = f32>
+  fm.param @"model.layers.1.self_attn.q_proj.weight" : tensor<64x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 148764, dtype = f32>
+  fm.param @"model.layers.2.self_attn.q_proj.weight" : tensor<64x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 165148, dtype = f32>
+  fm.param @"model.layers.3.self_attn.q_proj.weight" : tensor<64x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 181532, dtype = f32>
+  fm.param @"model.layers.4.self_attn.q_proj.weight" : tensor<64x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 197916, dtype = f32>
+  fm.param @"model.layers.0.self_attn.k_proj.weight" : tensor<32x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 214300, dtype = f32>
+  fm.param @"model.layers.1.self_attn.k_proj.weight" : tensor<32x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 222492, dtype = f32>
+  fm.param @"model.layers.2.self_attn.k_proj.weight" : tensor<32x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 230684, dtype = f32>
+  fm.param @"model.layers.3.self_attn.k_proj.weight" : tensor<32x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 238876, dtype = f32>
+  fm.param @"model.layers.4.self_attn.k_proj.weight" : tensor<32x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 247068, dtype = f32>
+  fm.param @"model.layers.0.self_attn.v_proj.weight" : tensor<32x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 255260, dtype = f32>
+  fm.param @"model.layers.1.self_attn.v_proj.weight" : tensor<32x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 263452, dtype = f32>
+  fm.param @"model.layers.2.self_attn.v_proj.weight" : tensor<32x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 271644, dtype = f32>
+  fm.param @"model.layers.3.self_attn.v_proj.weight" : tensor<32x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 279836, dtype = f32>
+  fm.param @"model.layers.4.self_attn.v_proj.weight" : tensor<32x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 288028, dtype = f32>
+  fm.param @"model.layers.0.self_attn.o_proj.weight" : tensor<64x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 296220, dtype = f32>
+  fm.param @"model.layers.1.self_attn.o_proj.weight" : tensor<64x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 312604, dtype = f32>
+  fm.param @"model.layers.2.self_attn.o_proj.weight" : tensor<64x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 328988, dtype = f32>
+  fm.param @"model.layers.3.self_attn.o_proj.weight" : tensor<64x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 345372, dtype = f32>
+  fm.param @"model.layers.4.self_attn.o_proj.weight" : tensor<64x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 361756, dtype = f32>
+  fm.param @"model.layers.0.post_attention_layernorm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 378140, dtype = f32>
+  fm.param @"model.layers.1.post_attention_layernorm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 378396, dtype = f32>
+  fm.param @"model.layers.2.post_attention_layernorm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 378652, dtype = f32>
+  fm.param @"model.layers.3.post_attention_layernorm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 378908, dtype = f32>
+  fm.param @"model.layers.4.post_attention_layernorm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 379164, dtype = f32>
+  fm.param @"model.layers.0.mlp.gate_proj.weight" : tensor<172x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 379420, dtype = f32>
+  fm.param @"model.layers.1.mlp.gate_proj.weight" : tensor<172x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 423452, dtype = f32>
+  fm.param @"model.layers.2.mlp.gate_proj.weight" : tensor<172x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 467484, dtype = f32>
+  fm.param @"model.layers.3.mlp.gate_proj.weight" : tensor<172x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 511516, dtype = f32>
+  fm.param @"model.layers.4.mlp.gate_proj.weight" : tensor<172x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 555548, dtype = f32>
+  fm.param @"model.layers.0.mlp.down_proj.weight" : tensor<64x172xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 599580, dtype = f32>
+  fm.param @"model.layers.1.mlp.down_proj.weight" : tensor<64x172xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 643612, dtype = f32>
+  fm.param @"model.layers.2.mlp.down_proj.weight" : tensor<64x172xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 687644, dtype = f32>
+  fm.param @"model.layers.3.mlp.down_proj.weight" : tensor<64x172xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 731676, dtype = f32>
+  fm.param @"model.layers.4.mlp.down_proj.weight" : tensor<64x172xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 775708, dtype = f32>
+  fm.param @"model.layers.0.mlp.up_proj.weight" : tensor<172x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 819740, dtype = f32>
+  fm.param @"model.layers.1.mlp.up_proj.weight" : tensor<172x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 863772, dtype = f32>
+  fm.param @"model.layers.2.mlp.up_proj.weight" : tensor<172x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 907804, dtype = f32>
+  fm.param @"model.layers.3.mlp.up_proj.weight" : tensor<172x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 951836, dtype = f32>
+  fm.param @"model.layers.4.mlp.up_proj.weight" : tensor<172x64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 995868, dtype = f32>
+  fm.param @"model.norm.weight" : tensor<64xf32> from #fm.external<"../../../shared/models/stories260K/stories260K.bin", offset = 1039900, dtype = f32>
   fm.kv_cache @layer0 linear capacity = 512, kv_heads = 4, head_dim = 8 : f32
   fm.kv_cache @layer1 linear capacity = 512, kv_heads = 4, head_dim = 8 : f32
   fm.kv_cache @layer2 linear capacity = 512, kv_heads = 4, head_dim = 8 : f32

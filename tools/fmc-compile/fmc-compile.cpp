@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/fm/IR/FmFilePaths.h"
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/plan/IR/PlanOps.h"
 #include "import/ModelSource.h"
@@ -236,6 +237,32 @@ cl::opt<bool> prefillAllPositions(
              "logits exist"),
     cl::init(false), cl::cat(kvCategory));
 
+/// The flag that sets each pass option fmc-compile sets, so that a pass's
+/// diagnostics name what the user typed (passes/OptionNames.h).
+const fm::OptionFlag kFlagOfPassOption[] = {
+    {"fm-interleave-attention", "pattern", "--attention-pattern"},
+    {"fm-interleave-attention", "window", "--window"},
+    {"fm-interleave-attention", "global-rope", "--global-rope"},
+    {"fm-share-kv-cache", "reuse-layers", "--share-kv-layers"},
+    {"fm-share-kv-cache", "reuse-fraction", "--share-kv-fraction"},
+    {"fm-share-kv-cache", "source-layer", "--share-kv-source"},
+    {"fm-quantize-kv-cache", "element-type", "--kv-cache-type"},
+    {"fm-quantize-weights", "linear", "--quantize"},
+    {"fm-quantize-weights", "embedding", "--quantize"},
+    {"fm-quantize-weights", "output", "--quantize"},
+    {"fm-quantize-weights", "linear-pattern", "--quantize-linear-pattern"},
+    {"fm-to-plan", "context", "--context"},
+    {"fm-to-plan", "prefill-tokens", "--prefill-tokens"},
+    {"fm-to-plan", "batch-tracks", "--batch-tracks"},
+    // prefill-last-position is --prefill-all-positions negated: a message
+    // about one would mislead about the other, so it keeps its own name.
+};
+
+/// The names `pass`'s diagnostics give its options.
+fm::OptionNames flagsOf(llvm::StringRef pass) {
+  return fm::OptionNames(kFlagOfPassOption, pass);
+}
+
 /// Progress lines on a terminal; nothing when stderr is a file or a pipe.
 class Progress {
 public:
@@ -294,26 +321,30 @@ LogicalResult runModelPasses(ModuleOp module) {
     options.pattern = attentionPattern;
     options.window = attentionWindow;
     options.globalRope = globalRope;
-    pm.addPass(fm::createInterleaveAttention(options));
+    pm.addPass(fm::createInterleaveAttention(
+        options, flagsOf("fm-interleave-attention")));
   }
   if (shareKvLayers != 0 || shareKvFraction != 0.0 || shareKvSource >= 0) {
     fm::ShareKVCacheOptions options;
     options.reuseLayers = shareKvLayers;
     options.reuseFraction = shareKvFraction;
     options.sourceLayer = shareKvSource;
-    pm.addPass(fm::createShareKVCache(options));
+    pm.addPass(
+        fm::createShareKVCache(options, flagsOf("fm-share-kv-cache")));
   }
   if (!kvCacheType.empty()) {
     fm::QuantizeKVCacheOptions options;
     options.elementType = kvCacheType;
-    pm.addPass(fm::createQuantizeKVCache(options));
+    pm.addPass(
+        fm::createQuantizeKVCache(options, flagsOf("fm-quantize-kv-cache")));
   }
   pm.addPass(fm::createDropDeadParams());
   fm::QuantizeWeightsOptions quantOptions;
   bool anyQuantization = false;
   quantizeOptions(quantOptions, anyQuantization); // Checked in main().
   if (anyQuantization)
-    pm.addPass(fm::createQuantizeWeights(quantOptions));
+    pm.addPass(fm::createQuantizeWeights(quantOptions,
+                                         flagsOf("fm-quantize-weights")));
   return pm.run(module);
 }
 
@@ -361,7 +392,7 @@ LogicalResult runPlan(ModuleOp module) {
   options.context = contextTokens;
   options.batchTracks = batchTracks;
   options.prefillLastPosition = !prefillAllPositions;
-  pm.addPass(plan::createFmToPlan(options));
+  pm.addPass(plan::createFmToPlan(options, flagsOf("fm-to-plan")));
   pm.addPass(plan::createFormDispatches());
   return pm.run(module);
 }
@@ -442,12 +473,26 @@ std::vector<fmc::artifact::SourceFile> sourceFilesOf(ModuleOp module) {
   return files;
 }
 
+/// The directory the input's relative file paths are relative to: an IR
+/// file's own; the current one for stdin and for a model file (whose reader
+/// gives paths as the command line does).
+std::string inputDirectory() {
+  return llvm::StringRef(inputPath).ends_with(".mlir")
+             ? fm::irFileDirectory(inputPath)
+             : "";
+}
+
+/// Writes IR to -o: relative paths relative to the output file's directory,
+/// or, on stdout, as the input had them.
 int writeIR(ModuleOp module) {
   std::string error;
   std::string path = outputPath.empty() ? "-" : outputPath.getValue();
   std::unique_ptr<llvm::ToolOutputFile> out = openOutputFile(path, &error);
   if (!out)
     return failWith(error);
+  fm::rebaseFilePaths(module, "",
+                      path == "-" ? inputDirectory()
+                                  : fm::irFileDirectory(path));
   module.print(out->os());
   out->os() << "\n";
   out->keep();
@@ -520,9 +565,11 @@ int main(int argc, char **argv) {
     return failWith("--metallib builds the metal target's library; add "
                     "--target=metal");
 
-  if (contextTokens < 0 || contextTokens >= (int64_t(1) << 31))
+  // fm-to-plan keeps 2^31 - 1 for "no linear cache bounds the context".
+  if (contextTokens < 0 || contextTokens >= (int64_t(1) << 31) - 1)
     return failWith(
-        "--context must be a positive number of positions below 2^31, got " +
+        "--context must be a positive number of positions below 2^31 - 1, "
+        "got " +
         llvm::Twine(contextTokens.getValue()));
   if (prefillTokens <= 0 || prefillTokens >= (int64_t(1) << 20))
     return failWith("--prefill-tokens must be in [1, 2^20), got " +
@@ -581,6 +628,9 @@ int main(int argc, char **argv) {
     module = parseSourceFile<ModuleOp>(sourceMgr, &context);
     if (!module)
       return 1;
+    // Relative paths in an IR file are relative to its directory; from here
+    // on, to the current one.
+    fm::rebaseFilePaths(*module, inputDirectory(), "");
   } else {
     progress.step("importing " + inputPath);
     std::optional<llvm::StringRef> tokenizer;

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/fm/IR/FmFilePaths.h"
 #include "dialects/fm/IR/FmOps.h"
 #include "import/ModelSource.h"
 #include "import/builder/Builder.h"
@@ -154,6 +155,12 @@ int main(int argc, char **argv) {
                   ": the imported module does not verify: " + diagnostic);
   }
   double verifyMs = lap(start);
+
+  // The readers give paths as the command line did (relative to the current
+  // directory, or absolute); in an IR file relative paths are relative to
+  // its directory. On stdout they stay relative to the current directory.
+  mlir::fm::rebaseFilePaths(**module, "",
+                            mlir::fm::irFileDirectory(outputPath));
 
   // Values are named after what they hold (%q3, %att3, %h4).
   mlir::OpPrintingFlags flags;

@@ -17,8 +17,9 @@ def Fm_ExternalAttr : Fm_Attr<"External", "external"> {
     A parameter's bytes are `file` from byte `offset` on, stored as `dtype`
     in row-major order of the parameter's shape. Nothing is read while the IR
     is parsed: passes and the artifact writer memory-map the file when they
-    need the values. Relative paths are resolved against the working
-    directory of the tool that reads them.
+    need the values. A relative path is relative to the directory of the IR
+    file (stdin: the current directory); tools rebase it when they read or
+    write IR (FmFilePaths.h), so an IR file compiles from any directory.
 
     ```mlir
     #fm.external<"model.safetensors", offset = 1024, dtype = f16>

@@ -122,7 +122,8 @@ def Fm_TokenizerOp : Fm_Op<"tokenizer", [HasParent<"::mlir::ModuleOp">]> {
     Names the file the model's vocabulary is read from and its format; the
     artifact writer parses it and stores the vocabulary in the artifact.
     `add_bos` says whether encoding a prompt prepends `bos_id`. A module has
-    at most one tokenizer.
+    at most one tokenizer. A relative `file` is relative to the IR file's
+    directory, as `#fm.external` files are.
 
     ```mlir
     fm.tokenizer llama2c "tok512.bin" bos = 1, eos = 2

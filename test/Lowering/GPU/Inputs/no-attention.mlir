@@ -4,17 +4,17 @@
 // adds, SwiGLU, LayerNorm, GELU and soft-capped logits. Offsets are those
 // of stories260K.bin; tests run fmc-compile from the source root.
 module {
-  fm.tokenizer llama2c "../shared/models/stories260K/tok512.bin" bos = 1, eos = 2
-  fm.param @emb : tensor<512x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 28, dtype = f32>
-  fm.param @norm0 : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 131100, dtype = f32>
-  fm.param @q : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 132380, dtype = f32>
-  fm.param @k : tensor<32x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 214300, dtype = f32>
-  fm.param @o : tensor<64x32xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 255260, dtype = f32>
-  fm.param @norm1 : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 378140, dtype = f32>
-  fm.param @gate : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 379420, dtype = f32>
-  fm.param @down : tensor<64x172xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 599580, dtype = f32>
-  fm.param @up : tensor<172x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 819740, dtype = f32>
-  fm.param @norm : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 1039900, dtype = f32>
+  fm.tokenizer llama2c "../../../../../shared/models/stories260K/tok512.bin" bos = 1, eos = 2
+  fm.param @emb : tensor<512x64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 28, dtype = f32>
+  fm.param @norm0 : tensor<64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 131100, dtype = f32>
+  fm.param @q : tensor<64x64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 132380, dtype = f32>
+  fm.param @k : tensor<32x64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 214300, dtype = f32>
+  fm.param @o : tensor<64x32xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 255260, dtype = f32>
+  fm.param @norm1 : tensor<64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 378140, dtype = f32>
+  fm.param @gate : tensor<172x64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 379420, dtype = f32>
+  fm.param @down : tensor<64x172xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 599580, dtype = f32>
+  fm.param @up : tensor<172x64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 819740, dtype = f32>
+  fm.param @norm : tensor<64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 1039900, dtype = f32>
   func.func @forward(%tokens: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x512xf32> {
     %h0 = fm.embedding @emb[%tokens] : tensor<?xi32> -> tensor<?x64xf32>
     %n0 = fm.rms_norm %h0, @norm0 eps = 1.0e-05 : tensor<?x64xf32>

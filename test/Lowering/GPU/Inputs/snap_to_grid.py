@@ -36,7 +36,7 @@ def snap(w, bits, group, scale_type):
 def main():
     model, shared, out = sys.argv[1:4]
     text = open(model).read()
-    source = "../shared/models/stories260K/stories260K.bin"
+    source = "../../../shared/models/stories260K/stories260K.bin"
     data = np.fromfile(f"{shared}/models/stories260K/stories260K.bin", dtype=np.uint8).copy()
     param = r'fm.param @"([^"]+)" : tensor<(\d+)x(\d+)xf32> from #fm.external<"[^"]+", offset = (\d+)'
     for m in re.finditer(param, text):
@@ -52,7 +52,7 @@ def main():
         data[offset:end] = np.frombuffer(snap(w, bits, group, scale_type).tobytes(), np.uint8)
     data.tofile(f"{out}/grid.bin")
     text = text.replace(f'"{source}"', f'"{out}/grid.bin"')
-    text = text.replace('"../shared/', f'"{shared}/')
+    text = text.replace('"../../../shared/', f'"{shared}/')
     open(f"{out}/grid.mlir", "w").write(text)
 
 

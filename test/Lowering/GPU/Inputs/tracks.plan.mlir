@@ -4,13 +4,13 @@
 // (track_combine), and a prefill that keeps the last row (last_row) before
 // RoPE, the final norm and the logits. Weights: stories260K's.
 module {
-  fm.tokenizer llama2c "../shared/models/stories260K/tok512.bin" bos = 1, eos = 2
-  fm.param @emb : tensor<512x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 28, dtype = f32>
-  fm.param @q0 : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 132380, dtype = f32>
-  fm.param @q1 : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 148764, dtype = f32>
-  fm.param @q2 : tensor<64x64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 165148, dtype = f32>
+  fm.tokenizer llama2c "../../../../../shared/models/stories260K/tok512.bin" bos = 1, eos = 2
+  fm.param @emb : tensor<512x64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 28, dtype = f32>
+  fm.param @q0 : tensor<64x64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 132380, dtype = f32>
+  fm.param @q1 : tensor<64x64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 148764, dtype = f32>
+  fm.param @q2 : tensor<64x64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 165148, dtype = f32>
   fm.param @q.tracks : tensor<3x64x64xf32> stacks [@q0, @q1, @q2]
-  fm.param @norm : tensor<64xf32> from #fm.external<"../shared/models/stories260K/stories260K.bin", offset = 1039900, dtype = f32>
+  fm.param @norm : tensor<64xf32> from #fm.external<"../../../../../shared/models/stories260K/stories260K.bin", offset = 1039900, dtype = f32>
   plan.program @prefill max_tokens = 16, arena_bytes = 65728 {
     %t = plan.buffer offset = 0 {name = "tokens"} : !plan.rows<1, i32>
     %p = plan.buffer offset = 64 {name = "positions"} : !plan.rows<1, i32>
