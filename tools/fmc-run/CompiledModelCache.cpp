@@ -10,7 +10,7 @@
 //     template: what the importer reads), by name;
 //   - fm IR (.mlir): the file and every file a string in it names (the
 //     weights of #fm.external parameters and the tokenizer, paths relative
-//     to the working directory, as fmc-compile resolves them);
+//     to the IR file's directory, as fmc-compile resolves them);
 //   - any other file (.gguf, llama2.c): the file;
 //   - a --tokenizer file given with --compile-arg.
 //
@@ -250,12 +250,16 @@ directoryModelFiles(const std::string &dir) {
   return names;
 }
 
-/// The files the double-quoted strings of IR text name (relative to the
-/// working directory, as fmc-compile resolves them), sorted. A string that
-/// names no file (a symbol, a kind) is skipped, and so are `//` comments,
-/// where a lone quote would pair the strings after it wrongly.
-std::set<std::string> filesNamedIn(std::string_view text) {
-  std::set<std::string> files;
+/// The files the double-quoted strings of IR text name (a relative one
+/// against `directory`, the IR file's, as fmc-compile resolves them),
+/// sorted. A string that names no file (a symbol, a kind) is skipped, and
+/// so are `//` comments, where a lone quote would pair the strings after it
+/// wrongly.
+std::set<std::pair<std::string, std::string>>
+filesNamedIn(std::string_view text, const std::string &directory) {
+  // (as written, resolved): the key hashes the name as the IR writes it,
+  // so a model moved with its files keeps its key.
+  std::set<std::pair<std::string, std::string>> files;
   for (size_t at = 0; at < text.size(); ++at) {
     if (text.compare(at, 2, "//") == 0) {
       at = text.find('\n', at);
@@ -272,10 +276,12 @@ std::set<std::string> filesNamedIn(std::string_view text) {
       break;
     std::string_view literal = text.substr(at + 1, end - at - 1);
     // Escaped strings and hex blobs name no file fmc reads.
+    std::string path(literal);
+    if (!path.empty() && path[0] != '/')
+      path = directory + "/" + path;
     if (!literal.empty() && literal.size() < PATH_MAX &&
-        literal.find('\\') == std::string_view::npos &&
-        isRegularFile(std::string(literal)))
-      files.emplace(literal);
+        literal.find('\\') == std::string_view::npos && isRegularFile(path))
+      files.emplace(std::string(literal), path);
     at = end;
   }
   return files;
@@ -307,8 +313,12 @@ absl::StatusOr<std::string> cacheKey(const std::string &model,
       return text.status();
     key.add("ir");
     key.add(*text);
-    for (const std::string &file : filesNamedIn(*text))
-      if (absl::Status s = key.addFile(file, file); !s.ok())
+    size_t slash = model.rfind('/');
+    std::string directory = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : model.substr(0, slash);
+    for (const auto &[name, file] : filesNamedIn(*text, directory))
+      if (absl::Status s = key.addFile(name, file); !s.ok())
         return s;
   } else if (absl::Status s = key.addFile("model", model); !s.ok()) {
     return s;
