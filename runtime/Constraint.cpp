@@ -2,8 +2,6 @@
 
 #include "runtime/Constraint.h"
 
-#include "runtime/grammar/JsonSchemaGrammar.h"
-
 namespace fmc {
 
 std::shared_ptr<const grammar::Vocabulary>
@@ -24,16 +22,6 @@ Constraint::fromGbnf(const std::string &gbnf,
     return g.status();
   return std::shared_ptr<const Constraint>(
       new Constraint(gbnf, std::move(*g), std::move(vocabulary)));
-}
-
-absl::StatusOr<std::shared_ptr<const Constraint>>
-Constraint::fromJsonSchema(
-    const std::string &schema,
-    std::shared_ptr<const grammar::Vocabulary> vocabulary) {
-  absl::StatusOr<std::string> gbnf = grammar::jsonSchemaToGbnf(schema);
-  if (!gbnf.ok())
-    return gbnf.status();
-  return fromGbnf(*gbnf, std::move(vocabulary));
 }
 
 } // namespace fmc

@@ -31,14 +31,11 @@ grammarVocabulary(const Tokenizer &tokenizer,
 
 class Constraint {
 public:
-  /// From GBNF text.
+  /// From GBNF text (a JSON Schema becomes GBNF first:
+  /// grammar::jsonSchemaToGbnf, which --print-grammar shows).
   static absl::StatusOr<std::shared_ptr<const Constraint>>
   fromGbnf(const std::string &gbnf,
            std::shared_ptr<const grammar::Vocabulary> vocabulary);
-  /// From a JSON Schema document.
-  static absl::StatusOr<std::shared_ptr<const Constraint>>
-  fromJsonSchema(const std::string &schema,
-                 std::shared_ptr<const grammar::Vocabulary> vocabulary);
 
   /// A matcher at the grammar's start, for one generation. Matchers share
   /// the automaton: what one generation built, the next reuses.

@@ -11,13 +11,20 @@
 
 namespace fmc {
 
-namespace {
 double msSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(
              std::chrono::steady_clock::now() - start)
       .count();
 }
-} // namespace
+
+void recordDecodeTime(GenerationStats &stats,
+                      std::chrono::steady_clock::time_point decodeStart) {
+  stats.decodeMs = msSince(decodeStart);
+  // The first token came from prefill: decode made the others.
+  int64_t decoded = stats.generatedTokens - 1;
+  if (decoded > 0 && stats.decodeMs > 0)
+    stats.decodeTokensPerS = decoded / (stats.decodeMs / 1000.0);
+}
 
 bool endsGeneration(int32_t token, const GenerationOptions &options,
                     const GenerationCallbacks &callbacks,
@@ -152,10 +159,7 @@ generate(Session &session, const std::vector<int32_t> &prompt,
     ++position;
     ++stats.generatedTokens;
   }
-  stats.decodeMs = msSince(decodeStart);
-  int64_t decoded = stats.generatedTokens - 1;
-  if (decoded > 0 && stats.decodeMs > 0)
-    stats.decodeTokensPerS = decoded / (stats.decodeMs / 1000.0);
+  recordDecodeTime(stats, decodeStart);
   return stats;
 }
 

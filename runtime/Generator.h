@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -69,6 +70,14 @@ struct GenerationCallbacks {
   /// Logits rows (only when GenerationOptions::allLogits).
   LogitsCallback onLogits;
 };
+
+/// Milliseconds since `start`: the generators' timings.
+double msSince(std::chrono::steady_clock::time_point start);
+
+/// Sets stats.decodeMs and decodeTokensPerS for a decode that started at
+/// `decodeStart` and made all generated tokens but the first.
+void recordDecodeTime(GenerationStats &stats,
+                      std::chrono::steady_clock::time_point decodeStart);
 
 /// Whether the generation ends with `token`, just generated and counted in
 /// stats.generatedTokens: the caller's onToken declined it, it is an end

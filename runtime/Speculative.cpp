@@ -12,12 +12,6 @@ namespace fmc {
 
 namespace {
 
-double msSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(
-             std::chrono::steady_clock::now() - start)
-      .count();
-}
-
 /// softmax(logits / temperature).
 void probabilities(const float *logits, int64_t vocab, float temperature,
                    std::vector<float> &out) {
@@ -251,10 +245,7 @@ generateSpeculative(Session &target, Session &draft,
     if (done)
       break;
   }
-  stats.decodeMs = msSince(decodeStart);
-  int64_t decoded = stats.generatedTokens - 1;
-  if (decoded > 0 && stats.decodeMs > 0)
-    stats.decodeTokensPerS = decoded / (stats.decodeMs / 1000.0);
+  recordDecodeTime(stats, decodeStart);
   return stats;
 }
 

@@ -7,6 +7,8 @@
 
 #include "tools/fmc-perplexity/Options.h"
 
+#include "tools/common/CommandLine.h"
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -57,32 +59,18 @@ Options:
 )";
 }
 
-namespace {
-
-absl::Status badValue(absl::string_view flag, absl::string_view value,
-                      absl::string_view want) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid value '", value, "' for ", flag, ": expected ", want));
-}
-
-} // namespace
+using fmc::tools::badValue;
 
 absl::StatusOr<Options> parseOptions(int argc, char **argv) {
   Options options;
   std::vector<std::string> positional;
   for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.empty() || arg[0] != '-' || arg == "-") {
-      positional.emplace_back(arg);
+    fmc::tools::Argument arg = fmc::tools::splitArgument(argv[i]);
+    if (arg.positional) {
+      positional.push_back(arg.text);
       continue;
     }
-    std::string flag(arg);
-    std::optional<std::string> inlineValue;
-    if (size_t eq = flag.find('=');
-        eq != std::string::npos && flag.rfind("--", 0) == 0) {
-      inlineValue = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    }
+    std::string flag = arg.flag;
     if (flag == "--help" || flag == "-h") {
       options.help = true;
       continue;
@@ -104,16 +92,11 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       known |= flag == name;
     if (!known)
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown option '", std::string(arg), "' (see --help)"));
-    std::string value;
-    if (inlineValue) {
-      value = *inlineValue;
-    } else {
-      if (i + 1 >= argc)
-        return absl::InvalidArgumentError(
-            absl::StrCat("option ", std::string(arg), " needs a value"));
-      value = argv[++i];
-    }
+          absl::StrCat("unknown option '", arg.text, "' (see --help)"));
+    absl::StatusOr<std::string> read = fmc::tools::flagValue(arg, argc, argv, i);
+    if (!read.ok())
+      return read.status();
+    const std::string &value = *read;
     auto positive = [&](std::optional<int64_t> &out, int64_t least,
                         absl::string_view want) -> absl::Status {
       int64_t n;

@@ -13,6 +13,8 @@
 
 #include "support/Suggest.h"
 
+#include "tools/common/CommandLine.h"
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -152,32 +154,18 @@ Running:
 )";
 }
 
-namespace {
-
-absl::Status badValue(absl::string_view flag, absl::string_view value,
-                      absl::string_view want) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid value '", value, "' for ", flag, ": expected ", want));
-}
-
-} // namespace
+using fmc::tools::badValue;
 
 absl::StatusOr<Options> parseOptions(int argc, char **argv) {
   Options options;
   std::vector<std::string> positional;
   for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.empty() || arg[0] != '-' || arg == "-") {
-      positional.emplace_back(arg);
+    fmc::tools::Argument arg = fmc::tools::splitArgument(argv[i]);
+    if (arg.positional) {
+      positional.push_back(arg.text);
       continue;
     }
-    std::string flag(arg);
-    std::optional<std::string> inlineValue;
-    if (size_t eq = flag.find('=');
-        eq != std::string::npos && flag.rfind("--", 0) == 0) {
-      inlineValue = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    }
+    std::string flag = arg.flag;
     auto isBool = [&](std::string_view name) { return flag == name; };
     if (isBool("--help") || isBool("-h")) {
       options.help = true;
@@ -252,15 +240,10 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       return absl::InvalidArgumentError(
           fmc::unknownOptionMessage(flag, spellings));
     }
-    std::string value;
-    if (inlineValue) {
-      value = *inlineValue;
-    } else {
-      if (i + 1 >= argc)
-        return absl::InvalidArgumentError(
-            absl::StrCat("option ", std::string(arg), " needs a value"));
-      value = argv[++i];
-    }
+    absl::StatusOr<std::string> read = fmc::tools::flagValue(arg, argc, argv, i);
+    if (!read.ok())
+      return read.status();
+    const std::string &value = *read;
     auto number = [&](float &out, absl::string_view want,
                       auto valid) -> absl::Status {
       if (!absl::SimpleAtof(value, &out) || !std::isfinite(out) || !valid(out))

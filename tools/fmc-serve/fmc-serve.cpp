@@ -12,6 +12,7 @@
 
 #include "support/Suggest.h"
 #include "support/Version.h"
+#include "tools/common/CommandLine.h"
 #include "tools/fmc-serve/Engine.h"
 #include "tools/fmc-serve/OpenAiApi.h"
 
@@ -83,25 +84,19 @@ std::string parse(int argc, char **argv, ServeOptions &o) {
       "--host",       "--port",       "--backend",   "--threads",
       "--ctx-size",   "--chat-template", "--max-tokens", "--max-body-bytes"};
   for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.empty() || arg[0] != '-') {
-      positional.push_back(arg);
+    fmc::tools::Argument arg = fmc::tools::splitArgument(argv[i]);
+    if (arg.positional) {
+      positional.push_back(arg.text);
       continue;
     }
-    if (arg == "-h" || arg == "--help") {
+    std::string flag = arg.flag;
+    if (flag == "-h" || flag == "--help") {
       o.help = true;
       continue;
     }
-    if (arg == "--version") {
+    if (flag == "--version") {
       o.version = true;
       continue;
-    }
-    std::string flag = arg, value;
-    bool hasValue = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos && arg[1] == '-') {
-      flag = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      hasValue = true;
     }
     if (flag == "-c")
       flag = "--ctx-size";
@@ -110,14 +105,12 @@ std::string parse(int argc, char **argv, ServeOptions &o) {
       all.insert(all.end(), {"--help", "--version", "-c", "-h"});
       return fmc::unknownOptionMessage(flag, all);
     }
-    if (!hasValue) {
-      if (i + 1 >= argc)
-        return absl::StrCat("option ", arg, " needs a value");
-      value = argv[++i];
-    }
+    absl::StatusOr<std::string> read = fmc::tools::flagValue(arg, argc, argv, i);
+    if (!read.ok())
+      return std::string(read.status().message());
+    const std::string &value = *read;
     auto badValue = [&](const char *want) {
-      return absl::StrCat("invalid value '", value, "' for ", flag,
-                          ": expected ", want);
+      return std::string(fmc::tools::badValue(flag, value, want).message());
     };
     int64_t number = 0;
     bool isNumber = absl::SimpleAtoi(value, &number);
