@@ -29,6 +29,7 @@
 
 #include "bench/LaunchTable.h"
 #include "bench/ReadBandwidth.h"
+#include "runtime/Adapter.h"
 #include "runtime/Artifact.h"
 #include "runtime/Session.h"
 #include "runtime/cpu/Kernels.h"
@@ -139,6 +140,7 @@ bandwidth. Printed, never asserted: quote medians of several runs.
   --profile            time every dispatch; per-family table
   --kernels            GPU: time decode launches one by one (implies
                        --profile; lowers tokens/s, run separately)
+  --adapter F          run with LoRA adapter F (.fmca, for this model)
   --json F             also write the figures as JSON
   -h, --help           this text
   --version            fmc's version and git revision
@@ -149,12 +151,12 @@ const std::vector<std::string> kFlags = {
     "--threads", "--prefill-tokens", "--decode-tokens", "--bandwidth-mb",
     "--repeat",  "--load",           "--profile",       "--kernels",
     "--json",    "--backend",        "--peak-gbs",      "--help",
-    "--version"};
+    "--version", "--adapter"};
 
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string path, json;
+  std::string path, json, adapterPath;
   int threads =
       static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int64_t prefillTokens = 128, decodeTokens = 256, bandwidthMb = 1024;
@@ -185,6 +187,9 @@ int main(int argc, char **argv) {
       profile = true;
     else if (arg == "--kernels")
       kernels = profile = true;
+    else if (arg == "--adapter" && !(adapterPath = value()).empty()) {
+      // Applied once the session is open.
+    }
     else if (arg == "--json")
       json = value();
     else if (arg == "--backend")
@@ -225,6 +230,16 @@ int main(int argc, char **argv) {
   if (!opened.ok())
     return usageError(std::string(opened.status().message()));
   fmc::Session &session = **opened;
+  std::unique_ptr<fmc::Adapter> adapter;
+  if (!adapterPath.empty()) {
+    absl::StatusOr<std::unique_ptr<fmc::Adapter>> loaded =
+        fmc::Adapter::open(adapterPath, **artifact);
+    if (!loaded.ok())
+      return usageError(std::string(loaded.status().message()));
+    adapter = std::move(*loaded);
+    if (absl::Status s = session.setAdapter(adapter.get()); !s.ok())
+      return usageError(std::string(s.message()));
+  }
   uint64_t weights = session.memory().weightsBytes;
   const fmc::schema::Executable *executable = nullptr;
   for (const fmc::schema::Executable *exe : *root.executables())

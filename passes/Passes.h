@@ -27,6 +27,8 @@ std::unique_ptr<Pass> createQuantizeKVCache(QuantizeKVCacheOptions options,
                                             OptionNames names);
 std::unique_ptr<Pass> createQuantizeWeights(QuantizeWeightsOptions options,
                                             OptionNames names);
+std::unique_ptr<Pass> createAddLoraSlots(AddLoraSlotsOptions options,
+                                         OptionNames names);
 
 /// Registers every fm pass and the named pipelines built from them.
 void registerFmPassesAndPipelines();

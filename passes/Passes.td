@@ -178,6 +178,47 @@ def QuantizeWeights : Pass<"fm-quantize-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def AddLoraSlots : Pass<"fm-add-lora-slots", "::mlir::ModuleOp"> {
+  let summary = "Give linear layers LoRA slots that adapters fill at run time";
+  let description = [{
+    Prepares a base model for LoRA adapters applied at run time, as Apple's
+    on-device model takes a rank-32 adapter per feature on its frozen 2-bit
+    base: every `fm.linear` whose module is named in `targets` gets a `lora`
+    pair of `adapter_slot` parameters, `<weight>.lora_a` of `[rank, in]`
+    and `<weight>.lora_b` of `[out, rank]`, f16. The artifact holds them as
+    zeros (the base computes what it did without slots) and an adapter
+    compiled for this base (.fmca) fills them; an adapter of a lower rank
+    is padded with zeros.
+
+    A linear's module is its weight's name without `.weight`; a target
+    names a module when it is that name or its last dotted components, as
+    PEFT's `target_modules` list does (`q_proj` names
+    `model.layers.0.self_attn.q_proj`). Without targets every linear gets a
+    slot. Linears that already have a pair keep it. Mixture-of-experts
+    experts (fm.moe) and the output head get none.
+  }];
+  let options = [
+    Option<"rank", "rank", "int64_t", /*default=*/"0",
+           "The largest adapter rank the slots hold (e.g. 32)">,
+    ListOption<"targets", "targets", "std::string",
+               "Modules to adapt (e.g. q_proj,v_proj); none: every linear">,
+  ];
+  let statistics = [
+    Statistic<"numSlots", "lora-slots", "Linear layers given a LoRA slot">,
+    Statistic<"numSlotBytes", "lora-slot-bytes",
+              "Bytes of f16 adapter-slot parameters declared">,
+  ];
+}
+
+def ExpandLora : Pass<"fm-expand-lora", "::mlir::ModuleOp"> {
+  let summary = "Lower each linear's LoRA pair to two linears and an add";
+  let description = [{
+    `fm.linear %x, @w lora @a, @b` becomes the base linear, `t = x A^T`,
+    `d = t B^T` and `y + d`: kernels every backend already has. Runs before
+    planning (fm-to-plan rejects a linear that still has a pair).
+  }];
+}
+
 def RebaseFilePaths : Pass<"fm-rebase-file-paths", "::mlir::ModuleOp"> {
   let summary = "Make relative file paths relative to another directory";
   let description = [{

@@ -240,6 +240,7 @@ absl::Status Artifact::load(const std::string &path,
     ::madvise(map, bytes, MADV_WILLNEED);
     mapBase_ = map;
     mapBytes_ = bytes;
+    mapFromFile_ = true;
     weights_ = static_cast<const uint8_t *>(map);
     // Mapped pages load lazily; reading them all to check them is opt-in.
     return options.verifyWeights ? checkWeights(*root_, weights_)
@@ -269,6 +270,28 @@ absl::Status Artifact::load(const std::string &path,
 
 const void *Artifact::tensorData(uint32_t index) const {
   return weights_ + root_->tensors()->Get(index)->offset();
+}
+
+absl::Status Artifact::overwriteWeights(uint64_t offset,
+                                        absl::Span<const uint8_t> data) const {
+  if (offset > weightsBytes() || data.size() > weightsBytes() - offset)
+    return absl::OutOfRangeError(absl::StrCat(
+        "bytes [", offset, ", ", offset + data.size(),
+        ") are outside the weight segment of ", weightsBytes(), " bytes"));
+  auto *at = const_cast<uint8_t *>(weights_) + offset;
+  if (mapFromFile_ && !data.empty()) {
+    // A private file mapping becomes writable page by page: written pages
+    // turn into anonymous copies, the file stays as it is.
+    uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    uintptr_t first = reinterpret_cast<uintptr_t>(at) / page * page;
+    uintptr_t end = reinterpret_cast<uintptr_t>(at) + data.size();
+    if (::mprotect(reinterpret_cast<void *>(first), end - first,
+                   PROT_READ | PROT_WRITE) != 0)
+      return absl::InternalError(absl::StrCat(
+          "cannot make the mapped weights writable: ", std::strerror(errno)));
+  }
+  std::memcpy(at, data.data(), data.size());
+  return absl::OkStatus();
 }
 
 bool Artifact::hasTarget(const std::string &target) const {

@@ -21,6 +21,7 @@
 #include "runtime/schema/fmc_generated.h"
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 
 #include <cstdint>
 #include <memory>
@@ -70,6 +71,14 @@ public:
   /// The whole weight segment (weightsBytes() bytes), for GPU uploads.
   const uint8_t *weightsData() const { return weights_; }
 
+  /// Overwrites bytes [offset, offset + data.size()) of this process's copy
+  /// of the weight segment (never the file; a mapped segment's pages become
+  /// private copies): the LoRA slots that adapters fill, which the cpu
+  /// backend reads in place. The weights are state the loaded model runs
+  /// with, not part of the artifact's identity, hence const.
+  absl::Status overwriteWeights(uint64_t offset,
+                                absl::Span<const uint8_t> data) const;
+
   /// Whether the artifact carries executables for `target` ("cpu", ...).
   bool hasTarget(const std::string &target) const;
   std::vector<std::string> targets() const;
@@ -86,6 +95,7 @@ private:
   const uint8_t *weights_ = nullptr;
   void *mapBase_ = nullptr; // What to munmap, when we mapped anything.
   size_t mapBytes_ = 0;
+  bool mapFromFile_ = false; // The weights are a private, read-only mapping.
   std::vector<uint8_t> ownedBytes_;
 };
 

@@ -21,6 +21,10 @@ inline constexpr uint32_t kArtifactFormatVersion = 5;
 /// The 4-character FlatBuffers file identifier (also in fmc.fbs).
 inline constexpr char kArtifactIdentifier[] = "FMC0";
 
+/// The .fmca LoRA adapter (adapter.fbs): its version and identifier.
+inline constexpr uint32_t kAdapterFormatVersion = 1;
+inline constexpr char kAdapterIdentifier[] = "FMCA";
+
 /// The weight segment starts at a multiple of this (the page size), so the
 /// runtime can map it directly.
 inline constexpr uint64_t kWeightSegmentAlignment = 4096;

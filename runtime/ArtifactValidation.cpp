@@ -77,6 +77,8 @@ public:
       return s;
     if (auto s = tensors(); !s.ok())
       return s;
+    if (auto s = loraSlots(); !s.ok())
+      return s;
     if (auto s = caches(); !s.ok())
       return s;
     if (auto s = tokenizer(); !s.ok())
@@ -165,6 +167,45 @@ private:
                                 " declares ", t->bytes(), " bytes"));
       if (absl::Status s = segmentRange(t, what); !s.ok())
         return s;
+    }
+    return absl::OkStatus();
+  }
+
+  /// Each LoRA slot names a matrix weight and F16 A [rank, in] and B
+  /// [out, rank] tensors that no other slot names: an adapter writes them
+  /// whole, so two slots sharing one would write it twice.
+  absl::Status loraSlots() {
+    if (!a.lora_slots())
+      return absl::OkStatus();
+    uint32_t count = a.tensors()->size();
+    std::vector<bool> claimed(count, false);
+    for (uint32_t i = 0; i < a.lora_slots()->size(); ++i) {
+      const schema::LoraSlot *slot = a.lora_slots()->Get(i);
+      std::string what = absl::StrCat("LoRA slot ", i);
+      if (slot->weight() >= count || slot->a() >= count || slot->b() >= count)
+        return bad(absl::StrCat(what, " names tensors ", slot->weight(), ", ",
+                                slot->a(), ", ", slot->b(), " of ", count));
+      const schema::Tensor *w = a.tensors()->Get(slot->weight());
+      const schema::Tensor *ta = a.tensors()->Get(slot->a());
+      const schema::Tensor *tb = a.tensors()->Get(slot->b());
+      for (const schema::Tensor *t : {ta, tb})
+        if (t->dtype() != DType::F16 || t->shape()->size() != 2)
+          return bad(absl::StrCat(what, ": tensor '",
+                                  t->name() ? t->name()->str() : "",
+                                  "' is not an F16 matrix"));
+      if (w->shape()->size() != 2 ||
+          ta->shape()->Get(1) != w->shape()->Get(1) ||
+          tb->shape()->Get(0) != w->shape()->Get(0) ||
+          tb->shape()->Get(1) != ta->shape()->Get(0))
+        return bad(absl::StrCat(what, ": A ", shapeText(ta->shape()), " and B ",
+                                shapeText(tb->shape()), " do not fit weight ",
+                                shapeText(w->shape())));
+      for (uint32_t t : {slot->a(), slot->b()}) {
+        if (claimed[t])
+          return bad(absl::StrCat(what, ": tensor ", t,
+                                  " belongs to another slot"));
+        claimed[t] = true;
+      }
     }
     return absl::OkStatus();
   }

@@ -109,6 +109,12 @@ public:
   /// Logits row `row` of the last run of `program` (one of the rows its
   /// execute() made readable): vocab floats.
   virtual const float *logitsRow(ProgramKind program, int64_t row) const = 0;
+
+  /// Overwrites bytes [offset, offset + data.size()) of the loaded weight
+  /// segment, which later runs read: how a LoRA adapter fills its slots
+  /// (Session::setAdapter checks the range is a slot tensor's).
+  virtual absl::Status writeWeights(uint64_t offset,
+                                    absl::Span<const uint8_t> data) = 0;
 };
 
 } // namespace fmc

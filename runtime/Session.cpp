@@ -113,6 +113,35 @@ Session::Session(const Artifact &artifact, std::unique_ptr<Device> device,
                             root.decode()->max_tokens()));
 }
 
+absl::Status Session::setAdapter(const Adapter *adapter) {
+  if (adapter == applied && !slotsUnknown)
+    return absl::OkStatus();
+  // Until every slot is written, a failure leaves them partly written:
+  // the next call then writes them all.
+  bool wasUnknown = slotsUnknown;
+  slotsUnknown = true;
+  const schema::Artifact &root = artifact.root();
+  std::vector<uint8_t> zeros;
+  for (uint32_t t : loraSlotTensors(root)) {
+    const schema::Tensor *tensor = root.tensors()->Get(t);
+    absl::Span<const uint8_t> bytes =
+        adapter ? adapter->bytesOf(t) : absl::Span<const uint8_t>();
+    if (bytes.empty()) {
+      // Only slots the previous adapter filled hold anything to clear.
+      if (!wasUnknown && (!applied || applied->bytesOf(t).empty()))
+        continue;
+      zeros.assign(tensor->bytes(), 0);
+      bytes = zeros;
+    }
+    if (absl::Status s = device->writeWeights(tensor->offset(), bytes);
+        !s.ok())
+      return s;
+  }
+  applied = adapter;
+  slotsUnknown = false;
+  return absl::OkStatus();
+}
+
 absl::Status Session::run(ProgramKind kind, absl::Span<const int32_t> tokens,
                           int64_t start, LogitsRows logits) {
   int64_t rows = static_cast<int64_t>(tokens.size());

@@ -13,6 +13,7 @@
 #ifndef FMC_RUNTIME_SESSION_H
 #define FMC_RUNTIME_SESSION_H
 
+#include "runtime/Adapter.h"
 #include "runtime/Artifact.h"
 #include "runtime/Backend.h"
 #include "runtime/Device.h"
@@ -115,6 +116,15 @@ public:
 
   MemoryStats memory() const { return stats; }
 
+  /// Fills the LoRA slots with `adapter`'s bytes (opened against this
+  /// session's artifact), or zeros them when null: later runs compute with
+  /// that adapter, or the base alone. Keys and values already cached were
+  /// computed with the previous weights: callers start a new context (the
+  /// Generator's reset()).
+  absl::Status setAdapter(const Adapter *adapter);
+  /// The adapter applied last (null: none).
+  const Adapter *adapter() const { return applied; }
+
   /// Calls and seconds per kernel family of a device created with
   /// BackendOptions::profile (empty otherwise), in KernelSpec order.
   std::vector<KernelProfile> profile() const;
@@ -131,6 +141,8 @@ private:
   const Artifact &artifact;
   std::unique_ptr<Device> device;
   std::string choice;
+  const Adapter *applied = nullptr;
+  bool slotsUnknown = false;
   int64_t vocabSize = 0, context = 0;
   bool prefillLastRow = false;
   bool ringCaches = false;

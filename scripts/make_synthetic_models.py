@@ -14,8 +14,15 @@ Tiny models (hidden 32-64, 2-16 layers, vocab 128) land in OUT as:
   hf/<name>/        Hugging Face directories: config.json + model.safetensors
                     (hf/llama_sharded/ is split into two shards with
                     model.safetensors.index.json; hf/llama/ has a tokenizer.json)
+                    hf/afm_on_device_qat/ is afm_on_device as QAT leaves it:
+                    F32, every layer linear on the balanced 2-bit grid
   bad/<name>/       Hugging Face directories with exactly one defect each, for
                     the importer's diagnostics tests (see BAD_MODELS)
+  adapters/<name>/  PEFT LoRA adapters (adapter_config.json +
+                    adapter_model.safetensors, F32): afm_r8 and afm_r4 for
+                    hf/afm_on_device, afm_qat_r8 for hf/afm_on_device_qat
+  adapters-bad/<name>/
+                    afm_r8 with exactly one defect each (see bad_adapters)
   llama.gguf        GGUF v3, arch llama, F32 with Q8_0 FFN weights, an untied
                     output.weight and an embedded SentencePiece vocabulary
   llama2c.bin       a llama2.c checkpoint (tied), with tok128.bin beside it
@@ -43,6 +50,7 @@ Nothing written here belongs in git.
 import argparse
 import json
 import os
+import re
 import shutil
 import struct
 import sys
@@ -1107,6 +1115,8 @@ def write_tiny(out):
     write_rope_twins(out)
     write_llama2c(os.path.join(out, "llama2c.bin"),
                   os.path.join(out, "tok128.bin"), 301)
+    write_afm_on_device_qat(os.path.join(out, "hf", "afm_on_device_qat"), 404)
+    write_adapters(out)
 
 
 def afm_wide():
@@ -1130,6 +1140,187 @@ EXTRA_MODELS = {
     "afm_wide": (402, afm_wide, "F32"),
     "afm_wide_f16": (403, afm_wide, "F16"),
 }
+
+
+# ---------------------------------------------------------------------------
+# A QAT stand-in of afm_on_device and PEFT LoRA adapters for it
+# ---------------------------------------------------------------------------
+
+LINEAR_PROJS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
+                "up_proj", "down_proj")
+
+
+def is_layer_linear(name):
+    """A decoder layer's linear weight (not the embedding or a norm)."""
+    parts = name.split(".")
+    return (name.startswith("model.layers.") and parts[-1] == "weight"
+            and parts[-2] in LINEAR_PROJS)
+
+
+def snap_balanced(w, bits, group):
+    """w [rows, k] float32 onto the balanced grid s * (q - offset), per group
+    of a row (a short tail group too): test/reference/snap_to_grid.py's
+    snap, copied so that this script stays standalone."""
+    offset = np.float32((2 ** bits - 1) / 2)
+    out = np.empty_like(w)
+    for g0 in range(0, w.shape[1], group):
+        x = w[:, g0:g0 + group]
+        amax = np.abs(x).max(axis=1, keepdims=True)
+        s = (amax / offset).astype(np.float16).astype(np.float32)
+        s[s == 0] = np.float32(1)
+        q = np.clip(np.rint(x / s + offset), 0, 2 ** bits - 1)
+        # The f32 product, as fmc computes it.
+        out[:, g0:g0 + group] = s * (q.astype(np.float32) - offset)
+    return out
+
+
+def write_afm_on_device_qat(directory, seed):
+    """afm_on_device as quantization-aware training leaves it: every layer
+    linear exactly on the balanced 2-bit grid (groups of 32), stored as F32
+    so that no rounding moves a value off the grid."""
+    c, t = afm_on_device()
+    data = random_tensors(t, seed)
+    for name, (dtype, array) in data.items():
+        if is_layer_linear(name):
+            data[name] = (dtype, snap_balanced(array, 2, 32))
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(c, f, indent=1)
+    write_safetensors(os.path.join(directory, "model.safetensors"), data)
+
+
+def peft_targets(target_modules, module):
+    """PEFT's check_target_module_exists: a string is a full-match regex on
+    the module name; a list names module suffixes."""
+    if isinstance(target_modules, str):
+        return re.fullmatch(target_modules, module) is not None
+    return any(module == t or module.endswith("." + t) for t in target_modules)
+
+
+def peft_pattern(pattern, module, default):
+    """rank_pattern / alpha_pattern: the first key that is the module name
+    or a regex suffix of it after a dot; else `default`."""
+    for key, value in pattern.items():
+        if module == key or re.match(rf".*\.{key}$", module):
+            return value
+    return default
+
+
+def peft_config(r, alpha, target_modules, **changes):
+    """adapter_config.json as PEFT's LoraConfig.save_pretrained writes it
+    (the keys fmc reads, and a few it must ignore)."""
+    c = {"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r,
+         "lora_alpha": alpha, "target_modules": target_modules,
+         "rank_pattern": {}, "alpha_pattern": {}, "bias": "none",
+         "use_rslora": False, "use_dora": False, "fan_in_fan_out": False,
+         "base_model_name_or_path": "afm_on_device", "inference_mode": True,
+         "lora_dropout": 0.0, "modules_to_save": None,
+         "layers_to_transform": None, "layers_pattern": None}
+    c.update(changes)
+    return c
+
+
+def lora_tensors(base, config, seed, rank=None):
+    """{PEFT tensor name: ("F32", array)} for every base linear the config
+    targets: lora_A [r, in] and lora_B [out, r], both random (std 0.1) as
+    after training, so that the adapter moves the logits. `rank` overrides
+    every module's rank."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name in sorted(base):
+        module = name[:-len(".weight")]
+        if not is_layer_linear(name) or not peft_targets(
+                config["target_modules"], module):
+            continue
+        rows, cols = base[name]
+        r = rank or peft_pattern(config["rank_pattern"], module, config["r"])
+        p = f"base_model.model.{module}"
+        out[f"{p}.lora_A.weight"] = (
+            "F32", (0.1 * rng.standard_normal((r, cols))).astype(np.float32))
+        out[f"{p}.lora_B.weight"] = (
+            "F32", (0.1 * rng.standard_normal((rows, r))).astype(np.float32))
+    return out
+
+
+def write_adapter(directory, config, tensors):
+    """A PEFT adapter directory; config None leaves adapter_config.json out."""
+    os.makedirs(directory, exist_ok=True)
+    if config is not None:
+        with open(os.path.join(directory, "adapter_config.json"), "w") as f:
+            json.dump(config, f, indent=2)
+    write_safetensors(os.path.join(directory, "adapter_model.safetensors"),
+                      tensors)
+
+
+R8 = peft_config(8, 16, ["q_proj", "v_proj", "o_proj", "gate_proj",
+                         "down_proj"],
+                 rank_pattern={"model.layers.2.self_attn.q_proj": 4},
+                 alpha_pattern={"down_proj": 32})
+R8_SEED = 901
+
+
+def bad_adapters(base):
+    """name: (config or None, tensors), each afm_r8 with exactly one defect
+    (the tensors are afm_r8's unless the defect is in them)."""
+    good = lora_tensors(base, R8, R8_SEED)
+
+    def extra_module(t):
+        rng = np.random.default_rng(910)
+        p = "base_model.model.model.layers.0.self_attn.x_proj"
+        t[f"{p}.lora_A.weight"] = ("F32", (0.1 * rng.standard_normal(
+            (8, 64))).astype(np.float32))
+        t[f"{p}.lora_B.weight"] = ("F32", (0.1 * rng.standard_normal(
+            (64, 8))).astype(np.float32))
+        return t
+
+    def wide_a(t):
+        name = "base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight"
+        a = t[name][1]
+        t[name] = ("F32", np.concatenate([a, a[:, :1]], axis=1))
+        return t
+
+    def drop_b(t):
+        del t["base_model.model.model.layers.0.mlp.down_proj.lora_B.weight"]
+        return t
+
+    # Rank 64 everywhere: rank_pattern's 4 would contradict the tensors.
+    rank64 = dict(R8, r=64, rank_pattern={})
+    return {
+        "unknown-module": (R8, extra_module(dict(good))),
+        "shape-mismatch": (R8, wide_a(dict(good))),
+        "no-config": (None, good),
+        "dora": (dict(R8, use_dora=True), good),
+        "bias": (dict(R8, bias="all"), good),
+        "rank-64": (rank64, lora_tensors(base, rank64, 911, rank=64)),
+        "missing-b": (R8, drop_b(dict(good))),
+        "fan-in-fan-out": (dict(R8, fan_in_fan_out=True), good),
+    }
+
+
+def write_adapters(out):
+    """OUT/adapters/<name>/ (PEFT LoRA adapters of afm_on_device and its QAT
+    stand-in) and OUT/adapters-bad/<name>/ (one defect each)."""
+    _, base = afm_on_device()
+    good = {
+        "afm_r8": (R8, R8_SEED),
+        "afm_r4": (peft_config(4, 8, r".*\.(q_proj|k_proj|up_proj)$"), 902),
+        "afm_qat_r8": (peft_config(
+            8, 16, list(LINEAR_PROJS),
+            base_model_name_or_path="afm_on_device_qat"), 903),
+    }
+    for name, (config, seed) in good.items():
+        write_adapter(os.path.join(out, "adapters", name), config,
+                      lora_tensors(base, config, seed))
+    # Two adapters of hf/llama (which has a tokenizer.json), for fmc-serve's
+    # adapter switching.
+    _, llama_base = llama()
+    for name, seed in (("llama_a", 904), ("llama_b", 905)):
+        config = peft_config(4, 8, ["q_proj", "v_proj", "down_proj"],
+                             base_model_name_or_path="llama")
+        write_adapter(os.path.join(out, "adapters", name), config,
+                      lora_tensors(llama_base, config, seed))
+    for name, (config, tensors) in bad_adapters(base).items():
+        write_adapter(os.path.join(out, "adapters-bad", name), config, tensors)
 
 
 def kv_shape_models():
@@ -1215,7 +1406,7 @@ def main():
                  afm_on_device_tensors(c), 600, "BF16")
         return 0
     # Start clean so that a model removed from this script does not linger.
-    for sub in ("hf", "bad"):
+    for sub in ("hf", "bad", "adapters", "adapters-bad"):
         shutil.rmtree(os.path.join(args.out, sub), ignore_errors=True)
     os.makedirs(args.out, exist_ok=True)
     write_tiny(args.out)

@@ -96,7 +96,7 @@ FlatSymbolRefAttr GraphEmitter::param(StringRef name, ArrayRef<Dim> shape) {
       ExternalAttr::get(context, tensor->file, tensor->offset, storage);
   auto op = ParamOp::create(declarations, NameLoc::get(symbol.getAttr()), name,
                             type, source, /*parts=*/ArrayAttr(),
-                            StringAttr());
+                            /*adapter_slot=*/false, StringAttr());
   if (op.getStorageBytes() != tensor->bytes)
     errors.report(tensor->file, "tensor '" + name + "' occupies " +
                                     llvm::Twine(tensor->bytes) +
@@ -132,7 +132,8 @@ Value GraphEmitter::linear(Value x, const ProjSpec &proj, const Dim &out,
   if (!proj.bias.empty())
     bias = param(proj.bias, {out});
   return LinearOp::create(builder, NameLoc::get(builder.getStringAttr(name)),
-                          activations(out.size), x, weight, bias);
+                          activations(out.size), x, weight, bias,
+                          /*lora_a=*/nullptr, /*lora_b=*/nullptr);
 }
 
 Value GraphEmitter::norm(Value x, const NormSpec &spec, StringRef name) {

@@ -521,6 +521,22 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
         fbb, fbb.CreateString(param.getSymName().str()), *storageDType(param),
         shape, offset, param.getStorageBytes(), quant, ggmlTypeOf(param)));
   }
+  // LoRA slots: the pair fm-add-lora-slots declared after each weight.
+  std::vector<schema::LoraSlot> loraSlots;
+  for (fm::ParamOp param : params) {
+    if (!param.getAdapterSlot() ||
+        !param.getSymName().ends_with(".lora_a"))
+      continue;
+    llvm::StringRef weight = param.getSymName().drop_back(strlen(".lora_a"));
+    std::string b = (weight + ".lora_b").str();
+    if (!tensorIndex.count(weight) || !tensorIndex.count(b))
+      return fail("adapter slot @" + param.getSymName() +
+                  " has no weight @" + weight + " or slot @" + b +
+                  " beside it");
+    loraSlots.emplace_back(tensorIndex.lookup(weight),
+                           tensorIndex.lookup(param.getSymName()),
+                           tensorIndex.lookup(b));
+  }
   std::vector<Offset<schema::KVCache>> kvCaches;
   for (fm::KVCacheOp cache : caches)
     kvCaches.push_back(schema::CreateKVCache(
@@ -583,7 +599,8 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
       fbb.CreateVector(kvCaches), *prefillProgram, *decodeProgram,
       fbb.CreateVector(executables), weightsOffset, segmentBytes,
       // Placeholders: writeFile() seals the header once the weights are out.
-      &checksumsPlaceholder, command, compileOptions, sourceFiles);
+      &checksumsPlaceholder, command, compileOptions, sourceFiles,
+      loraSlots.empty() ? 0 : fbb.CreateVectorOfStructs(loraSlots));
   schema::FinishSizePrefixedArtifactBuffer(fbb, root);
   return llvm::Error::success();
 }
@@ -695,6 +712,10 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
   std::vector<std::vector<llvm::StringRef>> sources;
   std::deque<std::string> packed;
   for (fm::ParamOp param : params) {
+    if (param.getAdapterSlot()) {
+      sources.push_back({}); // Zeros, written as padding.
+      continue;
+    }
     if (fmc::quant::isQuantizedStack(param)) {
       // Packed from its parts' float bytes, joined in a temporary buffer
       // (one stack's floats at a time).

@@ -23,8 +23,8 @@ using namespace fmc::artifact;
 
 namespace {
 
-const char *const kClassOrder[] = {"embedding", "attention", "ffn",
-                                   "router",    "norm",      "output"};
+const char *const kClassOrder[] = {"embedding", "attention", "ffn",   "router",
+                                   "norm",      "output",    "lora"};
 
 /// Which kernels read and write each buffer of a program.
 struct Dataflow {
@@ -219,14 +219,18 @@ SizeReport fmc::artifact::computeSizeReport(ModuleOp module,
     auto it = classOf.find(param.getSymName());
     if (it == classOf.end())
       continue; // Not used by any kernel: not in the artifact.
-    ParameterClass &cls = classes[it->second];
-    cls.name = it->second;
+    // LoRA slots (zeros an adapter fills) are counted apart from the
+    // weights they adapt, and not in the linear weights' bits per weight.
+    bool slot = param.getAdapterSlot();
+    std::string name = slot ? "lora" : it->second;
+    ParameterClass &cls = classes[name];
+    cls.name = name;
     cls.tensors += 1;
     cls.elements += param.getTensorType().getNumElements();
     cls.bytes += param.getStorageBytes();
     report.parameterElements += param.getTensorType().getNumElements();
     report.parameterBytes += param.getStorageBytes();
-    if (linearWeights.contains(param.getSymName())) {
+    if (!slot && linearWeights.contains(param.getSymName())) {
       report.linearElements += param.getTensorType().getNumElements();
       report.linearBytes += param.getStorageBytes();
     }

@@ -22,7 +22,8 @@
 namespace fmc::artifact {
 
 struct ParameterClass {
-  std::string name; ///< embedding, attention, ffn, router, norm, output.
+  std::string name; ///< embedding, attention, ffn, router, norm, output,
+                   ///< lora (adapter slots).
   int64_t tensors = 0;
   int64_t elements = 0;
   int64_t bytes = 0;

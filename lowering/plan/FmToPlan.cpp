@@ -306,7 +306,10 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                             n.getBiasAttr(), out(), n.getEpsAttr());
         return success();
       })
-      .Case([&](fm::LinearOp l) {
+      .Case([&](fm::LinearOp l) -> LogicalResult {
+        if (l.getLoraAAttr())
+          return l.emitOpError() << "has a LoRA pair; run fm-expand-lora "
+                                    "before fm-to-plan";
         LinearOp::create(builder, loc, in[0], l.getWeightAttr(),
                          l.getBiasAttr(), out());
         return success();

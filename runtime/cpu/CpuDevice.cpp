@@ -71,6 +71,11 @@ public:
   const float *logitsRow(ProgramKind kind, int64_t row) const override {
     return program(kind).logits + row * vocab;
   }
+  /// The kernels read the artifact's weight segment in place.
+  absl::Status writeWeights(uint64_t offset,
+                            absl::Span<const uint8_t> data) override {
+    return artifact.overwriteWeights(offset, data);
+  }
 
 private:
   cpu::Program &program(ProgramKind kind) {

@@ -134,6 +134,14 @@ public:
       return hostLogits;
     return p.logits.data() + (row - p.logitsFrom) * vocab;
   }
+  absl::Status writeWeights(uint64_t offset,
+                            absl::Span<const uint8_t> data) override {
+    if (data.empty())
+      return absl::OkStatus();
+    // Synchronous: no run of a recorded graph is in flight between calls.
+    return check("cuMemcpyHtoD",
+                 d.cuMemcpyHtoD(weights + offset, data.data(), data.size()));
+  }
 
 private:
   absl::Status check(const char *call, CUresult result) const {

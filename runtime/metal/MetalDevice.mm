@@ -92,6 +92,8 @@ public:
   absl::Status execute(ProgramKind kind, LogitsRows logits,
                        std::vector<DispatchTime> &times) override;
   const float *logitsRow(ProgramKind kind, int64_t row) const override;
+  absl::Status writeWeights(uint64_t offset,
+                            absl::Span<const uint8_t> data) override;
 
 private:
   absl::Status openDevice();
@@ -120,6 +122,8 @@ private:
   id<MTLLibrary> library = nil;
   std::vector<id<MTLComputePipelineState>> pipelines; ///< Per entry point.
   id<MTLBuffer> arena = nil, weights = nil, scratch = nil;
+  /// The weights are in private storage (written through blits).
+  bool weightsPrivate = false;
   std::vector<id<MTLBuffer>> caches; ///< Per KV cache.
 
   /// Prefill, then decode (ProgramKind order).
@@ -273,6 +277,7 @@ absl::Status MetalDevice::loadWeights(id<MTLBlitCommandEncoder> blit,
                           "fmc weights");
         !s.ok())
       return s;
+    weightsPrivate = true;
     // Both buffers were rounded up alike; blits copy whole 4-byte words.
     [blit copyFromBuffer:staging
             sourceOffset:0
@@ -305,6 +310,38 @@ absl::Status MetalDevice::loadWeights(id<MTLBlitCommandEncoder> blit,
                      " bytes of weights on ", deviceName));
   weights.label = @"fmc weights";
   return absl::OkStatus();
+}
+
+/// Shared weights are written in place (through the artifact when the
+/// buffer wraps its segment); private ones through a blit from a shared
+/// copy of `data`.
+absl::Status MetalDevice::writeWeights(uint64_t offset,
+                                       absl::Span<const uint8_t> data) {
+  if (data.empty())
+    return absl::OkStatus();
+  if (!weightsPrivate) {
+    auto *contents = static_cast<uint8_t *>(weights.contents);
+    const uint8_t *segment = artifact.weightsData();
+    if (contents == segment)
+      return artifact.overwriteWeights(offset, data);
+    std::memcpy(contents + offset, data.data(), data.size());
+    return absl::OkStatus();
+  }
+  id<MTLBuffer> staging = nil;
+  if (auto s = allocate(staging, data.size(), MTLResourceStorageModeShared,
+                        "fmc adapter staging");
+      !s.ok())
+    return s;
+  std::memcpy(staging.contents, data.data(), data.size());
+  id<MTLCommandBuffer> commands = [queue commandBuffer];
+  id<MTLBlitCommandEncoder> blit = [commands blitCommandEncoder];
+  [blit copyFromBuffer:staging
+          sourceOffset:0
+              toBuffer:weights
+     destinationOffset:offset
+                  size:data.size()];
+  [blit endEncoding];
+  return finish(commands, "writing adapter weights");
 }
 
 absl::Status MetalDevice::bind(ProgramKind kind) {

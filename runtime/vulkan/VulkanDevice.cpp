@@ -46,6 +46,11 @@ public:
   const float *logitsRow(ProgramKind kind, int64_t row) const override {
     return programs[static_cast<size_t>(kind)]->logits(row);
   }
+  absl::Status writeWeights(uint64_t offset,
+                            absl::Span<const uint8_t> data) override {
+    return vulkan::uploadStaged(*context, weights, offset, data.data(),
+                                data.size());
+  }
 
 private:
   vulkan::VulkanProgram &program(ProgramKind kind) {

@@ -5,6 +5,7 @@ or with a second logits file.
   check_hf_logits.py MODEL_DIR --logits F (--prompt-ids 1,5,9 | --generated FILE)
       [--first-row R] [--min-rows N] [--against OTHER] [--tolerance T]
       [--reuse-layers N] [--pattern P --window W] [--global-rope none] [--kv-int8]
+      [--adapter DIR [--adapter-f16]]
 
 The token sequence is --generated (fmc-run's stdout for --prompt-ids: the
 prompt and generated ids, space separated), or --prompt-ids with the
@@ -15,7 +16,8 @@ is compared with its row first_row + i (first_row is the last prompt position
 when the artifact's prefill computes that position only). With --against,
 the rows are compared with the second logits file instead (e.g. fused and
 unfused MoE). Prints the largest absolute difference and a verdict; exits 1
-on a mismatch. Needs only numpy and hf_forward.py.
+on a mismatch. --adapter merges a PEFT LoRA adapter into the reference's
+weights. Needs only numpy and hf_forward.py.
 """
 
 import argparse
@@ -54,6 +56,9 @@ def main():
     parser.add_argument("--window", type=int)
     parser.add_argument("--global-rope", default="rope", choices=["rope", "none"])
     parser.add_argument("--kv-int8", action="store_true")
+    parser.add_argument("--adapter", help="PEFT LoRA adapter directory")
+    parser.add_argument("--adapter-f16", action="store_true",
+                        help="round its A and scale * B to f16, as .fmca stores them")
     args = parser.parse_args()
 
     config, _ = hf_forward.load_model(args.model)
@@ -74,7 +79,8 @@ def main():
             for row in range(len(tokens) - 1 - args.first_row, rows - 1):
                 tokens.append(int(np.argmax(got[row])))
         options = hf_forward.Options(args.reuse_layers, args.pattern, args.window,
-                                     args.global_rope, args.kv_int8)
+                                     args.global_rope, args.kv_int8, args.adapter,
+                                     args.adapter_f16)
         reference = hf_forward.forward(args.model, tokens, options).astype(np.float64)
         if rows < args.min_rows or args.first_row + rows > reference.shape[0]:
             sys.exit(f"error: {args.logits}: {rows} rows from row {args.first_row}; "

@@ -19,6 +19,10 @@ Options reproduce fmc's model passes applied to a model that lacks them:
                          local/global attention by pattern (fm-interleave-attention)
   --kv-int8              keys/values stored as int8 with one scale per token
                          and head (max |x| / 127, round half away from zero)
+  --adapter DIR          a PEFT LoRA adapter merged into the base weights
+  --adapter-f16          its A and scale * B rounded to f16 first, as a
+                         compiled adapter (.fmca) stores them
+                         (W += alpha / r * B @ A, per module)
 
 Output: raw little-endian f32 rows of vocab size, one per position, as
 `fmc-run --logits-out` writes them. Run with /usr/bin/python3 (Debian numpy).
@@ -27,6 +31,7 @@ Output: raw little-endian f32 rows of vocab size, one per position, as
 import argparse
 import json
 import os
+import re
 import struct
 import sys
 
@@ -75,6 +80,84 @@ def load_model(directory):
     for name in files:
         weights.update(_read_safetensors(os.path.join(directory, name)))
     return config, weights
+
+
+# --------------------------------------------------------------------------
+# PEFT LoRA adapters, as peft/tuners/lora defines them
+
+
+def _peft_pattern(pattern, module, default):
+    """rank_pattern / alpha_pattern: the value of the first key that is the
+    module name or a regex suffix of it after a dot; else `default`."""
+    for key, value in pattern.items():
+        if module == key or re.match(rf".*\.{key}$", module):
+            return value
+    return default
+
+
+def _peft_targets(target_modules, module):
+    """A string is a full-match regex on the module name; a list names
+    module suffixes."""
+    if isinstance(target_modules, str):
+        return re.fullmatch(target_modules, module) is not None
+    return any(module == t or module.endswith("." + t) for t in target_modules)
+
+
+def _adapter_error(directory, message):
+    sys.exit(f"hf_forward: adapter {directory}: {message}")
+
+
+def apply_lora(weights, directory, f16=False):
+    """Merges the LoRA adapter in `directory` into `weights` in place:
+    W += scale * (B @ A), in float64, with scale = alpha / r (alpha /
+    sqrt(r) under use_rslora); with `f16`, A and scale * B are first
+    rounded to f16 as fmc's .fmca stores them. What the reference does not model (DoRA,
+    trained biases, transposed weights) is refused rather than ignored, so
+    that it cannot pass for a match."""
+    try:
+        with open(os.path.join(directory, "adapter_config.json")) as f:
+            config = json.load(f)
+    except OSError as e:
+        _adapter_error(directory, f"no adapter_config.json ({e.strerror})")
+    if config.get("peft_type") != "LORA":
+        _adapter_error(directory, f"peft_type {config.get('peft_type')!r} is not LORA")
+    for key, fine in (("use_dora", False), ("bias", "none"), ("fan_in_fan_out", False)):
+        if config.get(key, fine) != fine:
+            _adapter_error(directory, f"{key} {config[key]!r} is not modelled")
+    path = os.path.join(directory, "adapter_model.safetensors")
+    if not os.path.exists(path):
+        _adapter_error(directory, "no adapter_model.safetensors")
+    tensors = _read_safetensors(path)
+    pairs = {}
+    for name, value in tensors.items():
+        match = re.fullmatch(r"base_model\.model\.(.+)\.lora_([AB])\.weight", name)
+        if not match:
+            _adapter_error(directory, f"tensor {name} is not a LoRA A or B weight")
+        pairs.setdefault(match.group(1), {})[match.group(2)] = value
+    for module in sorted(pairs):
+        base = f"{module}.weight"
+        if base not in weights:
+            _adapter_error(directory, f"module {module} has no base weight {base}")
+        if set(pairs[module]) != {"A", "B"}:
+            _adapter_error(directory, f"module {module} has lora_A or lora_B only")
+        if not _peft_targets(config["target_modules"], module):
+            _adapter_error(directory, f"module {module} is not in target_modules")
+        r = _peft_pattern(config.get("rank_pattern") or {}, module, config["r"])
+        alpha = _peft_pattern(config.get("alpha_pattern") or {}, module, config["lora_alpha"])
+        a, b = pairs[module]["A"], pairs[module]["B"]
+        out, inputs = weights[base].shape
+        if a.shape != (r, inputs) or b.shape != (out, r):
+            _adapter_error(directory, f"module {module}: lora_A {list(a.shape)} and lora_B "
+                           f"{list(b.shape)} do not fit rank {r} and base {[out, inputs]}")
+        scale = alpha / np.sqrt(r) if config.get("use_rslora") else alpha / r
+        a, b = a.astype(np.float64), scale * b.astype(np.float64)
+        if f16:
+            # As a compiled adapter stores them: A and scale * B rounded
+            # to f16 (through f32, as fmc converts them).
+            a = a.astype(np.float32).astype(np.float16).astype(np.float64)
+            b = b.astype(np.float32).astype(np.float16).astype(np.float64)
+        merged = weights[base].astype(np.float64) + b @ a
+        weights[base] = merged.astype(np.float32)
 
 
 # --------------------------------------------------------------------------
@@ -232,12 +315,15 @@ def moe(x, router, experts, top_k, norm_topk, scoring="softmax", shared=None,
 
 class Options:
     def __init__(self, reuse_layers=0, pattern=None, window=None,
-                 global_rope="rope", kv_int8=False):
+                 global_rope="rope", kv_int8=False, adapter=None,
+                 adapter_f16=False):
         self.reuse_layers = reuse_layers
         self.pattern = pattern
         self.window = window
         self.global_rope = global_rope
         self.kv_int8 = kv_int8
+        self.adapter = adapter  # a PEFT LoRA directory merged into the weights
+        self.adapter_f16 = adapter_f16  # its A and scale * B rounded to f16
 
 
 def _layer_kind(config, options, j):
@@ -496,8 +582,12 @@ def _llama4_forward(config, w, tokens, positions):
 
 
 def forward(directory, tokens, options=None):
+    """The logits [positions, vocab] of `tokens` for the model in `directory`,
+    with options.adapter (a PEFT LoRA directory) merged first when given."""
     options = options or Options()
     config, w = load_model(directory)
+    if options.adapter:
+        apply_lora(w, options.adapter, options.adapter_f16)
     tokens = np.asarray(tokens, dtype=np.int64)
     positions = np.arange(len(tokens))
     if config.get("model_type") in ("gemma2", "gemma3", "gemma3_text"):
@@ -538,8 +628,12 @@ def main(argv):
     parser.add_argument("--window", type=int)
     parser.add_argument("--global-rope", default="rope", choices=["rope", "none"])
     parser.add_argument("--kv-int8", action="store_true")
+    parser.add_argument("--adapter", help="PEFT LoRA adapter directory to merge")
+    parser.add_argument("--adapter-f16", action="store_true",
+                        help="round A and scale * B to f16 first, as .fmca stores them")
     args = parser.parse_args(argv)
-    options = Options(args.reuse_layers, args.pattern, args.window, args.global_rope, args.kv_int8)
+    options = Options(args.reuse_layers, args.pattern, args.window, args.global_rope, args.kv_int8,
+                      args.adapter, args.adapter_f16)
     tokens = [int(t) for t in args.tokens.split(",") if t]
     logits = forward(args.model, tokens, options)
     logits.astype("<f4").tofile(args.out)

@@ -12,6 +12,8 @@
 #include "dialects/plan/IR/PlanOps.h"
 #include "import/ModelSource.h"
 #include "import/builder/Builder.h"
+#include "import/readers/PeftAdapter.h"
+#include "lowering/artifact/AdapterWriter.h"
 #include "lowering/artifact/ArtifactWriter.h"
 #include "lowering/artifact/Provenance.h"
 #include "lowering/artifact/SizeReport.h"
@@ -52,7 +54,7 @@ enum class Phase { Fm, Plan, Gpu, Target };
 cl::OptionCategory category("fmc-compile options");
 
 cl::opt<std::string>
-    inputPath(cl::Positional, cl::Required,
+    inputPath(cl::Positional, cl::Optional,
               cl::desc("<model.mlir | model file or directory>"),
               cl::cat(category));
 cl::opt<std::string>
@@ -237,6 +239,38 @@ cl::opt<bool> prefillAllPositions(
              "logits exist"),
     cl::init(false), cl::cat(kvCategory));
 
+cl::OptionCategory loraCategory(
+    "LoRA adapters",
+    "A base compiled with LoRA slots runs unchanged (the slots are zero) "
+    "until fmc-run --adapter fills them with an adapter compiled for it:\n"
+    "  fmc-compile MODEL --lora-rank 32 -o base.fmc\n"
+    "  fmc-compile --adapter PEFT_DIR --base base.fmc -o feature.fmca");
+cl::opt<int64_t> loraRank(
+    "lora-rank",
+    cl::desc("Give linear layers LoRA slots of this rank, which adapters of "
+             "this rank or lower fill at run time"),
+    cl::value_desc("R"), cl::init(0), cl::cat(loraCategory));
+cl::list<std::string> loraTargets(
+    "lora-targets", cl::CommaSeparated,
+    cl::desc("With --lora-rank: the modules to give slots, as PEFT's "
+             "target_modules names them (e.g. q_proj,v_proj; default: every "
+             "linear layer)"),
+    cl::value_desc("modules"), cl::cat(loraCategory));
+cl::opt<std::string> adapterDir(
+    "adapter",
+    cl::desc("Compile this PEFT LoRA adapter (adapter_config.json + "
+             "adapter_model.safetensors) for --base into -o NAME.fmca"),
+    cl::value_desc("dir"), cl::cat(loraCategory));
+cl::opt<std::string> adapterBase(
+    "base", cl::desc("With --adapter: the base artifact (compiled with "
+                     "--lora-rank) the adapter is for"),
+    cl::value_desc("base.fmc"), cl::cat(loraCategory));
+cl::opt<std::string> adapterName(
+    "adapter-name",
+    cl::desc("With --adapter: the name the adapter reports (default: its "
+             "directory's)"),
+    cl::value_desc("name"), cl::cat(loraCategory));
+
 /// The flag that sets each pass option fmc-compile sets, so that a pass's
 /// diagnostics name what the user typed (passes/OptionNames.h).
 const fm::OptionFlag kFlagOfPassOption[] = {
@@ -251,6 +285,8 @@ const fm::OptionFlag kFlagOfPassOption[] = {
     {"fm-quantize-weights", "embedding", "--quantize"},
     {"fm-quantize-weights", "output", "--quantize"},
     {"fm-quantize-weights", "linear-pattern", "--quantize-linear-pattern"},
+    {"fm-add-lora-slots", "rank", "--lora-rank"},
+    {"fm-add-lora-slots", "targets", "--lora-targets"},
     {"fm-to-plan", "context", "--context"},
     {"fm-to-plan", "prefill-tokens", "--prefill-tokens"},
     {"fm-to-plan", "batch-tracks", "--batch-tracks"},
@@ -345,6 +381,13 @@ LogicalResult runModelPasses(ModuleOp module) {
   if (anyQuantization)
     pm.addPass(fm::createQuantizeWeights(quantOptions,
                                          flagsOf("fm-quantize-weights")));
+  // After quantization: the slots stay f16 whatever the policy.
+  if (loraRank.getNumOccurrences()) {
+    fm::AddLoraSlotsOptions options;
+    options.rank = loraRank;
+    options.targets.assign(loraTargets.begin(), loraTargets.end());
+    pm.addPass(fm::createAddLoraSlots(options, flagsOf("fm-add-lora-slots")));
+  }
   return pm.run(module);
 }
 
@@ -392,6 +435,7 @@ LogicalResult runPlan(ModuleOp module) {
   options.context = contextTokens;
   options.batchTracks = batchTracks;
   options.prefillLastPosition = !prefillAllPositions;
+  pm.addPass(fm::createExpandLora());
   pm.addPass(plan::createFmToPlan(options, flagsOf("fm-to-plan")));
   pm.addPass(plan::createFormDispatches());
   return pm.run(module);
@@ -439,6 +483,8 @@ optionsInEffect(const std::vector<std::string> &targetList) {
       {"global-rope", globalRope},
       {"kv-cache-type", kvCacheType},
       {"prefill-all-positions", text(prefillAllPositions)},
+      {"lora-rank", number(loraRank.getValue())},
+      {"lora-targets", llvm::join(loraTargets, ",")},
   };
 }
 
@@ -499,6 +545,39 @@ int writeIR(ModuleOp module) {
   return 0;
 }
 
+/// fmc-compile --adapter DIR --base BASE -o OUT.fmca.
+int compileAdapter() {
+  if (adapterDir.empty() || adapterBase.empty())
+    return failWith("--adapter and --base go together: fmc-compile --adapter "
+                    "PEFT_DIR --base base.fmc -o adapter.fmca");
+  if (!inputPath.empty())
+    return failWith("--adapter compiles an adapter for --base, not a model: "
+                    "drop '" + inputPath + "'");
+  if (outputPath.empty() || outputPath == "-")
+    return failWith("an adapter needs an output file: -o adapter.fmca");
+  if (loraRank.getNumOccurrences() || !loraTargets.empty() ||
+      !quantize.empty())
+    return failWith("--lora-rank, --lora-targets and --quantize compile the "
+                    "base, not an adapter");
+  llvm::Expected<fmc::import::PeftAdapter> adapter =
+      fmc::import::readPeftAdapter(adapterDir);
+  if (!adapter)
+    return failWith(llvm::toString(adapter.takeError()));
+  llvm::Expected<fmc::artifact::AdapterSummary> written =
+      fmc::artifact::writeAdapter(*adapter, adapterBase, outputPath,
+                                  adapterName);
+  if (!written)
+    return failWith(llvm::toString(written.takeError()));
+  if (!quiet)
+    llvm::outs() << outputPath << ": LoRA adapter of " << written->modules
+                 << " linear layers (rank " << adapter->rank << ", alpha "
+                 << shortNumber(adapter->alpha) << ") for "
+                 << adapterBase << " (" << written->baseSlots
+                 << " slots of rank " << written->slotRank << "), "
+                 << written->fileBytes << " bytes\n";
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -508,12 +587,23 @@ int main(int argc, char **argv) {
   llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << fmc::versionLine("fmc-compile") << "\n";
   });
-  cl::HideUnrelatedOptions({&category, &kvCategory});
+  cl::HideUnrelatedOptions({&category, &kvCategory, &loraCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "fmc-compile: compile a decoder model into an .fmc artifact\n\n"
       "  fmc-compile model.mlir -o model.fmc\n"
-      "  fmc-compile model.mlir --compile-to=plan -o model.plan.mlir\n");
+      "  fmc-compile model.mlir --compile-to=plan -o model.plan.mlir\n"
+      "  fmc-compile --adapter PEFT_DIR --base base.fmc -o adapter.fmca\n");
+
+  if (!adapterDir.empty() || !adapterBase.empty())
+    return compileAdapter();
+  if (inputPath.empty())
+    return failWith("no model given: fmc-compile MODEL -o model.fmc (see "
+                    "--help)");
+  if (!loraTargets.empty() && !loraRank.getNumOccurrences())
+    return failWith("--lora-targets needs --lora-rank");
+  if (!adapterName.empty())
+    return failWith("--adapter-name needs --adapter");
 
   if (compileTo == Phase::Target && (outputPath.empty() || outputPath == "-"))
     return failWith("an artifact needs an output file: -o model.fmc");

@@ -89,6 +89,11 @@ the tokens it allows, EOS only where the text is complete):
   --print-grammar      print the GBNF of --grammar/--json-schema and exit
                        (no model needed)
 
+LoRA adapters:
+  --adapter F          run with LoRA adapter F (.fmca), compiled for this
+                       model: fmc-compile --adapter PEFT_DIR --base model.fmc
+                       -o F (the model needs LoRA slots: --lora-rank)
+
 Speculative decoding:
   --draft F            a draft model (an .fmc with the same tokenizer)
                        proposes tokens that the model checks in one pass;
@@ -224,7 +229,7 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
         "--load",           "--system",            "--chat-template",
         "--ctx-size",       "--grammar",           "--json-schema",
         "--draft",          "--draft-tokens",      "--cache-dir",
-        "--compile-arg"};
+        "--compile-arg",    "--adapter"};
     bool known = false;
     for (const char *name : withValue)
       known |= flag == name;
@@ -320,6 +325,8 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       if (value.empty())
         return badValue(flag, value, "a JSON schema or a file holding one");
       options.jsonSchema = value;
+    } else if (flag == "--adapter") {
+      options.adapter = value;
     } else if (flag == "--draft") {
       options.draft = value;
     } else if (flag == "--draft-tokens") {

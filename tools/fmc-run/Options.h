@@ -60,6 +60,8 @@ struct Options {
   std::optional<std::string> grammarFile;
   std::optional<std::string> jsonSchema;
   bool printGrammar = false;
+  /// --adapter F: a LoRA adapter (.fmca) compiled for the model.
+  std::optional<std::string> adapter;
   /// --draft F: speculative decoding with draft model F.
   std::optional<std::string> draft;
   int draftTokens = 4;

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/Adapter.h"
 #include "runtime/Artifact.h"
 #include "runtime/Constraint.h"
 #include "runtime/Generator.h"
@@ -160,6 +161,21 @@ uint64_t peakRssBytes() {
 }
 
 /// -n and the sampling options.
+/// --adapter: opens the adapter against the model and fills its slots.
+/// `adapter` keeps it alive for the session.
+absl::Status applyAdapter(const fmc::run::Options &options,
+                          const fmc::Artifact &artifact, fmc::Session &session,
+                          std::unique_ptr<fmc::Adapter> &adapter) {
+  if (!options.adapter)
+    return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<fmc::Adapter>> opened =
+      fmc::Adapter::open(*options.adapter, artifact);
+  if (!opened.ok())
+    return opened.status();
+  adapter = std::move(*opened);
+  return session.setAdapter(adapter.get());
+}
+
 fmc::BackendOptions backendOptionsOf(const fmc::run::Options &options) {
   fmc::BackendOptions backend;
   backend.threads = options.threads;
@@ -315,6 +331,7 @@ int main(int argc, char **argv) {
   }
   const fmc::schema::Artifact &root = (*artifact)->root();
   int64_t vocab = root.config()->vocab_size();
+  std::unique_ptr<fmc::Adapter> adapter; // --adapter, for the session's life.
 
   std::unique_ptr<fmc::Tokenizer> tokenizer;
   if (root.tokenizer()) {
@@ -334,6 +351,9 @@ int main(int argc, char **argv) {
                            backendOptionsOf(options));
     if (!session.ok())
       return fail(session.status());
+    if (absl::Status s = applyAdapter(options, **artifact, **session, adapter);
+        !s.ok())
+      return fail(s);
     fmc::GenerationOptions generation = generationOptions(options);
     std::vector<fmc::run::ChatTurnStats> turns;
     absl::Status chatStatus =
@@ -410,6 +430,9 @@ int main(int argc, char **argv) {
                          backendOptionsOf(options));
   if (!session.ok())
     return fail(session.status());
+  if (absl::Status s = applyAdapter(options, **artifact, **session, adapter);
+      !s.ok())
+    return fail(s);
 
   // Speculative decoding: the draft model proposes, the target verifies.
   std::unique_ptr<fmc::Artifact> draftArtifact;

@@ -56,6 +56,21 @@ Engine::open(const EngineOptions &options) {
   if (name.size() > 4 && name.compare(name.size() - 4, 4, ".fmc") == 0)
     name.resize(name.size() - 4);
   engine->id = name;
+
+  for (const auto &[adapterName, file] : options.adapters) {
+    if (adapterName == engine->id || engine->adapters.count(adapterName))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--lora ", adapterName, "=", file, ": the name '", adapterName,
+          "' is taken (by the base model or another adapter)"));
+    absl::StatusOr<std::unique_ptr<Adapter>> adapter =
+        Adapter::open(file, *engine->artifact);
+    if (!adapter.ok())
+      return absl::Status(adapter.status().code(),
+                          absl::StrCat("--lora ", adapterName, ": ",
+                                       adapter.status().message()));
+    engine->adapters[adapterName] = std::move(*adapter);
+    engine->adapterNames.push_back(adapterName);
+  }
   return engine;
 }
 
@@ -124,7 +139,19 @@ Engine::complete(const CompletionRequest &request,
         generation.endTokens.push_back(end);
   }
 
+  const Adapter *adapter = nullptr;
+  if (!request.adapter.empty()) {
+    auto it = adapters.find(request.adapter);
+    if (it == adapters.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat("no adapter '", request.adapter, "'"));
+    adapter = it->second.get();
+  }
+
   std::lock_guard<std::mutex> lock(run);
+  // Every generation starts at position 0: nothing cached outlives it.
+  if (absl::Status s = session->setAdapter(adapter); !s.ok())
+    return s;
   CompletionResult result;
   result.promptTokens = static_cast<int64_t>(prompt.size());
   TextStream stream(stops);

@@ -5,13 +5,16 @@
 // so far (a schema sent again reuses its automaton and masks). Requests are
 // served one at a time under a mutex — the session has one set of KV
 // caches — in arrival order; each generation starts at position 0, so no
-// request sees another's tokens.
+// request sees another's tokens. LoRA adapters are models of their own
+// name: a request for one fills the base's slots with it (Session::
+// setAdapter) before it runs, so switching costs one write of the slots.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef FMC_TOOLS_FMC_SERVE_ENGINE_H
 #define FMC_TOOLS_FMC_SERVE_ENGINE_H
 
+#include "runtime/Adapter.h"
 #include "runtime/Artifact.h"
 #include "runtime/Backend.h"
 #include "runtime/ChatTemplate.h"
@@ -39,6 +42,9 @@ struct EngineOptions {
   /// --chat-template: the family to render chats with (default: the
   /// model's).
   std::string chatTemplate;
+  /// --lora NAME=FILE: LoRA adapters (.fmca) served as models of their own
+  /// name, in the order given.
+  std::vector<std::pair<std::string, std::string>> adapters;
 };
 
 /// One completion to generate: a prompt text or a conversation.
@@ -50,6 +56,8 @@ struct CompletionRequest {
   std::vector<std::string> stops;
   /// GBNF the output must match (empty: free text).
   std::string gbnf;
+  /// The LoRA adapter to generate with (empty: the base model).
+  std::string adapter;
 };
 
 struct CompletionResult {
@@ -87,6 +95,8 @@ public:
 
   /// The model's name in the API: the artifact's file name without .fmc.
   const std::string &modelId() const { return id; }
+  /// The adapters' names (models of their own in the API), in --lora order.
+  const std::vector<std::string> &adapterIds() const { return adapterNames; }
   int64_t context() const { return session->maxContext(); }
   std::string backend() const { return session->backend(); }
   /// Why chats cannot be served (no template), or empty.
@@ -101,6 +111,8 @@ private:
   std::optional<ChatTemplate> chat;
   std::string noChat;
   std::string id;
+  std::vector<std::string> adapterNames;
+  std::map<std::string, std::unique_ptr<Adapter>> adapters;
   std::mutex run;
   std::mutex constraintsMutex;
   std::map<std::string, std::shared_ptr<const Constraint>> constraints;

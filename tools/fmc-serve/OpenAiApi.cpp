@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace fmc::serve {
@@ -80,7 +81,7 @@ std::string errorBody(const ApiError &error) {
                  {"type", error.type},
                  {"param", error.param.empty() ? Json() : Json(error.param)},
                  {"code", error.code.empty() ? Json() : Json(error.code)}}}};
-  return body.dump();
+  return wireText(body);
 }
 
 std::variant<ApiRequest, ApiError> parseRequest(const std::string &body,
@@ -98,10 +99,17 @@ std::variant<ApiRequest, ApiError> parseRequest(const std::string &body,
   if (j.contains("model") && !j["model"].is_null()) {
     if (!j["model"].is_string())
       return bad("model must be a string", "model");
-    if (j["model"].get<std::string>() != engine.modelId()) {
-      ApiError e = bad(absl::StrCat("The model '", j["model"].get<std::string>(),
-                                    "' does not exist; this server serves '",
-                                    engine.modelId(), "'"),
+    std::string model = j["model"].get<std::string>();
+    const std::vector<std::string> &adapters = engine.adapterIds();
+    if (std::find(adapters.begin(), adapters.end(), model) != adapters.end()) {
+      c.adapter = model;
+    } else if (model != engine.modelId()) {
+      std::string served = absl::StrCat("'", engine.modelId(), "'");
+      for (const std::string &adapter : adapters)
+        absl::StrAppend(&served, ", '", adapter, "'");
+      ApiError e = bad(absl::StrCat("The model '", model,
+                                    "' does not exist; this server serves ",
+                                    served),
                        "model", "model_not_found");
       e.status = 404;
       return e;

@@ -24,6 +24,13 @@ namespace fmc::serve {
 
 using Json = nlohmann::ordered_json;
 
+/// `json` as the bytes sent to a client. A model's text need not be valid
+/// UTF-8 (a byte-fallback token, a cut multi-byte character): what is not
+/// becomes U+FFFD, as llama.cpp's server does, instead of an exception.
+inline std::string wireText(const Json &json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 /// An error answered to the client: HTTP status and OpenAI's error object.
 struct ApiError {
   int status = 400;

@@ -34,7 +34,8 @@ const char *kUsage = R"(usage: fmc-serve model.fmc [options]
 
 Serves a compiled model over HTTP with an OpenAI-compatible API:
   GET  /health               {"status": "ok"}
-  GET  /v1/models            the model (its id: the artifact's name)
+  GET  /v1/models            the model (its id: the artifact's name) and
+                             its LoRA adapters (--lora)
   POST /v1/completions       {"prompt": "...", "max_tokens": 64, ...}
   POST /v1/chat/completions  {"messages": [{"role": "user", "content": "..."}]}
 Both POSTs take temperature (default 1), top_p, max_tokens, stop (a string
@@ -59,6 +60,10 @@ Options:
                        (default: the context)
   --max-body-bytes N   the largest request body (default 1048576): larger
                        ones get 413
+  --lora NAME=FILE     serve LoRA adapter FILE (.fmca, compiled for this
+                       model: fmc-compile --adapter DIR --base model.fmc) as
+                       model NAME: a request whose "model" is NAME runs with
+                       it, one naming the artifact without (repeatable)
   -h, --help           this text
   --version            fmc's version and the git revision of this build
 )";
@@ -82,7 +87,8 @@ std::string parse(int argc, char **argv, ServeOptions &o) {
   std::vector<std::string> positional;
   const std::vector<std::string> valued = {
       "--host",       "--port",       "--backend",   "--threads",
-      "--ctx-size",   "--chat-template", "--max-tokens", "--max-body-bytes"};
+      "--ctx-size",   "--chat-template", "--max-tokens", "--max-body-bytes",
+      "--lora"};
   for (int i = 1; i < argc; ++i) {
     fmc::tools::Argument arg = fmc::tools::splitArgument(argv[i]);
     if (arg.positional) {
@@ -136,6 +142,11 @@ std::string parse(int argc, char **argv, ServeOptions &o) {
       if (!isNumber || number < 1)
         return badValue("a positive integer");
       o.limits.maxTokens = number;
+    } else if (flag == "--lora") {
+      size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
+        return badValue("NAME=FILE (an adapter name and its .fmca)");
+      o.engine.adapters.emplace_back(value.substr(0, eq), value.substr(eq + 1));
     } else if (flag == "--max-body-bytes") {
       if (!isNumber || number < 1)
         return badValue("a positive integer");
@@ -230,17 +241,28 @@ int main(int argc, char **argv) {
   });
   server.Get("/v1/models",
              [&](const httplib::Request &, httplib::Response &res) {
-               fmc::serve::Json body = {
-                   {"object", "list"},
-                   {"data",
-                    {{{"id", engine.modelId()},
-                      {"object", "model"},
-                      {"created", 0},
-                      {"owned_by", "fmc"},
-                      {"context_length", engine.context()}}}}};
-               res.set_content(body.dump(), "application/json");
+               fmc::serve::Json models = fmc::serve::Json::array();
+               auto add = [&](const std::string &id, const std::string &root) {
+                 models.push_back({{"id", id},
+                                   {"object", "model"},
+                                   {"created", 0},
+                                   {"owned_by", "fmc"},
+                                   {"root", root},
+                                   {"context_length", engine.context()}});
+               };
+               add(engine.modelId(), engine.modelId());
+               for (const std::string &adapter : engine.adapterIds())
+                 add(adapter, engine.modelId());
+               fmc::serve::Json body = {{"object", "list"}, {"data", models}};
+               res.set_content(fmc::serve::wireText(body), "application/json");
              });
 
+  // Responses name the model a request asked for: an adapter's name runs
+  // the base with that adapter.
+  auto modelOf = [&](const fmc::serve::ApiRequest &request) {
+    return request.completion.adapter.empty() ? engine.modelId()
+                                              : request.completion.adapter;
+  };
   std::atomic<int64_t> counter{0};
   auto handle = [&](bool chat) {
     return [&, chat](const httplib::Request &req, httplib::Response &res) {
@@ -268,9 +290,8 @@ int main(int argc, char **argv) {
         if (!result.ok())
           return failed(res, result.status());
         res.set_content(
-            fmc::serve::response(*request, *result, id, engine.modelId(),
-                                 created)
-                .dump(),
+            fmc::serve::wireText(fmc::serve::response(
+                *request, *result, id, modelOf(*request), created)),
             "application/json");
         return;
       }
@@ -278,9 +299,10 @@ int main(int argc, char **argv) {
       // run still gets a proper error status.
       res.set_chunked_content_provider(
           "text/event-stream",
-          [&engine, request, id, created](size_t, httplib::DataSink &sink) {
+          [&engine, request, id, created,
+           model = modelOf(*request)](size_t, httplib::DataSink &sink) {
             auto event = [&](const fmc::serve::Json &data) {
-              std::string line = absl::StrCat("data: ", data.dump(), "\n\n");
+              std::string line = absl::StrCat("data: ", fmc::serve::wireText(data), "\n\n");
               return sink.write(line.data(), line.size());
             };
             // A tool call is answered whole, as tool_calls, at the end.
@@ -291,7 +313,7 @@ int main(int argc, char **argv) {
                                   if (buffer)
                                     return sink.is_writable();
                                   return event(fmc::serve::chunk(
-                                      *request, id, engine.modelId(), created,
+                                      *request, id, model, created,
                                       text, nullptr));
                                 });
             if (!result.ok()) {
@@ -304,9 +326,9 @@ int main(int argc, char **argv) {
               sink.write(line.data(), line.size());
             } else if (!result->cancelled) {
               if (buffer && (result->text.empty() || result->text[0] != '{'))
-                event(fmc::serve::chunk(*request, id, engine.modelId(),
+                event(fmc::serve::chunk(*request, id, model,
                                         created, result->text, nullptr));
-              event(fmc::serve::chunk(*request, id, engine.modelId(), created,
+              event(fmc::serve::chunk(*request, id, model, created,
                                       "", &*result));
               std::string done = "data: [DONE]\n\n";
               sink.write(done.data(), done.size());

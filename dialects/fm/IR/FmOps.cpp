@@ -110,10 +110,18 @@ LogicalResult ParamOp::verify() {
   if (type.getEncoding() && !getQuant())
     return emitOpError() << "parameter encoding must be #fm.quant, got "
                          << type.getEncoding();
-  if (bool(getSourceAttr()) == isStack())
-    return emitOpError() << "a parameter comes either from a file or stacks "
-                            "other parameters, "
-                         << (isStack() ? "not both" : "got neither");
+  int sources = int(bool(getSourceAttr())) + int(isStack()) +
+                int(getAdapterSlot());
+  if (sources != 1)
+    return emitOpError() << "a parameter comes from a file, stacks other "
+                            "parameters or is an adapter slot, "
+                         << (sources ? "only one of them" : "got none");
+  if (getAdapterSlot()) {
+    if (type.getRank() != 2 || !type.getElementType().isF16() || getQuant())
+      return emitOpError() << "an adapter slot is a dense f16 matrix, got "
+                           << type;
+    return success();
+  }
   if (isStack()) {
     if (getPartsAttr().empty())
       return emitOpError() << "a stack needs at least one part";
@@ -151,6 +159,8 @@ static SmallVector<ParamOp> lookupParts(ParamOp stack) {
 StorageType ParamOp::getStorageType() {
   if (getQuant())
     return StorageType::packed;
+  if (getAdapterSlot())
+    return StorageType::f16;
   if (!isStack())
     return getSourceAttr().getDtype();
   ParamOp first = lookupParts(*this).front();
@@ -274,6 +284,8 @@ LogicalResult LinearOp::verify() {
     return emitOpError() << "input and result element types differ: "
                          << in.getElementType() << " vs "
                          << out.getElementType();
+  if (bool(getLoraAAttr()) != bool(getLoraBAttr()))
+    return emitOpError() << "a lora update needs both A and B";
   return success();
 }
 

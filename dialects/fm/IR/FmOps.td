@@ -43,10 +43,15 @@ def Fm_ParamOp : Fm_Op<"param", [Symbol, HasParent<"::mlir::ModuleOp">, Fm_UsesS
     bf16, or a stack of them) that the artifact writer quantizes when it
     writes the parameter.
 
+    An `adapter_slot` has no source: it is a dense f16 matrix that the
+    artifact holds as zeros and a LoRA adapter fills at run time (the `lora`
+    pair of an `fm.linear`, declared by fm-add-lora-slots).
+
     ```mlir
     fm.param @"model.norm.weight" : tensor<64xf32>
         from #fm.external<"stories260K.bin", offset = 932636, dtype = f32>
     fm.param @gate_up : tensor<2x6x4xf32> stacks [@e0.gate, @e0.up, @e1.gate, @e1.up]
+    fm.param @wq.lora_a : tensor<32x64xf16> adapter_slot
     ```
   }];
   let arguments = (ins
@@ -54,10 +59,12 @@ def Fm_ParamOp : Fm_Op<"param", [Symbol, HasParent<"::mlir::ModuleOp">, Fm_UsesS
     TypeAttrOf<AnyRankedTensor>:$type,
     OptionalAttr<Fm_ExternalAttr>:$source,
     OptionalAttr<FlatSymbolRefArrayAttr>:$parts,
+    UnitAttr:$adapter_slot,
     OptionalAttr<StrAttr>:$sym_visibility
   );
   let assemblyFormat = [{
-    $sym_name `:` $type (`from` $source^)? (`stacks` $parts^)? attr-dict
+    $sym_name `:` $type (`from` $source^)? (`stacks` $parts^)?
+    (`adapter_slot` $adapter_slot^)? attr-dict
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -71,7 +78,8 @@ def Fm_ParamOp : Fm_Op<"param", [Symbol, HasParent<"::mlir::ModuleOp">, Fm_UsesS
     /// True when the parameter is a stack of other parameters.
     bool isStack() { return static_cast<bool>(getPartsAttr()); }
     /// How the parameter's bytes are stored in the artifact: its source's
-    /// dtype, its parts' dtype for a stack, or `packed` when quantized.
+    /// dtype, its parts' dtype for a stack, `packed` when quantized, f16
+    /// for an adapter slot.
     StorageType getStorageType();
     /// Bytes the parameter occupies in the artifact.
     uint64_t getStorageBytes();
@@ -230,18 +238,29 @@ def Fm_LinearOp : Fm_Op<"linear", [Pure, Fm_UsesSymbols]> {
     may carry an `#fm.quant` encoding. `bias` is an optional `[out]`
     parameter (Qwen2's q/k/v projections).
 
+    A `lora` pair adds a low-rank update: y = x W^T + (x A^T) B^T with A
+    `[rank, in]` and B `[out, rank]`, dense parameters (the LoRA scale α/r is
+    folded into B). fm-add-lora-slots attaches pairs of `adapter_slot`
+    parameters that an adapter fills at run time; fm-expand-lora lowers the
+    pair to two more linears and an add before planning.
+
     ```mlir
     %q = fm.linear %x, @wq : tensor<?x64xf32> -> tensor<?x64xf32>
+    %v = fm.linear %x, @wv lora @wv.lora_a, @wv.lora_b
+        : tensor<?x64xf32> -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins
     Fm_Activations:$input,
     FlatSymbolRefAttr:$weight,
-    OptionalAttr<FlatSymbolRefAttr>:$bias
+    OptionalAttr<FlatSymbolRefAttr>:$bias,
+    OptionalAttr<FlatSymbolRefAttr>:$lora_a,
+    OptionalAttr<FlatSymbolRefAttr>:$lora_b
   );
   let results = (outs Fm_Activations:$result);
   let assemblyFormat = [{
-    $input `,` $weight (`bias` $bias^)? attr-dict `:` type($input) `->` type($result)
+    $input `,` $weight (`bias` $bias^)? (`lora` $lora_a^ `,` $lora_b)? attr-dict
+    `:` type($input) `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -144,6 +144,21 @@ LogicalResult LinearOp::verifySymbolUses(SymbolTableCollection &tables) {
   if (getBiasAttr() &&
       failed(checkParam(*this, tables, getBiasAttr(), "bias", {out})))
     return failure();
+  if (!getLoraAAttr())
+    return success();
+  FailureOr<ParamOp> a = checkParam(*this, tables, getLoraAAttr(), "lora A",
+                                    {ShapedType::kDynamic, in});
+  if (failed(a))
+    return failure();
+  int64_t rank = a->getTensorType().getDimSize(0);
+  FailureOr<ParamOp> b =
+      checkParam(*this, tables, getLoraBAttr(), "lora B", {out, rank});
+  if (failed(b))
+    return failure();
+  for (ParamOp pair : {*a, *b})
+    if (pair.getQuant())
+      return emitOpError() << "lora @" << pair.getSymName()
+                           << " must be dense, not quantized";
   return success();
 }
 

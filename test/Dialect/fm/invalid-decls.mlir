@@ -46,13 +46,13 @@ fm.param @p : tensor<4x64xf32, #fm.quant<bits = 2, grid = balanced, group_size =
 
 // -----
 
-// expected-error @+1 {{a parameter comes either from a file or stacks other parameters, got neither}}
+// expected-error @+1 {{a parameter comes from a file, stacks other parameters or is an adapter slot, got none}}
 fm.param @p : tensor<4x64xf32>
 
 // -----
 
 fm.param @a : tensor<4x64xf32> from <"m", offset = 0, dtype = f32>
-// expected-error @+1 {{a parameter comes either from a file or stacks other parameters, not both}}
+// expected-error @+1 {{a parameter comes from a file, stacks other parameters or is an adapter slot, only one of them}}
 fm.param @p : tensor<4x64xf32> from <"m", offset = 0, dtype = f32> stacks [@a]
 
 // -----

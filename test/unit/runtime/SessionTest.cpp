@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TinyAdapter.h"
 #include "TinyGpuArtifact.h"
 
 #include "runtime/Session.h"
@@ -36,6 +37,8 @@ struct Recording {
   absl::Status failSetInputs, failExecute;
   /// Dispatch times each execute reports.
   std::vector<DispatchTime> times;
+  /// Each writeWeights call's offset and size.
+  std::vector<std::pair<uint64_t, uint64_t>> weightWrites;
 };
 
 /// Logits row `row` of run `run` holds run * 100 + row at every index.
@@ -70,6 +73,11 @@ public:
     times.insert(times.end(), recording.times.begin(), recording.times.end());
     return absl::OkStatus();
   }
+  absl::Status writeWeights(uint64_t offset,
+                            absl::Span<const uint8_t> data) override {
+    recording.weightWrites.push_back({offset, data.size()});
+    return absl::OkStatus();
+  }
   const float *logitsRow(ProgramKind, int64_t row) const override {
     EXPECT_GE(row, from);
     EXPECT_LT((row - from) * test::kTinyVocab,
@@ -85,9 +93,13 @@ private:
 
 class SessionTest : public ::testing::Test {
 protected:
-  void open(bool lastRow = false) {
+  void open(bool lastRow = false, bool loraSlot = false) {
     absl::StatusOr<std::unique_ptr<Artifact>> a = Artifact::fromBytes(
-        test::buildTinyArtifact({}, lastRow), "tiny.fmc");
+        test::buildTinyArtifact(
+            {}, lastRow,
+            loraSlot ? std::vector<schema::LoraSlot>{test::kTinyLoraSlot}
+                     : std::vector<schema::LoraSlot>{}),
+        "tiny.fmc");
     ASSERT_TRUE(a.ok()) << a.status().message();
     artifact = std::move(*a);
     session = std::make_unique<Session>(
@@ -317,6 +329,40 @@ TEST(Backend, NamesAndProbesWithoutAnArtifact) {
   std::string best = bestBackendHere();
   EXPECT_NE(std::find(built.begin(), built.end(), best), built.end()) << best;
   EXPECT_TRUE(probeBackend(best).ok());
+}
+
+TEST_F(SessionTest, AdaptersFillTheSlotsAndSwitchingClearsWhatTheNextLeaves) {
+  open(false, /*loraSlot=*/true);
+  auto adapter = [&](std::vector<test::TinyAdapterTensor> tensors) {
+    test::TinyAdapterSpec spec;
+    spec.baseWeightsChecksum = artifact->root().checksums()->weights();
+    spec.tensors = std::move(tensors);
+    absl::StatusOr<std::unique_ptr<Adapter>> a =
+        Adapter::fromBytes(test::buildTinyAdapter(spec), *artifact);
+    EXPECT_TRUE(a.ok()) << a.status().message();
+    return a.ok() ? std::move(*a) : nullptr;
+  };
+  std::unique_ptr<Adapter> both = adapter(
+      {{2, "logits.weight.lora_a", 1}, {3, "logits.weight.lora_b", 2}});
+  std::unique_ptr<Adapter> onlyA = adapter({{2, "logits.weight.lora_a", 3}});
+  using Writes = std::vector<std::pair<uint64_t, uint64_t>>;
+  // No adapter at first: the slots are the artifact's zeros already.
+  ASSERT_TRUE(session->setAdapter(nullptr).ok());
+  EXPECT_EQ(recording.weightWrites, Writes{});
+  ASSERT_TRUE(session->setAdapter(both.get()).ok());
+  EXPECT_EQ(recording.weightWrites, (Writes{{512, 32}, {576, 32}}));
+  EXPECT_EQ(session->adapter(), both.get());
+  recording.weightWrites.clear();
+  ASSERT_TRUE(session->setAdapter(both.get()).ok()); // Already applied.
+  EXPECT_EQ(recording.weightWrites, Writes{});
+  // A then zeros over the B the first adapter filled.
+  ASSERT_TRUE(session->setAdapter(onlyA.get()).ok());
+  EXPECT_EQ(recording.weightWrites, (Writes{{512, 32}, {576, 32}}));
+  recording.weightWrites.clear();
+  // Back to the base: only A held anything.
+  ASSERT_TRUE(session->setAdapter(nullptr).ok());
+  EXPECT_EQ(recording.weightWrites, (Writes{{512, 32}}));
+  EXPECT_EQ(session->adapter(), nullptr);
 }
 
 } // namespace

@@ -134,12 +134,19 @@ inline std::vector<uint8_t> fakeSpirv() {
 /// `lastRow`, the prefill program puts a last_row kernel before the logits
 /// (buffers 4 and 5 after the logits; its logits row 0 is the chunk's last
 /// position on the cpu backend).
+/// With `loraSlots`, the artifact also has tensors 2 'logits.weight.lora_a'
+/// [2, 8] and 3 'logits.weight.lora_b' [8, 2], F16 zeros at 512 and 576, and
+/// those slots: kTinyLoraSlot makes them tensor 0's (which no kernel reads:
+/// only slot handling is under test); others test the validator.
+inline const schema::LoraSlot kTinyLoraSlot(0, 2, 3);
 inline std::vector<uint8_t>
 buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
-                  bool lastRow = false) {
+                  bool lastRow = false,
+                  const std::vector<schema::LoraSlot> &loraSlots = {}) {
   using namespace flatbuffers;
-  // Weights: the identity at 0, the table at 256.
-  std::vector<uint8_t> weights(512);
+  bool loraSlot = !loraSlots.empty();
+  // Weights: the identity at 0, the table at 256 (and the slots' zeros).
+  std::vector<uint8_t> weights(loraSlot ? 640 : 512);
   for (int64_t i = 0; i < kTinyVocab; ++i)
     for (int64_t j = 0; j < kTinyVocab; ++j) {
       float identity = i == j ? 1.0f : 0.0f;
@@ -160,6 +167,16 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
         schema::CreateTensor(fbb, fbb.CreateString("embed.table"),
                              schema::DType::F32, fbb.CreateVector(shape), 256,
                              256)};
+    std::vector<schema::LoraSlot> slots = loraSlots;
+    if (loraSlot) {
+      std::vector<int64_t> a = {2, kTinyVocab}, b = {kTinyVocab, 2};
+      tensors.push_back(schema::CreateTensor(
+          fbb, fbb.CreateString("logits.weight.lora_a"), schema::DType::F16,
+          fbb.CreateVector(a), 512, 32));
+      tensors.push_back(schema::CreateTensor(
+          fbb, fbb.CreateString("logits.weight.lora_b"), schema::DType::F16,
+          fbb.CreateVector(b), 576, 32));
+    }
     std::vector<Offset<schema::KVCache>> caches = {schema::CreateKVCache(
         fbb, fbb.CreateString("cache"), schema::CacheKind::Linear, kTinyContext,
         1, 4, schema::DType::F32, 2 * 4 * 4 * kTinyContext)};
@@ -247,7 +264,7 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
         fbb, kArtifactFormatVersion, fbb.CreateString("tiny"), config, 0,
         fbb.CreateVector(tensors), fbb.CreateVector(caches), prefill, decode,
         fbb.CreateVector(executables), weightsOffset, weights.size(),
-        &checksums);
+        &checksums, 0, 0, 0, slots.empty() ? 0 : fbb.CreateVectorOfStructs(slots));
     schema::FinishSizePrefixedArtifactBuffer(fbb, root);
     if (fbb.GetSize() > weightsOffset) {
       weightsOffset = (fbb.GetSize() + kWeightSegmentAlignment - 1) /
