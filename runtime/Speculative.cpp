@@ -65,6 +65,34 @@ absl::Status checkSpeculative(const Session &target, const Session &draft) {
   return absl::OkStatus();
 }
 
+absl::Status checkSameVocabulary(const schema::Artifact &target,
+                                 const schema::Artifact &draft) {
+  const schema::Tokenizer *a = target.tokenizer();
+  const schema::Tokenizer *b = draft.tokenizer();
+  if (!a || !b)
+    return (a || b) ? absl::InvalidArgumentError(
+                          "one of the target and the draft has a tokenizer "
+                          "and the other none")
+                    : absl::OkStatus();
+  if (a->kind() != b->kind() || a->tokens()->size() != b->tokens()->size())
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the draft's tokenizer (", b->tokens()->size(),
+        " tokens) is not the target's (", a->tokens()->size(), " tokens)"));
+  for (uint32_t i = 0; i < a->tokens()->size(); ++i)
+    if (a->tokens()->Get(i)->string_view() != b->tokens()->Get(i)->string_view())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the draft's tokenizer differs from the target's at token ", i));
+  return absl::OkStatus();
+}
+
+bool speculativeSupports(const GenerationOptions &options) {
+  const SamplerOptions &sampling = options.sampling;
+  return sampling.topK <= 0 && sampling.topP >= 1.0f && sampling.minP <= 0 &&
+         sampling.repeatPenalty == 1.0f && sampling.presencePenalty == 0 &&
+         sampling.frequencyPenalty == 0 && !options.constraint &&
+         !options.allLogits;
+}
+
 absl::StatusOr<GenerationStats>
 generateSpeculative(Session &target, Session &draft,
                     const std::vector<int32_t> &prompt,
@@ -74,10 +102,7 @@ generateSpeculative(Session &target, Session &draft,
   if (absl::Status s = checkSpeculative(target, draft); !s.ok())
     return s;
   const SamplerOptions &sampling = options.sampling;
-  if (sampling.topK > 0 || sampling.topP < 1.0f || sampling.minP > 0 ||
-      sampling.repeatPenalty != 1.0f || sampling.presencePenalty != 0 ||
-      sampling.frequencyPenalty != 0 || options.constraint ||
-      options.allLogits)
+  if (!speculativeSupports(options))
     return absl::InvalidArgumentError(
         "with a draft model, sampling takes a temperature only (no top-k, "
         "top-p, min-p, penalties or grammar) and logits are not reported");

@@ -34,6 +34,16 @@ struct SpeculativeStats {
   }
 };
 
+/// Whether two artifacts' tokenizers give the same ids: a draft model must
+/// speak the target's vocabulary.
+absl::Status checkSameVocabulary(const schema::Artifact &target,
+                                 const schema::Artifact &draft);
+
+/// Whether generateSpeculative() takes `options`: greedy or a temperature
+/// only (no truncation, penalties or grammar), no logits reported. A server
+/// serves other requests without the draft.
+bool speculativeSupports(const GenerationOptions &options);
+
 /// Whether `target` and `draft` can decode speculatively together: same
 /// vocabulary size, linear caches only, a target prefill with every row's
 /// logits.

@@ -183,28 +183,6 @@ fmc::BackendOptions backendOptionsOf(const fmc::run::Options &options) {
   return backend;
 }
 
-/// Whether two artifacts' tokenizers give the same ids: a draft model must
-/// speak the target's vocabulary.
-absl::Status sameVocabulary(const fmc::schema::Artifact &target,
-                            const fmc::schema::Artifact &draft) {
-  const fmc::schema::Tokenizer *a = target.tokenizer();
-  const fmc::schema::Tokenizer *b = draft.tokenizer();
-  if (!a || !b)
-    return (a || b) ? absl::InvalidArgumentError(
-                          "one of the target and the draft has a tokenizer "
-                          "and the other none")
-                    : absl::OkStatus();
-  if (a->kind() != b->kind() || a->tokens()->size() != b->tokens()->size())
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the draft's tokenizer (", b->tokens()->size(),
-        " tokens) is not the target's (", a->tokens()->size(), " tokens)"));
-  for (uint32_t i = 0; i < a->tokens()->size(); ++i)
-    if (a->tokens()->Get(i)->string_view() != b->tokens()->Get(i)->string_view())
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the draft's tokenizer differs from the target's at token ", i));
-  return absl::OkStatus();
-}
-
 /// The GBNF text of --grammar or --json-schema (none: empty).
 absl::StatusOr<std::string> constraintGbnf(const fmc::run::Options &options) {
   if (options.grammarFile) {
@@ -443,7 +421,7 @@ int main(int argc, char **argv) {
     if (!opened.ok())
       return fail(opened.status());
     draftArtifact = std::move(*opened);
-    if (absl::Status s = sameVocabulary(root, draftArtifact->root()); !s.ok())
+    if (absl::Status s = fmc::checkSameVocabulary(root, draftArtifact->root()); !s.ok())
       return fail(s);
     // The draft runs where the model does when it was compiled for that
     // backend, else wherever auto puts it.

@@ -2,6 +2,7 @@
 
 #include "tools/fmc-serve/Engine.h"
 
+#include "runtime/Speculative.h"
 #include "runtime/TextStream.h"
 
 #include "absl/strings/str_cat.h"
@@ -56,6 +57,34 @@ Engine::open(const EngineOptions &options) {
   if (name.size() > 4 && name.compare(name.size() - 4, 4, ".fmc") == 0)
     name.resize(name.size() - 4);
   engine->id = name;
+
+  if (!options.draft.empty()) {
+    absl::StatusOr<std::unique_ptr<Artifact>> draft =
+        Artifact::open(options.draft);
+    if (!draft.ok())
+      return draft.status();
+    engine->draftArtifact = std::move(*draft);
+    if (absl::Status s =
+            checkSameVocabulary(root, engine->draftArtifact->root());
+        !s.ok())
+      return absl::Status(s.code(), absl::StrCat("--draft: ", s.message()));
+    // The draft runs where the model does when it was compiled for that
+    // backend, else wherever auto puts it.
+    std::string backend =
+        engine->draftArtifact->hasTarget(engine->session->backend())
+            ? engine->session->backend()
+            : "auto";
+    absl::StatusOr<std::unique_ptr<Session>> draftSession = Session::open(
+        *engine->draftArtifact, backend, options.backendOptions);
+    if (!draftSession.ok())
+      return draftSession.status();
+    engine->draftSession = std::move(*draftSession);
+    if (absl::Status s =
+            checkSpeculative(*engine->session, *engine->draftSession);
+        !s.ok())
+      return absl::Status(s.code(), absl::StrCat("--draft: ", s.message()));
+    engine->draftTokens = options.draftTokens;
+  }
 
   for (const auto &[adapterName, file] : options.adapters) {
     if (adapterName == engine->id || engine->adapters.count(adapterName))
@@ -168,8 +197,15 @@ Engine::complete(const CompletionRequest &request,
     }
     return !stream.stoppedAt();
   };
+  SpeculativeStats speculative;
+  result.drafted = draftSession && speculativeSupports(generation);
   absl::StatusOr<GenerationStats> stats =
-      generate(*session, prompt, generation, callbacks);
+      result.drafted
+          ? generateSpeculative(*session, *draftSession, prompt, generation,
+                                callbacks, draftTokens, speculative)
+          : generate(*session, prompt, generation, callbacks);
+  result.draftProposed = speculative.proposed;
+  result.draftAccepted = speculative.accepted;
   if (!stats.ok())
     return stats.status();
   if (!result.cancelled) {

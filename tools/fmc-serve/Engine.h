@@ -8,6 +8,8 @@
 // request sees another's tokens. LoRA adapters are models of their own
 // name: a request for one fills the base's slots with it (Session::
 // setAdapter) before it runs, so switching costs one write of the slots.
+// With a draft model, requests it can serve decode speculatively (the same
+// greedy text, fewer target passes); the others run without it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +47,10 @@ struct EngineOptions {
   /// --lora NAME=FILE: LoRA adapters (.fmca) served as models of their own
   /// name, in the order given.
   std::vector<std::pair<std::string, std::string>> adapters;
+  /// --draft F: a draft model for speculative decoding of the requests it
+  /// can serve (greedy or temperature only); --draft-tokens K per pass.
+  std::string draft;
+  int draftTokens = 4;
 };
 
 /// One completion to generate: a prompt text or a conversation.
@@ -69,6 +75,11 @@ struct CompletionResult {
   std::string finishReason;
   /// Set when the client went away (onText returned false).
   bool cancelled = false;
+  /// With a draft model: tokens it proposed and the target accepted (both
+  /// 0 when the request ran without it), as llama.cpp's draft_n and
+  /// draft_n_accepted.
+  int64_t draftProposed = 0, draftAccepted = 0;
+  bool drafted = false;
 };
 
 /// Request errors the client caused (HTTP 400), apart from the server's.
@@ -107,6 +118,9 @@ private:
 
   std::unique_ptr<Artifact> artifact;
   std::unique_ptr<Session> session;
+  std::unique_ptr<Artifact> draftArtifact;
+  std::unique_ptr<Session> draftSession;
+  int draftTokens = 4;
   std::unique_ptr<Tokenizer> tokenizer;
   std::optional<ChatTemplate> chat;
   std::string noChat;

@@ -405,6 +405,10 @@ Json response(const ApiRequest &request, const CompletionResult &result,
       {"prompt_tokens", result.promptTokens},
       {"completion_tokens", result.completionTokens},
       {"total_tokens", result.promptTokens + result.completionTokens}};
+  // As llama.cpp's server reports its draft model's work.
+  if (result.drafted)
+    body["timings"] = {{"draft_n", result.draftProposed},
+                       {"draft_n_accepted", result.draftAccepted}};
   return body;
 }
 

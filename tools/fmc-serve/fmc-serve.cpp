@@ -60,6 +60,13 @@ Options:
                        (default: the context)
   --max-body-bytes N   the largest request body (default 1048576): larger
                        ones get 413
+  --draft F            a draft model (an .fmc with the same tokenizer) that
+                       proposes tokens the model checks in one pass, for
+                       requests with a temperature only (no top_p < 1 or
+                       response_format/tools); the text is the model's own,
+                       and responses report "timings": {"draft_n",
+                       "draft_n_accepted"}
+  --draft-tokens K     tokens proposed per pass (default 4)
   --lora NAME=FILE     serve LoRA adapter FILE (.fmca, compiled for this
                        model: fmc-compile --adapter DIR --base model.fmc) as
                        model NAME: a request whose "model" is NAME runs with
@@ -88,7 +95,7 @@ std::string parse(int argc, char **argv, ServeOptions &o) {
   const std::vector<std::string> valued = {
       "--host",       "--port",       "--backend",   "--threads",
       "--ctx-size",   "--chat-template", "--max-tokens", "--max-body-bytes",
-      "--lora"};
+      "--lora",       "--draft",      "--draft-tokens"};
   for (int i = 1; i < argc; ++i) {
     fmc::tools::Argument arg = fmc::tools::splitArgument(argv[i]);
     if (arg.positional) {
@@ -142,6 +149,12 @@ std::string parse(int argc, char **argv, ServeOptions &o) {
       if (!isNumber || number < 1)
         return badValue("a positive integer");
       o.limits.maxTokens = number;
+    } else if (flag == "--draft") {
+      o.engine.draft = value;
+    } else if (flag == "--draft-tokens") {
+      if (!isNumber || number < 1 || number > 64)
+        return badValue("an integer from 1 to 64");
+      o.engine.draftTokens = static_cast<int>(number);
     } else if (flag == "--lora") {
       size_t eq = value.find('=');
       if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())

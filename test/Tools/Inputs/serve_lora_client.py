@@ -9,60 +9,29 @@ base and to the first adapter again: each answer must equal fmc-run's with
 the same adapter (or none), so applying, switching and removing an adapter
 in one loaded model is what loading it afresh gives.
 """
-import http.client
-import json
-import re
-import subprocess
+import os
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_common import check, fmc_run, request, start  # noqa: E402
 
 BASE, ADAPTERS = sys.argv[1], [a.split("=", 1) for a in sys.argv[2:]]
 PROMPT = "cat"  # No space: this vocabulary has none.
 
 
-def fmc_run(adapter):
-    flags = ["--adapter", adapter] if adapter else []
-    out = subprocess.run(["fmc-run", BASE, "-p", PROMPT, "-n", "12", *flags],
-                         capture_output=True, check=True).stdout
-    # A random model's bytes need not be UTF-8; the server's JSON replaces
-    # what is not with U+FFFD, as this does.
-    return out.decode("utf-8", "replace")[len(PROMPT):].rstrip("\n")
-
-
-def request(port, method, path, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request(method, path, body=json.dumps(body) if body else None,
-                 headers={"Content-Type": "application/json"})
-    r = conn.getresponse()
-    text = r.read().decode()
-    conn.close()
-    return r.status, json.loads(text)
-
-
-def check(ok, what, detail=""):
-    if not ok:
-        print(f"FAILED: {what} {detail}")
-        sys.exit(1)
-    print(f"ok: {what}")
-
-
 def main():
     flags = [f for name, path in ADAPTERS for f in ("--lora", f"{name}={path}")]
-    proc = subprocess.Popen(["fmc-serve", BASE, "--port", "0", *flags],
-                            stderr=subprocess.PIPE, text=True)
-    line = proc.stderr.readline()
-    m = re.search(r"listening on http://127.0.0.1:(\d+)", line)
-    if not m:
-        sys.exit(f"fmc-serve did not start: {line}{proc.stderr.read()}")
-    port = int(m.group(1))
+    proc, port = start(BASE, *flags)
     try:
         base_id = BASE.rsplit("/", 1)[-1][:-len(".fmc")]
         status, models = request(port, "GET", "/v1/models")
         ids = [m["id"] for m in models["data"]]
         check(ids == [base_id] + [n for n, _ in ADAPTERS],
               "models list the base and its adapters", ids)
-        expected = {None: fmc_run(None)}
+        expected = {None: fmc_run(BASE, PROMPT, 12)}
         for name, path in ADAPTERS:
-            expected[name] = fmc_run(path)
+            expected[name] = fmc_run(BASE, PROMPT, 12, "--adapter", path)
         check(len(set(expected.values())) == len(expected),
               "each adapter changes the text")
         order = [None] + [n for n, _ in ADAPTERS] + [None, ADAPTERS[0][0]]
