@@ -151,6 +151,51 @@ TEST(QuantKernels, OneTokenTilesMatchTheWholeProductExactly) {
       }
 }
 
+// Short rows (k < 128 in one group, or one block and a tail in one
+// group) decode one token 8 rows at a time, a last partial tile
+// overlapping the one before; fewer than 8 rows, or a tail over several
+// groups, take the general path. Every row count from 1 to 17 and every
+// split of the rows gives the reference's values, and the same bits
+// whatever the split.
+TEST(QuantKernels, ShortRowsMatchTheReferenceAndAnySplit) {
+  std::mt19937 rng(23);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const char *formats[] = {"2:balanced:64:f16",  "2:balanced:128:bf16",
+                           "2:affine:row:f16",   "2:balanced:32:f16",
+                           "4:balanced:64:f16",  "4:affine:row:bf16",
+                           "4:balanced:128:f16", "2:affine:64:bf16"};
+  for (const cpu::QuantKernelTable *table : tables())
+    for (const char *spec : formats)
+      for (int64_t k : {8, 36, 64, 72, 100, 127, 136, 172, 200})
+        for (int64_t n = 1; n <= 17; ++n) {
+          SCOPED_TRACE(std::string(table->isa) + " " + spec +
+                       " n=" + std::to_string(n) + " k=" + std::to_string(k));
+          Packed p = pack(spec, n, k, rng);
+          std::vector<float> x(k);
+          for (float &v : x)
+            v = normal(rng);
+          cpu::QuantActivations a(p.view, 1);
+          a.prepare(p.view, x.data(), k, 0, 1);
+          std::vector<float> whole(n, -1.0f), split(n, -2.0f), ref(n);
+          table->linear(p.view, a, whole.data(), n, 0, n, 0, 1);
+          cpu::referenceQuantLinear(p.view, x.data(), 1, ref.data(),
+                                    /*quantizeActivations=*/true);
+          for (int64_t r = 0; r < n; ++r) {
+            double magnitude = 0.0;
+            for (int64_t i = 0; i < k; ++i)
+              magnitude += std::fabs(p.view.value(r, i) * x[i]);
+            ASSERT_NEAR(whole[r], ref[r], 1e-5 * magnitude + 1e-6)
+                << "r=" << r;
+          }
+          // Three ranges as threads would take them (some under 8 rows).
+          int64_t a1 = n / 3, a2 = n - n / 4;
+          table->linear(p.view, a, split.data(), n, 0, a1, 0, 1);
+          table->linear(p.view, a, split.data(), n, a1, a2, 0, 1);
+          table->linear(p.view, a, split.data(), n, a2, n, 0, 1);
+          EXPECT_EQ(whole, split);
+        }
+}
+
 TEST(QuantKernels, EmbeddingRowIsTheDequantizedRow) {
   std::mt19937 rng(2);
   for (const char *spec :
