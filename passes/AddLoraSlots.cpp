@@ -134,7 +134,7 @@ struct AddLoraSlotsPass : public fm::impl::AddLoraSlotsBase<AddLoraSlotsPass> {
     builder.setInsertionPointAfter(after);
     auto slot = ParamOp::create(builder, after.getLoc(), name, type,
                                 /*source=*/nullptr, /*parts=*/nullptr,
-                                /*adapter_slot=*/true,
+                                /*adapter_slot=*/true, /*delta=*/nullptr,
                                 /*sym_visibility=*/nullptr);
     symbols.insert(slot);
     numSlotBytes += slot.getStorageBytes();

@@ -241,7 +241,8 @@ ParamOp createStack(PatternRewriter &rewriter, ModuleOp module, StringRef name,
   return ParamOp::create(rewriter, last.getLoc(),
                          rewriter.getStringAttr(uniqueName(module, name)),
                          TypeAttr::get(type), /*source=*/nullptr, partsAttr,
-                         /*adapter_slot=*/nullptr, /*sym_visibility=*/nullptr);
+                         /*adapter_slot=*/nullptr, /*delta=*/nullptr,
+                         /*sym_visibility=*/nullptr);
 }
 
 struct FuseExperts : OpRewritePattern<MoeCombineOp> {

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <string_view>
 #include <vector>
 
 namespace fmc {
@@ -92,9 +93,21 @@ public:
       return s;
     if (!a.executables() || a.executables()->size() == 0)
       return bad("the artifact lists no targets");
-    for (const schema::Executable *exe : *a.executables())
+    for (const schema::Executable *exe : *a.executables()) {
       if (!exe->target())
         return bad("an executable has no target name");
+      // Target names reach messages ("compiled for: cpu, vulkan"): a
+      // damaged one must not print control bytes.
+      std::string_view target = exe->target()->string_view();
+      if (target.empty() || target.size() > 32 ||
+          !std::all_of(target.begin(), target.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                   c == '-' || c == '.';
+          }))
+        return bad(absl::StrCat("an executable's target name is not a short "
+                                "name of letters, digits, '_', '-' and '.' (",
+                                target.size(), " bytes)"));
+    }
     for (uint32_t i = 0; i < a.executables()->size(); ++i)
       if (auto s = executable(*a.executables()->Get(i), i); !s.ok())
         return s;

@@ -96,7 +96,8 @@ FlatSymbolRefAttr GraphEmitter::param(StringRef name, ArrayRef<Dim> shape) {
       ExternalAttr::get(context, tensor->file, tensor->offset, storage);
   auto op = ParamOp::create(declarations, NameLoc::get(symbol.getAttr()), name,
                             type, source, /*parts=*/ArrayAttr(),
-                            /*adapter_slot=*/false, StringAttr());
+                            /*adapter_slot=*/false, /*delta=*/nullptr,
+                            StringAttr());
   if (op.getStorageBytes() != tensor->bytes)
     errors.report(tensor->file, "tensor '" + name + "' occupies " +
                                     llvm::Twine(tensor->bytes) +

@@ -1,6 +1,7 @@
 //===- ArtifactWriter.cpp - plan module to .fmc artifact ------------------===//
 
 #include "lowering/artifact/ArtifactWriter.h"
+#include "lowering/artifact/LoraMerge.h"
 #include "lowering/artifact/StackedParams.h"
 
 #include "dialects/fm/IR/FmOps.h"
@@ -121,6 +122,9 @@ private:
   llvm::Expected<const llvm::MemoryBuffer *> sourceFile(llvm::StringRef file);
   /// The stored bytes of a parameter that comes from a file.
   llvm::Expected<llvm::StringRef> paramFileBytes(fm::ParamOp param);
+  /// `bytes` bytes of `source`'s file from its offset, for `param`.
+  llvm::Expected<llvm::StringRef>
+  externalBytes(fm::ParamOp param, fm::ExternalAttr source, uint64_t bytes);
 
   int32_t tensorRef(FlatSymbolRefAttr ref) const {
     return ref ? static_cast<int32_t>(tensorIndex.lookup(ref.getValue())) : -1;
@@ -684,17 +688,22 @@ Writer::sourceFile(llvm::StringRef file) {
 }
 
 llvm::Expected<llvm::StringRef> Writer::paramFileBytes(fm::ParamOp param) {
-  fm::ExternalAttr source = param.getSourceAttr();
+  // A parameter quantized when written is read as its float source.
+  return externalBytes(param, param.getSourceAttr(),
+                       fmc::quant::isQuantizedWhenWritten(param)
+                           ? fmc::quant::floatSourceBytes(param)
+                           : param.getStorageBytes());
+}
+
+llvm::Expected<llvm::StringRef>
+Writer::externalBytes(fm::ParamOp param, fm::ExternalAttr source,
+                      uint64_t bytes) {
   llvm::Expected<const llvm::MemoryBuffer *> file =
       sourceFile(source.getFile());
   if (!file)
     return fail("parameter " + symbolText(param) + ": " +
                 llvm::toString(file.takeError()));
-  // A parameter quantized when written is read as its float source.
-  uint64_t size = (*file)->getBufferSize(),
-           bytes = fmc::quant::isQuantizedWhenWritten(param)
-                       ? fmc::quant::floatSourceBytes(param)
-                       : param.getStorageBytes();
+  uint64_t size = (*file)->getBufferSize();
   if (source.getOffset() > size || bytes > size - source.getOffset())
     return fail("parameter " + symbolText(param) + " needs bytes [" +
                 llvm::Twine(source.getOffset()) + ", " +
@@ -753,6 +762,22 @@ llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
     llvm::Expected<llvm::StringRef> bytes = paramFileBytes(param);
     if (!bytes)
       return bytes.takeError();
+    if (fm::LoraDeltaAttr delta = param.getDeltaAttr()) {
+      llvm::Expected<llvm::StringRef> a = externalBytes(
+          param, delta.getA(), fmc::artifact::loraDeltaBytes(param, false));
+      if (!a)
+        return a.takeError();
+      llvm::Expected<llvm::StringRef> b = externalBytes(
+          param, delta.getB(), fmc::artifact::loraDeltaBytes(param, true));
+      if (!b)
+        return b.takeError();
+      llvm::Expected<std::string> merged =
+          fmc::artifact::mergeLoraDelta(param, *bytes, *a, *b);
+      if (!merged)
+        return merged.takeError();
+      sources.push_back({packed.emplace_back(std::move(*merged))});
+      continue;
+    }
     if (fmc::quant::isQuantizedWhenWritten(param)) {
       std::string &out = packed.emplace_back(param.getStorageBytes(), '\0');
       fmc::quant::Stats stats;

@@ -17,9 +17,14 @@ std::vector<std::string> referencedFiles(mlir::ModuleOp module) {
   llvm::SetVector<llvm::StringRef> files;
   for (mlir::fm::TokenizerOp tokenizer : module.getOps<mlir::fm::TokenizerOp>())
     files.insert(tokenizer.getFile());
-  for (mlir::fm::ParamOp param : module.getOps<mlir::fm::ParamOp>())
+  for (mlir::fm::ParamOp param : module.getOps<mlir::fm::ParamOp>()) {
     if (mlir::fm::ExternalAttr source = param.getSourceAttr())
       files.insert(source.getFile());
+    if (mlir::fm::LoraDeltaAttr delta = param.getDeltaAttr()) {
+      files.insert(delta.getA().getFile());
+      files.insert(delta.getB().getFile());
+    }
+  }
   return {files.begin(), files.end()};
 }
 

@@ -102,6 +102,6 @@ fm::ParamOp mlir::plan::stackTrackWeights(ArrayRef<fm::LinearOp> linears) {
   builder.setInsertionPointAfter(last);
   return fm::ParamOp::create(builder, last.getLoc(), b.getStringAttr(name),
                              TypeAttr::get(type), /*source=*/nullptr, partsAttr,
-                             /*adapter_slot=*/nullptr,
+                             /*adapter_slot=*/nullptr, /*delta=*/nullptr,
                              /*sym_visibility=*/nullptr);
 }

@@ -12,6 +12,7 @@
 #include "dialects/plan/IR/PlanOps.h"
 #include "import/ModelSource.h"
 #include "import/builder/Builder.h"
+#include "import/builder/MergeAdapter.h"
 #include "import/readers/PeftAdapter.h"
 #include "lowering/artifact/AdapterWriter.h"
 #include "lowering/artifact/ArtifactWriter.h"
@@ -265,6 +266,12 @@ cl::opt<std::string> adapterBase(
     "base", cl::desc("With --adapter: the base artifact (compiled with "
                      "--lora-rank) the adapter is for"),
     cl::value_desc("base.fmc"), cl::cat(loraCategory));
+cl::opt<bool> mergeAdapterFlag(
+    "merge",
+    cl::desc("With --adapter and a model: fold the adapter into the model's "
+             "float weights (W + alpha/r B A) instead, for a model that "
+             "always runs with it"),
+    cl::init(false), cl::cat(loraCategory));
 cl::opt<std::string> adapterName(
     "adapter-name",
     cl::desc("With --adapter: the name the adapter reports (default: its "
@@ -485,6 +492,7 @@ optionsInEffect(const std::vector<std::string> &targetList) {
       {"prefill-all-positions", text(prefillAllPositions)},
       {"lora-rank", number(loraRank.getValue())},
       {"lora-targets", llvm::join(loraTargets, ",")},
+      {"merge", mergeAdapterFlag ? adapterDir.getValue() : std::string()},
   };
 }
 
@@ -595,8 +603,21 @@ int main(int argc, char **argv) {
       "  fmc-compile model.mlir --compile-to=plan -o model.plan.mlir\n"
       "  fmc-compile --adapter PEFT_DIR --base base.fmc -o adapter.fmca\n");
 
-  if (!adapterDir.empty() || !adapterBase.empty())
+  if (mergeAdapterFlag) {
+    if (adapterDir.empty())
+      return failWith("--merge folds an --adapter DIR into the model");
+    if (!adapterBase.empty())
+      return failWith("--merge folds the adapter into the model given, not "
+                      "into --base");
+    if (!quantize.empty())
+      return failWith("--merge folds the adapter into float weights; "
+                      "--quantize would quantize them after the merge is "
+                      "written, which fmc does not do (merge, then compile "
+                      "the merged model's IR with --quantize is not "
+                      "supported either): drop one of them");
+  } else if (!adapterDir.empty() || !adapterBase.empty()) {
     return compileAdapter();
+  }
   if (inputPath.empty())
     return failWith("no model given: fmc-compile MODEL -o model.fmc (see "
                     "--help)");
@@ -737,6 +758,16 @@ int main(int argc, char **argv) {
     module = std::move(*built);
     if (failed(verify(*module)))
       return 1;
+  }
+
+  if (mergeAdapterFlag) {
+    progress.step("merging " + adapterDir);
+    llvm::Expected<fmc::import::PeftAdapter> adapter =
+        fmc::import::readPeftAdapter(adapterDir);
+    if (!adapter)
+      return failWith(llvm::toString(adapter.takeError()));
+    if (llvm::Error err = fmc::import::mergeAdapter(*module, *adapter))
+      return failWith(llvm::toString(std::move(err)));
   }
 
   // A context past what the model was trained for compiles (and RoPE

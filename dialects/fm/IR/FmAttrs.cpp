@@ -49,6 +49,20 @@ LogicalResult ExternalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+LogicalResult LoraDeltaAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, ExternalAttr a,
+    ExternalAttr b, int64_t rank, llvm::APFloat scale) {
+  if (rank <= 0)
+    return emitError() << "a LoRA delta's rank must be positive, not " << rank;
+  for (ExternalAttr part : {a, b})
+    if (part.getDtype() != StorageType::f32 &&
+        part.getDtype() != StorageType::f16 &&
+        part.getDtype() != StorageType::bf16)
+      return emitError() << "a LoRA delta's A and B are f32, f16 or bf16, not "
+                         << stringifyStorageType(part.getDtype());
+  return success();
+}
+
 LogicalResult QuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 unsigned bits, QuantGrid grid,
                                 int64_t groupSize, Type scaleType,

@@ -34,6 +34,44 @@ def Fm_ExternalAttr : Fm_Attr<"External", "external"> {
   let genVerifyDecl = 1;
 }
 
+/// An f64 value printed and parsed as a float literal.
+class Fm_F64Parameter<string desc> : APFloatParameter<desc> {
+  let parser = [{ [&]() -> ::mlir::FailureOr<::llvm::APFloat> {
+    double value;
+    if ($_parser.parseFloat(value))
+      return ::mlir::failure();
+    return ::llvm::APFloat(value);
+  }() }];
+  let printer = [{ $_printer << $_self.convertToDouble() }];
+}
+
+def Fm_LoraDeltaAttr : Fm_Attr<"LoraDelta", "lora_delta"> {
+  let summary = "a LoRA adapter folded into a parameter when it is written";
+  let description = [{
+    The parameter's values are its source's plus `scale * B A`, with A
+    `[rank, in]` and B `[out, rank]` read from their files (a PEFT adapter's
+    safetensors): fmc-compile --adapter DIR --merge attaches it, and the
+    artifact writer computes the sum, rounded to the parameter's own float
+    type, so the model runs with the adapter at no cost per token.
+
+    ```mlir
+    #fm.lora_delta<a = #fm.external<"adapter_model.safetensors", offset = 8,
+        dtype = f32>, b = #fm.external<"adapter_model.safetensors",
+        offset = 2056, dtype = f32>, rank = 8, scale = 2.0>
+    ```
+  }];
+  let parameters = (ins
+    "ExternalAttr":$a,
+    "ExternalAttr":$b,
+    "int64_t":$rank,
+    Fm_F64Parameter<"the LoRA scale, alpha / rank">:$scale
+  );
+  let assemblyFormat = [{
+    `<` `a` `=` $a `,` `b` `=` $b `,` `rank` `=` $rank `,` `scale` `=` $scale `>`
+  }];
+  let genVerifyDecl = 1;
+}
+
 def Fm_QuantAttr : Fm_Attr<"Quant", "quant"> {
   let summary = "the encoding of a quantized parameter";
   let description = [{

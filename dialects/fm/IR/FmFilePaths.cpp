@@ -95,14 +95,20 @@ void mlir::fm::rebaseFilePaths(ModuleOp module, llvm::StringRef from,
   if (rebase.isIdentity())
     return;
   MLIRContext *context = module.getContext();
-  for (ParamOp param : module.getOps<ParamOp>()) {
-    ExternalAttr source = param.getSourceAttr();
-    if (!source)
-      continue;
+  auto rebased = [&](ExternalAttr source) {
     std::string file = rebase(source.getFile());
-    if (file != source.getFile())
-      param.setSourceAttr(ExternalAttr::get(context, file, source.getOffset(),
-                                            source.getDtype()));
+    return file == source.getFile()
+               ? source
+               : ExternalAttr::get(context, file, source.getOffset(),
+                                   source.getDtype());
+  };
+  for (ParamOp param : module.getOps<ParamOp>()) {
+    if (ExternalAttr source = param.getSourceAttr())
+      param.setSourceAttr(rebased(source));
+    if (LoraDeltaAttr delta = param.getDeltaAttr())
+      param.setDeltaAttr(LoraDeltaAttr::get(context, rebased(delta.getA()),
+                                            rebased(delta.getB()),
+                                            delta.getRank(), delta.getScale()));
   }
   for (TokenizerOp tokenizer : module.getOps<TokenizerOp>()) {
     std::string file = rebase(tokenizer.getFile());

@@ -116,6 +116,8 @@ LogicalResult ParamOp::verify() {
     return emitOpError() << "a parameter comes from a file, stacks other "
                             "parameters or is an adapter slot, "
                          << (sources ? "only one of them" : "got none");
+  if (getDeltaAttr() && !getSourceAttr())
+    return emitOpError() << "a LoRA delta is added to a parameter from a file";
   if (getAdapterSlot()) {
     if (type.getRank() != 2 || !type.getElementType().isF16() || getQuant())
       return emitOpError() << "an adapter slot is a dense f16 matrix, got "
@@ -130,6 +132,11 @@ LogicalResult ParamOp::verify() {
   StorageType dtype = getSourceAttr().getDtype();
   bool floatSource = dtype == StorageType::f32 || dtype == StorageType::f16 ||
                      dtype == StorageType::bf16;
+  if (getDeltaAttr()) {
+    if (!floatSource || getQuant() || type.getRank() != 2)
+      return emitOpError() << "a LoRA delta folds into a dense float matrix "
+                              "stored as f32, f16 or bf16";
+  }
   if (getQuant() && dtype != StorageType::packed && !floatSource)
     return emitOpError() << "a quantized parameter is stored 'packed' or "
                             "quantized from floats, not from '"

@@ -43,6 +43,10 @@ def Fm_ParamOp : Fm_Op<"param", [Symbol, HasParent<"::mlir::ModuleOp">, Fm_UsesS
     bf16, or a stack of them) that the artifact writer quantizes when it
     writes the parameter.
 
+    A parameter from a file may be read `plus` a `#fm.lora_delta`: a LoRA
+    adapter merged into it when the artifact is written (a dense float
+    matrix only).
+
     An `adapter_slot` has no source: it is a dense f16 matrix that the
     artifact holds as zeros and a LoRA adapter fills at run time (the `lora`
     pair of an `fm.linear`, declared by fm-add-lora-slots).
@@ -60,11 +64,12 @@ def Fm_ParamOp : Fm_Op<"param", [Symbol, HasParent<"::mlir::ModuleOp">, Fm_UsesS
     OptionalAttr<Fm_ExternalAttr>:$source,
     OptionalAttr<FlatSymbolRefArrayAttr>:$parts,
     UnitAttr:$adapter_slot,
+    OptionalAttr<Fm_LoraDeltaAttr>:$delta,
     OptionalAttr<StrAttr>:$sym_visibility
   );
   let assemblyFormat = [{
-    $sym_name `:` $type (`from` $source^)? (`stacks` $parts^)?
-    (`adapter_slot` $adapter_slot^)? attr-dict
+    $sym_name `:` $type (`from` $source^)? (`plus` $delta^)?
+    (`stacks` $parts^)? (`adapter_slot` $adapter_slot^)? attr-dict
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

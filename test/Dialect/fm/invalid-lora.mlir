@@ -67,3 +67,23 @@ func.func @f(%x: tensor<?x32xf32>) -> tensor<?x16xf32> {
   %y = fm.linear %x, @w lora @a, @b : tensor<?x32xf32> -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
+
+// -----
+
+// expected-error @+1 {{a LoRA delta's rank must be positive, not 0}}
+fm.param @w : tensor<16x32xf32> from <"m", offset = 0, dtype = f32> plus <a = <"a", offset = 0, dtype = f32>, b = <"a", offset = 0, dtype = f32>, rank = 0, scale = 1.0>
+
+// -----
+
+// expected-error @+1 {{a LoRA delta's A and B are f32, f16 or bf16, not i8}}
+fm.param @w : tensor<16x32xf32> from <"m", offset = 0, dtype = f32> plus <a = <"a", offset = 0, dtype = i8>, b = <"a", offset = 0, dtype = f32>, rank = 4, scale = 1.0>
+
+// -----
+
+// expected-error @+1 {{a LoRA delta folds into a dense float matrix stored as f32, f16 or bf16}}
+fm.param @w : tensor<16x32xf32> from <"m", offset = 0, dtype = q8_0> plus <a = <"a", offset = 0, dtype = f32>, b = <"a", offset = 0, dtype = f32>, rank = 4, scale = 1.0>
+
+// -----
+
+// expected-error @+1 {{a LoRA delta is added to a parameter from a file}}
+fm.param @w : tensor<16x32xf16> plus <a = <"a", offset = 0, dtype = f32>, b = <"a", offset = 0, dtype = f32>, rank = 4, scale = 1.0> adapter_slot

@@ -26,3 +26,9 @@ func.func @f(%x: tensor<?x32xf32>) -> tensor<?x16xf32> {
   %y = fm.linear %x, @w bias @b lora @a, @bb : tensor<?x32xf32> -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
+
+// -----
+
+// A LoRA delta merged into a weight when it is written (--merge).
+// CHECK: fm.param @w : tensor<16x32xf32> from <"m", offset = 0, dtype = f32> plus <a = <"adapter.safetensors", offset = 8, dtype = f32>, b = <"adapter.safetensors", offset = 1032, dtype = f16>, rank = 8, scale = 2.000000e+00>
+fm.param @w : tensor<16x32xf32> from <"m", offset = 0, dtype = f32> plus <a = <"adapter.safetensors", offset = 8, dtype = f32>, b = <"adapter.safetensors", offset = 1032, dtype = f16>, rank = 8, scale = 2.0>

@@ -524,6 +524,14 @@ TEST(Artifact, NamesEachCraftedFieldItRejects) {
          drop(a, a.root().executables()->Get(0), schema::Executable::VT_TARGET);
        },
        "an executable has no target name"},
+      {"a target name with a control byte",
+       [&](PatchableArtifact &a) {
+         // "cpu" becomes "\npu".
+         a.patch<uint8_t>(a.root().executables()->Get(0)->target()->data(),
+                          '\n');
+       },
+       "an executable's target name is not a short name of letters, digits, "
+       "'_', '-' and '.' (3 bytes)"},
       {"a program without buffers",
        [&](PatchableArtifact &a) {
          drop(a, a.root().decode(), schema::Program::VT_BUFFERS);
