@@ -215,5 +215,31 @@ TEST_F(CudaDeviceHost, NamesAnEntryPointTheCodeLacks) {
             "CUDA_ERROR_NOT_FOUND (500))");
 }
 
+TEST_F(CudaDeviceHost, WritesWeightsThatLaterReplaysRead) {
+  // How an adapter reaches the GPU (Session::setAdapter): bytes written
+  // over the uploaded weights, here table row 2 of tensor 1 (at 256), which
+  // the recorded graphs read on their next replay.
+  fake.major = 8;
+  open(/*waits=*/false);
+  ASSERT_NO_FATAL_FAILURE(test::expectTinyCounterRuns(*session));
+  absl::StatusOr<std::unique_ptr<Device>> device =
+      cuda::createCudaDevice(*artifact, {}, fake.driver());
+  ASSERT_TRUE(device.ok()) << device.status().message();
+  std::vector<float> row(test::kTinyVocab);
+  for (int64_t v = 0; v < test::kTinyVocab; ++v)
+    row[v] = 1000.0f + static_cast<float>(v);
+  ASSERT_TRUE((*device)
+                  ->writeWeights(256 + 2 * test::kTinyVocab * 4,
+                                 {reinterpret_cast<const uint8_t *>(row.data()),
+                                  row.size() * 4})
+                  .ok());
+  Session written(*artifact, std::move(*device));
+  // The first run of a fresh device: logits = table[token] + position.
+  absl::StatusOr<const float *> logits = written.decode(2, 3);
+  ASSERT_TRUE(logits.ok()) << logits.status().message();
+  for (int64_t v = 0; v < test::kTinyVocab; ++v)
+    EXPECT_EQ((*logits)[v], 1003.0f + static_cast<float>(v)) << v;
+}
+
 } // namespace
 } // namespace fmc
