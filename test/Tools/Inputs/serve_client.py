@@ -18,17 +18,15 @@ import time
 
 import jsonschema
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serve_common  # noqa: E402
+
 MODEL, SCHEMAS = sys.argv[1], sys.argv[2]
 
 
 def start(*flags):
-    proc = subprocess.Popen(["fmc-serve", MODEL, "--port", "0", *flags],
-                            stderr=subprocess.PIPE, text=True)
-    line = proc.stderr.readline()
-    m = re.search(r"listening on http://127.0.0.1:(\d+)", line)
-    if not m:
-        sys.exit(f"fmc-serve did not start: {line}{proc.stderr.read()}")
-    return proc, int(m.group(1))
+    return serve_common.start(MODEL, *flags)
 
 
 def request(port, method, path, body=None, raw=None):
