@@ -178,6 +178,23 @@ def QuantizeWeights : Pass<"fm-quantize-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def RingCacheSlack : Pass<"fm-ring-cache-slack", "::mlir::ModuleOp"> {
+  let summary = "Give ring KV caches slots beyond their window for drafts";
+  let description = [{
+    A ring cache of `window` slots overwrites position p - window when it
+    writes p. Speculative decoding writes proposals past the accepted text
+    and rolls rejected ones back by position alone, which a ring can only
+    take when the slots those proposals overwrite are outside every later
+    window: this pass gives every ring cache `slots` more (a cache that then
+    holds the whole context becomes linear), so drafts of up to `slots`
+    tokens are safe. Attention keeps its window; only capacity grows.
+  }];
+  let options = [
+    Option<"slots", "slots", "int64_t", /*default=*/"0",
+           "Slots beyond the window (the most draft tokens per pass)">,
+  ];
+}
+
 def AddLoraSlots : Pass<"fm-add-lora-slots", "::mlir::ModuleOp"> {
   let summary = "Give linear layers LoRA slots that adapters fill at run time";
   let description = [{

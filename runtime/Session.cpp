@@ -101,13 +101,18 @@ Session::Session(const Artifact &artifact, std::unique_ptr<Device> device,
                 ? std::min(openedContext, root.config()->max_context())
                 : root.config()->max_context();
   prefillLastRow = hasLastRow(*root.prefill());
-  for (const schema::KVCache *c : *root.kv_caches())
-    ringCaches |= c->kind() == schema::CacheKind::Ring;
   stats = memoryStatsOf(artifact, context);
   for (ProgramKind kind : {ProgramKind::Prefill, ProgramKind::Decode}) {
     const schema::Program &program = programOf(root, kind);
-    for (const schema::Kernel *k : *program.kernels())
+    for (const schema::Kernel *k : *program.kernels()) {
       kernelFamilies[programIndex(kind)].push_back(k->spec_type());
+      const schema::AttentionSpec *a = k->spec_as_AttentionSpec();
+      if (!a || a->reads() < 0)
+        continue;
+      const schema::KVCache *cache = root.kv_caches()->Get(a->reads());
+      if (cache->kind() == schema::CacheKind::Ring)
+        ringSlack = std::min(ringSlack, cache->capacity() - a->window());
+    }
   }
   positions.resize(std::max(root.prefill()->max_tokens(),
                             root.decode()->max_tokens()));

@@ -24,6 +24,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -110,9 +111,12 @@ public:
   /// with `allLogits`.
   bool prefillLogitsLastOnly() const { return prefillLastRow; }
 
-  /// Whether a KV cache is a ring (sliding window): its slots are reused,
-  /// so entries written past the text cannot be rolled back by position.
-  bool hasRingCaches() const { return ringCaches; }
+  /// Positions written past the text that can be rolled back by position
+  /// alone (speculative decoding's rejected drafts): unbounded with linear
+  /// caches only; with ring (sliding-window) caches, the fewest slots a
+  /// ring has beyond the window of an attention reading it (fmc-compile
+  /// --max-draft-tokens), since its slots are reused.
+  int64_t rollbackPositions() const { return ringSlack; }
 
   MemoryStats memory() const { return stats; }
 
@@ -145,7 +149,7 @@ private:
   bool slotsUnknown = false;
   int64_t vocabSize = 0, context = 0;
   bool prefillLastRow = false;
-  bool ringCaches = false;
+  int64_t ringSlack = std::numeric_limits<int64_t>::max();
   MemoryStats stats;
   /// Each program's kernel families (by kernel index), for profiles.
   std::array<std::vector<schema::KernelSpec>, 2> kernelFamilies;

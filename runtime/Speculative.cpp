@@ -44,7 +44,8 @@ int32_t draw(const std::vector<float> &weights, double u) {
 
 } // namespace
 
-absl::Status checkSpeculative(const Session &target, const Session &draft) {
+absl::Status checkSpeculative(const Session &target, const Session &draft,
+                              int draftTokens) {
   if (target.vocab() != draft.vocab())
     return absl::InvalidArgumentError(absl::StrCat(
         "the draft's vocabulary has ", draft.vocab(),
@@ -55,13 +56,18 @@ absl::Status checkSpeculative(const Session &target, const Session &draft) {
         "KV-sharing layers skip the others); speculative decoding checks "
         "every drafted token: compile the target with "
         "--prefill-all-positions");
+  // Rejected proposals stay in the caches past the text: a ring must not
+  // have lost, to them, positions a later window sees.
   for (const Session *s : {&target, &draft})
-    if (s->hasRingCaches())
+    if (s->rollbackPositions() < draftTokens)
       return absl::FailedPreconditionError(absl::StrCat(
           "the ", s == &target ? "target" : "draft",
-          " has ring KV caches (sliding-window layers), which a rejected "
-          "draft would overwrite; speculative decoding needs linear caches "
-          "(compile without --attention-pattern/--window)"));
+          " has ring KV caches (sliding-window layers) with ",
+          s->rollbackPositions(), " slots beyond their window, which ",
+          draftTokens,
+          " rejected draft tokens would overwrite; compile it with "
+          "--max-draft-tokens ",
+          draftTokens, " (or more)"));
   return absl::OkStatus();
 }
 
@@ -99,7 +105,7 @@ generateSpeculative(Session &target, Session &draft,
                     const GenerationOptions &options,
                     const GenerationCallbacks &callbacks, int draftTokens,
                     SpeculativeStats &speculative) {
-  if (absl::Status s = checkSpeculative(target, draft); !s.ok())
+  if (absl::Status s = checkSpeculative(target, draft, draftTokens); !s.ok())
     return s;
   const SamplerOptions &sampling = options.sampling;
   if (!speculativeSupports(options))

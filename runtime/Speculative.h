@@ -11,9 +11,11 @@
 //
 // Rejected proposals are rolled back by position alone: their KV entries
 // lie past the accepted text, where attention never reads, and the next
-// pass overwrites them. That holds for linear caches only, and needs a
-// target whose prefill computes every row's logits; both are checked
-// (ring caches and last-row prefill are refused with what to do instead).
+// pass overwrites them. That holds for linear caches, and for ring caches
+// with K slots beyond their window (fmc-compile --max-draft-tokens K: the
+// slots K proposals overwrite hold positions older than any later window),
+// and needs a target whose prefill computes every row's logits; both are
+// checked (and refused with what to do instead).
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,10 +46,12 @@ absl::Status checkSameVocabulary(const schema::Artifact &target,
 /// serves other requests without the draft.
 bool speculativeSupports(const GenerationOptions &options);
 
-/// Whether `target` and `draft` can decode speculatively together: same
-/// vocabulary size, linear caches only, a target prefill with every row's
-/// logits.
-absl::Status checkSpeculative(const Session &target, const Session &draft);
+/// Whether `target` and `draft` can decode speculatively together with
+/// `draftTokens` proposals per pass: same vocabulary size, caches that roll
+/// `draftTokens` positions back (linear, or rings with that many slots
+/// beyond their window), a target prefill with every row's logits.
+absl::Status checkSpeculative(const Session &target, const Session &draft,
+                              int draftTokens);
 
 /// generate() with `draft` proposing `draftTokens` tokens per target pass.
 /// Supports greedy decoding and temperature sampling (no penalties or

@@ -232,6 +232,12 @@ cl::opt<std::string> kvCacheType(
     cl::desc("KV-cache element type: f32, f16, bf16 or i8 (int8 with one f32 "
              "scale per token and head; default: the model's)"),
     cl::value_desc("type"), cl::cat(kvCategory));
+cl::opt<int64_t> maxDraftTokens(
+    "max-draft-tokens",
+    cl::desc("Give ring (sliding-window) KV caches this many slots beyond "
+             "their window, so fmc-run/fmc-serve --draft can propose up to "
+             "this many tokens per pass (linear caches need none)"),
+    cl::value_desc("K"), cl::init(0), cl::cat(kvCategory));
 cl::opt<bool> prefillAllPositions(
     "prefill-all-positions",
     cl::desc("Run every prompt position through every layer in prefill. By "
@@ -292,6 +298,7 @@ const fm::OptionFlag kFlagOfPassOption[] = {
     {"fm-quantize-weights", "embedding", "--quantize"},
     {"fm-quantize-weights", "output", "--quantize"},
     {"fm-quantize-weights", "linear-pattern", "--quantize-linear-pattern"},
+    {"fm-ring-cache-slack", "slots", "--max-draft-tokens"},
     {"fm-add-lora-slots", "rank", "--lora-rank"},
     {"fm-add-lora-slots", "targets", "--lora-targets"},
     {"fm-to-plan", "context", "--context"},
@@ -374,6 +381,12 @@ LogicalResult runModelPasses(ModuleOp module) {
     options.sourceLayer = shareKvSource;
     pm.addPass(
         fm::createShareKVCache(options, flagsOf("fm-share-kv-cache")));
+  }
+  if (maxDraftTokens.getNumOccurrences()) {
+    fm::RingCacheSlackOptions options;
+    options.slots = maxDraftTokens;
+    pm.addPass(
+        fm::createRingCacheSlack(options, flagsOf("fm-ring-cache-slack")));
   }
   if (!kvCacheType.empty()) {
     fm::QuantizeKVCacheOptions options;
@@ -490,6 +503,7 @@ optionsInEffect(const std::vector<std::string> &targetList) {
       {"global-rope", globalRope},
       {"kv-cache-type", kvCacheType},
       {"prefill-all-positions", text(prefillAllPositions)},
+      {"max-draft-tokens", number(maxDraftTokens.getValue())},
       {"lora-rank", number(loraRank.getValue())},
       {"lora-targets", llvm::join(loraTargets, ",")},
       {"merge", mergeAdapterFlag ? adapterDir.getValue() : std::string()},

@@ -100,9 +100,10 @@ Speculative decoding:
                        greedy output is the model's own, sampled output
                        follows its distribution (temperature only). The model
                        must compute every prefill row's logits (fmc-compile
-                       --prefill-all-positions when KV sharing) and neither
-                       may have sliding-window caches; --stats reports the
-                       acceptance
+                       --prefill-all-positions when KV sharing), and
+                       sliding-window caches need K slots beyond their window
+                       (fmc-compile --max-draft-tokens K); --stats reports
+                       the acceptance
   --draft-tokens K     tokens proposed per pass (default 4)
 
 Sampling (llama.cpp's order: penalties, top-k, top-p, min-p, temperature):

@@ -433,7 +433,8 @@ int main(int argc, char **argv) {
     if (!draft.ok())
       return fail(draft.status());
     draftSession = std::move(*draft);
-    if (absl::Status s = fmc::checkSpeculative(**session, *draftSession);
+    if (absl::Status s = fmc::checkSpeculative(**session, *draftSession,
+                                               options.draftTokens);
         !s.ok())
       return fail(s);
   }

@@ -80,7 +80,8 @@ Engine::open(const EngineOptions &options) {
       return draftSession.status();
     engine->draftSession = std::move(*draftSession);
     if (absl::Status s =
-            checkSpeculative(*engine->session, *engine->draftSession);
+            checkSpeculative(*engine->session, *engine->draftSession,
+                             options.draftTokens);
         !s.ok())
       return absl::Status(s.code(), absl::StrCat("--draft: ", s.message()));
     engine->draftTokens = options.draftTokens;
