@@ -36,6 +36,16 @@ bool isDenseFileParam(fm::ParamOp param) {
          dtype == fm::StorageType::bf16;
 }
 
+/// Whether fm-add-lora-slots gave `weight` a LoRA slot (`<weight>.lora_a`):
+/// such a weight stays a tensor of its own, which the artifact's LoRA slot
+/// and the adapters compiled for it name.
+bool hasLoraSlots(fm::ParamOp weight) {
+  auto a = SymbolTable::lookupNearestSymbolFrom<fm::ParamOp>(
+      weight, StringAttr::get(weight.getContext(),
+                              weight.getSymName() + ".lora_a"));
+  return a && a.getAdapterSlot();
+}
+
 } // namespace
 
 bool mlir::plan::tracksAreIdentical(fm::ParallelTracksOp block) {
@@ -66,7 +76,8 @@ fm::ParamOp mlir::plan::stackTrackWeights(ArrayRef<fm::LinearOp> linears) {
   for (fm::LinearOp linear : linears) {
     auto param = SymbolTable::lookupNearestSymbolFrom<fm::ParamOp>(
         linear, linear.getWeightAttr());
-    if (linear.getBiasAttr() || !isDenseFileParam(param))
+    if (linear.getBiasAttr() || !isDenseFileParam(param) ||
+        hasLoraSlots(param))
       return {};
     if (!parts.empty() &&
         (param.getTensorType() != parts.front().getTensorType() ||
