@@ -11,6 +11,7 @@
 #include "passes/Passes.h"
 
 #include "dialects/fm/IR/FmOps.h"
+#include "dialects/fm/IR/LoraSlotNames.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
@@ -26,12 +27,6 @@ using namespace mlir;
 using namespace mlir::fm;
 
 namespace {
-
-/// The module a linear weight belongs to: its name without ".weight".
-StringRef moduleOf(StringRef weight) {
-  weight.consume_back(".weight");
-  return weight;
-}
 
 /// PEFT's rule for a list of target_modules: the module is the target, or
 /// ends with "." + target.
@@ -58,7 +53,7 @@ struct AddLoraSlotsPass : public fm::impl::AddLoraSlotsBase<AddLoraSlotsPass> {
     llvm::StringSet<> matched;
     SmallVector<LinearOp> linears;
     module.walk([&](LinearOp linear) {
-      StringRef module = moduleOf(linear.getWeight());
+      StringRef module = loraModuleOf(linear.getWeight());
       if (targets.empty()) {
         linears.push_back(linear);
         return;
@@ -82,7 +77,7 @@ struct AddLoraSlotsPass : public fm::impl::AddLoraSlotsBase<AddLoraSlotsPass> {
         });
         if (example)
           diag << " (modules are weight names without '.weight', e.g. '"
-               << moduleOf(example.getWeight()) << "')";
+               << loraModuleOf(example.getWeight()) << "')";
         return signalPassFailure();
       }
     if (linears.empty()) {
@@ -103,8 +98,8 @@ struct AddLoraSlotsPass : public fm::impl::AddLoraSlotsBase<AddLoraSlotsPass> {
     ArrayRef<int64_t> shape = weight.getTensorType().getShape();
     if (shape.size() != 2)
       return linear.emitOpError() << "weight is not a matrix";
-    std::string aName = (weight.getSymName() + ".lora_a").str();
-    std::string bName = (weight.getSymName() + ".lora_b").str();
+    std::string aName = loraSlotName(weight.getSymName(), false);
+    std::string bName = loraSlotName(weight.getSymName(), true);
     int64_t r = rank;
     ParamOp a = declare(symbols, weight, aName, {r, shape[1]});
     ParamOp b = a ? declare(symbols, a, bName, {shape[0], r}) : ParamOp();

@@ -2,6 +2,7 @@
 
 #include "lowering/artifact/AdapterWriter.h"
 
+#include "dialects/fm/IR/LoraSlotNames.h"
 #include "lowering/quant/QuantMath.h"
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactFormat.h"
@@ -22,12 +23,6 @@ namespace {
 
 Error fail(const Twine &message) {
   return createStringError(inconvertibleErrorCode(), message);
-}
-
-/// The module a linear weight belongs to: its name without ".weight".
-StringRef moduleOf(StringRef weight) {
-  weight.consume_back(".weight");
-  return weight;
 }
 
 /// A tensor's values as f32, read from its file.
@@ -91,7 +86,7 @@ Expected<AdapterSummary> writeAdapter(const import::PeftAdapter &adapter,
     Slot entry{slot, a->shape()->Get(0), w->shape()->Get(1),
                w->shape()->Get(0)};
     slotRank = std::max(slotRank, entry.rank);
-    slots[moduleOf(w->name()->string_view())] = entry;
+    slots[mlir::fm::loraModuleOf(w->name()->string_view())] = entry;
   }
   StringMap<bool> baseTensors;
   for (const schema::Tensor *t : tensors)

@@ -1,6 +1,7 @@
 //===- ArtifactWriter.cpp - plan module to .fmc artifact ------------------===//
 
 #include "lowering/artifact/ArtifactWriter.h"
+#include "dialects/fm/IR/LoraSlotNames.h"
 #include "lowering/artifact/LoraMerge.h"
 #include "lowering/artifact/StackedParams.h"
 
@@ -527,19 +528,18 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
   }
   // LoRA slots: the pair fm-add-lora-slots declared after each weight.
   std::vector<schema::LoraSlot> loraSlots;
-  for (fm::ParamOp param : params) {
-    if (!param.getAdapterSlot() ||
-        !param.getSymName().ends_with(".lora_a"))
+  for (fm::ParamOp weight : params) {
+    std::string a = fm::loraSlotName(weight.getSymName(), false),
+                b = fm::loraSlotName(weight.getSymName(), true);
+    auto slotA = tensorIndex.find(a);
+    if (weight.getAdapterSlot() || slotA == tensorIndex.end() ||
+        !params[slotA->second].getAdapterSlot())
       continue;
-    llvm::StringRef weight = param.getSymName().drop_back(strlen(".lora_a"));
-    std::string b = (weight + ".lora_b").str();
-    if (!tensorIndex.count(weight) || !tensorIndex.count(b))
-      return fail("adapter slot @" + param.getSymName() +
-                  " has no weight @" + weight + " or slot @" + b +
-                  " beside it");
-    loraSlots.emplace_back(tensorIndex.lookup(weight),
-                           tensorIndex.lookup(param.getSymName()),
-                           tensorIndex.lookup(b));
+    if (!tensorIndex.count(b))
+      return fail("weight " + symbolText(weight) + " has LoRA slot @" + a +
+                  " but not @" + b);
+    loraSlots.emplace_back(tensorIndex.lookup(weight.getSymName()),
+                           slotA->second, tensorIndex.lookup(b));
   }
   std::vector<Offset<schema::KVCache>> kvCaches;
   for (fm::KVCacheOp cache : caches)

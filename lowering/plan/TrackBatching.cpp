@@ -2,6 +2,8 @@
 
 #include "lowering/plan/TrackBatching.h"
 
+#include "dialects/fm/IR/LoraSlotNames.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
@@ -42,7 +44,7 @@ bool isDenseFileParam(fm::ParamOp param) {
 bool hasLoraSlots(fm::ParamOp weight) {
   auto a = SymbolTable::lookupNearestSymbolFrom<fm::ParamOp>(
       weight, StringAttr::get(weight.getContext(),
-                              weight.getSymName() + ".lora_a"));
+                              fm::loraSlotName(weight.getSymName(), false)));
   return a && a.getAdapterSlot();
 }
 
