@@ -91,6 +91,36 @@ absl::Status checkSameVocabulary(const schema::Artifact &target,
   return absl::OkStatus();
 }
 
+absl::StatusOr<DraftModel> openDraft(const std::string &path,
+                                     const Artifact &targetArtifact,
+                                     const Session &target,
+                                     const ArtifactOptions &artifactOptions,
+                                     const BackendOptions &backendOptions,
+                                     int draftTokens) {
+  DraftModel draft;
+  absl::StatusOr<std::unique_ptr<Artifact>> artifact =
+      Artifact::open(path, artifactOptions);
+  if (!artifact.ok())
+    return artifact.status();
+  draft.artifact = std::move(*artifact);
+  if (absl::Status s = checkSameVocabulary(targetArtifact.root(),
+                                           draft.artifact->root());
+      !s.ok())
+    return s;
+  std::string backend = draft.artifact->hasTarget(target.backend())
+                            ? target.backend()
+                            : "auto";
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      Session::open(*draft.artifact, backend, backendOptions);
+  if (!session.ok())
+    return session.status();
+  draft.session = std::move(*session);
+  if (absl::Status s = checkSpeculative(target, *draft.session, draftTokens);
+      !s.ok())
+    return s;
+  return draft;
+}
+
 bool speculativeSupports(const GenerationOptions &options) {
   const SamplerOptions &sampling = options.sampling;
   return sampling.topK <= 0 && sampling.topP >= 1.0f && sampling.minP <= 0 &&

@@ -53,6 +53,25 @@ bool speculativeSupports(const GenerationOptions &options);
 absl::Status checkSpeculative(const Session &target, const Session &draft,
                               int draftTokens);
 
+/// A draft model opened for a target: its artifact, which the session
+/// runs, and the session.
+struct DraftModel {
+  std::unique_ptr<Artifact> artifact;
+  std::unique_ptr<Session> session;
+};
+
+/// Opens `path` as the draft of `target` (a session on `targetArtifact`)
+/// proposing `draftTokens` tokens per pass: the same tokenizer
+/// (checkSameVocabulary) and caches that roll back (checkSpeculative). It
+/// runs on the target's backend when it was compiled for it, else wherever
+/// "auto" puts it.
+absl::StatusOr<DraftModel> openDraft(const std::string &path,
+                                     const Artifact &targetArtifact,
+                                     const Session &target,
+                                     const ArtifactOptions &artifactOptions,
+                                     const BackendOptions &backendOptions,
+                                     int draftTokens);
+
 /// generate() with `draft` proposing `draftTokens` tokens per target pass.
 /// Supports greedy decoding and temperature sampling (no penalties or
 /// truncation, no constraint); the options are otherwise generate()'s.

@@ -413,31 +413,16 @@ int main(int argc, char **argv) {
     return fail(s);
 
   // Speculative decoding: the draft model proposes, the target verifies.
-  std::unique_ptr<fmc::Artifact> draftArtifact;
-  std::unique_ptr<fmc::Session> draftSession;
+  fmc::DraftModel draft;
   if (options.draft) {
-    absl::StatusOr<std::unique_ptr<fmc::Artifact>> opened =
-        fmc::Artifact::open(*options.draft, artifactOptions);
+    absl::StatusOr<fmc::DraftModel> opened = fmc::openDraft(
+        *options.draft, **artifact, **session, artifactOptions,
+        backendOptionsOf(options), options.draftTokens);
     if (!opened.ok())
       return fail(opened.status());
-    draftArtifact = std::move(*opened);
-    if (absl::Status s = fmc::checkSameVocabulary(root, draftArtifact->root()); !s.ok())
-      return fail(s);
-    // The draft runs where the model does when it was compiled for that
-    // backend, else wherever auto puts it.
-    std::string draftBackend =
-        draftArtifact->hasTarget((*session)->backend()) ? (*session)->backend()
-                                                        : "auto";
-    absl::StatusOr<std::unique_ptr<fmc::Session>> draft = fmc::Session::open(
-        *draftArtifact, draftBackend, backendOptionsOf(options));
-    if (!draft.ok())
-      return fail(draft.status());
-    draftSession = std::move(*draft);
-    if (absl::Status s = fmc::checkSpeculative(**session, *draftSession,
-                                               options.draftTokens);
-        !s.ok())
-      return fail(s);
+    draft = std::move(*opened);
   }
+  fmc::Session *draftSession = draft.session.get();
 
   OutputFile logitsFile;
   if (!options.logitsOut.empty()) {

@@ -59,31 +59,13 @@ Engine::open(const EngineOptions &options) {
   engine->id = name;
 
   if (!options.draft.empty()) {
-    absl::StatusOr<std::unique_ptr<Artifact>> draft =
-        Artifact::open(options.draft);
+    absl::StatusOr<DraftModel> draft =
+        openDraft(options.draft, *engine->artifact, *engine->session, {},
+                  options.backendOptions, options.draftTokens);
     if (!draft.ok())
-      return draft.status();
-    engine->draftArtifact = std::move(*draft);
-    if (absl::Status s =
-            checkSameVocabulary(root, engine->draftArtifact->root());
-        !s.ok())
-      return absl::Status(s.code(), absl::StrCat("--draft: ", s.message()));
-    // The draft runs where the model does when it was compiled for that
-    // backend, else wherever auto puts it.
-    std::string backend =
-        engine->draftArtifact->hasTarget(engine->session->backend())
-            ? engine->session->backend()
-            : "auto";
-    absl::StatusOr<std::unique_ptr<Session>> draftSession = Session::open(
-        *engine->draftArtifact, backend, options.backendOptions);
-    if (!draftSession.ok())
-      return draftSession.status();
-    engine->draftSession = std::move(*draftSession);
-    if (absl::Status s =
-            checkSpeculative(*engine->session, *engine->draftSession,
-                             options.draftTokens);
-        !s.ok())
-      return absl::Status(s.code(), absl::StrCat("--draft: ", s.message()));
+      return absl::Status(draft.status().code(),
+                          absl::StrCat("--draft: ", draft.status().message()));
+    engine->draft = std::move(*draft);
     engine->draftTokens = options.draftTokens;
   }
 
@@ -199,10 +181,10 @@ Engine::complete(const CompletionRequest &request,
     return !stream.stoppedAt();
   };
   SpeculativeStats speculative;
-  result.drafted = draftSession && speculativeSupports(generation);
+  result.drafted = draft.session && speculativeSupports(generation);
   absl::StatusOr<GenerationStats> stats =
       result.drafted
-          ? generateSpeculative(*session, *draftSession, prompt, generation,
+          ? generateSpeculative(*session, *draft.session, prompt, generation,
                                 callbacks, draftTokens, speculative)
           : generate(*session, prompt, generation, callbacks);
   result.draftProposed = speculative.proposed;

@@ -23,6 +23,7 @@
 #include "runtime/Constraint.h"
 #include "runtime/Generator.h"
 #include "runtime/Session.h"
+#include "runtime/Speculative.h"
 #include "runtime/Tokenizer.h"
 
 #include "absl/status/statusor.h"
@@ -118,8 +119,7 @@ private:
 
   std::unique_ptr<Artifact> artifact;
   std::unique_ptr<Session> session;
-  std::unique_ptr<Artifact> draftArtifact;
-  std::unique_ptr<Session> draftSession;
+  DraftModel draft;
   int draftTokens = 4;
   std::unique_ptr<Tokenizer> tokenizer;
   std::optional<ChatTemplate> chat;
