@@ -195,6 +195,37 @@ def RingCacheSlack : Pass<"fm-ring-cache-slack", "::mlir::ModuleOp"> {
   ];
 }
 
+def PartitionTracks : Pass<"fm-partition-tracks", "::mlir::ModuleOp"> {
+  let summary = "Keep one rank's share of every parallel-tracks block";
+  let description = [{
+    Track parallelism (lowering/plan/ParallelTracks.md): a model of T-track
+    `fm.parallel_tracks` blocks runs on `ranks` processes, rank r owning
+    tracks r*T/ranks ... (r+1)*T/ranks - 1 of every block. This pass keeps
+    rank `rank`'s tracks, marks each block `ranks = N` (its combine becomes
+    an all-reduce across ranks at the block boundary, the only
+    communication) and drops the weights and KV caches of the other ranks'
+    tracks. The embedding, the ops between blocks, the final norm and the
+    head are replicated: every rank runs them, so no broadcast is needed and
+    every rank's logits are the model's. The module gets
+    `fm.track_partition = array<i64: rank, ranks>`.
+
+    T must be a multiple of `ranks`; a model without parallel tracks, or
+    one already partitioned, is an error. ranks = 1 changes nothing.
+  }];
+  let options = [
+    Option<"ranks", "ranks", "int64_t", /*default=*/"1",
+           "Processes the tracks are split over">,
+    Option<"rank", "rank", "int64_t", /*default=*/"0",
+           "The rank whose tracks are kept, from 0 to ranks - 1">,
+  ];
+  let statistics = [
+    Statistic<"numTracksDropped", "tracks-dropped",
+              "Tracks of other ranks removed">,
+    Statistic<"numParamBytesDropped", "param-bytes-dropped",
+              "Bytes of other ranks' parameters removed">,
+  ];
+}
+
 def AddLoraSlots : Pass<"fm-add-lora-slots", "::mlir::ModuleOp"> {
   let summary = "Give linear layers LoRA slots that adapters fill at run time";
   let description = [{

@@ -80,6 +80,8 @@ public:
       return s;
     if (auto s = loraSlots(); !s.ok())
       return s;
+    if (auto s = trackPartition(); !s.ok())
+      return s;
     if (auto s = caches(); !s.ok())
       return s;
     if (auto s = tokenizer(); !s.ok())
@@ -181,6 +183,18 @@ private:
       if (absl::Status s = segmentRange(t, what); !s.ok())
         return s;
     }
+    return absl::OkStatus();
+  }
+
+  /// A track-parallel part names its rank in a world of at least 2.
+  absl::Status trackPartition() {
+    const schema::TrackPartition *part = a.track_partition();
+    if (!part)
+      return absl::OkStatus();
+    if (part->ranks() < 2 || part->rank() < 0 || part->rank() >= part->ranks())
+      return bad(absl::StrCat("track partition rank ", part->rank(), " of ",
+                              part->ranks(),
+                              " ranks (needs 0 <= rank < ranks, ranks >= 2)"));
     return absl::OkStatus();
   }
 
@@ -621,6 +635,8 @@ private:
       return lastRow(check);
     case schema::KernelSpec::KvAppendSpec:
       return kvAppend(check, *k->spec_as_KvAppendSpec());
+    case schema::KernelSpec::AllReduceSpec:
+      return allReduce(check, *k->spec_as_AllReduceSpec());
     default:
       return bad(where);
     }
@@ -951,6 +967,24 @@ private:
     for (const schema::Buffer *track : c.in)
       FMC_CHECK(floats(c, track, c.out[0]->width(), "track"));
     return absl::OkStatus();
+  }
+
+  /// Sums across the ranks of the artifact's track partition, which it must
+  /// have: a whole model has nothing to reduce with.
+  absl::Status allReduce(const KernelCheck &c, const schema::AllReduceSpec &s) {
+    FMC_CHECK(arity(c, 1, 1));
+    const schema::TrackPartition *part = a.track_partition();
+    if (!part || s.ranks() != part->ranks())
+      return bad(absl::StrCat(c.where, " sums over ", s.ranks(),
+                              " ranks, but the artifact is ",
+                              part ? absl::StrCat("a part of ", part->ranks(),
+                                                  " ranks")
+                                   : std::string("not a track-parallel part")));
+    if (!(s.scale() > 0.0f) || !std::isfinite(s.scale()))
+      return bad(absl::StrCat(c.where, ": scale ", s.scale(),
+                              " is not a positive number"));
+    FMC_CHECK(floats(c, c.out[0], -1, "output"));
+    return floats(c, c.in[0], c.out[0]->width(), "input");
   }
 
   absl::Status groupedLinear(const KernelCheck &c,

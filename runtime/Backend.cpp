@@ -83,10 +83,43 @@ std::string bestBackendHere() {
   return "cpu";
 }
 
+absl::Status checkTrackPartition(const Artifact &artifact,
+                                 const BackendOptions &options) {
+  const schema::TrackPartition *part = artifact.root().track_partition();
+  Collective *group = options.collective;
+  if (!part) {
+    if (group && group->size() > 1)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the artifact is a whole model, not a part of a track-parallel "
+          "one, but ", group->size(),
+          " processes run it: compile it with fmc-compile --track-ranks=",
+          group->size(), " or run it without mpirun"));
+    return absl::OkStatus();
+  }
+  if (!group)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this artifact is rank ", part->rank(), "'s part of a model split "
+        "over ", part->ranks(),
+        " processes (fmc-compile --track-ranks); run the parts together: "
+        "mpirun -np ", part->ranks(), " fmc-run MODEL.fmc"));
+  if (group->size() != part->ranks())
+    return absl::FailedPreconditionError(
+        absl::StrCat("the model is split over ", part->ranks(),
+                     " processes, but ", group->size(),
+                     " run it: use mpirun -np ", part->ranks()));
+  if (group->rank() != part->rank())
+    return absl::FailedPreconditionError(
+        absl::StrCat("process ", group->rank(), " was given rank ",
+                     part->rank(), "'s part of the model"));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Device>>
 createDevice(const std::string &name, const Artifact &artifact,
              const BackendOptions &options, std::string *why) {
   if (absl::Status s = checkContextOption(artifact, options); !s.ok())
+    return s;
+  if (absl::Status s = checkTrackPartition(artifact, options); !s.ok())
     return s;
   const std::vector<Entry> &entries = registry();
   if (name == "auto") {

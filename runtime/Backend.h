@@ -11,6 +11,7 @@
 #define FMC_RUNTIME_BACKEND_H
 
 #include "runtime/Artifact.h"
+#include "runtime/Collective.h"
 #include "runtime/Device.h"
 
 #include "absl/status/statusor.h"
@@ -33,7 +34,16 @@ struct BackendOptions {
   /// artifact's compiled max_context, 0 for that maximum. Devices size those
   /// caches to it (cacheCapacity); ring caches keep their window.
   int64_t context = 0;
+  /// The processes of a track-parallel artifact part (schema
+  /// TrackPartition), which the cpu device's AllReduce kernels sum across;
+  /// null for a whole model. Must outlive the device.
+  Collective *collective = nullptr;
 };
+
+/// A track-parallel part runs with a collective of its world size, as the
+/// rank it was compiled for, on the cpu backend; a whole model with none.
+absl::Status checkTrackPartition(const Artifact &artifact,
+                                 const BackendOptions &options);
 
 /// An error unless `options.context` is 0 or within `artifact`'s compiled
 /// context.

@@ -50,6 +50,18 @@ MemoryStats memoryStatsOf(const Artifact &artifact, int64_t context) {
   return stats;
 }
 
+CollectiveStats collectiveStatsOf(const Artifact &artifact) {
+  CollectiveStats stats;
+  const schema::Program &decode = *artifact.root().decode();
+  for (const schema::Kernel *k : *decode.kernels())
+    if (k->spec_type() == schema::KernelSpec::AllReduceSpec) {
+      ++stats.allReducesPerToken;
+      stats.bytesPerToken +=
+          decode.buffers()->Get(k->outputs()->Get(0))->width() * sizeof(float);
+    }
+  return stats;
+}
+
 LogitsRows prefillLogitsRows(bool lastRowProgram, bool allLogits,
                              bool lastChunk, bool wanted, int64_t rows) {
   LogitsRows result;

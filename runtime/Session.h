@@ -46,6 +46,15 @@ struct MemoryStats {
 /// positions (0: the compiled maximum; the same on every backend).
 MemoryStats memoryStatsOf(const Artifact &artifact, int64_t context = 0);
 
+/// What a track-parallel part exchanges with the other ranks per decoded
+/// token: its decode program's AllReduce kernels and the bytes it sends
+/// into them (each rank sends as much; zeros for a whole model).
+struct CollectiveStats {
+  int64_t allReducesPerToken = 0;
+  uint64_t bytesPerToken = 0;
+};
+CollectiveStats collectiveStatsOf(const Artifact &artifact);
+
 /// Time spent per kernel family since the session was opened.
 struct KernelProfile {
   std::string family;

@@ -34,7 +34,7 @@ Tiny models (hidden 32-64, 2-16 layers, vocab 128) land in OUT as:
 The structure of Apple's models (../shared/AFM-CONFIGS.md) is kept at tiny
 size: afm_on_device has 8 layers of which the last 3 reuse layer 4's KV
 cache; afm_server has 2 tracks, blocks of depth 4, the LLLG attention pattern
-and MoE every other layer.
+and MoE every other layer (afm_server4: the same with 4 tracks).
 
 The --afm-size directory holds the exact afm_on_device config of
 AFM-CONFIGS.md (56 layers, 3,111,368,064 parameters) with BF16 tensors in one
@@ -472,9 +472,9 @@ def afm_on_device():
     return c, afm_on_device_tensors(c)
 
 
-def afm_server():
+def afm_server(tracks=2):
     # 2 tracks x 2 blocks of depth 4: 8 layers per track, LLLG, MoE on odd j.
-    c = config("afm_server", num_tracks=2, track_block_depth=4,
+    c = config("afm_server", num_tracks=tracks, track_block_depth=4,
                num_track_blocks=2, head_dim=16, moe_layer_step=2,
                num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
                norm_topk_prob=True, attention_pattern="LLLG",
@@ -482,7 +482,7 @@ def afm_server():
                track_combine="mean", tie_word_embeddings=True)
     del c["num_hidden_layers"]
     h, t = 64, {}
-    for track in range(2):
+    for track in range(tracks):
         for j in range(8):
             p = f"model.tracks.{track}.layers.{j}"
             t[f"{p}.input_layernorm.weight"] = (h,)
@@ -502,6 +502,7 @@ HF_MODELS = {
     "cohere2": cohere2, "mixtral": mixtral, "qwen2_moe": qwen2_moe,
     "olmoe": olmoe, "olmoe_stacked": olmoe_stacked, "llama4": llama4,
     "afm_on_device": afm_on_device, "afm_server": afm_server,
+    "afm_server4": lambda: afm_server(tracks=4),
 }
 
 # Storage dtype per model (default F32), so F16 and BF16 are exercised too.

@@ -40,6 +40,9 @@ packages=(
   python3-jsonschema
   # Tests that craft artifacts recompute their checksums (test/Tools/Inputs/fmc_seal.py).
   python3-xxhash
+  # Track-parallel runs on CPU ranks (fmc-compile --track-ranks; mpirun -np N
+  # fmc-run): Open MPI's library, headers and launcher.
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

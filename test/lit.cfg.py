@@ -43,6 +43,18 @@ if subprocess.run(["/usr/bin/python3", "-c", "import jinja2"],
 if subprocess.run(["/usr/bin/python3", "-c", "import jsonschema"],
                   capture_output=True).returncode == 0:
     config.available_features.add("jsonschema")
+# mpi: libfmc-mpi.so is built and Open MPI's mpirun is here (scripts/setup.sh
+# installs both), for track-parallel runs. %mpirun starts N ranks on this
+# machine whatever its core count, also as root (CI containers).
+import shutil as _shutil
+if getattr(config, "fmc_mpi", "").upper() in ("ON", "1", "TRUE", "YES") and \
+        _shutil.which("mpirun"):
+    config.available_features.add("mpi")
+    for name, value in (("OMPI_ALLOW_RUN_AS_ROOT", "1"),
+                        ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
+                        ("OMPI_MCA_rmaps_base_oversubscribe", "1")):
+        config.environment[name] = value
+    config.substitutions.append(("%mpirun", "mpirun --oversubscribe"))
 if config.fmc_ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", config.fmc_ptxas))

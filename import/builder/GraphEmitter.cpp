@@ -326,7 +326,8 @@ Value GraphEmitter::trackBlock(Value h, const TrackBlockSpec &spec,
   std::string blockTag = "b" + std::to_string(index);
   auto block =
       ParallelTracksOp::create(builder, named("tb", blockTag), h.getType(),
-                               spec.combine, depth, h, spec.tracks.size());
+                               spec.combine, depth, /*ranks=*/IntegerAttr(), h,
+                               spec.tracks.size());
   OpBuilder::InsertionGuard guard(builder);
   for (auto [track, layers] : llvm::enumerate(spec.tracks)) {
     // Track t of block b receives the block input as %in.b<b>.t<t>.

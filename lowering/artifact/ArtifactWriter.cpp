@@ -2,6 +2,7 @@
 
 #include "lowering/artifact/ArtifactWriter.h"
 #include "dialects/fm/IR/LoraSlotNames.h"
+#include "dialects/fm/IR/TrackPartition.h"
 #include "lowering/artifact/LoraMerge.h"
 #include "lowering/artifact/StackedParams.h"
 
@@ -396,6 +397,13 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
         return kernel(KS::TrackCombineSpec, spec.Union(), k.getTracks(),
                       k.getOutput());
       })
+      .Case([&](plan::AllReduceOp k) {
+        auto spec = schema::CreateAllReduceSpec(
+            fbb, static_cast<int32_t>(k.getRanks()),
+            k.getScale().convertToFloat());
+        return kernel(KS::AllReduceSpec, spec.Union(), k.getInput(),
+                      k.getOutput());
+      })
       .Case([&](plan::GroupedLinearOp k) {
         auto spec =
             schema::CreateGroupedLinearSpec(fbb, tensorRef(k.getWeightAttr()));
@@ -596,6 +604,17 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
     sourceFiles = fbb.CreateVector(entries);
   }
 
+  Offset<schema::TrackPartition> trackPartition;
+  if (auto part = module->getAttrOfType<DenseI64ArrayAttr>(
+          fm::kTrackPartitionAttr)) {
+    if (part.size() != 2 || part[1] < 2 || part[0] < 0 || part[0] >= part[1])
+      return fail(std::string(fm::kTrackPartitionAttr) +
+                  " must be [rank, ranks] with 0 <= rank < ranks and ranks "
+                  ">= 2");
+    trackPartition = schema::CreateTrackPartition(
+        fbb, static_cast<int32_t>(part[1]), static_cast<int32_t>(part[0]),
+        options.trackPartitionId);
+  }
   schema::Checksums checksumsPlaceholder(0, 0);
   auto root = schema::CreateArtifact(
       fbb, fmc::kArtifactFormatVersion, fbb.CreateString("fmc-compile"),
@@ -604,7 +623,8 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
       fbb.CreateVector(executables), weightsOffset, segmentBytes,
       // Placeholders: writeFile() seals the header once the weights are out.
       &checksumsPlaceholder, command, compileOptions, sourceFiles,
-      loraSlots.empty() ? 0 : fbb.CreateVectorOfStructs(loraSlots));
+      loraSlots.empty() ? 0 : fbb.CreateVectorOfStructs(loraSlots),
+      trackPartition);
   schema::FinishSizePrefixedArtifactBuffer(fbb, root);
   return llvm::Error::success();
 }

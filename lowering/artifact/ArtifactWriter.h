@@ -36,6 +36,10 @@ struct WriteOptions {
   Provenance provenance;
   /// Called while weights are copied, with bytes done and bytes in all.
   std::function<void(uint64_t done, uint64_t total)> progress;
+  /// For a module partitioned over ranks (fm.track_partition): the id every
+  /// part of one compilation records, so parts of different ones are never
+  /// run together.
+  uint64_t trackPartitionId = 0;
 };
 
 /// Writes `module` to `path` through a temporary file renamed on success, so

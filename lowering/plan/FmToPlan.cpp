@@ -247,8 +247,29 @@ LogicalResult ProgramBuilder::combineTracks(fm::ParallelTracksOp block) {
   Value result = bufferFor(block.getResult(), "tracks");
   if (!result)
     return failure();
-  TrackCombineOp::create(builder, block.getLoc(), block.getCombineAttr(),
-                         outputs, result);
+  if (block.getRankCount() == 1) {
+    TrackCombineOp::create(builder, block.getLoc(), block.getCombineAttr(),
+                           outputs, result);
+    return success();
+  }
+  // Split over ranks: this rank's tracks summed (one track needs no
+  // kernel), then summed across ranks and scaled once.
+  Value partial = outputs.front();
+  if (outputs.size() > 1) {
+    partial = BufferOp::create(builder, block.getLoc(), result.getType(),
+                               builder.getI64IntegerAttr(0),
+                               builder.getStringAttr("tracks_partial"));
+    TrackCombineOp::create(
+        builder, block.getLoc(),
+        fm::TrackCombineAttr::get(builder.getContext(), fm::TrackCombine::sum),
+        outputs, partial);
+  }
+  float scale = block.getCombine() == fm::TrackCombine::mean
+                    ? 1.0f / static_cast<float>(block.getTotalTracks())
+                    : 1.0f;
+  AllReduceOp::create(builder, block.getLoc(), partial, result,
+                      builder.getI64IntegerAttr(block.getRankCount()),
+                      builder.getF32FloatAttr(scale));
   return success();
 }
 

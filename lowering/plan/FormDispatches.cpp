@@ -387,6 +387,8 @@ Attribute ProgramFormer::singletonConfig(Operation *kernel) {
     }
     return DecodeAttentionConfigAttr::get(ctx, splits);
   }
+  if (isa<AllReduceOp>(kernel))
+    return CollectiveConfigAttr::get(ctx);
   return LibraryConfigAttr::get(ctx);
 }
 

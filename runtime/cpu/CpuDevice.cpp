@@ -60,7 +60,9 @@ public:
   CpuDevice(const Artifact &artifact, const BackendOptions &options,
             int threads)
       : artifact(artifact), pool(threads), simd(&cpu::bestKernels()),
-        profiling(options.profile), context(options.context) {}
+        profiling(options.profile), context(options.context) {
+    memoryView.collective = options.collective;
+  }
 
   absl::Status init();
 
@@ -217,7 +219,7 @@ absl::Status CpuDevice::execute(ProgramKind kind, LogitsRows logits,
       // LastRow kernel keeps one): a run whose logits nobody wants stops
       // here.
       if (logits.count == 0)
-        return absl::OkStatus();
+        return memoryView.collectiveError;
       ctx.rows = 1;
       ctx.positions = p.positions + rows - 1;
       ctx.logitsFrom = 0;
@@ -233,7 +235,9 @@ absl::Status CpuDevice::execute(ProgramKind kind, LogitsRows logits,
                          std::chrono::steady_clock::now() - start)
                          .count()});
   }
-  return absl::OkStatus();
+  // A failed all-reduce leaves this rank out of step with the others for
+  // good: every later run reports it too.
+  return memoryView.collectiveError;
 }
 
 } // namespace

@@ -641,6 +641,17 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
                                   width(out[0]), mean);
       break;
     }
+    case schema::KernelSpec::AllReduceSpec: {
+      // createDevice's checkTrackPartition turned a part without its
+      // collective away already.
+      if (!memory.collective)
+        return absl::FailedPreconditionError(
+            "an all-reduce kernel without the processes of a track-parallel "
+            "run");
+      instance = makeAllReduce(f32(in[0]), f32(out[0]), width(out[0]),
+                               k->spec_as_AllReduceSpec()->scale(), memory);
+      break;
+    }
     case schema::KernelSpec::GroupedLinearSpec: {
       const auto *s = k->spec_as_GroupedLinearSpec();
       std::vector<const float *> inputs;

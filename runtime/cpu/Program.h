@@ -11,6 +11,7 @@
 #define FMC_RUNTIME_CPU_PROGRAM_H
 
 #include "runtime/Artifact.h"
+#include "runtime/Collective.h"
 #include "runtime/cpu/Kernels.h"
 #include "runtime/cpu/ThreadPool.h"
 
@@ -73,6 +74,11 @@ struct Memory {
   std::vector<Cache> caches;
   /// Biases converted to f32 at load (kernels add them per output).
   std::vector<std::vector<float>> biases;
+  /// The other ranks of a track-parallel part (null for a whole model), and
+  /// the first failure of an all-reduce in the current run: a kernel cannot
+  /// return one, so the device reads it after the run.
+  Collective *collective = nullptr;
+  absl::Status collectiveError;
 };
 
 struct Program {

@@ -34,6 +34,34 @@ private:
   bool mean;
 };
 
+class AllReduce final : public KernelInstance {
+public:
+  AllReduce(const float *partial, float *out, int64_t width, float scale,
+            Memory &memory)
+      : partial(partial), out(out), width(width), scale(scale),
+        memory(memory) {}
+
+  void run(const RunContext &ctx) const override {
+    // Once one failed, the ranks no longer run the same kernels: joining
+    // another all-reduce could pair it with a different one.
+    if (!memory.collectiveError.ok())
+      return;
+    size_t n = static_cast<size_t>(ctx.rows * width);
+    memory.collectiveError =
+        memory.collective->allReduceSum(partial, out, n);
+    if (scale != 1.0f)
+      for (size_t i = 0; i < n; ++i)
+        out[i] *= scale;
+  }
+
+private:
+  const float *partial;
+  float *out;
+  int64_t width;
+  float scale;
+  Memory &memory;
+};
+
 class GroupedLinear final : public KernelInstance {
 public:
   GroupedLinear(std::vector<const float *> inputs, std::vector<float *> outputs,
@@ -85,6 +113,12 @@ makeGroupedLinear(std::vector<const float *> inputs,
                   ElementType type, int64_t k, int64_t n) {
   return std::make_unique<GroupedLinear>(std::move(inputs), std::move(outputs),
                                          weight, type, k, n);
+}
+
+std::unique_ptr<KernelInstance> makeAllReduce(const float *partial, float *out,
+                                              int64_t width, float scale,
+                                              Memory &memory) {
+  return std::make_unique<AllReduce>(partial, out, width, scale, memory);
 }
 
 std::unique_ptr<KernelInstance>

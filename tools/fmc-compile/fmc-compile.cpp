@@ -40,6 +40,7 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/xxhash.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <optional>
@@ -147,6 +148,15 @@ cl::opt<bool> batchTracks(
              "layer's projections one grouped kernel over the tracks' stacked "
              "weights (default: on)"),
     cl::init(true), cl::cat(category));
+
+cl::opt<int64_t> trackRanks(
+    "track-ranks",
+    cl::desc("Split the parallel tracks of every block over N processes "
+             "(the AFM server model): writes one part per rank, "
+             "MODEL.rank<r>.fmc for -o MODEL.fmc, each with its tracks' "
+             "weights and KV caches only, run together with mpirun -np N "
+             "fmc-run MODEL.fmc (cpu target)"),
+    cl::value_desc("N"), cl::init(1), cl::cat(category));
 
 cl::list<std::string> quantize(
     "quantize", cl::CommaSeparated,
@@ -301,6 +311,7 @@ const fm::OptionFlag kFlagOfPassOption[] = {
     {"fm-ring-cache-slack", "slots", "--max-draft-tokens"},
     {"fm-add-lora-slots", "rank", "--lora-rank"},
     {"fm-add-lora-slots", "targets", "--lora-targets"},
+    {"fm-partition-tracks", "ranks", "--track-ranks"},
     {"fm-to-plan", "context", "--context"},
     {"fm-to-plan", "prefill-tokens", "--prefill-tokens"},
     {"fm-to-plan", "batch-tracks", "--batch-tracks"},
@@ -567,6 +578,113 @@ int writeIR(ModuleOp module) {
   return 0;
 }
 
+/// Plans nothing: builds `module`'s (a plan) executables and writes the
+/// artifact `path`, with its size report.
+int writeTarget(ModuleOp module, const std::string &path,
+                const std::vector<std::string> &targetList,
+                const std::vector<std::string> &command, Progress &progress,
+                uint64_t trackPartitionId = 0) {
+  fmc::targets::TargetOptions targetOptions;
+  if (!cudaArchs.empty())
+    targetOptions.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());
+  targetOptions.cubins = cudaCubins;
+  targetOptions.metallib = metalLibrary;
+  targetOptions.xcrun = xcrunPath;
+  targetOptions.progress = [&](const std::string &step) {
+    progress.step(step);
+  };
+  llvm::Expected<std::vector<fmc::gpu::ExecutableImage>> executables =
+      fmc::targets::buildExecutables(module, targetList, targetOptions);
+  if (!executables) {
+    progress.finishLine();
+    return failWith(llvm::toString(executables.takeError()));
+  }
+  if (!dumpExecutablesDir.empty()) {
+    llvm::Expected<std::vector<std::string>> written =
+        fmc::targets::dumpExecutables(*executables, dumpExecutablesDir);
+    if (!written) {
+      progress.finishLine();
+      return failWith(llvm::toString(written.takeError()));
+    }
+  }
+
+  std::string model = llvm::sys::path::stem(path).str();
+  fmc::artifact::SizeReport report =
+      fmc::artifact::computeSizeReport(module, model);
+  if (!executables->empty()) {
+    // Every GPU target runs the same dispatch lists.
+    const fmc::gpu::ExecutableImage &image = executables->front();
+    fmc::artifact::SizeReport::GpuDispatches counts;
+    counts.prefill = static_cast<int64_t>(image.prefill.dispatches.size());
+    counts.decode = static_cast<int64_t>(image.decode.dispatches.size());
+    for (plan::ProgramOp program : module.getOps<plan::ProgramOp>()) {
+      int64_t regions = llvm::range_size(program.getOps<plan::DispatchOp>());
+      (program.getSymName() == "prefill" ? counts.prefillRegions
+                                         : counts.decodeRegions) = regions;
+    }
+    report.gpuDispatches = counts;
+  }
+  fmc::artifact::WriteOptions options;
+  progress.step("hashing the source files");
+  options.provenance.command = command;
+  options.provenance.options = optionsInEffect(targetList);
+  options.provenance.sourceFiles = sourceFilesOf(module);
+  options.targets = targetList;
+  options.executables = std::move(*executables);
+  options.modelName = model;
+  options.trackPartitionId = trackPartitionId;
+  options.progress = [&](uint64_t done, uint64_t total) {
+    progress.percent("writing weights", done, total);
+  };
+  progress.step("writing " + path);
+  llvm::Expected<uint64_t> bytes =
+      fmc::artifact::writeArtifact(module, path, options);
+  progress.finishLine();
+  if (!bytes)
+    return failWith(llvm::toString(bytes.takeError()));
+  report.artifactBytes = *bytes;
+  if (!quiet)
+    fmc::artifact::printSizeReport(report, llvm::outs(), verbose);
+  for (const std::string &warning : fmc::artifact::sizeReportWarnings(report))
+    llvm::errs() << "fmc-compile: warning: " << warning << "\n";
+  if (!reportJson.empty())
+    return writeReportJson(report);
+  return 0;
+}
+
+/// --track-ranks: one part per rank from `module` (fm IR after the model
+/// passes), MODEL.rank<r>.fmc for -o MODEL.fmc.
+int writeTrackParts(ModuleOp module, const std::vector<std::string> &targetList,
+                    const std::vector<std::string> &command,
+                    Progress &progress) {
+  // Every part of this compilation records the same id: the model's IR
+  // before partitioning and the options that shape the plan (--context,
+  // --prefill-tokens, ...), so parts of two compilations never run together.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  for (const auto &[name, value] : optionsInEffect(targetList))
+    os << "\n" << name << "=" << value;
+  uint64_t id = llvm::xxh3_64bits(text);
+  llvm::StringRef stem = llvm::StringRef(outputPath).drop_back(4);
+  for (int64_t rank = 0; rank < trackRanks; ++rank) {
+    OwningOpRef<ModuleOp> part(cast<ModuleOp>(module->clone()));
+    PassManager pm(module.getContext());
+    fm::PartitionTracksOptions options;
+    options.ranks = trackRanks;
+    options.rank = rank;
+    pm.addPass(fm::createPartitionTracks(options, flagsOf("fm-partition-tracks")));
+    progress.step("planning rank " + std::to_string(rank));
+    if (failed(pm.run(*part)) || failed(runPlan(*part)))
+      return 1;
+    std::string path = (stem + ".rank" + llvm::Twine(rank) + ".fmc").str();
+    if (int status =
+            writeTarget(*part, path, targetList, command, progress, id))
+      return status;
+  }
+  return 0;
+}
+
 /// fmc-compile --adapter DIR --base BASE -o OUT.fmca.
 int compileAdapter() {
   if (adapterDir.empty() || adapterBase.empty())
@@ -642,6 +760,20 @@ int main(int argc, char **argv) {
 
   if (compileTo == Phase::Target && (outputPath.empty() || outputPath == "-"))
     return failWith("an artifact needs an output file: -o model.fmc");
+  if (trackRanks < 1 || trackRanks > 1024)
+    return failWith("--track-ranks must be from 1 to 1024, got " +
+                    llvm::Twine(trackRanks.getValue()));
+  if (trackRanks > 1) {
+    if (compileTo != Phase::Target)
+      return failWith("--track-ranks writes one artifact per rank; to see "
+                      "one rank's IR, run fmc-opt --fm-partition-tracks="
+                      "'ranks=N rank=R' on the --compile-to=fm output");
+    if (!llvm::StringRef(outputPath).ends_with(".fmc") ||
+        outputPath.size() <= 4)
+      return failWith("--track-ranks writes MODEL.rank<r>.fmc for -o "
+                      "MODEL.fmc: -o must end in .fmc, got '" +
+                      outputPath + "'");
+  }
   {
     fm::QuantizeWeightsOptions quantOptions;
     bool any = false;
@@ -658,6 +790,12 @@ int main(int argc, char **argv) {
     if (!llvm::is_contained(targetList, target))
       targetList.push_back(target);
   }
+  if (trackRanks > 1 && llvm::any_of(targetList, [](const std::string &t) {
+        return t != "cpu";
+      }))
+    return failWith("--track-ranks runs on cpu ranks (mpirun, MPI); the GPU "
+                    "targets have no all-reduce (NCCL) yet: drop --target=" +
+                    llvm::join(targetList, ","));
   if (noCpu) {
     if (llvm::is_contained(targetList, "cpu"))
       return failWith("--no-cpu leaves the cpu target out, but --target names "
@@ -807,9 +945,14 @@ int main(int argc, char **argv) {
       progress.finishLine();
       return writeIR(*module);
     }
+    if (trackRanks > 1)
+      return writeTrackParts(*module, targetList, command, progress);
     progress.step("planning");
     if (failed(runPlan(*module)))
       return 1;
+  } else if (trackRanks > 1) {
+    return failWith("--track-ranks partitions a model or fm IR; '" +
+                    inputPath + "' is already a plan");
   } else if (compileTo == Phase::Fm) {
     return failWith("'" + inputPath +
                     "' is already a plan; --compile-to=fm "
@@ -839,68 +982,5 @@ int main(int argc, char **argv) {
     return writeIR(*program->kernels);
   }
 
-  fmc::targets::TargetOptions targetOptions;
-  if (!cudaArchs.empty())
-    targetOptions.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());
-  targetOptions.cubins = cudaCubins;
-  targetOptions.metallib = metalLibrary;
-  targetOptions.xcrun = xcrunPath;
-  targetOptions.progress = [&](const std::string &step) {
-    progress.step(step);
-  };
-  llvm::Expected<std::vector<fmc::gpu::ExecutableImage>> executables =
-      fmc::targets::buildExecutables(*module, targetList, targetOptions);
-  if (!executables) {
-    progress.finishLine();
-    return failWith(llvm::toString(executables.takeError()));
-  }
-  if (!dumpExecutablesDir.empty()) {
-    llvm::Expected<std::vector<std::string>> written =
-        fmc::targets::dumpExecutables(*executables, dumpExecutablesDir);
-    if (!written) {
-      progress.finishLine();
-      return failWith(llvm::toString(written.takeError()));
-    }
-  }
-
-  fmc::artifact::SizeReport report =
-      fmc::artifact::computeSizeReport(*module, model);
-  if (!executables->empty()) {
-    // Every GPU target runs the same dispatch lists.
-    const fmc::gpu::ExecutableImage &image = executables->front();
-    fmc::artifact::SizeReport::GpuDispatches counts;
-    counts.prefill = static_cast<int64_t>(image.prefill.dispatches.size());
-    counts.decode = static_cast<int64_t>(image.decode.dispatches.size());
-    for (plan::ProgramOp program : module->getOps<plan::ProgramOp>()) {
-      int64_t regions = llvm::range_size(program.getOps<plan::DispatchOp>());
-      (program.getSymName() == "prefill" ? counts.prefillRegions
-                                         : counts.decodeRegions) = regions;
-    }
-    report.gpuDispatches = counts;
-  }
-  fmc::artifact::WriteOptions options;
-  progress.step("hashing the source files");
-  options.provenance.command = std::move(command);
-  options.provenance.options = optionsInEffect(targetList);
-  options.provenance.sourceFiles = sourceFilesOf(*module);
-  options.targets = targetList;
-  options.executables = std::move(*executables);
-  options.modelName = model;
-  options.progress = [&](uint64_t done, uint64_t total) {
-    progress.percent("writing weights", done, total);
-  };
-  progress.step("writing " + outputPath);
-  llvm::Expected<uint64_t> bytes =
-      fmc::artifact::writeArtifact(*module, outputPath, options);
-  progress.finishLine();
-  if (!bytes)
-    return failWith(llvm::toString(bytes.takeError()));
-  report.artifactBytes = *bytes;
-  if (!quiet)
-    fmc::artifact::printSizeReport(report, llvm::outs(), verbose);
-  for (const std::string &warning : fmc::artifact::sizeReportWarnings(report))
-    llvm::errs() << "fmc-compile: warning: " << warning << "\n";
-  if (!reportJson.empty())
-    return writeReportJson(report);
-  return 0;
+  return writeTarget(*module, outputPath, targetList, command, progress);
 }

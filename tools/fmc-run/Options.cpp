@@ -155,6 +155,16 @@ Running:
                        turns that off) has no logits for the earlier prompt
                        positions: the file then starts at the last prompt
                        position (generated tokens rows), and fmc-run says so
+
+Track-parallel models (fmc-compile --track-ranks=N writes MODEL.rank<r>.fmc):
+  mpirun -np N fmc-run MODEL.fmc ...
+                       each process runs MODEL.rank<its rank>.fmc; rank 0
+                       prints the text, --stats (with the all-reduces and
+                       bytes each rank exchanges per token) and the files
+  --collective-timeout S
+                       give up, ending every rank, when the others do not
+                       join a collective within S seconds (default 60)
+
   -h, --help           this text
   --version            fmc's version and the git revision of this build
 )";
@@ -230,7 +240,7 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
         "--load",           "--system",            "--chat-template",
         "--ctx-size",       "--grammar",           "--json-schema",
         "--draft",          "--draft-tokens",      "--cache-dir",
-        "--compile-arg",    "--adapter"};
+        "--compile-arg",    "--adapter",           "--collective-timeout"};
     bool known = false;
     for (const char *name : withValue)
       known |= flag == name;
@@ -334,6 +344,11 @@ absl::StatusOr<Options> parseOptions(int argc, char **argv) {
       if (!absl::SimpleAtoi(value, &options.draftTokens) ||
           options.draftTokens < 1 || options.draftTokens > 64)
         return badValue(flag, value, "an integer from 1 to 64");
+    } else if (flag == "--collective-timeout") {
+      if (!absl::SimpleAtod(value, &options.collectiveTimeout) ||
+          !(options.collectiveTimeout > 0) ||
+          options.collectiveTimeout > 86400)
+        return badValue(flag, value, "seconds, more than 0 and at most 86400");
     } else if (flag == "--ctx-size") {
       if (!absl::SimpleAtoi(value, &options.contextSize) ||
           options.contextSize < 1)

@@ -65,6 +65,9 @@ struct Options {
   /// --draft F: speculative decoding with draft model F.
   std::optional<std::string> draft;
   int draftTokens = 4;
+  /// --collective-timeout S: how long a rank of a track-parallel run waits
+  /// for the others in one collective before it gives up.
+  double collectiveTimeout = 60;
   bool help = false;
   bool version = false;
 };

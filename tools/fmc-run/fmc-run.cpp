@@ -24,6 +24,7 @@
 #include "tools/fmc-run/Chat.h"
 #include "tools/fmc-run/CompiledModelCache.h"
 #include "tools/fmc-run/Options.h"
+#include "tools/fmc-run/TrackRanks.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -40,8 +41,11 @@
 
 namespace {
 
+/// "rank R: " in the messages of one rank of a track-parallel run.
+std::string rankPrefix;
+
 int fail(const absl::Status &status) {
-  std::fprintf(stderr, "fmc-run: error: %s\n",
+  std::fprintf(stderr, "fmc-run: %serror: %s\n", rankPrefix.c_str(),
                std::string(status.message()).c_str());
   return 1;
 }
@@ -176,10 +180,12 @@ absl::Status applyAdapter(const fmc::run::Options &options,
   return session.setAdapter(adapter.get());
 }
 
-fmc::BackendOptions backendOptionsOf(const fmc::run::Options &options) {
+fmc::BackendOptions backendOptionsOf(const fmc::run::Options &options,
+                                     fmc::Collective *collective = nullptr) {
   fmc::BackendOptions backend;
   backend.threads = options.threads;
   backend.context = options.contextSize;
+  backend.collective = collective;
   return backend;
 }
 
@@ -262,12 +268,35 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  // Started by mpirun: this process is one rank of a track-parallel run,
+  // which runs its own part of the model and prints nothing but errors
+  // unless it is rank 0.
+  absl::StatusOr<std::unique_ptr<fmc::run::TrackRanks>> joined =
+      fmc::run::TrackRanks::joinIfLaunched(options.collectiveTimeout);
+  if (!joined.ok())
+    return fail(joined.status());
+  std::unique_ptr<fmc::run::TrackRanks> ranks = std::move(*joined);
+  bool primary = !ranks || ranks->rank() == 0;
+  if (ranks && ranks->size() > 1) {
+    rankPrefix = absl::StrCat("rank ", ranks->rank(), ": ");
+    if (options.interactive)
+      return fail(absl::InvalidArgumentError(
+          "--interactive reads standard input, which mpirun gives rank 0 "
+          "only; a track-parallel run takes --prompt or --prompt-file"));
+    if (!primary && !std::freopen("/dev/null", "w", stdout))
+      return fail(absl::InternalError("cannot silence standard output"));
+  } else if (std::optional<std::string> hint =
+                 fmc::run::trackPartsHint(options.artifact)) {
+    return fail(absl::FailedPreconditionError(*hint));
+  }
+
   // A path that does not exist is left to Artifact::open, which says so.
-  std::string artifactPath = options.artifact;
+  std::string artifactPath =
+      ranks ? ranks->partPath(options.artifact) : options.artifact;
   bool cached = false;
   struct stat st;
-  bool exists = ::stat(options.artifact.c_str(), &st) == 0;
-  if (exists && !fmc::run::isArtifactPath(options.artifact)) {
+  bool exists = ::stat(artifactPath.c_str(), &st) == 0;
+  if (exists && !fmc::run::isArtifactPath(artifactPath)) {
     fmc::run::CompileRequest request;
     request.model = options.artifact;
     request.cacheDir = options.cacheDir;
@@ -405,7 +434,8 @@ int main(int argc, char **argv) {
 
   absl::StatusOr<std::unique_ptr<fmc::Session>> session =
       fmc::Session::open(**artifact, options.backend,
-                         backendOptionsOf(options));
+                         backendOptionsOf(options,
+                                          ranks ? ranks->collective() : nullptr));
   if (!session.ok())
     return fail(session.status());
   if (absl::Status s = applyAdapter(options, **artifact, **session, adapter);
@@ -424,8 +454,13 @@ int main(int argc, char **argv) {
   }
   fmc::Session *draftSession = draft.session.get();
 
+  if (options.draft && ranks && ranks->size() > 1)
+    return fail(absl::InvalidArgumentError(
+        "--draft is not supported in a track-parallel run yet"));
   OutputFile logitsFile;
-  if (!options.logitsOut.empty()) {
+  // Every rank computes the same logits rows (the ranks must run the same
+  // kernels); rank 0 writes them.
+  if (!options.logitsOut.empty() && primary) {
     if (absl::Status s = logitsFile.open(options.logitsOut); !s.ok())
       return fail(s);
     if ((*session)->prefillLogitsLastOnly())
@@ -441,6 +476,15 @@ int main(int argc, char **argv) {
 
   fmc::GenerationOptions generation = generationOptions(options);
   generation.allLogits = !options.logitsOut.empty();
+  if (ranks)
+    if (absl::Status s = ranks->ready(**artifact, generation.sampling.seed);
+        !s.ok()) {
+      fail(s);
+      // A rank that never came may never finalize either: end them all.
+      if (absl::IsDeadlineExceeded(s))
+        ranks->abortAll();
+      return 1;
+    }
   if (tokenizer && !options.ignoreEos) {
     if (tokenizer->eos() >= 0)
       generation.endTokens.push_back(tokenizer->eos());
@@ -492,7 +536,8 @@ int main(int argc, char **argv) {
   callbacks.onToken = [&](int32_t token) { return show(token, true); };
   if (generation.allLogits)
     callbacks.onLogits = [&](int64_t, const float *row) {
-      std::fwrite(row, sizeof(float), vocab, logitsFile.get());
+      if (primary)
+        std::fwrite(row, sizeof(float), vocab, logitsFile.get());
     };
   fmc::SpeculativeStats speculative;
   absl::StatusOr<fmc::GenerationStats> stats =
@@ -504,8 +549,15 @@ int main(int argc, char **argv) {
   std::fwrite(rest.data(), 1, rest.size(), stdout);
   std::fputc('\n', stdout);
   std::fflush(stdout);
-  if (!stats.ok())
-    return fail(stats.status());
+  if (!stats.ok()) {
+    fail(stats.status());
+    // The other ranks wait in a collective this one will never join.
+    if (ranks && ranks->size() > 1)
+      ranks->abortAll();
+    return 1;
+  }
+  if (!primary)
+    return 0;
   // Why the text ended, unless it ended where -n said.
   if (stats->stop == fmc::StopReason::Context)
     std::fprintf(stderr,
@@ -534,6 +586,7 @@ int main(int argc, char **argv) {
       return fail(s);
 
   fmc::MemoryStats memory = (*session)->memory();
+  fmc::CollectiveStats collective = fmc::collectiveStatsOf(**artifact);
   uint64_t rss = peakRssBytes();
   if (options.stats) {
     std::fprintf(
@@ -548,7 +601,7 @@ int main(int argc, char **argv) {
         "  kv cache             %llu bytes/token, %s allocated%s\n"
         "  arena                %s\n"
         "  peak rss             %s\n"
-        "  seed                 %llu\n%s",
+        "  seed                 %llu\n%s%s",
         (*session)->backend().c_str(),
         static_cast<long long>(stats->promptTokens),
         static_cast<long long>(stats->generatedTokens),
@@ -584,6 +637,17 @@ int main(int argc, char **argv) {
                                         speculative.targetPasses
                                   : 0.0)
                   .c_str()
+            : "",
+        ranks && ranks->size() > 1
+            ? absl::StrFormat(
+                  "  track ranks          %d processes, %lld all-reduces "
+                  "and %s sent per rank per decoded token (%lld "
+                  "all-reduces in all)\n",
+                  ranks->size(),
+                  static_cast<long long>(collective.allReducesPerToken),
+                  fmc::tools::humanBytes(collective.bytesPerToken),
+                  static_cast<long long>(ranks->collective()->allReduces()))
+                  .c_str()
             : "");
   }
   if (!options.statsJson.empty()) {
@@ -608,7 +672,7 @@ int main(int argc, char **argv) {
                  "  \"arena_bytes\": %llu,\n"
                  "  \"peak_rss_bytes\": %llu,\n"
                  "  \"seed\": %llu,\n"
-                 "%s"
+                 "%s%s"
                  "  \"stop\": \"%s\"\n"
                  "}\n",
                  (*session)->backend().c_str(),
@@ -632,6 +696,20 @@ int main(int argc, char **argv) {
                            "  \"target_passes\": %lld,\n",
                            options.draftTokens, speculative.acceptanceRate(),
                            static_cast<long long>(speculative.targetPasses))
+                           .c_str()
+                     : "",
+                 ranks && ranks->size() > 1
+                     ? absl::StrFormat(
+                           "  \"track_ranks\": %d,\n"
+                           "  \"all_reduces_per_token\": %lld,\n"
+                           "  \"all_reduce_bytes_per_token\": %llu,\n"
+                           "  \"all_reduces\": %lld,\n",
+                           ranks->size(),
+                           static_cast<long long>(collective.allReducesPerToken),
+                           static_cast<unsigned long long>(
+                               collective.bytesPerToken),
+                           static_cast<long long>(
+                               ranks->collective()->allReduces()))
                            .c_str()
                      : "",
                  stopReasonName(stats->stop));

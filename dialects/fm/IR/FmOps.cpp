@@ -515,6 +515,9 @@ LogicalResult ParallelTracksOp::verifyRegions() {
   if (static_cast<int64_t>(getDepth()) <= 0)
     return emitOpError() << "depth must be positive, got "
                          << static_cast<int64_t>(getDepth());
+  if (getRanks() && *getRanks() < 2)
+    return emitOpError() << "ranks must be at least 2 when given, got "
+                         << *getRanks();
   Type type = getInput().getType();
   for (auto [index, track] : llvm::enumerate(getTracks())) {
     Block &body = track.front();

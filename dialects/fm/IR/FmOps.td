@@ -555,16 +555,33 @@ def Fm_ParallelTracksOp : Fm_Op<"parallel_tracks", [
     ...
     }
     ```
+
+    Partitioned over `ranks` processes (fm-partition-tracks), the op holds
+    one rank's share of the block's tracks, and its result combines the
+    tracks of every rank: the local tracks' sum, summed across ranks (an
+    all-reduce), divided by the block's total track count for `mean`.
+
+    ```mlir
+    %h1 = fm.parallel_tracks mean depth = 2 ranks = 2 %h0 : ...
+    ```
   }];
   let arguments = (ins
     Fm_TrackCombineAttr:$combine,
     I64Attr:$depth,
+    OptionalAttr<I64Attr>:$ranks,
     Fm_Activations:$input
   );
   let results = (outs Fm_Activations:$result);
   let regions = (region VariadicRegion<SizedRegion<1>>:$tracks);
   let assemblyFormat = [{
-    `` $combine `depth` `=` $depth $input attr-dict `:` type($input) $tracks
+    `` $combine `depth` `=` $depth (`ranks` `=` $ranks^)? $input attr-dict
+    `:` type($input) $tracks
+  }];
+  let extraClassDeclaration = [{
+    /// Processes the block's tracks are split over (1 unless partitioned).
+    int64_t getRankCount() { return getRanks().value_or(1); }
+    /// Tracks of the whole block, on every rank.
+    int64_t getTotalTracks() { return getRankCount() * getTracks().size(); }
   }];
   let hasRegionVerifier = 1;
 }

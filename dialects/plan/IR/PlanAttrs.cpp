@@ -186,6 +186,17 @@ LogicalResult DecodeAttentionConfigAttr::verifyRegion(Operation *op) const {
 // #plan.library
 //===----------------------------------------------------------------------===//
 
+LogicalResult CollectiveConfigAttr::verifyRegion(Operation *op) const {
+  FailureOr<Operation *> kernel = singleKernel(op, "#plan.collective");
+  if (failed(kernel))
+    return failure();
+  if (!isa<AllReduceOp>(*kernel))
+    return op->emitOpError() << "with #plan.collective holds a collective, "
+                                "not '"
+                             << (*kernel)->getName().getStringRef() << "'";
+  return success();
+}
+
 LogicalResult LibraryConfigAttr::verifyRegion(Operation *op) const {
   FailureOr<Operation *> kernel = singleKernel(op, "#plan.library");
   if (failed(kernel))

@@ -147,6 +147,20 @@ def Plan_LibraryConfigAttr : Plan_Attr<"LibraryConfig", "library", [
   }];
 }
 
+def Plan_CollectiveConfigAttr : Plan_Attr<"CollectiveConfig", "collective", [
+    DeclareAttrInterfaceMethods<Plan_KernelConfigAttrInterface>]> {
+  let summary = "a collective across the ranks of a track-parallel run";
+  let description = [{
+    The dispatch's single kernel is a plan.all_reduce: no device kernel but
+    a call into the run's collective engine (MPI for CPU ranks) between the
+    kernels before and after it, which the dispatch list orders it with.
+
+    ```mlir
+    #plan.collective
+    ```
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // GPU launches
 //===----------------------------------------------------------------------===//

@@ -1,6 +1,7 @@
 //===- PlanMoeOps.cpp - verifiers of the MoE and track kernels ------------===//
 //
-// plan.moe, plan.track_combine and plan.grouped_linear (batched tracks).
+// plan.moe, plan.track_combine, plan.all_reduce (tracks split over ranks) and
+// plan.grouped_linear (batched tracks).
 //
 // plan.moe reads five to eight parameters whose shapes all follow from the
 // router's and the stacks' leading dimensions; these checks make sure the
@@ -127,6 +128,25 @@ LogicalResult TrackCombineOp::verify() {
 }
 
 LogicalResult TrackCombineOp::verifySymbolUses(SymbolTableCollection &) {
+  return success();
+}
+
+LogicalResult AllReduceOp::verify() {
+  if (getRanks() < 2)
+    return emitOpError() << "needs at least 2 ranks, got " << getRanks();
+  if (!(getScale().convertToFloat() > 0.0f))
+    return emitOpError() << "scale must be positive, got "
+                         << getScale().convertToFloat();
+  if (!cast<RowsType>(getOutput().getType()).getElementType().isF32())
+    return emitOpError() << "output must hold f32 rows, got "
+                         << getOutput().getType();
+  if (getInput().getType() != getOutput().getType())
+    return emitOpError() << "input has type " << getInput().getType()
+                         << ", expected " << getOutput().getType();
+  return success();
+}
+
+LogicalResult AllReduceOp::verifySymbolUses(SymbolTableCollection &) {
   return success();
 }
 

@@ -450,6 +450,29 @@ def Plan_TrackCombineOp : Plan_KernelOp<"track_combine"> {
   }];
 }
 
+def Plan_AllReduceOp : Plan_KernelOp<"all_reduce"> {
+  let summary = "sum a block's partial track combine across ranks";
+  let description = [{
+    The block boundary of a parallel-tracks model split over `ranks`
+    processes (fm-partition-tracks): every rank holds the sum of its own
+    tracks' outputs in `input`; `output` gets the sum over all ranks, times
+    `scale` (1 / total tracks for a mean, 1 for a sum), on every rank. The
+    one collective of a track-parallel program; every rank's program has the
+    same all-reduces in the same order, over the same widths.
+
+    ```mlir
+    plan.all_reduce %partial -> %h ranks = 2 scale = 2.5e-01
+        : !plan.rows<64, f32>, !plan.rows<64, f32>
+    ```
+  }];
+  let arguments = (ins Plan_Rows:$input, Plan_Rows:$output, I64Attr:$ranks,
+                       F32Attr:$scale);
+  let assemblyFormat = [{
+    $input `->` $output `ranks` `=` $ranks `scale` `=` $scale attr-dict
+    `:` type(operands)
+  }];
+}
+
 def Plan_GroupedLinearOp : Plan_KernelOp<"grouped_linear",
                                           [AttrSizedOperandSegments]> {
   let summary = "one linear per group over a stacked weight: y_g = x_g W_g^T";

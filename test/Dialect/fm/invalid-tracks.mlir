@@ -63,3 +63,14 @@ func.func @f(%h: tensor<?x8xf32>) -> tensor<?x8xf32> {
   // expected-error @+1 {{'fm.yield' op expects parent op 'fm.parallel_tracks'}}
   fm.yield %h : tensor<?x8xf32>
 }
+
+// -----
+
+func.func @f(%h: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{ranks must be at least 2 when given, got 1}}
+  %y = fm.parallel_tracks mean depth = 1 ranks = 1 %h : tensor<?x8xf32> {
+  ^bb0(%x: tensor<?x8xf32>):
+    fm.yield %x : tensor<?x8xf32>
+  }
+  return %y : tensor<?x8xf32>
+}

@@ -789,6 +789,41 @@ TEST(Artifact, NamesCraftedTrackAndExpertFields) {
          ADD_FAILURE() << "no packed tensor";
        },
        "is packed but has no quant encoding"},
+      {"an all-reduce over another world", "split.rank1.fmc",
+       [](PatchableArtifact &a) {
+         a.patch<int32_t>(specFieldOf(a, schema::KernelSpec::AllReduceSpec,
+                                      schema::AllReduceSpec::VT_RANKS),
+                          3);
+       },
+       "(all_reduce) sums over 3 ranks, but the artifact is a part of 2 "
+       "ranks"},
+      {"an all-reduce scaling by a negative number", "split.rank1.fmc",
+       [](PatchableArtifact &a) {
+         a.patch<float>(specFieldOf(a, schema::KernelSpec::AllReduceSpec,
+                                    schema::AllReduceSpec::VT_SCALE),
+                        -0.5f);
+       },
+       "(all_reduce): scale -0.5 is not a positive number"},
+      {"a part of a rank outside its world", "split.rank1.fmc",
+       [](PatchableArtifact &a) {
+         const void *partition = a.root().track_partition();
+         a.patch<int32_t>(static_cast<const flatbuffers::Table *>(partition)
+                              ->GetAddressOf(schema::TrackPartition::VT_RANK),
+                          2);
+       },
+       "track partition rank 2 of 2 ranks (needs 0 <= rank < ranks, ranks "
+       ">= 2)"},
+      {"an all-reduce in a whole model", "split.rank1.fmc",
+       [](PatchableArtifact &a) {
+         // A table offset of 0 in the root's vtable: the field is absent.
+         const uint8_t *root = reinterpret_cast<const uint8_t *>(&a.root());
+         int32_t back;
+         std::memcpy(&back, root, 4);
+         a.patch<uint16_t>(root - back + schema::Artifact::VT_TRACK_PARTITION,
+                           0);
+       },
+       "(all_reduce) sums over 2 ranks, but the artifact is not a "
+       "track-parallel part"},
       {"a shared expert without its down projection", "qwen2_moe.fmc",
        [](PatchableArtifact &a) {
          a.patch<int32_t>(
