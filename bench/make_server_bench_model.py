@@ -9,7 +9,7 @@ matter for speed.
 
 Prints a JSON line with the layer count and the all-reduces per token that
 track parallelism needs (one per block) and that Megatron-style tensor
-parallelism would (two per layer). Tensor names and layout come from
+parallelism needs (two per layer; bench/track_ranks.sh measures both). Tensor names and layout come from
 scripts/make_synthetic_models.py (its afm_server). Nothing written here
 belongs in git.
 """
@@ -38,7 +38,8 @@ def main():
     parser.add_argument("--vocab", type=int, default=4096)
     args = parser.parse_args()
 
-    h, head_dim, heads, kv_heads = args.hidden, 64, args.hidden // 64, 2
+    # 4 KV heads, so tensor parallelism can split them over 4 ranks.
+    h, head_dim, heads, kv_heads = args.hidden, 64, args.hidden // 64, 4
     layers = args.blocks * args.depth
     config = synthetic.config(
         "afm_server", hidden_size=h, intermediate_size=args.inter,

@@ -1,14 +1,16 @@
 #!/bin/sh
-# Track parallelism on CPU ranks over loopback: the AFM-server-shaped model
-# of bench/make_server_bench_model.py (4 tracks, 2 blocks of depth 4) as one
-# process and split over 2 and 4 ranks (fmc-compile --track-ranks, mpirun
-# -np N fmc-run), each rank with THREADS/N threads (at least 1). Prints, per
-# form, the medians of RUNS runs of decode tok/s, the all-reduces per token
-# (track-parallel: one per block, L/D) and the bytes each rank sends per
-# token, with the 2L all-reduces Megatron-style tensor parallelism would
-# need for the same model beside them. Printed, never asserted. Ranks share
-# this machine's cores and memory bandwidth: the figures measure the
-# synchronization cost, not a speed-up from more hardware.
+# Track parallelism against tensor parallelism on CPU ranks over loopback:
+# the AFM-server-shaped model of bench/make_server_bench_model.py (4
+# tracks, 2 blocks of depth 4) as one process, split by tracks over 2 and 4
+# ranks (fmc-compile --track-ranks) and Megatron-style over 2 and 4 ranks
+# (--tensor-ranks), run with mpirun -np N, each rank with THREADS/N threads
+# (at least 1). Prints, per form, the medians of RUNS runs of decode tok/s,
+# the all-reduces per token (track-parallel: one per block, L/D;
+# tensor-parallel: two per layer, 2L, the tracks' batched into one
+# exchange) and the bytes each rank sends per token, as read from each
+# run's --stats-json. Printed, never asserted. Ranks share this machine's
+# cores and memory bandwidth: the figures measure the synchronization
+# cost, not a speed-up from more hardware.
 #
 #   bench/track_ranks.sh [BUILD_DIR] [RUNS] [THREADS]
 set -eu
@@ -32,6 +34,8 @@ compile() { # artifact [flags...]
 compile "$out/whole.fmc"
 compile "$out/two.fmc" --track-ranks 2
 compile "$out/four.fmc" --track-ranks 4
+compile "$out/tp2.fmc" --tensor-ranks 2
+compile "$out/tp4.fmc" --tensor-ranks 4
 
 run() { # form ranks
   form=$1 ranks=$2
@@ -52,6 +56,8 @@ run() { # form ranks
 run whole 1
 run two 2
 run four 4
+run tp2 2
+run tp4 4
 
 /usr/bin/python3 - "$out" "$runs" <<'PY'
 import json, statistics, sys
@@ -61,16 +67,24 @@ print(f"AFM-server-shaped model: {model['tracks']} tracks, {model['blocks']} blo
       f"{model['layers_per_track']} layers per track; medians of {runs} runs")
 print(f"{'form':<26}{'decode tok/s':>13}{'all-reduces/token':>19}{'bytes/token/rank':>18}")
 base = None
+measured = {}
 for form, label in (("whole", "1 process"), ("two", "track-parallel, 2 ranks"),
-                    ("four", "track-parallel, 4 ranks")):
+                    ("four", "track-parallel, 4 ranks"),
+                    ("tp2", "tensor-parallel, 2 ranks"),
+                    ("tp4", "tensor-parallel, 4 ranks")):
     stats = [json.load(open(f"{out}/{form}.{i}.json")) for i in range(runs)]
     tps = statistics.median(s["decode_tokens_per_s"] for s in stats)
     base = base or tps
     reduces = stats[0].get("all_reduces_per_token", 0)
     sent = stats[0].get("all_reduce_bytes_per_token", 0)
     print(f"{label:<26}{tps:>13.1f}{reduces:>19}{sent:>18}   x{tps / base:.2f} of 1 process")
-tp = model["tensor_parallel_all_reduces_per_token"]
-print(f"{'tensor-parallel (2L)':<26}{'not built':>13}{tp:>19}   "
-      f"track-parallel needs {model['track_parallel_all_reduces_per_token']} "
-      f"({100 * (1 - model['track_parallel_all_reduces_per_token'] / tp):.1f}% fewer)")
+    measured[form] = (tps, reduces)
+for ranks in (2, 4):
+    track = measured[{2: "two", 4: "four"}[ranks]]
+    tensor = measured[f"tp{ranks}"]
+    print(f"{ranks} ranks: track-parallel makes {track[1]} all-reduces a token, "
+          f"tensor-parallel {tensor[1]} ({100 * (1 - track[1] / tensor[1]):.1f}% fewer; "
+          f"model: L/D = {model['track_parallel_all_reduces_per_token']}, "
+          f"2L = {model['tensor_parallel_all_reduces_per_token']}); decode "
+          f"x{track[0] / tensor[0]:.2f} of tensor-parallel")
 PY

@@ -46,9 +46,9 @@ struct PartitionTracksPass
     }
     if (ranks == 1)
       return;
-    if (module->hasAttr(kTrackPartitionAttr)) {
+    if (const char *partition = partitionAttrOf(module)) {
       module.emitError() << "the model is already partitioned over ranks ("
-                         << kTrackPartitionAttr << ")";
+                         << partition << ")";
       return signalPassFailure();
     }
     SmallVector<ParallelTracksOp> blocks;

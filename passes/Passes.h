@@ -33,6 +33,8 @@ std::unique_ptr<Pass> createRingCacheSlack(RingCacheSlackOptions options,
                                            OptionNames names);
 std::unique_ptr<Pass> createPartitionTracks(PartitionTracksOptions options,
                                             OptionNames names);
+std::unique_ptr<Pass> createPartitionTensor(PartitionTensorOptions options,
+                                            OptionNames names);
 
 /// Registers every fm pass and the named pipelines built from them.
 void registerFmPassesAndPipelines();

@@ -226,6 +226,43 @@ def PartitionTracks : Pass<"fm-partition-tracks", "::mlir::ModuleOp"> {
   ];
 }
 
+def PartitionTensor : Pass<"fm-partition-tensor", "::mlir::ModuleOp"> {
+  let summary = "Keep one rank's Megatron-style share of every layer";
+  let description = [{
+    Tensor parallelism, the comparison for track parallelism
+    (lowering/plan/ParallelTracks.md): each layer is split over `ranks`
+    processes as Megatron-LM does. The q, k, v, gate and up projections are
+    column-parallel (rank r computes heads r*H/ranks ... and the matching
+    block of hidden units); the attention output and down projections are
+    row-parallel (rank r reads its block of their input) and are followed by
+    an `fm.all_reduce`, two per layer (a routed MoE layer sums once, after
+    its combine). RoPE, per-head norms, attention and the gated activation
+    run on the rank's share; each KV cache holds the rank's KV heads. The
+    embedding, the norms, the residual stream, routers and the head are
+    replicated, so every rank's logits are the model's. Weights are sliced
+    in place (a block of rows by offset, a block of columns by
+    `row_stride`). The module gets `fm.tensor_partition = array<i64: rank,
+    ranks>`.
+
+    The heads, KV heads and hidden units must divide by `ranks`; weights
+    must be f32, f16 or bf16 in a file (quantized when written is fine when
+    each rank's columns are whole groups); a fused fm.moe, a LoRA pair or a
+    model already partitioned is an error. ranks = 1 changes nothing.
+  }];
+  let options = [
+    Option<"ranksOption", "ranks", "int64_t", /*default=*/"1",
+           "Processes every layer is split over">,
+    Option<"rankOption", "rank", "int64_t", /*default=*/"0",
+           "The rank whose share is kept, from 0 to ranks - 1">,
+  ];
+  let statistics = [
+    Statistic<"numAllReduces", "all-reduces",
+              "fm.all_reduce ops inserted">,
+    Statistic<"numParamBytesDropped", "param-bytes-dropped",
+              "Bytes of whole parameters replaced by this rank's slices">,
+  ];
+}
+
 def AddLoraSlots : Pass<"fm-add-lora-slots", "::mlir::ModuleOp"> {
   let summary = "Give linear layers LoRA slots that adapters fill at run time";
   let description = [{

@@ -10,6 +10,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Regex.h"
 
+#include <cstring>
+
 namespace mlir::fm {
 #define GEN_PASS_DEF_QUANTIZEWEIGHTS
 #include "passes/Passes.h.inc"
@@ -75,13 +77,29 @@ QuantizeWeightsPass::readSource(ParamOp param, uint64_t bytes,
   std::error_code ec = llvm::sys::fs::file_size(source.getFile(), size);
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
       std::make_error_code(std::errc::invalid_argument);
-  if (!ec && source.getOffset() <= size && bytes <= size - source.getOffset())
-    file = llvm::MemoryBuffer::getFileSlice(source.getFile(), bytes,
+  // A strided source (a tensor-parallel block of columns) spans from its
+  // first row's start to its last row's end; its rows are gathered below.
+  uint64_t stride = source.getRowStride();
+  uint64_t rowBytes = stride ? param.getTensorType().getShape().back() *
+                                   getElementBytes(source.getDtype())
+                             : bytes;
+  uint64_t rows = rowBytes ? bytes / rowBytes : 0;
+  uint64_t span = stride && rows ? (rows - 1) * stride + rowBytes : bytes;
+  if (!ec && source.getOffset() <= size && span <= size - source.getOffset())
+    file = llvm::MemoryBuffer::getFileSlice(source.getFile(), span,
                                             source.getOffset(),
                                             /*IsVolatile=*/false);
+  if (file && stride) {
+    std::unique_ptr<llvm::WritableMemoryBuffer> joined =
+        llvm::WritableMemoryBuffer::getNewUninitMemBuffer(bytes);
+    for (uint64_t r = 0; r < rows; ++r)
+      std::memcpy(joined->getBufferStart() + r * rowBytes,
+                  (*file)->getBufferStart() + r * stride, rowBytes);
+    file = std::unique_ptr<llvm::MemoryBuffer>(std::move(joined));
+  }
   if (ec || !file)
     return param.emitOpError()
-           << "cannot read " << bytes << " bytes at offset "
+           << "cannot read " << span << " bytes at offset "
            << source.getOffset() << " of '" << source.getFile() << "'"
            << (ec ? ": " + ec.message()
                   : " (" + std::to_string(size) + " bytes long)")

@@ -186,7 +186,7 @@ private:
     return absl::OkStatus();
   }
 
-  /// A track-parallel part names its rank in a world of at least 2.
+  /// A part of a split model names its rank in a world of at least 2.
   absl::Status trackPartition() {
     const schema::TrackPartition *part = a.track_partition();
     if (!part)
@@ -195,6 +195,11 @@ private:
       return bad(absl::StrCat("track partition rank ", part->rank(), " of ",
                               part->ranks(),
                               " ranks (needs 0 <= rank < ranks, ranks >= 2)"));
+    if (part->kind() != schema::PartitionKind::Tracks &&
+        part->kind() != schema::PartitionKind::Tensor)
+      return bad(absl::StrCat("track partition kind ",
+                              static_cast<int>(part->kind()),
+                              " is neither tracks nor tensor"));
     return absl::OkStatus();
   }
 
@@ -972,19 +977,24 @@ private:
   /// Sums across the ranks of the artifact's track partition, which it must
   /// have: a whole model has nothing to reduce with.
   absl::Status allReduce(const KernelCheck &c, const schema::AllReduceSpec &s) {
-    FMC_CHECK(arity(c, 1, 1));
+    if (c.in.empty() || c.in.size() != c.out.size())
+      return bad(absl::StrCat(c.where, " needs one output per input, has ",
+                              c.in.size(), " and ", c.out.size()));
     const schema::TrackPartition *part = a.track_partition();
     if (!part || s.ranks() != part->ranks())
       return bad(absl::StrCat(c.where, " sums over ", s.ranks(),
                               " ranks, but the artifact is ",
                               part ? absl::StrCat("a part of ", part->ranks(),
                                                   " ranks")
-                                   : std::string("not a track-parallel part")));
+                                   : std::string("not a part of a split model")));
     if (!(s.scale() > 0.0f) || !std::isfinite(s.scale()))
       return bad(absl::StrCat(c.where, ": scale ", s.scale(),
                               " is not a positive number"));
-    FMC_CHECK(floats(c, c.out[0], -1, "output"));
-    return floats(c, c.in[0], c.out[0]->width(), "input");
+    for (size_t i = 0; i < c.out.size(); ++i) {
+      FMC_CHECK(floats(c, c.out[i], -1, "output"));
+      FMC_CHECK(floats(c, c.in[i], c.out[i]->width(), "input"));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status groupedLinear(const KernelCheck &c,

@@ -90,17 +90,21 @@ absl::Status checkTrackPartition(const Artifact &artifact,
   if (!part) {
     if (group && group->size() > 1)
       return absl::FailedPreconditionError(absl::StrCat(
-          "the artifact is a whole model, not a part of a track-parallel "
-          "one, but ", group->size(),
+          "the artifact is a whole model, not a part of a split one, but ",
+          group->size(),
           " processes run it: compile it with fmc-compile --track-ranks=",
-          group->size(), " or run it without mpirun"));
+          group->size(), " (or --tensor-ranks=", group->size(),
+          ") or run it without mpirun"));
     return absl::OkStatus();
   }
   if (!group)
     return absl::FailedPreconditionError(absl::StrCat(
         "this artifact is rank ", part->rank(), "'s part of a model split "
         "over ", part->ranks(),
-        " processes (fmc-compile --track-ranks); run the parts together: "
+        " processes (fmc-compile ",
+        part->kind() == schema::PartitionKind::Tensor ? "--tensor-ranks"
+                                                      : "--track-ranks",
+        "); run the parts together: "
         "mpirun -np ", part->ranks(), " fmc-run MODEL.fmc"));
   if (group->size() != part->ranks())
     return absl::FailedPreconditionError(

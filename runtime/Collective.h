@@ -29,8 +29,9 @@ public:
   virtual int size() const = 0;
 
   /// out[i] = the sum over every rank of that rank's in[i], on every rank
-  /// (in and out may not overlap). Fails, rather than waiting forever, when
-  /// another rank does not join within the engine's timeout.
+  /// (in == out sums in place; otherwise they may not overlap). Fails,
+  /// rather than waiting forever, when another rank does not join within
+  /// the engine's timeout.
   virtual absl::Status allReduceSum(const float *in, float *out,
                                     size_t count) = 0;
 

@@ -52,12 +52,16 @@ MemoryStats memoryStatsOf(const Artifact &artifact, int64_t context) {
 
 CollectiveStats collectiveStatsOf(const Artifact &artifact) {
   CollectiveStats stats;
+  if (const schema::TrackPartition *part = artifact.root().track_partition())
+    stats.split =
+        part->kind() == schema::PartitionKind::Tensor ? "tensor" : "tracks";
   const schema::Program &decode = *artifact.root().decode();
   for (const schema::Kernel *k : *decode.kernels())
     if (k->spec_type() == schema::KernelSpec::AllReduceSpec) {
       ++stats.allReducesPerToken;
-      stats.bytesPerToken +=
-          decode.buffers()->Get(k->outputs()->Get(0))->width() * sizeof(float);
+      for (uint32_t out : *k->outputs())
+        stats.bytesPerToken +=
+            decode.buffers()->Get(out)->width() * sizeof(float);
     }
   return stats;
 }

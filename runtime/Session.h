@@ -52,6 +52,8 @@ MemoryStats memoryStatsOf(const Artifact &artifact, int64_t context = 0);
 struct CollectiveStats {
   int64_t allReducesPerToken = 0;
   uint64_t bytesPerToken = 0;
+  /// How the model is split: "tracks", "tensor", or "" for a whole model.
+  std::string split;
 };
 CollectiveStats collectiveStatsOf(const Artifact &artifact);
 

@@ -124,7 +124,8 @@ private:
   llvm::Expected<const llvm::MemoryBuffer *> sourceFile(llvm::StringRef file);
   /// The stored bytes of a parameter that comes from a file.
   llvm::Expected<llvm::StringRef> paramFileBytes(fm::ParamOp param);
-  /// `bytes` bytes of `source`'s file from its offset, for `param`.
+  /// `bytes` bytes of `source`'s file from its offset, for `param`; the rows
+  /// of a strided source gathered into one piece (kept in `gathered`).
   llvm::Expected<llvm::StringRef>
   externalBytes(fm::ParamOp param, fm::ExternalAttr source, uint64_t bytes);
 
@@ -149,6 +150,7 @@ private:
   fm::TokenizerOp tokenizerOp;
   std::optional<fmc::import::Vocabulary> vocabulary;
   llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> files;
+  std::deque<std::string> gathered;
 };
 
 llvm::Error Writer::collect() {
@@ -401,8 +403,8 @@ Writer::buildKernel(flatbuffers::FlatBufferBuilder &fbb, Operation *op,
         auto spec = schema::CreateAllReduceSpec(
             fbb, static_cast<int32_t>(k.getRanks()),
             k.getScale().convertToFloat());
-        return kernel(KS::AllReduceSpec, spec.Union(), k.getInput(),
-                      k.getOutput());
+        return kernel(KS::AllReduceSpec, spec.Union(), k.getInputs(),
+                      k.getOutputs());
       })
       .Case([&](plan::GroupedLinearOp k) {
         auto spec =
@@ -605,15 +607,19 @@ llvm::Error Writer::build(flatbuffers::FlatBufferBuilder &fbb,
   }
 
   Offset<schema::TrackPartition> trackPartition;
-  if (auto part = module->getAttrOfType<DenseI64ArrayAttr>(
-          fm::kTrackPartitionAttr)) {
-    if (part.size() != 2 || part[1] < 2 || part[0] < 0 || part[0] >= part[1])
-      return fail(std::string(fm::kTrackPartitionAttr) +
+  if (const char *name = fm::partitionAttrOf(module)) {
+    auto part = module->getAttrOfType<DenseI64ArrayAttr>(name);
+    if (!part || part.size() != 2 || part[1] < 2 || part[0] < 0 ||
+        part[0] >= part[1])
+      return fail(std::string(name) +
                   " must be [rank, ranks] with 0 <= rank < ranks and ranks "
                   ">= 2");
     trackPartition = schema::CreateTrackPartition(
         fbb, static_cast<int32_t>(part[1]), static_cast<int32_t>(part[0]),
-        options.trackPartitionId);
+        options.trackPartitionId,
+        name == std::string(fm::kTensorPartitionAttr)
+            ? schema::PartitionKind::Tensor
+            : schema::PartitionKind::Tracks);
   }
   schema::Checksums checksumsPlaceholder(0, 0);
   auto root = schema::CreateArtifact(
@@ -724,12 +730,27 @@ Writer::externalBytes(fm::ParamOp param, fm::ExternalAttr source,
     return fail("parameter " + symbolText(param) + ": " +
                 llvm::toString(file.takeError()));
   uint64_t size = (*file)->getBufferSize();
-  if (source.getOffset() > size || bytes > size - source.getOffset())
+  uint64_t stride = source.getRowStride();
+  uint64_t rowBytes =
+      stride ? param.getTensorType().getShape().back() *
+                   fm::getElementBytes(source.getDtype())
+             : bytes;
+  uint64_t rows = rowBytes ? bytes / rowBytes : 0;
+  // The span from the first row's start to the last row's end.
+  uint64_t span = stride && rows ? (rows - 1) * stride + rowBytes : bytes;
+  if (source.getOffset() > size || span > size - source.getOffset())
     return fail("parameter " + symbolText(param) + " needs bytes [" +
                 llvm::Twine(source.getOffset()) + ", " +
-                llvm::Twine(source.getOffset() + bytes) + ") of '" +
+                llvm::Twine(source.getOffset() + span) + ") of '" +
                 source.getFile() + "', which has " + llvm::Twine(size));
-  return (*file)->getBuffer().substr(source.getOffset(), bytes);
+  llvm::StringRef all = (*file)->getBuffer().substr(source.getOffset(), span);
+  if (!stride)
+    return all;
+  std::string &rowsOf = gathered.emplace_back();
+  rowsOf.reserve(bytes);
+  for (uint64_t r = 0; r < rows; ++r)
+    rowsOf.append(all.substr(r * stride, rowBytes));
+  return llvm::StringRef(rowsOf);
 }
 
 llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,

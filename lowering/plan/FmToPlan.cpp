@@ -59,6 +59,9 @@ private:
   /// The same for tracks with identical layers: layer by layer across
   /// tracks, each layer's projections one grouped kernel.
   LogicalResult lowerTracksBatched(fm::ParallelTracksOp block);
+  /// One plan.all_reduce for op `i` (an fm.all_reduce) of every track.
+  LogicalResult lowerAllReduceBatched(ArrayRef<SmallVector<Operation *>> ops,
+                                      size_t i);
   /// The block's end: each track's yielded buffer into one
   /// plan.track_combine (both lowerings share it).
   LogicalResult combineTracks(fm::ParallelTracksOp block);
@@ -206,6 +209,12 @@ ProgramBuilder::lowerTracksBatched(fm::ParallelTracksOp block) {
       ops.back().push_back(&op);
   }
   for (size_t i = 0; i < ops.front().size(); ++i) {
+    if (isa<fm::AllReduceOp>(ops.front()[i])) {
+      // The tracks' all-reduces (a tensor-parallel split) as one exchange.
+      if (failed(lowerAllReduceBatched(ops, i)))
+        return failure();
+      continue;
+    }
     SmallVector<fm::LinearOp> linears;
     for (auto &track : ops)
       if (auto linear = dyn_cast<fm::LinearOp>(track[i]))
@@ -233,6 +242,26 @@ ProgramBuilder::lowerTracksBatched(fm::ParallelTracksOp block) {
                             FlatSymbolRefAttr::get(stack.getSymNameAttr()));
   }
   return combineTracks(block);
+}
+
+LogicalResult
+ProgramBuilder::lowerAllReduceBatched(ArrayRef<SmallVector<Operation *>> ops,
+                                      size_t i) {
+  SmallVector<Value> inputs, outputs;
+  for (auto &track : ops) {
+    auto reduce = cast<fm::AllReduceOp>(track[i]);
+    FailureOr<Value> in = lookup(reduce, reduce.getInput());
+    if (failed(in))
+      return failure();
+    inputs.push_back(*in);
+    outputs.push_back(bufferFor(reduce.getResult(), "all_reduce"));
+    if (!outputs.back())
+      return failure();
+  }
+  auto first = cast<fm::AllReduceOp>(ops.front()[i]);
+  AllReduceOp::create(builder, first.getLoc(), inputs, outputs,
+                      first.getRanksAttr(), builder.getF32FloatAttr(1.0f));
+  return success();
 }
 
 LogicalResult ProgramBuilder::combineTracks(fm::ParallelTracksOp block) {
@@ -267,7 +296,8 @@ LogicalResult ProgramBuilder::combineTracks(fm::ParallelTracksOp block) {
   float scale = block.getCombine() == fm::TrackCombine::mean
                     ? 1.0f / static_cast<float>(block.getTotalTracks())
                     : 1.0f;
-  AllReduceOp::create(builder, block.getLoc(), partial, result,
+  AllReduceOp::create(builder, block.getLoc(), ValueRange{partial},
+                      ValueRange{result},
                       builder.getI64IntegerAttr(block.getRankCount()),
                       builder.getF32FloatAttr(scale));
   return success();
@@ -395,6 +425,12 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                       m.getTopKAttr(), m.getActivationAttr(),
                       m.getNormTopkProbAttr(), m.getSharedGateUpAttr(),
                       m.getSharedDownAttr(), m.getSharedGateAttr());
+        return success();
+      })
+      .Case([&](fm::AllReduceOp r) {
+        AllReduceOp::create(builder, loc, ValueRange{in[0]},
+                            ValueRange{out()}, r.getRanksAttr(),
+                            builder.getF32FloatAttr(1.0f));
         return success();
       })
       .Case([&](fm::LogitsOp l) {

@@ -648,7 +648,14 @@ absl::StatusOr<Program> bindProgram(const schema::Program &program,
         return absl::FailedPreconditionError(
             "an all-reduce kernel without the processes of a track-parallel "
             "run");
-      instance = makeAllReduce(f32(in[0]), f32(out[0]), width(out[0]),
+      std::vector<const float *> partials;
+      std::vector<float *> outs;
+      for (size_t i = 0; i < out.size(); ++i) {
+        partials.push_back(f32(in[i]));
+        outs.push_back(f32(out[i]));
+      }
+      instance = makeAllReduce(std::move(partials), std::move(outs),
+                               width(out[0]),
                                k->spec_as_AllReduceSpec()->scale(), memory);
       break;
     }

@@ -36,10 +36,10 @@ private:
 
 class AllReduce final : public KernelInstance {
 public:
-  AllReduce(const float *partial, float *out, int64_t width, float scale,
-            Memory &memory)
-      : partial(partial), out(out), width(width), scale(scale),
-        memory(memory) {}
+  AllReduce(std::vector<const float *> partials, std::vector<float *> outs,
+            int64_t width, float scale, Memory &memory)
+      : partials(std::move(partials)), outs(std::move(outs)), width(width),
+        scale(scale), memory(memory) {}
 
   void run(const RunContext &ctx) const override {
     // Once one failed, the ranks no longer run the same kernels: joining
@@ -47,19 +47,38 @@ public:
     if (!memory.collectiveError.ok())
       return;
     size_t n = static_cast<size_t>(ctx.rows * width);
+    if (partials.size() == 1) {
+      memory.collectiveError =
+          memory.collective->allReduceSum(partials[0], outs[0], n);
+      scaleRows(outs[0], n);
+      return;
+    }
+    // Batched tracks' partials: one exchange of all of them, not one each.
+    packed.resize(n * partials.size());
+    for (size_t i = 0; i < partials.size(); ++i)
+      std::copy(partials[i], partials[i] + n, packed.data() + i * n);
     memory.collectiveError =
-        memory.collective->allReduceSum(partial, out, n);
+        memory.collective->allReduceSum(packed.data(), packed.data(),
+                                        packed.size());
+    for (size_t i = 0; i < outs.size(); ++i) {
+      std::copy(packed.data() + i * n, packed.data() + (i + 1) * n, outs[i]);
+      scaleRows(outs[i], n);
+    }
+  }
+
+private:
+  void scaleRows(float *out, size_t n) const {
     if (scale != 1.0f)
       for (size_t i = 0; i < n; ++i)
         out[i] *= scale;
   }
 
-private:
-  const float *partial;
-  float *out;
+  std::vector<const float *> partials;
+  std::vector<float *> outs;
   int64_t width;
   float scale;
   Memory &memory;
+  mutable std::vector<float> packed;
 };
 
 class GroupedLinear final : public KernelInstance {
@@ -115,10 +134,11 @@ makeGroupedLinear(std::vector<const float *> inputs,
                                          weight, type, k, n);
 }
 
-std::unique_ptr<KernelInstance> makeAllReduce(const float *partial, float *out,
-                                              int64_t width, float scale,
-                                              Memory &memory) {
-  return std::make_unique<AllReduce>(partial, out, width, scale, memory);
+std::unique_ptr<KernelInstance>
+makeAllReduce(std::vector<const float *> partials, std::vector<float *> outs,
+              int64_t width, float scale, Memory &memory) {
+  return std::make_unique<AllReduce>(std::move(partials), std::move(outs),
+                                     width, scale, memory);
 }
 
 std::unique_ptr<KernelInstance>

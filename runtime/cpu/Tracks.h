@@ -22,12 +22,13 @@ std::unique_ptr<KernelInstance>
 makeTrackCombine(std::vector<const float *> tracks, float *out, int64_t width,
                  bool mean);
 
-/// out = scale * (the sum over ranks of each rank's `partial`), through
-/// `memory`'s collective; a failure lands in memory.collectiveError and
-/// skips the all-reduces after it.
-std::unique_ptr<KernelInstance> makeAllReduce(const float *partial, float *out,
-                                              int64_t width, float scale,
-                                              Memory &memory);
+/// outs[i] = scale * (the sum over ranks of each rank's partials[i]),
+/// through `memory`'s collective as one exchange (several buffers are packed
+/// into one); a failure lands in memory.collectiveError and skips the
+/// all-reduces after it. All buffers have `width` floats per row.
+std::unique_ptr<KernelInstance>
+makeAllReduce(std::vector<const float *> partials, std::vector<float *> outs,
+              int64_t width, float scale, Memory &memory);
 
 /// y_g = x_g W_g^T for every group g, W_g the g-th [n, k] slice of `weight`:
 /// one parallel region over groups and output chunks.

@@ -79,7 +79,9 @@ int init(int *rank, int *size, char *error, size_t bytes) {
 int allReduceSum(const float *in, float *out, size_t count, int64_t timeoutMs,
                  char *error, size_t bytes) {
   MPI_Request request;
-  if (MPI_Iallreduce(in, out, static_cast<int>(count), MPI_FLOAT, MPI_SUM,
+  // MPI forbids aliased send and receive buffers unless named so.
+  const void *send = in == out ? MPI_IN_PLACE : in;
+  if (MPI_Iallreduce(send, out, static_cast<int>(count), MPI_FLOAT, MPI_SUM,
                      MPI_COMM_WORLD, &request) != MPI_SUCCESS) {
     say(error, bytes, "rank %lld: MPI_Iallreduce of %lld floats failed",
         rankOfThis(), static_cast<long long>(count));

@@ -55,7 +55,7 @@
 // Two local tracks: their sum, then the all-reduce with the mean's 1/4.
 // PLAN2: plan.program @prefill
 // PLAN2: plan.track_combine sum [%{{[^,]*}}, %{{[^]]*}}] -> %[[P:[^ ]*]] :
-// PLAN2-NEXT: plan.all_reduce %[[P]] -> %{{.*}} ranks = 2 scale = 2.500000e-01 : !plan.rows<16, f32>, !plan.rows<16, f32>
+// PLAN2-NEXT: plan.all_reduce [%[[P]]] -> [%{{.*}}] ranks = 2 scale = 2.500000e-01 : !plan.rows<16, f32>, !plan.rows<16, f32>
 // PLAN2: plan.program @decode
 // PLAN2: plan.all_reduce {{.*}} ranks = 2
 
@@ -64,7 +64,7 @@
 // PLAN4-NOT: plan.track_combine
 // PLAN4: plan.attention global {{.*}} reads @c0 -> %[[A:[^ ]*]]
 // PLAN4-NOT: plan.track_combine
-// PLAN4: plan.all_reduce %[[A]] -> %{{.*}} ranks = 4 scale = 2.500000e-01
+// PLAN4: plan.all_reduce [%[[A]]] -> [%{{.*}}] ranks = 4 scale = 2.500000e-01
 
 module {
   fm.param @emb : tensor<4x16xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>

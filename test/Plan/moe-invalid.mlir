@@ -504,7 +504,7 @@ module {
     %y = plan.buffer offset = 384 : !plan.rows<4, f32>
     %h = plan.buffer offset = 512 : !plan.rows<2, f32>
     // expected-error @+1 {{needs at least 2 ranks, got 1}}
-    plan.all_reduce %z -> %y ranks = 1 scale = 1.0 : !plan.rows<4, f32>, !plan.rows<4, f32>
+    plan.all_reduce [%z] -> [%y] ranks = 1 scale = 1.0 : !plan.rows<4, f32>, !plan.rows<4, f32>
     plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
     plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
   }
@@ -523,7 +523,7 @@ module {
     %y = plan.buffer offset = 384 : !plan.rows<4, f32>
     %h = plan.buffer offset = 512 : !plan.rows<2, f32>
     // expected-error @+1 {{scale must be positive, got 0}}
-    plan.all_reduce %z -> %y ranks = 2 scale = 0.0 : !plan.rows<4, f32>, !plan.rows<4, f32>
+    plan.all_reduce [%z] -> [%y] ranks = 2 scale = 0.0 : !plan.rows<4, f32>, !plan.rows<4, f32>
     plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
     plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
   }
@@ -542,7 +542,7 @@ module {
     %y = plan.buffer offset = 384 : !plan.rows<4, f32>
     %h = plan.buffer offset = 512 : !plan.rows<2, f32>
     // expected-error @+1 {{input has type '!plan.rows<2, f32>', expected '!plan.rows<4, f32>'}}
-    plan.all_reduce %h -> %y ranks = 2 scale = 0.5 : !plan.rows<2, f32>, !plan.rows<4, f32>
+    plan.all_reduce [%h] -> [%y] ranks = 2 scale = 0.5 : !plan.rows<2, f32>, !plan.rows<4, f32>
     plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
     plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
   }
@@ -560,8 +560,27 @@ module {
     plan.embedding @emb[%t] -> %z : !plan.rows<1, i32>, !plan.rows<4, f32>
     %y = plan.buffer offset = 384 : !plan.rows<4, f32>
     %h = plan.buffer offset = 512 : !plan.rows<2, f32>
-    // expected-error @+1 {{output must hold f32 rows, got '!plan.rows<1, i32>'}}
-    plan.all_reduce %t -> %p ranks = 2 scale = 0.5 : !plan.rows<1, i32>, !plan.rows<1, i32>
+    // expected-error @+1 {{outputs must hold f32 rows, got '!plan.rows<1, i32>'}}
+    plan.all_reduce [%t] -> [%p] ranks = 2 scale = 0.5 : !plan.rows<1, i32>, !plan.rows<1, i32>
+    plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
+    plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
+  }
+}
+
+// -----
+
+module {
+  fm.param @emb : tensor<8x4xf32> from #fm.external<"w.bin", offset = 0, dtype = f32>
+  plan.program @decode max_tokens = 1, arena_bytes = 4096 {
+    %t = plan.buffer offset = 0 : !plan.rows<1, i32>
+    %p = plan.buffer offset = 64 : !plan.rows<1, i32>
+    %l = plan.buffer offset = 128 : !plan.rows<8, f32>
+    %z = plan.buffer offset = 1024 : !plan.rows<4, f32>
+    plan.embedding @emb[%t] -> %z : !plan.rows<1, i32>, !plan.rows<4, f32>
+    %y = plan.buffer offset = 384 : !plan.rows<4, f32>
+    %h = plan.buffer offset = 512 : !plan.rows<4, f32>
+    // expected-error @+1 {{needs one output per input and at least one buffer, got 2 inputs and 1 outputs}}
+    plan.all_reduce [%z, %h] -> [%y] ranks = 2 scale = 1.0 : !plan.rows<4, f32>, !plan.rows<4, f32>, !plan.rows<4, f32>
     plan.logits %z, @emb -> %l : !plan.rows<4, f32>, !plan.rows<8, f32>
     plan.io tokens(%t) positions(%p) logits(%l) : !plan.rows<1, i32>, !plan.rows<1, i32>, !plan.rows<8, f32>
   }

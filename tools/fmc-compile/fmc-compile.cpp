@@ -158,6 +158,14 @@ cl::opt<int64_t> trackRanks(
              "fmc-run MODEL.fmc (cpu target)"),
     cl::value_desc("N"), cl::init(1), cl::cat(category));
 
+cl::opt<int64_t> tensorRanks(
+    "tensor-ranks",
+    cl::desc("Split every layer over N processes Megatron-style (heads and "
+             "hidden units; 2 all-reduces a layer), the comparison for "
+             "--track-ranks: writes MODEL.rank<r>.fmc for -o MODEL.fmc, run "
+             "with mpirun -np N fmc-run MODEL.fmc (cpu target)"),
+    cl::value_desc("N"), cl::init(1), cl::cat(category));
+
 cl::list<std::string> quantize(
     "quantize", cl::CommaSeparated,
     cl::desc("Quantization policy: comma-separated CLASS:BITS:GRID[:GROUP"
@@ -312,6 +320,7 @@ const fm::OptionFlag kFlagOfPassOption[] = {
     {"fm-add-lora-slots", "rank", "--lora-rank"},
     {"fm-add-lora-slots", "targets", "--lora-targets"},
     {"fm-partition-tracks", "ranks", "--track-ranks"},
+    {"fm-partition-tensor", "ranks", "--tensor-ranks"},
     {"fm-to-plan", "context", "--context"},
     {"fm-to-plan", "prefill-tokens", "--prefill-tokens"},
     {"fm-to-plan", "batch-tracks", "--batch-tracks"},
@@ -652,11 +661,26 @@ int writeTarget(ModuleOp module, const std::string &path,
   return 0;
 }
 
-/// --track-ranks: one part per rank from `module` (fm IR after the model
-/// passes), MODEL.rank<r>.fmc for -o MODEL.fmc.
-int writeTrackParts(ModuleOp module, const std::vector<std::string> &targetList,
-                    const std::vector<std::string> &command,
-                    Progress &progress) {
+/// How --track-ranks or --tensor-ranks splits the model.
+enum class RankSplit { Tracks, Tensor };
+
+/// The ranks asked for and the flag that asked (1 and "" for neither).
+std::pair<int64_t, std::string> rankSplitRequested() {
+  if (tensorRanks > 1)
+    return {tensorRanks, "--tensor-ranks"};
+  if (trackRanks > 1)
+    return {trackRanks, "--track-ranks"};
+  return {1, ""};
+}
+
+/// --track-ranks or --tensor-ranks: one part per rank from `module`,
+/// MODEL.rank<r>.fmc for -o MODEL.fmc. Tracks are split after the model
+/// passes; layers before them, so fm-fuse-moe stacks each rank's share of
+/// the experts (it cannot split a fused fm.moe).
+int writeRankParts(ModuleOp module, RankSplit split, int64_t ranks,
+                   const std::vector<std::string> &targetList,
+                   const std::vector<std::string> &command,
+                   Progress &progress) {
   // Every part of this compilation records the same id: the model's IR
   // before partitioning and the options that shape the plan (--context,
   // --prefill-tokens, ...), so parts of two compilations never run together.
@@ -667,15 +691,26 @@ int writeTrackParts(ModuleOp module, const std::vector<std::string> &targetList,
     os << "\n" << name << "=" << value;
   uint64_t id = llvm::xxh3_64bits(text);
   llvm::StringRef stem = llvm::StringRef(outputPath).drop_back(4);
-  for (int64_t rank = 0; rank < trackRanks; ++rank) {
+  for (int64_t rank = 0; rank < ranks; ++rank) {
     OwningOpRef<ModuleOp> part(cast<ModuleOp>(module->clone()));
     PassManager pm(module.getContext());
-    fm::PartitionTracksOptions options;
-    options.ranks = trackRanks;
-    options.rank = rank;
-    pm.addPass(fm::createPartitionTracks(options, flagsOf("fm-partition-tracks")));
+    if (split == RankSplit::Tracks) {
+      fm::PartitionTracksOptions options;
+      options.ranks = ranks;
+      options.rank = rank;
+      pm.addPass(
+          fm::createPartitionTracks(options, flagsOf("fm-partition-tracks")));
+    } else {
+      fm::PartitionTensorOptions options;
+      options.ranksOption = ranks;
+      options.rankOption = rank;
+      pm.addPass(
+          fm::createPartitionTensor(options, flagsOf("fm-partition-tensor")));
+    }
     progress.step("planning rank " + std::to_string(rank));
-    if (failed(pm.run(*part)) || failed(runPlan(*part)))
+    if (failed(pm.run(*part)) ||
+        (split == RankSplit::Tensor && failed(runModelPasses(*part))) ||
+        failed(runPlan(*part)))
       return 1;
     std::string path = (stem + ".rank" + llvm::Twine(rank) + ".fmc").str();
     if (int status =
@@ -760,19 +795,33 @@ int main(int argc, char **argv) {
 
   if (compileTo == Phase::Target && (outputPath.empty() || outputPath == "-"))
     return failWith("an artifact needs an output file: -o model.fmc");
-  if (trackRanks < 1 || trackRanks > 1024)
-    return failWith("--track-ranks must be from 1 to 1024, got " +
-                    llvm::Twine(trackRanks.getValue()));
-  if (trackRanks > 1) {
+  for (auto [flag, value] : {std::pair<const char *, int64_t>{
+                                 "--track-ranks", trackRanks},
+                             {"--tensor-ranks", tensorRanks}})
+    if (value < 1 || value > 1024)
+      return failWith(llvm::Twine(flag) + " must be from 1 to 1024, got " +
+                      llvm::Twine(value));
+  if (trackRanks > 1 && tensorRanks > 1)
+    return failWith("--track-ranks and --tensor-ranks are two ways to split "
+                    "a model over processes: give one");
+  auto [splitRanks, splitFlag] = rankSplitRequested();
+  if (splitRanks > 1) {
     if (compileTo != Phase::Target)
-      return failWith("--track-ranks writes one artifact per rank; to see "
-                      "one rank's IR, run fmc-opt --fm-partition-tracks="
-                      "'ranks=N rank=R' on the --compile-to=fm output");
+      return failWith(splitFlag +
+                      " writes one artifact per rank; to see one rank's IR, "
+                      "run fmc-opt --" +
+                      (trackRanks > 1 ? "fm-partition-tracks"
+                                      : "fm-partition-tensor") +
+                      "='ranks=N rank=R' on the --compile-to=fm output");
     if (!llvm::StringRef(outputPath).ends_with(".fmc") ||
         outputPath.size() <= 4)
-      return failWith("--track-ranks writes MODEL.rank<r>.fmc for -o "
-                      "MODEL.fmc: -o must end in .fmc, got '" +
+      return failWith(splitFlag +
+                      " writes MODEL.rank<r>.fmc for -o MODEL.fmc: -o must "
+                      "end in .fmc, got '" +
                       outputPath + "'");
+    if (tensorRanks > 1 && loraRank.getNumOccurrences())
+      return failWith("--tensor-ranks does not split LoRA slots: drop "
+                      "--lora-rank");
   }
   {
     fm::QuantizeWeightsOptions quantOptions;
@@ -790,11 +839,12 @@ int main(int argc, char **argv) {
     if (!llvm::is_contained(targetList, target))
       targetList.push_back(target);
   }
-  if (trackRanks > 1 && llvm::any_of(targetList, [](const std::string &t) {
+  if (splitRanks > 1 && llvm::any_of(targetList, [](const std::string &t) {
         return t != "cpu";
       }))
-    return failWith("--track-ranks runs on cpu ranks (mpirun, MPI); the GPU "
-                    "targets have no all-reduce (NCCL) yet: drop --target=" +
+    return failWith(splitFlag +
+                    " runs on cpu ranks (mpirun, MPI); the GPU targets have "
+                    "no all-reduce (NCCL) yet: drop --target=" +
                     llvm::join(targetList, ","));
   if (noCpu) {
     if (llvm::is_contained(targetList, "cpu"))
@@ -938,6 +988,9 @@ int main(int argc, char **argv) {
     return failWith("--quantize applies to a model or fm IR; '" + inputPath +
                     "' is already planned (quantize before --compile-to=plan)");
   if (phaseOf(*module) == Phase::Fm) {
+    if (tensorRanks > 1)
+      return writeRankParts(*module, RankSplit::Tensor, tensorRanks,
+                            targetList, command, progress);
     progress.step("running the model passes");
     if (failed(runModelPasses(*module)))
       return 1;
@@ -946,12 +999,13 @@ int main(int argc, char **argv) {
       return writeIR(*module);
     }
     if (trackRanks > 1)
-      return writeTrackParts(*module, targetList, command, progress);
+      return writeRankParts(*module, RankSplit::Tracks, trackRanks, targetList,
+                            command, progress);
     progress.step("planning");
     if (failed(runPlan(*module)))
       return 1;
-  } else if (trackRanks > 1) {
-    return failWith("--track-ranks partitions a model or fm IR; '" +
+  } else if (splitRanks > 1) {
+    return failWith(splitFlag + " partitions a model or fm IR; '" +
                     inputPath + "' is already a plan");
   } else if (compileTo == Phase::Fm) {
     return failWith("'" + inputPath +

@@ -156,7 +156,8 @@ Running:
                        positions: the file then starts at the last prompt
                        position (generated tokens rows), and fmc-run says so
 
-Track-parallel models (fmc-compile --track-ranks=N writes MODEL.rank<r>.fmc):
+Models split over processes (fmc-compile --track-ranks=N or --tensor-ranks=N
+writes MODEL.rank<r>.fmc):
   mpirun -np N fmc-run MODEL.fmc ...
                        each process runs MODEL.rank<its rank>.fmc; rank 0
                        prints the text, --stats (with the all-reduces and

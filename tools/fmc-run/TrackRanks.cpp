@@ -64,7 +64,9 @@ std::optional<std::string> trackPartsHint(const std::string &path) {
   std::optional<std::string> first = rankPart(path, 0);
   if (!first || !isFile(*first))
     return std::nullopt;
-  return absl::StrCat(path, " was compiled with --track-ranks into parts (",
+  return absl::StrCat(path,
+                      " was compiled with --track-ranks or --tensor-ranks "
+                      "into parts (",
                       *first, ", ...): run them together with mpirun -np N "
                       "fmc-run ", path);
 }

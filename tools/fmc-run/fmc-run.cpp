@@ -640,9 +640,11 @@ int main(int argc, char **argv) {
             : "",
         ranks && ranks->size() > 1
             ? absl::StrFormat(
-                  "  track ranks          %d processes, %lld all-reduces "
+                  "  %-21s%d processes, %lld all-reduces "
                   "and %s sent per rank per decoded token (%lld "
                   "all-reduces in all)\n",
+                  collective.split == "tensor" ? "tensor ranks"
+                                               : "track ranks",
                   ranks->size(),
                   static_cast<long long>(collective.allReducesPerToken),
                   fmc::tools::humanBytes(collective.bytesPerToken),
@@ -700,11 +702,12 @@ int main(int argc, char **argv) {
                      : "",
                  ranks && ranks->size() > 1
                      ? absl::StrFormat(
-                           "  \"track_ranks\": %d,\n"
+                           "  \"ranks\": %d,\n"
+                           "  \"split\": \"%s\",\n"
                            "  \"all_reduces_per_token\": %lld,\n"
                            "  \"all_reduce_bytes_per_token\": %llu,\n"
                            "  \"all_reduces\": %lld,\n",
-                           ranks->size(),
+                           ranks->size(), collective.split,
                            static_cast<long long>(collective.allReducesPerToken),
                            static_cast<unsigned long long>(
                                collective.bytesPerToken),

@@ -43,9 +43,13 @@ const fmc::ggml::BlockFormat *mlir::fm::getGgmlBlockFormat(StorageType type) {
 
 LogicalResult ExternalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    StringRef file, uint64_t offset,
-                                   StorageType dtype) {
+                                   StorageType dtype, uint64_t rowStride) {
   if (file.empty())
     return emitError() << "external parameter has an empty file name";
+  if (rowStride != 0 && dtype != StorageType::f32 &&
+      dtype != StorageType::f16 && dtype != StorageType::bf16)
+    return emitError() << "a row_stride strides rows of f32, f16 or bf16, not "
+                       << stringifyStorageType(dtype);
   return success();
 }
 

@@ -21,16 +21,33 @@ def Fm_ExternalAttr : Fm_Attr<"External", "external"> {
     file (stdin: the current directory); tools rebase it when they read or
     write IR (FmFilePaths.h), so an IR file compiles from any directory.
 
+    With a `row_stride`, each row (the last dimension) is contiguous but
+    rows start `row_stride` bytes apart: a block of columns of a larger
+    matrix, as a tensor-parallel rank's share of a row-parallel projection
+    (fm-partition-tensor). Only dense f32, f16 and bf16 rows are strided.
+
     ```mlir
     #fm.external<"model.safetensors", offset = 1024, dtype = f16>
+    #fm.external<"model.safetensors", offset = 1152, dtype = f16, row_stride = 256>
     ```
   }];
   let parameters = (ins
     StringRefParameter<"file the bytes are read from">:$file,
     "uint64_t":$offset,
-    EnumParameter<Fm_StorageType>:$dtype
+    EnumParameter<Fm_StorageType>:$dtype,
+    DefaultValuedParameter<"uint64_t", "0",
+        "bytes from one row's start to the next's; 0: rows follow each other">:$row_stride
   );
-  let assemblyFormat = "`<` $file `,` `offset` `=` $offset `,` `dtype` `=` $dtype `>`";
+  let builders = [
+    AttrBuilder<(ins "::llvm::StringRef":$file, "uint64_t":$offset,
+                     "StorageType":$dtype), [{
+      return $_get($_ctxt, file, offset, dtype, /*row_stride=*/0);
+    }]>
+  ];
+  let assemblyFormat = [{
+    `<` $file `,` `offset` `=` $offset `,` `dtype` `=` $dtype
+    (`,` `row_stride` `=` $row_stride^)? `>`
+  }];
   let genVerifyDecl = 1;
 }
 

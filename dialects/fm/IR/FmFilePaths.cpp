@@ -100,7 +100,7 @@ void mlir::fm::rebaseFilePaths(ModuleOp module, llvm::StringRef from,
     return file == source.getFile()
                ? source
                : ExternalAttr::get(context, file, source.getOffset(),
-                                   source.getDtype());
+                                   source.getDtype(), source.getRowStride());
   };
   for (ParamOp param : module.getOps<ParamOp>()) {
     if (ExternalAttr source = param.getSourceAttr())

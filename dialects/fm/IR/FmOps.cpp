@@ -132,6 +132,16 @@ LogicalResult ParamOp::verify() {
   StorageType dtype = getSourceAttr().getDtype();
   bool floatSource = dtype == StorageType::f32 || dtype == StorageType::f16 ||
                      dtype == StorageType::bf16;
+  if (uint64_t stride = getSourceAttr().getRowStride()) {
+    uint64_t rowBytes = type.getShape().back() * getElementBytes(dtype);
+    if (stride < rowBytes)
+      return emitOpError() << "row_stride " << stride
+                           << " is shorter than a row of " << rowBytes
+                           << " bytes";
+    if (getDeltaAttr())
+      return emitOpError() << "a LoRA delta folds into a parameter whose "
+                              "rows are contiguous, not strided";
+  }
   if (getDeltaAttr()) {
     if (!floatSource || getQuant() || type.getRank() != 2)
       return emitOpError() << "a LoRA delta folds into a dense float matrix "
@@ -543,3 +553,15 @@ LogicalResult ParallelTracksOp::verifyRegions() {
 
 #define GET_OP_CLASSES
 #include "dialects/fm/IR/FmOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// AllReduceOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AllReduceOp::verify() {
+  // I64Attr getters return uint64_t; read it signed so -1 is caught.
+  int64_t ranks = getRanks();
+  if (ranks < 2)
+    return emitOpError() << "sums over 2 or more ranks, got " << ranks;
+  return success();
+}

@@ -533,6 +533,31 @@ def Fm_MoeOp : Fm_Op<"moe", [Pure, Fm_UsesSymbols, AllTypesMatch<["input", "resu
 }
 
 //===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+def Fm_AllReduceOp : Fm_Op<"all_reduce", [SameOperandsAndResultType]> {
+  let summary = "the sum of a partial value over the ranks of a split model";
+  let description = [{
+    In a model split tensor-parallel over `ranks` processes
+    (fm-partition-tensor), each rank's row-parallel projection (attention's
+    output projection, the feed-forward down projection) yields a partial
+    sum over its share of the heads or hidden units; `result` is the sum of
+    `input` over all ranks, on every rank. Every rank runs the same
+    all-reduces in the same order. Not `Pure`: removing one on one rank
+    would leave the others waiting.
+
+    ```mlir
+    %o = fm.all_reduce %partial ranks = 2 : tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Fm_Activations:$input, I64Attr:$ranks);
+  let results = (outs Fm_Activations:$result);
+  let assemblyFormat = "$input `ranks` `=` $ranks attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Parallel tracks
 //===----------------------------------------------------------------------===//
 

@@ -137,12 +137,19 @@ LogicalResult AllReduceOp::verify() {
   if (!(getScale().convertToFloat() > 0.0f))
     return emitOpError() << "scale must be positive, got "
                          << getScale().convertToFloat();
-  if (!cast<RowsType>(getOutput().getType()).getElementType().isF32())
-    return emitOpError() << "output must hold f32 rows, got "
-                         << getOutput().getType();
-  if (getInput().getType() != getOutput().getType())
-    return emitOpError() << "input has type " << getInput().getType()
-                         << ", expected " << getOutput().getType();
+  if (getInputs().empty() || getInputs().size() != getOutputs().size())
+    return emitOpError() << "needs one output per input and at least one "
+                            "buffer, got "
+                         << getInputs().size() << " inputs and "
+                         << getOutputs().size() << " outputs";
+  for (auto [input, output] : llvm::zip(getInputs(), getOutputs())) {
+    if (!cast<RowsType>(output.getType()).getElementType().isF32())
+      return emitOpError() << "outputs must hold f32 rows, got "
+                           << output.getType();
+    if (input.getType() != output.getType())
+      return emitOpError() << "input has type " << input.getType()
+                           << ", expected " << output.getType();
+  }
   return success();
 }
 

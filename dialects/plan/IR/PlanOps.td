@@ -450,26 +450,37 @@ def Plan_TrackCombineOp : Plan_KernelOp<"track_combine"> {
   }];
 }
 
-def Plan_AllReduceOp : Plan_KernelOp<"all_reduce"> {
-  let summary = "sum a block's partial track combine across ranks";
+def Plan_AllReduceOp : Plan_KernelOp<"all_reduce",
+                                      [AttrSizedOperandSegments]> {
+  let summary = "sum buffers across the ranks of a split model";
   let description = [{
-    The block boundary of a parallel-tracks model split over `ranks`
-    processes (fm-partition-tracks): every rank holds the sum of its own
-    tracks' outputs in `input`; `output` gets the sum over all ranks, times
-    `scale` (1 / total tracks for a mean, 1 for a sum), on every rank. The
-    one collective of a track-parallel program; every rank's program has the
-    same all-reduces in the same order, over the same widths.
+    The one collective of a program split over `ranks` processes: every
+    rank holds a partial sum in each of `inputs`; `outputs[i]` gets the sum
+    of `inputs[i]` over all ranks, times `scale`, on every rank. A
+    track-parallel part (fm-partition-tracks) sums its own tracks' outputs
+    at each block boundary (scale 1 / total tracks for a mean, 1 for a sum);
+    a tensor-parallel part (fm-partition-tensor) sums the row-parallel
+    projections after attention and the feed-forward network, one buffer
+    per batched track. Several buffers travel as one exchange. Every rank's
+    program has the same all-reduces in the same order, over the same
+    widths.
 
     ```mlir
-    plan.all_reduce %partial -> %h ranks = 2 scale = 2.5e-01
+    plan.all_reduce [%partial] -> [%h] ranks = 2 scale = 2.5e-01
         : !plan.rows<64, f32>, !plan.rows<64, f32>
     ```
   }];
-  let arguments = (ins Plan_Rows:$input, Plan_Rows:$output, I64Attr:$ranks,
+  let arguments = (ins Variadic<Plan_Rows>:$inputs,
+                       Variadic<Plan_Rows>:$outputs, I64Attr:$ranks,
                        F32Attr:$scale);
   let assemblyFormat = [{
-    $input `->` $output `ranks` `=` $ranks `scale` `=` $scale attr-dict
-    `:` type(operands)
+    ` ` `[` $inputs `]` `->` `[` $outputs `]` `ranks` `=` $ranks
+    `scale` `=` $scale attr-dict `:` type(operands)
+  }];
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<::mlir::Value> getWrittenBuffers() {
+      return ::llvm::SmallVector<::mlir::Value>(getOutputs());
+    }
   }];
 }
 

@@ -146,3 +146,13 @@ fm.tokenizer llama2c "" bos = 1, eos = 2
 fm.tokenizer llama2c "a.bin" bos = 1, eos = 2
 // expected-error @+1 {{a module holds at most one tokenizer}}
 fm.tokenizer gguf "b.gguf" bos = 1, eos = 2
+
+// -----
+
+// expected-error @+1 {{a row_stride strides rows of f32, f16 or bf16, not q8_0}}
+fm.param @p : tensor<4x64xf32> from <"m", offset = 0, dtype = q8_0, row_stride = 256>
+
+// -----
+
+// expected-error @+1 {{row_stride 128 is shorter than a row of 256 bytes}}
+fm.param @p : tensor<4x64xf32> from <"m", offset = 0, dtype = f32, row_stride = 128>

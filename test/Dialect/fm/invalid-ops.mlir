@@ -317,3 +317,11 @@ func.func @f(%x: tensor<?x32xf32>) -> tensor<?x100xf32> {
   %l = fm.logits %x, @emb : tensor<?x32xf32> -> tensor<?x100xf32>
   return %l : tensor<?x100xf32>
 }
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  // expected-error @+1 {{sums over 2 or more ranks, got 1}}
+  %y = fm.all_reduce %x ranks = 1 : tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}

@@ -15,6 +15,9 @@ fm.param @norm : tensor<32xf32> from <"m.safetensors", offset = 8192, dtype = f3
 fm.param @qnorm : tensor<8xf32> from <"m.safetensors", offset = 8320, dtype = f32>
 // CHECK: fm.param @ln_bias : tensor<32xf32> from <"m.safetensors", offset = 8352, dtype = f16>
 fm.param @ln_bias : tensor<32xf32> from <"m.safetensors", offset = 8352, dtype = f16>
+// A block of columns: each 4-float row 64 bytes after the last.
+// CHECK: fm.param @wo_columns : tensor<8x4xf32> from <"m.safetensors", offset = 64, dtype = f32, row_stride = 64>
+fm.param @wo_columns : tensor<8x4xf32> from <"m.safetensors", offset = 64, dtype = f32, row_stride = 64>
 // CHECK: fm.param @wq : tensor<32x32xf32, #fm.quant<bits = 2, grid = balanced, group_size = 64, scale_type = f16, layout = row_major>> from <"m.bin", offset = 64, dtype = packed>
 fm.param @wq : tensor<32x32xf32, #fm.quant<bits = 2, grid = balanced, group_size = 64, scale_type = f16, layout = row_major>> from #fm.external<"m.bin", offset = 64, dtype = packed>
 // CHECK: fm.param @wk : tensor<16x32xf32, #fm.quant<bits = 4, grid = affine, group_size = 0, scale_type = bf16, layout = row_major>>
@@ -104,8 +107,10 @@ func.func @layer(%tokens: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x128xf3
   %sum2 = fm.add %sum, %a3 : tensor<?x32xf32>
   %sum3 = fm.add %sum2, %ln : tensor<?x32xf32>
   %sum4 = fm.add %sum3, %ln2 : tensor<?x32xf32>
+  // CHECK: fm.all_reduce %{{.*}} ranks = 2 : tensor<?x32xf32>
+  %summed = fm.all_reduce %sum4 ranks = 2 : tensor<?x32xf32>
   // CHECK: fm.mul %{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<?x32xf32>
-  %m = fm.mul %sum4, %h : tensor<?x32xf32>, tensor<?x32xf32>
+  %m = fm.mul %summed, %h : tensor<?x32xf32>, tensor<?x32xf32>
   %g = fm.linear %m, @shared_gate : tensor<?x32xf32> -> tensor<?x1xf32>
   // CHECK: fm.mul %{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<?x1xf32>
   %mg = fm.mul %m, %g : tensor<?x32xf32>, tensor<?x1xf32>

@@ -822,8 +822,21 @@ TEST(Artifact, NamesCraftedTrackAndExpertFields) {
          a.patch<uint16_t>(root - back + schema::Artifact::VT_TRACK_PARTITION,
                            0);
        },
-       "(all_reduce) sums over 2 ranks, but the artifact is not a "
-       "track-parallel part"},
+       "(all_reduce) sums over 2 ranks, but the artifact is not a part of "
+       "a split model"},
+      {"a part of neither kind", "split.rank1.fmc",
+       [](PatchableArtifact &a) {
+         const void *partition = a.root().track_partition();
+         const uint8_t *at =
+             static_cast<const flatbuffers::Table *>(partition)->GetAddressOf(
+                 schema::TrackPartition::VT_KIND);
+         if (!at) {
+           ADD_FAILURE() << "the kind of a tracks part is stored as default";
+           return;
+         }
+         a.patch<int8_t>(at, 7);
+       },
+       "track partition kind 7 is neither tracks nor tensor"},
       {"a shared expert without its down projection", "qwen2_moe.fmc",
        [](PatchableArtifact &a) {
          a.patch<int32_t>(
