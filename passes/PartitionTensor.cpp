@@ -19,6 +19,7 @@
 
 #include "passes/ModelStructure.h"
 #include "passes/Passes.h"
+#include "passes/RankOptions.h"
 
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/fm/IR/TrackPartition.h"
@@ -84,22 +85,10 @@ void PartitionTensorPass::runOnOperation() {
   ModuleOp module = getOperation();
   ranks = this->ranksOption;
   rank = this->rankOption;
-  if (ranks < 1) {
-    module.emitError() << names("ranks") << " must be 1 or more, got " << ranks;
+  if (failed(checkRankOptions(module, ranks, rank, names)))
     return signalPassFailure();
-  }
-  if (rank < 0 || rank >= ranks) {
-    module.emitError() << names("rank") << " must be from 0 to " << ranks - 1
-                       << ", got " << rank;
-    return signalPassFailure();
-  }
   if (ranks == 1)
     return;
-  if (const char *partition = partitionAttrOf(module)) {
-    module.emitError() << "the model is already partitioned over ranks ("
-                       << partition << ")";
-    return signalPassFailure();
-  }
   WalkResult walk = module.walk([&](Operation *op) {
     if (auto moe = dyn_cast<MoeOp>(op)) {
       moe.emitOpError() << "is a fused MoE block, which " << names("ranks")

@@ -11,6 +11,7 @@
 
 #include "passes/ModelStructure.h"
 #include "passes/Passes.h"
+#include "passes/RankOptions.h"
 
 #include "dialects/fm/IR/FmOps.h"
 #include "dialects/fm/IR/TrackPartition.h"
@@ -34,23 +35,10 @@ struct PartitionTracksPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     int64_t ranks = this->ranks, rank = this->rank;
-    if (ranks < 1) {
-      module.emitError() << names("ranks") << " must be 1 or more, got "
-                         << ranks;
+    if (failed(checkRankOptions(module, ranks, rank, names)))
       return signalPassFailure();
-    }
-    if (rank < 0 || rank >= ranks) {
-      module.emitError() << names("rank") << " must be from 0 to "
-                         << ranks - 1 << ", got " << rank;
-      return signalPassFailure();
-    }
     if (ranks == 1)
       return;
-    if (const char *partition = partitionAttrOf(module)) {
-      module.emitError() << "the model is already partitioned over ranks ("
-                         << partition << ")";
-      return signalPassFailure();
-    }
     SmallVector<ParallelTracksOp> blocks;
     module.walk([&](ParallelTracksOp block) { blocks.push_back(block); });
     if (blocks.empty()) {
