@@ -120,6 +120,12 @@ Summary summarize(const Artifact &artifact) {
   Summary s;
   s.formatVersion = root.format_version();
   s.producer = root.producer() ? root.producer()->str() : "";
+  if (const schema::TrackPartition *part = root.track_partition()) {
+    CollectiveStats collective = collectiveStatsOf(artifact);
+    s.part = RankPart{part->rank(), part->ranks(), collective.split,
+                      collective.allReducesPerToken,
+                      collective.bytesPerToken};
+  }
   const schema::ModelConfig &config = *root.config();
   s.model = config.name() ? config.name()->str() : "";
   s.sourceConfigJson =

@@ -65,8 +65,18 @@ struct SourceFileSummary {
   uint64_t bytes = 0;
 };
 
+/// One rank's part of a model split over processes (--track-ranks or
+/// --tensor-ranks).
+struct RankPart {
+  int rank = 0, ranks = 0;
+  std::string split; // "tracks" or "tensor"
+  int64_t allReducesPerToken = 0;
+  uint64_t bytesPerToken = 0;
+};
+
 struct Summary {
   uint32_t formatVersion = 0;
+  std::optional<RankPart> part;
   std::string producer, model, sourceConfigJson;
   int64_t vocab = 0, hidden = 0, context = 0;
   int64_t prefillTokens = 0, prefillKernels = 0, decodeKernels = 0;

@@ -95,6 +95,14 @@ void printText(const std::string &path, const Summary &s) {
               static_cast<long long>(s.hidden));
   std::printf("context           %lld positions\n",
               static_cast<long long>(s.context));
+  if (s.part)
+    std::printf("part              rank %d of %d (split by %s): %lld "
+                "all-reduces and %llu bytes sent per decoded token; run with "
+                "mpirun -np %d fmc-run MODEL.fmc\n",
+                s.part->rank, s.part->ranks, s.part->split.c_str(),
+                static_cast<long long>(s.part->allReducesPerToken),
+                static_cast<unsigned long long>(s.part->bytesPerToken),
+                s.part->ranks);
   std::printf("programs          prefill: up to %lld tokens a run, %lld "
               "kernels; decode: %lld kernels\n",
               static_cast<long long>(s.prefillTokens),
@@ -216,6 +224,15 @@ void printJson(const std::string &path, const Summary &s) {
   field("vocab_size", absl::StrCat(s.vocab));
   field("hidden_size", absl::StrCat(s.hidden));
   field("context", absl::StrCat(s.context));
+  field("part",
+        s.part ? absl::StrCat("{\"rank\": ", s.part->rank, ", \"ranks\": ",
+                              s.part->ranks, ", \"split\": ",
+                              json(s.part->split),
+                              ", \"all_reduces_per_token\": ",
+                              s.part->allReducesPerToken,
+                              ", \"all_reduce_bytes_per_token\": ",
+                              s.part->bytesPerToken, "}")
+               : "null");
   // The importer's facts are JSON already (or empty in hand-written IR).
   field("source_config", s.sourceConfigJson.empty() ? "null"
                                                     : s.sourceConfigJson);
