@@ -52,23 +52,8 @@ def main():
         return t
 
     shapes = synthetic.llama_like(config, ffn=ffn)
-    names = sorted(shapes)
     size = BYTES[args.dtype]
-    entries = [(m, args.dtype, shapes[m], int(np.prod(shapes[m])) * size) for m in names]
-    header, _ = synthetic.safetensors_header(entries)
-    os.makedirs(args.outdir, exist_ok=True)
-    rng = np.random.default_rng(0)
-    with open(os.path.join(args.outdir, "model.safetensors"), "wb") as f:
-        f.write(header)
-        for name in names:
-            shape = shapes[name]
-            if name.endswith("norm.weight"):
-                values = np.ones(shape, dtype=np.float32)
-            else:
-                values = rng.standard_normal(shape, dtype=np.float32) * 0.05
-            f.write(synthetic.to_storage(values, args.dtype))
-    with open(os.path.join(args.outdir, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
+    synthetic.write_random_model(args.outdir, config, shapes, args.dtype)
 
     # Bytes one decode token reads, by parameter.
     expert_bytes = sum(int(np.prod(s)) * size for m, s in shapes.items() if ".experts." in m)

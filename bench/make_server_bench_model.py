@@ -19,8 +19,6 @@ import json
 import os
 import sys
 
-import numpy as np
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 import make_synthetic_models as synthetic  # noqa: E402
 
@@ -68,22 +66,7 @@ def main():
                 shapes.update(synthetic.mlp_tensors(f"{p}.mlp", h, args.inter))
     synthetic.ends(config, shapes)
 
-    names = sorted(shapes)
-    entries = [(m, "F16", shapes[m], int(np.prod(shapes[m])) * 2) for m in names]
-    header, _ = synthetic.safetensors_header(entries)
-    os.makedirs(args.outdir, exist_ok=True)
-    rng = np.random.default_rng(0)
-    with open(os.path.join(args.outdir, "model.safetensors"), "wb") as f:
-        f.write(header)
-        for name in names:
-            shape = shapes[name]
-            if name.endswith("norm.weight"):
-                values = np.ones(shape, dtype=np.float32)
-            else:
-                values = rng.standard_normal(shape, dtype=np.float32) * 0.05
-            f.write(synthetic.to_storage(values, "F16"))
-    with open(os.path.join(args.outdir, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
+    synthetic.write_random_model(args.outdir, config, shapes, "F16")
     print(json.dumps({"tracks": args.tracks, "layers_per_track": layers,
                       "blocks": args.blocks,
                       "track_parallel_all_reduces_per_token": args.blocks,

@@ -2,6 +2,7 @@
 
 #include "passes/Passes.h"
 
+#include "dialects/fm/IR/ExternalRows.h"
 #include "dialects/fm/IR/FmOps.h"
 #include "lowering/quant/QuantParam.h"
 
@@ -9,8 +10,6 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Regex.h"
-
-#include <cstring>
 
 namespace mlir::fm {
 #define GEN_PASS_DEF_QUANTIZEWEIGHTS
@@ -79,22 +78,16 @@ QuantizeWeightsPass::readSource(ParamOp param, uint64_t bytes,
       std::make_error_code(std::errc::invalid_argument);
   // A strided source (a tensor-parallel block of columns) spans from its
   // first row's start to its last row's end; its rows are gathered below.
-  uint64_t stride = source.getRowStride();
-  uint64_t rowBytes = stride ? param.getTensorType().getShape().back() *
-                                   getElementBytes(source.getDtype())
-                             : bytes;
-  uint64_t rows = rowBytes ? bytes / rowBytes : 0;
-  uint64_t span = stride && rows ? (rows - 1) * stride + rowBytes : bytes;
+  ExternalRows rows = externalRowsOf(param, source, bytes);
+  uint64_t span = rows.span;
   if (!ec && source.getOffset() <= size && span <= size - source.getOffset())
     file = llvm::MemoryBuffer::getFileSlice(source.getFile(), span,
                                             source.getOffset(),
                                             /*IsVolatile=*/false);
-  if (file && stride) {
+  if (file && rows.strided()) {
     std::unique_ptr<llvm::WritableMemoryBuffer> joined =
         llvm::WritableMemoryBuffer::getNewUninitMemBuffer(bytes);
-    for (uint64_t r = 0; r < rows; ++r)
-      std::memcpy(joined->getBufferStart() + r * rowBytes,
-                  (*file)->getBufferStart() + r * stride, rowBytes);
+    rows.gather((*file)->getBufferStart(), joined->getBufferStart());
     file = std::unique_ptr<llvm::MemoryBuffer>(std::move(joined));
   }
   if (ec || !file)

@@ -108,6 +108,30 @@ def write_safetensors(path, tensors):
             f.write(blob)
 
 
+def write_random_model(outdir, config, shapes, dtype, scale=0.05, seed=0):
+    """A Hugging Face directory of random weights for a benchmark, where only
+    the shapes matter: norms 1, the rest normal * `scale`, streamed tensor by
+    tensor (sorted by name) so a large model needs no more memory than its
+    largest tensor."""
+    names = sorted(shapes)
+    size = SAFETENSORS_DTYPES[dtype]
+    entries = [(n, dtype, shapes[n], int(np.prod(shapes[n])) * size) for n in names]
+    header, _ = safetensors_header(entries)
+    os.makedirs(outdir, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    with open(os.path.join(outdir, "model.safetensors"), "wb") as f:
+        f.write(header)
+        for name in names:
+            shape = shapes[name]
+            if name.endswith("norm.weight"):
+                values = np.ones(shape, dtype=np.float32)
+            else:
+                values = rng.standard_normal(shape, dtype=np.float32) * scale
+            f.write(to_storage(values, dtype))
+    with open(os.path.join(outdir, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+
+
 def write_sparse_safetensors(path, entries):
     """A safetensors file whose data region is a hole: header only, then the
     file is extended to its full size without writing the data."""

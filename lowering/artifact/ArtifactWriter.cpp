@@ -1,6 +1,8 @@
 //===- ArtifactWriter.cpp - plan module to .fmc artifact ------------------===//
 
 #include "lowering/artifact/ArtifactWriter.h"
+
+#include "dialects/fm/IR/ExternalRows.h"
 #include "dialects/fm/IR/LoraSlotNames.h"
 #include "dialects/fm/IR/TrackPartition.h"
 #include "lowering/artifact/LoraMerge.h"
@@ -730,27 +732,19 @@ Writer::externalBytes(fm::ParamOp param, fm::ExternalAttr source,
     return fail("parameter " + symbolText(param) + ": " +
                 llvm::toString(file.takeError()));
   uint64_t size = (*file)->getBufferSize();
-  uint64_t stride = source.getRowStride();
-  uint64_t rowBytes =
-      stride ? param.getTensorType().getShape().back() *
-                   fm::getElementBytes(source.getDtype())
-             : bytes;
-  uint64_t rows = rowBytes ? bytes / rowBytes : 0;
-  // The span from the first row's start to the last row's end.
-  uint64_t span = stride && rows ? (rows - 1) * stride + rowBytes : bytes;
+  fm::ExternalRows rows = fm::externalRowsOf(param, source, bytes);
+  uint64_t span = rows.span;
   if (source.getOffset() > size || span > size - source.getOffset())
     return fail("parameter " + symbolText(param) + " needs bytes [" +
                 llvm::Twine(source.getOffset()) + ", " +
                 llvm::Twine(source.getOffset() + span) + ") of '" +
                 source.getFile() + "', which has " + llvm::Twine(size));
   llvm::StringRef all = (*file)->getBuffer().substr(source.getOffset(), span);
-  if (!stride)
+  if (!rows.strided())
     return all;
-  std::string &rowsOf = gathered.emplace_back();
-  rowsOf.reserve(bytes);
-  for (uint64_t r = 0; r < rows; ++r)
-    rowsOf.append(all.substr(r * stride, rowBytes));
-  return llvm::StringRef(rowsOf);
+  std::string &joined = gathered.emplace_back(bytes, '\0');
+  rows.gather(all.data(), joined.data());
+  return llvm::StringRef(joined);
 }
 
 llvm::Error Writer::writeFile(const flatbuffers::FlatBufferBuilder &fbb,
