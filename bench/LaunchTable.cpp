@@ -24,6 +24,9 @@ double median(std::vector<double> values) {
 
 } // namespace
 
+/// The group key of collective dispatches, which have no entry point.
+constexpr uint32_t kCollective = UINT32_MAX;
+
 std::vector<LaunchGroup>
 groupDecodeLaunches(const schema::Executable &exe,
                     const std::vector<std::vector<double>> &samples) {
@@ -40,14 +43,18 @@ groupDecodeLaunches(const schema::Executable &exe,
     for (const schema::Binding *b : *d->bindings())
       if (b->memory() == schema::BindingMemory::Weights)
         weightBytes += b->bytes();
-    auto &[launches, times] = groups[{d->entry(), weightBytes}];
+    // Collective dispatches launch no entry point.
+    uint32_t entry = d->collective() ? kCollective : d->entry();
+    auto &[launches, times] = groups[{entry, weightBytes}];
     ++launches;
     times.insert(times.end(), samples[i].begin(), samples[i].end());
   }
   std::vector<LaunchGroup> result;
   for (auto &[key, value] : groups) {
     LaunchGroup g;
-    g.entry = exe.entry_points()->Get(key.first)->name()->str();
+    g.entry = key.first == kCollective
+                  ? "all_reduce (collective)"
+                  : exe.entry_points()->Get(key.first)->name()->str();
     g.launches = value.first;
     g.weightBytes = key.second;
     g.medianSeconds = median(std::move(value.second));

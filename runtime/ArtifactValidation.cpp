@@ -1086,6 +1086,11 @@ private:
     for (uint32_t i = 0; i < list.dispatches()->size(); ++i) {
       const schema::Dispatch *d = list.dispatches()->Get(i);
       std::string at = absl::StrCat(where, ", dispatch ", i);
+      if (d->collective()) {
+        if (auto s = collectiveDispatch(*d, program, list, at); !s.ok())
+          return s;
+        continue;
+      }
       if (d->entry() >= exe.entry_points()->size())
         return bad(absl::StrCat(at, " names entry point ", d->entry(), " of ",
                                 exe.entry_points()->size()));
@@ -1108,6 +1113,43 @@ private:
                              absl::StrCat(at, ", binding ", b));
             !s.ok())
           return s;
+    }
+    return absl::OkStatus();
+  }
+
+  /// A collective dispatch runs all-reduce kernel `kernel` of the program
+  /// over its inputs, then its outputs: one arena binding each, an output
+  /// as large as its input.
+  absl::Status collectiveDispatch(const schema::Dispatch &d,
+                                  const schema::Program &program,
+                                  const schema::DispatchList &list,
+                                  std::string at) {
+    absl::StrAppend(&at, " (collective)");
+    if (d.kernel() >= program.kernels()->size())
+      return bad(absl::StrCat(at, " implements kernel ", d.kernel(), " of ",
+                              program.kernels()->size()));
+    const schema::Kernel *k = program.kernels()->Get(d.kernel());
+    if (k->spec_type() != schema::KernelSpec::AllReduceSpec)
+      return bad(absl::StrCat(at, " implements kernel ", d.kernel(),
+                              ", which is no all-reduce"));
+    uint32_t inputs = k->inputs() ? k->inputs()->size() : 0;
+    uint32_t bindings = d.bindings() ? d.bindings()->size() : 0;
+    if (bindings != 2 * inputs)
+      return bad(absl::StrCat(at, " has ", bindings, " bindings; its "
+                              "all-reduce has ", inputs, " inputs and as "
+                              "many outputs"));
+    for (uint32_t b = 0; b < bindings; ++b) {
+      const schema::Binding *binding = d.bindings()->Get(b);
+      std::string which = absl::StrCat(at, ", binding ", b);
+      if (binding->memory() != schema::BindingMemory::Arena)
+        return bad(absl::StrCat(which, " is not in the arena"));
+      if (auto s = this->binding(*binding, program, list, which); !s.ok())
+        return s;
+      if (binding->bytes() % sizeof(float) != 0 ||
+          (b >= inputs &&
+           binding->bytes() != d.bindings()->Get(b - inputs)->bytes()))
+        return bad(absl::StrCat(which, " holds ", binding->bytes(),
+                                " bytes, not its input's whole f32 values"));
     }
     return absl::OkStatus();
   }

@@ -27,6 +27,40 @@ std::string gpuDimsText(const std::array<uint32_t, 3> &d) {
   return absl::StrCat(d[0], "x", d[1], "x", d[2]);
 }
 
+namespace {
+
+/// A collective dispatch: the all-reduce kernel it runs (validated at
+/// open; its scale read here) and whether this backend runs collectives.
+absl::StatusOr<GpuDispatch> planCollective(const schema::Artifact &artifact,
+                                           const schema::Dispatch &dispatch,
+                                           const std::string &programName,
+                                           const std::string &where,
+                                           const GpuLimits &limits) {
+  if (!limits.collectives)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ", limits.api, " backend has no collective engine, and ", where,
+        " is an all-reduce across the ranks of a split model: run the parts "
+        "on cuda (NCCL) or cpu (MPI) ranks"));
+  const schema::Program *program =
+      programName == "decode" ? artifact.decode() : artifact.prefill();
+  const auto *kernels = program ? program->kernels() : nullptr;
+  const schema::Kernel *kernel =
+      kernels && dispatch.kernel() < kernels->size()
+          ? kernels->Get(dispatch.kernel())
+          : nullptr;
+  if (!kernel || kernel->spec_type() != schema::KernelSpec::AllReduceSpec)
+    return absl::DataLossError(absl::StrCat(
+        "corrupt artifact: ", where, " is collective but its kernel is no "
+        "all-reduce"));
+  GpuDispatch planned;
+  planned.collective = true;
+  planned.kernel = dispatch.kernel();
+  planned.scale = kernel->spec_as_AllReduceSpec()->scale();
+  return planned;
+}
+
+} // namespace
+
 absl::StatusOr<GpuDispatchPlan>
 planGpuDispatches(const schema::Artifact &artifact,
                   const schema::Executable &exe,
@@ -77,6 +111,21 @@ planGpuDispatches(const schema::Artifact &artifact,
     // Validated at open; checked again because a wrong index here would
     // read out of bounds.
     uint32_t count = dispatch->bindings() ? dispatch->bindings()->size() : 0;
+    if (dispatch->collective()) {
+      absl::StatusOr<GpuDispatch> planned =
+          planCollective(artifact, *dispatch, programName, where, limits);
+      if (!planned.ok())
+        return planned.status();
+      planned->firstBinding = static_cast<uint32_t>(plan.bindings.size());
+      planned->bindings = count;
+      for (uint32_t b = 0; b < count; ++b) {
+        const schema::Binding *binding = dispatch->bindings()->Get(b);
+        plan.bindings.push_back({binding->memory(), binding->index(),
+                                 binding->offset(), binding->bytes()});
+      }
+      plan.dispatches.push_back(*planned);
+      continue;
+    }
     if (dispatch->entry() >= entryCount ||
         count != entries->Get(dispatch->entry())->bindings())
       return corrupt(

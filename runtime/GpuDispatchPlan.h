@@ -35,6 +35,9 @@ struct GpuLimits {
   std::array<uint32_t, 3> maxWorkgroup = {1024, 1024, 64};
   std::array<uint32_t, 3> maxGrid = {2147483647u, 65535, 65535};
   uint32_t maxBindings = UINT32_MAX;
+  /// Whether the backend runs collective dispatches (all-reduces across the
+  /// ranks of a split model): the cuda backend, through NCCL.
+  bool collectives = false;
 };
 
 /// Where one binding points: `offset` bytes into memory `memory` (Weights:
@@ -49,6 +52,11 @@ struct GpuBindingRef {
 };
 
 struct GpuDispatch {
+  /// An all-reduce across the ranks (Dispatch.collective): no entry point;
+  /// its bindings are the inputs, then the outputs, and `scale` is the
+  /// AllReduceSpec's.
+  bool collective = false;
+  float scale = 1.0f;
   uint32_t entry = 0;
   uint32_t kernel = 0; ///< The program kernel it implements.
   std::array<uint32_t, 3> grid = {1, 1, 1};

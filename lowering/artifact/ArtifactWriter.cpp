@@ -664,7 +664,8 @@ Writer::buildDispatchList(flatbuffers::FlatBufferBuilder &fbb,
     std::vector<uint32_t> grid(dispatch.grid.begin(), dispatch.grid.end());
     dispatches.push_back(schema::CreateDispatch(
         fbb, dispatch.entry, fbb.CreateVector(grid),
-        fbb.CreateVectorOfStructs(bindings), dispatch.kernel));
+        fbb.CreateVectorOfStructs(bindings), dispatch.kernel,
+        dispatch.collective));
   }
   return schema::CreateDispatchList(fbb, fbb.CreateVector(dispatches),
                                     list.scratchBytes);

@@ -153,8 +153,19 @@ llvm::Expected<DispatchList> dispatchListOf(ModuleOp kernels,
   if (!launches)
     return list;
   list.scratchBytes = static_cast<uint64_t>(launches.getScratchBytes());
-  for (auto launch : launches.getBody().front().getOps<plan::LaunchOp>()) {
+  for (Operation &op : launches.getBody().front()) {
     Dispatch dispatch;
+    if (auto collective = dyn_cast<plan::CollectiveLaunchOp>(op)) {
+      dispatch.collective = true;
+      dispatch.kernel = static_cast<uint32_t>(collective.getSource());
+      for (Attribute attr : collective.getBindings())
+        dispatch.bindings.push_back(bindingOf(attr));
+      list.dispatches.push_back(std::move(dispatch));
+      continue;
+    }
+    auto launch = dyn_cast<plan::LaunchOp>(op);
+    if (!launch)
+      continue;
     StringRef name = launch.getKernel().getLeafReference().getValue();
     auto it = llvm::find_if(
         entries, [&](const EntryPoint &e) { return e.name == name; });

@@ -48,6 +48,9 @@ struct Dispatch {
   std::array<uint32_t, 3> grid = {1, 1, 1};
   std::vector<Binding> bindings;
   uint32_t kernel = 0; ///< Index of the plan kernel in its program.
+  /// An all-reduce across the ranks (plan.collective_launch): no entry
+  /// point; `bindings` are its inputs, then its outputs.
+  bool collective = false;
 };
 
 struct DispatchList {

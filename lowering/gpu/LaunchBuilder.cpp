@@ -162,4 +162,18 @@ void LaunchBuilder::record(const std::string &function,
   (void)workgroup; // The kernel function records it (known_block_size).
 }
 
+void LaunchBuilder::collective(std::vector<Binding> inputs,
+                               std::vector<Binding> outputs) {
+  MLIRContext *ctx = planModule.getContext();
+  SmallVector<Attribute> attrs;
+  for (const std::vector<Binding> *side : {&inputs, &outputs})
+    for (const Binding &binding : *side)
+      attrs.push_back(bindingAttr(ctx, binding));
+  OpBuilder builder = OpBuilder::atBlockEnd(&launchList.getBody().front());
+  plan::CollectiveLaunchOp::create(
+      builder, launchList.getLoc(),
+      builder.getI32IntegerAttr(static_cast<int32_t>(kernelIndex)),
+      builder.getArrayAttr(attrs));
+}
+
 } // namespace fmc::gpu

@@ -89,6 +89,10 @@ public:
                                 std::array<uint32_t, 3> grid,
                                 std::vector<Binding> bindings);
 
+  /// Appends an all-reduce across the ranks (plan.collective_launch): no
+  /// kernel, `inputs` summed into `outputs` by the run's collective engine.
+  void collective(std::vector<Binding> inputs, std::vector<Binding> outputs);
+
   /// The plan kernel being lowered (set by the driver); its scratch starts
   /// anew.
   void setKernel(uint32_t index) {

@@ -16,6 +16,14 @@
 // each kernel may start (and load weights) while the one before it
 // finishes.
 //
+// The parts of a split model (fmc-compile --track-ranks / --tensor-ranks)
+// have collective dispatches: all-reduces the run's collective (NCCL, one
+// GPU per rank: the local rank's device) enqueues on the stream between the
+// kernels. Such programs run launch by launch, not as graphs, and their
+// wait polls the stream and the collective's error state until the
+// collective timeout, so a rank that failed or stalls ends every run with
+// a message instead of a hang.
+//
 // A prefill run copies its token ids, positions and (when it changed) run
 // record into device memory, replays the graph, and copies the wanted
 // logits rows back; the decode graph holds those copies too (from pinned
@@ -31,14 +39,19 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 namespace fmc {
 
 namespace {
 
 using namespace cuda; // NOLINT: the driver API's names, in this file only.
+
+/// cuStreamQuery's answer while work is still running.
+constexpr CUresult kNotReady = 600;
 
 /// Device memory blocks are aligned to this (the driver gives 256 or more).
 constexpr uint64_t kBlockAlignment = 256;
@@ -117,7 +130,8 @@ public:
              std::shared_ptr<const Driver> driver,
              std::vector<Candidate> candidates)
       : artifact(artifact), profiling(options.profile),
-        runContext(options.context), driver(std::move(driver)),
+        runContext(options.context), collective(options.collective),
+        driver(std::move(driver)),
         d(*this->driver),
         candidates(std::move(candidates)) {}
   ~CudaDevice() override;
@@ -161,17 +175,26 @@ private:
   absl::Status copyLogits(BoundProgram &bound, float *logits, int64_t row,
                           int64_t rows);
   absl::Status writeRunRecord(BoundProgram &bound);
+  absl::Status enqueueCollective(BoundProgram &bound, const Launch &l);
+  absl::Status waitForCollectives(BoundProgram &bound);
+  bool hasCollectives() const {
+    return programs[0].plan.hasCollectives() ||
+           programs[1].plan.hasCollectives();
+  }
 
   const Artifact &artifact;
   bool profiling;
   /// BackendOptions::context: positions of the linear caches (0: compiled).
   int64_t runContext;
+  /// BackendOptions::collective: the ranks of a split model (or null).
+  Collective *collective;
   std::shared_ptr<const Driver> driver;
   const Driver &d;
   std::vector<Candidate> candidates;
   size_t chosen = 0; ///< The candidate whose code loaded.
 
   CUdevice device = 0;
+  int deviceOrdinal = 0;
   CUcontext context = nullptr;
   bool retained = false;
   std::string deviceName;
@@ -237,8 +260,16 @@ absl::Status initWithDevice(const Driver &d) {
 absl::Status CudaDevice::openDevice() {
   if (absl::Status s = initWithDevice(d); !s.ok())
     return s;
-  if (auto s = check("cuDeviceGet", d.cuDeviceGet(&device, 0)); !s.ok())
+  // One GPU per rank: the ranks on a machine take its devices in turn.
+  int ordinal = 0;
+  if (collective && collective->size() > 1) {
+    int count = 1;
+    d.cuDeviceGetCount(&count);
+    ordinal = collective->localRank() % std::max(count, 1);
+  }
+  if (auto s = check("cuDeviceGet", d.cuDeviceGet(&device, ordinal)); !s.ok())
     return s;
+  deviceOrdinal = ordinal;
   char nameBuffer[256] = {0};
   if (d.cuDeviceGetName(nameBuffer, sizeof nameBuffer - 1, device) ==
       CUDA_SUCCESS)
@@ -411,6 +442,8 @@ absl::Status CudaDevice::allocateMemory() {
 absl::Status CudaDevice::launch(BoundProgram &bound, size_t index,
                                 bool programmatic) {
   const Launch &l = bound.plan.launches[index];
+  if (l.collective)
+    return enqueueCollective(bound, l);
   void **params =
       l.params ? bound.paramPointers.data() + l.firstParam : nullptr;
   CUresult r;
@@ -507,6 +540,14 @@ absl::Status CudaDevice::init() {
                      d.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
       !s.ok())
     return s;
+  if (hasCollectives()) {
+    if (!collective)
+      return absl::FailedPreconditionError(
+          "this artifact's cuda code sums activations across the ranks of a "
+          "split model: run its parts together under mpirun");
+    if (auto s = collective->attachCudaDevice(deviceOrdinal); !s.ok())
+      return s;
+  }
 
   const char *graphsEnv = std::getenv("FMC_CUDA_GRAPHS");
   bool programmatic =
@@ -586,6 +627,54 @@ absl::Status CudaDevice::copyLogits(BoundProgram &bound, float *logits,
                                    rows * vocab * sizeof(float), stream));
 }
 
+/// Hands collective launch `l` to the run's collective on the stream: each
+/// buffer's rows of this run only (a prefill chunk may hold fewer rows than
+/// the program's maximum, which the bindings cover; after a last_row kernel
+/// fewer still, and the rows past them are summed but never read).
+absl::Status CudaDevice::enqueueCollective(BoundProgram &bound,
+                                           const Launch &l) {
+  int64_t rows = std::max<int64_t>(bound.staged.rows, 1);
+  int64_t maxRows = std::max<int64_t>(bound.io.maxTokens, 1);
+  std::vector<Collective::DeviceBuffer> buffers(l.params / 2);
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    const ParamRef &in = bound.plan.params[l.firstParam + i];
+    uint64_t rowFloats = in.bytes / sizeof(float) / maxRows;
+    buffers[i].in = bound.paramValues[l.firstParam + i];
+    buffers[i].out = bound.paramValues[l.firstParam + buffers.size() + i];
+    buffers[i].count = static_cast<size_t>(rowFloats * std::min(rows, maxRows));
+  }
+  return collective->enqueueDeviceAllReduce(buffers, l.scale, stream);
+}
+
+/// Waits for a program with collectives: polls the stream and the
+/// collective's error state, and gives up after the collective timeout
+/// (aborting the collective, so the stream drains).
+absl::Status CudaDevice::waitForCollectives(BoundProgram &bound) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(collective->timeoutMs());
+  for (;;) {
+    CUresult r = d.cuStreamQuery(stream);
+    if (r == CUDA_SUCCESS)
+      return absl::OkStatus();
+    if (r != kNotReady)
+      return check("cuStreamQuery", r);
+    if (absl::Status s = collective->deviceError(); !s.ok()) {
+      collective->abortDevice();
+      return s;
+    }
+    if (Clock::now() >= deadline) {
+      collective->abortDevice();
+      return absl::DeadlineExceededError(absl::StrCat(
+          "rank ", collective->rank(), ": the other ranks did not finish an "
+          "all-reduce of the ", bound.name, " program within ",
+          collective->timeoutMs() / 1000.0,
+          " s (a rank failed or stalls; --collective-timeout sets the wait)"));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+}
+
 absl::Status CudaDevice::setInputs(ProgramKind kind, const RunInputs &inputs) {
   // The staging is free: every run synchronizes before it returns.
   std::copy(inputs.tokens.begin(), inputs.tokens.end(), hostTokens);
@@ -624,10 +713,13 @@ absl::Status CudaDevice::execute(ProgramKind kind, LogitsRows logits,
         !s.ok())
       return s;
   }
-  if (auto s = check("cuStreamSynchronize", d.cuStreamSynchronize(stream));
-      !s.ok())
-    return absl::InternalError(
-        absl::StrCat(s.message(), " after the ", bound.name, " program"));
+  absl::Status done = bound.plan.hasCollectives()
+                          ? waitForCollectives(bound)
+                          : check("cuStreamSynchronize",
+                                  d.cuStreamSynchronize(stream));
+  if (!done.ok())
+    return absl::Status(done.code(), absl::StrCat(done.message(), " after the ",
+                                                  bound.name, " program"));
   for (size_t i = 0; i + 1 < bound.events.size(); ++i) {
     float ms = 0;
     if (auto s = check(

@@ -43,6 +43,8 @@ const char *knownErrorName(CUresult result) {
     return "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
   case 500:
     return "CUDA_ERROR_NOT_FOUND";
+  case 600:
+    return "CUDA_ERROR_NOT_READY";
   case 700:
     return "CUDA_ERROR_ILLEGAL_ADDRESS";
   case 701:
@@ -138,6 +140,7 @@ absl::StatusOr<std::shared_ptr<const Driver>> load() {
               {"cuStreamDestroy_v2", "cuStreamDestroy"}, missing) &&
       resolve(library, d->cuStreamSynchronize, {"cuStreamSynchronize"},
               missing) &&
+      resolve(library, d->cuStreamQuery, {"cuStreamQuery"}, missing) &&
       resolve(library, d->cuLaunchKernel, {"cuLaunchKernel"}, missing) &&
       resolve(library, d->cuStreamBeginCapture, {"cuStreamBeginCapture_v2"},
               missing) &&

@@ -129,6 +129,9 @@ struct Driver {
   CUresult (*cuStreamCreate)(CUstream *stream, unsigned flags);
   CUresult (*cuStreamDestroy)(CUstream stream);
   CUresult (*cuStreamSynchronize)(CUstream stream);
+  /// CUDA_SUCCESS when everything enqueued on `stream` finished,
+  /// CUDA_ERROR_NOT_READY (600) while some of it runs.
+  CUresult (*cuStreamQuery)(CUstream stream);
   CUresult (*cuLaunchKernel)(CUfunction function, unsigned gridX,
                              unsigned gridY, unsigned gridZ, unsigned blockX,
                              unsigned blockY, unsigned blockZ,

@@ -32,6 +32,7 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
   // Limits every CUDA device since compute capability 3.0 has.
   GpuLimits limits;
   limits.api = "CUDA";
+  limits.collectives = true;
   absl::StatusOr<GpuDispatchPlan> flat =
       planGpuDispatches(artifact, exe, list, programName, limits, context);
   if (!flat.ok())
@@ -40,6 +41,8 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
   plan.scratchBytes = flat->scratchBytes;
   for (const GpuDispatch &dispatch : flat->dispatches) {
     Launch launch;
+    launch.collective = dispatch.collective;
+    launch.scale = dispatch.scale;
     launch.entry = dispatch.entry;
     launch.kernel = dispatch.kernel;
     launch.grid = dispatch.grid;
@@ -49,7 +52,8 @@ absl::StatusOr<LaunchPlan> planLaunches(const schema::Artifact &artifact,
     plan.launches.push_back(launch);
   }
   for (const GpuBindingRef &binding : flat->bindings)
-    plan.params.push_back({binding.memory, binding.index, binding.offset});
+    plan.params.push_back(
+        {binding.memory, binding.index, binding.offset, binding.bytes});
   return plan;
 }
 
@@ -260,8 +264,13 @@ std::vector<uint64_t> resolveParams(const LaunchPlan &plan,
   return values;
 }
 
+bool LaunchPlan::hasCollectives() const {
+  return std::any_of(launches.begin(), launches.end(),
+                     [](const Launch &l) { return l.collective; });
+}
+
 bool useGraph(const LaunchPlan &plan, bool profiling, const char *graphsEnv) {
-  if (profiling || plan.launches.empty())
+  if (profiling || plan.launches.empty() || plan.hasCollectives())
     return false;
   return !(graphsEnv && std::strcmp(graphsEnv, "0") == 0);
 }

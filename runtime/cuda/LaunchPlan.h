@@ -30,9 +30,14 @@ struct ParamRef {
   schema::BindingMemory memory = schema::BindingMemory::Arena;
   uint32_t index = 0; ///< KV cache index for Caches.
   uint64_t offset = 0;
+  uint64_t bytes = 0; ///< What the binding covers.
 };
 
 struct Launch {
+  /// An all-reduce across the ranks, handed to the run's collective on the
+  /// stream: params are its inputs, then its outputs (arena); no entry.
+  bool collective = false;
+  float scale = 1.0f;
   uint32_t entry = 0;
   std::array<uint32_t, 3> grid = {1, 1, 1};
   std::array<uint32_t, 3> block = {1, 1, 1};
@@ -45,6 +50,8 @@ struct LaunchPlan {
   std::vector<Launch> launches;
   std::vector<ParamRef> params;
   uint64_t scratchBytes = 0;
+  /// Whether any launch is collective.
+  bool hasCollectives() const;
 };
 
 /// Checks `list` (the dispatches of `program`, named `programName` in
@@ -84,8 +91,10 @@ std::vector<uint64_t> resolveParams(const LaunchPlan &plan,
 
 /// Whether the backend records `plan` once as a CUDA graph and replays it
 /// (the default), rather than launching every dispatch each run: not when
-/// profiling (each launch is timed between events) nor when the user turned
-/// graphs off (FMC_CUDA_GRAPHS=0, `graphsEnv`, for debugging a kernel).
+/// profiling (each launch is timed between events), nor when the user turned
+/// graphs off (FMC_CUDA_GRAPHS=0, `graphsEnv`, for debugging a kernel), nor
+/// when it has collectives (their counts follow each run's rows, and the
+/// wait for them must be able to give up).
 bool useGraph(const LaunchPlan &plan, bool profiling, const char *graphsEnv);
 
 /// A cuda executable's code as the loader sees it.

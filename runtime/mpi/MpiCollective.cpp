@@ -85,6 +85,14 @@ MpiCollective::open(int64_t timeoutMs) {
   return group;
 }
 
+int MpiCollective::localRank() const {
+  for (const char *name :
+       {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "PMIX_LOCAL_RANK"})
+    if (const char *value = std::getenv(name); value && *value)
+      return std::atoi(value);
+  return rank_;
+}
+
 MpiCollective::~MpiCollective() {
   plugin->finalize();
   // The library stays loaded: MPI may have started threads inside it.
@@ -93,7 +101,7 @@ MpiCollective::~MpiCollective() {
 absl::Status MpiCollective::allReduceSum(const float *in, float *out,
                                          size_t count) {
   char error[512] = "";
-  if (plugin->all_reduce_sum(in, out, count, timeoutMs, error, sizeof error))
+  if (plugin->all_reduce_sum(in, out, count, timeout, error, sizeof error))
     return absl::DeadlineExceededError(error);
   this->count(count);
   return absl::OkStatus();
@@ -101,7 +109,7 @@ absl::Status MpiCollective::allReduceSum(const float *in, float *out,
 
 absl::Status MpiCollective::broadcast(void *data, size_t bytes) {
   char error[512] = "";
-  if (plugin->broadcast(data, bytes, timeoutMs, error, sizeof error))
+  if (plugin->broadcast(data, bytes, timeout, error, sizeof error))
     return absl::DeadlineExceededError(error);
   return absl::OkStatus();
 }
@@ -111,7 +119,7 @@ absl::Status MpiCollective::agree(bool ok, uint64_t modelId) {
   // [first rank not ready, model id] as minima, then the same as maxima.
   int64_t values[4] = {ok ? kReady : rank_, static_cast<int64_t>(modelId)};
   char error[512] = "";
-  if (plugin->all_min_max(values, 2, timeoutMs, error, sizeof error))
+  if (plugin->all_min_max(values, 2, timeout, error, sizeof error))
     return absl::DeadlineExceededError(error);
   if (values[0] != kReady)
     return absl::FailedPreconditionError(

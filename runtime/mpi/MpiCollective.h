@@ -34,6 +34,9 @@ public:
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  int64_t timeoutMs() const override { return timeout; }
+  /// OMPI_COMM_WORLD_LOCAL_RANK (MPI_LOCALRANKID, ...), else the rank.
+  int localRank() const override;
   absl::Status allReduceSum(const float *in, float *out,
                             size_t count) override;
   absl::Status broadcast(void *data, size_t bytes) override;
@@ -50,11 +53,11 @@ public:
 
 private:
   MpiCollective(const FmcMpiPlugin *plugin, void *library, int64_t timeoutMs)
-      : plugin(plugin), library(library), timeoutMs(timeoutMs) {}
+      : plugin(plugin), library(library), timeout(timeoutMs) {}
 
   const FmcMpiPlugin *plugin;
   void *library;
-  int64_t timeoutMs;
+  int64_t timeout;
   int rank_ = 0, size_ = 1;
 };
 

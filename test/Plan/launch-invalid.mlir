@@ -69,3 +69,40 @@ module {
   // expected-error @below {{expects parent op 'plan.launch_list'}}
   plan.launch @kernels::@k grid [1, 1, 1] source 0 bindings []
 }
+
+// -----
+
+// plan.collective_launch: inputs, then as many outputs, all in the arena,
+// each output as large as its input.
+plan.launch_list @decode scratch_bytes = 0 {
+  // expected-error @below {{binds 3 buffers; an all-reduce binds its inputs, then as many outputs}}
+  plan.collective_launch source 0 bindings [#plan.binding<arena [0, 16]>, #plan.binding<arena [16, 16]>, #plan.binding<arena [32, 16]>]
+}
+
+// -----
+
+plan.launch_list @decode scratch_bytes = 0 {
+  // expected-error @below {{binds 0 buffers}}
+  plan.collective_launch source 0 bindings []
+}
+
+// -----
+
+plan.launch_list @decode scratch_bytes = 0 {
+  // expected-error @below {{binding 1 is not in the arena: collectives exchange activations only}}
+  plan.collective_launch source 0 bindings [#plan.binding<arena [0, 16]>, #plan.binding<scratch [0, 16]>]
+}
+
+// -----
+
+plan.launch_list @decode scratch_bytes = 0 {
+  // expected-error @below {{binding 0 holds 6 bytes, not whole f32 values}}
+  plan.collective_launch source 0 bindings [#plan.binding<arena [0, 6]>, #plan.binding<arena [16, 6]>]
+}
+
+// -----
+
+plan.launch_list @decode scratch_bytes = 0 {
+  // expected-error @below {{output 0 holds 8 bytes, its input 16}}
+  plan.collective_launch source 0 bindings [#plan.binding<arena [0, 16]>, #plan.binding<arena [16, 8]>]
+}

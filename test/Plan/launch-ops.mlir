@@ -16,12 +16,22 @@ module attributes {gpu.container_module} {
   // CHECK-LABEL: plan.launch_list @decode scratch_bytes = 64 {
   // CHECK-NEXT: plan.launch @kernels::@copy grid [2, 1, 1] source 3 bindings [#plan.binding<arena [0, 16]>, #plan.binding<weights @w [16, 16]>, #plan.binding<caches @c [0, 16]>, #plan.binding<scratch [32, 16]>, #plan.binding<run [0, 16]>]
   // CHECK-NEXT: plan.launch @kernels::@copy grid [1, 4, 1] source 4
+  // CHECK-NEXT: plan.collective_launch source 5 bindings [#plan.binding<arena [0, 16]>, #plan.binding<arena [32, 8]>, #plan.binding<arena [16, 16]>, #plan.binding<arena [48, 8]>]
+  // CHECK-NEXT: plan.launch @kernels::@copy grid [1, 1, 1] source 6
   plan.launch_list @decode scratch_bytes = 64 {
     plan.launch @kernels::@copy grid [2, 1, 1] source 3 bindings [
         #plan.binding<arena [0, 16]>, #plan.binding<weights @w [16, 16]>,
         #plan.binding<caches @c [0, 16]>, #plan.binding<scratch [32, 16]>,
         #plan.binding<run [0, 16]>]
     plan.launch @kernels::@copy grid [1, 4, 1] source 4 bindings [
+        #plan.binding<arena [16, 16]>, #plan.binding<weights @w [0, 16]>,
+        #plan.binding<caches @c [16, 16]>, #plan.binding<scratch [0, 16]>,
+        #plan.binding<run [0, 16]>]
+    // An all-reduce of two buffers (inputs, then outputs) between launches.
+    plan.collective_launch source 5 bindings [
+        #plan.binding<arena [0, 16]>, #plan.binding<arena [32, 8]>,
+        #plan.binding<arena [16, 16]>, #plan.binding<arena [48, 8]>]
+    plan.launch @kernels::@copy grid [1, 1, 1] source 6 bindings [
         #plan.binding<arena [16, 16]>, #plan.binding<weights @w [0, 16]>,
         #plan.binding<caches @c [16, 16]>, #plan.binding<scratch [0, 16]>,
         #plan.binding<run [0, 16]>]

@@ -155,7 +155,8 @@ cl::opt<int64_t> trackRanks(
              "(the AFM server model): writes one part per rank, "
              "MODEL.rank<r>.fmc for -o MODEL.fmc, each with its tracks' "
              "weights and KV caches only, run together with mpirun -np N "
-             "fmc-run MODEL.fmc (cpu target)"),
+             "fmc-run MODEL.fmc (cpu ranks over MPI; --target=cuda: a GPU "
+             "each, over NCCL)"),
     cl::value_desc("N"), cl::init(1), cl::cat(category));
 
 cl::opt<int64_t> tensorRanks(
@@ -163,7 +164,7 @@ cl::opt<int64_t> tensorRanks(
     cl::desc("Split every layer over N processes Megatron-style (heads and "
              "hidden units; 2 all-reduces a layer), the comparison for "
              "--track-ranks: writes MODEL.rank<r>.fmc for -o MODEL.fmc, run "
-             "with mpirun -np N fmc-run MODEL.fmc (cpu target)"),
+             "with mpirun -np N fmc-run MODEL.fmc (cpu or cuda ranks)"),
     cl::value_desc("N"), cl::init(1), cl::cat(category));
 
 cl::list<std::string> quantize(
@@ -839,13 +840,13 @@ int main(int argc, char **argv) {
     if (!llvm::is_contained(targetList, target))
       targetList.push_back(target);
   }
-  if (splitRanks > 1 && llvm::any_of(targetList, [](const std::string &t) {
-        return t != "cpu";
-      }))
-    return failWith(splitFlag +
-                    " runs on cpu ranks (mpirun, MPI); the GPU targets have "
-                    "no all-reduce (NCCL) yet: drop --target=" +
-                    llvm::join(targetList, ","));
+  // The parts' all-reduces run on MPI (cpu ranks) or NCCL (cuda ranks);
+  // Vulkan and Metal have no collective engine.
+  for (const std::string &t : targetList)
+    if (splitRanks > 1 && t != "cpu" && t != "cuda")
+      return failWith(splitFlag + " runs on cpu ranks (MPI) or cuda ranks "
+                      "(NCCL); the " + t + " target has no all-reduce: use "
+                      "--target=cuda or drop --target=" + t);
   if (noCpu) {
     if (llvm::is_contained(targetList, "cpu"))
       return failWith("--no-cpu leaves the cpu target out, but --target names "

@@ -13,6 +13,7 @@
 
 #include "runtime/Artifact.h"
 #include "runtime/mpi/MpiCollective.h"
+#include "runtime/nccl/NcclCollective.h"
 
 #include "absl/status/statusor.h"
 
@@ -32,7 +33,9 @@ public:
   /// so, and they stop too.
   ~TrackRanks();
 
-  Collective *collective() { return group.get(); }
+  /// MPI for host memory (cpu ranks); NCCL, loaded when a cuda device
+  /// attaches, for device memory (cuda ranks).
+  Collective *collective() { return &devices; }
   int rank() const { return group->rank(); }
   int size() const { return group->size(); }
 
@@ -50,9 +53,10 @@ public:
 
 private:
   explicit TrackRanks(std::unique_ptr<MpiCollective> group)
-      : group(std::move(group)) {}
+      : group(std::move(group)), devices(*this->group) {}
 
   std::unique_ptr<MpiCollective> group;
+  NcclCollective devices;
   bool started = false;
 };
 

@@ -152,8 +152,9 @@ def Plan_CollectiveConfigAttr : Plan_Attr<"CollectiveConfig", "collective", [
   let summary = "a collective across the ranks of a track-parallel run";
   let description = [{
     The dispatch's single kernel is a plan.all_reduce: no device kernel but
-    a call into the run's collective engine (MPI for CPU ranks) between the
-    kernels before and after it, which the dispatch list orders it with.
+    a call into the run's collective engine (MPI for CPU ranks, NCCL for
+    CUDA ranks: plan.collective_launch) between the kernels before and after
+    it, which the dispatch list orders it with.
 
     ```mlir
     #plan.collective

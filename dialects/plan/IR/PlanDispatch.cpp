@@ -362,6 +362,31 @@ LogicalResult LaunchOp::verify() {
   return success();
 }
 
+LogicalResult CollectiveLaunchOp::verify() {
+  ArrayRef<Attribute> bindings = getBindings().getValue();
+  if (bindings.empty() || bindings.size() % 2 != 0)
+    return emitOpError() << "binds " << bindings.size()
+                         << " buffers; an all-reduce binds its inputs, then "
+                            "as many outputs";
+  size_t half = bindings.size() / 2;
+  for (size_t i = 0; i < bindings.size(); ++i) {
+    auto binding = cast<BindingAttr>(bindings[i]);
+    if (binding.getMemory() != BindingMemory::arena)
+      return emitOpError() << "binding " << i
+                           << " is not in the arena: collectives exchange "
+                              "activations only";
+    if (binding.getBytes() % 4 != 0)
+      return emitOpError() << "binding " << i << " holds " << binding.getBytes()
+                           << " bytes, not whole f32 values";
+    if (i >= half &&
+        binding.getBytes() != cast<BindingAttr>(bindings[i - half]).getBytes())
+      return emitOpError() << "output " << i - half << " holds "
+                           << binding.getBytes() << " bytes, its input "
+                           << cast<BindingAttr>(bindings[i - half]).getBytes();
+  }
+  return success();
+}
+
 LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &tables) {
   auto function = dyn_cast_or_null<FunctionOpInterface>(
       tables.lookupNearestSymbolFrom(*this, getKernel()));

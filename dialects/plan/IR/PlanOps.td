@@ -194,6 +194,30 @@ def Plan_LaunchOp : Plan_Op<"launch", [
   let hasVerifier = 1;
 }
 
+def Plan_CollectiveLaunchOp : Plan_Op<"collective_launch", [
+    HasParent<"LaunchListOp">]> {
+  let summary = "one all-reduce across the ranks, between GPU launches";
+  let description = [{
+    The GPU form of plan kernel `source`, a plan.all_reduce: no kernel of
+    the gpu.module but a call into the run's collective engine (NCCL on
+    CUDA ranks), ordered with the launches around it on the program's
+    stream. `bindings` are the all-reduce's inputs, then its outputs, one
+    for one, each in the arena; the scale and rank count are the source
+    kernel's.
+
+    ```mlir
+    plan.collective_launch source 12 bindings
+        [#plan.binding<arena [4096, 2048]>, #plan.binding<arena [8192, 2048]>]
+    ```
+  }];
+  let arguments = (ins I32Attr:$source, TypedArrayAttrBase<Plan_BindingAttr,
+                       "collective bindings">:$bindings);
+  let assemblyFormat = [{
+    `source` $source `bindings` $bindings attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Kernel families
 //===----------------------------------------------------------------------===//

@@ -23,6 +23,7 @@ llvm::Error lowerKernel(mlir::Operation *kernel, LaunchBuilder &builder) {
       {mlir::plan::MoeRouteOp::getOperationName(), lowerMoeRoute},
       {mlir::plan::MoeCombineOp::getOperationName(), lowerMoeCombine},
       {mlir::plan::MoeOp::getOperationName(), lowerMoe},
+      {mlir::plan::AllReduceOp::getOperationName(), lowerAllReduce},
   };
   llvm::StringRef name = kernel->getName().getStringRef();
   for (const auto &[family, lowering] : families)

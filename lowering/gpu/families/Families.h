@@ -41,6 +41,9 @@ llvm::Error lowerKvAppend(mlir::Operation *kernel, LaunchBuilder &builder);
 /// combine kernel. `splits` is from 1 to the cache's capacity.
 llvm::Error lowerDecodeAttention(mlir::Operation *attention,
                                  LaunchBuilder &builder, int64_t splits);
+/// plan.all_reduce: a collective launch (no kernel) summing its inputs
+/// across the ranks into its outputs.
+llvm::Error lowerAllReduce(mlir::Operation *kernel, LaunchBuilder &builder);
 /// plan.moe_route, plan.moe_combine, plan.moe (kernels/moe.mlir).
 llvm::Error lowerMoeRoute(mlir::Operation *kernel, LaunchBuilder &builder);
 llvm::Error lowerMoeCombine(mlir::Operation *kernel, LaunchBuilder &builder);

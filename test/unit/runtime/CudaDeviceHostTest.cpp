@@ -9,7 +9,9 @@
 // made: with programmatic stream serialization exactly when the executable
 // says its kernels wait (programmatic_dependent_launch) and the device is
 // sm_90 or later, every launch but the first of a program, and plainly
-// otherwise.
+// otherwise. A part of a split model runs its collective dispatches through
+// the run's collective between the kernels, polls instead of
+// synchronizing, and ends a run whose peers fail or stall.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,8 @@
 #include "TinyCounterRuns.h"
 #include "TinyGpuArtifact.h"
 
+#include "runtime/Collective.h"
+#include "runtime/GpuDispatchPlan.h"
 #include "runtime/Session.h"
 #include "runtime/cuda/CudaDevice.h"
 
@@ -239,6 +243,169 @@ TEST_F(CudaDeviceHost, WritesWeightsThatLaterReplaysRead) {
   ASSERT_TRUE(logits.ok()) << logits.status().message();
   for (int64_t v = 0; v < test::kTinyVocab; ++v)
     EXPECT_EQ((*logits)[v], 1003.0f + static_cast<float>(v)) << v;
+}
+
+} // namespace
+} // namespace fmc
+
+namespace fmc {
+namespace {
+
+/// A collective that records what the cuda device hands it: rank 0 of
+/// `size`, whose peers hold the same values (out = size * scale * in).
+class RecordingCollective final : public Collective {
+public:
+  explicit RecordingCollective(const test::FakeCuda &fake) : fake(fake) {}
+  int rank() const override { return 0; }
+  int size() const override { return 2; }
+  int64_t timeoutMs() const override { return 50; }
+  int localRank() const override { return 3; }
+  absl::Status allReduceSum(const float *, float *, size_t) override {
+    return absl::UnimplementedError("host memory is not under test");
+  }
+  absl::Status broadcast(void *, size_t) override { return absl::OkStatus(); }
+  absl::Status attachCudaDevice(int ordinal) override {
+    attached.push_back(ordinal);
+    return attachStatus;
+  }
+  absl::Status enqueueDeviceAllReduce(absl::Span<const DeviceBuffer> buffers,
+                                      float scale, void *) override {
+    for (const DeviceBuffer &b : buffers) {
+      calls.push_back({b, scale, fake.launches.size()});
+      auto *in = reinterpret_cast<const float *>(b.in);
+      auto *out = reinterpret_cast<float *>(b.out);
+      for (size_t i = 0; i < b.count; ++i)
+        out[i] = 2 * scale * in[i];
+    }
+    return absl::OkStatus();
+  }
+  absl::Status deviceError() override { return peerError; }
+  void abortDevice() override { ++aborts; }
+
+  struct Call {
+    DeviceBuffer buffer;
+    float scale;
+    size_t launchesBefore;
+  };
+  const test::FakeCuda &fake;
+  std::vector<int> attached;
+  std::vector<Call> calls;
+  absl::Status attachStatus, peerError;
+  int aborts = 0;
+};
+
+class CudaDeviceCollective : public ::testing::Test {
+protected:
+  absl::StatusOr<std::unique_ptr<Device>> create(Collective *collective) {
+    absl::StatusOr<std::unique_ptr<Artifact>> a = Artifact::fromBytes(
+        test::buildTinyArtifact({test::tinyCollectiveExecutable(
+                                    "cuda", "cubin", {0x7f, 'E', 'L', 'F'})},
+                                false, {}, /*allReduceRanks=*/2),
+        "tiny.fmc");
+    EXPECT_TRUE(a.ok()) << a.status().message();
+    if (!a.ok())
+      return a.status();
+    artifact = std::move(*a);
+    BackendOptions options;
+    options.collective = collective;
+    return cuda::createCudaDevice(*artifact, options, fake.driver());
+  }
+
+  test::FakeCuda fake;
+  RecordingCollective collective{fake};
+  std::unique_ptr<Artifact> artifact;
+};
+
+TEST_F(CudaDeviceCollective, AllReducesRunBetweenTheKernelsWithoutGraphs) {
+  fake.major = 9;
+  absl::StatusOr<std::unique_ptr<Device>> device = create(&collective);
+  ASSERT_TRUE(device.ok()) << device.status().message();
+  // The device is its local rank's GPU (3 of the fake's 1: device 0).
+  EXPECT_EQ(collective.attached, std::vector<int>{0});
+  {
+    Session session(*artifact, std::move(*device));
+    // The counter runs give the same logits with the collective between
+    // 'count' and 'rows' of every run.
+    ASSERT_NO_FATAL_FAILURE(test::expectTinyCounterRuns(
+        session, /*extraArena=*/test::kTinyPrefillRows * test::kTinyVocab * 4));
+  }
+  EXPECT_EQ(fake.graphLaunches, 0) << "programs with collectives run eagerly";
+  // Seven runs (decode, prefill chunks of 4, 4, 2, then 4 and 1, decode),
+  // each: 'count', the all-reduce, 'rows'.
+  ASSERT_EQ(collective.calls.size(), 7u);
+  std::vector<size_t> counts;
+  for (size_t i = 0; i < collective.calls.size(); ++i) {
+    const RecordingCollective::Call &c = collective.calls[i];
+    EXPECT_EQ(c.launchesBefore, 2 * i + 1) << "after 'count' of run " << i;
+    EXPECT_EQ(c.scale, 0.5f);
+    // x at 128 into the sum buffer of the program's arena.
+    int64_t rows = i == 0 || i == 6 ? 1 : test::kTinyPrefillRows;
+    EXPECT_EQ(c.buffer.out - c.buffer.in, test::tinySumOffset(rows) - 128);
+    counts.push_back(c.buffer.count);
+  }
+  // Each run's rows of 8 floats, not the program's maximum.
+  EXPECT_EQ(counts, (std::vector<size_t>{8, 32, 32, 16, 32, 8, 8}));
+  // The stream was polled, not synchronized, for each run.
+  EXPECT_GE(fake.streamQueries, 7);
+}
+
+TEST_F(CudaDeviceCollective, AStalledPeerEndsTheRunAtTheTimeout) {
+  absl::StatusOr<std::unique_ptr<Device>> device = create(&collective);
+  ASSERT_TRUE(device.ok()) << device.status().message();
+  Session session(*artifact, std::move(*device));
+  fake.streamBusyQueries = -1; // The all-reduce never completes.
+  absl::StatusOr<const float *> logits = session.decode(3, 0);
+  ASSERT_FALSE(logits.ok());
+  EXPECT_EQ(logits.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(logits.status().message(),
+            "rank 0: the other ranks did not finish an all-reduce of the "
+            "decode program within 0.05 s (a rank failed or stalls; "
+            "--collective-timeout sets the wait) after the decode program");
+  EXPECT_EQ(collective.aborts, 1);
+  EXPECT_GT(fake.streamQueries, 1);
+}
+
+TEST_F(CudaDeviceCollective, APeerFailureEndsTheWaitAtOnce) {
+  absl::StatusOr<std::unique_ptr<Device>> device = create(&collective);
+  ASSERT_TRUE(device.ok()) << device.status().message();
+  Session session(*artifact, std::move(*device));
+  fake.streamBusyQueries = -1;
+  collective.peerError = absl::UnavailableError("rank 1 died");
+  absl::StatusOr<const float *> logits = session.decode(3, 0);
+  ASSERT_FALSE(logits.ok());
+  EXPECT_EQ(logits.status().message(), "rank 1 died after the decode program");
+  EXPECT_EQ(collective.aborts, 1);
+}
+
+TEST_F(CudaDeviceCollective, AFailedAttachFailsTheDevice) {
+  collective.attachStatus = absl::UnavailableError("no NCCL here");
+  absl::StatusOr<std::unique_ptr<Device>> device = create(&collective);
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().message(), "no NCCL here");
+}
+
+TEST_F(CudaDeviceCollective, APartNeedsItsRanks) {
+  absl::StatusOr<std::unique_ptr<Device>> device = create(nullptr);
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().message(),
+            "this artifact's cuda code sums activations across the ranks of a "
+            "split model: run its parts together under mpirun");
+}
+
+TEST_F(CudaDeviceCollective, BackendsWithoutACollectiveEngineRefuseIt) {
+  ASSERT_TRUE(create(&collective).ok());
+  const schema::Artifact &root = artifact->root();
+  const schema::Executable *exe = root.executables()->Get(1);
+  GpuLimits limits;
+  limits.api = "Vulkan";
+  absl::StatusOr<GpuDispatchPlan> plan =
+      planGpuDispatches(root, *exe, exe->decode(), "decode", limits);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(plan.status().message(),
+            "the Vulkan backend has no collective engine, and decode dispatch "
+            "1 is an all-reduce across the ranks of a split model: run the "
+            "parts on cuda (NCCL) or cpu (MPI) ranks");
 }
 
 } // namespace

@@ -219,6 +219,52 @@ TEST(ExecutableValidation, ChecksThePrefillListToo) {
             "bytes lies outside the arena of 384 bytes");
 }
 
+/// The load error of the tiny part (all-reduce kernel 1) with `damage` done
+/// to its cuda executable's collective dispatch list ("" when it loads).
+std::string partLoadError(const std::function<void(TinyExecutable &)> &damage) {
+  TinyExecutable exe = test::tinyCollectiveExecutable(
+      "cuda", "cubin", {0x7f, 'E', 'L', 'F'});
+  damage(exe);
+  absl::StatusOr<std::unique_ptr<Artifact>> artifact = Artifact::fromBytes(
+      test::buildTinyArtifact({exe}, false, {}, /*allReduceRanks=*/2),
+      "tiny.fmc");
+  return artifact.ok() ? "" : std::string(artifact.status().message());
+}
+
+TEST(ExecutableValidation, ChecksCollectiveDispatches) {
+  const std::string at =
+      "'tiny.fmc': corrupt artifact: executable 1 ('cuda'), program "
+      "'decode', dispatch 1 (collective)";
+  EXPECT_EQ(partLoadError([](TinyExecutable &) {}), "");
+  EXPECT_EQ(partLoadError([](TinyExecutable &e) {
+              e.decode.dispatches[1].kernel = 2;
+            }),
+            at + " implements kernel 2, which is no all-reduce");
+  EXPECT_EQ(partLoadError([](TinyExecutable &e) {
+              e.decode.dispatches[1].kernel = 9;
+            }),
+            at + " implements kernel 9 of 3");
+  EXPECT_EQ(partLoadError([](TinyExecutable &e) {
+              e.decode.dispatches[1].bindings.pop_back();
+            }),
+            at + " has 1 bindings; its all-reduce has 1 inputs and as many "
+                 "outputs");
+  EXPECT_EQ(partLoadError([](TinyExecutable &e) {
+              e.decode.dispatches[1].bindings[1].memory = M::Scratch;
+            }),
+            at + ", binding 1 is not in the arena");
+  EXPECT_EQ(partLoadError([](TinyExecutable &e) {
+              e.decode.dispatches[1].bindings[1].bytes = 16;
+            }),
+            at + ", binding 1 holds 16 bytes, not its input's whole f32 "
+                 "values");
+  EXPECT_EQ(partLoadError([](TinyExecutable &e) {
+              e.decode.dispatches[1].bindings[0].offset = 1 << 20;
+            }),
+            at + ", binding 0 at offset 1048576 with 32 bytes lies outside "
+                 "the arena of 320 bytes");
+}
+
 TEST(GpuDispatchPlan, CutsCacheBindingsToTheOpenedContext) {
   // The tiny cache holds 16 positions of 32 bytes. Here the counter binds
   // the cache from position 4 (byte 128) to its end.

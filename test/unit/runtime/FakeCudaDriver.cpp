@@ -208,6 +208,14 @@ CUresult launchKernelEx(const CUlaunchConfig *config, CUfunction f,
   active->launch(l.entry, l.grid, paramValues(l.entry, params));
   return ok();
 }
+CUresult streamQuery(CUstream) {
+  ++active->streamQueries;
+  if (active->streamBusyQueries == 0)
+    return ok();
+  if (active->streamBusyQueries > 0)
+    --active->streamBusyQueries;
+  return 600; // CUDA_ERROR_NOT_READY
+}
 CUresult beginCapture(CUstream, int) {
   active->capturing = true;
   active->captureFailed = false;
@@ -308,6 +316,7 @@ std::shared_ptr<const cuda::Driver> FakeCuda::driver() const {
   d->cuStreamCreate = streamCreate;
   d->cuStreamDestroy = streamDestroy;
   d->cuStreamSynchronize = streamSynchronize;
+  d->cuStreamQuery = streamQuery;
   d->cuLaunchKernel = launchKernel;
   d->cuStreamBeginCapture = beginCapture;
   d->cuStreamEndCapture = endCapture;

@@ -56,10 +56,14 @@ public:
   bool haveLaunchKernelEx = true;
   /// cuLaunchKernelEx fails (as a driver that cannot capture it might).
   bool failLaunchKernelEx = false;
+  /// cuStreamQuery says CUDA_ERROR_NOT_READY this many times before it says
+  /// done (-1: never, a stream whose collective another rank never joins).
+  int streamBusyQueries = 0;
 
   // What happened.
   std::vector<FakeLaunch> launches;
   int graphLaunches = 0;
+  int streamQueries = 0;
   int liveAllocations = 0;
   /// The byte count of every cuMemsetD8, in order.
   std::vector<size_t> memsets;

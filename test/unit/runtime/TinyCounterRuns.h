@@ -42,7 +42,9 @@ inline void expectTinyDecode(Session &session, int32_t token,
 /// A fresh session's runs: decode, a prefill of three chunks with every
 /// row, one of two chunks with the last row only, decode again (runs 0 to
 /// 6), then the memory figures.
-inline void expectTinyCounterRuns(Session &session) {
+/// `extraArena`: bytes a variant's programs add after the logits (a part's
+/// all-reduce sum).
+inline void expectTinyCounterRuns(Session &session, uint64_t extraArena = 0) {
   EXPECT_FALSE(session.prefillLogitsLastOnly());
   // Run 0: the counter starts at zero (caches are zeroed at load).
   ASSERT_NO_FATAL_FAILURE(expectTinyDecode(session, 3, 0, 0));
@@ -77,7 +79,7 @@ inline void expectTinyCounterRuns(Session &session) {
   EXPECT_EQ(memory.weightsBytes, 512u);
   EXPECT_EQ(memory.kvBytesTotal, 512u);
   EXPECT_EQ(memory.kvBytesPerToken, 32u);
-  EXPECT_EQ(memory.arenaBytes, tinyArenaBytes(kTinyPrefillRows));
+  EXPECT_EQ(memory.arenaBytes, tinyArenaBytes(kTinyPrefillRows) + extraArena);
 }
 
 /// A fresh session opened with a context of 9 positions: the counter (at

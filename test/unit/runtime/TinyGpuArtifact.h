@@ -62,6 +62,7 @@ struct TinyDispatch {
   std::vector<uint32_t> grid;
   std::vector<TinyBinding> bindings;
   uint32_t kernel = 0;
+  bool collective = false;
 };
 
 struct TinyEntry {
@@ -122,6 +123,31 @@ inline TinyExecutable tinyCounterExecutable(const std::string &target,
   return exe;
 }
 
+/// Where a part's all-reduce (buildTinyArtifact with allReduceRanks) puts
+/// its sum of x: after the logits.
+inline uint64_t tinySumOffset(int64_t rows) { return tinyArenaBytes(rows); }
+
+/// The counter executable of a part of a split model: between 'count' and
+/// 'rows', a collective dispatch sums x (arena 128) into the sum buffer
+/// (program kernel 1, the all-reduce; 'rows' implements kernel 2).
+inline TinyExecutable tinyCollectiveExecutable(const std::string &target,
+                                               const std::string &format,
+                                               std::vector<uint8_t> code) {
+  using M = schema::BindingMemory;
+  TinyExecutable exe = tinyCounterExecutable(target, format, std::move(code));
+  for (auto [list, rows] : {std::pair<TinyDispatchList *, int64_t>{
+                                &exe.prefill, kTinyPrefillRows},
+                            {&exe.decode, 1}}) {
+    uint64_t bytes = rows * kTinyVocab * 4ull;
+    TinyDispatch sum{0, {}, {{M::Arena, 0, 128, bytes},
+                             {M::Arena, 0, tinySumOffset(rows), bytes}},
+                     1, true};
+    list->dispatches.insert(list->dispatches.begin() + 1, sum);
+    list->dispatches.back().kernel = 2;
+  }
+  return exe;
+}
+
 /// A SPIR-V header with no instructions: enough for validation.
 inline std::vector<uint8_t> fakeSpirv() {
   const uint32_t words[] = {0x07230203u, 0x00010300u, 0, 8, 0};
@@ -134,6 +160,9 @@ inline std::vector<uint8_t> fakeSpirv() {
 /// `lastRow`, the prefill program puts a last_row kernel before the logits
 /// (buffers 4 and 5 after the logits; its logits row 0 is the chunk's last
 /// position on the cpu backend).
+/// With `allReduceRanks` > 0, the artifact is rank 0's part of a model split
+/// over that many ranks: after the embedding, an all-reduce (scale 1/2) sums
+/// x into a buffer 'sum' at tinySumOffset(rows), which nothing reads.
 /// With `loraSlots`, the artifact also has tensors 2 'logits.weight.lora_a'
 /// [2, 8] and 3 'logits.weight.lora_b' [8, 2], F16 zeros at 512 and 576, and
 /// those slots: kTinyLoraSlot makes them tensor 0's (which no kernel reads:
@@ -142,7 +171,8 @@ inline const schema::LoraSlot kTinyLoraSlot(0, 2, 3);
 inline std::vector<uint8_t>
 buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
                   bool lastRow = false,
-                  const std::vector<schema::LoraSlot> &loraSlots = {}) {
+                  const std::vector<schema::LoraSlot> &loraSlots = {},
+                  int allReduceRanks = 0) {
   using namespace flatbuffers;
   bool loraSlot = !loraSlots.empty();
   // Weights: the identity at 0, the table at 256 (and the slots' zeros).
@@ -198,6 +228,18 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
                                fbb.CreateVector(std::vector<uint32_t>{0}),
                                fbb.CreateVector(std::vector<uint32_t>{2}))};
       uint32_t logitsInput = 2;
+      if (allReduceRanks > 0) {
+        buffers.push_back(schema::CreateBuffer(
+            fbb, fbb.CreateString("sum"), schema::DType::F32, kTinyVocab,
+            arena));
+        arena += (rows * kTinyVocab * 4 + 63) / 64 * 64;
+        kernels.push_back(schema::CreateKernel(
+            fbb, schema::KernelSpec::AllReduceSpec,
+            schema::CreateAllReduceSpec(fbb, allReduceRanks, 0.5f).Union(),
+            fbb.CreateVector(std::vector<uint32_t>{2}),
+            fbb.CreateVector(std::vector<uint32_t>{
+                static_cast<uint32_t>(buffers.size() - 1)})));
+      }
       if (withLastRow) {
         buffers.push_back(schema::CreateBuffer(
             fbb, fbb.CreateString("y"), schema::DType::F32, kTinyVocab, arena));
@@ -231,8 +273,8 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
         for (const TinyBinding &b : d.bindings)
           bindings.emplace_back(b.offset, b.bytes, b.index, b.memory);
         dispatches.push_back(schema::CreateDispatch(
-            fbb, d.entry, fbb.CreateVector(d.grid),
-            fbb.CreateVectorOfStructs(bindings), d.kernel));
+            fbb, d.entry, d.grid.empty() ? 0 : fbb.CreateVector(d.grid),
+            fbb.CreateVectorOfStructs(bindings), d.kernel, d.collective));
       }
       return schema::CreateDispatchList(fbb, fbb.CreateVector(dispatches),
                                         l.scratchBytes);
@@ -264,7 +306,10 @@ buildTinyArtifact(const std::vector<TinyExecutable> &gpu,
         fbb, kArtifactFormatVersion, fbb.CreateString("tiny"), config, 0,
         fbb.CreateVector(tensors), fbb.CreateVector(caches), prefill, decode,
         fbb.CreateVector(executables), weightsOffset, weights.size(),
-        &checksums, 0, 0, 0, slots.empty() ? 0 : fbb.CreateVectorOfStructs(slots));
+        &checksums, 0, 0, 0, slots.empty() ? 0 : fbb.CreateVectorOfStructs(slots),
+        allReduceRanks > 0
+            ? schema::CreateTrackPartition(fbb, allReduceRanks, 0, 1)
+            : 0);
     schema::FinishSizePrefixedArtifactBuffer(fbb, root);
     if (fbb.GetSize() > weightsOffset) {
       weightsOffset = (fbb.GetSize() + kWeightSegmentAlignment - 1) /
