@@ -6,6 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+// GCC 12's avx512fintrin.h (_mm512_cvtepi32_ps, the 256-bit halves) reads
+// an intentionally undefined register and warns about itself.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #define FMC_QUANT_NS quant_avx512vnni
 #define FMC_QUANT_ISA "avx512vnni"
 #define FMC_QUANT_DOT 2
