@@ -2,12 +2,14 @@
 """Writes the synthetic 853M Llama as a quantized GGUF file, for timing
 fmc's ggml block kernels (bench/run.sh).
 
-  make_gguf_bench_model.py OUT.gguf --type Q8_0|Q4_K_M|TQ2_0
+  make_gguf_bench_model.py OUT.gguf --type F16|Q8_0|Q4_K_M|TQ2_0
 
 The shape is bench/make_bench_model.py's 853m preset (hidden 2048, 16
 layers, 32/8 heads of 64, FFN 5632, vocab 32000, untied output). The blocks
 are random bytes with small, finite f16 scales: only their sizes matter for
-speed, not their values (not a trained model). Q4_K_M follows llama.cpp's
+speed, not their values (not a trained model). F16 holds normal values
+(sigma 0.02), which llama-quantize can turn into any other type for
+bench/vs_llama_cpp.sh. Q4_K_M follows llama.cpp's
 mix: Q6_K for the output layer and for attn_v / ffn_down on the first and
 last eighth of the layers and every third layer between, Q4_K elsewhere.
 Norms are F32. Tensors are streamed, so the file never sits in memory.
@@ -29,6 +31,7 @@ from make_synthetic_models import (GGUF_FLOAT32, GGUF_STRING,  # noqa: E402
 # the block's f16 scales).
 TYPES = {
     "F32": (0, 1, 4, ()),
+    "F16": (1, 1, 2, ()),
     "Q8_0": (8, 32, 34, (0,)),
     "Q4_K": (12, 256, 144, (0, 2)),
     "Q6_K": (14, 256, 210, (208,)),
@@ -78,6 +81,9 @@ def tensor_data(type_name, shape, rng):
     _, elements, size, scales = TYPES[type_name]
     if type_name == "F32":
         return np.ones(shape, np.float32).tobytes()
+    if type_name == "F16":
+        return (rng.standard_normal(shape, np.float32) * 0.02).astype(
+            np.float16).tobytes()
     blocks = int(np.prod(shape)) // elements
     data = rng.integers(0, 256, (blocks, size), dtype=np.uint8)
     for offset in scales:
@@ -90,7 +96,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out")
-    parser.add_argument("--type", required=True, choices=["Q8_0", "Q4_K_M", "TQ2_0"])
+    parser.add_argument("--type", required=True, choices=["F16", "Q8_0", "Q4_K_M", "TQ2_0"])
     args = parser.parse_args()
 
     metadata = [

@@ -44,12 +44,15 @@ struct ZeroedBlock {
     if (data)
       munmap(data, bytes);
   }
-  bool allocate(uint64_t size) {
+  /// `hugePages`: backed by 2 MB pages where the kernel has them.
+  bool allocate(uint64_t size, bool hugePages = false) {
     bytes = std::max<uint64_t>(64, size);
     void *mapped = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mapped == MAP_FAILED)
       return false;
+    if (hugePages)
+      ::madvise(mapped, bytes, MADV_HUGEPAGE);
     data = mapped;
     return true;
   }
@@ -155,8 +158,18 @@ absl::Status CpuDevice::init() {
           "KV cache '", c->name()->str(), "' holds ", elements,
           " int8 elements per keys or values, not a multiple of 4; the cpu "
           "backend keeps the scales behind them aligned"));
-    if (!cacheBlocks[2 * i].allocate(half) ||
-        !cacheBlocks[2 * i + 1].allocate(half))
+    // A cache is [kv head][feature][slot]: appending one position stores
+    // to kv_heads * head_dim rows `capacity` elements apart. Where a row
+    // fits in a 4 KB page, the first position touches every page of the
+    // cache anyway, and with 4 KB pages each of those stores is its own
+    // TLB miss (a 853M Llama's appends took 18% of a decode step); 2 MB
+    // pages then cost no memory and hold the cache in a few TLB entries.
+    // Longer rows keep 4 KB pages, so memory follows the context reached.
+    const bool hugePages =
+        static_cast<uint64_t>(cache.capacity) *
+            (cache.int8 ? 1 : elementBytes(cache.type)) <= 4096;
+    if (!cacheBlocks[2 * i].allocate(half, hugePages) ||
+        !cacheBlocks[2 * i + 1].allocate(half, hugePages))
       return absl::ResourceExhaustedError(
           absl::StrCat("cannot allocate KV cache '", c->name()->str(), "'"));
     cache.keys = cacheBlocks[2 * i].data;
