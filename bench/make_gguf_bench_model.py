@@ -42,6 +42,25 @@ HIDDEN, LAYERS, HEADS, KV_HEADS, FFN, VOCAB = 2048, 16, 32, 8, 5632, 32000
 HEAD_DIM = HIDDEN // HEADS
 
 
+def unique_tokens(metadata):
+    """`metadata` with its tokenizer.ggml.tokens made distinct: the test
+    vocabulary repeats some pieces, which fmc accepts and llama.cpp does
+    not load (id_to_token and token_to_id must be the same size); a repeat
+    gets its id appended."""
+    out = []
+    for key, kind, value in metadata:
+        if key == "tokenizer.ggml.tokens":
+            seen, tokens = set(), []
+            for i, token in enumerate(value[1]):
+                if token in seen:
+                    token = f"{token}{i}"
+                seen.add(token)
+                tokens.append(token)
+            value = (value[0], tokens)
+        out.append((key, kind, value))
+    return out
+
+
 def tensor_types(kind):
     """[(name, ggml type name, shape)] for the 853m Llama in `kind`."""
     def linear(name, rows, cols, more_bits=False):
@@ -112,7 +131,7 @@ def main():
         ("llama.attention.head_count_kv", GGUF_UINT32, KV_HEADS),
         ("llama.attention.layer_norm_rms_epsilon", GGUF_FLOAT32, 1e-5),
         ("llama.rope.freq_base", GGUF_FLOAT32, 10000.0),
-    ] + spm_gguf_tokenizer(VOCAB)
+    ] + unique_tokens(spm_gguf_tokenizer(VOCAB))
     tensors = tensor_types(args.type)
     header = gguf_header(metadata, len(tensors))
     offset = 0
