@@ -19,6 +19,7 @@ void GgmlActivations::prepare(const float *x, int64_t width, int64_t t0,
   grow(scales, rows * (k / kGgmlActBlock));
   grow(blockSums, rows * (k / kGgmlSumBlock));
   grow(codeSums, rows * (k / kGgmlSumBlock));
+  grow(pairSums, rows * (k / kGgmlActBlock));
   const int64_t copies = scaleBlock / kGgmlActBlock;
   for (int64_t t = 0; t < rows; ++t) {
     const float *xt = x + (t0 + t) * k;
@@ -49,7 +50,28 @@ void GgmlActivations::prepare(const float *x, int64_t width, int64_t t0,
       st[b] = s;
       ct[b] = c;
     }
+    float *pt = pairSums.data() + t * (k / kGgmlActBlock);
+    for (int64_t g = 0; g < k / kGgmlActBlock; ++g)
+      pt[g] = st[2 * g] + st[2 * g + 1];
   }
+}
+
+void GgmlPanel::reserve(int64_t width, int64_t scaleUnits) {
+  k = width;
+  units = scaleUnits;
+  // 32 codes of slack: room to move the start to a 64-byte boundary, so
+  // that no 512-bit load of a row's codes splits a cache line.
+  size_t codes = static_cast<size_t>(kGgmlTileRows * k + 32);
+  if (codeStore.size() < codes)
+    codeStore.resize(codes);
+  auto address = reinterpret_cast<uintptr_t>(codeStore.data());
+  codeBase = codeStore.data() + ((64 - address % 64) % 64) / sizeof(int16_t);
+  size_t scales = static_cast<size_t>(kGgmlTileRows * units);
+  if (unitScales.size() < scales)
+    unitScales.resize(scales);
+  size_t mins = static_cast<size_t>(kGgmlTileRows * (k / kGgmlActBlock));
+  if (groupMins.size() < mins)
+    groupMins.resize(mins);
 }
 
 const GgmlDotTable &bestGgmlDot() {

@@ -74,6 +74,12 @@ public:
   const int32_t *qsums(int64_t t) const {
     return codeSums.data() + t * (k / kGgmlSumBlock);
   }
+  /// The f32 sums of x per 32 features (each the sum of its two sums of
+  /// 16, rounded once more): what a Q4_K group's minimum multiplies, read
+  /// directly by the token tiles (GgmlTokenTileFn).
+  const float *sums32(int64_t t) const {
+    return pairSums.data() + t * (k / kGgmlActBlock);
+  }
 
 private:
   int64_t k = 0;
@@ -81,6 +87,7 @@ private:
   std::vector<float> scales;
   std::vector<float> blockSums;
   std::vector<int32_t> codeSums;
+  std::vector<float> pairSums;
 };
 
 /// sum_i w[i] x[i] over one row of `blocks` blocks at `row` and one token's
@@ -107,12 +114,48 @@ using GgmlTileDotFn = void (*)(const uint8_t *const *rows, int64_t blocks,
                                const float *sums, const int32_t *qsums,
                                float *out);
 
-/// The row dot products of one instruction set, by format index, and the
-/// tiles where the set has them (null: rows one by one).
+/// Tokens per register tile of a GgmlTokenTileFn.
+constexpr int kGgmlTokenTile = 4;
+
+/// Scratch of a GgmlTokenTileFn (one per thread): up to kGgmlTileRows rows
+/// decoded to int16 codes with their group scales multiplied in, one f32
+/// scale per scale unit (a block of 256, or Q8_0's 32), and the formats'
+/// minimums per 32 features.
+class GgmlPanel {
+public:
+  /// Room for kGgmlTileRows rows of k features and `units` scale units.
+  void reserve(int64_t k, int64_t units);
+  int16_t *codes(int row) { return codeBase + row * k; }
+  float *scales(int row) { return unitScales.data() + row * units; }
+  float *mins(int row) { return groupMins.data() + row * (k / kGgmlActBlock); }
+
+private:
+  int64_t k = 0, units = 0;
+  std::vector<int16_t> codeStore;
+  int16_t *codeBase = nullptr; // codeStore's first 64-byte boundary.
+  std::vector<float> unitScales, groupMins;
+};
+
+/// Prefill: out[i][j * ldOut] = the GgmlRowDotFn product of rows[i] and
+/// token j of `a`, for `rowCount` rows (1 to kGgmlTileRows) of `blocks`
+/// blocks and tokens j in [t0, t1). Each row is decoded once into `panel`
+/// for all the tokens (the decode of a block costs about as much as its
+/// products with one token), then tiles of rows x kGgmlTokenTile tokens
+/// load each decoded vector once per tile of tokens and each activation
+/// vector once per tile of rows. The same integer sums as the rows'.
+using GgmlTokenTileFn = void (*)(const uint8_t *const *rows, int rowCount,
+                                 int64_t blocks, const GgmlActivations &a,
+                                 int64_t t0, int64_t t1, float *const *out,
+                                 int64_t ldOut, GgmlPanel &panel);
+
+/// The row dot products of one instruction set, by format index, the tiles
+/// where the set has them (null: rows one by one), and the token tiles of
+/// prefill (null: the f32 way by default, GgmlInstances.h).
 struct GgmlDotTable {
   const char *isa;
   GgmlRowDotFn dot[kGgmlFormats];
   GgmlTileDotFn tile[kGgmlFormats];
+  GgmlTokenTileFn tokens[kGgmlFormats];
 };
 
 const GgmlDotTable &ggmlDotAvx512Vnni();
