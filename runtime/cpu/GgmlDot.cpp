@@ -34,7 +34,13 @@ void GgmlActivations::prepare(const float *x, int64_t width, int64_t t0,
       float d = amax / 32767.0f, inv = amax > 0.0f ? 32767.0f / amax : 0.0f;
       std::fill(dt + b * copies, dt + (b + 1) * copies, d);
       for (int64_t i = 0; i < scaleBlock; ++i) {
-        float v = std::nearbyint(xb[i] * inv);
+        // Rounds to nearest, ties to even, as std::nearbyint does in the
+        // default rounding mode (|v| <= 32767 < 2^22: adding 1.5 * 2^23
+        // leaves no fraction bits), in plain arithmetic the compiler
+        // vectorizes: nearbyint is a library call on baseline x86-64, and
+        // prefill quantizes every token's activations once per product.
+        constexpr float kRound = 12582912.0f;
+        float v = (xb[i] * inv + kRound) - kRound;
         qt[b * scaleBlock + i] =
             static_cast<int16_t>(std::clamp(v, -32767.0f, 32767.0f));
       }
