@@ -107,15 +107,11 @@ void time(const GgmlDotTable &table, const ggml::BlockFormat &format,
   double fastest = 1e9;
   for (int rep = 0; rep < std::max(1, reps / 8); ++rep) {
     double t0 = seconds();
-    for (int64_t r = 0; r < n; r += kTile) {
-      int count = static_cast<int>(std::min<int64_t>(kTile, n - r));
-      const uint8_t *rows[kTile];
-      float *out[kTile];
-      for (int i = 0; i < count; ++i) {
-        rows[i] = w.data() + (r + i) * rowBytes;
-        out[i] = ys.data() + r + i;
-      }
-      tokenTile(rows, count, blocks, at, 0, tokens, out, n, panel);
+    constexpr int64_t kRows = fmc::cpu::kGgmlTokenRows;
+    for (int64_t r = 0; r < n; r += kRows) {
+      int count = static_cast<int>(std::min<int64_t>(kRows, n - r));
+      tokenTile(w.data() + r * rowBytes, rowBytes, count, blocks, at, 0,
+                tokens, ys.data() + r, n, panel);
     }
     fastest = std::min(fastest, seconds() - t0);
   }

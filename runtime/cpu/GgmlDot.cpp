@@ -62,22 +62,18 @@ void GgmlActivations::prepare(const float *x, int64_t width, int64_t t0,
   }
 }
 
-void GgmlPanel::reserve(int64_t width, int64_t scaleUnits) {
-  k = width;
-  units = scaleUnits;
-  // 32 codes of slack: room to move the start to a 64-byte boundary, so
-  // that no 512-bit load of a row's codes splits a cache line.
-  size_t codes = static_cast<size_t>(kGgmlTileRows * k + 32);
-  if (codeStore.size() < codes)
-    codeStore.resize(codes);
-  auto address = reinterpret_cast<uintptr_t>(codeStore.data());
-  codeBase = codeStore.data() + ((64 - address % 64) % 64) / sizeof(int16_t);
-  size_t scales = static_cast<size_t>(kGgmlTileRows * units);
-  if (unitScales.size() < scales)
-    unitScales.resize(scales);
-  size_t mins = static_cast<size_t>(kGgmlTileRows * (k / kGgmlActBlock));
-  if (groupMins.size() < mins)
-    groupMins.resize(mins);
+void GgmlPanel::reserve(int64_t k, int64_t units) {
+  // 16 elements of slack: room to move the start to a 64-byte boundary.
+  auto grow = [](auto &store, int64_t size) {
+    size_t want = static_cast<size_t>(size + 16);
+    if (store.size() < want)
+      store.resize(want);
+    auto address = reinterpret_cast<uintptr_t>(store.data());
+    return store.data() + ((64 - address % 64) % 64) / sizeof(store[0]);
+  };
+  pairBase = grow(pairStore, k / 2 * kGgmlTokenRows);
+  scaleBase = grow(scaleStore, units * kGgmlTokenRows);
+  minBase = grow(minStore, k / kGgmlActBlock * kGgmlTokenRows);
 }
 
 const GgmlDotTable &bestGgmlDot() {

@@ -114,39 +114,48 @@ using GgmlTileDotFn = void (*)(const uint8_t *const *rows, int64_t blocks,
                                const float *sums, const int32_t *qsums,
                                float *out);
 
-/// Tokens per register tile of a GgmlTokenTileFn.
-constexpr int kGgmlTokenTile = 4;
+/// Rows per token tile (GgmlTokenTileFn): two vectors of 16 rows, one row
+/// per int32 lane.
+constexpr int kGgmlTokenRows = 32;
+/// Tokens per register tile of a token tile.
+constexpr int kGgmlTokenTile = 6;
 
-/// Scratch of a GgmlTokenTileFn (one per thread): up to kGgmlTileRows rows
-/// decoded to int16 codes with their group scales multiplied in, one f32
-/// scale per scale unit (a block of 256, or Q8_0's 32), and the formats'
-/// minimums per 32 features.
+/// Scratch of a GgmlTokenTileFn (one per thread): up to kGgmlTokenRows rows
+/// decoded to int16 codes with their group scales multiplied in, stored
+/// transposed: for each pair of features, the rows' two codes as one int32,
+/// 32 rows side by side (one 64-byte line per 16 rows); per scale unit (a
+/// block of 256, or Q8_0's 32) the rows' f32 scales side by side; per 32
+/// features the rows' minimums (formats with minimums) side by side.
 class GgmlPanel {
 public:
-  /// Room for kGgmlTileRows rows of k features and `units` scale units.
+  /// Room for kGgmlTokenRows rows of k features in `units` scale units.
   void reserve(int64_t k, int64_t units);
-  int16_t *codes(int row) { return codeBase + row * k; }
-  float *scales(int row) { return unitScales.data() + row * units; }
-  float *mins(int row) { return groupMins.data() + row * (k / kGgmlActBlock); }
+  int32_t *pairs() { return pairBase; }
+  float *scales() { return scaleBase; }
+  float *mins() { return minBase; }
 
 private:
-  int64_t k = 0, units = 0;
-  std::vector<int16_t> codeStore;
-  int16_t *codeBase = nullptr; // codeStore's first 64-byte boundary.
-  std::vector<float> unitScales, groupMins;
+  std::vector<int32_t> pairStore;
+  std::vector<float> scaleStore, minStore;
+  // The stores' first 64-byte boundaries: every vector load is aligned.
+  int32_t *pairBase = nullptr;
+  float *scaleBase = nullptr, *minBase = nullptr;
 };
 
-/// Prefill: out[i][j * ldOut] = the GgmlRowDotFn product of rows[i] and
-/// token j of `a`, for `rowCount` rows (1 to kGgmlTileRows) of `blocks`
-/// blocks and tokens j in [t0, t1). Each row is decoded once into `panel`
-/// for all the tokens (the decode of a block costs about as much as its
-/// products with one token), then tiles of rows x kGgmlTokenTile tokens
-/// load each decoded vector once per tile of tokens and each activation
-/// vector once per tile of rows. The same integer sums as the rows'.
-using GgmlTokenTileFn = void (*)(const uint8_t *const *rows, int rowCount,
-                                 int64_t blocks, const GgmlActivations &a,
-                                 int64_t t0, int64_t t1, float *const *out,
-                                 int64_t ldOut, GgmlPanel &panel);
+/// Prefill: out[i + j * ldOut] = the GgmlRowDotFn product of row i (of
+/// `rowCount`, at most kGgmlTokenRows, rowBytes apart from `rows`) and token
+/// j of `a`, for j in [t0, t1). The rows are decoded once into `panel` for
+/// all the tokens (a block's decode costs about as much as its products
+/// with one token); then each feature pair of 16 rows is one vector that
+/// vpdpwssd multiplies with one token's pair broadcast, for tiles of 32
+/// rows x kGgmlTokenTile tokens: each scale applies to 16 rows at once, and
+/// the results are stored 16 rows to a vector, with no horizontal sums. The
+/// same integer sums as the rows'.
+using GgmlTokenTileFn = void (*)(const uint8_t *rows, uint64_t rowBytes,
+                                 int rowCount, int64_t blocks,
+                                 const GgmlActivations &a, int64_t t0,
+                                 int64_t t1, float *out, int64_t ldOut,
+                                 GgmlPanel &panel);
 
 /// The row dot products of one instruction set, by format index, the tiles
 /// where the set has them (null: rows one by one), and the token tiles of

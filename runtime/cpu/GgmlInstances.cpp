@@ -71,16 +71,19 @@ void integerProduct(const GgmlWeights &w, GgmlRowDotFn dot, GgmlTileDotFn tile,
 }
 
 /// Bytes of int16 activations (2 per feature and token) that one pass over
-/// a range of rows multiplies: they stay in L2 (1 MB on Zen 4 and 5, 2 MB
-/// on recent Intel cores) while every row of the range reads them, where
-/// all of a 128-token prefill (128 x 5632 x 2 bytes for an FFN's down
-/// projection) would be read from L3 once per tile of rows.
-constexpr int64_t kTokenPassBytes = 256 << 10;
+/// a range of rows multiplies: with a tile's decoded rows (kGgmlTokenRows x
+/// k x 2 bytes, 360 KB at k = 5632) they stay in L2 (1 MB on Zen 4 and 5,
+/// 2 MB on recent Intel cores) while every tile of the range reads them,
+/// where all of a 128-token prefill (128 x 5632 x 2 bytes for an FFN's down
+/// projection) would be read from L3 once per tile. Each pass decodes every
+/// row once more: at 42 tokens a pass (k = 5632) that costs 10%, at 20
+/// (256 KB) 25% (fmc-ggml-bench --k 5632 --tokens N).
+constexpr int64_t kTokenPassBytes = 512 << 10;
 
 /// Rows [r0, r1) of w times tokens [t0, t1) of the prepared activations
-/// (token t at row t - t0 of `a`) in token tiles (GgmlTokenTileFn): tiles
-/// of kGgmlTileRows consecutive rows, each decoded into `panel` once per
-/// pass over the tokens.
+/// (token t at row t - t0 of `a`) in token tiles (GgmlTokenTileFn) of
+/// kGgmlTokenRows consecutive rows, each decoded into `panel` once per pass
+/// over the tokens.
 void tokenTileProduct(const GgmlWeights &w, GgmlTokenTileFn tokens,
                       const GgmlActivations &a, float *y, int64_t r0,
                       int64_t r1, int64_t t0, int64_t t1, GgmlPanel &panel) {
@@ -90,15 +93,10 @@ void tokenTileProduct(const GgmlWeights &w, GgmlTokenTileFn tokens,
       kTokenPassBytes / (2 * w.k) / kGgmlTokenTile * kGgmlTokenTile);
   for (int64_t p0 = 0; p0 < t1 - t0; p0 += pass) {
     int64_t p1 = std::min(t1 - t0, p0 + pass);
-    for (int64_t r = r0; r < r1; r += kGgmlTileRows) {
-      int count = static_cast<int>(std::min<int64_t>(kGgmlTileRows, r1 - r));
-      const uint8_t *rows[kGgmlTileRows];
-      float *out[kGgmlTileRows];
-      for (int i = 0; i < count; ++i) {
-        rows[i] = w.data + (r + i) * w.rowBytes;
-        out[i] = y + t0 * w.n + r + i;
-      }
-      tokens(rows, count, blocks, a, p0, p1, out, w.n, panel);
+    for (int64_t r = r0; r < r1; r += kGgmlTokenRows) {
+      int count = static_cast<int>(std::min<int64_t>(kGgmlTokenRows, r1 - r));
+      tokens(w.data + r * w.rowBytes, w.rowBytes, count, blocks, a, p0, p1,
+             y + t0 * w.n + r, w.n, panel);
     }
   }
 }
@@ -159,9 +157,12 @@ private:
       return;
     }
     // Contiguous row chunks, each read once in address order; several per
-    // thread even out a shared machine.
+    // thread even out a shared machine. Token tiles take whole tiles of
+    // rows where there are enough.
     int64_t chunks = std::min<int64_t>(w.n, 4 * threads);
     int64_t chunk = (w.n + chunks - 1) / chunks;
+    if (tokens && chunk > kGgmlTokenRows / 2)
+      chunk = (chunk + kGgmlTokenRows - 1) / kGgmlTokenRows * kGgmlTokenRows;
     chunks = (w.n + chunk - 1) / chunk;
     ctx.pool->run(chunks, [&](int64_t task, int thread) {
       int64_t r0 = task * chunk, r1 = std::min(w.n, r0 + chunk);
