@@ -1,14 +1,17 @@
 //===- fmc-ggml-bench.cpp - speed of the ggml block dot products ----------===//
 //
-// fmc-ggml-bench [--all] [--rows N] [--k K] [--reps R]
+// fmc-ggml-bench [--all] [--rows N] [--k K] [--reps R] [--tokens T]
 //
 // Times the integer dot products of runtime/cpu/GgmlDot.h alone, for every
 // table this CPU runs, on one N x K matrix (default 256 x 2048: a few
 // hundred KB, so it stays in L2 and nothing waits for memory), best of R
 // products: nanoseconds per 256 weights of a row and the GB/s of blocks that
 // makes, one row at a time and, where the table has them, in tiles of
-// kGgmlTileRows rows (GgmlDot.h; what decode runs). Without --all only the formats of the usual files (Q8_0, Q4_K,
-// Q6_K, TQ2_0). End-to-end decode, with memory, is fmc-bench's (bench/run.sh).
+// kGgmlTileRows rows (GgmlDot.h; what decode runs), and where the table
+// has token tiles (prefill), the same rows times T tokens (default 64) in
+// token tiles: nanoseconds per 256 weights and token. Without --all only
+// the formats of the usual files (Q8_0, Q4_K, Q6_K, TQ2_0). End-to-end
+// decode and prefill, with memory, are fmc-bench's (bench/run.sh).
 // Printed, never asserted.
 //
 //===----------------------------------------------------------------------===//
@@ -46,7 +49,7 @@ std::vector<uint8_t> blockBytes(uint64_t count) {
 }
 
 void time(const GgmlDotTable &table, const ggml::BlockFormat &format,
-          int64_t n, int64_t k, int reps) {
+          int64_t n, int64_t k, int reps, int64_t tokens) {
   int64_t blocks = k / format.elements;
   uint64_t rowBytes = static_cast<uint64_t>(blocks) * format.bytes;
   std::vector<uint8_t> w = blockBytes(n * rowBytes);
@@ -90,6 +93,33 @@ void time(const GgmlDotTable &table, const ggml::BlockFormat &format,
   report(best(false), "rows");
   if (tile)
     report(best(true), "tiles");
+  fmc::cpu::GgmlTokenTileFn tokenTile = table.tokens[index];
+  if (!tokenTile)
+    return;
+  // Token tiles: every row times `tokens` tokens, as prefill runs them.
+  std::vector<float> xs(tokens * k), ys(tokens * n);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t i = 0; i < k; ++i)
+      xs[t * k + i] = x[(i + 7 * t) % k];
+  GgmlActivations at;
+  at.prepare(xs.data(), k, 0, tokens, format.elements);
+  fmc::cpu::GgmlPanel panel;
+  double fastest = 1e9;
+  for (int rep = 0; rep < std::max(1, reps / 8); ++rep) {
+    double t0 = seconds();
+    constexpr int64_t kRows = fmc::cpu::kGgmlTokenRows;
+    for (int64_t r = 0; r < n; r += kRows) {
+      int count = static_cast<int>(std::min<int64_t>(kRows, n - r));
+      tokenTile(w.data() + r * rowBytes, rowBytes, count, blocks, at, 0,
+                tokens, ys.data() + r, n, panel);
+    }
+    fastest = std::min(fastest, seconds() - t0);
+  }
+  std::printf("  %-10s %-7s %-5s %7.2f ns per 256 weights and token (%lld "
+              "tokens)\n",
+              table.isa, std::string(format.name).c_str(), "tokens",
+              fastest * 1e9 / (static_cast<double>(n) * k / 256 * tokens),
+              static_cast<long long>(tokens));
 }
 
 int usageError(const std::string &message) {
@@ -100,7 +130,7 @@ int usageError(const std::string &message) {
 } // namespace
 
 int main(int argc, char **argv) {
-  int64_t n = 256, k = 2048, reps = 200;
+  int64_t n = 256, k = 2048, reps = 200, tokens = 64;
   bool all = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -110,7 +140,8 @@ int main(int argc, char **argv) {
     if (arg == "--all")
       all = true;
     else if (!((arg == "--rows" && number(n)) || (arg == "--k" && number(k)) ||
-               (arg == "--reps" && number(reps))))
+               (arg == "--reps" && number(reps)) ||
+               (arg == "--tokens" && number(tokens))))
       return usageError("bad argument '" + arg + "'");
   }
   if (k % 256 != 0)
@@ -130,6 +161,6 @@ int main(int argc, char **argv) {
     for (const ggml::BlockFormat &format : ggml::kBlockFormats)
       if (all || std::find(std::begin(usual), std::end(usual), format.type) !=
                      std::end(usual))
-        time(*table, format, n, k, static_cast<int>(reps));
+        time(*table, format, n, k, static_cast<int>(reps), tokens);
   return 0;
 }

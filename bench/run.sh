@@ -55,9 +55,10 @@ done
 echo "== synthetic Llama 853M as GGUF Q8_0, Q4_K_M and TQ2_0 (ggml blocks), all threads"
 # Random blocks with small scales (make_gguf_bench_model.py): decode takes
 # integer dot products per block against int16 activations (GgmlDot.h;
-# AVX-512 VNNI tiles of 4 rows where the CPU has them, fmc-ggml-bench times
-# them alone), prefill decodes each row with ggml's formulas and multiplies
-# in f32.
+# AVX-512 VNNI tiles of 4 rows where the CPU has them), prefill the same
+# integer products in token tiles of 32 rows x 6 tokens (AVX-512 VNNI;
+# elsewhere each row decoded to f32 with ggml's formulas); fmc-ggml-bench
+# times both alone.
 for type in Q8_0 Q4_K_M TQ2_0; do
   if [ ! -f "$out/llama-853m-$type.gguf" ]; then
     /usr/bin/python3 "$root/bench/make_gguf_bench_model.py" \

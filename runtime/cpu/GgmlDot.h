@@ -74,6 +74,12 @@ public:
   const int32_t *qsums(int64_t t) const {
     return codeSums.data() + t * (k / kGgmlSumBlock);
   }
+  /// The f32 sums of x per 32 features (each the sum of its two sums of
+  /// 16, rounded once more): what a Q4_K group's minimum multiplies, read
+  /// directly by the token tiles (GgmlTokenTileFn).
+  const float *sums32(int64_t t) const {
+    return pairSums.data() + t * (k / kGgmlActBlock);
+  }
 
 private:
   int64_t k = 0;
@@ -81,6 +87,7 @@ private:
   std::vector<float> scales;
   std::vector<float> blockSums;
   std::vector<int32_t> codeSums;
+  std::vector<float> pairSums;
 };
 
 /// sum_i w[i] x[i] over one row of `blocks` blocks at `row` and one token's
@@ -107,12 +114,57 @@ using GgmlTileDotFn = void (*)(const uint8_t *const *rows, int64_t blocks,
                                const float *sums, const int32_t *qsums,
                                float *out);
 
-/// The row dot products of one instruction set, by format index, and the
-/// tiles where the set has them (null: rows one by one).
+/// Rows per token tile (GgmlTokenTileFn): two vectors of 16 rows, one row
+/// per int32 lane.
+constexpr int kGgmlTokenRows = 32;
+/// Tokens per register tile of a token tile.
+constexpr int kGgmlTokenTile = 6;
+
+/// Scratch of a GgmlTokenTileFn (one per thread): up to kGgmlTokenRows rows
+/// decoded to int16 codes with their group scales multiplied in, stored
+/// transposed: for each pair of features, the rows' two codes as one int32,
+/// 32 rows side by side (one 64-byte line per 16 rows); per scale unit (a
+/// block of 256, or Q8_0's 32) the rows' f32 scales side by side; per 32
+/// features the rows' minimums (formats with minimums) side by side.
+class GgmlPanel {
+public:
+  /// Room for kGgmlTokenRows rows of k features in `units` scale units.
+  void reserve(int64_t k, int64_t units);
+  int32_t *pairs() { return pairBase; }
+  float *scales() { return scaleBase; }
+  float *mins() { return minBase; }
+
+private:
+  std::vector<int32_t> pairStore;
+  std::vector<float> scaleStore, minStore;
+  // The stores' first 64-byte boundaries: every vector load is aligned.
+  int32_t *pairBase = nullptr;
+  float *scaleBase = nullptr, *minBase = nullptr;
+};
+
+/// Prefill: out[i + j * ldOut] = the GgmlRowDotFn product of row i (of
+/// `rowCount`, at most kGgmlTokenRows, rowBytes apart from `rows`) and token
+/// j of `a`, for j in [t0, t1). The rows are decoded once into `panel` for
+/// all the tokens (a block's decode costs about as much as its products
+/// with one token); then each feature pair of 16 rows is one vector that
+/// vpdpwssd multiplies with one token's pair broadcast, for tiles of 32
+/// rows x kGgmlTokenTile tokens: each scale applies to 16 rows at once, and
+/// the results are stored 16 rows to a vector, with no horizontal sums. The
+/// same integer sums as the rows'.
+using GgmlTokenTileFn = void (*)(const uint8_t *rows, uint64_t rowBytes,
+                                 int rowCount, int64_t blocks,
+                                 const GgmlActivations &a, int64_t t0,
+                                 int64_t t1, float *out, int64_t ldOut,
+                                 GgmlPanel &panel);
+
+/// The row dot products of one instruction set, by format index, the tiles
+/// where the set has them (null: rows one by one), and the token tiles of
+/// prefill (null: the f32 way by default, GgmlInstances.h).
 struct GgmlDotTable {
   const char *isa;
   GgmlRowDotFn dot[kGgmlFormats];
   GgmlTileDotFn tile[kGgmlFormats];
+  GgmlTokenTileFn tokens[kGgmlFormats];
 };
 
 const GgmlDotTable &ggmlDotAvx512Vnni();

@@ -10,10 +10,15 @@
 //   integer  the activations are quantized to int16 once per run and every
 //            row is an integer dot product per block (GgmlDot.h): several
 //            times faster for one token, within 2^-16 of each activation
-//            block's largest value.
+//            block's largest value. From 2 tokens on, formats with token
+//            tiles (GgmlTokenTileFn: Q8_0, Q4_K, Q6_K, TQ2_0 on AVX-512
+//            VNNI) decode each row once per pass over as many tokens as
+//            L2 holds and multiply it with tiles of tokens: 2-3 times
+//            faster than the f32 way in prefill.
 // By default runs of fewer than kGgmlIntegerTokens tokens (decode) take the
-// integer way and longer ones (prefill) the f32 way; the environment
-// variable FMC_GGML_PRODUCT=integer|f32 forces one for every run.
+// integer way, and so do longer ones (prefill) of formats with token tiles;
+// the others' prefill takes the f32 way. The environment variable
+// FMC_GGML_PRODUCT=integer|f32 forces one for every run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,7 +48,8 @@ constexpr int64_t kGgmlIntegerTokens = 4;
 
 /// How products over ggml blocks multiply.
 enum class GgmlProduct : uint8_t {
-  Auto,    ///< Integer below kGgmlIntegerTokens tokens, f32 from there.
+  Auto,    ///< Integer below kGgmlIntegerTokens tokens or with token
+           ///< tiles (GgmlDot.h), f32 otherwise.
   Integer, ///< Integer dot products (GgmlDot.h) for every run.
   F32,     ///< Dequantized rows times f32 activations for every run.
 };

@@ -28,6 +28,8 @@
 #include "runtime/cpu/GgmlDot.h"
 #include "runtime/cpu/GgmlInstances.h"
 #include "runtime/cpu/Float16.h"
+#include "runtime/cpu/Kernels.h"
+#include "runtime/cpu/ThreadPool.h"
 
 #include <gtest/gtest.h>
 
@@ -255,6 +257,233 @@ TEST(GgmlDot, SimdRowsAndTilesMatchPortableRows) {
           int64_t r = i * (kRows / kTile) + j;
           EXPECT_NEAR(out[i], portable[r], tolerance[r])
               << format.name << " " << table->isa << " tile row " << r;
+        }
+      }
+    }
+  }
+}
+
+/// Tables with token tiles (prefill), with their ISA's CPU support.
+std::vector<const GgmlDotTable *> tokenTileTables() {
+  std::vector<const GgmlDotTable *> out;
+  for (const GgmlDotTable *table :
+       {&fmc::cpu::ggmlDotAvx512Vnni(), &fmc::cpu::ggmlDotAvx2(),
+        &fmc::cpu::ggmlDotGeneric()}) {
+    bool any = false;
+    for (const ggml::BlockFormat &format : ggml::kBlockFormats)
+      any = any || table->tokens[fmc::cpu::ggmlFormatIndex(format)];
+    bool runs = table != &fmc::cpu::ggmlDotAvx512Vnni() ||
+                &fmc::cpu::bestGgmlDot() == &fmc::cpu::ggmlDotAvx512Vnni();
+    if (any && runs)
+      out.push_back(table);
+  }
+  return out;
+}
+
+/// Widths that leave remainders: 3 blocks of 256 (an odd count, and 24
+/// minimums per row: a masked tail after 16), or 25 blocks of 32.
+int64_t oddWidth(const ggml::BlockFormat &format) {
+  return format.elements == 32 ? 800 : 768;
+}
+
+/// Token tiles (GgmlTokenTileFn) of 1 to kGgmlTokenRows rows (one and two
+/// vectors of 16, full and partial) over token ranges [t0, t1) of 1 to 13
+/// tokens, not all multiples of kGgmlTokenTile and not all from token 0,
+/// against the quantized reference of each row and token: the same integer
+/// sums, so only f32 rounding may differ; one wrong code, scale, minimum,
+/// token or row fails, and so does a write outside the tile.
+TEST(GgmlDot, TokenTilesMatchQuantizedReference) {
+  std::vector<const GgmlDotTable *> tables = tokenTileTables();
+  if (tables.empty())
+    GTEST_SKIP() << "no token tiles on this CPU";
+  std::mt19937 rng(2024);
+  constexpr int64_t kTokens = 16, kRows = fmc::cpu::kGgmlTokenRows + 3;
+  constexpr int64_t kLd = kRows + 5; // Output stride: not the row count.
+  for (const GgmlDotTable *table : tables)
+    for (const ggml::BlockFormat &format : ggml::kBlockFormats) {
+      int index = fmc::cpu::ggmlFormatIndex(format);
+      if (!table->tokens[index])
+        continue;
+      SCOPED_TRACE(std::string(format.name) + " " + table->isa);
+      const int64_t k = oddWidth(format), blocks = k / format.elements;
+      const uint64_t rowBytes = blocks * format.bytes;
+      std::vector<uint8_t> rows = randomRows(format, kRows * blocks, rng);
+      std::vector<uint8_t> noMin = rows;
+      HalfFields fields = halfFields(format.type);
+      if (fields.minimum >= 0)
+        for (int64_t b = 0; b < kRows * blocks; ++b)
+          putHalf(noMin.data() + b * format.bytes + fields.minimum, 0.0f);
+      std::vector<float> x(kTokens * k);
+      for (int64_t t = 0; t < kTokens; ++t) {
+        std::vector<float> xt = randomActivations(k, rng);
+        std::copy(xt.begin(), xt.end(), x.begin() + t * k);
+      }
+      GgmlActivations acts;
+      acts.prepare(x.data(), k, 0, kTokens, format.elements);
+      // ref[r][t]: row r with token t's activations as the kernels see them.
+      std::vector<Quantized> ref(kRows * kTokens);
+      std::vector<float> w(k), codePart(k), xt(k);
+      for (int64_t r = 0; r < kRows; ++r) {
+        fmc::cpu::dequantizeGgml(format, rows.data() + r * rowBytes, blocks,
+                                 w.data());
+        fmc::cpu::dequantizeGgml(format, noMin.data() + r * rowBytes, blocks,
+                                 codePart.data());
+        for (int64_t t = 0; t < kTokens; ++t) {
+          GgmlActivations one;
+          one.prepare(x.data(), k, t, t + 1, format.elements);
+          std::copy(x.begin() + t * k, x.begin() + (t + 1) * k, xt.begin());
+          ref[r * kTokens + t] = quantizedReference(w, codePart, xt, one);
+        }
+      }
+      fmc::cpu::GgmlPanel panel;
+      for (int count : {1, 7, 16, 17, 29, 32})
+        for (int64_t first : {int64_t{0}, int64_t{3}})
+          for (int64_t t0 : {0, 1, 3})
+            for (int64_t t1 = t0 + 1; t1 <= t0 + 13; ++t1) {
+              std::vector<float> y(kLd * kTokens, -1e30f);
+              table->tokens[index](rows.data() + first * rowBytes, rowBytes,
+                                   count, blocks, acts, t0, t1, y.data(), kLd,
+                                   panel);
+              for (int64_t i = 0; i < kLd; ++i)
+                for (int64_t t = 0; t < kTokens; ++t) {
+                  float got = y[t * kLd + i];
+                  if (i >= count || t < t0 || t >= t1) {
+                    ASSERT_EQ(got, -1e30f)
+                        << "written outside the tile: row " << i << " token "
+                        << t << " (" << count << " rows, tokens [" << t0
+                        << ", " << t1 << "))";
+                    continue;
+                  }
+                  const Quantized &q = ref[(first + i) * kTokens + t];
+                  ASSERT_NEAR(got, q.value, kF32Rounding * q.magnitude)
+                      << count << " rows from " << first << ", tokens [" << t0
+                      << ", " << t1 << "): row " << i << " token " << t;
+                }
+            }
+    }
+}
+
+/// Token tiles at the formats' extremes: every byte of the blocks 0x00,
+/// 0x7F, 0x80 or 0xFF (codes and scales at their largest: Q4_K's 15 * 63,
+/// Q6_K's -32 * -128) with all activations of a token equal (every int16
+/// code +-32767), where an int32 sum over too many products overflows.
+TEST(GgmlDot, TokenTilesDoNotOverflowAtExtremes) {
+  std::vector<const GgmlDotTable *> tables = tokenTileTables();
+  if (tables.empty())
+    GTEST_SKIP() << "no token tiles on this CPU";
+  constexpr int64_t kTokens = 2, kRows = 20;
+  for (const GgmlDotTable *table : tables)
+    for (const ggml::BlockFormat &format : ggml::kBlockFormats) {
+      int index = fmc::cpu::ggmlFormatIndex(format);
+      if (!table->tokens[index])
+        continue;
+      const int64_t k = oddWidth(format), blocks = k / format.elements;
+      const uint64_t rowBytes = blocks * format.bytes;
+      std::vector<float> x(kTokens * k);
+      for (int64_t i = 0; i < k; ++i) {
+        x[i] = 3.0f;
+        x[k + i] = -0.5f;
+      }
+      GgmlActivations acts;
+      acts.prepare(x.data(), k, 0, kTokens, format.elements);
+      for (int pattern : {0x00, 0x7F, 0x80, 0xFF}) {
+        SCOPED_TRACE(std::string(format.name) + " " + table->isa +
+                     " bytes " + std::to_string(pattern));
+        std::vector<uint8_t> rows(kRows * rowBytes,
+                                  static_cast<uint8_t>(pattern));
+        HalfFields fields = halfFields(format.type);
+        for (int64_t b = 0; b < kRows * blocks; ++b) {
+          putHalf(rows.data() + b * format.bytes + fields.scale, 0.01f);
+          if (fields.minimum >= 0)
+            putHalf(rows.data() + b * format.bytes + fields.minimum, 0.02f);
+        }
+        std::vector<uint8_t> noMin = rows;
+        if (fields.minimum >= 0)
+          for (int64_t b = 0; b < kRows * blocks; ++b)
+            putHalf(noMin.data() + b * format.bytes + fields.minimum, 0.0f);
+        std::vector<float> y(kRows * kTokens);
+        fmc::cpu::GgmlPanel panel;
+        table->tokens[index](rows.data(), rowBytes, kRows, blocks, acts, 0,
+                             kTokens, y.data(), kRows, panel);
+        std::vector<float> w(k), codePart(k), xt(k);
+        for (int64_t r = 0; r < kRows; ++r) {
+          fmc::cpu::dequantizeGgml(format, rows.data() + r * rowBytes, blocks,
+                                   w.data());
+          fmc::cpu::dequantizeGgml(format, noMin.data() + r * rowBytes,
+                                   blocks, codePart.data());
+          for (int64_t t = 0; t < kTokens; ++t) {
+            GgmlActivations one;
+            one.prepare(x.data(), k, t, t + 1, format.elements);
+            std::copy(x.begin() + t * k, x.begin() + (t + 1) * k, xt.begin());
+            Quantized q = quantizedReference(w, codePart, xt, one);
+            ASSERT_NEAR(y[t * kRows + r], q.value, kF32Rounding * q.magnitude)
+                << "row " << r << " token " << t;
+          }
+        }
+      }
+    }
+}
+
+/// The linear kernel (GgmlInstances.h) over prefill-sized runs, split over
+/// two threads, with a row count that is not a multiple of the tile and a
+/// run long enough for two passes over the tokens (the widest rows here
+/// hold 168 tokens' activations in a pass): the integer way (token tiles
+/// where the CPU has them) against the portable rows token by token, and
+/// the default way taking the same path where token tiles exist.
+TEST(GgmlDot, LinearPrefillMatchesPortableRows) {
+  using fmc::cpu::GgmlProduct;
+  constexpr int64_t kN = 203;
+  fmc::cpu::ThreadPool pool(2);
+  std::mt19937 rng(77);
+  for (const ggml::BlockFormat &format : ggml::kBlockFormats) {
+    int index = fmc::cpu::ggmlFormatIndex(format);
+    if (!fmc::cpu::bestGgmlDot().tokens[index])
+      continue;
+    SCOPED_TRACE(format.name);
+    const int64_t k = oddWidth(format), blocks = k / format.elements;
+    std::vector<uint8_t> bytes = randomRows(format, kN * blocks, rng);
+    fmc::cpu::GgmlWeights w;
+    w.format = &format;
+    w.n = kN;
+    w.k = k;
+    w.rowBytes = static_cast<uint64_t>(blocks) * format.bytes;
+    w.data = bytes.data();
+    for (int64_t tokens : {2, 5, 9, 13, 180}) {
+      std::vector<float> x(tokens * k);
+      std::normal_distribution<float> normal(0.0f, 1.0f);
+      for (float &v : x)
+        v = normal(rng);
+      std::vector<float> scratch(2 * 1024);
+      fmc::cpu::RunContext ctx{tokens, nullptr, 0, &pool,
+                               &fmc::cpu::bestKernels(), scratch.data(), 1024};
+      auto run = [&](GgmlProduct product) {
+        std::vector<float> y(tokens * kN, -1e30f);
+        auto acts = std::make_shared<GgmlActivations>();
+        fmc::cpu::makeGgmlLinear(w, x.data(), y.data(), nullptr, false, 1.0f,
+                                 0.0f, product, acts)
+            ->run(ctx);
+        return y;
+      };
+      std::vector<float> integer = run(GgmlProduct::Integer);
+      std::vector<float> automatic = run(GgmlProduct::Auto);
+      GgmlActivations acts;
+      acts.prepare(x.data(), k, 0, tokens, format.elements);
+      std::vector<float> row(k);
+      for (int64_t r = 0; r < kN; ++r) {
+        const uint8_t *wr = bytes.data() + r * w.rowBytes;
+        fmc::cpu::dequantizeGgml(format, wr, blocks, row.data());
+        for (int64_t t = 0; t < tokens; ++t) {
+          float want = fmc::cpu::ggmlDotGeneric().dot[index](
+              wr, blocks, acts.q(t), acts.d(t), acts.sums(t), acts.qsums(t));
+          double magnitude = 0.0;
+          for (int64_t i = 0; i < k; ++i)
+            magnitude += std::fabs(row[i] * x[t * k + i]);
+          // The minimums' part is as large as the codes' here (random
+          // dmin): the f32 rounding of both.
+          EXPECT_NEAR(integer[t * kN + r], want, 2 * kF32Rounding * magnitude)
+              << tokens << " tokens: row " << r << " token " << t;
+          EXPECT_EQ(automatic[t * kN + r], integer[t * kN + r])
+              << tokens << " tokens: row " << r << " token " << t;
         }
       }
     }
