@@ -23,7 +23,6 @@ baseline of the same model.
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -66,28 +65,15 @@ def main():
 
     config = synthetic.config("llama", max_position_embeddings=2048, **PRESETS[args.preset])
     shapes = synthetic.llama_like(config)
-    names = sorted(shapes)
-    entries = [(n, args.dtype, shapes[n], int(np.prod(shapes[n])) * BYTES[args.dtype])
-               for n in names]
-    header, _ = synthetic.safetensors_header(entries)
-    os.makedirs(args.outdir, exist_ok=True)
-    rng = np.random.default_rng(0)
-    params = 0
-    with open(os.path.join(args.outdir, "model.safetensors"), "wb") as f:
-        f.write(header)
-        for name in names:
-            shape = shapes[name]
-            if name.endswith("norm.weight"):
-                values = np.ones(shape, dtype=np.float32)
-            else:
-                values = rng.standard_normal(shape, dtype=np.float32) * 0.02
-                if args.qat and len(shape) == 2:
-                    bits = 4 if "embed_tokens" in name else 2
-                    values = snap_to_grid(values, bits)
-            f.write(synthetic.to_storage(values, args.dtype))
-            params += values.size
-    with open(os.path.join(args.outdir, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
+
+    def qat(name, values):
+        if not args.qat or len(values.shape) != 2:
+            return values
+        return snap_to_grid(values, 4 if "embed_tokens" in name else 2)
+
+    params = synthetic.write_random_model(args.outdir, config, shapes,
+                                          args.dtype, scale=0.02, seed=0,
+                                          transform=qat)
     print(f"{args.outdir}: {params / 1e6:.1f}M parameters, {args.dtype}")
     return 0
 

@@ -108,17 +108,20 @@ def write_safetensors(path, tensors):
             f.write(blob)
 
 
-def write_random_model(outdir, config, shapes, dtype, scale=0.05, seed=0):
+def write_random_model(outdir, config, shapes, dtype, scale=0.05, seed=0,
+                       transform=None):
     """A Hugging Face directory of random weights for a benchmark, where only
-    the shapes matter: norms 1, the rest normal * `scale`, streamed tensor by
-    tensor (sorted by name) so a large model needs no more memory than its
-    largest tensor."""
+    the shapes matter: norms 1, the rest normal * `scale` (then
+    `transform(name, values)` when given), streamed tensor by tensor (sorted
+    by name) so a large model needs no more memory than its largest tensor.
+    Returns the number of parameters written."""
     names = sorted(shapes)
     size = SAFETENSORS_DTYPES[dtype]
     entries = [(n, dtype, shapes[n], int(np.prod(shapes[n])) * size) for n in names]
     header, _ = safetensors_header(entries)
     os.makedirs(outdir, exist_ok=True)
     rng = np.random.default_rng(seed)
+    params = 0
     with open(os.path.join(outdir, "model.safetensors"), "wb") as f:
         f.write(header)
         for name in names:
@@ -127,9 +130,13 @@ def write_random_model(outdir, config, shapes, dtype, scale=0.05, seed=0):
                 values = np.ones(shape, dtype=np.float32)
             else:
                 values = rng.standard_normal(shape, dtype=np.float32) * scale
+                if transform:
+                    values = transform(name, values)
             f.write(to_storage(values, dtype))
+            params += values.size
     with open(os.path.join(outdir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
+    return params
 
 
 def write_sparse_safetensors(path, entries):

@@ -79,6 +79,18 @@ void putHalf(uint8_t *p, float value) {
 }
 
 /// Random rows of blocks with small random f16 scales (and minimums).
+/// `rows` (`count` blocks) with every block's minimum, where the format has
+/// one, set to zero: what the integer product's code part multiplies.
+std::vector<uint8_t> withoutMinimums(const ggml::BlockFormat &format,
+                                     std::vector<uint8_t> rows,
+                                     int64_t count) {
+  HalfFields fields = halfFields(format.type);
+  if (fields.minimum >= 0)
+    for (int64_t b = 0; b < count; ++b)
+      putHalf(rows.data() + b * format.bytes + fields.minimum, 0.0f);
+  return rows;
+}
+
 std::vector<uint8_t> randomRows(const ggml::BlockFormat &format,
                                 int64_t blocks, std::mt19937 &rng) {
   std::vector<uint8_t> bytes(blocks * format.bytes);
@@ -146,11 +158,8 @@ void checkTable(const GgmlDotTable &table) {
     SCOPED_TRACE(std::string(format.name) + " " + table.isa);
     int64_t blocks = kWidth / format.elements;
     std::vector<uint8_t> rows = randomRows(format, kRows * blocks, rng);
-    std::vector<uint8_t> noMin = rows;
-    HalfFields fields = halfFields(format.type);
-    if (fields.minimum >= 0)
-      for (int64_t b = 0; b < kRows * blocks; ++b)
-        putHalf(noMin.data() + b * format.bytes + fields.minimum, 0.0f);
+    std::vector<uint8_t> noMin =
+        withoutMinimums(format, rows, kRows * blocks);
     std::vector<float> x = randomActivations(kWidth, rng);
     GgmlActivations acts;
     acts.prepare(x.data(), kWidth, 0, 1, format.elements);
@@ -308,11 +317,8 @@ TEST(GgmlDot, TokenTilesMatchQuantizedReference) {
       const int64_t k = oddWidth(format), blocks = k / format.elements;
       const uint64_t rowBytes = blocks * format.bytes;
       std::vector<uint8_t> rows = randomRows(format, kRows * blocks, rng);
-      std::vector<uint8_t> noMin = rows;
-      HalfFields fields = halfFields(format.type);
-      if (fields.minimum >= 0)
-        for (int64_t b = 0; b < kRows * blocks; ++b)
-          putHalf(noMin.data() + b * format.bytes + fields.minimum, 0.0f);
+      std::vector<uint8_t> noMin =
+          withoutMinimums(format, rows, kRows * blocks);
       std::vector<float> x(kTokens * k);
       for (int64_t t = 0; t < kTokens; ++t) {
         std::vector<float> xt = randomActivations(k, rng);
@@ -397,10 +403,8 @@ TEST(GgmlDot, TokenTilesDoNotOverflowAtExtremes) {
           if (fields.minimum >= 0)
             putHalf(rows.data() + b * format.bytes + fields.minimum, 0.02f);
         }
-        std::vector<uint8_t> noMin = rows;
-        if (fields.minimum >= 0)
-          for (int64_t b = 0; b < kRows * blocks; ++b)
-            putHalf(noMin.data() + b * format.bytes + fields.minimum, 0.0f);
+        std::vector<uint8_t> noMin =
+            withoutMinimums(format, rows, kRows * blocks);
         std::vector<float> y(kRows * kTokens);
         fmc::cpu::GgmlPanel panel;
         table->tokens[index](rows.data(), rowBytes, kRows, blocks, acts, 0,
