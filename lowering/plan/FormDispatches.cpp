@@ -44,6 +44,9 @@ constexpr int64_t kTargetWorkgroups = 264;
 constexpr int64_t kMaxRowsPerWorkgroup = 64;
 /// Tokens that share each decoded weight in programs of several rows.
 constexpr int64_t kPrefillTokensPerPass = 4;
+/// Rows of a prefill workgroup on matrix units (products = mma): one 8-row
+/// tile per subgroup of 32 threads.
+constexpr int64_t kMmaRowsPerWorkgroup = 64;
 
 int64_t widthOf(Value buffer) {
   return cast<RowsType>(buffer.getType()).getWidth();
@@ -367,9 +370,38 @@ Attribute ProgramFormer::matvecConfig(const MatvecGroup &group,
   Activations activations =
       packed && k >= 128 ? Activations::i8 : Activations::f32;
   int64_t tokens = program.getMaxTokens() > 1 ? kPrefillTokensPerPass : 1;
+  Products products = Products::reduce;
+  if (program.getMaxTokens() > 1 && matrixUnitsUnfit(weight, k).empty()) {
+    // Prefill on matrix units: 16-token x 8-row tiles. A gate/up pair
+    // stages both weights, so it takes half the rows; the tokens per pass
+    // (32, else 16) keep the workgroup memory within what every GPU has.
+    int64_t parts = llvm::any_of(group.epilogues,
+                                 [](Operation *op) { return isa<GluOp>(op); })
+                        ? 2
+                        : 1;
+    int64_t rows = tiles == RowTiles::heads ? group.headDim
+                                            : kMmaRowsPerWorkgroup / parts;
+    if (tiles == RowTiles::rows)
+      while (rows > kTeams &&
+             llvm::any_of(group.segmentRows, [&](int64_t segment) {
+               return group.segmentRows.size() > 1 && segment % rows != 0;
+             }))
+        rows /= 2;
+    for (int64_t passTokens : {32, 16})
+      if (rows % 8 == 0 &&
+          matrixUnitsWorkgroupBytes(
+              rows, parts, passTokens,
+              weight.getQuant() ? weight.getQuant().getBits() : 16) <=
+              kGuaranteedWorkgroupBytes) {
+        products = Products::mma;
+        rowsPerWorkgroup = rows;
+        tokens = passTokens;
+        break;
+      }
+  }
   return MatvecConfigAttr::get(ctx, kWorkgroupSize, rowsPerWorkgroup,
                                kThreadsPerRow, vectorBytes, tokens, activations,
-                               tiles);
+                               tiles, products);
 }
 
 Attribute ProgramFormer::singletonConfig(Operation *kernel) {

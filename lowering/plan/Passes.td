@@ -70,6 +70,11 @@ def FormDispatches : Pass<"plan-form-dispatches", "::mlir::ModuleOp"> {
       GLU, a residual add, and per head a qk-norm, RoPE and the KV-cache
       append (which make the workgroups tile whole heads);
     - the final norm into the logits' prologue.
+    In `@prefill`, a matvec of 2- or 4-bit codes whose K is whole int8
+    blocks of 128 and whose scale groups split into runs of 32 inside them,
+    or of f16 or bf16 weights whose K is whole tiles of 64, takes
+    `products = mma` (tiles for the matrix units, 32 or 16 tokens a pass);
+    the others, and every matvec of `@decode`, the teams' reductions.
     Decode attention (a reader, one token) becomes `#plan.decode_attention`
     with a split count from the positions it may see; norms, RoPE and
     elementwise kernels left alone become `#plan.rowwise`; the rest

@@ -65,7 +65,8 @@ LogicalResult
 MatvecConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          int64_t workgroupSize, int64_t rowsPerWorkgroup,
                          int64_t threadsPerRow, int64_t vectorBytes,
-                         int64_t tokensPerPass, Activations, RowTiles) {
+                         int64_t tokensPerPass, Activations,
+                         RowTiles, Products products) {
   if (!isPowerOfTwo(workgroupSize) || workgroupSize < 32 ||
       workgroupSize > 1024)
     return emitError() << "workgroup_size must be a power of two in [32, "
@@ -85,6 +86,17 @@ MatvecConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (vectorBytes != 4 && vectorBytes != 8 && vectorBytes != 16)
     return emitError() << "vector_bytes must be 4, 8 or 16, got "
                        << vectorBytes;
+  if (products == Products::mma) {
+    if (tokensPerPass != 16 && tokensPerPass != 32 && tokensPerPass != 64)
+      return emitError() << "products = mma need tokens_per_pass of 16, 32 "
+                            "or 64 (whole 16-token tiles), got "
+                         << tokensPerPass;
+    if (rowsPerWorkgroup % 8 != 0)
+      return emitError() << "products = mma need rows_per_workgroup a "
+                            "multiple of 8 (whole 8-row tiles), got "
+                         << rowsPerWorkgroup;
+    return success();
+  }
   if (tokensPerPass < 1 || tokensPerPass > 8)
     return emitError() << "tokens_per_pass must be in [1, 8], got "
                        << tokensPerPass;
@@ -123,6 +135,34 @@ LogicalResult MatvecConfigAttr::verifyRegion(Operation *op) const {
       return dispatch.emitOpError()
              << "rounds activations to i8, but weight " << weight
              << " is not quantized";
+  }
+  if (getProducts() == Products::mma) {
+    FlatSymbolRefAttr weight = region->grouped
+                                   ? region->grouped.getWeightAttr()
+                                   : region->segments.front().weight;
+    std::string unfit =
+        matrixUnitsUnfit(lookupParam(dispatch, weight), region->k);
+    if (!unfit.empty())
+      return dispatch.emitOpError()
+             << "has products = mma, but " << unfit << " (weight "
+             << weight << ")";
+    fm::QuantAttr quant = lookupParam(dispatch, weight).getQuant();
+    if (quant && getActivations() != Activations::i8)
+      return dispatch.emitOpError()
+             << "has products = mma over packed codes (weight " << weight
+             << "), which multiply int8 activations; activations must be i8";
+    int64_t parts =
+        !region->segments.empty() && region->segments.front().up ? 2 : 1;
+    int64_t bytes = matrixUnitsWorkgroupBytes(
+        getRowsPerWorkgroup(), parts, getTokensPerPass(),
+        quant ? quant.getBits() : 16);
+    if (bytes > kGuaranteedWorkgroupBytes)
+      return dispatch.emitOpError()
+             << "has products = mma over " << getRowsPerWorkgroup()
+             << " rows" << (parts == 2 ? " of a gate/up pair" : "") << " and "
+             << getTokensPerPass() << " tokens a pass, which need " << bytes
+             << " bytes of workgroup memory; GPUs guarantee "
+             << kGuaranteedWorkgroupBytes << " (fewer tokens per pass)";
   }
   return success();
 }

@@ -55,6 +55,19 @@ def Plan_RowTiles : I32EnumAttr<"RowTiles",
   let genSpecializedAttr = 0;
 }
 
+def Plan_Products : I32EnumAttr<"Products",
+    "how a matvec's workgroup forms its products", [
+  I32EnumAttrCase<"reduce", 0>,
+  I32EnumAttrCase<"mma", 1>,
+]> {
+  let cppNamespace = "::mlir::plan";
+  let genSpecializedAttr = 0;
+}
+
+def Plan_ProductsParameter : EnumParameter<Plan_Products> {
+  let defaultValue = "::mlir::plan::Products::reduce";
+}
+
 def Plan_MatvecConfigAttr : Plan_Attr<"MatvecConfig", "matvec", [
     DeclareAttrInterfaceMethods<Plan_KernelConfigAttrInterface>]> {
   let summary = "a fused matrix-vector product";
@@ -78,6 +91,19 @@ def Plan_MatvecConfigAttr : Plan_Attr<"MatvecConfig", "matvec", [
     features (the CPU backend's rounding) so that low-bit codes meet them in
     4-way integer dot products; `f32` keeps them as they are.
 
+    `products = mma` (prefill) replaces the teams' reductions by
+    matrix-unit tiles: per K tile the workgroup stages the activations of
+    `tokens_per_pass` tokens and its rows of the weight in workgroup memory,
+    and each subgroup of 32 threads multiplies 16-token by 8-row tiles.
+    Packed codes meet int8 activations (`activations = i8`) 32 features a
+    step (`mma.sync` m16n8k32 s8 x u8 on CUDA), with the group scales
+    applied per run of integer sums; f16 and bf16 weights meet f32
+    activations (`activations = f32`) split into two parts of the weights'
+    type, 16 features a step (m16n8k16), so the products keep about f32's
+    precision. Other targets compute the same tiles per thread.
+    `products = reduce` (the default, omitted when printed) is the reduction
+    above.
+
     ```mlir
     #plan.matvec<workgroup_size = 256, rows_per_workgroup = 64,
                  threads_per_row = 32, vector_bytes = 16, tokens_per_pass = 1,
@@ -91,7 +117,8 @@ def Plan_MatvecConfigAttr : Plan_Attr<"MatvecConfig", "matvec", [
     "int64_t":$vector_bytes,
     "int64_t":$tokens_per_pass,
     EnumParameter<Plan_Activations>:$activations,
-    EnumParameter<Plan_RowTiles>:$tiles
+    EnumParameter<Plan_RowTiles>:$tiles,
+    Plan_ProductsParameter:$products
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

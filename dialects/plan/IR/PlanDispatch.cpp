@@ -30,6 +30,47 @@ fm::ParamOp mlir::plan::lookupParam(Operation *from, FlatSymbolRefAttr symbol) {
                                                            symbol.getAttr());
 }
 
+std::string mlir::plan::matrixUnitsUnfit(fm::ParamOp weight, int64_t k) {
+  if (!weight)
+    return "its weight is no parameter";
+  fm::QuantAttr quant = weight.getQuant();
+  if (!quant) {
+    fm::StorageType dtype = weight.getStorageType();
+    if (dtype != fm::StorageType::f16 && dtype != fm::StorageType::bf16)
+      return "its weight is neither f16, bf16 nor 2- or 4-bit codes";
+    if (k % kMatrixUnitsDenseTile != 0)
+      return "K (" + std::to_string(k) + ") is not whole tiles of " +
+             std::to_string(kMatrixUnitsDenseTile) + " features";
+    return "";
+  }
+  if (quant.getBits() != 2 && quant.getBits() != 4)
+    return "its weight is neither f16, bf16 nor 2- or 4-bit codes";
+  if (k % 128 != 0)
+    return "K (" + std::to_string(k) +
+           ") is not whole blocks of 128 features";
+  int64_t group = quant.getGroupSize() == 0 ? k : quant.getGroupSize();
+  int64_t run = std::min<int64_t>(group, 128);
+  if (run % 32 != 0 || (group % 128 != 0 && 128 % group != 0))
+    return "its scale groups of " + std::to_string(group) +
+           " features do not split into runs of 32 inside blocks of 128";
+  return "";
+}
+
+int64_t mlir::plan::matrixUnitsWorkgroupBytes(int64_t rows, int64_t parts,
+                                              int64_t tokens, unsigned bits) {
+  // Rows of 32 words of a K tile (128 int8 or 64 16-bit features), and 4
+  // more against bank conflicts.
+  constexpr int64_t kTileWords = 32 + 4;
+  bool dense = bits == 16;
+  int64_t words = tokens * kTileWords * (dense ? 2 : 1) // activations (hi, lo)
+                  + rows * parts * kTileWords           // weights
+                  + (dense ? 0 : tokens * 128 * bits / 32) // activation sums
+                  + tokens                              // block maxima, scales
+                  + rows * tokens * parts               // result tiles
+                  + 2 * tokens + rows + 2 * 32;         // statistics, scratch
+  return 4 * words;
+}
+
 bool mlir::plan::sameWeightFormat(fm::ParamOp a, fm::ParamOp b) {
   if (!a || !b)
     return false;

@@ -16,6 +16,8 @@
 
 #include "llvm/ADT/SmallVector.h"
 
+#include <string>
+
 namespace mlir::plan {
 
 /// One product of a matvec dispatch and what happens to its rows.
@@ -78,6 +80,28 @@ fm::ParamOp lookupParam(Operation *from, FlatSymbolRefAttr symbol);
 /// Whether two parameters are stored alike (dense dtype, or the same
 /// quantization), so one kernel decodes both.
 bool sameWeightFormat(fm::ParamOp a, fm::ParamOp b);
+
+/// Features of a K tile of 16-bit weights on matrix units (32 words).
+constexpr int64_t kMatrixUnitsDenseTile = 64;
+
+/// Why the matrix-unit products of a prefill matvec (`products = mma`)
+/// cannot read `weight` over `k` features, or an empty string when they can:
+/// f16 or bf16 rows of whole 64-feature tiles; or 2- or 4-bit row-major
+/// codes, K whole int8 blocks of 128 features, and scale groups that split
+/// into runs of 32 features (one m16n8k32 step) without crossing a block.
+std::string matrixUnitsUnfit(fm::ParamOp weight, int64_t k);
+
+/// Workgroup memory, in bytes, of a matvec on matrix units whose workgroups
+/// take `rows` rows of each of `parts` weights (2 for a gate/up pair) of
+/// `bits`-bit codes (16: f16 or bf16 weights) over `tokens` tokens a pass:
+/// the staged activations (two 16-bit parts each for 16-bit weights) and
+/// weights of a K tile, the activation sums, and the result tiles the
+/// epilogues read.
+int64_t matrixUnitsWorkgroupBytes(int64_t rows, int64_t parts,
+                                  int64_t tokens, unsigned bits);
+/// The workgroup memory every GPU target guarantees (Vulkan's minimum
+/// maxComputeSharedMemorySize; lavapipe's and Apple GPUs' size).
+constexpr int64_t kGuaranteedWorkgroupBytes = 32768;
 
 /// How many ranges of cache slots split-KV decode attention over `cache`
 /// uses (#plan.decode_attention's default): ranges of at least 32 slots, so

@@ -14,11 +14,17 @@
 
 #include "dialects/plan/IR/PlanDispatch.h"
 
+#include <algorithm>
+
 namespace fmc::gpu {
 
 namespace {
 
 using mlir::plan::MatvecConfigAttr;
+
+/// Workgroups a prefill on matrix units aims for across its row tiles and
+/// token splits (two per SM of an H200).
+constexpr int64_t kMmaTargetWorkgroups = 264;
 
 /// The bindings of one launch and their memref types, built together.
 class Bindings {
@@ -79,6 +85,7 @@ void MatvecLowering::configure(MatvecKernelSpec &spec) const {
   spec.int8Activations =
       config.getActivations() == mlir::plan::Activations::i8;
   spec.headTiles = config.getTiles() == mlir::plan::RowTiles::heads;
+  spec.matrixUnits = config.getProducts() == mlir::plan::Products::mma;
   spec.maxTokens = b.maxTokens();
   spec.rowsSlot = b.rowsSlot();
 }
@@ -154,14 +161,25 @@ llvm::Error MatvecLowering::launch(MatvecKernelSpec &spec,
   spec.finalize();
   int64_t workgroups =
       (spec.rows() + spec.rowsPerWorkgroup - 1) / spec.rowsPerWorkgroup;
+  std::array<uint32_t, 3> grid = gridFor(workgroups);
   std::string name =
       "matvec_" + formatName(spec.segments.front().weight);
+  if (spec.matrixUnits) {
+    // Passes of tokens split over the grid's z: enough workgroups for a
+    // large GPU (two per SM of an H200) at the longest run.
+    int64_t passes = (spec.maxTokens + spec.tokensPerPass - 1) /
+                     spec.tokensPerPass;
+    spec.tokenSplits = std::clamp<int64_t>(
+        kMmaTargetWorkgroups / std::max<int64_t>(1, workgroups), 1, passes);
+    grid[2] = static_cast<uint32_t>(spec.tokenSplits);
+    name += "_mma";
+  }
   return b.dispatchGenerated(
       name,
       [&](mlir::ImplicitLocOpBuilder &builder) {
         return emitMatvecKernel(builder, name, spec);
       },
-      {static_cast<uint32_t>(spec.workgroupSize), 1, 1}, gridFor(workgroups),
+      {static_cast<uint32_t>(spec.workgroupSize), 1, 1}, grid,
       bindings.take());
 }
 

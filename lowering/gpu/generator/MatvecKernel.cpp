@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowering/gpu/generator/MatvecKernel.h"
+#include "lowering/gpu/generator/MatvecEmitter.h"
 
 #include "lowering/gpu/generator/Decode.h"
 #include "lowering/gpu/generator/GgmlDecode.h"
@@ -27,38 +28,7 @@ using namespace mlir;
 
 namespace fmc::gpu {
 
-namespace {
-
-/// Workgroup memory the staged activations may take, in bytes.
-constexpr int64_t kStagingBytes = 12 * 1024;
-/// The smallest subgroup width the kernels support; reductions keep one
-/// partial per subgroup of a workgroup.
-constexpr int64_t kMinSubgroup = 8;
-/// Features per block of int8 activations (the CPU backend's).
-constexpr int64_t kBlock = 128;
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-/// Elements of a packed code word (32 bits) and of one vector.
-int64_t codesPerWord(const WeightLayout &w) { return 32 / w.format.bits; }
-int64_t elementBytes(const WeightLayout &w) {
-  return w.dtype == F32 ? 4 : 2;
-}
-
-/// Whether a weight's rows are read in whole vectors of `vectorBytes`:
-/// rows that start on a vector, and (packed) groups of whole code words that
-/// tile the vectors or are tiled by them.
-bool vectorRows(const WeightLayout &w, int64_t vectorBytes) {
-  if (w.ggml)
-    return false;
-  if (!w.packed)
-    return (w.k * elementBytes(w)) % vectorBytes == 0;
-  int64_t perVector = vectorBytes * 8 / w.format.bits;
-  return w.rowBytes % vectorBytes == 0 && w.group % codesPerWord(w) == 0 &&
-         (w.group % perVector == 0 || perVector % w.group == 0);
-}
-
-} // namespace
+using namespace detail;
 
 int64_t MatvecKernelSpec::rows() const {
   int64_t n = 0;
@@ -73,80 +43,18 @@ void MatvecKernelSpec::finalize() {
   if (int8Activations && !w.ggml)
     perElement = 1.0 + 4.0 / codesPerWord(w) + 4.0 / kBlock +
                  (vectorRows(w, vectorBytes) && k % kBlock == 0 ? 0.0 : 4.0);
+  if (matrixUnits) {
+    kTile = int8Activations ? kBlock : kDenseTile;
+    return;
+  }
   int64_t fit = static_cast<int64_t>(kStagingBytes /
                                      (perElement * tokensPerPass));
   kTile = std::clamp<int64_t>(fit / kBlock * kBlock, kBlock,
                               ceilDiv(k, kBlock) * kBlock);
 }
 
-namespace {
 
-class MatvecEmitter {
-public:
-  MatvecEmitter(ImplicitLocOpBuilder &b, const MatvecKernelSpec &spec)
-      : b(b), kb(b), s(spec), ctx(b.getContext()) {}
-
-  mlir::gpu::GPUFuncOp emit(StringRef name);
-
-private:
-  // The pieces of the kernel.
-  void emitSegment(const MatvecSegment &seg);
-  void emitPrologueStats(Value t0);
-  void emitStaging(Value t0, Value kt);
-  void emitStagingF32(Value t0, Value kt);
-  void emitStagingInt8(Value t0, Value kt);
-  SmallVector<Value> emitVectorPath(const MatvecSegment &seg, Value kt,
-                                    ValueRange accs);
-  SmallVector<Value> emitGenericPath(const MatvecSegment &seg, Value kt,
-                                     ValueRange accs);
-  SmallVector<Value> emitGgmlPath(const MatvecSegment &seg, Value kt,
-                                  ValueRange accs);
-  void emitResultTile(ValueRange accs, bool pairs);
-  void emitEpilogue(const MatvecSegment &seg, Value t0);
-
-  // Helpers.
-  Value arg(int binding) const { return args[binding]; }
-  /// The activation of token `token` (of the run) at feature `i`, after
-  /// the prologue, with the pass's statistics of token `t` of the pass.
-  Value normalized(Value token, Value t, Value i, Value valid);
-  /// Element `i` of a dense vector parameter as f32.
-  Value denseParam(const DenseVector &v, Value i) {
-    return denseElement(kb, arg(v.binding), v.dtype, i);
-  }
-  /// The weight row of the team's row `r`, clamped into the segment.
-  Value weightRow(const MatvecSegment &seg, int64_t r, const WeightLayout &w) {
-    return weightRow(seg, kb.index(r), w);
-  }
-  Value weightRow(const MatvecSegment &seg, Value r, const WeightLayout &w);
-  /// Weight element `i` of row `row` as f32 (any format, any alignment).
-  Value weightElement(const WeightLayout &w, int words, Value row, Value i);
-  /// The scale (or minimum, at `base`) of group `g` of row `row` as f32.
-  Value groupParam(const WeightLayout &w, int words, uint64_t base, Value row,
-                   Value g);
-  /// The products of one vector of weights (words) with the staged
-  /// activations for every token of the pass.
-  void accumulateVector(const WeightLayout &w, int words, Value row,
-                        Value vectorIndex, Value vector, Value local,
-                        SmallVector<Value> &acc, int64_t slot);
-
-  int64_t teams() const { return s.workgroupSize / s.threadsPerRow; }
-  int64_t rowsPerTeam() const { return s.rowsPerWorkgroup / teams(); }
-  int64_t mainEnd(const WeightLayout &w) const;
-  int64_t elementsPerVector(const WeightLayout &w) const;
-
-  ImplicitLocOpBuilder &b;
-  KernelBuilder kb;
-  const MatvecKernelSpec &s;
-  MLIRContext *ctx;
-  SmallVector<Value> args;
-  mlir::gpu::GPUModuleOp module;
-  // Workgroup memory.
-  Value xs, xq, xsum, blockMax, stats, partials, tile, tileUp, scratch;
-  // Common values.
-  Value tid, lane, team, workgroup, rows;
-  /// Tokens of the run in this pass (at most tokensPerPass).
-  Value passTokens;
-};
+namespace detail {
 
 int64_t MatvecEmitter::elementsPerVector(const WeightLayout &w) const {
   return w.packed ? s.vectorBytes * 8 / w.format.bits
@@ -165,11 +73,19 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
   const WeightLayout &w0 = s.segments.front().weight;
   int64_t tt = s.tokensPerPass, kt = s.kTile;
   bool int8 = s.int8Activations;
-  bool needXs = !int8 || mainEnd(w0) < s.k;
+  bool mma = s.matrixUnits, denseMma = mma && !int8;
+  bool needXs = !mma && (!int8 || mainEnd(w0) < s.k);
   bool pairs = llvm::any_of(s.segments,
                             [](const MatvecSegment &g) { return g.up; });
-  int64_t reductions = std::max<int64_t>(
-      rowsPerTeam() * tt * (pairs ? 2 : 1), 2 * tt);
+  // The teams' reductions keep every accumulator's partials; with matrix
+  // units only the prologue's, staging's and epilogue's single values.
+  int64_t reductions =
+      s.matrixUnits ? 2
+                    : std::max<int64_t>(rowsPerTeam() * tt * (pairs ? 2 : 1),
+                                        2 * tt);
+  // Words of a token's staged tile: int8 codes four to a word, 16-bit
+  // parts two to a word (products = mma over f16 or bf16 weights).
+  xqStride = (denseMma ? kt / 2 : kt / 4) + (mma ? 4 : 0);
   SmallVector<Type> buffers;
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   auto add = [&](int64_t elements, Type type) {
@@ -177,7 +93,12 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
     return static_cast<int>(buffers.size() - 1);
   };
   int xsAt = needXs ? add(tt * kt, f32) : -1;
-  int xqAt = int8 ? add(tt * kt / 4, i32) : -1;
+  int xqAt = int8 || mma ? add(tt * xqStride, i32) : -1;
+  int xloAt = denseMma ? add(tt * xqStride, i32) : -1;
+  int scalesAt = denseMma ? add(tt, f32) : -1;
+  int wqAt = mma
+                 ? add(s.rowsPerWorkgroup * (pairs ? 2 : 1) * xqStride, i32)
+                 : -1;
   int xsumAt = int8 ? add(tt * kt / codesPerWord(w0), f32) : -1;
   int maxAt = int8 ? add(tt * kt / kBlock, f32) : -1;
   int statsAt = add(2 * tt, f32);
@@ -190,6 +111,10 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
   module = cast<mlir::gpu::GPUModuleOp>(b.getInsertionBlock()->getParentOp());
   mlir::gpu::GPUFuncOp func =
       createKernel(b, name, bindingTypes, buffers, s.workgroupSize);
+  if (s.matrixUnits)
+    // Two workgroups per SM is enough to hide the tiles' latency; left to
+    // itself ptxas aims at more and spills the fragments at 80 registers.
+    func->setAttr("nvvm.minctasm", b.getI32IntegerAttr(2));
   Block &entry = func.getBody().front();
   for (unsigned i = 0; i < bindingTypes.size(); ++i)
     args.push_back(entry.getArgument(i));
@@ -200,6 +125,9 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
   };
   xs = buffer(xsAt);
   xq = buffer(xqAt);
+  wq = buffer(wqAt);
+  xlo = buffer(xloAt);
+  tokenScales = buffer(scalesAt);
   xsum = buffer(xsumAt);
   blockMax = buffer(maxAt);
   stats = buffer(statsAt);
@@ -227,6 +155,8 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
 }
 
 void MatvecEmitter::emitSegment(const MatvecSegment &seg) {
+  if (s.matrixUnits)
+    return emitMmaSegment(seg);
   int64_t tt = s.tokensPerPass;
   bool pair = seg.up.has_value();
   int64_t accCount = rowsPerTeam() * tt * (pair ? 2 : 1);
@@ -406,7 +336,7 @@ void MatvecEmitter::emitStagingInt8(Value t0, Value kt) {
     }
     for (int64_t p = 0; p < planes; ++p)
       kb.store(packed[p], xq,
-               kb.add(kb.mul(t, kTile / 4), kb.add(kb.mul(j, planes), p)));
+               kb.add(kb.mul(t, xqStride), kb.add(kb.mul(j, planes), p)));
     kb.store(kb.fmul(kb.sitofp(sum), d), xsum, cw);
   });
 }
@@ -532,7 +462,7 @@ void MatvecEmitter::accumulateVector(const WeightLayout &w, int words,
         for (int64_t p = 0; p < planes; ++p) {
           Value plane = kb.andMask(kb.shr(codes, bits * p), mask);
           Value xw = kb.load(xq, kb.add(kb.mul(cw, planes),
-                                        kb.index(t * s.kTile / 4 + p)));
+                                        kb.index(t * xqStride + p)));
           isum = emitDot4U8S8(b, module, plane, xw, isum);
         }
         xsumG = kb.fadd(xsumG, kb.load(xsum, kb.add(cw, kb.index(t * s.kTile / n))));
@@ -724,7 +654,7 @@ void MatvecEmitter::emitEpilogue(const MatvecSegment &seg, Value t0) {
     emitRowEpilogue(c);
 }
 
-} // namespace
+} // namespace detail
 
 mlir::gpu::GPUFuncOp emitMatvecKernel(ImplicitLocOpBuilder &b, StringRef name,
                                       const MatvecKernelSpec &spec) {

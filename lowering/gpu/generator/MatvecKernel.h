@@ -23,6 +23,13 @@
 //     `threadsPerRow` lanes) into a tile of results in workgroup memory,
 //     which all threads then carry through the epilogues and store.
 //
+// With `matrixUnits` (products = mma, prefill of packed weights) the
+// workgroup stages the K tile's codes of its rows next to the int8
+// activations, and each subgroup of 32 threads owns 8-row tiles and
+// multiplies them with every 16-token tile of the pass, 32 features per
+// step (Intrinsics.h: mma.sync on CUDA), applying group scales per run of
+// integer sums; the result tile and epilogues are the same.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef FMC_LOWERING_GPU_GENERATOR_MATVECKERNEL_H
@@ -98,6 +105,13 @@ struct MatvecKernelSpec {
   int64_t vectorBytes = 16, tokensPerPass = 1;
   bool int8Activations = false;
   bool headTiles = false;
+  /// products = mma: 16-token x 8-row tiles on matrix units (MatvecMma.cpp)
+  /// instead of the teams' reductions; the K tile is one int8 block.
+  bool matrixUnits = false;
+  /// products = mma: workgroups along the grid's z that split the passes
+  /// of tokens (workgroup z takes passes z, z + tokenSplits, ...), so that
+  /// the few row tiles of a projection still fill a large GPU.
+  int64_t tokenSplits = 1;
   // Shapes.
   int64_t k = 0;
   int64_t maxTokens = 1;
