@@ -391,7 +391,8 @@ Attribute ProgramFormer::matvecConfig(const MatvecGroup &group,
       if (rows % 8 == 0 &&
           matrixUnitsWorkgroupBytes(
               rows, parts, passTokens,
-              weight.getQuant() ? weight.getQuant().getBits() : 16) <=
+              weight.getQuant() ? weight.getQuant().getBits() : 16,
+              kWorkgroupSize) <=
               kGuaranteedWorkgroupBytes) {
         products = Products::mma;
         rowsPerWorkgroup = rows;

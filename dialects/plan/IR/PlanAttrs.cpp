@@ -151,11 +151,13 @@ LogicalResult MatvecConfigAttr::verifyRegion(Operation *op) const {
       return dispatch.emitOpError()
              << "has products = mma over packed codes (weight " << weight
              << "), which multiply int8 activations; activations must be i8";
-    int64_t parts =
-        !region->segments.empty() && region->segments.front().up ? 2 : 1;
+    int64_t parts = llvm::any_of(region->segments,
+                                 [](const MatvecSegment &s) { return s.up; })
+                        ? 2
+                        : 1;
     int64_t bytes = matrixUnitsWorkgroupBytes(
         getRowsPerWorkgroup(), parts, getTokensPerPass(),
-        quant ? quant.getBits() : 16);
+        quant ? quant.getBits() : 16, getWorkgroupSize());
     if (bytes > kGuaranteedWorkgroupBytes)
       return dispatch.emitOpError()
              << "has products = mma over " << getRowsPerWorkgroup()

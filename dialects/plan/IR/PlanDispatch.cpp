@@ -57,7 +57,8 @@ std::string mlir::plan::matrixUnitsUnfit(fm::ParamOp weight, int64_t k) {
 }
 
 int64_t mlir::plan::matrixUnitsWorkgroupBytes(int64_t rows, int64_t parts,
-                                              int64_t tokens, unsigned bits) {
+                                              int64_t tokens, unsigned bits,
+                                              int64_t workgroupSize) {
   // Rows of 32 words of a K tile (128 int8 or 64 16-bit features), and 4
   // more against bank conflicts.
   constexpr int64_t kTileWords = 32 + 4;
@@ -67,7 +68,8 @@ int64_t mlir::plan::matrixUnitsWorkgroupBytes(int64_t rows, int64_t parts,
                   + (dense ? 0 : tokens * 128 * bits / 32) // activation sums
                   + tokens                              // block maxima, scales
                   + rows * tokens * parts               // result tiles
-                  + 2 * tokens + rows + 2 * 32;         // statistics, scratch
+                  + 2 * tokens + rows                   // statistics, scratch
+                  + 2 * workgroupSize / 8;              // reduction partials
   return 4 * words;
 }
 

@@ -98,9 +98,12 @@ std::string matrixUnitsUnfit(fm::ParamOp weight, int64_t k);
 /// weights of a K tile, the activation sums, and the result tiles the
 /// epilogues read.
 int64_t matrixUnitsWorkgroupBytes(int64_t rows, int64_t parts,
-                                  int64_t tokens, unsigned bits);
-/// The workgroup memory every GPU target guarantees (Vulkan's minimum
-/// maxComputeSharedMemorySize; lavapipe's and Apple GPUs' size).
+                                  int64_t tokens, unsigned bits,
+                                  int64_t workgroupSize);
+/// The workgroup memory a matvec on matrix units may take: what lavapipe
+/// and Apple GPUs have (NVIDIA GPUs: 48 KB without opting in). Vulkan's
+/// required minimum is 16 KB; a device below 32 KB refuses the pipeline
+/// when the artifact loads.
 constexpr int64_t kGuaranteedWorkgroupBytes = 32768;
 
 /// How many ranges of cache slots split-KV decode attention over `cache`

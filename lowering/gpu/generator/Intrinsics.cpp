@@ -7,6 +7,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 
@@ -53,7 +54,9 @@ LogicalResult resolve(mlir::gpu::GPUModuleOp module,
     if (call.getCallee() == kDot4U8S8 || isMatrixProduct(call.getCallee()))
       calls.push_back(call);
   });
-  SmallVector<memref::CastOp> casts;
+  // Common subexpression elimination may have merged the casts of calls
+  // in one block: each is erased once.
+  llvm::SetVector<Operation *> casts;
   for (func::CallOp call : calls) {
     ImplicitLocOpBuilder b(call.getLoc(), call);
     if (call.getCallee() == kDot4U8S8) {
@@ -61,16 +64,16 @@ LogicalResult resolve(mlir::gpu::GPUModuleOp module,
     } else {
       for (Value operand : call.getOperands())
         if (auto cast = operand.getDefiningOp<memref::CastOp>())
-          casts.push_back(cast);
+          casts.insert(cast);
       for (auto [result, value] :
            llvm::zip_equal(call.getResults(), lowerings.mma(b, call)))
         result.replaceAllUsesWith(value);
     }
     call.erase();
   }
-  for (memref::CastOp cast : casts)
+  for (Operation *cast : casts)
     if (cast->use_empty())
-      cast.erase();
+      cast->erase();
   for (StringRef name : {StringRef(kDot4U8S8), StringRef(kMmaS8U8),
                          StringRef(kMmaF16), StringRef(kMmaBF16)})
     if (auto decl = module.lookupSymbol<func::FuncOp>(name))

@@ -114,7 +114,12 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
   if (s.matrixUnits)
     // Two workgroups per SM is enough to hide the tiles' latency; left to
     // itself ptxas aims at more and spills the fragments at 80 registers.
-    func->setAttr("nvvm.minctasm", b.getI32IntegerAttr(2));
+    // Head tiles of 128 rows with their epilogues (qk-norm, RoPE, the int8
+    // append) need more than the 128 registers two allow: one.
+    func->setAttr("nvvm.minctasm",
+                  b.getI32IntegerAttr(s.headTiles && s.rowsPerWorkgroup > 64
+                                          ? 1
+                                          : 2));
   Block &entry = func.getBody().front();
   for (unsigned i = 0; i < bindingTypes.size(); ++i)
     args.push_back(entry.getArgument(i));
