@@ -2,6 +2,9 @@
 
 #include "lowering/gpu/generator/Intrinsics.h"
 
+#include "lowering/gpu/generator/Decode.h"
+#include "lowering/gpu/generator/KernelBuilder.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -97,22 +100,10 @@ Value portableDot4(ImplicitLocOpBuilder &b, Value a, Value x, Value sum) {
   return sum;
 }
 
-/// Half `half` (0: low bits) of `word` as f32: an f16 (arith.extf) or a
-/// bf16 (a shift).
+/// Half `half` (0: low bits) of `word` as f32: an f16 or a bf16.
 Value portableHalf(ImplicitLocOpBuilder &b, Value word, int half, bool bf16) {
-  auto c = [&](int64_t v) { return arith::ConstantIntOp::create(b, v, 32); };
-  Type f32 = b.getF32Type();
-  if (bf16) {
-    Value bits =
-        half ? arith::AndIOp::create(b, word, c(0xffff0000)).getResult()
-             : arith::ShLIOp::create(b, word, c(16)).getResult();
-    return arith::BitcastOp::create(b, f32, bits);
-  }
-  Value bits = half ? arith::ShRUIOp::create(b, word, c(16)).getResult()
-                    : word;
-  Value low = arith::TruncIOp::create(b, b.getI16Type(), bits);
-  Value f16 = arith::BitcastOp::create(b, b.getF16Type(), low);
-  return arith::ExtFOp::create(b, f32, f16);
+  KernelBuilder kb(b);
+  return halfToF32(kb, half ? kb.shr(word, 16) : word, bf16);
 }
 
 /// The operands of an mma call: buffers (looked through their casts),

@@ -136,6 +136,10 @@ private:
   /// `xqStride` words each, in xq's order (code word j's bit plane p at
   /// word j * planes + p), gate rows then up rows.
   Value wq;
+  /// products = mma: the thread's lane in its subgroup of 32, the
+  /// subgroup, and the first row (token) and column (weight row) of its
+  /// elements of a 16 x 8 tile (Intrinsics.h emitMmaS8U8).
+  Value fragmentLane, fragmentSubgroup, fragmentRow, fragmentColumn;
   /// products = mma over f16 or bf16 weights: the activations as two parts
   /// of the weights' type, x / scale = hi + lo (hi in xq, lo in xlo), and
   /// per token of the pass the power of two `scale` that keeps the tile's

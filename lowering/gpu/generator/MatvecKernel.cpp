@@ -95,7 +95,7 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
   int xsAt = needXs ? add(tt * kt, f32) : -1;
   int xqAt = int8 || mma ? add(tt * xqStride, i32) : -1;
   int xloAt = denseMma ? add(tt * xqStride, i32) : -1;
-  int scalesAt = denseMma ? add(tt, f32) : -1;
+  int tokenScalesAt = denseMma ? add(tt, f32) : -1;
   int wqAt = mma
                  ? add(s.rowsPerWorkgroup * (pairs ? 2 : 1) * xqStride, i32)
                  : -1;
@@ -132,7 +132,7 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
   xq = buffer(xqAt);
   wq = buffer(wqAt);
   xlo = buffer(xloAt);
-  tokenScales = buffer(scalesAt);
+  tokenScales = buffer(tokenScalesAt);
   xsum = buffer(xsumAt);
   blockMax = buffer(maxAt);
   stats = buffer(statsAt);
@@ -387,9 +387,13 @@ Value MatvecEmitter::weightElement(const WeightLayout &w, int words, Value row,
 
 Value MatvecEmitter::weightRow(const MatvecSegment &seg, Value r,
                                const WeightLayout &) {
-  Value first = kb.sub(kb.mul(workgroup, s.rowsPerWorkgroup),
-                       kb.index(seg.rowStart));
-  Value local = kb.add(first, kb.add(kb.mul(team, rowsPerTeam()), r));
+  return localWeightRow(seg, kb.add(kb.mul(team, rowsPerTeam()), r));
+}
+
+Value MatvecEmitter::localWeightRow(const MatvecSegment &seg, Value r) {
+  Value local = kb.add(kb.sub(kb.mul(workgroup, s.rowsPerWorkgroup),
+                              kb.index(seg.rowStart)),
+                       r);
   Value inside = kb.ult(local, seg.rows);
   return kb.add(kb.index(seg.weightRowBase),
                 kb.select(inside, local, kb.index(0)));

@@ -51,21 +51,17 @@ int64_t scaleRun(const WeightLayout &w) {
 
 } // namespace
 
-Value MatvecEmitter::localWeightRow(const MatvecSegment &seg, Value r) {
-  Value local = kb.add(kb.sub(kb.mul(workgroup, s.rowsPerWorkgroup),
-                              kb.index(seg.rowStart)),
-                       r);
-  Value inside = kb.ult(local, seg.rows);
-  return kb.add(kb.index(seg.weightRowBase),
-                kb.select(inside, local, kb.index(0)));
-}
-
 void MatvecEmitter::emitMmaSegment(const MatvecSegment &seg) {
   int64_t tt = s.tokensPerPass;
   int64_t parts = seg.up ? 2 : 1;
   int64_t rowTiles = s.rowsPerWorkgroup / kRowTile * parts;
   int64_t subgroups = s.workgroupSize / kMmaLanes;
   int64_t accCount = ceilDiv(rowTiles, subgroups) * (tt / kTokenTile) * 4;
+  // The thread's place in its subgroup's fragments (Intrinsics.h).
+  fragmentLane = kb.rem(tid, kMmaLanes);
+  fragmentSubgroup = kb.div(tid, kMmaLanes);
+  fragmentRow = kb.div(fragmentLane, 4);
+  fragmentColumn = kb.mul(kb.rem(fragmentLane, 4), 2);
   Value split = mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::z);
   kb.loop(kb.mul(split, tt), rows, kb.index(tt * s.tokenSplits), [&](Value t0) {
     passTokens = kb.minIndex(kb.sub(rows, t0), kb.index(tt));
@@ -217,11 +213,9 @@ SmallVector<Value> MatvecEmitter::emitMmaDenseProducts(const MatvecSegment &seg,
   int64_t rowTiles = s.rowsPerWorkgroup / kRowTile * (seg.up ? 2 : 1);
   int64_t subgroups = s.workgroupSize / kMmaLanes;
   bool bf16 = seg.weight.dtype == BF16;
-  Value lane32 = kb.rem(tid, kMmaLanes);
-  Value subgroup = kb.div(tid, kMmaLanes);
   SmallVector<Value> acc(accs);
   for (int64_t i = 0; i < ceilDiv(rowTiles, subgroups); ++i) {
-    Value tileIndex = kb.minIndex(kb.add(subgroup, i * subgroups),
+    Value tileIndex = kb.minIndex(kb.add(fragmentSubgroup, i * subgroups),
                                   kb.index(rowTiles - 1));
     Value bBase = kb.mul(tileIndex, kRowTile * xqStride);
     for (int64_t mi = 0; mi < tokenTiles; ++mi) {
@@ -236,8 +230,8 @@ SmallVector<Value> MatvecEmitter::emitMmaDenseProducts(const MatvecSegment &seg,
             for (Value part : {xq, xlo})
               next = emitMmaHalves(b, module, bf16, part,
                                    kb.add(aBase, words), xqStride, wq,
-                                   kb.add(bBase, words), xqStride, lane32,
-                                   next);
+                                   kb.add(bBase, words), xqStride,
+                                   fragmentLane, next);
             return SmallVector<Value>(next.begin(), next.end());
           });
       for (int64_t e = 0; e < 4; ++e)
@@ -263,9 +257,6 @@ SmallVector<Value> MatvecEmitter::emitMmaProducts(const MatvecSegment &seg,
   int64_t run = scaleRun(w0), runs = s.kTile / run;
   int64_t n = codesPerWord(w0);
   double offset = ((1 << w0.format.bits) - 1) / 2.0;
-  Value lane32 = kb.rem(tid, kMmaLanes);
-  Value subgroup = kb.div(tid, kMmaLanes);
-  Value group = kb.div(lane32, 4), inGroup = kb.rem(lane32, 4);
 
   return kb.loop(
       kb.index(0), kb.index(runs), kb.index(1), accs,
@@ -286,17 +277,18 @@ SmallVector<Value> MatvecEmitter::emitMmaProducts(const MatvecSegment &seg,
           // when the tiles do not divide among the subgroups; their results
           // are not stored).
           Value tileIndex =
-              kb.minIndex(kb.add(subgroup, i * subgroups),
+              kb.minIndex(kb.add(fragmentSubgroup, i * subgroups),
                           kb.index(rowTiles - 1));
           Value bBase = kb.add(kb.mul(tileIndex, kRowTile * xqStride), runWord);
-          // The scales of the lane's two rows (columns 2 inGroup and
-          // 2 inGroup + 1 of the tile), for the part the tile is in.
+          // The scales of the lane's two weight rows (columns
+          // fragmentColumn and fragmentColumn + 1 of the tile), for the
+          // part the tile is in.
           Value part = kb.div(tileIndex, tilesPerPart);
           Value gi = kb.div(kb.add(kt, kb.mul(c, run)), w0.group);
           SmallVector<Value, 2> scale, second;
           for (int64_t col = 0; col < 2; ++col) {
             Value r = kb.add(kb.mul(kb.rem(tileIndex, tilesPerPart), kRowTile),
-                             kb.add(kb.mul(inGroup, 2), col));
+                             kb.add(fragmentColumn, col));
             Value sc, sd;
             for (int p = 0; p < parts; ++p) {
               const WeightLayout &w = p ? *seg.up : seg.weight;
@@ -321,12 +313,12 @@ SmallVector<Value> MatvecEmitter::emitMmaProducts(const MatvecSegment &seg,
                   Value words = kb.mul(step, kFeatureStep / 4);
                   SmallVector<Value, 4> next = emitMmaS8U8(
                       b, module, xq, kb.add(aBase, words), xqStride, wq,
-                      kb.add(bBase, words), xqStride, lane32, sums);
+                      kb.add(bBase, words), xqStride, fragmentLane, sums);
                   return SmallVector<Value>(next.begin(), next.end());
                 });
             for (int64_t half = 0; half < 2; ++half) {
-              // Rows group and group + 8 of the token tile.
-              Value t = kb.add(group, mi * kTokenTile + 8 * half);
+              // Rows fragmentRow and fragmentRow + 8 of the token tile.
+              Value t = kb.add(fragmentRow, mi * kTokenTile + 8 * half);
               Value d = kb.fdiv(kb.load(blockMax, t), kb.f32(127.0));
               Value runSum = tokenSum(t);
               for (int64_t col = 0; col < 2; ++col) {
@@ -349,20 +341,17 @@ void MatvecEmitter::emitMmaResultTile(const MatvecSegment &seg,
   int64_t tilesPerPart = s.rowsPerWorkgroup / kRowTile;
   int64_t rowTiles = tilesPerPart * (seg.up ? 2 : 1);
   int64_t subgroups = s.workgroupSize / kMmaLanes;
-  Value lane32 = kb.rem(tid, kMmaLanes);
-  Value subgroup = kb.div(tid, kMmaLanes);
-  Value group = kb.div(lane32, 4), inGroup = kb.rem(lane32, 4);
   for (int64_t i = 0; i < ceilDiv(rowTiles, subgroups); ++i) {
-    Value tileIndex = kb.add(subgroup, i * subgroups);
+    Value tileIndex = kb.add(fragmentSubgroup, i * subgroups);
     Value part = kb.div(tileIndex, tilesPerPart);
     Value rowBase = kb.add(kb.mul(kb.rem(tileIndex, tilesPerPart), kRowTile),
-                           kb.mul(inGroup, 2));
+                           fragmentColumn);
     for (int p = 0; p < (seg.up ? 2 : 1); ++p)
       kb.ifThen(kb.andBool(kb.ult(tileIndex, rowTiles), kb.eq(part, p)), [&] {
         for (int64_t mi = 0; mi < tokenTiles; ++mi)
           for (int64_t e = 0; e < 4; ++e) {
             Value row = kb.add(rowBase, e % 2);
-            Value token = kb.add(group, mi * kTokenTile + 8 * (e / 2));
+            Value token = kb.add(fragmentRow, mi * kTokenTile + 8 * (e / 2));
             Value v = accs[(i * tokenTiles + mi) * 4 + e];
             if (!s.int8Activations)
               v = kb.fmul(v, kb.load(tokenScales, token));
