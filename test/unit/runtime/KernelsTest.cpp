@@ -99,6 +99,37 @@ TEST(SimdKernels, LinearMatchesReferenceForEveryIsaTypeAndShape) {
       }
 }
 
+
+// Decode (one token: rows from the two halves of the range) and prefill
+// (token tiles of four adjacent rows) order each row's sum the same way, so
+// a token's outputs do not depend on how many tokens ran with it.
+TEST(SimdKernels, OneTokenMatchesTokenTilesExactly) {
+  const LinearShape shapes[] = {{9, 2048, 37}, {9, 100, 64}, {5, 33, 7}};
+  for (const SimdKernels *table : supportedTables())
+    for (ElementType type :
+         {ElementType::F32, ElementType::F16, ElementType::BF16})
+      for (const LinearShape &s : shapes) {
+        SCOPED_TRACE(testing::Message()
+                     << table->isa << " " << typeName(type) << " k " << s.k
+                     << " n " << s.n);
+        std::vector<float> x = randomFloats(s.rows * s.k, 4);
+        std::vector<uint8_t> w = encode(randomFloats(s.n * s.k, 5), type);
+        std::vector<float> bias = randomFloats(s.n, 6);
+        std::vector<float> tiles(s.rows * s.n, NAN), single(s.n, NAN);
+        LinearFn linear = table->linear[static_cast<int>(type)];
+        linear({x.data(), s.k, s.k, w.data(), bias.data(), tiles.data(), s.n},
+               0, s.n, 0, s.rows);
+        for (int64_t t = 0; t < s.rows; ++t) {
+          linear({x.data(), s.k, s.k, w.data(), bias.data(), single.data(), 0},
+                 1, s.n, t, t + 1);
+          linear({x.data(), s.k, s.k, w.data(), bias.data(), single.data(), 0},
+                 0, 1, t, t + 1);
+          for (int64_t i = 0; i < s.n; ++i)
+            ASSERT_EQ(single[i], tiles[t * s.n + i])
+                << "token " << t << " row " << i;
+        }
+      }
+}
 TEST(SimdKernels, DotAndAxpyMatchPlainLoops) {
   for (const SimdKernels *table : supportedTables())
     for (ElementType type :
