@@ -46,6 +46,16 @@ void appendKeysAndValues(Cache &cache, const float *k, const float *v,
                          const int32_t *positions, int64_t rows,
                          int64_t kvHeads, int64_t headDim) {
   int64_t width = kvHeads * headDim;
+  if (rows == 1 && !cache.int8) {
+    int64_t slot = cache.slot(positions[0]);
+    const int64_t bytes = elementBytes(cache.type);
+    for (int64_t g = 0; g < kvHeads; ++g)
+      for (int64_t d = 0; d < headDim; ++d) {
+        size_t at = cache.offset(g, d, slot) * bytes;
+        __builtin_prefetch(static_cast<const char *>(cache.keys) + at, 1);
+        __builtin_prefetch(static_cast<const char *>(cache.values) + at, 1);
+      }
+  }
   for (int64_t t = 0; t < rows; ++t) {
     int64_t slot = cache.slot(positions[t]);
     for (int64_t g = 0; g < kvHeads; ++g) {
@@ -56,10 +66,10 @@ void appendKeysAndValues(Cache &cache, const float *k, const float *v,
         size_t scaleAt = static_cast<size_t>(g) * cache.capacity + slot;
         cache.keyScales[scaleAt] =
             quantizeInt8(kr, headDim, static_cast<int8_t *>(cache.keys) + at,
-                         cache.capacity);
+                         cache.stride);
         cache.valueScales[scaleAt] =
             quantizeInt8(vr, headDim, static_cast<int8_t *>(cache.values) + at,
-                         cache.capacity);
+                         cache.stride);
         continue;
       }
       for (int64_t d = 0; d < headDim; ++d) {
@@ -193,8 +203,8 @@ private:
               ? scoresInt8(query,
                            reinterpret_cast<const int8_t *>(keys) + offset,
                            cache.keyScales + g * cache.capacity + slot,
-                           cache.capacity, run, headDim, scale, scores + at)
-              : simd.scores[type](query, keys + offset, cache.capacity, run,
+                           cache.stride, run, headDim, scale, scores + at)
+              : simd.scores[type](query, keys + offset, cache.stride, run,
                                   headDim, scale, scores + at);
       max = std::max(max, runMax);
     });
@@ -218,10 +228,10 @@ private:
       size_t offset = cache.offset(g, 0, slot) * bytes;
       if (cache.int8)
         mixInt8(scores + at, reinterpret_cast<const int8_t *>(values) + offset,
-                cache.valueScales + g * cache.capacity + slot, cache.capacity,
+                cache.valueScales + g * cache.capacity + slot, cache.stride,
                 run, headDim, result);
       else
-        simd.mix[type](scores + at, values + offset, cache.capacity, run,
+        simd.mix[type](scores + at, values + offset, cache.stride, run,
                        headDim, result);
     });
     for (int64_t j = std::max(lo, cachedHi + 1); j <= hi; ++j)

@@ -58,6 +58,21 @@ struct ZeroedBlock {
   }
 };
 
+/// Elements from one feature's row of cache slots to the next: the
+/// capacity rounded up to whole 64-byte lines, plus one line where that
+/// would put rows a multiple of 512 bytes apart. Rows 4 KB apart (1024 f32
+/// slots) map one slot of every feature to the same L1 set and to 16 of
+/// L2's 1024: appending a position and attending over the recent ones then
+/// evicted their own lines (12 ways in L1, 16 in L2, for kv_heads x
+/// head_dim rows). A line of padding gives consecutive rows consecutive sets.
+int64_t cacheRowStride(int64_t capacity, int64_t elementSize) {
+  const int64_t line = 64 / elementSize;
+  int64_t stride = (capacity + line - 1) / line * line;
+  if (stride * elementSize % 512 == 0)
+    stride += line;
+  return stride;
+}
+
 class CpuDevice final : public Device {
 public:
   CpuDevice(const Artifact &artifact, const BackendOptions &options,
@@ -148,26 +163,25 @@ absl::Status CpuDevice::init() {
     }
     // Keys, then values; each block holds the elements and, for int8, their
     // scales behind them ([kv_heads][capacity] f32).
-    uint64_t bytes = cacheBytes(*c, context);
-    uint64_t half = bytes / 2;
-    uint64_t elements = (c->bytes() - c->scale_bytes()) / 2 /
-                        static_cast<uint64_t>(c->capacity()) *
-                        static_cast<uint64_t>(cache.capacity);
-    if (cache.int8 && elements % alignof(float) != 0)
-      return absl::UnimplementedError(absl::StrCat(
-          "KV cache '", c->name()->str(), "' holds ", elements,
-          " int8 elements per keys or values, not a multiple of 4; the cpu "
-          "backend keeps the scales behind them aligned"));
+    const int64_t elementSize = cache.int8 ? 1 : elementBytes(cache.type);
+    cache.stride = cacheRowStride(cache.capacity, elementSize);
+    const uint64_t elements = static_cast<uint64_t>(cache.kvHeads) *
+                              static_cast<uint64_t>(cache.headDim) *
+                              static_cast<uint64_t>(cache.stride);
+    const uint64_t half =
+        elements * static_cast<uint64_t>(elementSize) +
+        (cache.int8 ? static_cast<uint64_t>(cache.kvHeads) *
+                          static_cast<uint64_t>(cache.capacity) * sizeof(float)
+                    : 0);
     // A cache is [kv head][feature][slot]: appending one position stores
-    // to kv_heads * head_dim rows `capacity` elements apart. Where a row
+    // to kv_heads * head_dim rows `stride` elements apart. Where a row
     // fits in a 4 KB page, the first position touches every page of the
     // cache anyway, and with 4 KB pages each of those stores is its own
     // TLB miss (a 853M Llama's appends took 18% of a decode step); 2 MB
     // pages then cost no memory and hold the cache in a few TLB entries.
     // Longer rows keep 4 KB pages, so memory follows the context reached.
     const bool hugePages =
-        static_cast<uint64_t>(cache.capacity) *
-            (cache.int8 ? 1 : elementBytes(cache.type)) <= 4096;
+        static_cast<uint64_t>(cache.stride) * elementSize <= 4096 + 64;
     if (!cacheBlocks[2 * i].allocate(half, hugePages) ||
         !cacheBlocks[2 * i + 1].allocate(half, hugePages))
       return absl::ResourceExhaustedError(

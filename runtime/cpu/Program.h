@@ -29,6 +29,9 @@ namespace fmc::cpu {
 struct Cache {
   bool ring = false;
   int64_t capacity = 0;
+  /// Elements from one feature's row of slots to the next: the capacity
+  /// padded (cacheRowStride).
+  int64_t stride = 0;
   int64_t kvHeads = 0;
   int64_t headDim = 0;
   ElementType type = ElementType::F32;
@@ -46,7 +49,7 @@ struct Cache {
   }
   /// Element index of feature `feature` of `head` at `slot`.
   size_t offset(int64_t head, int64_t feature, int64_t slot) const {
-    return (static_cast<size_t>(head) * headDim + feature) * capacity + slot;
+    return (static_cast<size_t>(head) * headDim + feature) * stride + slot;
   }
 };
 

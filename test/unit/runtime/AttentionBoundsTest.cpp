@@ -36,6 +36,7 @@ struct GuardedCache {
     std::fill(keys.begin() + kGuard, keys.end() - kGuard, 0.0f);
     std::fill(values.begin() + kGuard, values.end() - kGuard, 0.0f);
     cache.capacity = kCapacity;
+    cache.stride = kCapacity; // Unpadded rows.
     cache.kvHeads = 1;
     cache.headDim = kHeadDim;
     cache.keys = keys.data() + kGuard;

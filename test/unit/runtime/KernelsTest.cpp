@@ -157,8 +157,11 @@ TEST(SimdKernels, AttentionScoresAndMixMatchPlainLoops) {
   for (const SimdKernels *table : supportedTables())
     for (ElementType type :
          {ElementType::F32, ElementType::F16, ElementType::BF16})
-      for (int64_t headDim : {4, 8, 16, 24, 64, 128})
-        for (int64_t rows : {1, 5, 37, 64, 130}) {
+      for (int64_t headDim : {4, 6, 8, 16, 24, 64, 128})
+        // Fewer positions than any vector's lanes, whole vectors, and
+        // every count of vectors after the last group of four, with and
+        // without a partial vector.
+        for (int64_t rows : {1, 5, 16, 37, 50, 64, 130, 176, 200}) {
           SCOPED_TRACE(testing::Message()
                        << table->isa << " " << typeName(type) << " head_dim "
                        << headDim << " rows " << rows);
