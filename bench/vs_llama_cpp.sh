@@ -2,8 +2,10 @@
 # fmc against llama.cpp on the same weights, in one run: the synthetic 853M
 # Llama as an F16 GGUF (bench/make_gguf_bench_model.py --type F16), which
 # llama-quantize turns into Q4_0 and TQ2_0 and fmc compiles as f16, as 4-bit
-# (affine grid, groups of 32) and as 2-bit (balanced grid, groups of 64,
-# with a 4-bit embedding and head). For each width the engines run in turn,
+# (balanced grid, groups of 32, f16 scales: Q4_0's own layout of 4.5 bits a
+# weight, where llama.cpp keeps a 6-bit head) and as 2-bit (balanced grid,
+# groups of 64, with a 4-bit embedding and head), each at no more bits per
+# weight than its llama.cpp peer. For each width the engines run in turn,
 # ROUNDS times, each run measuring prefill of 512 tokens and 32 decode
 # steps on THREADS threads; fmc-bench also measures the read bandwidth in
 # its run. Prints the medians, the ratios fmc / llama.cpp and fmc's decode
@@ -43,7 +45,7 @@ compile() { # name, fmc-compile options...
         -o "$out/fmc-$name.fmc" > /dev/null
 }
 compile f16
-compile 4bit --quantize=linear:4:affine:32,embedding:4:affine:32,output:4:affine:32
+compile 4bit --quantize=linear:4:balanced:32,embedding:4:balanced:32,output:4:balanced:32
 compile 2bit --quantize=afm,output:4:affine:64:f16
 
 # One row per run: engine width prefill_tok_s decode_tok_s [bandwidth_fraction]

@@ -11,6 +11,8 @@ namespace {
 
 /// Output rows per task below which a product runs on the caller alone.
 constexpr int64_t kMinWeightBytesPerTask = 1 << 14;
+/// Rows of a prefill panel (QuantPanels.inc): tasks take whole ones.
+constexpr int64_t kPanelRowsPerTask = 16;
 
 class QuantLinear final : public KernelInstance {
 public:
@@ -33,13 +35,21 @@ public:
     if (threads == 1 || weightBytes < 2 * kMinWeightBytesPerTask) {
       fn(w, *acts, out, w.n, 0, w.n, t0, t1);
     } else {
-      // Token blocks reuse each decoded weight block for several tokens;
-      // output-row chunks spread the weight stream over the threads.
-      int64_t tokenBlock = 64;
+      // Output-row chunks spread the weight stream over the threads. With
+      // rows enough for every thread, each task takes every token: a
+      // prefill kernel lays its rows out once per call (QuantPanels.inc)
+      // and then serves any number of tokens. Otherwise token blocks make
+      // the tasks.
+      const int64_t wantTasks = 4 * threads;
+      const bool rowsOnly = w.n >= wantTasks * kPanelRowsPerTask;
+      int64_t tokenBlock = rowsOnly ? t1 - t0 : 64;
       int64_t tokenBlocks = (t1 - t0 + tokenBlock - 1) / tokenBlock;
       int64_t nChunks =
-          std::max<int64_t>(1, (4 * threads + tokenBlocks - 1) / tokenBlocks);
+          std::max<int64_t>(1, (wantTasks + tokenBlocks - 1) / tokenBlocks);
       int64_t nChunk = (w.n + nChunks - 1) / nChunks;
+      if (rowsOnly) // Whole panels of rows.
+        nChunk = (nChunk + kPanelRowsPerTask - 1) / kPanelRowsPerTask *
+                 kPanelRowsPerTask;
       nChunks = (w.n + nChunk - 1) / nChunk;
       ctx.pool->run(tokenBlocks * nChunks, [&](int64_t task, int) {
         int64_t tb = task / nChunks, nc = task % nChunks;

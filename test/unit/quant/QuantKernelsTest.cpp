@@ -1,8 +1,9 @@
 //===- QuantKernelsTest.cpp - packed-weight kernels vs references ---------===//
 //
 // Every kernel table this CPU runs, for every format, on odd shapes (k not
-// a multiple of the group or of 128, 1, 7 and 13 output rows, 1, 3 and 5
-// tokens): equal to dequantize-then-f32 with the kernels' activation
+// a multiple of the group or of 128, 1, 7, 13 and 37 output rows: partial
+// and whole panels of 16; 1, 3, 5 and 11 tokens: partial and whole tiles
+// of 8): equal to dequantize-then-f32 with the kernels' activation
 // rounding within f32 tolerance, and close to plain f32.
 //
 //===----------------------------------------------------------------------===//
@@ -64,9 +65,9 @@ TEST(QuantKernels, MatchDequantizeThenF32) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (const cpu::QuantKernelTable *table : tables())
     for (const char *spec : kFormats)
-      for (int64_t n : {1, 7, 13})
+      for (int64_t n : {1, 7, 13, 37})
         for (int64_t k : {40, 100, 172, 256, 300, 640})
-          for (int64_t tokens : {1, 3, 5}) {
+          for (int64_t tokens : {1, 3, 5, 11}) {
             SCOPED_TRACE(std::string(table->isa) + " " + spec +
                          " n=" + std::to_string(n) + " k=" + std::to_string(k) +
                          " tokens=" + std::to_string(tokens));
@@ -120,18 +121,22 @@ TEST(QuantKernels, RowRangesAndTokenRangesCompose) {
   }
 }
 
-// Decode (one token) runs rows in tiles drawn from several spans of the
-// row range; prefill runs tokens in tiles (AVX-512: up to 8, two to a
-// 512-bit vector, an odd last one alone; 11 tokens take all three). Each output must not depend on
-// which tile or range it was computed in: one token at a time, any row
-// split, equals the whole product bit for bit, for every format.
-TEST(QuantKernels, OneTokenTilesMatchTheWholeProductExactly) {
+// Prefill (several tokens) runs rows in chunks (AVX-512 VNNI: panels of 16
+// consecutive rows, tokens in tiles of up to 8; elsewhere tiles of up to 4
+// tokens) and decode (one token) runs rows in tiles drawn from several
+// spans of the row range. No output may depend on the tile, chunk or range
+// it was computed in: any split of rows and of tokens into runs of two or
+// more gives the whole product's bits, and so does one token at a time
+// with any row split against the one-token product. Decode and prefill
+// agree within f32 rounding (AVX-512 VNNI sums a prefill row in one vector
+// lane, decode across lanes).
+TEST(QuantKernels, SplitsMatchTheWholeProductExactly) {
   std::mt19937 rng(17);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const int64_t k = 300, tokens = 11;
   for (const cpu::QuantKernelTable *table : tables())
     for (const char *spec : kFormats)
-      for (int64_t n : {1, 5, 13}) {
+      for (int64_t n : {1, 5, 13, 37}) {
         SCOPED_TRACE(std::string(table->isa) + " " + spec +
                      " n=" + std::to_string(n));
         Packed p = pack(spec, n, k, rng);
@@ -140,15 +145,34 @@ TEST(QuantKernels, OneTokenTilesMatchTheWholeProductExactly) {
           v = normal(rng);
         cpu::QuantActivations a(p.view, tokens);
         a.prepare(p.view, x.data(), k, 0, tokens);
-        std::vector<float> whole(tokens * n), single(tokens * n, -1.0f);
+        std::vector<float> whole(tokens * n), parts(tokens * n, -1.0f);
         table->linear(p.view, a, whole.data(), n, 0, n, 0, tokens);
+        // Token runs of 2, 3 and 6, each with its own uneven row split.
+        const int64_t runs[][2] = {{0, 2}, {2, 5}, {5, tokens}};
+        for (const auto &run : runs) {
+          int64_t split = std::min<int64_t>(n, 1 + run[0] + n / 2);
+          table->linear(p.view, a, parts.data(), n, 0, split, run[0], run[1]);
+          table->linear(p.view, a, parts.data(), n, split, n, run[0], run[1]);
+        }
+        EXPECT_EQ(whole, parts);
+
+        std::vector<float> one(tokens * n), single(tokens * n, -1.0f);
         for (int64_t t = 0; t < tokens; ++t) {
+          table->linear(p.view, a, one.data(), n, 0, n, t, t + 1);
           // Rows in two uneven ranges (the second empty when n is 1).
           int64_t split = std::min<int64_t>(n, 1 + t);
           table->linear(p.view, a, single.data(), n, 0, split, t, t + 1);
           table->linear(p.view, a, single.data(), n, split, n, t, t + 1);
         }
-        EXPECT_EQ(whole, single);
+        EXPECT_EQ(one, single);
+        for (int64_t t = 0; t < tokens; ++t)
+          for (int64_t r = 0; r < n; ++r) {
+            double magnitude = 0.0;
+            for (int64_t i = 0; i < k; ++i)
+              magnitude += std::fabs(p.view.value(r, i) * x[t * k + i]);
+            ASSERT_NEAR(one[t * n + r], whole[t * n + r], 1e-5 * magnitude)
+                << "t=" << t << " r=" << r;
+          }
       }
 }
 
