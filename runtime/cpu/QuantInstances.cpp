@@ -12,7 +12,7 @@ namespace {
 /// Output rows per task below which a product runs on the caller alone.
 constexpr int64_t kMinWeightBytesPerTask = 1 << 14;
 /// Rows of a prefill panel (QuantPanels.inc): tasks take whole ones.
-constexpr int64_t kPanelRowsPerTask = 16;
+constexpr int64_t kPanelRowsPerTask = 32;
 
 class QuantLinear final : public KernelInstance {
 public:
