@@ -1,10 +1,11 @@
 //===- QuantKernelsTest.cpp - packed-weight kernels vs references ---------===//
 //
-// Every kernel table this CPU runs, for every format, on odd shapes (k not
-// a multiple of the group or of 128, 1, 7, 13 and 37 output rows: partial
-// and whole panels of 16; 1, 3, 5 and 11 tokens: partial and whole tiles
-// of 8): equal to dequantize-then-f32 with the kernels' activation
-// rounding within f32 tolerance, and close to plain f32.
+// Every kernel table this CPU runs, for every format, on odd shapes: k not
+// a multiple of the group or of 128; 1, 7, 13 and 37 output rows (partial
+// and whole tiles and panels); 1, 3, 5 and 11 tokens (partial and whole
+// tiles of 8) and 27 (AVX-512 VNNI's panels, from 20 tokens, in tiles of
+// 4). Equal to dequantize-then-f32 with the kernels' activation rounding
+// within f32 tolerance, and close to plain f32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -67,7 +69,7 @@ TEST(QuantKernels, MatchDequantizeThenF32) {
     for (const char *spec : kFormats)
       for (int64_t n : {1, 7, 13, 37})
         for (int64_t k : {40, 100, 172, 256, 300, 640})
-          for (int64_t tokens : {1, 3, 5, 11}) {
+          for (int64_t tokens : {1, 3, 5, 11, 27}) {
             SCOPED_TRACE(std::string(table->isa) + " " + spec +
                          " n=" + std::to_string(n) + " k=" + std::to_string(k) +
                          " tokens=" + std::to_string(tokens));
@@ -121,19 +123,18 @@ TEST(QuantKernels, RowRangesAndTokenRangesCompose) {
   }
 }
 
-// Prefill (several tokens) runs rows in chunks (AVX-512 VNNI: panels of 16
-// consecutive rows, tokens in tiles of up to 8; elsewhere tiles of up to 4
-// tokens) and decode (one token) runs rows in tiles drawn from several
-// spans of the row range. No output may depend on the tile, chunk or range
-// it was computed in: any split of rows and of tokens into runs of two or
-// more gives the whole product's bits, and so does one token at a time
-// with any row split against the one-token product. Decode and prefill
-// agree within f32 rounding (AVX-512 VNNI sums a prefill row in one vector
-// lane, decode across lanes).
+// Decode (one token) runs rows in tiles drawn from several spans of the
+// row range; prefill runs tokens in tiles, of up to 8 and two to a 512-bit
+// vector on AVX-512, in pairs, with the same operations per output, and on
+// AVX-512 VNNI runs of 20 tokens or more in panels of 32 rows instead
+// (one vector lane per row: other roundings). No output may depend on the
+// tile, panel or range it was computed in: any split of rows, and of
+// tokens into runs of 20 or more, gives the whole product's bits, and runs
+// of fewer tokens give one token's bits. All agree within f32 rounding.
 TEST(QuantKernels, SplitsMatchTheWholeProductExactly) {
   std::mt19937 rng(17);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  const int64_t k = 300, tokens = 11;
+  const int64_t k = 300, tokens = 45;
   for (const cpu::QuantKernelTable *table : tables())
     for (const char *spec : kFormats)
       for (int64_t n : {1, 5, 13, 37}) {
@@ -145,26 +146,28 @@ TEST(QuantKernels, SplitsMatchTheWholeProductExactly) {
           v = normal(rng);
         cpu::QuantActivations a(p.view, tokens);
         a.prepare(p.view, x.data(), k, 0, tokens);
-        std::vector<float> whole(tokens * n), parts(tokens * n, -1.0f);
+        // Long runs against the whole product, short ones and single
+        // tokens against one token at a time; each run with its own uneven
+        // row split.
+        auto inRuns = [&](std::vector<std::array<int64_t, 2>> runs) {
+          std::vector<float> y(tokens * n, -1.0f);
+          for (const auto &run : runs) {
+            int64_t split = std::min<int64_t>(n, 1 + run[0] % 7 + n / 2);
+            table->linear(p.view, a, y.data(), n, 0, split, run[0], run[1]);
+            table->linear(p.view, a, y.data(), n, split, n, run[0], run[1]);
+          }
+          return y;
+        };
+        std::vector<float> whole(tokens * n), one(tokens * n);
         table->linear(p.view, a, whole.data(), n, 0, n, 0, tokens);
-        // Token runs of 2, 3 and 6, each with its own uneven row split.
-        const int64_t runs[][2] = {{0, 2}, {2, 5}, {5, tokens}};
-        for (const auto &run : runs) {
-          int64_t split = std::min<int64_t>(n, 1 + run[0] + n / 2);
-          table->linear(p.view, a, parts.data(), n, 0, split, run[0], run[1]);
-          table->linear(p.view, a, parts.data(), n, split, n, run[0], run[1]);
-        }
-        EXPECT_EQ(whole, parts);
-
-        std::vector<float> one(tokens * n), single(tokens * n, -1.0f);
-        for (int64_t t = 0; t < tokens; ++t) {
+        for (int64_t t = 0; t < tokens; ++t)
           table->linear(p.view, a, one.data(), n, 0, n, t, t + 1);
-          // Rows in two uneven ranges (the second empty when n is 1).
-          int64_t split = std::min<int64_t>(n, 1 + t);
-          table->linear(p.view, a, single.data(), n, 0, split, t, t + 1);
-          table->linear(p.view, a, single.data(), n, split, n, t, t + 1);
-        }
-        EXPECT_EQ(one, single);
+        EXPECT_EQ(whole, inRuns({{0, 20}, {20, tokens}}));
+        EXPECT_EQ(one, inRuns({{0, 2}, {2, 5}, {5, 16}, {16, 35}, {35, 45}}));
+        std::vector<std::array<int64_t, 2>> singles;
+        for (int64_t t = 0; t < tokens; ++t)
+          singles.push_back({t, t + 1});
+        EXPECT_EQ(one, inRuns(singles));
         for (int64_t t = 0; t < tokens; ++t)
           for (int64_t r = 0; r < n; ++r) {
             double magnitude = 0.0;
