@@ -11,6 +11,8 @@ namespace {
 
 /// Output rows per task below which a product runs on the caller alone.
 constexpr int64_t kMinWeightBytesPerTask = 1 << 14;
+/// Tokens per task below which activations are quantized on one thread.
+constexpr int64_t kMinTokensPerPrepareTask = 8;
 /// Rows of a prefill panel (QuantPanels.inc): tasks take whole ones.
 constexpr int64_t kPanelRowsPerTask = 32;
 
@@ -29,8 +31,21 @@ public:
     int64_t t0 = logits ? ctx.logitsFrom : 0, t1 = ctx.rows;
     if (t1 <= t0)
       return;
-    acts->prepare(w, in, w.k, t0, t1);
     int64_t threads = ctx.pool->size();
+    acts->bind(w, in, w.k);
+    if (threads > 1 && t1 - t0 >= 2 * kMinTokensPerPrepareTask) {
+      // Quantizing a prompt's activations took 4% of a 512-token prefill on
+      // one thread while the others waited.
+      const int64_t tasks =
+          std::min(2 * threads, (t1 - t0) / kMinTokensPerPrepareTask);
+      const int64_t per = (t1 - t0 + tasks - 1) / tasks;
+      ctx.pool->run(tasks, [&](int64_t task, int) {
+        const int64_t a0 = t0 + task * per;
+        acts->prepareRows(w, a0, std::min(t1, a0 + per));
+      });
+    } else {
+      acts->prepareRows(w, t0, t1);
+    }
     int64_t weightBytes = static_cast<int64_t>(w.n * w.rowBytes);
     if (threads == 1 || weightBytes < 2 * kMinWeightBytesPerTask) {
       fn(w, *acts, out, w.n, 0, w.n, t0, t1);

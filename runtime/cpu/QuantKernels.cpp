@@ -103,10 +103,22 @@ void QuantActivations::reserve(const QuantWeights &w, int64_t maxTokens) {
 
 void QuantActivations::prepare(const QuantWeights &w, const float *xIn,
                                int64_t stride, int64_t t0, int64_t t1) {
+  bind(w, xIn, stride);
+  prepareRows(w, t0, t1);
+}
+
+void QuantActivations::bind(const QuantWeights &w, const float *xIn,
+                            int64_t stride) {
   x = xIn;
   xStride = stride;
   blocks = w.k / 128;
   groups = w.groups;
+}
+
+void QuantActivations::prepareRows(const QuantWeights &w, int64_t t0,
+                                   int64_t t1) {
+  const float *xIn = x;
+  const int64_t stride = xStride;
   for (int64_t t = t0; t < t1; ++t) {
     const float *row = xIn + t * stride;
     float *sums = groupSums.data() + t * groups;

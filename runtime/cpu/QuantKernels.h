@@ -80,9 +80,15 @@ public:
   /// Grows the storage to hold maxTokens rows for `w` (kernels of one
   /// program run in turn, so they share one QuantActivations).
   void reserve(const QuantWeights &w, int64_t maxTokens);
-  /// Quantizes rows [t0, t1) of x (rows xStride floats apart).
+  /// Quantizes rows [t0, t1) of x (rows xStride floats apart): bind, then
+  /// prepareRows.
   void prepare(const QuantWeights &w, const float *x, int64_t xStride,
                int64_t t0, int64_t t1);
+  /// Takes x's rows for `w` (sets x, xStride, blocks and groups).
+  void bind(const QuantWeights &w, const float *x, int64_t xStride);
+  /// Quantizes rows [t0, t1) of the bound x; calls on disjoint rows may run
+  /// at once (prefill splits its tokens over the threads).
+  void prepareRows(const QuantWeights &w, int64_t t0, int64_t t1);
 
   int64_t blocks = 0; ///< Full blocks of 128 features.
   int64_t groups = 0;
