@@ -123,14 +123,17 @@ public:
     if (writes && !inFlight)
       append(ctx);
     int64_t first = positions[0], last = positions[ctx.rows - 1];
+    // One task per token and KV head: its query heads read the head's keys
+    // and values once.
     auto task = [&](int64_t index, int thread) {
-      int64_t t = index / heads, h = index % heads;
-      attend(t, h, first, last, *ctx.simd,
+      int64_t t = index / kvHeads, g = index % kvHeads;
+      attend(t, g, first, last, *ctx.simd,
              ctx.scratch + thread * ctx.scratchStride);
     };
-    int64_t tasks = ctx.rows * heads;
+    int64_t tasks = ctx.rows * kvHeads;
     // Short contexts are cheap per head: keep small decode steps on one thread.
-    if (ctx.pool->size() == 1 || tasks * (last + 1) * headDim < 32768) {
+    if (ctx.pool->size() == 1 ||
+        ctx.rows * heads * (last + 1) * headDim < 32768) {
       for (int64_t i = 0; i < tasks; ++i)
         task(i, 0);
     } else {
@@ -159,8 +162,11 @@ private:
     appendKeysAndValues(cache, k, v, positions, ctx.rows, kvHeads, headDim);
   }
 
-  void attend(int64_t t, int64_t h, int64_t first, int64_t last,
-              const SimdKernels &simd, float *scores) const {
+  /// The query heads [g * group, (g + 1) * group) of token t. `scratch`
+  /// holds their scores, a row of up to `most` floats each, and two floats
+  /// per head (makeAttention).
+  void attend(int64_t t, int64_t g, int64_t first, int64_t last,
+              const SimdKernels &simd, float *scratch) const {
     int64_t p = positions[t];
     int64_t hi = causal ? p : last;
     int64_t lo = 0;
@@ -172,12 +178,15 @@ private:
     // or up to hi (appended first).
     if (cache.ring)
       lo = std::max(lo, (inFlight ? first : hi + 1) - cache.capacity);
-    const float *query = q + (t * heads + h) * headDim;
-    float *result = out + (t * heads + h) * headDim;
-    std::fill(result, result + headDim, 0.0f);
+    const float *queries = q + (t * heads + g * group) * headDim;
+    float *results = out + (t * heads + g * group) * headDim;
+    std::fill(results, results + group * headDim, 0.0f);
     if (hi < lo)
       return;
-    int64_t g = h / group;
+    const int64_t n = hi - lo + 1;
+    float *scores = scratch;                   // [group][n]
+    float *maxima = scratch + group * n;       // [group]
+    float *runMaxima = maxima + group;         // [group]
     // Positions [lo, cachedHi] come from the cache, (cachedHi, hi] from
     // this run's k and v rows.
     int64_t cachedHi = inFlight ? std::min(hi, first - 1) : hi;
@@ -195,51 +204,67 @@ private:
         j += run;
       }
     };
-    float max = -std::numeric_limits<float>::infinity();
+    std::fill(maxima, maxima + group, -std::numeric_limits<float>::infinity());
     forRuns([&](int64_t at, int64_t slot, int64_t run) {
       size_t offset = cache.offset(g, 0, slot) * bytes;
-      float runMax =
-          cache.int8
-              ? scoresInt8(query,
-                           reinterpret_cast<const int8_t *>(keys) + offset,
-                           cache.keyScales + g * cache.capacity + slot,
-                           cache.stride, run, headDim, scale, scores + at)
-              : simd.scores[type](query, keys + offset, cache.stride, run,
-                                  headDim, scale, scores + at);
-      max = std::max(max, runMax);
+      if (cache.int8) {
+        for (int64_t i = 0; i < group; ++i)
+          runMaxima[i] = scoresInt8(
+              queries + i * headDim,
+              reinterpret_cast<const int8_t *>(keys) + offset,
+              cache.keyScales + g * cache.capacity + slot, cache.stride, run,
+              headDim, scale, scores + i * n + at);
+      } else {
+        simd.scores[type](queries, group, keys + offset, cache.stride, run,
+                          headDim, scale, scores + at, n, runMaxima);
+      }
+      for (int64_t i = 0; i < group; ++i)
+        maxima[i] = std::max(maxima[i], runMaxima[i]);
     });
     int64_t width = kvHeads * headDim;
-    for (int64_t j = std::max(lo, cachedHi + 1); j <= hi; ++j) {
-      const float *key = k + (j - first) * width + g * headDim;
-      float s = scale * simd.dot[static_cast<int>(ElementType::F32)](query, key,
-                                                                     headDim);
-      scores[j - lo] = s;
-      max = std::max(max, s);
+    for (int64_t i = 0; i < group; ++i) {
+      const float *query = queries + i * headDim;
+      float *row = scores + i * n;
+      float max = maxima[i];
+      for (int64_t j = std::max(lo, cachedHi + 1); j <= hi; ++j) {
+        const float *key = k + (j - first) * width + g * headDim;
+        float s = scale * simd.dot[static_cast<int>(ElementType::F32)](
+                              query, key, headDim);
+        row[j - lo] = s;
+        max = std::max(max, s);
+      }
+      if (softcap > 0.0f) {
+        // tanh is increasing: the capped maximum is the cap of the maximum.
+        for (int64_t j = 0; j < n; ++j)
+          row[j] = softcap * std::tanh(row[j] / softcap);
+        max = softcap * std::tanh(max / softcap);
+      }
+      // The softmax's sum, kept where the maximum was.
+      maxima[i] = 1.0f / simd.expSum(row, n, max);
     }
-    int64_t n = hi - lo + 1;
-    if (softcap > 0.0f) {
-      // tanh is increasing: the capped maximum is the cap of the maximum.
-      for (int64_t j = 0; j < n; ++j)
-        scores[j] = softcap * std::tanh(scores[j] / softcap);
-      max = softcap * std::tanh(max / softcap);
-    }
-    float inv = 1.0f / simd.expSum(scores, n, max);
     forRuns([&](int64_t at, int64_t slot, int64_t run) {
       size_t offset = cache.offset(g, 0, slot) * bytes;
-      if (cache.int8)
-        mixInt8(scores + at, reinterpret_cast<const int8_t *>(values) + offset,
-                cache.valueScales + g * cache.capacity + slot, cache.stride,
-                run, headDim, result);
-      else
-        simd.mix[type](scores + at, values + offset, cache.stride, run,
-                       headDim, result);
+      if (cache.int8) {
+        for (int64_t i = 0; i < group; ++i)
+          mixInt8(scores + i * n + at,
+                  reinterpret_cast<const int8_t *>(values) + offset,
+                  cache.valueScales + g * cache.capacity + slot, cache.stride,
+                  run, headDim, results + i * headDim);
+      } else {
+        simd.mix[type](scores + at, group, n, values + offset, cache.stride,
+                       run, headDim, results);
+      }
     });
-    for (int64_t j = std::max(lo, cachedHi + 1); j <= hi; ++j)
-      simd.axpy[static_cast<int>(ElementType::F32)](
-          scores[j - lo], v + (j - first) * width + g * headDim, result,
-          headDim);
-    for (int64_t d = 0; d < headDim; ++d)
-      result[d] *= inv;
+    for (int64_t i = 0; i < group; ++i) {
+      float *result = results + i * headDim;
+      for (int64_t j = std::max(lo, cachedHi + 1); j <= hi; ++j)
+        simd.axpy[static_cast<int>(ElementType::F32)](
+            scores[i * n + j - lo], v + (j - first) * width + g * headDim,
+            result, headDim);
+      const float inv = maxima[i];
+      for (int64_t d = 0; d < headDim; ++d)
+        result[d] *= inv;
+    }
   }
 
   const float *q, *k, *v;
@@ -266,11 +291,13 @@ makeAttention(const schema::AttentionSpec &spec, const float *q, const float *k,
               const float *v, const int32_t *positions, float *out,
               Cache &reads, bool writes, int64_t *scratchFloats) {
   // Scores of one query: at most the cache's capacity, plus a run's own
-  // positions when they are attended to in flight.
+  // positions when they are attended to in flight; a row for each query
+  // head of a KV head, and two floats each for their maxima.
   int64_t most = reads.capacity;
   if (writes && reads.ring)
     most += spec.window();
-  *scratchFloats = std::max(*scratchFloats, most);
+  const int64_t group = spec.heads() / spec.kv_heads();
+  *scratchFloats = std::max(*scratchFloats, group * (most + 2));
   return std::make_unique<Attention>(spec, q, k, v, positions, out, reads,
                                      writes);
 }

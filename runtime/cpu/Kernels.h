@@ -48,15 +48,22 @@ using DotFn = float (*)(const float *x, const void *w, int64_t n);
 /// y[i] += a * w[i], w of some element type.
 using AxpyFn = void (*)(float a, const void *w, float *y, int64_t n);
 
-/// scores[j] = scale * sum_d q[d] * keys[d * stride + j], j < rows: one
-/// query against `rows` consecutive positions of a feature-major cache.
-/// Returns the largest score (the softmax's shift).
-using ScoresFn = float (*)(const float *q, const void *keys, int64_t stride,
-                           int64_t rows, int64_t headDim, float scale,
-                           float *scores);
-/// out[d] += sum_j p[j] * values[d * stride + j], j < rows.
-using MixFn = void (*)(const float *p, const void *values, int64_t stride,
-                       int64_t rows, int64_t headDim, float *out);
+/// scores[i][j] = scale * sum_d q[i][d] * keys[d * stride + j], j < rows,
+/// for each of `queries` queries (q rows headDim apart, scores rows
+/// scoresStride apart) against consecutive positions of a feature-major
+/// cache: the query heads of one KV head read its keys once. max[i] is
+/// query i's largest score (the softmax's shift). A query's scores do not
+/// depend on how many queries share the call.
+using ScoresFn = void (*)(const float *q, int64_t queries, const void *keys,
+                          int64_t stride, int64_t rows, int64_t headDim,
+                          float scale, float *scores, int64_t scoresStride,
+                          float *max);
+/// out[i][d] += sum_j p[i][j] * values[d * stride + j], j < rows, for each
+/// of `queries` queries (p rows pStride apart, out rows headDim apart),
+/// reading the values once.
+using MixFn = void (*)(const float *p, int64_t queries, int64_t pStride,
+                       const void *values, int64_t stride, int64_t rows,
+                       int64_t headDim, float *out);
 /// x[i] = exp(x[i] - shift); returns the sum of the results.
 using ExpSumFn = float (*)(float *x, int64_t n, float shift);
 /// out[i] = silu(gate[i]) * up[i].

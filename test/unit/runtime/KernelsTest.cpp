@@ -161,38 +161,65 @@ TEST(SimdKernels, AttentionScoresAndMixMatchPlainLoops) {
         // Fewer positions than any vector's lanes, whole vectors, and
         // every count of vectors after the last group of four, with and
         // without a partial vector.
-        for (int64_t rows : {1, 5, 16, 37, 50, 64, 130, 176, 200}) {
-          SCOPED_TRACE(testing::Message()
-                       << table->isa << " " << typeName(type) << " head_dim "
-                       << headDim << " rows " << rows);
-          // Feature-major caches with a stride larger than the rows used.
-          const int64_t stride = rows + 3;
-          std::vector<float> q = randomFloats(headDim, 13),
-                             p = randomFloats(rows, 14);
-          std::vector<uint8_t> keys =
-              encode(randomFloats(stride * headDim, 15), type);
-          std::vector<uint8_t> values =
-              encode(randomFloats(stride * headDim, 16), type);
-          std::vector<float> scores(rows), out = randomFloats(headDim, 17),
-                                           want = out;
-          float max = table->scores[static_cast<int>(type)](
-              q.data(), keys.data(), stride, rows, headDim, 0.5f,
-              scores.data());
-          EXPECT_EQ(max, *std::max_element(scores.begin(), scores.end()));
-          for (int64_t j = 0; j < rows; ++j) {
-            double dot = 0;
-            for (int64_t d = 0; d < headDim; ++d)
-              dot += q[d] * loadElement(keys.data(), type, d * stride + j);
-            ASSERT_NEAR(scores[j], 0.5 * dot, 1e-5) << "row " << j;
-            for (int64_t d = 0; d < headDim; ++d)
-              want[d] +=
-                  p[j] * loadElement(values.data(), type, d * stride + j);
+        for (int64_t rows : {1, 5, 16, 37, 50, 64, 130, 176, 200})
+          // Query heads of one KV head: alone, a whole tile of 4 (2
+          // without AVX-512) and a tile and a rest.
+          for (int64_t queries : {1, 4, 7}) {
+            SCOPED_TRACE(testing::Message()
+                         << table->isa << " " << typeName(type)
+                         << " head_dim " << headDim << " rows " << rows
+                         << " queries " << queries);
+            // Feature-major caches with a stride larger than the rows used;
+            // score and probability rows longer than the positions.
+            const int64_t stride = rows + 3, scoresStride = rows + 5;
+            std::vector<float> q = randomFloats(queries * headDim, 13),
+                               p = randomFloats(queries * scoresStride, 14);
+            std::vector<uint8_t> keys =
+                encode(randomFloats(stride * headDim, 15), type);
+            std::vector<uint8_t> values =
+                encode(randomFloats(stride * headDim, 16), type);
+            std::vector<float> scores(queries * scoresStride, NAN),
+                max(queries), out = randomFloats(queries * headDim, 17),
+                want = out;
+            table->scores[static_cast<int>(type)](
+                q.data(), queries, keys.data(), stride, rows, headDim, 0.5f,
+                scores.data(), scoresStride, max.data());
+            for (int64_t i = 0; i < queries; ++i) {
+              const float *row = scores.data() + i * scoresStride;
+              EXPECT_EQ(max[i], *std::max_element(row, row + rows));
+              for (int64_t j = 0; j < rows; ++j) {
+                double dot = 0;
+                for (int64_t d = 0; d < headDim; ++d)
+                  dot += q[i * headDim + d] *
+                         loadElement(keys.data(), type, d * stride + j);
+                ASSERT_NEAR(row[j], 0.5 * dot, 1e-5) << "query " << i
+                                                     << " row " << j;
+                for (int64_t d = 0; d < headDim; ++d)
+                  want[i * headDim + d] +=
+                      p[i * scoresStride + j] *
+                      loadElement(values.data(), type, d * stride + j);
+              }
+              // Nothing written past the positions.
+              for (int64_t j = rows; j < scoresStride; ++j)
+                ASSERT_TRUE(std::isnan(row[j])) << "query " << i;
+            }
+            table->mix[static_cast<int>(type)](p.data(), queries, scoresStride,
+                                               values.data(), stride, rows,
+                                               headDim, out.data());
+            for (int64_t i = 0; i < queries * headDim; ++i)
+              ASSERT_NEAR(out[i], want[i], 1e-5) << "element " << i;
+            // A query's scores are the same bits alone as with others.
+            std::vector<float> alone(scoresStride);
+            float aloneMax;
+            for (int64_t i = 0; i < queries; ++i) {
+              table->scores[static_cast<int>(type)](
+                  q.data() + i * headDim, 1, keys.data(), stride, rows,
+                  headDim, 0.5f, alone.data(), scoresStride, &aloneMax);
+              for (int64_t j = 0; j < rows; ++j)
+                ASSERT_EQ(alone[j], scores[i * scoresStride + j])
+                    << "query " << i << " row " << j;
+            }
           }
-          table->mix[static_cast<int>(type)](p.data(), values.data(), stride,
-                                             rows, headDim, out.data());
-          for (int64_t d = 0; d < headDim; ++d)
-            ASSERT_NEAR(out[d], want[d], 1e-5) << "feature " << d;
-        }
 }
 
 TEST(SimdKernels, ExpAndSiluAreAccurate) {
