@@ -4,13 +4,15 @@
 // [lo, hi] with hi = p when causal.
 //
 // A kernel that writes a linear cache first appends the run's keys and
-// values, then every (token, head) pair attends over the cache. A kernel
-// that writes a ring cache of `window` positions cannot: the run's later
-// keys would overwrite slots its earlier queries still see. It attends to
-// the run's own positions from its k and v rows and to earlier positions
-// from the cache, and appends afterwards ("in flight"). A kernel that only
-// reads a cache (KV sharing) attends over the cache its writer filled; the
-// plan sized a read ring cache to hold the window behind a whole run.
+// values, then every query attends over the cache (a task takes a token
+// and query heads of one KV head, which read its keys and values once).
+// A kernel that writes a ring cache of `window` positions cannot: the
+// run's later keys would overwrite slots its earlier queries still see. It
+// attends to the run's own positions from its k and v rows and to earlier
+// positions from the cache, and appends afterwards ("in flight"). A kernel
+// that only reads a cache (KV sharing) attends over the cache its writer
+// filled; the plan sized a read ring cache to hold the window behind a
+// whole run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +26,10 @@
 namespace fmc::cpu {
 
 namespace {
+
+/// Query heads of one KV head an attention task takes at most: their
+/// scores are a row each of per-thread scratch.
+constexpr int64_t kMaxQueriesPerTask = 8;
 
 /// Whether `positions` are what the runtime writes: consecutive from a
 /// non-negative start, all within `cache` (a ring holds any). The artifact
@@ -123,14 +129,25 @@ public:
     if (writes && !inFlight)
       append(ctx);
     int64_t first = positions[0], last = positions[ctx.rows - 1];
-    // One task per token and KV head: its query heads read the head's keys
-    // and values once.
+    // A task takes a token, a KV head and up to kMaxQueriesPerTask of its
+    // query heads, which read the head's keys and values once; fewer where
+    // that would leave threads idle (decode of few KV heads).
+    const int64_t want = 4 * ctx.pool->size();
+    int64_t perTask = std::min(group, kMaxQueriesPerTask);
+    int64_t splits = (group + perTask - 1) / perTask;
+    if (ctx.rows * kvHeads * splits < want) {
+      splits = std::min(group, (want + ctx.rows * kvHeads - 1) /
+                                   (ctx.rows * kvHeads));
+      perTask = (group + splits - 1) / splits;
+      splits = (group + perTask - 1) / perTask;
+    }
     auto task = [&](int64_t index, int thread) {
-      int64_t t = index / kvHeads, g = index % kvHeads;
-      attend(t, g, first, last, *ctx.simd,
+      int64_t t = index / (kvHeads * splits), rest = index % (kvHeads * splits);
+      int64_t g = rest / splits, h0 = rest % splits * perTask;
+      attend(t, g, h0, std::min(group, h0 + perTask), first, last, *ctx.simd,
              ctx.scratch + thread * ctx.scratchStride);
     };
-    int64_t tasks = ctx.rows * kvHeads;
+    int64_t tasks = ctx.rows * kvHeads * splits;
     // Short contexts are cheap per head: keep small decode steps on one thread.
     if (ctx.pool->size() == 1 ||
         ctx.rows * heads * (last + 1) * headDim < 32768) {
@@ -162,11 +179,12 @@ private:
     appendKeysAndValues(cache, k, v, positions, ctx.rows, kvHeads, headDim);
   }
 
-  /// The query heads [g * group, (g + 1) * group) of token t. `scratch`
-  /// holds their scores, a row of up to `most` floats each, and two floats
-  /// per head (makeAttention).
-  void attend(int64_t t, int64_t g, int64_t first, int64_t last,
-              const SimdKernels &simd, float *scratch) const {
+  /// Query heads [h0, h1) of KV head g's (heads g * group + h0, ...) of
+  /// token t. `scratch` holds their scores, a row of up to `most` floats
+  /// each, and two floats per head (makeAttention).
+  void attend(int64_t t, int64_t g, int64_t h0, int64_t h1, int64_t first,
+              int64_t last, const SimdKernels &simd, float *scratch) const {
+    const int64_t count = h1 - h0;
     int64_t p = positions[t];
     int64_t hi = causal ? p : last;
     int64_t lo = 0;
@@ -178,15 +196,15 @@ private:
     // or up to hi (appended first).
     if (cache.ring)
       lo = std::max(lo, (inFlight ? first : hi + 1) - cache.capacity);
-    const float *queries = q + (t * heads + g * group) * headDim;
-    float *results = out + (t * heads + g * group) * headDim;
-    std::fill(results, results + group * headDim, 0.0f);
+    const float *queries = q + (t * heads + g * group + h0) * headDim;
+    float *results = out + (t * heads + g * group + h0) * headDim;
+    std::fill(results, results + count * headDim, 0.0f);
     if (hi < lo)
       return;
     const int64_t n = hi - lo + 1;
-    float *scores = scratch;                   // [group][n]
-    float *maxima = scratch + group * n;       // [group]
-    float *runMaxima = maxima + group;         // [group]
+    float *scores = scratch;                   // [count][n]
+    float *maxima = scratch + count * n;       // [count]
+    float *runMaxima = maxima + count;         // [count]
     // Positions [lo, cachedHi] come from the cache, (cachedHi, hi] from
     // this run's k and v rows.
     int64_t cachedHi = inFlight ? std::min(hi, first - 1) : hi;
@@ -204,25 +222,25 @@ private:
         j += run;
       }
     };
-    std::fill(maxima, maxima + group, -std::numeric_limits<float>::infinity());
+    std::fill(maxima, maxima + count, -std::numeric_limits<float>::infinity());
     forRuns([&](int64_t at, int64_t slot, int64_t run) {
       size_t offset = cache.offset(g, 0, slot) * bytes;
       if (cache.int8) {
-        for (int64_t i = 0; i < group; ++i)
+        for (int64_t i = 0; i < count; ++i)
           runMaxima[i] = scoresInt8(
               queries + i * headDim,
               reinterpret_cast<const int8_t *>(keys) + offset,
               cache.keyScales + g * cache.capacity + slot, cache.stride, run,
               headDim, scale, scores + i * n + at);
       } else {
-        simd.scores[type](queries, group, keys + offset, cache.stride, run,
+        simd.scores[type](queries, count, keys + offset, cache.stride, run,
                           headDim, scale, scores + at, n, runMaxima);
       }
-      for (int64_t i = 0; i < group; ++i)
+      for (int64_t i = 0; i < count; ++i)
         maxima[i] = std::max(maxima[i], runMaxima[i]);
     });
     int64_t width = kvHeads * headDim;
-    for (int64_t i = 0; i < group; ++i) {
+    for (int64_t i = 0; i < count; ++i) {
       const float *query = queries + i * headDim;
       float *row = scores + i * n;
       float max = maxima[i];
@@ -245,17 +263,17 @@ private:
     forRuns([&](int64_t at, int64_t slot, int64_t run) {
       size_t offset = cache.offset(g, 0, slot) * bytes;
       if (cache.int8) {
-        for (int64_t i = 0; i < group; ++i)
+        for (int64_t i = 0; i < count; ++i)
           mixInt8(scores + i * n + at,
                   reinterpret_cast<const int8_t *>(values) + offset,
                   cache.valueScales + g * cache.capacity + slot, cache.stride,
                   run, headDim, results + i * headDim);
       } else {
-        simd.mix[type](scores + at, group, n, values + offset, cache.stride,
+        simd.mix[type](scores + at, count, n, values + offset, cache.stride,
                        run, headDim, results);
       }
     });
-    for (int64_t i = 0; i < group; ++i) {
+    for (int64_t i = 0; i < count; ++i) {
       float *result = results + i * headDim;
       for (int64_t j = std::max(lo, cachedHi + 1); j <= hi; ++j)
         simd.axpy[static_cast<int>(ElementType::F32)](
@@ -292,12 +310,13 @@ makeAttention(const schema::AttentionSpec &spec, const float *q, const float *k,
               Cache &reads, bool writes, int64_t *scratchFloats) {
   // Scores of one query: at most the cache's capacity, plus a run's own
   // positions when they are attended to in flight; a row for each query
-  // head of a KV head, and two floats each for their maxima.
+  // head of a task, and two floats each for their maxima.
   int64_t most = reads.capacity;
   if (writes && reads.ring)
     most += spec.window();
-  const int64_t group = spec.heads() / spec.kv_heads();
-  *scratchFloats = std::max(*scratchFloats, group * (most + 2));
+  const int64_t queries =
+      std::min<int64_t>(spec.heads() / spec.kv_heads(), kMaxQueriesPerTask);
+  *scratchFloats = std::max(*scratchFloats, queries * (most + 2));
   return std::make_unique<Attention>(spec, q, k, v, positions, out, reads,
                                      writes);
 }

@@ -174,14 +174,14 @@ absl::Status CpuDevice::init() {
                           static_cast<uint64_t>(cache.capacity) * sizeof(float)
                     : 0);
     // A cache is [kv head][feature][slot]: appending one position stores
-    // to kv_heads * head_dim rows `stride` elements apart. Where a row
-    // fits in a 4 KB page, the first position touches every page of the
-    // cache anyway, and with 4 KB pages each of those stores is its own
+    // to kv_heads * head_dim rows `stride` elements apart. Where a row's
+    // slots fit in a 4 KB page, the first position touches every page of
+    // the cache anyway, and with 4 KB pages each of those stores is its own
     // TLB miss (a 853M Llama's appends took 18% of a decode step); 2 MB
     // pages then cost no memory and hold the cache in a few TLB entries.
     // Longer rows keep 4 KB pages, so memory follows the context reached.
     const bool hugePages =
-        static_cast<uint64_t>(cache.stride) * elementSize <= 4096 + 64;
+        static_cast<uint64_t>(cache.capacity) * elementSize <= 4096;
     if (!cacheBlocks[2 * i].allocate(half, hugePages) ||
         !cacheBlocks[2 * i + 1].allocate(half, hugePages))
       return absl::ResourceExhaustedError(

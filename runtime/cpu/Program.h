@@ -22,8 +22,9 @@
 
 namespace fmc::cpu {
 
-/// One KV cache: keys and values as [kv_heads][head_dim][capacity] each
-/// (feature-major), so a query's scores over consecutive positions are
+/// One KV cache: keys and values as [kv_heads][head_dim][stride] each, of
+/// which the first `capacity` slots of a row are used (feature-major), so a
+/// query's scores over consecutive positions are
 /// head_dim vector multiply-adds across positions, with no horizontal sums,
 /// however small head_dim is.
 struct Cache {

@@ -20,8 +20,10 @@
 //   sum_i w_i x_i = sum_g s_g (sum_{i in g} q_i x_i - o sum_{i in g} x_i)
 //                 = sum_g (s_g sum_{i in g} q_i x_i + m_g sum_{i in g} x_i)
 // The balanced kernels subtract o * sum x per 32-bit lane (laneOffsets,
-// computed with the activations) before scaling; the affine ones add
-// m_g * sum x per group (groupSums) once per row. Features past the last
+// computed with the activations) before scaling, or, in AVX-512 VNNI's
+// prefill panels (one row per lane), start each group's integer sum at
+// -2o * sum q against doubled codes; the affine ones add m_g * sum x per
+// group (groupSums) once per row. Features past the last
 // full block of 128 are done in f32 from the unquantized activations.
 //
 // The reference of every kernel is dequantize-then-f32-matmul; the only

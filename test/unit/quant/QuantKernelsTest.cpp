@@ -4,7 +4,7 @@
 // a multiple of the group or of 128; 1, 7, 13 and 37 output rows (partial
 // and whole tiles and panels); 1, 3, 5 and 11 tokens (partial and whole
 // tiles of 8) and 27 (AVX-512 VNNI's panels, from 20 tokens, in tiles of
-// 4). Equal to dequantize-then-f32 with the kernels' activation rounding
+// 6). Equal to dequantize-then-f32 with the kernels' activation rounding
 // within f32 tolerance, and close to plain f32.
 //
 //===----------------------------------------------------------------------===//

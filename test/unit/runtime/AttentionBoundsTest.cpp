@@ -23,35 +23,45 @@ namespace fmc::cpu {
 namespace {
 
 constexpr int64_t kCapacity = 8, kHeadDim = 4, kHeads = 2, kGuard = 256;
+/// Rows of slots padded as the cpu backend pads them (cacheRowStride).
+constexpr int64_t kStride = kCapacity + 4;
 constexpr float kSentinel = -12345.0f;
 
 /// A linear f32 cache of one KV head with kGuard sentinel floats before and
-/// after its keys and values.
+/// after its keys and values, and sentinels in each row's padding: no
+/// kernel may write them, and a kernel that read them would attend to
+/// -12345.
 struct GuardedCache {
   std::vector<float> keys, values;
   Cache cache;
   GuardedCache()
-      : keys(kCapacity * kHeadDim + 2 * kGuard, kSentinel),
-        values(kCapacity * kHeadDim + 2 * kGuard, kSentinel) {
-    std::fill(keys.begin() + kGuard, keys.end() - kGuard, 0.0f);
-    std::fill(values.begin() + kGuard, values.end() - kGuard, 0.0f);
+      : keys(kStride * kHeadDim + 2 * kGuard, kSentinel),
+        values(kStride * kHeadDim + 2 * kGuard, kSentinel) {
+    for (std::vector<float> *v : {&keys, &values})
+      for (int64_t d = 0; d < kHeadDim; ++d)
+        std::fill_n(v->begin() + kGuard + d * kStride, kCapacity, 0.0f);
     cache.capacity = kCapacity;
-    cache.stride = kCapacity; // Unpadded rows.
+    cache.stride = kStride;
     cache.kvHeads = 1;
     cache.headDim = kHeadDim;
     cache.keys = keys.data() + kGuard;
     cache.values = values.data() + kGuard;
   }
   bool guardsIntact() const {
-    for (const std::vector<float> *v : {&keys, &values})
+    for (const std::vector<float> *v : {&keys, &values}) {
       for (int64_t i = 0; i < kGuard; ++i)
         if ((*v)[i] != kSentinel || (*v)[v->size() - 1 - i] != kSentinel)
           return false;
+      for (int64_t d = 0; d < kHeadDim; ++d)
+        for (int64_t slot = kCapacity; slot < kStride; ++slot)
+          if ((*v)[kGuard + d * kStride + slot] != kSentinel)
+            return false;
+    }
     return true;
   }
   /// Key feature `d` at `slot` (the cache is feature-major).
   float key(int64_t d, int64_t slot) const {
-    return keys[kGuard + d * kCapacity + slot];
+    return keys[kGuard + d * kStride + slot];
   }
 };
 
