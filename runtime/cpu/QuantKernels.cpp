@@ -12,14 +12,6 @@ namespace fmc::cpu {
 
 namespace {
 
-/// Where feature e of a 128-feature block goes in decode order.
-inline int64_t decodePosition(int bits, int64_t e) {
-  if (bits == 2)
-    return (e % 4) * 32 + e / 4;
-  int64_t half = e / 64, rest = e % 64;
-  return half * 64 + (rest % 2) * 32 + rest / 2;
-}
-
 inline float loadScale(const uint8_t *p, int64_t index, bool bf16) {
   uint16_t bits;
   std::memcpy(&bits, p + 2 * index, 2);

@@ -41,6 +41,15 @@
 
 namespace fmc::cpu {
 
+/// Where feature e of a 128-feature block goes in decode order (the order
+/// QuantActivations keeps a block's activations in).
+inline int64_t decodePosition(int bits, int64_t e) {
+  if (bits == 2)
+    return (e % 4) * 32 + e / 4;
+  int64_t half = e / 64, rest = e % 64;
+  return half * 64 + (rest % 2) * 32 + rest / 2;
+}
+
 /// A packed weight matrix [n][k].
 struct QuantWeights {
   int bits = 2;        ///< 2 or 4.
