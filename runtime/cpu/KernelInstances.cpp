@@ -71,17 +71,24 @@ void runLinear(const RunContext &ctx, const LinearArgs &args, ElementType type,
   // 512-token prefill of f16 weights read them 16 times, ~27 GB for the
   // 853M Llama). The kernel keeps a chunk of rows in L2 while the tokens'
   // tiles pass. Otherwise token blocks make the tasks.
+  // The last token block takes the rest, so that no block is shorter than
+  // kFloatPanelMinTokens when the product is not: which kernel, and so
+  // which bits, a token gets does not depend on the thread count.
   int64_t wantTasks = 4 * threads;
   int64_t tokenBlock = rows <= 16 || n >= wantTasks * 64 ? rows : 32;
-  int64_t tokenBlocks = (rows + tokenBlock - 1) / tokenBlock;
+  int64_t tokenBlocks = std::max<int64_t>(1, rows / tokenBlock);
   int64_t nChunks =
       std::max<int64_t>(1, (wantTasks + tokenBlocks - 1) / tokenBlocks);
-  int64_t nChunk = std::max<int64_t>(4, (n + nChunks - 1) / nChunks);
-  nChunk = (nChunk + 3) / 4 * 4;
+  // Whole panels of 32 rows where the product runs as a GEMM
+  // (FloatPanels.inc), groups of 4 rows (microTile) otherwise.
+  const int64_t rowGroup = rows >= kFloatPanelMinTokens ? 32 : 4;
+  int64_t nChunk = std::max<int64_t>(rowGroup, (n + nChunks - 1) / nChunks);
+  nChunk = (nChunk + rowGroup - 1) / rowGroup * rowGroup;
   nChunks = (n + nChunk - 1) / nChunk;
   ctx.pool->run(tokenBlocks * nChunks, [&](int64_t task, int) {
     int64_t tb = task / nChunks, nc = task % nChunks;
-    int64_t a0 = t0 + tb * tokenBlock, a1 = std::min(t1, a0 + tokenBlock);
+    int64_t a0 = t0 + tb * tokenBlock;
+    int64_t a1 = tb == tokenBlocks - 1 ? t1 : a0 + tokenBlock;
     int64_t n0 = nc * nChunk, n1 = std::min(n, n0 + nChunk);
     fn(args, n0, n1, a0, a1);
   });

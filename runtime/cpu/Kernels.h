@@ -43,6 +43,11 @@ struct LinearArgs {
 
 using LinearFn = void (*)(const LinearArgs &args, int64_t n0, int64_t n1,
                           int64_t t0, int64_t t1);
+/// Tokens from which a LinearFn call multiplies as a GEMM over panels of
+/// rows laid out once per call (FloatPanels.inc): its results then do not
+/// depend on how rows and tokens are split, but differ by f32 rounding from
+/// those of fewer tokens, which match one token's (decode's) exactly.
+constexpr int64_t kFloatPanelMinTokens = 32;
 /// sum_i x[i] * w[i], w of some element type.
 using DotFn = float (*)(const float *x, const void *w, int64_t n);
 /// y[i] += a * w[i], w of some element type.

@@ -9,6 +9,7 @@
 #define FMC_SIMD_NS avx2
 #define FMC_SIMD_BYTES 32
 #define FMC_SIMD_TOKENS 2
+#define FMC_SIMD_PANEL_TOKENS 6
 #define FMC_SIMD_ISA "avx2"
 #include "runtime/cpu/SimdKernels.inc"
 

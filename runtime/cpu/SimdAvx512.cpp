@@ -13,6 +13,7 @@
 #define FMC_SIMD_NS avx512
 #define FMC_SIMD_BYTES 64
 #define FMC_SIMD_TOKENS 4
+#define FMC_SIMD_PANEL_TOKENS 8
 #define FMC_SIMD_ISA "avx512"
 #include "runtime/cpu/SimdKernels.inc"
 

@@ -9,6 +9,7 @@
 #define FMC_SIMD_NS generic
 #define FMC_SIMD_BYTES 16
 #define FMC_SIMD_TOKENS 2
+#define FMC_SIMD_PANEL_TOKENS 6
 #define FMC_SIMD_ISA "generic"
 #include "runtime/cpu/SimdKernels.inc"
 

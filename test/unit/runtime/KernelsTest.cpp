@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cmath>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace fmc::cpu {
@@ -69,9 +70,14 @@ struct LinearShape {
 };
 
 TEST(SimdKernels, LinearMatchesReferenceForEveryIsaTypeAndShape) {
-  const LinearShape shapes[] = {{1, 64, 64},   {1, 64, 172}, {3, 172, 64},
-                                {7, 33, 13},   {5, 1, 5},    {17, 100, 9},
-                                {1, 2048, 37}, {9, 31, 4}};
+  // The last two are long enough that each piece is a GEMM over panels
+  // (FloatPanels.inc): rows ending mid-vector, whole 16-feature blocks and
+  // a tail of 3, a last token tile of 1 to 7 tokens.
+  const int64_t panelRows = 2 * kFloatPanelMinTokens + 13;
+  const LinearShape shapes[] = {
+      {1, 64, 64},   {1, 64, 172}, {3, 172, 64},      {7, 33, 13},
+      {5, 1, 5},     {17, 100, 9}, {1, 2048, 37},     {9, 31, 4},
+      {panelRows, 83, 75},         {panelRows + 6, 5, 40}};
   for (const SimdKernels *table : supportedTables())
     for (ElementType type :
          {ElementType::F32, ElementType::F16, ElementType::BF16})
@@ -101,9 +107,11 @@ TEST(SimdKernels, LinearMatchesReferenceForEveryIsaTypeAndShape) {
 
 
 // Decode (one token: rows from the two halves of the range) and prefill
-// (token tiles of four adjacent rows) order each row's sum the same way, so
-// a token's outputs do not depend on how many tokens ran with it.
+// under kFloatPanelMinTokens tokens (token tiles of four adjacent rows)
+// order each row's sum the same way, so a token's outputs do not depend on
+// how many tokens ran with it.
 TEST(SimdKernels, OneTokenMatchesTokenTilesExactly) {
+  static_assert(9 < kFloatPanelMinTokens);
   const LinearShape shapes[] = {{9, 2048, 37}, {9, 100, 64}, {5, 33, 7}};
   for (const SimdKernels *table : supportedTables())
     for (ElementType type :
@@ -130,6 +138,43 @@ TEST(SimdKernels, OneTokenMatchesTokenTilesExactly) {
         }
       }
 }
+// A GEMM over panels sums each output in one order whatever part of the
+// rows and tokens a call covers, so the thread pool's split cannot change
+// a bit; and it does use another order than the tiles (otherwise the
+// threshold would be pointless), which the last check shows.
+TEST(SimdKernels, PanelProductsDoNotDependOnTheSplit) {
+  const LinearShape s = {3 * kFloatPanelMinTokens + 5, 300, 100};
+  for (const SimdKernels *table : supportedTables())
+    for (ElementType type :
+         {ElementType::F32, ElementType::F16, ElementType::BF16}) {
+      SCOPED_TRACE(testing::Message() << table->isa << " " << typeName(type));
+      std::vector<float> x = randomFloats(s.rows * s.k, 7);
+      std::vector<uint8_t> w = encode(randomFloats(s.n * s.k, 8), type);
+      std::vector<float> bias = randomFloats(s.n, 9);
+      std::vector<float> whole(s.rows * s.n, NAN), split(s.rows * s.n, NAN);
+      LinearFn linear = table->linear[static_cast<int>(type)];
+      LinearArgs args{x.data(), s.k, s.k, w.data(), bias.data(), whole.data(),
+                      s.n};
+      linear(args, 0, s.n, 0, s.rows);
+      args.y = split.data();
+      const int64_t t1 = kFloatPanelMinTokens, t2 = 2 * kFloatPanelMinTokens + 3;
+      for (auto [n0, n1] : {std::pair<int64_t, int64_t>{0, 1}, {1, 34},
+                            {34, s.n}})
+        for (auto [a0, a1] : {std::pair<int64_t, int64_t>{0, t1}, {t1, t2},
+                              {t2, s.rows}})
+          linear(args, n0, n1, a0, a1);
+      for (size_t i = 0; i < whole.size(); ++i)
+        ASSERT_EQ(split[i], whole[i]) << "element " << i;
+      // The same rows of fewer tokens (tiles) differ somewhere.
+      std::vector<float> tiles(s.rows * s.n, NAN);
+      args.y = tiles.data();
+      for (int64_t t = 0; t < s.rows; t += kFloatPanelMinTokens - 1)
+        linear(args, 0, s.n, t,
+               std::min(s.rows, t + kFloatPanelMinTokens - 1));
+      EXPECT_NE(tiles, whole);
+    }
+}
+
 TEST(SimdKernels, DotAndAxpyMatchPlainLoops) {
   for (const SimdKernels *table : supportedTables())
     for (ElementType type :
