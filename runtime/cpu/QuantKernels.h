@@ -3,7 +3,9 @@
 // Matrix-vector (decode) and matrix-matrix (prefill) products with weights
 // in the packed `row_major` layout of lowering/quant/QuantMath.h, and the
 // embedding gather of a packed table. Weights are decoded in registers: no
-// dequantized copy of a weight tensor is ever made.
+// dequantized copy of a weight tensor is ever made (the one exception: a
+// prefill of short rows, at most 256 features, dequantizes the rows of its
+// call into a per-thread buffer for the float GEMM).
 //
 // How a product is computed. Activations are quantized per token to int8
 // in blocks of 128 features with one f32 scale d per block (prepare()), and

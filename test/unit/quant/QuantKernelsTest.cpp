@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/cpu/QuantKernels.h"
+#include "runtime/cpu/Kernels.h"
 #include "lowering/quant/QuantMath.h"
 
 #include <gtest/gtest.h>
@@ -69,7 +70,7 @@ TEST(QuantKernels, MatchDequantizeThenF32) {
     for (const char *spec : kFormats)
       for (int64_t n : {1, 7, 13, 37})
         for (int64_t k : {40, 100, 172, 256, 300, 640})
-          for (int64_t tokens : {1, 3, 5, 11, 27}) {
+          for (int64_t tokens : {1, 3, 5, 11, 27, 40}) {
             SCOPED_TRACE(std::string(table->isa) + " " + spec +
                          " n=" + std::to_string(n) + " k=" + std::to_string(k) +
                          " tokens=" + std::to_string(tokens));
@@ -182,9 +183,10 @@ TEST(QuantKernels, SplitsMatchTheWholeProductExactly) {
 // Short rows (k < 128 in one group, or one block and a tail in one
 // group) decode one token 8 rows at a time, a last partial tile
 // overlapping the one before; fewer than 8 rows, or a tail over several
-// groups, take the general path. Every row count from 1 to 17 and every
-// split of the rows gives the reference's values, and the same bits
-// whatever the split.
+// groups, take the general path; prefill of kFloatPanelMinTokens tokens or
+// more dequantizes the rows for the float GEMM. Every row count from 1 to
+// 17 and every split of the rows gives the reference's values, and the
+// same bits whatever the split.
 TEST(QuantKernels, ShortRowsMatchTheReferenceAndAnySplit) {
   std::mt19937 rng(23);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -199,28 +201,34 @@ TEST(QuantKernels, ShortRowsMatchTheReferenceAndAnySplit) {
           SCOPED_TRACE(std::string(table->isa) + " " + spec +
                        " n=" + std::to_string(n) + " k=" + std::to_string(k));
           Packed p = pack(spec, n, k, rng);
-          std::vector<float> x(k);
-          for (float &v : x)
-            v = normal(rng);
-          cpu::QuantActivations a(p.view, 1);
-          a.prepare(p.view, x.data(), k, 0, 1);
-          std::vector<float> whole(n, -1.0f), split(n, -2.0f), ref(n);
-          table->linear(p.view, a, whole.data(), n, 0, n, 0, 1);
-          cpu::referenceQuantLinear(p.view, x.data(), 1, ref.data(),
-                                    /*quantizeActivations=*/true);
-          for (int64_t r = 0; r < n; ++r) {
-            double magnitude = 0.0;
-            for (int64_t i = 0; i < k; ++i)
-              magnitude += std::fabs(p.view.value(r, i) * x[i]);
-            ASSERT_NEAR(whole[r], ref[r], 1e-5 * magnitude + 1e-6)
-                << "r=" << r;
+          for (int64_t tokens : {int64_t{1}, cpu::kFloatPanelMinTokens + 9}) {
+            SCOPED_TRACE("tokens=" + std::to_string(tokens));
+            std::vector<float> x(tokens * k);
+            for (float &v : x)
+              v = normal(rng);
+            cpu::QuantActivations a(p.view, tokens);
+            a.prepare(p.view, x.data(), k, 0, tokens);
+            std::vector<float> whole(tokens * n, -1.0f),
+                split(tokens * n, -2.0f), ref(tokens * n);
+            table->linear(p.view, a, whole.data(), n, 0, n, 0, tokens);
+            cpu::referenceQuantLinear(p.view, x.data(), tokens, ref.data(),
+                                      /*quantizeActivations=*/true);
+            for (int64_t t = 0; t < tokens; ++t)
+              for (int64_t r = 0; r < n; ++r) {
+                double magnitude = 0.0;
+                for (int64_t i = 0; i < k; ++i)
+                  magnitude += std::fabs(p.view.value(r, i) * x[t * k + i]);
+                ASSERT_NEAR(whole[t * n + r], ref[t * n + r],
+                            1e-5 * magnitude + 1e-6)
+                    << "t=" << t << " r=" << r;
+              }
+            // Three ranges as threads would take them (some under 8 rows).
+            int64_t a1 = n / 3, a2 = n - n / 4;
+            table->linear(p.view, a, split.data(), n, 0, a1, 0, tokens);
+            table->linear(p.view, a, split.data(), n, a1, a2, 0, tokens);
+            table->linear(p.view, a, split.data(), n, a2, n, 0, tokens);
+            EXPECT_EQ(whole, split);
           }
-          // Three ranges as threads would take them (some under 8 rows).
-          int64_t a1 = n / 3, a2 = n - n / 4;
-          table->linear(p.view, a, split.data(), n, 0, a1, 0, 1);
-          table->linear(p.view, a, split.data(), n, a1, a2, 0, 1);
-          table->linear(p.view, a, split.data(), n, a2, n, 0, 1);
-          EXPECT_EQ(whole, split);
         }
 }
 

@@ -286,14 +286,19 @@ TEST(SimdKernels, ExpAndSiluAreAccurate) {
       }
     }
     EXPECT_NEAR(sum, wantSum, 1e-6 * wantSum);
-    std::vector<float> gate = randomFloats(77, 18), up = randomFloats(77, 19),
-                       out(77);
+    std::vector<float> gate = randomFloats(77, 18), up = randomFloats(77, 19);
     for (float &g : gate)
       g *= 12.0f;
-    table->siluMul(gate.data(), up.data(), out.data(), 77);
-    for (int i = 0; i < 77; ++i)
-      ASSERT_NEAR(out[i], gate[i] / (1.0 + std::exp(-gate[i])) * up[i], 1e-5)
-          << i;
+    // Whole vectors and a tail, and a tail alone; nothing past n written.
+    for (int n : {77, 5}) {
+      std::vector<float> out(n + 20, 7.0f);
+      table->siluMul(gate.data(), up.data(), out.data(), n);
+      for (int i = 0; i < n; ++i)
+        ASSERT_NEAR(out[i], gate[i] / (1.0 + std::exp(-gate[i])) * up[i], 1e-5)
+            << i;
+      for (int i = n; i < n + 20; ++i)
+        ASSERT_EQ(out[i], 7.0f) << i;
+    }
   }
 }
 
