@@ -58,6 +58,15 @@ Packed pack(const std::string &spec, int64_t n, int64_t k, std::mt19937 &rng) {
   return p;
 }
 
+/// sum_i |w[r][i] x[i]|: the scale of a product's terms, which bounds its
+/// f32 rounding.
+double termScale(const cpu::QuantWeights &w, int64_t r, const float *x) {
+  double scale = 0.0;
+  for (int64_t i = 0; i < w.k; ++i)
+    scale += std::fabs(w.value(r, i) * x[i]);
+  return scale;
+}
+
 const char *kFormats[] = {
     "2:balanced:64:f16",  "2:balanced:32:f16", "2:balanced:128:bf16",
     "2:balanced:row:f16", "2:affine:64:f16",   "4:affine:32:f16",
@@ -89,10 +98,7 @@ TEST(QuantKernels, MatchDequantizeThenF32) {
                                       /*quantizeActivations=*/false);
             for (int64_t t = 0; t < tokens; ++t)
               for (int64_t r = 0; r < n; ++r) {
-                // The scale of the sum's terms bounds f32 rounding.
-                double magnitude = 0.0;
-                for (int64_t i = 0; i < k; ++i)
-                  magnitude += std::fabs(p.view.value(r, i) * x[t * k + i]);
+                const double magnitude = termScale(p.view, r, x.data() + t * k);
                 float got = y[t * n + r];
                 ASSERT_NEAR(got, same[t * n + r], 1e-5 * magnitude + 1e-6)
                     << "t=" << t << " r=" << r;
@@ -171,9 +177,7 @@ TEST(QuantKernels, SplitsMatchTheWholeProductExactly) {
         EXPECT_EQ(one, inRuns(singles));
         for (int64_t t = 0; t < tokens; ++t)
           for (int64_t r = 0; r < n; ++r) {
-            double magnitude = 0.0;
-            for (int64_t i = 0; i < k; ++i)
-              magnitude += std::fabs(p.view.value(r, i) * x[t * k + i]);
+            const double magnitude = termScale(p.view, r, x.data() + t * k);
             ASSERT_NEAR(one[t * n + r], whole[t * n + r], 1e-5 * magnitude)
                 << "t=" << t << " r=" << r;
           }
@@ -215,9 +219,7 @@ TEST(QuantKernels, ShortRowsMatchTheReferenceAndAnySplit) {
                                       /*quantizeActivations=*/true);
             for (int64_t t = 0; t < tokens; ++t)
               for (int64_t r = 0; r < n; ++r) {
-                double magnitude = 0.0;
-                for (int64_t i = 0; i < k; ++i)
-                  magnitude += std::fabs(p.view.value(r, i) * x[t * k + i]);
+                const double magnitude = termScale(p.view, r, x.data() + t * k);
                 ASSERT_NEAR(whole[t * n + r], ref[t * n + r],
                             1e-5 * magnitude + 1e-6)
                     << "t=" << t << " r=" << r;
