@@ -107,73 +107,80 @@ void QuantActivations::bind(const QuantWeights &w, const float *xIn,
   groups = w.groups;
 }
 
+float quantizeBlockPortable(const float *xb, int bits, int8_t *qb,
+                            int32_t *laneSums) {
+  // |x| as bits: non-negative floats order like their bit patterns, and
+  // an integer maximum vectorizes where a float one (NaN rules) does not.
+  // Signed, as the sign bit is cleared (baseline x86-64 has no unsigned
+  // 32-bit maximum), and in 8 running maxima rather than one: one is a
+  // chain of compare-and-select through all 128 features.
+  int32_t laneMax[8] = {};
+  for (int e = 0; e < 128; e += 8)
+    for (int l = 0; l < 8; ++l) {
+      int32_t word;
+      std::memcpy(&word, xb + e + l, 4);
+      laneMax[l] = std::max(laneMax[l], word & 0x7fffffff);
+    }
+  int32_t amaxBits = 0;
+  for (int l = 0; l < 8; ++l)
+    amaxBits = std::max(amaxBits, laneMax[l]);
+  const float amax = __builtin_bit_cast(float, amaxBits);
+  const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  int32_t values[128];
+  // Round to nearest even by adding and removing 1.5 * 2^23 (|x * inv|
+  // <= 127): what nearbyint does, without a library call per element.
+  for (int e = 0; e < 128; ++e) {
+    float shifted = xb[e] * inv + 12582912.0f;
+    values[e] = static_cast<int32_t>(shifted - 12582912.0f);
+  }
+  // Into decode order (decodePosition), as loops the compiler vectorizes.
+  if (bits == 2) {
+    for (int p = 0; p < 4; ++p)
+      for (int j = 0; j < 32; ++j)
+        qb[p * 32 + j] = static_cast<int8_t>(values[4 * j + p]);
+  } else {
+    for (int h = 0; h < 2; ++h)
+      for (int p = 0; p < 2; ++p)
+        for (int j = 0; j < 32; ++j)
+          qb[h * 64 + p * 32 + j] =
+              static_cast<int8_t>(values[h * 64 + 2 * j + p]);
+  }
+  const int laneFeatures = bits == 2 ? 16 : 8;
+  for (int l = 0; l < 128 / laneFeatures; ++l) {
+    int32_t sum = 0;
+    for (int e = l * laneFeatures; e < (l + 1) * laneFeatures; ++e)
+      sum += values[e];
+    laneSums[l] = sum;
+  }
+  return amax;
+}
+
 void QuantActivations::prepareRows(const QuantWeights &w, int64_t t0,
                                    int64_t t1) {
-  const float *xIn = x;
-  const int64_t stride = xStride;
+  const QuantizeBlockFn quantize = bestQuantKernels().quantizeBlock;
+  const float offset = ((1 << w.bits) - 1) / 2.0f;
+  const int laneFeatures = w.bits == 2 ? 16 : 8;
+  // Groups of 32, 64 or 128 tile a block; a group of a whole row (or of
+  // 128) holds all of it.
+  const int64_t span = std::min<int64_t>(w.group, 128);
   for (int64_t t = t0; t < t1; ++t) {
-    const float *row = xIn + t * stride;
+    const float *row = x + t * xStride;
     float *sums = groupSums.data() + t * groups;
     std::fill(sums, sums + groups, 0.0f);
     for (int64_t b = 0; b < blocks; ++b) {
-      const float *xb = row + b * 128;
-      // |x| as bits: non-negative floats order like their bit patterns, and
-      // an integer maximum vectorizes where a float one (NaN rules) does not.
-      // Signed, as the sign bit is cleared (baseline x86-64 has no unsigned
-      // 32-bit maximum), and in 8 running maxima rather than one: one is a
-      // chain of compare-and-select through all 128 features, which made
-      // this loop most of a one-block prepare() (stories260K's FFN down
-      // projection, once per decoded token and layer).
-      int32_t laneMax[8] = {};
-      for (int e = 0; e < 128; e += 8)
-        for (int l = 0; l < 8; ++l) {
-          int32_t bits;
-          std::memcpy(&bits, xb + e + l, 4);
-          laneMax[l] = std::max(laneMax[l], bits & 0x7fffffff);
-        }
-      int32_t amaxBits = 0;
-      for (int l = 0; l < 8; ++l)
-        amaxBits = std::max(amaxBits, laneMax[l]);
-      float amax = __builtin_bit_cast(float, amaxBits);
-      float scale = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+      int32_t laneSums[16];
+      const float amax = quantize(row + b * 128, w.bits,
+                                  q.data() + (t * blocks + b) * 128, laneSums);
+      const float scale = amax / 127.0f;
       d[t * blocks + b] = scale;
-      int8_t *qb = q.data() + (t * blocks + b) * 128;
-      int32_t values[128];
-      // Round to nearest even by adding and removing 1.5 * 2^23 (|x * inv|
-      // <= 127): what nearbyint does, without a library call per element.
-      for (int e = 0; e < 128; ++e) {
-        float shifted = xb[e] * inv + 12582912.0f;
-        values[e] = static_cast<int32_t>(shifted - 12582912.0f);
-      }
-      // Into decode order (decodePosition), as loops the compiler vectorizes.
-      if (w.bits == 2) {
-        for (int p = 0; p < 4; ++p)
-          for (int j = 0; j < 32; ++j)
-            qb[p * 32 + j] = static_cast<int8_t>(values[4 * j + p]);
-      } else {
-        for (int h = 0; h < 2; ++h)
-          for (int p = 0; p < 2; ++p)
-            for (int j = 0; j < 32; ++j)
-              qb[h * 64 + p * 32 + j] =
-                  static_cast<int8_t>(values[h * 64 + 2 * j + p]);
-      }
-      // Lanes: 16 features each at 2 bits, 8 at 4 bits (per half).
-      float offset = ((1 << w.bits) - 1) / 2.0f;
       float *lanes = laneOffsets.data() + (t * blocks + b) * 16;
-      int laneFeatures = w.bits == 2 ? 16 : 8;
-      for (int l = 0; l < 128 / laneFeatures; ++l) {
-        int32_t sum = 0;
-        for (int e = l * laneFeatures; e < (l + 1) * laneFeatures; ++e)
-          sum += values[e];
-        lanes[l] = offset * static_cast<float>(sum);
-      }
-      // Groups of 32, 64 or 128 tile a block; a group of a whole row (or of
-      // 128) holds all of it.
-      int64_t span = std::min<int64_t>(w.group, 128);
+      for (int l = 0; l < 128 / laneFeatures; ++l)
+        lanes[l] = offset * static_cast<float>(laneSums[l]);
       for (int64_t e0 = 0; e0 < 128; e0 += span) {
         int32_t sum = 0;
-        for (int64_t e = e0; e < e0 + span; ++e)
-          sum += values[e];
+        for (int64_t l = e0 / laneFeatures; l < (e0 + span) / laneFeatures;
+             ++l)
+          sum += laneSums[l];
         sums[(b * 128 + e0) / w.group] += scale * static_cast<float>(sum);
       }
     }

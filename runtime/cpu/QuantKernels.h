@@ -121,9 +121,21 @@ using QuantLinearFn = void (*)(const QuantWeights &w, const QuantActivations &a,
                                float *y, int64_t yStride, int64_t n0,
                                int64_t n1, int64_t t0, int64_t t1);
 
+/// Quantizes one block of 128 activations x to int8 (prepareRows' step):
+/// q gets them in decode order (decodePosition), laneSums[l] the sum of the
+/// int8 values of lane l's features (16 features a lane at 2 bits, lanes 0
+/// to 7; 8 at 4 bits, lanes 0 to 15); returns the block's largest |x| (d is
+/// that / 127). Every table's function gives the same bits.
+using QuantizeBlockFn = float (*)(const float *x, int bits, int8_t *q,
+                                  int32_t *laneSums);
+/// The portable QuantizeBlockFn (the definition the others must match).
+float quantizeBlockPortable(const float *x, int bits, int8_t *q,
+                            int32_t *laneSums);
+
 struct QuantKernelTable {
   const char *isa;
   QuantLinearFn linear;
+  QuantizeBlockFn quantizeBlock;
 };
 
 const QuantKernelTable &quantAvx512VnniKernels();

@@ -19,6 +19,7 @@
 #include <array>
 #include <cmath>
 #include <random>
+#include <utility>
 #include <vector>
 
 using namespace fmc;
@@ -232,6 +233,55 @@ TEST(QuantKernels, ShortRowsMatchTheReferenceAndAnySplit) {
             EXPECT_EQ(whole, split);
           }
         }
+}
+
+// Every table quantizes activations to the portable definition's bits:
+// the int8 values in decode order, the lanes' sums and the block maximum,
+// on random blocks, an all-zero one, one large outlier, and exact ties
+// (x * 127 / max halfway between integers: to even).
+TEST(QuantKernels, QuantizeBlockMatchesThePortableDefinition) {
+  std::mt19937 rng(29);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<std::vector<float>> blocks;
+  for (int i = 0; i < 50; ++i) {
+    std::vector<float> x(128);
+    for (float &v : x)
+      v = normal(rng) * (i % 5 == 0 ? 1e-3f : 3.0f);
+    blocks.push_back(x);
+  }
+  blocks.push_back(std::vector<float>(128, 0.0f));
+  std::vector<float> outlier(128, 0.25f);
+  outlier[77] = -1e4f;
+  blocks.push_back(outlier);
+  std::vector<float> ties(128);
+  for (int e = 0; e < 128; ++e)
+    ties[e] = e == 0 ? 127.0f : (e % 2 ? -1.0f : 1.0f) * (e % 50 + 0.5f);
+  blocks.push_back(ties);
+  for (const cpu::QuantKernelTable *table : tables())
+    for (int bits : {2, 4})
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        SCOPED_TRACE(std::string(table->isa) + " bits=" +
+                     std::to_string(bits) + " block " + std::to_string(i));
+        int8_t want[128], got[128];
+        int32_t wantSums[16] = {}, gotSums[16] = {};
+        float wantMax = cpu::quantizeBlockPortable(blocks[i].data(), bits,
+                                                   want, wantSums);
+        float gotMax =
+            table->quantizeBlock(blocks[i].data(), bits, got, gotSums);
+        EXPECT_EQ(gotMax, wantMax);
+        EXPECT_EQ(std::vector<int8_t>(got, got + 128),
+                  std::vector<int8_t>(want, want + 128));
+        EXPECT_EQ(std::vector<int32_t>(gotSums, gotSums + 16),
+                  std::vector<int32_t>(wantSums, wantSums + 16));
+      }
+  // The ties went to even (max 127, so x * 127 / max is x): features 1, 2,
+  // 49 and 50 hold -1.5, 2.5, -49.5 and 0.5.
+  int8_t q[128];
+  int32_t sums[16];
+  cpu::quantizeBlockPortable(ties.data(), 2, q, sums);
+  for (auto [feature, value] : {std::pair<int, int>{1, -2}, {2, 2},
+                                {49, -50}, {50, 0}})
+    EXPECT_EQ(q[cpu::decodePosition(2, feature)], value) << feature;
 }
 
 TEST(QuantKernels, EmbeddingRowIsTheDequantizedRow) {
