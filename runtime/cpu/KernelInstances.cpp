@@ -53,47 +53,6 @@ void forRows(const RunContext &ctx, int64_t rows, int64_t workPerRow, Fn &&fn) {
   });
 }
 
-/// y[t0..t1) = x W^T (+ b), split over output features and token blocks.
-void runLinear(const RunContext &ctx, const LinearArgs &args, ElementType type,
-               int64_t n, int64_t t0, int64_t t1) {
-  LinearFn fn = ctx.simd->linear[static_cast<int>(type)];
-  int64_t rows = t1 - t0;
-  int64_t threads = ctx.pool->size();
-  int64_t work = rows * n * args.k;
-  if (rows <= 0)
-    return;
-  if (threads == 1 || work < 4 * kMinWorkPerTask) {
-    fn(args, 0, n, t0, t1);
-    return;
-  }
-  // With rows enough for every thread, each task takes every token: the
-  // weights stream from memory once per product (in token blocks of 32, a
-  // 512-token prefill of f16 weights read them 16 times, ~27 GB for the
-  // 853M Llama). The kernel keeps a chunk of rows in L2 while the tokens'
-  // tiles pass. Otherwise token blocks make the tasks.
-  // The last token block takes the rest, so that no block is shorter than
-  // kFloatPanelMinTokens when the product is not: which kernel, and so
-  // which bits, a token gets does not depend on the thread count.
-  int64_t wantTasks = 4 * threads;
-  int64_t tokenBlock = rows <= 16 || n >= wantTasks * 64 ? rows : 32;
-  int64_t tokenBlocks = std::max<int64_t>(1, rows / tokenBlock);
-  int64_t nChunks =
-      std::max<int64_t>(1, (wantTasks + tokenBlocks - 1) / tokenBlocks);
-  // Whole panels of 32 rows where the product runs as a GEMM
-  // (FloatPanels.inc), groups of 4 rows (microTile) otherwise.
-  const int64_t rowGroup = rows >= kFloatPanelMinTokens ? 32 : 4;
-  int64_t nChunk = std::max<int64_t>(rowGroup, (n + nChunks - 1) / nChunks);
-  nChunk = (nChunk + rowGroup - 1) / rowGroup * rowGroup;
-  nChunks = (n + nChunk - 1) / nChunk;
-  ctx.pool->run(tokenBlocks * nChunks, [&](int64_t task, int) {
-    int64_t tb = task / nChunks, nc = task % nChunks;
-    int64_t a0 = t0 + tb * tokenBlock;
-    int64_t a1 = tb == tokenBlocks - 1 ? t1 : a0 + tokenBlock;
-    int64_t n0 = nc * nChunk, n1 = std::min(n, n0 + nChunk);
-    fn(args, n0, n1, a0, a1);
-  });
-}
-
 class Embedding final : public KernelInstance {
 public:
   Embedding(const void *table, ElementType type, int64_t vocab, int64_t width,
@@ -406,6 +365,47 @@ private:
 };
 
 } // namespace
+
+void runLinear(const RunContext &ctx, const LinearArgs &args, ElementType type,
+               int64_t n, int64_t t0, int64_t t1) {
+  LinearFn fn = ctx.simd->linear[static_cast<int>(type)];
+  int64_t rows = t1 - t0;
+  int64_t threads = ctx.pool->size();
+  int64_t work = rows * n * args.k;
+  if (rows <= 0)
+    return;
+  if (threads == 1 || work < 4 * kMinWorkPerTask) {
+    fn(args, 0, n, t0, t1);
+    return;
+  }
+  // With rows enough for every thread, each task takes every token: the
+  // weights stream from memory once per product (in token blocks of 32, a
+  // 512-token prefill of f16 weights read them 16 times, ~27 GB for the
+  // 853M Llama). The kernel keeps a chunk of rows in L2 while the tokens'
+  // tiles pass. Otherwise token blocks make the tasks.
+  // The last token block takes the rest, so that no block is shorter than
+  // kFloatPanelMinTokens when the product is not: which kernel, and so
+  // which bits, a token gets does not depend on the thread count.
+  int64_t wantTasks = 4 * threads;
+  int64_t tokenBlock = rows <= 16 || n >= wantTasks * 64 ? rows : 32;
+  int64_t tokenBlocks = std::max<int64_t>(1, rows / tokenBlock);
+  int64_t nChunks =
+      std::max<int64_t>(1, (wantTasks + tokenBlocks - 1) / tokenBlocks);
+  // Whole panels of 32 rows where the product runs as a GEMM
+  // (FloatPanels.inc), groups of 4 rows (microTile) otherwise.
+  const int64_t rowGroup = rows >= kFloatPanelMinTokens ? 32 : 4;
+  int64_t nChunk = std::max<int64_t>(rowGroup, (n + nChunks - 1) / nChunks);
+  nChunk = (nChunk + rowGroup - 1) / rowGroup * rowGroup;
+  nChunks = (n + nChunk - 1) / nChunk;
+  ctx.pool->run(tokenBlocks * nChunks, [&](int64_t task, int) {
+    int64_t tb = task / nChunks, nc = task % nChunks;
+    int64_t a0 = t0 + tb * tokenBlock;
+    int64_t a1 = tb == tokenBlocks - 1 ? t1 : a0 + tokenBlock;
+    int64_t n0 = nc * nChunk, n1 = std::min(n, n0 + nChunk);
+    fn(args, n0, n1, a0, a1);
+  });
+}
+
 
 absl::StatusOr<Program> bindProgram(const schema::Program &program,
                                     Memory &memory) {

@@ -37,26 +37,8 @@ void matmul(const RunContext &ctx, const WeightRef &w, const float *x,
     });
     return;
   }
-  LinearArgs args{x, k, k, w.data, nullptr, y, n};
-  LinearFn fn = ctx.simd->linear[static_cast<int>(w.type)];
-  int64_t threads = ctx.pool->size();
-  if (threads == 1 || rows * n * k < kMinParallelWork) {
-    fn(args, 0, n, 0, rows);
-    return;
-  }
-  int64_t tokenBlock = rows <= 16 ? rows : 32;
-  int64_t tokenBlocks = (rows + tokenBlock - 1) / tokenBlock;
-  int64_t nChunks =
-      std::max<int64_t>(1, (4 * threads + tokenBlocks - 1) / tokenBlocks);
-  int64_t nChunk = std::max<int64_t>(4, (n + nChunks - 1) / nChunks);
-  nChunk = (nChunk + 3) / 4 * 4;
-  nChunks = (n + nChunk - 1) / nChunk;
-  ctx.pool->run(tokenBlocks * nChunks, [&](int64_t task, int) {
-    int64_t tb = task / nChunks, nc = task % nChunks;
-    int64_t a0 = tb * tokenBlock, a1 = std::min(rows, a0 + tokenBlock);
-    int64_t n0 = nc * nChunk, n1 = std::min(n, n0 + nChunk);
-    fn(args, n0, n1, a0, a1);
-  });
+  runLinear(ctx, LinearArgs{x, k, k, w.data, nullptr, y, n}, w.type, n, 0,
+            rows);
 }
 
 /// Expert e's slab of `rowsPerExpert` rows of `k` (float weights).

@@ -65,6 +65,12 @@ struct RunContext {
   int64_t scratchStride;
 };
 
+/// y[t0..t1) = x W^T (+ bias) for a float weight of n rows, split over the
+/// run's threads (output rows and token blocks) so that no token's bits
+/// depend on the thread count: every float product's one way of running.
+void runLinear(const RunContext &ctx, const LinearArgs &args, ElementType type,
+               int64_t n, int64_t t0, int64_t t1);
+
 class KernelInstance {
 public:
   virtual ~KernelInstance() = default;

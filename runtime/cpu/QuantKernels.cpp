@@ -161,7 +161,8 @@ void QuantActivations::prepareRows(const QuantWeights &w, int64_t t0,
   const float offset = ((1 << w.bits) - 1) / 2.0f;
   const int laneFeatures = w.bits == 2 ? 16 : 8;
   // Groups of 32, 64 or 128 tile a block; a group of a whole row (or of
-  // 128) holds all of it.
+  // 128) holds all of it. Groups are no other size (ArtifactValidation),
+  // so a group's span is whole lanes and its sum the sum of theirs.
   const int64_t span = std::min<int64_t>(w.group, 128);
   for (int64_t t = t0; t < t1; ++t) {
     const float *row = x + t * xStride;

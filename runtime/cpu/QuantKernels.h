@@ -4,7 +4,7 @@
 // in the packed `row_major` layout of lowering/quant/QuantMath.h, and the
 // embedding gather of a packed table. Weights are decoded in registers: no
 // dequantized copy of a weight tensor is ever made (the one exception: a
-// prefill of short rows, at most 256 features, dequantizes the rows of its
+// prefill of short rows, under 256 features, dequantizes the rows of its
 // call into a per-thread buffer for the float GEMM).
 //
 // How a product is computed. Activations are quantized per token to int8

@@ -189,9 +189,9 @@ TEST(QuantKernels, SplitsMatchTheWholeProductExactly) {
 // group) decode one token 8 rows at a time, a last partial tile
 // overlapping the one before; fewer than 8 rows, or a tail over several
 // groups, take the general path; prefill of kFloatPanelMinTokens tokens or
-// more dequantizes the rows for the float GEMM. Every row count from 1 to
-// 17 and every split of the rows gives the reference's values, and the
-// same bits whatever the split.
+// more dequantizes the rows for the float GEMM, a shorter one has one
+// token's bits. Every row count from 1 to 17 and every split of the rows
+// gives the reference's values, and the same bits whatever the split.
 TEST(QuantKernels, ShortRowsMatchTheReferenceAndAnySplit) {
   std::mt19937 rng(23);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -199,14 +199,18 @@ TEST(QuantKernels, ShortRowsMatchTheReferenceAndAnySplit) {
                            "2:affine:row:f16",   "2:balanced:32:f16",
                            "4:balanced:64:f16",  "4:affine:row:bf16",
                            "4:balanced:128:f16", "2:affine:64:bf16"};
-  for (const cpu::QuantKernelTable *table : tables())
+  for (const cpu::QuantKernelTable *table : tables()) {
+    // Outputs of long prefills whose bits differ from one token's: the
+    // float GEMM did run (the shorter paths would leave none).
+    int64_t gemmBits = 0;
     for (const char *spec : formats)
       for (int64_t k : {8, 36, 64, 72, 100, 127, 136, 172, 200})
         for (int64_t n = 1; n <= 17; ++n) {
           SCOPED_TRACE(std::string(table->isa) + " " + spec +
                        " n=" + std::to_string(n) + " k=" + std::to_string(k));
           Packed p = pack(spec, n, k, rng);
-          for (int64_t tokens : {int64_t{1}, cpu::kFloatPanelMinTokens + 9}) {
+          for (int64_t tokens :
+               {int64_t{1}, int64_t{5}, cpu::kFloatPanelMinTokens + 9}) {
             SCOPED_TRACE("tokens=" + std::to_string(tokens));
             std::vector<float> x(tokens * k);
             for (float &v : x)
@@ -231,8 +235,22 @@ TEST(QuantKernels, ShortRowsMatchTheReferenceAndAnySplit) {
             table->linear(p.view, a, split.data(), n, a1, a2, 0, tokens);
             table->linear(p.view, a, split.data(), n, a2, n, 0, tokens);
             EXPECT_EQ(whole, split);
+            // Token by token: a short prefill has one token's bits.
+            std::vector<float> single(tokens * n, -3.0f);
+            for (int64_t t = 0; t < tokens; ++t)
+              table->linear(p.view, a, single.data(), n, 0, n, t, t + 1);
+            if (tokens < cpu::kFloatPanelMinTokens)
+              EXPECT_EQ(whole, single);
+            else
+              for (size_t i = 0; i < whole.size(); ++i)
+                gemmBits += whole[i] != single[i];
           }
         }
+    // The portable table has one way for every token count.
+    if (std::string(table->isa) != "generic") {
+      EXPECT_GT(gemmBits, 0) << table->isa;
+    }
+  }
 }
 
 // Every table quantizes activations to the portable definition's bits:

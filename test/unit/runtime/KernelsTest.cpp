@@ -2,6 +2,7 @@
 
 #include "runtime/cpu/Kernels.h"
 #include "runtime/cpu/Float16.h"
+#include "runtime/cpu/Program.h"
 #include "runtime/cpu/ThreadPool.h"
 
 #include "test/unit/KernelTestData.h"
@@ -71,8 +72,9 @@ struct LinearShape {
 
 TEST(SimdKernels, LinearMatchesReferenceForEveryIsaTypeAndShape) {
   // The last two are long enough that each piece is a GEMM over panels
-  // (FloatPanels.inc): rows ending mid-vector, whole 16-feature blocks and
-  // a tail of 3, a last token tile of 1 to 7 tokens.
+  // (FloatPanels.inc): rows ending mid-vector, features in whole 32-feature
+  // copies (AVX-512's transposes) and a tail of 19, a last token tile of 1
+  // to 7 tokens.
   const int64_t panelRows = 2 * kFloatPanelMinTokens + 13;
   const LinearShape shapes[] = {
       {1, 64, 64},   {1, 64, 172}, {3, 172, 64},      {7, 33, 13},
@@ -173,6 +175,33 @@ TEST(SimdKernels, PanelProductsDoNotDependOnTheSplit) {
                std::min(s.rows, t + kFloatPanelMinTokens - 1));
       EXPECT_NE(tiles, whole);
     }
+}
+
+// runLinear splits a product over the threads in output rows and token
+// blocks; the kernel picks its method by the tokens it is given, so the
+// blocks must not straddle kFloatPanelMinTokens: every output's bits are
+// those of the product on one thread, whatever the thread count.
+TEST(SimdKernels, RunLinearBitsDoNotDependOnTheThreadCount) {
+  const int64_t k = 300, n = 130;
+  for (int64_t rows : {int64_t{5}, kFloatPanelMinTokens + 8, int64_t{75}}) {
+    SCOPED_TRACE(testing::Message() << "rows " << rows);
+    std::vector<float> x = randomFloats(rows * k, 10);
+    std::vector<uint8_t> w = encode(randomFloats(n * k, 11), ElementType::F16);
+    std::vector<float> bias = randomFloats(n, 12);
+    std::vector<float> one;
+    for (int threads : {1, 2, 3}) {
+      ThreadPool pool(threads);
+      const RunContext ctx{rows, nullptr, 0, &pool, &bestKernels(), nullptr,
+                           0};
+      std::vector<float> y(rows * n, NAN);
+      runLinear(ctx, {x.data(), k, k, w.data(), bias.data(), y.data(), n},
+                ElementType::F16, n, 0, rows);
+      if (threads == 1)
+        one = y;
+      else
+        EXPECT_EQ(y, one) << threads << " threads";
+    }
+  }
 }
 
 TEST(SimdKernels, DotAndAxpyMatchPlainLoops) {
