@@ -382,30 +382,25 @@ void runLinear(const RunContext &ctx, const LinearArgs &args, ElementType type,
   // weights stream from memory once per product (in token blocks of 32, a
   // 512-token prefill of f16 weights read them 16 times, ~27 GB for the
   // 853M Llama). The kernel keeps a chunk of rows in L2 while the tokens'
-  // tiles pass. Otherwise token blocks make the tasks.
-  // The last token block takes the rest, so that no block is shorter than
-  // kFloatPanelMinTokens when the product is not: which kernel, and so
-  // which bits, a token gets does not depend on the thread count.
+  // tiles pass. Otherwise token blocks make the tasks (of 32 tokens or
+  // more when the product has 32: none straddles kFloatPanelMinTokens).
   int64_t wantTasks = 4 * threads;
-  int64_t tokenBlock = rows <= 16 || n >= wantTasks * 64 ? rows : 32;
-  int64_t tokenBlocks = std::max<int64_t>(1, rows / tokenBlock);
+  const TokenBlocks blocks(
+      rows, rows <= 16 || n >= wantTasks * 64 ? rows : 32);
   int64_t nChunks =
-      std::max<int64_t>(1, (wantTasks + tokenBlocks - 1) / tokenBlocks);
+      std::max<int64_t>(1, (wantTasks + blocks.count - 1) / blocks.count);
   // Whole panels of 32 rows where the product runs as a GEMM
   // (FloatPanels.inc), groups of 4 rows (microTile) otherwise.
   const int64_t rowGroup = rows >= kFloatPanelMinTokens ? 32 : 4;
   int64_t nChunk = std::max<int64_t>(rowGroup, (n + nChunks - 1) / nChunks);
   nChunk = (nChunk + rowGroup - 1) / rowGroup * rowGroup;
   nChunks = (n + nChunk - 1) / nChunk;
-  ctx.pool->run(tokenBlocks * nChunks, [&](int64_t task, int) {
+  ctx.pool->run(blocks.count * nChunks, [&](int64_t task, int) {
     int64_t tb = task / nChunks, nc = task % nChunks;
-    int64_t a0 = t0 + tb * tokenBlock;
-    int64_t a1 = tb == tokenBlocks - 1 ? t1 : a0 + tokenBlock;
     int64_t n0 = nc * nChunk, n1 = std::min(n, n0 + nChunk);
-    fn(args, n0, n1, a0, a1);
+    fn(args, n0, n1, t0 + blocks.begin(tb), t0 + blocks.end(tb));
   });
 }
-
 
 absl::StatusOr<Program> bindProgram(const schema::Program &program,
                                     Memory &memory) {

@@ -91,13 +91,9 @@ void groupedMatmul(const RunContext &ctx, const WeightRef &w, const float *x,
         product(e, 0, n, 0, starts[e + 1] - starts[e]);
     return;
   }
-  // An expert's last token block takes the rest rather than a short block
-  // of its own: a packed prefill kernel picks its method by the tokens it
-  // is given (QuantKernels.inc), and a token's bits must not depend on the
-  // thread count.
-  constexpr int64_t kTokenBlock = 32;
+  // Each expert's tokens in blocks of 32 (none for an idle expert).
   auto blocksOf = [&](int64_t e) {
-    return std::max<int64_t>(1, (starts[e + 1] - starts[e]) / kTokenBlock);
+    return TokenBlocks(starts[e + 1] - starts[e], 32);
   };
   int64_t chunks = std::max<int64_t>(1, (4 * threads + active - 1) /
                                             std::max<int64_t>(1, active));
@@ -106,18 +102,17 @@ void groupedMatmul(const RunContext &ctx, const WeightRef &w, const float *x,
   chunks = (n + chunk - 1) / chunk;
   taskStarts[0] = 0;
   for (int64_t e = 0; e < experts; ++e) {
-    int64_t blocks = starts[e + 1] > starts[e] ? blocksOf(e) : 0;
-    taskStarts[e + 1] = static_cast<int32_t>(taskStarts[e] + blocks * chunks);
+    taskStarts[e + 1] =
+        static_cast<int32_t>(taskStarts[e] + blocksOf(e).count * chunks);
   }
   ctx.pool->run(taskStarts[experts], [&](int64_t task, int) {
     int64_t e = std::upper_bound(taskStarts, taskStarts + experts + 1, task) -
                 taskStarts - 1;
     int64_t local = task - taskStarts[e];
     int64_t block = local / chunks, n0 = local % chunks * chunk;
-    int64_t t0 = block * kTokenBlock;
-    int64_t t1 = block == blocksOf(e) - 1 ? starts[e + 1] - starts[e]
-                                          : t0 + kTokenBlock;
-    product(e, n0, std::min(n, n0 + chunk), t0, t1);
+    const TokenBlocks blocks = blocksOf(e);
+    product(e, n0, std::min(n, n0 + chunk), blocks.begin(block),
+            blocks.end(block));
   });
 }
 

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -63,6 +64,21 @@ struct RunContext {
   const SimdKernels *simd;
   float *scratch; ///< scratchStride floats per thread.
   int64_t scratchStride;
+};
+
+/// Tokens [0, tokens) in blocks of `size` for a product's tasks, the last
+/// block taking the rest rather than a short block of its own: a prefill
+/// kernel picks its method (and so its bits) by the tokens it is given, and
+/// a token's bits must not depend on the thread count.
+struct TokenBlocks {
+  int64_t tokens, size, count;
+  TokenBlocks(int64_t tokens, int64_t size)
+      : tokens(tokens), size(size),
+        count(tokens > 0 ? std::max<int64_t>(1, tokens / size) : 0) {}
+  int64_t begin(int64_t block) const { return block * size; }
+  int64_t end(int64_t block) const {
+    return block == count - 1 ? tokens : (block + 1) * size;
+  }
 };
 
 /// y[t0..t1) = x W^T (+ bias) for a float weight of n rows, split over the

@@ -57,25 +57,19 @@ public:
       // the tasks.
       const int64_t wantTasks = 4 * threads;
       const bool rowsOnly = w.n >= wantTasks * kPanelRowsPerTask;
-      // The last token block takes the rest rather than a short block of
-      // its own: a prefill kernel picks its method by the tokens it is
-      // given (QuantKernels.inc), and a token's bits must not depend on the
-      // thread count.
-      int64_t tokenBlock = rowsOnly ? t1 - t0 : 64;
-      int64_t tokenBlocks = std::max<int64_t>(1, (t1 - t0) / tokenBlock);
+      const TokenBlocks blocks(t1 - t0, rowsOnly ? t1 - t0 : 64);
       int64_t nChunks =
-          std::max<int64_t>(1, (wantTasks + tokenBlocks - 1) / tokenBlocks);
+          std::max<int64_t>(1, (wantTasks + blocks.count - 1) / blocks.count);
       int64_t nChunk = (w.n + nChunks - 1) / nChunks;
       if (rowsOnly) // Whole panels of rows.
         nChunk = (nChunk + kPanelRowsPerTask - 1) / kPanelRowsPerTask *
                  kPanelRowsPerTask;
       nChunks = (w.n + nChunk - 1) / nChunk;
-      ctx.pool->run(tokenBlocks * nChunks, [&](int64_t task, int) {
+      ctx.pool->run(blocks.count * nChunks, [&](int64_t task, int) {
         int64_t tb = task / nChunks, nc = task % nChunks;
-        int64_t a0 = t0 + tb * tokenBlock;
-        int64_t a1 = tb == tokenBlocks - 1 ? t1 : a0 + tokenBlock;
         int64_t r0 = nc * nChunk, r1 = std::min(w.n, r0 + nChunk);
-        fn(w, *acts, out, w.n, r0, r1, a0, a1);
+        fn(w, *acts, out, w.n, r0, r1, t0 + blocks.begin(tb),
+           t0 + blocks.end(tb));
       });
     }
     if (!bias && scale == 1.0f && softcap == 0.0f)
