@@ -48,6 +48,23 @@ using LinearFn = void (*)(const LinearArgs &args, int64_t n0, int64_t n1,
 /// depend on how rows and tokens are split, but differ by f32 rounding from
 /// those of fewer tokens, which match one token's (decode's) exactly.
 constexpr int64_t kFloatPanelMinTokens = 32;
+
+/// Lays out one panel of that GEMM: rows [r0, r0 + rows) of a weight as
+/// f32, feature by feature ([k][panelRows], panelRows a multiple of the
+/// ISA's vector lanes), the lanes of rows past `rows` zero. A format the
+/// float kernels do not read (packed low-bit rows) thus feeds the GEMM
+/// decoded straight into its layout, without an f32 copy of the rows.
+struct PanelSource {
+  void (*fill)(const void *weights, int64_t r0, int rows, int panelRows,
+               float *panel);
+  const void *weights;
+};
+/// The float GEMM over panels the source fills (args.w unused), for any
+/// token count; its results are fill's values times x, each one multiply-
+/// add chain over k in order, then the bias, however the work is split.
+using PanelLinearFn = void (*)(const PanelSource &source,
+                               const LinearArgs &args, int64_t n0, int64_t n1,
+                               int64_t t0, int64_t t1);
 /// sum_i x[i] * w[i], w of some element type.
 using DotFn = float (*)(const float *x, const void *w, int64_t n);
 /// y[i] += a * w[i], w of some element type.
@@ -80,6 +97,7 @@ using SiluMulFn = void (*)(const float *gate, const float *up, float *out,
 struct SimdKernels {
   const char *isa;
   LinearFn linear[kElementTypes];
+  PanelLinearFn panelLinear;
   DotFn dot[kElementTypes];
   AxpyFn axpy[kElementTypes];
   ScoresFn scores[kElementTypes];

@@ -132,10 +132,22 @@ using QuantizeBlockFn = float (*)(const float *x, int bits, int8_t *q,
 float quantizeBlockPortable(const float *x, int bits, int8_t *q,
                             int32_t *laneSums);
 
+/// Rows [r0, r1) of w in f32 into out ([r1 - r0][w.k]): every value
+/// QuantWeights::value's, to the bit.
+using DequantizeRowsFn = void (*)(const QuantWeights &w, int64_t r0,
+                                  int64_t r1, float *out);
+
+/// Whether linear over `tokens` tokens reads what prepareRows computes (q,
+/// d, lane offsets, group sums) or only x: when not, a caller may bind the
+/// activations without preparing them.
+using ReadsQuantizedFn = bool (*)(const QuantWeights &w, int64_t tokens);
+
 struct QuantKernelTable {
   const char *isa;
   QuantLinearFn linear;
   QuantizeBlockFn quantizeBlock;
+  DequantizeRowsFn dequantizeRows;
+  ReadsQuantizedFn readsQuantized;
 };
 
 const QuantKernelTable &quantAvx512VnniKernels();

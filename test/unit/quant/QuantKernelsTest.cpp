@@ -15,9 +15,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <utility>
 #include <vector>
@@ -253,6 +257,64 @@ TEST(QuantKernels, ShortRowsMatchTheReferenceAndAnySplit) {
   }
 }
 
+// A long prefill of short rows is the float GEMM, to the bit: the rows as
+// QuantWeights::value gives them, times the activations rounded as the
+// integer kernels round them (a block's int8 values times d), through
+// bestKernels()' f32 product. It reads x alone (readsQuantized), so the
+// quantized fields are poisoned here: a read of them would show.
+TEST(QuantKernels, LongShortPrefillIsTheFloatGemmOfTheValues) {
+  std::mt19937 rng(37);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const cpu::SimdKernels &simd = cpu::bestKernels();
+  const int64_t tokens = cpu::kFloatPanelMinTokens + 9;
+  int64_t checked = 0;
+  for (const cpu::QuantKernelTable *table : tables())
+    for (const char *spec : kFormats)
+      for (int64_t k : {36, 64, 100, 136, 172, 200})
+        for (int64_t n : {1, 13, 40}) {
+          SCOPED_TRACE(std::string(table->isa) + " " + spec +
+                       " n=" + std::to_string(n) + " k=" + std::to_string(k));
+          Packed p = pack(spec, n, k, rng);
+          if (table->readsQuantized(p.view, tokens))
+            continue; // Not short rows, or a table without the GEMM.
+          EXPECT_TRUE(table->readsQuantized(p.view, tokens - 10));
+          std::vector<float> x(tokens * k), rounded(x.size()), rows(n * k);
+          for (float &v : x)
+            v = normal(rng);
+          rounded = x;
+          for (int64_t t = 0; k >= 128 && t < tokens; ++t) {
+            int8_t q[128];
+            int32_t sums[16];
+            const float d =
+                cpu::quantizeBlockPortable(x.data() + t * k, 2, q, sums) /
+                127.0f;
+            for (int64_t e = 0; e < 128; ++e)
+              rounded[t * k + e] =
+                  static_cast<float>(q[cpu::decodePosition(2, e)]) * d;
+          }
+          for (int64_t r = 0; r < n; ++r)
+            for (int64_t i = 0; i < k; ++i)
+              rows[r * k + i] = p.view.value(r, i);
+          std::vector<float> want(tokens * n), got(tokens * n, -1.0f);
+          simd.linear[static_cast<int>(cpu::ElementType::F32)](
+              cpu::LinearArgs{rounded.data(), k, k, rows.data(), nullptr,
+                              want.data(), n},
+              0, n, 0, tokens);
+          cpu::QuantActivations a(p.view, tokens);
+          a.bind(p.view, x.data(), k);
+          std::fill(a.q.begin(), a.q.end(), int8_t{127});
+          std::fill(a.d.begin(), a.d.end(), std::nanf(""));
+          std::fill(a.groupSums.begin(), a.groupSums.end(), std::nanf(""));
+          std::fill(a.laneOffsets.begin(), a.laneOffsets.end(),
+                    std::nanf(""));
+          table->linear(p.view, a, got.data(), n, 0, n, 0, tokens);
+          ASSERT_EQ(got, want);
+          ++checked;
+        }
+  // Every short shape on the vector tables (the portable one reads q).
+  EXPECT_GT(checked, 0);
+}
+
 // Every table quantizes activations to the portable definition's bits:
 // the int8 values in decode order, the lanes' sums and the block maximum,
 // on random blocks, an all-zero one, one large outlier, and exact ties
@@ -300,6 +362,40 @@ TEST(QuantKernels, QuantizeBlockMatchesThePortableDefinition) {
   for (auto [feature, value] : {std::pair<int, int>{1, -2}, {2, 2},
                                 {49, -50}, {50, 0}})
     EXPECT_EQ(q[cpu::decodePosition(2, feature)], value) << feature;
+}
+
+// Every table dequantizes rows to QuantWeights::value's bits, at widths
+// that end mid-vector and mid-byte, and reads no code byte past the last
+// row: the codes are moved to end at a page with no access after it.
+TEST(QuantKernels, DequantizeRowsGiveTheGridsValues) {
+  std::mt19937 rng(31);
+  const long page = sysconf(_SC_PAGESIZE);
+  for (const cpu::QuantKernelTable *table : tables())
+    for (const char *spec : kFormats)
+      for (int64_t k : {8, 36, 40, 100, 172, 200, 640}) {
+        SCOPED_TRACE(std::string(table->isa) + " " + spec +
+                     " k=" + std::to_string(k));
+        const int64_t n = 5;
+        Packed p = pack(spec, n, k, rng);
+        const size_t codeBytes = static_cast<size_t>(n * p.view.rowBytes);
+        const size_t span = (codeBytes + page - 1) / page * page;
+        void *mem = mmap(nullptr, span + page, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ASSERT_NE(mem, MAP_FAILED);
+        ASSERT_EQ(mprotect(static_cast<char *>(mem) + span, page, PROT_NONE),
+                  0);
+        uint8_t *codes = static_cast<uint8_t *>(mem) + span - codeBytes;
+        std::memcpy(codes, p.view.codes, codeBytes);
+        cpu::QuantWeights w = p.view;
+        w.codes = codes;
+        std::vector<float> got((n - 1) * k, -1.0f);
+        table->dequantizeRows(w, 1, n, got.data());
+        for (int64_t r = 1; r < n; ++r)
+          for (int64_t i = 0; i < k; ++i)
+            ASSERT_EQ(got[(r - 1) * k + i], w.value(r, i))
+                << "r=" << r << " i=" << i;
+        munmap(mem, span + page);
+      }
 }
 
 TEST(QuantKernels, EmbeddingRowIsTheDequantizedRow) {
