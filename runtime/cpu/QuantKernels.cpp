@@ -90,6 +90,7 @@ void QuantActivations::reserve(const QuantWeights &w, int64_t maxTokens) {
   grow(q, maxTokens * wBlocks * 128);
   grow(d, maxTokens * wBlocks);
   grow(groupSums, maxTokens * w.groups);
+  grow(spanSums, maxTokens * wBlocks * 4);
   grow(laneOffsets, maxTokens * wBlocks * 16);
 }
 
@@ -187,10 +188,12 @@ void QuantActivations::prepareRows(const QuantWeights &w, int64_t t0,
       // b * 128 / group.
       float *blockSums =
           sums + (span == w.group ? (b * 128) >> spanShift : b * 128 / w.group);
+      int32_t *spans = spanSums.data() + (t * blocks + b) * 4;
       for (int64_t e = 0; e < (128 >> spanShift); ++e) {
         int32_t sum = 0;
         for (int64_t l = e * spanLanes; l < (e + 1) * spanLanes; ++l)
           sum += laneSums[l];
+        spans[e] = sum;
         blockSums[span == w.group ? e : 0] += scale * static_cast<float>(sum);
       }
     }

@@ -108,6 +108,9 @@ public:
   std::vector<int8_t> q;        ///< [maxTokens][blocks*128], decode order.
   std::vector<float> d;         ///< [maxTokens][blocks] block scales.
   std::vector<float> groupSums; ///< [maxTokens][groups]: d * sum q per group.
+  /// [maxTokens][blocks][4]: sum q over each group's part of a block (parts
+  /// of min(group, 128) features, in order; 1 to 4 of them).
+  std::vector<int32_t> spanSums;
   /// [maxTokens][blocks][16]: o * sum q over the features of each 32-bit
   /// lane of a dot product (2 bits: lanes 0-7; 4 bits: 8 per half), o the
   /// balanced grid's offset, so a balanced kernel subtracts it per lane.
