@@ -43,6 +43,15 @@
 
 namespace fmc::cpu {
 
+/// Tokens from which AVX-512 VNNI multiplies packed rows (of one block or
+/// more, not short rows) as an int8 GEMM over panels laid out once per call
+/// (QuantPanels.inc): its results then do not depend on how rows and tokens
+/// are split, but differ by f32 rounding from those of fewer tokens, which
+/// match one token's (decode's) exactly. On the 853M Llama (2 threads),
+/// with the panels laid out by transposes, panels were 5-9% faster than
+/// the token tiles at 8 tokens, 40-70% at 12 and 16, 2-13% slower at 6.
+constexpr int64_t kQuantPanelMinTokens = 8;
+
 /// Where feature e of a 128-feature block goes in decode order (the order
 /// QuantActivations keeps a block's activations in).
 inline int64_t decodePosition(int bits, int64_t e) {

@@ -2,9 +2,9 @@
 //
 // Every kernel table this CPU runs, for every format, on odd shapes: k not
 // a multiple of the group or of 128; 1, 7, 13 and 37 output rows (partial
-// and whole tiles and panels); 1, 3, 5 and 11 tokens (partial and whole
-// tiles of 8) and 27 (AVX-512 VNNI's panels, from 20 tokens, in tiles of
-// 6). Equal to dequantize-then-f32 with the kernels' activation rounding
+// and whole tiles and panels); 1, 3 and 5 tokens (partial tiles of 8)
+// and 11, 27 and 40 (AVX-512 VNNI's panels, from kQuantPanelMinTokens
+// tokens, in tiles of 6). Equal to dequantize-then-f32 with the kernels' activation rounding
 // within f32 tolerance, and close to plain f32.
 //
 //===----------------------------------------------------------------------===//
@@ -138,11 +138,12 @@ TEST(QuantKernels, RowRangesAndTokenRangesCompose) {
 // Decode (one token) runs rows in tiles drawn from several spans of the
 // row range; prefill runs tokens in tiles, of up to 8 and two to a 512-bit
 // vector on AVX-512, in pairs, with the same operations per output, and on
-// AVX-512 VNNI runs of 20 tokens or more in panels of 32 rows instead
-// (one vector lane per row: other roundings). No output may depend on the
-// tile, panel or range it was computed in: any split of rows, and of
-// tokens into runs of 20 or more, gives the whole product's bits, and runs
-// of fewer tokens give one token's bits. All agree within f32 rounding.
+// AVX-512 VNNI runs of kQuantPanelMinTokens tokens or more in panels of
+// 32 rows instead (one vector lane per row: other roundings). No output
+// may depend on the tile, panel or range it was computed in: any split of
+// rows, and of tokens into runs of kQuantPanelMinTokens or more, gives the
+// whole product's bits, and runs of fewer tokens give one token's bits.
+// All agree within f32 rounding.
 TEST(QuantKernels, SplitsMatchTheWholeProductExactly) {
   std::mt19937 rng(17);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -174,8 +175,16 @@ TEST(QuantKernels, SplitsMatchTheWholeProductExactly) {
         table->linear(p.view, a, whole.data(), n, 0, n, 0, tokens);
         for (int64_t t = 0; t < tokens; ++t)
           table->linear(p.view, a, one.data(), n, 0, n, t, t + 1);
-        EXPECT_EQ(whole, inRuns({{0, 20}, {20, tokens}}));
-        EXPECT_EQ(one, inRuns({{0, 2}, {2, 5}, {5, 16}, {16, 35}, {35, 45}}));
+        const int64_t m = cpu::kQuantPanelMinTokens;
+        EXPECT_EQ(whole, inRuns({{0, m}, {m, 2 * m + 3}, {2 * m + 3, tokens}}));
+        // Runs of 2, 3 and m - 1 tokens, in turn.
+        std::vector<std::array<int64_t, 2>> shortRuns;
+        for (int64_t t = 0, i = 0; t < tokens; ++i) {
+          const int64_t length = std::array<int64_t, 3>{2, 3, m - 1}[i % 3];
+          shortRuns.push_back({t, std::min(tokens, t + length)});
+          t = shortRuns.back()[1];
+        }
+        EXPECT_EQ(one, inRuns(shortRuns));
         std::vector<std::array<int64_t, 2>> singles;
         for (int64_t t = 0; t < tokens; ++t)
           singles.push_back({t, t + 1});
