@@ -51,7 +51,8 @@ constexpr int64_t kFloatPanelMinTokens = 32;
 
 /// Lays out one panel of that GEMM: rows [r0, r0 + rows) of a weight as
 /// f32, feature by feature ([k][panelRows], panelRows a multiple of the
-/// ISA's vector lanes), the lanes of rows past `rows` zero. A format the
+/// ISA's vector lanes), the lanes of rows past `rows` zero or -0 (their
+/// outputs are never stored). A format the
 /// float kernels do not read (packed low-bit rows) thus feeds the GEMM
 /// decoded straight into its layout, without an f32 copy of the rows.
 struct PanelSource {

@@ -15,6 +15,11 @@ constexpr int64_t kMinWeightBytesPerTask = 1 << 14;
 constexpr int64_t kMinTokensPerPrepareTask = 8;
 /// Rows of a prefill panel (QuantPanels.inc): tasks take whole ones.
 constexpr int64_t kPanelRowsPerTask = 32;
+/// Tokens of a task when the rows are too few for every thread.
+constexpr int64_t kTokensPerTask = 64;
+// A run that skips prepareRows (readsQuantized) must give every call the
+// tokens that made that decision: all of them, or kTokensPerTask or more.
+static_assert(kTokensPerTask >= kFloatPanelMinTokens);
 
 class QuantLinear final : public KernelInstance {
 public:
@@ -48,7 +53,7 @@ public:
       // the tasks.
       const int64_t wantTasks = 4 * threads;
       const bool rowsOnly = w.n >= wantTasks * kPanelRowsPerTask;
-      const TokenBlocks blocks(t1 - t0, rowsOnly ? t1 - t0 : 64);
+      const TokenBlocks blocks(t1 - t0, rowsOnly ? t1 - t0 : kTokensPerTask);
       int64_t nChunks =
           std::max<int64_t>(1, (wantTasks + blocks.count - 1) / blocks.count);
       int64_t nChunk = (w.n + nChunks - 1) / nChunks;

@@ -4,8 +4,8 @@
 // in the packed `row_major` layout of lowering/quant/QuantMath.h, and the
 // embedding gather of a packed table. Weights are decoded in registers: no
 // dequantized copy of a weight tensor is ever made (the one exception: a
-// prefill of short rows, under 256 features, dequantizes the rows of its
-// call into a per-thread buffer for the float GEMM).
+// prefill of short rows, under 256 features, decodes 32 rows at a time
+// into a panel of the float GEMM).
 //
 // How a product is computed. Activations are quantized per token to int8
 // in blocks of 128 features with one f32 scale d per block (prepare()), and
@@ -150,8 +150,10 @@ using DequantizeRowsFn = void (*)(const QuantWeights &w, int64_t r0,
                                   int64_t r1, float *out);
 
 /// Whether linear over `tokens` tokens reads what prepareRows computes (q,
-/// d, lane offsets, group sums) or only x: when not, a caller may bind the
-/// activations without preparing them.
+/// d, lane offsets, group and span sums) or only x: when not, a caller may
+/// bind the activations without preparing them, provided each of its
+/// linear calls then covers at least kFloatPanelMinTokens tokens (the
+/// decision is the same for every call of that size or more).
 using ReadsQuantizedFn = bool (*)(const QuantWeights &w, int64_t tokens);
 
 struct QuantKernelTable {
