@@ -2,7 +2,10 @@
 //
 // Computes what runtime/cpu/Attention.cpp computes. A program of one row
 // (@decode) takes the flash-decoding path (AttentionDecode.cpp); a program
-// of many rows runs up to five dispatches of kernels/attention.mlir:
+// of many rows (prefill) runs flash attention over tiles of query rows
+// (`attention`: each workgroup serves tile_rows rows times the query heads
+// of a GQA group, reading each key and value row once for all of them) in
+// up to five dispatches of kernels/attention.mlir:
 //   - a linear cache's writer appends this run's keys and values first
 //     (kv_append, once for keys and once for values), then attends;
 //   - a ring cache's writer attends to this run's own positions from its k
@@ -13,11 +16,54 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowering/gpu/families/AttentionCache.h"
 #include "dialects/plan/IR/PlanDispatch.h"
+#include "lowering/gpu/families/AttentionCache.h"
 #include "lowering/gpu/families/Families.h"
 
+#include <algorithm>
+
 namespace fmc::gpu {
+
+namespace {
+
+/// The attention kernel's workgroup memory (attention.mlir): `pool` in
+/// 16-byte units, `fl` in floats, and the rows' spans (at most 64 rows).
+constexpr int64_t kPoolUnits = 1792;
+constexpr int64_t kScoreFloats = 896;
+constexpr int64_t kMaxTileRows = 64;
+/// Queries a workgroup serves at most, threads it takes at most (a thread
+/// owns 4 output features of one query), positions a tile holds at most.
+constexpr int64_t kMaxQueries = 32;
+constexpr int64_t kMaxThreads = 512;
+constexpr int64_t kMaxTile = 32;
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+} // namespace
+
+PrefillAttentionShape prefillAttentionShape(int64_t group, int64_t headDim,
+                                            int64_t rows) {
+  PrefillAttentionShape shape;
+  int64_t hd4 = ceilDiv(headDim, 4), hd4s = hd4 | 1;
+  int64_t queries = std::min(kMaxQueries, kMaxThreads / hd4);
+  // The whole GQA group if it fits, else its largest divisor that does
+  // (a head of at most 256 features always fits alone).
+  for (int64_t block = std::min(group, queries); block >= 1; --block)
+    if (group % block == 0) {
+      shape.block = block;
+      break;
+    }
+  shape.tileRows = std::clamp<int64_t>(std::min(queries / shape.block, rows), 1,
+                                       kMaxTileRows);
+  int64_t nqry = shape.block * shape.tileRows;
+  shape.tile = 0;
+  for (int64_t tile = kMaxTile; tile >= 1 && shape.tile == 0; --tile)
+    if ((nqry + 2 * tile) * hd4s <= kPoolUnits &&
+        nqry * (tile + 3) <= kScoreFloats)
+      shape.tile = tile;
+  shape.wg = std::clamp<int64_t>(ceilDiv(nqry * hd4, 64) * 64, 64, kMaxThreads);
+  return shape;
+}
 
 llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &b) {
   if (b.maxTokens() == 1) {
@@ -35,6 +81,8 @@ llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &b) {
   int64_t wg = workgroupFor(a->headDim);
   uint32_t rows = static_cast<uint32_t>(b.maxTokens());
   std::array<uint32_t, 3> workgroup = {static_cast<uint32_t>(wg), 1, 1};
+  PrefillAttentionShape shape =
+      prefillAttentionShape(a->heads / a->kvHeads, a->headDim, b.maxTokens());
 
   if (inFlight && a->layout.element == CacheElement::Int8)
     for (mlir::Value src : {op.getK(), op.getV()})
@@ -51,14 +99,35 @@ llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &b) {
   Binding q = b.buffer(op.getQ());
   Binding k = a->writes ? b.buffer(op.getK()) : q;
   Binding v = a->writes ? b.buffer(op.getV()) : q;
+  uint32_t rowTiles =
+      static_cast<uint32_t>(ceilDiv(b.maxTokens(), shape.tileRows));
+  uint32_t blocks =
+      static_cast<uint32_t>(a->heads / a->kvHeads / shape.block * a->kvHeads);
   if (llvm::Error error = b.dispatch(
           "attention",
-          {a->heads, a->kvHeads, a->headDim, a->capacity, int64_t(a->ring),
-           int64_t(inFlight), a->kind, a->window, int64_t(op.getCausal()),
-           a->scale, a->softcap, static_cast<int64_t>(a->layout.element),
-           a->layout.valuesBase, a->layout.keyScales, a->layout.valueScales,
-           a->layout.rowWords, a->layout.slotWords, b.rowsSlot(), wg},
-          workgroup, {rows, static_cast<uint32_t>(a->heads), 1},
+          {a->heads,
+           a->kvHeads,
+           a->headDim,
+           shape.block,
+           shape.tileRows,
+           a->capacity,
+           int64_t(a->ring),
+           int64_t(inFlight),
+           a->kind,
+           a->window,
+           int64_t(op.getCausal()),
+           a->scale,
+           a->softcap,
+           static_cast<int64_t>(a->layout.element),
+           a->layout.valuesBase,
+           a->layout.keyScales,
+           a->layout.valueScales,
+           a->layout.rowWords,
+           a->layout.slotWords,
+           shape.tile,
+           b.rowsSlot(),
+           shape.wg},
+          {static_cast<uint32_t>(shape.wg), 1, 1}, {rowTiles, blocks, 1},
           {q, k, v, b.buffer(op.getPositions()), b.cache(op.getReadsAttr()),
            b.buffer(op.getOutput()), b.run()}))
     return error;

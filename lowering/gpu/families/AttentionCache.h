@@ -74,6 +74,21 @@ struct AttentionInstance {
   }
 };
 
+/// How the prefill attention kernel (attention.mlir's `attention`) cuts its
+/// work: `tileRows` query rows times `block` query heads of one KV head's
+/// group a workgroup, `tile` positions a tile, `wg` threads (one per 4
+/// output features of a query), for a program of `rows` rows at most. Fits
+/// the kernel's workgroup memory for any group and head_dim up to
+/// AttentionInstance::kMaxHeadDim.
+struct PrefillAttentionShape {
+  int64_t block = 1;
+  int64_t tileRows = 1;
+  int64_t tile = 1;
+  int64_t wg = 64;
+};
+PrefillAttentionShape prefillAttentionShape(int64_t group, int64_t headDim,
+                                            int64_t rows);
+
 /// The smallest workgroup (a multiple of 64, so of every subgroup width)
 /// with a thread per feature of a head.
 int64_t workgroupFor(int64_t headDim);

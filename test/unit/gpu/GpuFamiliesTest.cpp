@@ -141,9 +141,11 @@ TEST_F(GpuFamiliesTest, AttentionWritersAppendBeforeOrAfterAndReadersOnlyRead) {
                                       "attention", "kv_append", "kv_append",
                                       "attention"}));
   const auto &d = program->prefill.dispatches;
-  // Appends run per (row, KV head), attention per (row, query head).
+  // Appends run per (row, KV head); attention per (tile of rows, KV head):
+  // here one tile of the program's 8 rows times the group's 2 query heads,
+  // a thread per 4 features of each of the 16 queries.
   EXPECT_EQ(d[0].grid, (std::array<uint32_t, 3>{8, 2, 1}));
-  EXPECT_EQ(d[2].grid, (std::array<uint32_t, 3>{8, 4, 1}));
+  EXPECT_EQ(d[2].grid, (std::array<uint32_t, 3>{1, 2, 1}));
   // The whole cache is one binding: f32 keys and values of 64 positions;
   // int8 ones of 12 positions plus an f32 scale per position, head, K/V.
   ASSERT_EQ(d[2].bindings.size(), 7u);
@@ -175,9 +177,15 @@ TEST_F(GpuFamiliesTest, WideHeadsGetWiderWorkgroups) {
   llvm::Expected<GpuProgram> program = build(plan);
   ASSERT_TRUE(static_cast<bool>(program))
       << llvm::toString(program.takeError());
+  // The appends take a thread per feature; attention a thread per 4
+  // features of each query it serves: 8 rows x 2 heads x 32.
   for (const fmc::gpu::Dispatch &dispatch : program->prefill.dispatches)
     EXPECT_EQ(program->entryPoints[dispatch.entry].workgroupSize,
-              (std::array<uint32_t, 3>{128, 1, 1}));
+              (std::array<uint32_t, 3>{
+                  dispatch.entry == program->prefill.dispatches.back().entry
+                      ? 512u
+                      : 128u,
+                  1, 1}));
 }
 
 TEST_F(GpuFamiliesTest, UnsupportedAttentionShapesAreNamed) {

@@ -50,18 +50,49 @@ def cache_layout(kv_heads, head_dim, elem):
                 slot_words=key_scales + (2 * kv_heads if elem == 2 else 0))
 
 
+POOL_UNITS, SCORE_FLOATS, MAX_TILE_ROWS = 1792, 896, 64  # attention.mlir's
+
+
+def prefill_shape(group, head_dim, rows):
+    """prefillAttentionShape (families/Attention.cpp): block, tile_rows,
+    tile, wg."""
+    hd4 = -(-head_dim // 4)
+    queries = min(32, 512 // hd4)
+    block = max(b for b in range(1, min(group, queries) + 1) if group % b == 0)
+    tile_rows = min(max(min(queries // block, rows), 1), MAX_TILE_ROWS)
+    nqry = block * tile_rows
+    tile = max(t for t in range(1, 33) if fits(head_dim, nqry, t))
+    return block, tile_rows, tile, min(max(-(-nqry * hd4 // 64) * 64, 64), 512)
+
+
+def fits(head_dim, nqry, tile):
+    """The attention kernel's workgroup memory holds these (its comment)."""
+    hd4s = -(-head_dim // 4) | 1
+    return (nqry + 2 * tile) * hd4s <= POOL_UNITS and nqry * (tile + 3) <= SCORE_FLOATS
+
+
 def case(session, heads, kv_heads, head_dim, capacity, ring, kind, window,
-         causal, softcap, elem, runs, reader=False, seed=0, slots=None):
+         causal, softcap, elem, runs, reader=False, seed=0, slots=None, shape=None):
     """`slots`: the cache array holds only that many slots (a linear cache
-    of a run opened with a shorter context than the compiled `capacity`)."""
+    of a run opened with a shorter context than the compiled `capacity`).
+    `shape`: the attention kernel's (block, tile_rows, tile, wg), else the
+    lowering's choice."""
+    block, tile_rows, tile, attention_wg = shape or prefill_shape(heads // kv_heads, head_dim, max(runs))
+    assert fits(head_dim, block * tile_rows, tile) and tile_rows <= MAX_TILE_ROWS
+    assert block * tile_rows * -(-head_dim // 4) <= attention_wg and (heads // kv_heads) % block == 0
+    attention_grid = (-(-max(runs) // tile_rows), heads // block, 1)
     rng = np.random.default_rng(seed)
     scale = 0.3
     layout = cache_layout(kv_heads, head_dim, elem)
-    cache = np.zeros((slots or capacity) * layout['slot_words'], np.int32)
+    # Slots never written hold NaNs (in every element kind): a kernel that
+    # reads one, even to weigh it by zero, fails.
+    cache = np.full((slots or capacity) * layout['slot_words'], 0x7fc07fc0, np.int32)
     max_tokens = max(runs)
     wg = 64 if head_dim <= 64 else 128 if head_dim <= 128 else 256
     common = dict(kv_heads=kv_heads, head_dim=head_dim, rows_slot=0, wg=wg)
-    attend_spec = dict(common, heads=heads, capacity=capacity, ring=int(ring),
+    attend_spec = dict(heads=heads, kv_heads=kv_heads, head_dim=head_dim, rows_slot=0,
+                       wg=attention_wg, block=block, tile_rows=tile_rows, tile=tile,
+                       capacity=capacity, ring=int(ring),
                        kind=kind, window=window if kind else 1, causal=int(causal),
                        scale=scale, softcap=softcap, elem=elem, **layout)
     cached_k = np.zeros((capacity, kv_heads, head_dim), np.float32)
@@ -131,7 +162,7 @@ def case(session, heads, kv_heads, head_dim, capacity, ring, kind, window,
             append()
         session.dispatch('attention', dict(attend_spec, in_flight=int(in_flight)),
                          [q.reshape(-1), k.reshape(-1), v.reshape(-1), positions, cache,
-                          out.reshape(-1), run], (max_tokens, heads, 1), wg)
+                          out.reshape(-1), run], attention_grid, attention_wg)
         if in_flight:
             append()
 
@@ -141,7 +172,7 @@ def case(session, heads, kv_heads, head_dim, capacity, ring, kind, window,
             rout = np.full((max_tokens, heads, head_dim), 7.0, np.float32)
             session.dispatch('attention', dict(attend_spec, in_flight=0),
                              [rq.reshape(-1), rq.reshape(-1), rq.reshape(-1), positions, cache,
-                              rout.reshape(-1), run], (max_tokens, heads, 1), wg)
+                              rout.reshape(-1), run], attention_grid, attention_wg)
             rref = np.zeros((n, heads, head_dim), np.float32)
             for t in range(n):
                 lo, hi, _ = window_of(positions[t], False)
@@ -174,6 +205,27 @@ CASES = {
                                                         [20, 1, 1, 1, 1], False, 0, 24),
     'linear bf16 reader context shorter than compiled': (2, 1, 8, 40, False, 0, 0, True, 0.0, 3,
                                                          [9, 1], True, 0, 10),
+    # Row tiles (the lowering's shapes unless given): the AFM on-device
+    # shape, 2 rows of 8 heads a workgroup, a run of 45 ending in half a
+    # tile, several position tiles.
+    'linear int8 GQA 8 head_dim 128 row tiles': (16, 2, 128, 64, False, 0, 0, True, 0.0, 2,
+                                                 [45, 1], True),
+    # 8 rows a workgroup over tiles of 3 positions: the first rows see none
+    # of the last tiles; a reader after the writer.
+    'linear f16 GQA 4 tiles shorter than the row tile': (8, 2, 16, 64, False, 0, 0, True, 0.0, 1,
+                                                         [21, 1], True, 1, None, (4, 8, 3, 128)),
+    'ring local f32 in flight row tiles across the window': (4, 2, 16, 8, True, 1, 8, True, 0.0, 0,
+                                                             [13, 1, 9, 1], False, 2, None,
+                                                             (2, 4, 5, 64)),
+    'ring local int8 softcap in flight row tiles': (4, 2, 16, 8, True, 1, 8, True, 4.0, 2,
+                                                    [11, 10, 1], False, 3, None, (2, 3, 4, 64)),
+    'ring chunked row tiles across a chunk boundary': (4, 1, 16, 12, True, 2, 12, True, 0.0, 0,
+                                                       [5, 10, 1], False, 4, None, (4, 4, 4, 64)),
+    'linear non-causal row tiles': (2, 2, 8, 20, False, 0, 0, False, 0.0, 0, [7], False, 5, None,
+                                    (1, 3, 4, 64)),
+    'linear bf16 GQA 16 in two blocks head_dim 256': (16, 1, 256, 24, False, 0, 0, True, 0.0, 3,
+                                                      [10, 1], False, 6),
+    'linear f32 head_dim 6 ragged unit': (4, 2, 6, 24, False, 1, 5, True, 0.0, 0, [17, 2], True, 7),
 }
 
 if __name__ == '__main__':
