@@ -3,7 +3,9 @@
 // kernels/moe.mlir. moe_route is one thread per row; moe_combine one
 // dispatch per expert buffer; the fused plan.moe is a chain of dispatches
 // over the program's scratch: router matvec, routing, the selected experts'
-// gate_up matvecs (grid: rows * top_k slots x 2 * inter outputs), the gated
+// gate_up matvecs (decode: grid rows * top_k slots x 2 * inter outputs;
+// prefill: the slots grouped by expert first (moe_group), grid experts x
+// 2 * inter outputs, each expert's row serving all its slots), the gated
 // activation, their down matvecs, the weighted sum in selection order, and
 // the shared expert (its matvecs, activation, gate) added last, as
 // runtime/cpu/Moe.cpp orders it. Expert weights are read in place from the
@@ -20,12 +22,15 @@
 
 #include "llvm/ADT/Twine.h"
 
+#include <optional>
+
 namespace fmc::gpu {
 
 namespace {
 
 constexpr uint32_t kElementThreads = 256;
 constexpr uint32_t kMatvecThreads = 64;
+constexpr uint32_t kGroupThreads = 256;
 /// Workgroups per grid dimension every target allows (Vulkan's minimum).
 constexpr int64_t kMaxGrid = 65535;
 
@@ -104,13 +109,26 @@ struct MatvecWeight {
   }
 };
 
+/// Experts moe_group can list (its workgroup array of starts).
+constexpr int64_t kMaxGroupedExperts = 1024;
+
+/// The selected experts' slots grouped by expert (moe_group's `lists`), for
+/// a grouped matvec; absent: slot-major launches.
+struct SlotLists {
+  Binding lists;
+  int64_t experts = 0;
+};
+
 /// y[slot, o] for o < n: `slots` is top_k per row when gathering experts'
-/// rows by `indices`, else 1.
+/// rows by `indices`, else 1. With `grouped`, one workgroup per (expert,
+/// output) runs every slot of the expert's list.
 llvm::Error matvec(LaunchBuilder &b, const MatvecWeight &w, Binding x,
                    Binding indices, Binding y, int64_t n, int64_t topK,
-                   bool gather, bool slotInput) {
-  // One workgroup per (slot, output): both within every API's grid limit.
-  int64_t slots = b.maxTokens() * topK;
+                   bool gather, bool slotInput,
+                   std::optional<SlotLists> grouped = std::nullopt) {
+  // One workgroup per (slot or expert, output): both within every API's
+  // grid limit.
+  int64_t slots = grouped ? grouped->experts : b.maxTokens() * topK;
   if (slots > kMaxGrid || n > kMaxGrid)
     return llvm::createStringError(
         "the GPU expert matvec of '" + w.symbol.getValue() + "' needs a " +
@@ -118,13 +136,15 @@ llvm::Error matvec(LaunchBuilder &b, const MatvecWeight &w, Binding x,
         " grid; each dimension is limited to " + llvm::Twine(kMaxGrid));
   return b.dispatch(
       "moe_matvec",
-      {w.k, n, topK, int64_t(gather), int64_t(slotInput), w.wtype, w.bits,
-       w.affine, w.group, w.groups, w.scalesHalf, w.minsHalf, w.scaleBF16,
-       w.rowBytes, b.rowsSlot(), int64_t(kMatvecThreads)},
+      {w.k, n, topK, int64_t(gather), int64_t(slotInput),
+       int64_t(grouped.has_value()), grouped ? grouped->experts : 0, w.wtype,
+       w.bits, w.affine, w.group, w.groups, w.scalesHalf, w.minsHalf,
+       w.scaleBF16, w.rowBytes, b.rowsSlot(), int64_t(kMatvecThreads)},
       {kMatvecThreads, 1, 1},
-      {static_cast<uint32_t>(b.maxTokens() * topK), static_cast<uint32_t>(n),
-       1},
-      {x, b.weight(w.symbol), indices, y, b.run()});
+      {static_cast<uint32_t>(slots), static_cast<uint32_t>(n), 1},
+      // Slot-major: `indices` stands in for the lists (never read).
+      {x, b.weight(w.symbol), indices, grouped ? grouped->lists : indices, y,
+       b.run()});
 }
 
 llvm::Error glu(LaunchBuilder &b, Binding gateUp, Binding hidden,
@@ -214,13 +234,27 @@ llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &b) {
                 op.getScoring() == mlir::fm::RouterScoring::softmax,
                 op.getNormTopkProb()))
     return error;
+  // Prefill groups the slots by expert (as runtime/cpu/Moe.cpp groups
+  // tokens): each selected expert's rows are then read and decoded once
+  // per 4 of its slots, and the experts no slot picked cost nothing.
+  // Decode keeps one workgroup per (slot, output): top_k slots, not every
+  // expert, fill its grid.
+  std::optional<SlotLists> lists;
+  if (maxRows > 1 && experts <= kMaxGroupedExperts) {
+    lists = SlotLists{b.scratch(floats(experts + 1 + slots)), experts};
+    if (llvm::Error error = b.dispatch(
+            "moe_group", {experts, topK, b.rowsSlot(), int64_t(kGroupThreads)},
+            {kGroupThreads, 1, 1}, {1, 1, 1}, {indices, lists->lists, b.run()}))
+      return error;
+  }
   if (llvm::Error error = matvec(b, *gateUp, x, indices, gu, 2 * inter, topK,
-                                 /*gather=*/true, /*slotInput=*/false))
+                                 /*gather=*/true, /*slotInput=*/false, lists))
     return error;
   if (llvm::Error error = glu(b, gu, hidden, inter, topK, act))
     return error;
-  if (llvm::Error error = matvec(b, *down, hidden, indices, expertOut, width,
-                                 topK, /*gather=*/true, /*slotInput=*/true))
+  if (llvm::Error error =
+          matvec(b, *down, hidden, indices, expertOut, width, topK,
+                 /*gather=*/true, /*slotInput=*/true, lists))
     return error;
   if (llvm::Error error = b.dispatch(
           "moe_weighted_sum", {width, topK, b.rowsSlot()},

@@ -144,20 +144,97 @@ gpu.module @kernels {
     gpu.return
   }
 
-  // y[s, o] = x[row(s)] . W[r(s, o)] over `k` features, one workgroup per
-  // (slot s, output o) over grid (slots, n). With `gather`, slot s = t *
-  // top_k + j runs row o of expert indices[s] (r = e * n + o) and reads input
-  // row s (`slot_input`) or t; without, r = o and slot s is row s.
-  // Threads take features tid, tid + wg, ... in ceil(k / wg) uniform steps.
+  // Groups the run's slots by expert for the grouped moe_matvec: `lists`
+  // gets [experts + 1] starts, then the slots s = t * top_k + j whose
+  // indices[s] is e at [experts + 1 + starts[e], experts + 1 + starts[e +
+  // 1]), in slot order (deterministic: no atomics). One workgroup; thread e
+  // (and e + wg, ...) counts and lists expert e's slots; at most 1024
+  // experts (the lowering falls back to slot-major launches past that).
+  gpu.func @moe_group(%indices: memref<?xi32>, %lists: memref<?xi32>,
+                      %run: memref<?xi32>, %experts: index, %top_k: index,
+                      %rows_slot: index, %wg: index)
+      workgroup(%starts: memref<1025xi32, #gpu.address_space<workgroup>>)
+      kernel {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %z = arith.constant 0 : i32
+    %one = arith.constant 1 : i32
+    %tid = gpu.thread_id x
+    %rows32 = memref.load %run[%rows_slot] : memref<?xi32>
+    %rows = arith.index_cast %rows32 : i32 to index
+    %slots = arith.muli %rows, %top_k : index
+    scf.for %e = %tid to %experts step %wg {
+      %e32 = arith.index_cast %e : index to i32
+      %count = scf.for %s = %c0 to %slots step %c1 iter_args(%n = %z) -> (i32) {
+        %pick = memref.load %indices[%s] : memref<?xi32>
+        %mine = arith.cmpi eq, %pick, %e32 : i32
+        %n1 = arith.addi %n, %one : i32
+        %n2 = arith.select %mine, %n1, %n : i32
+        scf.yield %n2 : i32
+      }
+      %e1 = arith.addi %e, %c1 : index
+      memref.store %count, %starts[%e1] : memref<1025xi32, #gpu.address_space<workgroup>>
+    }
+    gpu.barrier
+    %is_t0 = arith.cmpi eq, %tid, %c0 : index
+    scf.if %is_t0 {
+      memref.store %z, %starts[%c0] : memref<1025xi32, #gpu.address_space<workgroup>>
+      memref.store %z, %lists[%c0] : memref<?xi32>
+      %total = scf.for %e = %c0 to %experts step %c1 iter_args(%at = %z) -> (i32) {
+        %e1 = arith.addi %e, %c1 : index
+        %count = memref.load %starts[%e1] : memref<1025xi32, #gpu.address_space<workgroup>>
+        %next = arith.addi %at, %count : i32
+        memref.store %next, %starts[%e1] : memref<1025xi32, #gpu.address_space<workgroup>>
+        memref.store %next, %lists[%e1] : memref<?xi32>
+        scf.yield %next : i32
+      }
+    }
+    gpu.barrier
+    %base = arith.addi %experts, %c1 : index
+    scf.for %e = %tid to %experts step %wg {
+      %e32 = arith.index_cast %e : index to i32
+      %start32 = memref.load %starts[%e] : memref<1025xi32, #gpu.address_space<workgroup>>
+      %start = arith.index_cast %start32 : i32 to index
+      %from = arith.addi %base, %start : index
+      %end = scf.for %s = %c0 to %slots step %c1 iter_args(%at = %from) -> (index) {
+        %pick = memref.load %indices[%s] : memref<?xi32>
+        %mine = arith.cmpi eq, %pick, %e32 : i32
+        %at2 = scf.if %mine -> (index) {
+          %s32 = arith.index_cast %s : index to i32
+          memref.store %s32, %lists[%at] : memref<?xi32>
+          %at1 = arith.addi %at, %c1 : index
+          scf.yield %at1 : index
+        } else {
+          scf.yield %at : index
+        }
+        scf.yield %at2 : index
+      }
+    }
+    gpu.return
+  }
+
+  // y[s, o] = x[row(s)] . W[r(s, o)] over `k` features. Slot-major
+  // (`grouped` 0): one workgroup per (slot s, output o) over grid (slots,
+  // n). With `gather`, slot s = t * top_k + j runs row o of expert
+  // indices[s] (r = e * n + o) and reads input row s (`slot_input`) or t;
+  // without, r = o and slot s is row s. Grouped (prefill; `lists` from
+  // moe_group): one workgroup per (expert e, output o) over grid (experts,
+  // n) runs row r = e * n + o for every slot of e's list, 4 slots a pass:
+  // each weight element is read and decoded once for the 4, and an expert
+  // no slot picked costs nothing. Threads take features tid, tid + wg, ...
+  // in ceil(k / wg) uniform steps; a slot's sum is taken in the same order
+  // either way (the same bits).
   gpu.func @moe_matvec(%x: memref<?xf32>, %w: memref<?xi32>,
-                       %indices: memref<?xi32>, %y: memref<?xf32>,
+                       %indices: memref<?xi32>, %lists: memref<?xi32>,
+                       %y: memref<?xf32>,
                        %run: memref<?xi32>, %k: index, %n: index,
                        %top_k: index, %gather: index, %slot_input: index,
+                       %grouped: index, %experts: index,
                        %wtype: index, %bits: index, %affine: index,
                        %group: index, %groups: index, %scales_half: index,
                        %mins_half: index, %scale_bf16: index,
                        %row_bytes: index, %rows_slot: index, %wg: index)
-      workgroup(%red: memref<64xf32, #gpu.address_space<workgroup>>)
+      workgroup(%red: memref<256xf32, #gpu.address_space<workgroup>>)
       kernel {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
@@ -166,28 +243,58 @@ gpu.module @kernels {
     %c4 = arith.constant 4 : index
     %c8 = arith.constant 8 : index
     %f0 = arith.constant 0.0 : f32
-    %s = gpu.block_id x
+    %bx = gpu.block_id x
     %o = gpu.block_id y
     %tid = gpu.thread_id x
     %rows32 = memref.load %run[%rows_slot] : memref<?xi32>
     %rows = arith.index_cast %rows32 : i32 to index
     %slots = arith.muli %rows, %top_k : index
-    %in_run = arith.cmpi ult, %s, %slots : index
-    scf.if %in_run {
+    %is_grouped = arith.cmpi ne, %grouped, %c0 : index
+    // The workgroup's slots: list[first, first + count) of `lists` when
+    // grouped (expert bx's), else the one slot bx.
+    %first, %count = scf.if %is_grouped -> (index, index) {
+      %e1 = arith.addi %bx, %c1 : index
+      %a32 = memref.load %lists[%bx] : memref<?xi32>
+      %b32 = memref.load %lists[%e1] : memref<?xi32>
+      %a = arith.index_cast %a32 : i32 to index
+      %b = arith.index_cast %b32 : i32 to index
+      %base = arith.addi %experts, %c1 : index
+      %f = arith.addi %base, %a : index
+      %nl = arith.subi %b, %a : index
+      scf.yield %f, %nl : index, index
+    } else {
+      %in_run = arith.cmpi ult, %bx, %slots : index
+      %one = arith.select %in_run, %c1, %c0 : index
+      scf.yield %c0, %one : index, index
+    }
+    %any = arith.cmpi ugt, %count, %c0 : index
+    scf.if %any {
+      %s_first = scf.if %is_grouped -> (index) {
+        %s32 = memref.load %lists[%first] : memref<?xi32>
+        %sf = arith.index_cast %s32 : i32 to index
+        scf.yield %sf : index
+      } else {
+        scf.yield %bx : index
+      }
+      // The weight row: the same for every slot of the workgroup.
       %is_gather = arith.cmpi ne, %gather, %c0 : index
-      %r = scf.if %is_gather -> (index) {
-        %e32 = memref.load %indices[%s] : memref<?xi32>
-        %e = arith.index_cast %e32 : i32 to index
-        %en = arith.muli %e, %n : index
+      %r = scf.if %is_grouped -> (index) {
+        %en = arith.muli %bx, %n : index
         %ro = arith.addi %en, %o : index
         scf.yield %ro : index
       } else {
-        scf.yield %o : index
+        %rs = scf.if %is_gather -> (index) {
+          %e32 = memref.load %indices[%s_first] : memref<?xi32>
+          %e = arith.index_cast %e32 : i32 to index
+          %en = arith.muli %e, %n : index
+          %ro = arith.addi %en, %o : index
+          scf.yield %ro : index
+        } else {
+          scf.yield %o : index
+        }
+        scf.yield %rs : index
       }
       %by_slot = arith.cmpi ne, %slot_input, %c0 : index
-      %t = arith.divui %s, %top_k : index
-      %in_row = arith.select %by_slot, %s, %t : index
-      %xbase = arith.muli %in_row, %k : index
       %is_f32 = arith.cmpi eq, %wtype, %c0 : index
       %is_f16 = arith.cmpi eq, %wtype, %c1 : index
       %is_packed = arith.cmpi eq, %wtype, %c2 : index
@@ -197,13 +304,71 @@ gpu.module @kernels {
       %wg_m1 = arith.subi %wg, %c1 : index
       %k_up = arith.addi %k, %wg_m1 : index
       %steps = arith.divui %k_up, %wg : index
-      %partial = scf.for %step = %c0 to %steps step %c1 iter_args(%a = %f0) -> (f32) {
+      %sg = gpu.subgroup_size : index
+      %sid = arith.divui %tid, %sg : index
+      %lane = arith.remui %tid, %sg : index
+      %nsg = arith.divui %wg, %sg : index
+      %first_lane = arith.cmpi eq, %lane, %c0 : index
+      %last = arith.subi %count, %c1 : index
+      %count3 = arith.addi %count, %c3 : index
+      %passes = arith.divui %count3, %c4 : index
+      scf.for %pass = %c0 to %passes step %c1 {
+        %p0 = arith.muli %pass, %c4 : index
+        // Slot j of the pass (the last slot again past the count: computed,
+        // never written) and its input row's start.
+        %j1 = arith.addi %p0, %c1 : index
+        %j2 = arith.addi %p0, %c2 : index
+        %j3 = arith.addi %p0, %c3 : index
+        %q0 = arith.minui %p0, %last : index
+        %q1 = arith.minui %j1, %last : index
+        %q2 = arith.minui %j2, %last : index
+        %q3 = arith.minui %j3, %last : index
+        %xb:4 = scf.if %is_grouped -> (index, index, index, index) {
+          %l0 = arith.addi %first, %q0 : index
+          %l1 = arith.addi %first, %q1 : index
+          %l2 = arith.addi %first, %q2 : index
+          %l3 = arith.addi %first, %q3 : index
+          %v0 = memref.load %lists[%l0] : memref<?xi32>
+          %v1 = memref.load %lists[%l1] : memref<?xi32>
+          %v2 = memref.load %lists[%l2] : memref<?xi32>
+          %v3 = memref.load %lists[%l3] : memref<?xi32>
+          %s0 = arith.index_cast %v0 : i32 to index
+          %s1 = arith.index_cast %v1 : i32 to index
+          %s2 = arith.index_cast %v2 : i32 to index
+          %s3 = arith.index_cast %v3 : i32 to index
+          %t0 = arith.divui %s0, %top_k : index
+          %t1 = arith.divui %s1, %top_k : index
+          %t2 = arith.divui %s2, %top_k : index
+          %t3 = arith.divui %s3, %top_k : index
+          %r0 = arith.select %by_slot, %s0, %t0 : index
+          %r1 = arith.select %by_slot, %s1, %t1 : index
+          %r2 = arith.select %by_slot, %s2, %t2 : index
+          %r3 = arith.select %by_slot, %s3, %t3 : index
+          %b0 = arith.muli %r0, %k : index
+          %b1 = arith.muli %r1, %k : index
+          %b2 = arith.muli %r2, %k : index
+          %b3 = arith.muli %r3, %k : index
+          scf.yield %b0, %b1, %b2, %b3 : index, index, index, index
+        } else {
+          %t = arith.divui %bx, %top_k : index
+          %in_row = arith.select %by_slot, %bx, %t : index
+          %b = arith.muli %in_row, %k : index
+          scf.yield %b, %b, %b, %b : index, index, index, index
+        }
+      %partial:4 = scf.for %step = %c0 to %steps step %c1
+          iter_args(%a0 = %f0, %a1 = %f0, %a2 = %f0, %a3 = %f0) -> (f32, f32, f32, f32) {
         %sb = arith.muli %step, %wg : index
         %i = arith.addi %sb, %tid : index
         %has = arith.cmpi ult, %i, %k : index
-        %a2 = scf.if %has -> (f32) {
-          %xi = arith.addi %xbase, %i : index
-          %xv = memref.load %x[%xi] : memref<?xf32>
+        %next:4 = scf.if %has -> (f32, f32, f32, f32) {
+          %xi0 = arith.addi %xb#0, %i : index
+          %xi1 = arith.addi %xb#1, %i : index
+          %xi2 = arith.addi %xb#2, %i : index
+          %xi3 = arith.addi %xb#3, %i : index
+          %xv0 = memref.load %x[%xi0] : memref<?xf32>
+          %xv1 = memref.load %x[%xi1] : memref<?xf32>
+          %xv2 = memref.load %x[%xi2] : memref<?xf32>
+          %xv3 = memref.load %x[%xi3] : memref<?xf32>
           %wv = scf.if %is_f32 -> (f32) {
             %at = arith.addi %rk, %i : index
             %word = memref.load %w[%at] : memref<?xi32>
@@ -315,34 +480,66 @@ gpu.module @kernels {
             }
             scf.yield %v : f32
           }
-          %p = arith.mulf %xv, %wv : f32
-          %sum = arith.addf %a, %p : f32
-          scf.yield %sum : f32
+          %m0 = arith.mulf %xv0, %wv : f32
+          %m1 = arith.mulf %xv1, %wv : f32
+          %m2 = arith.mulf %xv2, %wv : f32
+          %m3 = arith.mulf %xv3, %wv : f32
+          %n0 = arith.addf %a0, %m0 : f32
+          %n1 = arith.addf %a1, %m1 : f32
+          %n2 = arith.addf %a2, %m2 : f32
+          %n3 = arith.addf %a3, %m3 : f32
+          scf.yield %n0, %n1, %n2, %n3 : f32, f32, f32, f32
         } else {
-          scf.yield %a : f32
+          scf.yield %a0, %a1, %a2, %a3 : f32, f32, f32, f32
         }
-        scf.yield %a2 : f32
+        scf.yield %next#0, %next#1, %next#2, %next#3 : f32, f32, f32, f32
       }
-      %sub = gpu.subgroup_reduce add %partial : (f32) -> f32
-      %sg = gpu.subgroup_size : index
-      %sid = arith.divui %tid, %sg : index
-      %lane = arith.remui %tid, %sg : index
-      %nsg = arith.divui %wg, %sg : index
-      %first_lane = arith.cmpi eq, %lane, %c0 : index
+      // Slot j's subgroup sums at red[j * 64 + subgroup]; thread j adds
+      // them and writes the slot's output.
+      %sub0 = gpu.subgroup_reduce add %partial#0 : (f32) -> f32
+      %sub1 = gpu.subgroup_reduce add %partial#1 : (f32) -> f32
+      %sub2 = gpu.subgroup_reduce add %partial#2 : (f32) -> f32
+      %sub3 = gpu.subgroup_reduce add %partial#3 : (f32) -> f32
       scf.if %first_lane {
-        memref.store %sub, %red[%sid] : memref<64xf32, #gpu.address_space<workgroup>>
+        %c64 = arith.constant 64 : index
+        %c128 = arith.constant 128 : index
+        %c192 = arith.constant 192 : index
+        %i1 = arith.addi %sid, %c64 : index
+        %i2 = arith.addi %sid, %c128 : index
+        %i3 = arith.addi %sid, %c192 : index
+        memref.store %sub0, %red[%sid] : memref<256xf32, #gpu.address_space<workgroup>>
+        memref.store %sub1, %red[%i1] : memref<256xf32, #gpu.address_space<workgroup>>
+        memref.store %sub2, %red[%i2] : memref<256xf32, #gpu.address_space<workgroup>>
+        memref.store %sub3, %red[%i3] : memref<256xf32, #gpu.address_space<workgroup>>
       }
       gpu.barrier
-      %is_t0 = arith.cmpi eq, %tid, %c0 : index
-      scf.if %is_t0 {
+      %jw = arith.addi %p0, %tid : index
+      %is_writer = arith.cmpi ult, %tid, %c4 : index
+      %in_list = arith.cmpi ult, %jw, %count : index
+      %writes = arith.andi %is_writer, %in_list : i1
+      scf.if %writes {
+        %c64 = arith.constant 64 : index
+        %rb = arith.muli %tid, %c64 : index
         %total = scf.for %i = %c0 to %nsg step %c1 iter_args(%a = %f0) -> (f32) {
-          %part = memref.load %red[%i] : memref<64xf32, #gpu.address_space<workgroup>>
+          %ri = arith.addi %rb, %i : index
+          %part = memref.load %red[%ri] : memref<256xf32, #gpu.address_space<workgroup>>
           %a2 = arith.addf %a, %part : f32
           scf.yield %a2 : f32
+        }
+        %s = scf.if %is_grouped -> (index) {
+          %li = arith.addi %first, %jw : index
+          %v = memref.load %lists[%li] : memref<?xi32>
+          %sv = arith.index_cast %v : i32 to index
+          scf.yield %sv : index
+        } else {
+          scf.yield %bx : index
         }
         %sn = arith.muli %s, %n : index
         %yi = arith.addi %sn, %o : index
         memref.store %total, %y[%yi] : memref<?xf32>
+      }
+      // The partials are rewritten by the next pass.
+      gpu.barrier
       }
     }
     gpu.return

@@ -260,24 +260,46 @@ TEST_F(GpuFamiliesTest, FusedMoeRunsOnlyTheSelectedExpertsFromPackedStacks) {
       << llvm::toString(program.takeError());
   EXPECT_EQ(entries(*program),
             (std::vector<std::string>{
-                "moe_matvec", "moe_route", "moe_matvec", "moe_glu",
-                "moe_matvec", "moe_weighted_sum", "moe_matvec", "moe_glu",
-                "moe_matvec", "moe_matvec", "moe_add_shared"}));
+                "moe_matvec", "moe_route", "moe_group", "moe_matvec",
+                "moe_glu", "moe_matvec", "moe_weighted_sum", "moe_matvec",
+                "moe_glu", "moe_matvec", "moe_matvec", "moe_add_shared"}));
   const auto &d = program->prefill.dispatches;
-  // Router: (rows, experts); gate_up: (rows * top_k slots, 2 * inter);
-  // down: (slots, width).
+  // Router: (rows, experts); the slots grouped by expert in one workgroup;
+  // gate_up: (experts, 2 * inter); down: (experts, width). The shared
+  // expert: (rows, 2 * its inter).
   EXPECT_EQ(d[0].grid, (std::array<uint32_t, 3>{4, 4, 1}));
-  EXPECT_EQ(d[2].grid, (std::array<uint32_t, 3>{8, 128, 1}));
-  EXPECT_EQ(d[4].grid, (std::array<uint32_t, 3>{8, 128, 1}));
+  EXPECT_EQ(d[2].grid, (std::array<uint32_t, 3>{1, 1, 1}));
+  EXPECT_EQ(d[3].grid, (std::array<uint32_t, 3>{4, 128, 1}));
+  EXPECT_EQ(d[5].grid, (std::array<uint32_t, 3>{4, 128, 1}));
+  EXPECT_EQ(d[7].grid, (std::array<uint32_t, 3>{4, 64, 1}));
   // The expert stack is bound whole (2-bit codes and f16 scales of all 512
-  // rows); the selected rows are found through the routing indices.
-  const Binding &gateUp = d[2].bindings[1];
+  // rows); the selected rows are found through the expert lists that
+  // moe_group writes to scratch (starts of 4 experts, then 8 slots).
+  const Binding &gateUp = d[3].bindings[1];
   EXPECT_EQ(gateUp.memory, Memory::Weights);
   EXPECT_EQ(gateUp.symbol, "gate_up");
   EXPECT_EQ(gateUp.bytes, 512u * 32 + 512u * 2 * 2);
-  EXPECT_EQ(d[2].bindings[2].memory, Memory::Scratch);
+  const Binding &lists = d[3].bindings[3];
+  EXPECT_EQ(lists.memory, Memory::Scratch);
+  EXPECT_EQ(lists.bytes, (4u + 1 + 8) * 4);
+  EXPECT_EQ(d[2].bindings[1].offset, lists.offset);
   EXPECT_GT(program->prefill.scratchBytes, 0u);
   lowersForBothTargets(*program);
+
+  // A program of one row (decode) keeps one workgroup per (slot, output):
+  // top_k slots fill its grid, where every expert would mostly idle.
+  std::string oneRow = moePlan("f32> from #fm.external<\"w\", offset = 0, "
+                               "dtype = f32>");
+  oneRow.replace(oneRow.find("max_tokens = 4"), 14, "max_tokens = 1");
+  llvm::Expected<GpuProgram> decode = build(oneRow);
+  ASSERT_TRUE(static_cast<bool>(decode)) << llvm::toString(decode.takeError());
+  EXPECT_EQ(entries(*decode),
+            (std::vector<std::string>{
+                "moe_matvec", "moe_route", "moe_matvec", "moe_glu",
+                "moe_matvec", "moe_weighted_sum", "moe_matvec", "moe_glu",
+                "moe_matvec", "moe_matvec", "moe_add_shared"}));
+  EXPECT_EQ(decode->prefill.dispatches[2].grid,
+            (std::array<uint32_t, 3>{2, 128, 1}));
 }
 
 TEST_F(GpuFamiliesTest, MoeRouteAndCombineLowerPerRowAndPerExpert) {

@@ -2,7 +2,10 @@
 runtime/cpu's MoeRoute, MoeCombine and Moe.cpp, through the dispatches
 lowering/gpu/families/Moe.cpp emits, for f32, f16, bf16 and packed 2-/4-bit
 (balanced and affine grids, f16 and bf16 scales, lowering/quant/QuantMath.h
-layout) expert stacks, with and without a (gated) shared expert.
+layout) expert stacks, with and without a (gated) shared expert. Programs
+of more than one row group the slots by expert (moe_group, checked against
+numpy's stable sort) and the grouped matvec must give the slot-major one's
+bits.
 usage: moe_cases.py MOE_MLIR WORKDIR VKRUN (fmc-specialize-kernel on PATH)"""
 import math
 import sys
@@ -118,10 +121,16 @@ def moe(session, H, E, I, top_k, max_tokens, rows, softmax, normalize, act, wtyp
     expert_out = f32(max_tokens * top_k * H)
     out = np.full(max_tokens * H, 5.0, np.float32)
 
-    def matvec(x_rows, w, spec, y, n, k, slots, gather, slot_input):
+    # Prefill groups the slots by expert (moe_group), decode does not.
+    grouped = max_tokens > 1
+    lists = np.full(E + 1 + max_tokens * top_k, -1, np.int32)
+
+    def matvec(x_rows, w, spec, y, n, k, slots, gather, slot_input, by_expert=False):
         session.dispatch('moe_matvec', dict(spec, k=k, n=n, top_k=slots, gather=gather,
-                         slot_input=slot_input, rows_slot=0, wg=64),
-                         [x_rows, w, indices, y, run], (max_tokens * slots, n, 1), 64)
+                         slot_input=slot_input, grouped=int(by_expert),
+                         experts=E if by_expert else 0, rows_slot=0, wg=64),
+                         [x_rows, w, indices, lists if by_expert else indices, y, run],
+                         (E if by_expert else max_tokens * slots, n, 1), 64)
 
     def glu(gu_rows, h, inter, slots):
         session.dispatch('moe_glu', dict(inter=inter, top_k=slots, act=act, rows_slot=0),
@@ -131,9 +140,16 @@ def moe(session, H, E, I, top_k, max_tokens, rows, softmax, normalize, act, wtyp
     session.dispatch('moe_route', dict(experts=E, top_k=top_k, softmax=int(softmax),
                      normalize=int(normalize), rows_slot=0),
                      [logits, weights, indices, run], grid1(max_tokens, 64), 64)
-    matvec(x.reshape(-1), gate_up_w, gate_up_spec, gu, 2 * I, H, top_k, 1, 0)
+    if grouped:
+        session.dispatch('moe_group', dict(experts=E, top_k=top_k, rows_slot=0, wg=256),
+                         [indices, lists, run], (1, 1, 1), 256)
+    matvec(x.reshape(-1), gate_up_w, gate_up_spec, gu, 2 * I, H, top_k, 1, 0, grouped)
     glu(gu, hidden, I, top_k)
-    matvec(hidden, down_w, down_spec, expert_out, H, I, top_k, 1, 1)
+    matvec(hidden, down_w, down_spec, expert_out, H, I, top_k, 1, 1, grouped)
+    # Grouped, each slot's sums are the slot-major kernel's, to the bit.
+    gu_slot_major = f32(max_tokens * top_k * 2 * I)
+    if grouped:
+        matvec(x.reshape(-1), gate_up_w, gate_up_spec, gu_slot_major, 2 * I, H, top_k, 1, 0)
     session.dispatch('moe_weighted_sum', dict(width=H, top_k=top_k, rows_slot=0),
                      [weights, expert_out, out, run], grid1(max_tokens * H, 256), 256)
     reference = np.zeros((rows, H))
@@ -165,7 +181,16 @@ def moe(session, H, E, I, top_k, max_tokens, rows, softmax, normalize, act, wtyp
     out = out.reshape(max_tokens, H)
     same_experts = (indices.reshape(max_tokens, top_k)[:rows] == np.array(expected_indices)).all()
     error = np.abs(out[:rows] - reference).max() / np.abs(reference).max()
-    return error, same_experts and (out[rows:] == 5.0).all()
+    exact = same_experts and (out[rows:] == 5.0).all()
+    if grouped:
+        # moe_group: starts, then each expert's slots in slot order.
+        picks = indices[:rows * top_k]
+        starts = np.concatenate([[0], np.cumsum(np.bincount(picks, minlength=E))])
+        order = np.argsort(picks, kind='stable')
+        exact &= (lists[:E + 1] == starts).all() and (lists[E + 1:E + 1 + len(order)] == order).all()
+        used = rows * top_k * 2 * I
+        exact &= (gu[:used].view(np.int32) == gu_slot_major[:used].view(np.int32)).all()
+    return error, exact
 
 
 def combine(session, H, E, top_k, max_tokens, rows):
@@ -204,6 +229,15 @@ CASES = {
     '4-bit per-row bf16 scales sigmoid': dict(H=96, E=3, I=40, top_k=1, max_tokens=2, rows=2, softmax=False,
                                               normalize=False, act=3, wtype=2, bits=4, group=0,
                                               bf16_scales=True),
+    # Prefills grouped by expert with more slots than a pass of 4 per
+    # expert, experts no slot picked, rows past the run; one decode row.
+    'f32 prefill of 11 grouped top2 of 5': dict(H=48, E=5, I=24, top_k=2, max_tokens=13, rows=11,
+                                                softmax=True, normalize=False, act=0, wtype=0),
+    '2-bit prefill of 9 grouped top3 of 12': dict(H=128, E=12, I=64, top_k=3, max_tokens=9, rows=9,
+                                                  softmax=True, normalize=True, act=0, wtype=2, bits=2,
+                                                  group=32, shared=32),
+    'f16 decode slot-major top2 of 8': dict(H=64, E=8, I=32, top_k=2, max_tokens=1, rows=1, softmax=True,
+                                            normalize=False, act=0, wtype=1),
 }
 
 if __name__ == '__main__':
