@@ -495,22 +495,27 @@ gpu.module @kernels {
         scf.yield %next#0, %next#1, %next#2, %next#3 : f32, f32, f32, f32
       }
       // Slot j's subgroup sums at red[j * 64 + subgroup]; thread j adds
-      // them and writes the slot's output.
+      // them and writes the slot's output. Slot-major launches have one
+      // slot: the other three sums are not taken (`grouped` folds).
       %sub0 = gpu.subgroup_reduce add %partial#0 : (f32) -> f32
-      %sub1 = gpu.subgroup_reduce add %partial#1 : (f32) -> f32
-      %sub2 = gpu.subgroup_reduce add %partial#2 : (f32) -> f32
-      %sub3 = gpu.subgroup_reduce add %partial#3 : (f32) -> f32
       scf.if %first_lane {
-        %c64 = arith.constant 64 : index
-        %c128 = arith.constant 128 : index
-        %c192 = arith.constant 192 : index
-        %i1 = arith.addi %sid, %c64 : index
-        %i2 = arith.addi %sid, %c128 : index
-        %i3 = arith.addi %sid, %c192 : index
         memref.store %sub0, %red[%sid] : memref<256xf32, #gpu.address_space<workgroup>>
-        memref.store %sub1, %red[%i1] : memref<256xf32, #gpu.address_space<workgroup>>
-        memref.store %sub2, %red[%i2] : memref<256xf32, #gpu.address_space<workgroup>>
-        memref.store %sub3, %red[%i3] : memref<256xf32, #gpu.address_space<workgroup>>
+      }
+      scf.if %is_grouped {
+        %sub1 = gpu.subgroup_reduce add %partial#1 : (f32) -> f32
+        %sub2 = gpu.subgroup_reduce add %partial#2 : (f32) -> f32
+        %sub3 = gpu.subgroup_reduce add %partial#3 : (f32) -> f32
+        scf.if %first_lane {
+          %c64 = arith.constant 64 : index
+          %c128 = arith.constant 128 : index
+          %c192 = arith.constant 192 : index
+          %i1 = arith.addi %sid, %c64 : index
+          %i2 = arith.addi %sid, %c128 : index
+          %i3 = arith.addi %sid, %c192 : index
+          memref.store %sub1, %red[%i1] : memref<256xf32, #gpu.address_space<workgroup>>
+          memref.store %sub2, %red[%i2] : memref<256xf32, #gpu.address_space<workgroup>>
+          memref.store %sub3, %red[%i3] : memref<256xf32, #gpu.address_space<workgroup>>
+        }
       }
       gpu.barrier
       %jw = arith.addi %p0, %tid : index
