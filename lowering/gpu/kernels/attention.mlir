@@ -282,9 +282,11 @@ gpu.module @kernels {
   // rows' intervals in tiles of `tile` positions; each tile's keys and
   // values are read once (coalesced 32-bit loads, decoded to f32 once) and
   // serve every query, with an online softmax per query. Per tile: load;
-  // scores (item = query x position); softmax (item = query); probabilities
-  // times values (item = query x 4 output features, its accumulator held in
-  // registers across the tiles); 4 barriers.
+  // scores (item = query x position); the running max (item = query);
+  // probabilities (item = query x position); probabilities times values
+  // (item = query x 4 output features, its accumulator held in registers
+  // across the tiles, the running sum taken by the query's first unit);
+  // 5 barriers.
   //
   // Workgroup memory, `pool` in 16-byte units of 4 features (hd4 =
   // ceil(head_dim / 4) a row, hd4s = hd4 | 1: odd row strides, so the
@@ -674,9 +676,12 @@ gpu.module @kernels {
         }
         gpu.barrier
 
-        // 4. Online softmax per query: the tile's maximum, the rescale of
-        //    what came before, probabilities in place of the scores. A
-        //    query that has seen nothing yet keeps max -inf, sum 0.
+        // 4. Online softmax per query: the tile's maximum and the rescale
+        //    of what came before (item = query), then the probabilities in
+        //    place of the scores (item = query x position), so no thread
+        //    takes a tile's exponentials in turn. A query that has seen
+        //    nothing yet keeps max -inf (its probabilities are 0, its
+        //    rescale 0, and so its sum stays 0).
         scf.for %i = %tid to %nqry step %wg {
           %srow = arith.muli %i, %tile : index
           %tmax = scf.for %j = %c0 to %tile step %c1 iter_args(%x = %ninf) -> (f32) {
@@ -686,10 +691,8 @@ gpu.module @kernels {
             scf.yield %x2 : f32
           }
           %mi = arith.addi %m_at, %i : index
-          %li = arith.addi %l_at, %i : index
           %ci = arith.addi %corr_at, %i : index
           %m_old = memref.load %fl[%mi] : memref<896xf32, #gpu.address_space<workgroup>>
-          %l_old = memref.load %fl[%li] : memref<896xf32, #gpu.address_space<workgroup>>
           %m_new = arith.maximumf %m_old, %tmax : f32
           %none = arith.cmpf oeq, %m_new, %ninf : f32
           %base = arith.select %none, %f0, %m_new : f32
@@ -697,34 +700,36 @@ gpu.module @kernels {
           %dm = arith.subf %m_old, %base : f32
           %edm = math.exp %dm : f32
           %corr = arith.select %was_none, %f0, %edm : f32
-          %tsum = scf.for %j = %c0 to %tile step %c1 iter_args(%x = %f0) -> (f32) {
-            %at = arith.addi %srow, %j : index
-            %sj = memref.load %fl[%at] : memref<896xf32, #gpu.address_space<workgroup>>
-            %masked = arith.cmpf oeq, %sj, %ninf : f32
-            %ds = arith.subf %sj, %base : f32
-            %ex = math.exp %ds : f32
-            %pj = arith.select %masked, %f0, %ex : f32
-            memref.store %pj, %fl[%at] : memref<896xf32, #gpu.address_space<workgroup>>
-            %x2 = arith.addf %x, %pj : f32
-            scf.yield %x2 : f32
-          }
-          %l_scaled = arith.mulf %l_old, %corr : f32
-          %l_new = arith.addf %l_scaled, %tsum : f32
           memref.store %m_new, %fl[%mi] : memref<896xf32, #gpu.address_space<workgroup>>
-          memref.store %l_new, %fl[%li] : memref<896xf32, #gpu.address_space<workgroup>>
           memref.store %corr, %fl[%ci] : memref<896xf32, #gpu.address_space<workgroup>>
         }
         gpu.barrier
+        scf.for %i = %tid to %scores step %wg {
+          %qi = arith.divui %i, %tile : index
+          %mi = arith.addi %m_at, %qi : index
+          %m = memref.load %fl[%mi] : memref<896xf32, #gpu.address_space<workgroup>>
+          %none = arith.cmpf oeq, %m, %ninf : f32
+          %base = arith.select %none, %f0, %m : f32
+          %sj = memref.load %fl[%i] : memref<896xf32, #gpu.address_space<workgroup>>
+          %masked = arith.cmpf oeq, %sj, %ninf : f32
+          %ds = arith.subf %sj, %base : f32
+          %ex = math.exp %ds : f32
+          %pj = arith.select %masked, %f0, %ex : f32
+          memref.store %pj, %fl[%i] : memref<896xf32, #gpu.address_space<workgroup>>
+        }
+        gpu.barrier
 
-        // 5. Probabilities times values into this thread's accumulator.
+        // 5. Probabilities times values into this thread's accumulator;
+        //    the thread of a query's first unit also adds up its
+        //    probabilities (in position order) into the running sum.
         %a_new = scf.if %owns -> (vector<4xf32>) {
           %ci = arith.addi %corr_at, %qo : index
           %corr = memref.load %fl[%ci] : memref<896xf32, #gpu.address_space<workgroup>>
           %corr4 = vector.broadcast %corr : f32 to vector<4xf32>
           %a_scaled = arith.mulf %a, %corr4 : vector<4xf32>
           %prow = arith.muli %qo, %tile : index
-          %mixed = scf.for %j = %c0 to %tile step %c1
-              iter_args(%x = %a_scaled) -> (vector<4xf32>) {
+          %mixed:2 = scf.for %j = %c0 to %tile step %c1
+              iter_args(%x = %a_scaled, %psum = %f0) -> (vector<4xf32>, f32) {
             %pa = arith.addi %prow, %j : index
             %pj = memref.load %fl[%pa] : memref<896xf32, #gpu.address_space<workgroup>>
             %pj4 = vector.broadcast %pj : f32 to vector<4xf32>
@@ -734,9 +739,18 @@ gpu.module @kernels {
             %vv = memref.load %pool[%va] : memref<1792xvector<4xf32>, #gpu.address_space<workgroup>>
             %pv = arith.mulf %pj4, %vv fastmath<contract> : vector<4xf32>
             %x2 = arith.addf %x, %pv fastmath<contract> : vector<4xf32>
-            scf.yield %x2 : vector<4xf32>
+            %psum2 = arith.addf %psum, %pj : f32
+            scf.yield %x2, %psum2 : vector<4xf32>, f32
           }
-          scf.yield %mixed : vector<4xf32>
+          %sums = arith.cmpi eq, %uo, %c0 : index
+          scf.if %sums {
+            %li = arith.addi %l_at, %qo : index
+            %l_old = memref.load %fl[%li] : memref<896xf32, #gpu.address_space<workgroup>>
+            %l_scaled = arith.mulf %l_old, %corr : f32
+            %l_new = arith.addf %l_scaled, %mixed#1 : f32
+            memref.store %l_new, %fl[%li] : memref<896xf32, #gpu.address_space<workgroup>>
+          }
+          scf.yield %mixed#0 : vector<4xf32>
         } else {
           scf.yield %a : vector<4xf32>
         }
