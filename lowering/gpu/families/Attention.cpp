@@ -20,6 +20,8 @@
 #include "lowering/gpu/families/AttentionCache.h"
 #include "lowering/gpu/families/Families.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <algorithm>
 
 namespace fmc::gpu {
@@ -37,14 +39,12 @@ constexpr int64_t kMaxQueries = 32;
 constexpr int64_t kMaxThreads = 512;
 constexpr int64_t kMaxTile = 32;
 
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 } // namespace
 
 PrefillAttentionShape prefillAttentionShape(int64_t group, int64_t headDim,
                                             int64_t rows) {
   PrefillAttentionShape shape;
-  int64_t hd4 = ceilDiv(headDim, 4), hd4s = hd4 | 1;
+  int64_t hd4 = llvm::divideCeil(headDim, 4), hd4s = hd4 | 1;
   int64_t queries = std::min(kMaxQueries, kMaxThreads / hd4);
   // The whole GQA group if it fits, else its largest divisor that does
   // (a head of at most 256 features always fits alone).
@@ -61,7 +61,8 @@ PrefillAttentionShape prefillAttentionShape(int64_t group, int64_t headDim,
     if ((nqry + 2 * tile) * hd4s <= kPoolUnits &&
         nqry * (tile + 3) <= kScoreFloats)
       shape.tile = tile;
-  shape.wg = std::clamp<int64_t>(ceilDiv(nqry * hd4, 64) * 64, 64, kMaxThreads);
+  shape.wg =
+      std::clamp<int64_t>(llvm::alignTo(nqry * hd4, 64), 64, kMaxThreads);
   return shape;
 }
 
@@ -100,9 +101,9 @@ llvm::Error lowerAttention(mlir::Operation *kernel, LaunchBuilder &b) {
   Binding k = a->writes ? b.buffer(op.getK()) : q;
   Binding v = a->writes ? b.buffer(op.getV()) : q;
   uint32_t rowTiles =
-      static_cast<uint32_t>(ceilDiv(b.maxTokens(), shape.tileRows));
-  uint32_t blocks =
-      static_cast<uint32_t>(a->heads / a->kvHeads / shape.block * a->kvHeads);
+      static_cast<uint32_t>(llvm::divideCeil(b.maxTokens(), shape.tileRows));
+  // kv_heads x group / block workgroups of query heads.
+  uint32_t blocks = static_cast<uint32_t>(a->heads / shape.block);
   if (llvm::Error error = b.dispatch(
           "attention",
           {a->heads,

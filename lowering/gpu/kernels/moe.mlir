@@ -269,13 +269,6 @@ gpu.module @kernels {
     }
     %any = arith.cmpi ugt, %count, %c0 : index
     scf.if %any {
-      %s_first = scf.if %is_grouped -> (index) {
-        %s32 = memref.load %lists[%first] : memref<?xi32>
-        %sf = arith.index_cast %s32 : i32 to index
-        scf.yield %sf : index
-      } else {
-        scf.yield %bx : index
-      }
       // The weight row: the same for every slot of the workgroup.
       %is_gather = arith.cmpi ne, %gather, %c0 : index
       %r = scf.if %is_grouped -> (index) {
@@ -284,7 +277,7 @@ gpu.module @kernels {
         scf.yield %ro : index
       } else {
         %rs = scf.if %is_gather -> (index) {
-          %e32 = memref.load %indices[%s_first] : memref<?xi32>
+          %e32 = memref.load %indices[%bx] : memref<?xi32>
           %e = arith.index_cast %e32 : i32 to index
           %en = arith.muli %e, %n : index
           %ro = arith.addi %en, %o : index
