@@ -18,8 +18,9 @@
 # tool carries 64 MiB):
 #   bench/gpu_prefill.sh prepare [BUILD_DIR]
 #       here: compiles the three variants and keeps their headers, with
-#       fmc-bench, fmc-fill-weights, fmc-run and three one-product probes
-#       (2- and 4-bit codes, f16 weights) in BUILD_DIR/gpu-prefill.
+#       fmc-bench, fmc-fill-weights, fmc-run, three one-product probes
+#       (2- and 4-bit codes, f16 weights) and a one-MoE probe (f16 experts,
+#       the grouped expert GEMM) in BUILD_DIR/gpu-prefill.
 #   bench/gpu_prefill.sh run [DIR]
 #       on the GPU machine: first the probes' logits on the target against
 #       the cpu backend's (prompts of 1, 7, 128 and 1,000 tokens), then
@@ -85,6 +86,13 @@ prepare)
         --target="cpu,$target" --prefill-tokens 128 \
         -o "$dest/probe-$name.fmc" > /dev/null)
   done
+  # A fused MoE's grouped expert GEMMs (f16 experts: the decode steps'
+  # matvecs agree with the cpu backend too).
+  /usr/bin/python3 "$root/test/Lowering/GPU/Inputs/moe_probe.py" \
+      "$work/probe-moe-f16" 256 128 8 2 --dtype f16
+  (cd "$work/probe-moe-f16" && "$bin/fmc-compile" probe.mlir \
+      --target="cpu,$target" --prefill-tokens 128 \
+      -o "$dest/probe-moe-f16.fmc" > /dev/null)
   cp "$bin/fmc-bench" "$bin/fmc-fill-weights" "$bin/fmc-run" "$dest/bin/"
   du -sh "$dest"
   echo "ready: run 'sh bench/gpu_prefill.sh run' on the GPU machine with $dest carried"

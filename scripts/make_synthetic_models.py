@@ -1162,15 +1162,33 @@ def afm_wide():
     return c, afm_on_device_tensors(c)
 
 
+def mixtral_wide():
+    """Mixtral at a width the GPU's grouped expert GEMM takes (K of 128:
+    one block of int8 activations, two tiles of f16): hidden 128, 8 experts
+    of 128 features, top 2."""
+    c = config("mixtral", hidden_size=128, num_attention_heads=4,
+               num_key_value_heads=2, num_local_experts=8,
+               num_experts_per_tok=2, intermediate_size=128,
+               sliding_window=None)
+
+    def ffn(i, p):
+        t = {f"{p}.block_sparse_moe.gate.weight": (8, 128)}
+        t.update(experts(f"{p}.block_sparse_moe.experts", 8, 128, 128,
+                         ("w1", "w3", "w2")))
+        return t
+    return c, llama_like(c, ffn=ffn)
+
+
 # Extra models with fixed seeds (not in HF_MODELS, whose seeds follow sorted
 # names) and their storage dtypes: an 8-layer llama for the KV-sharing,
 # interleave and int8-KV numerics tests; the wide AFM layers for the GPU
-# matvecs' vector paths.
+# matvecs' vector paths; the wide Mixtral for the grouped expert GEMM.
 EXTRA_MODELS = {
     "llama_8layer": (401, lambda: (lambda c: (c, llama_like(c)))(
         config("llama", num_hidden_layers=8)), "F32"),
     "afm_wide": (402, afm_wide, "F32"),
     "afm_wide_f16": (403, afm_wide, "F16"),
+    "mixtral_wide": (404, mixtral_wide, "F16"),
 }
 
 

@@ -3,6 +3,7 @@
 #include "lowering/gpu/KernelTemplates.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -46,7 +47,10 @@ canonicalizationPatterns(MLIRContext &context) {
 } // namespace
 
 void loadKernelDialects(MLIRContext &context) {
-  context.loadDialect<arith::ArithDialect, mlir::gpu::GPUDialect,
+  // func: the target intrinsics are private functions of the gpu.module
+  // (generator/Intrinsics.h).
+  context.loadDialect<arith::ArithDialect, func::FuncDialect,
+                      mlir::gpu::GPUDialect,
                       math::MathDialect, memref::MemRefDialect,
                       scf::SCFDialect, vector::VectorDialect>();
 }

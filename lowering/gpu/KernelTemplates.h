@@ -23,7 +23,8 @@
 
 namespace fmc::gpu {
 
-/// Registers and loads every dialect the templates use.
+/// Registers and loads every dialect the kernels use (templates, generated
+/// kernels and their target intrinsics).
 void loadKernelDialects(mlir::MLIRContext &context);
 
 /// An empty kernels module: a gpu.container_module holding one gpu.module

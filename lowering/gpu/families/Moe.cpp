@@ -5,8 +5,10 @@
 // over the program's scratch: router matvec, routing, the selected experts'
 // gate_up matvecs (decode: grid rows * top_k slots x 2 * inter outputs;
 // prefill: the slots grouped by expert first (moe_group), grid experts x
-// 2 * inter outputs, each expert's row serving all its slots), the gated
-// activation, their down matvecs, the weighted sum in selection order, and
+// 2 * inter outputs, each expert's row serving all its slots; or, for
+// f16, bf16 and 2-/4-bit stacks that tile, a grouped GEMM on matrix units
+// with the GLU fused: ExpertGemm.h), the gated activation, their down
+// matvecs (the same choice), the weighted sum in selection order, and
 // the shared expert (its matvecs, activation, gate) added last, as
 // runtime/cpu/Moe.cpp orders it. Expert weights are read in place from the
 // stacked parameter (f32, f16, bf16 or packed 2-/4-bit), never copied.
@@ -14,6 +16,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowering/gpu/families/Families.h"
+
+#include "lowering/gpu/families/ExpertGemm.h"
 
 #include "dialects/fm/IR/FmAttrs.h"
 #include "dialects/plan/IR/PlanOps.h"
@@ -222,7 +226,6 @@ llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &b) {
   Binding logits = b.scratch(floats(maxRows * experts));
   Binding weights = b.scratch(floats(slots));
   Binding indices = b.scratch(floats(slots));
-  Binding gu = b.scratch(floats(slots * 2 * inter));
   Binding hidden = b.scratch(floats(slots * inter));
   Binding expertOut = b.scratch(floats(slots * width));
 
@@ -247,15 +250,32 @@ llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &b) {
             {kGroupThreads, 1, 1}, {1, 1, 1}, {indices, lists->lists, b.run()}))
       return error;
   }
-  if (llvm::Error error = matvec(b, *gateUp, x, indices, gu, 2 * inter, topK,
-                                 /*gather=*/true, /*slotInput=*/false, lists))
+  // Grouped, the projections whose weights the matrix units read run as
+  // grouped GEMMs (ExpertGemm.h), gate_up with its GLU fused.
+  if (lists && expertGemmUnfit(b, op.getGateUpAttr()).empty()) {
+    if (llvm::Error error = lowerExpertGemm(
+            b, {op.getGateUpAttr(), x, lists->lists, hidden, experts, topK,
+                /*slotInput=*/false, act}))
+      return error;
+  } else {
+    Binding gu = b.scratch(floats(slots * 2 * inter));
+    if (llvm::Error error = matvec(b, *gateUp, x, indices, gu, 2 * inter,
+                                   topK, /*gather=*/true, /*slotInput=*/false,
+                                   lists))
+      return error;
+    if (llvm::Error error = glu(b, gu, hidden, inter, topK, act))
+      return error;
+  }
+  if (lists && expertGemmUnfit(b, op.getDownAttr()).empty()) {
+    if (llvm::Error error = lowerExpertGemm(
+            b, {op.getDownAttr(), hidden, lists->lists, expertOut, experts,
+                topK, /*slotInput=*/true, std::nullopt}))
+      return error;
+  } else if (llvm::Error error =
+                 matvec(b, *down, hidden, indices, expertOut, width, topK,
+                        /*gather=*/true, /*slotInput=*/true, lists)) {
     return error;
-  if (llvm::Error error = glu(b, gu, hidden, inter, topK, act))
-    return error;
-  if (llvm::Error error =
-          matvec(b, *down, hidden, indices, expertOut, width, topK,
-                 /*gather=*/true, /*slotInput=*/true, lists))
-    return error;
+  }
   if (llvm::Error error = b.dispatch(
           "moe_weighted_sum", {width, topK, b.rowsSlot()},
           {kElementThreads, 1, 1},

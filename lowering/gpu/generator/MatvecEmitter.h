@@ -91,23 +91,28 @@ private:
                                      ValueRange accs);
   void emitMmaResultTile(const MatvecSegment &seg, ValueRange accs);
   /// The weight row of the workgroup's local row `r` (index), clamped
-  /// into the segment.
-  Value localWeightRow(const MatvecSegment &seg, Value r);
+  /// into the segment, in the gate (part 0) or up (part 1) weight.
+  Value localWeightRow(const MatvecSegment &seg, Value r, int part = 0);
 
   // Helpers.
   Value arg(int binding) const { return args[binding]; }
   /// The activation of token `token` (of the run) at feature `i`, after
   /// the prologue, with the pass's statistics of token `t` of the pass.
   Value normalized(Value token, Value t, Value i, Value valid);
+  /// The input and output rows of token `token` (< rows): the token itself,
+  /// or with expert groups its slot's rows (MatvecExpertGroups).
+  Value inputRow(Value token);
+  Value outputRow(Value token);
   /// Element `i` of a dense vector parameter as f32.
   Value denseParam(const DenseVector &v, Value i) {
     return denseElement(kb, arg(v.binding), v.dtype, i);
   }
-  /// The weight row of the team's row `r`, clamped into the segment.
-  Value weightRow(const MatvecSegment &seg, int64_t r, const WeightLayout &w) {
-    return weightRow(seg, kb.index(r), w);
+  /// The weight row of the team's row `r`, clamped into the segment, in
+  /// the gate (part 0) or up (part 1) weight.
+  Value weightRow(const MatvecSegment &seg, int64_t r, int part) {
+    return weightRow(seg, kb.index(r), part);
   }
-  Value weightRow(const MatvecSegment &seg, Value r, const WeightLayout &w);
+  Value weightRow(const MatvecSegment &seg, Value r, int part);
   /// Weight element `i` of row `row` as f32 (any format, any alignment).
   Value weightElement(const WeightLayout &w, int words, Value row, Value i);
   /// The scale (or minimum, at `base`) of group `g` of row `row` as f32.
@@ -151,6 +156,9 @@ private:
   int64_t xqStride = 0;
   // Common values.
   Value tid, lane, team, workgroup, rows;
+  /// With expert groups: the expert's first weight row, and its list's
+  /// first entry in `lists`; otherwise null.
+  Value expertRowBase, listFirst;
   /// Tokens of the run in this pass (at most tokensPerPass).
   Value passTokens;
 };

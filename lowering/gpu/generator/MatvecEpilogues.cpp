@@ -200,7 +200,7 @@ void emitRowEpilogue(const EpilogueContext &c) {
               if (seg.softcap > 0.0)
                 y = kb.fmul(kb.f32(seg.softcap),
                             kb.tanh(kb.fdiv(y, kb.f32(seg.softcap))));
-              Value at = kb.add(kb.mul(token, seg.rows), row);
+              Value at = kb.add(kb.mul(c.outputRow(token), seg.rows), row);
               if (seg.residual >= 0)
                 y = kb.fadd(kb.load(c.bindings[seg.residual], at), y);
               if (seg.output >= 0)
@@ -226,7 +226,7 @@ void emitHeadEpilogue(const EpilogueContext &c) {
     Value safeToken = kb.select(inRun, token, kb.index(0));
     Value v = kb.load(c.tile, kb.add(kb.mul(safeI, tt), t));
     v = addBias(c, seg.bias, v, row);
-    Value at = kb.add(kb.mul(safeToken, seg.rows), row);
+    Value at = kb.add(kb.mul(c.outputRow(safeToken), seg.rows), row);
     if (seg.residual >= 0)
       v = kb.fadd(kb.load(c.bindings[seg.residual], at), v);
     if (seg.headNorm) {

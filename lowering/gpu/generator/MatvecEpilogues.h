@@ -26,6 +26,8 @@ struct EpilogueContext {
   llvm::ArrayRef<mlir::Value> bindings;
   mlir::Value tile, tileUp, scratch, partials;
   mlir::Value tid, workgroup, rows, firstToken;
+  /// The output row of a token of the run (MatvecEmitter::outputRow).
+  llvm::function_ref<mlir::Value(mlir::Value)> outputRow;
 };
 
 void emitRowEpilogue(const EpilogueContext &c);

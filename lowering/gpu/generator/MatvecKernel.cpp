@@ -144,8 +144,21 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
   tid = kb.threadId();
   lane = kb.rem(tid, s.threadsPerRow);
   team = kb.div(tid, s.threadsPerRow);
-  workgroup = kb.workgroupId();
-  rows = kb.i32ToIndex(kb.load(arg(s.run), kb.index(s.rowsSlot)));
+  if (const std::optional<MatvecExpertGroups> &groups = s.expertGroups) {
+    // Grid (row tiles, experts, token splits): the expert's tokens are its
+    // list's slots.
+    workgroup = mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::x);
+    Value expert = mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::y);
+    Value lists = arg(groups->lists);
+    Value start = kb.i32ToIndex(kb.load(lists, expert));
+    Value end = kb.i32ToIndex(kb.load(lists, kb.add(expert, 1)));
+    rows = kb.sub(end, start);
+    listFirst = kb.add(start, groups->experts + 1);
+    expertRowBase = kb.mul(expert, groups->expertRows);
+  } else {
+    workgroup = kb.workgroupId();
+    rows = kb.i32ToIndex(kb.load(arg(s.run), kb.index(s.rowsSlot)));
+  }
 
   // Each segment fills whole workgroups (or is the only one): the branch on
   // the workgroup is uniform, so every barrier inside is reached by all.
@@ -198,7 +211,7 @@ void MatvecEmitter::emitPrologueStats(Value t0) {
   for (int64_t t = 0; t < s.tokensPerPass; ++t) {
     Value token = kb.add(t0, t);
     Value valid = kb.ult(token, rows);
-    Value rowBase = kb.mul(kb.select(valid, token, kb.index(0)), k);
+    Value rowBase = kb.mul(inputRow(kb.select(valid, token, kb.index(0))), k);
     auto sumOver = [&](llvm::function_ref<Value(Value)> term) {
       SmallVector<Value> part = kb.loop(
           tid, kb.index(k), kb.index(s.workgroupSize), {kb.f32(0.0)},
@@ -228,10 +241,26 @@ void MatvecEmitter::emitPrologueStats(Value t0) {
   kb.barrier();
 }
 
+Value MatvecEmitter::inputRow(Value token) {
+  if (!s.expertGroups)
+    return token;
+  Value slot = outputRow(token);
+  return s.expertGroups->slotInput ? slot : kb.div(slot, s.expertGroups->topK);
+}
+
+Value MatvecEmitter::outputRow(Value token) {
+  if (!s.expertGroups)
+    return token;
+  return kb.i32ToIndex(kb.load(arg(s.expertGroups->lists),
+                               kb.add(listFirst, token)));
+}
+
 Value MatvecEmitter::normalized(Value token, Value t, Value i, Value valid) {
+  // A token past the run reads the run's first (the loads stay in bounds).
   Value safeToken = kb.select(valid, token, kb.index(0));
   Value safeI = kb.select(valid, i, kb.index(0));
-  Value x = kb.load(arg(s.input), kb.add(kb.mul(safeToken, s.k), safeI));
+  Value x = kb.load(arg(s.input),
+                    kb.add(kb.mul(inputRow(safeToken), s.k), safeI));
   if (s.prologue) {
     const MatvecNorm &norm = *s.prologue;
     Value mean = kb.load(stats, kb.mul(t, 2));
@@ -385,18 +414,19 @@ Value MatvecEmitter::weightElement(const WeightLayout &w, int words, Value row,
   return kb.fmul(scale, kb.fsub(q, kb.f32(offset)));
 }
 
-Value MatvecEmitter::weightRow(const MatvecSegment &seg, Value r,
-                               const WeightLayout &) {
-  return localWeightRow(seg, kb.add(kb.mul(team, rowsPerTeam()), r));
+Value MatvecEmitter::weightRow(const MatvecSegment &seg, Value r, int part) {
+  return localWeightRow(seg, kb.add(kb.mul(team, rowsPerTeam()), r), part);
 }
 
-Value MatvecEmitter::localWeightRow(const MatvecSegment &seg, Value r) {
+Value MatvecEmitter::localWeightRow(const MatvecSegment &seg, Value r,
+                                    int part) {
   Value local = kb.add(kb.sub(kb.mul(workgroup, s.rowsPerWorkgroup),
                               kb.index(seg.rowStart)),
                        r);
   Value inside = kb.ult(local, seg.rows);
-  return kb.add(kb.index(seg.weightRowBase),
-                kb.select(inside, local, kb.index(0)));
+  Value row = kb.add(kb.index(seg.weightRowBase + part * seg.upRowOffset),
+                     kb.select(inside, local, kb.index(0)));
+  return expertRowBase ? kb.add(expertRowBase, row) : row;
 }
 
 //===----------------------------------------------------------------------===//
@@ -513,7 +543,7 @@ SmallVector<Value> MatvecEmitter::emitVectorPath(const MatvecSegment &seg,
             const WeightLayout &lw = part ? *seg.up : seg.weight;
             int vectors = part ? seg.upVectors : seg.weightVectors;
             int words = part ? seg.upWords : seg.weightWords;
-            Value row = weightRow(seg, r, lw);
+            Value row = weightRow(seg, r, part);
             Value vector = kb.load(
                 arg(vectors), kb.add(kb.mul(row, vectorsPerRow), vectorIndex));
             int64_t slot = ((part * rpt) + r) * tt;
@@ -546,7 +576,7 @@ SmallVector<Value> MatvecEmitter::emitGenericPath(const MatvecSegment &seg,
           for (int part = 0; part < (pair ? 2 : 1); ++part) {
             const WeightLayout &lw = part ? *seg.up : seg.weight;
             int words = part ? seg.upWords : seg.weightWords;
-            Value w = weightElement(lw, words, weightRow(seg, r, lw), i);
+            Value w = weightElement(lw, words, weightRow(seg, r, part), i);
             for (int64_t t = 0; t < tt; ++t) {
               int64_t slot = ((part * rpt) + r) * tt + t;
               acc[slot] = kb.fma(w, x[t], acc[slot]);
@@ -600,7 +630,7 @@ SmallVector<Value> MatvecEmitter::emitGgmlPath(const MatvecSegment &seg,
             const WeightLayout &lw = part ? *seg.up : seg.weight;
             const ggml::BlockFormat &format = *lw.ggml;
             int64_t runsPerBlock = format.elements / kGgmlRun;
-            Value row = weightRow(seg, r, lw);
+            Value row = weightRow(seg, r, part);
             Value block = kb.add(
                 kb.mul(row, static_cast<int64_t>(lw.rowBytes)),
                 kb.mul(kb.div(runOfRow, runsPerBlock), format.bytes));
@@ -655,8 +685,9 @@ void MatvecEmitter::emitResultTile(ValueRange accs, bool pairs) {
 }
 
 void MatvecEmitter::emitEpilogue(const MatvecSegment &seg, Value t0) {
-  EpilogueContext c{kb,   s,   seg,      args,  tile, tileUp, scratch,
-                    partials, tid, workgroup, rows, t0};
+  auto rowOf = [&](Value token) { return outputRow(token); };
+  EpilogueContext c{kb,       s,   seg,       args, tile, tileUp, scratch,
+                    partials, tid, workgroup, rows, t0,   rowOf};
   if (s.headTiles)
     emitHeadEpilogue(c);
   else

@@ -30,6 +30,10 @@
 // step (Intrinsics.h: mma.sync on CUDA), applying group scales per run of
 // integer sums; the result tile and epilogues are the same.
 //
+// With `expertGroups` the kernel is a grouped GEMM over a stack of experts:
+// the grid's y is the expert, whose tokens are the slots listed for it and
+// whose rows are its slice of the stack (MatvecExpertGroups).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef FMC_LOWERING_GPU_GENERATOR_MATVECKERNEL_H
@@ -89,6 +93,9 @@ struct MatvecSegment {
   /// (families/Families.h activationCode).
   std::optional<WeightLayout> up;
   int upVectors = -1, upWords = -1;
+  /// Rows between a gate row and its up row when both are rows of one
+  /// weight (a stacked expert's gate_up); 0: the up weight's own rows.
+  int64_t upRowOffset = 0;
   DenseVector upBias;
   int64_t gluActivation = -1;
   double scale = 1.0, softcap = 0.0;
@@ -97,6 +104,19 @@ struct MatvecSegment {
   std::optional<MatvecRope> rope;
   std::optional<MatvecAppend> append;
   int output = -1; ///< Binding of the output buffer; -1: not stored.
+};
+
+/// A mixture-of-experts stack run grouped by expert (prefill): workgroup
+/// (x, e) owns rows of expert e, whose tokens are the slots moe_group listed
+/// for it (`lists`: experts + 1 starts, then the slots in expert order).
+/// Token t of the expert is slot s = lists[experts + 1 + lists[e] + t]; it
+/// reads input row s (`slotInput`) or s / topK, and writes output row s.
+/// The weight is the stack seen as [experts * expertRows][k]: expert e's
+/// row r is row e * expertRows + r.
+struct MatvecExpertGroups {
+  int lists = -1; ///< Binding of moe_group's lists.
+  int64_t experts = 0, expertRows = 0, topK = 1;
+  bool slotInput = false;
 };
 
 struct MatvecKernelSpec {
@@ -112,6 +132,8 @@ struct MatvecKernelSpec {
   /// of tokens (workgroup z takes passes z, z + tokenSplits, ...), so that
   /// the few row tiles of a projection still fill a large GPU.
   int64_t tokenSplits = 1;
+  /// Grouped by expert (grid y is the expert); the run's tokens otherwise.
+  std::optional<MatvecExpertGroups> expertGroups;
   // Shapes.
   int64_t k = 0;
   int64_t maxTokens = 1;

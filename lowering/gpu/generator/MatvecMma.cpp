@@ -108,7 +108,7 @@ void MatvecEmitter::emitMmaWeights(const MatvecSegment &seg, Value kt) {
             [&](Value e) {
               Value r = kb.div(e, wordsPerRow);
               Value j = kb.rem(e, wordsPerRow);
-              Value row = localWeightRow(seg, r);
+              Value row = localWeightRow(seg, r, part);
               Value at = kb.add(
                   kb.mul(row, static_cast<int64_t>(w.rowBytes / 4)),
                   kb.add(kb.div(kt, n), j));
@@ -197,7 +197,7 @@ void MatvecEmitter::emitMmaDenseWeights(const MatvecSegment &seg, Value kt) {
             [&](Value e) {
               Value r = kb.div(e, words);
               Value j = kb.rem(e, words);
-              Value row = localWeightRow(seg, r);
+              Value row = localWeightRow(seg, r, part);
               Value at = kb.add(kb.mul(row, w.k / 2), kb.add(kb.div(kt, 2), j));
               kb.store(kb.load(arg(binding), at), wq,
                        kb.add(kb.mul(kb.add(r, part * rowsHere), xqStride), j));
@@ -293,7 +293,7 @@ SmallVector<Value> MatvecEmitter::emitMmaProducts(const MatvecSegment &seg,
             for (int p = 0; p < parts; ++p) {
               const WeightLayout &w = p ? *seg.up : seg.weight;
               int words = p ? seg.upWords : seg.weightWords;
-              Value row = localWeightRow(seg, r);
+              Value row = localWeightRow(seg, r, p);
               Value a = groupParam(w, words, w.scalesAt, row, gi);
               Value m = w.format.grid == quant::Grid::Affine
                             ? groupParam(w, words, w.minsAt, row, gi)

@@ -258,31 +258,39 @@ TEST_F(GpuFamiliesTest, FusedMoeRunsOnlyTheSelectedExpertsFromPackedStacks) {
                     "#fm.external<\"w\", offset = 0, dtype = f32>"));
   ASSERT_TRUE(static_cast<bool>(program))
       << llvm::toString(program.takeError());
+  // gate_up (K 128, whole int8 blocks) runs as a grouped GEMM on matrix
+  // units with its GLU fused; down (K 64) on the grouped matvec template.
   EXPECT_EQ(entries(*program),
             (std::vector<std::string>{
-                "moe_matvec", "moe_route", "moe_group", "moe_matvec",
-                "moe_glu", "moe_matvec", "moe_weighted_sum", "moe_matvec",
-                "moe_glu", "moe_matvec", "moe_matvec", "moe_add_shared"}));
+                "moe_matvec", "moe_route", "moe_group", "moe_gemm_q2_mma",
+                "moe_matvec", "moe_weighted_sum", "moe_matvec", "moe_glu",
+                "moe_matvec", "moe_matvec", "moe_add_shared"}));
   const auto &d = program->prefill.dispatches;
   // Router: (rows, experts); the slots grouped by expert in one workgroup;
-  // gate_up: (experts, 2 * inter); down: (experts, width). The shared
-  // expert: (rows, 2 * its inter).
+  // gate_up: (row tiles of 32 gate rows, experts, token splits); down:
+  // (experts, width). The shared expert: (rows, 2 * its inter).
   EXPECT_EQ(d[0].grid, (std::array<uint32_t, 3>{4, 4, 1}));
   EXPECT_EQ(d[2].grid, (std::array<uint32_t, 3>{1, 1, 1}));
-  EXPECT_EQ(d[3].grid, (std::array<uint32_t, 3>{4, 128, 1}));
-  EXPECT_EQ(d[5].grid, (std::array<uint32_t, 3>{4, 128, 1}));
-  EXPECT_EQ(d[7].grid, (std::array<uint32_t, 3>{4, 64, 1}));
+  EXPECT_EQ(d[3].grid, (std::array<uint32_t, 3>{2, 4, 1}));
+  EXPECT_EQ(d[4].grid, (std::array<uint32_t, 3>{4, 128, 1}));
+  EXPECT_EQ(d[6].grid, (std::array<uint32_t, 3>{4, 64, 1}));
   // The expert stack is bound whole (2-bit codes and f16 scales of all 512
   // rows); the selected rows are found through the expert lists that
-  // moe_group writes to scratch (starts of 4 experts, then 8 slots).
-  const Binding &gateUp = d[3].bindings[1];
+  // moe_group writes to scratch (starts of 4 experts, then 8 slots). The
+  // GEMM binds the input, the run, the lists, the stack and the GLU's
+  // output, which is down's input.
+  const Binding &gateUp = d[3].bindings[3];
   EXPECT_EQ(gateUp.memory, Memory::Weights);
   EXPECT_EQ(gateUp.symbol, "gate_up");
   EXPECT_EQ(gateUp.bytes, 512u * 32 + 512u * 2 * 2);
-  const Binding &lists = d[3].bindings[3];
+  const Binding &lists = d[3].bindings[2];
   EXPECT_EQ(lists.memory, Memory::Scratch);
   EXPECT_EQ(lists.bytes, (4u + 1 + 8) * 4);
   EXPECT_EQ(d[2].bindings[1].offset, lists.offset);
+  EXPECT_EQ(d[4].bindings[3].offset, lists.offset);
+  const Binding &hidden = d[3].bindings[4];
+  EXPECT_EQ(hidden.bytes, 8u * 64 * 4);
+  EXPECT_EQ(d[4].bindings[0].offset, hidden.offset);
   EXPECT_GT(program->prefill.scratchBytes, 0u);
   lowersForBothTargets(*program);
 

@@ -4,7 +4,9 @@
 # runs of 4 and 3 decode steps on both, and compares every logit (1e-4).
 # PROMPT (token ids) and PREFILL (--prefill-tokens) override the prompt and
 # the prefill runs; PROMPT_TOKENS=N makes the prompt N tokens long (ids
-# 1..60 in turn); BACKEND (default vulkan) is the backend against the cpu.
+# 1..60 in turn); BACKEND (default vulkan) is the backend against the cpu;
+# STEPS (default 3) is how many tokens to generate (1: the prompt's rows
+# only).
 set -euo pipefail
 dir=$1 policy=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +20,7 @@ quantize=()
 fmc-compile probe.mlir "${quantize[@]}" --target="cpu,${BACKEND:-vulkan}" \
   --prefill-tokens="${PREFILL:-4}" -o probe.fmc > /dev/null
 for b in cpu "${BACKEND:-vulkan}"; do
-  fmc-run probe.fmc --backend "$b" --prompt-ids "$prompt" -n 3 \
+  fmc-run probe.fmc --backend "$b" --prompt-ids "$prompt" -n "${STEPS:-3}" \
     --logits-out "probe-$b.logits" > /dev/null 2>&1
 done
 /usr/bin/python3 "$here/../../../reference/diff_logits.py" probe-cpu.logits \

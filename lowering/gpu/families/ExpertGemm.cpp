@@ -1,0 +1,121 @@
+//===- ExpertGemm.cpp - a mixture-of-experts projection as a grouped GEMM -===//
+//
+// The configuration is the one plan-form-dispatches gives a prefill matvec
+// on matrix units (lowering/plan/FormDispatches.cpp matvecConfig): 256
+// threads, 64 rows a workgroup (32 of each half of a gate/up pair), 32
+// tokens a pass (16 where the tiles would pass the workgroup memory every
+// GPU has), int8 activations for packed codes; the token splits aim at the
+// same 264 workgroups over the row tiles and experts.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/gpu/families/ExpertGemm.h"
+
+#include "lowering/gpu/families/WeightLayout.h"
+#include "lowering/gpu/generator/KernelBuilder.h"
+#include "lowering/gpu/generator/MatvecKernel.h"
+
+#include "dialects/plan/IR/PlanDispatch.h"
+
+#include <algorithm>
+
+namespace fmc::gpu {
+
+namespace {
+
+constexpr int64_t kWorkgroupSize = 256, kThreadsPerRow = 32;
+constexpr int64_t kRowsPerWorkgroup = 64;
+constexpr int64_t kTargetWorkgroups = 264;
+
+} // namespace
+
+std::string expertGemmUnfit(LaunchBuilder &b, mlir::FlatSymbolRefAttr weight) {
+  mlir::fm::ParamOp param = b.param(weight);
+  return mlir::plan::matrixUnitsUnfit(param,
+                                      param.getTensorType().getShape().back());
+}
+
+llvm::Error lowerExpertGemm(LaunchBuilder &b, const ExpertGemm &gemm) {
+  llvm::Expected<WeightLayout> layout =
+      weightLayout(b, gemm.weight, "expert stack of plan.moe");
+  if (!layout)
+    return layout.takeError();
+  int64_t stackRows = layout->rows / gemm.experts;
+  bool glu = gemm.gluActivation.has_value();
+  int64_t parts = glu ? 2 : 1;
+
+  MatvecKernelSpec spec;
+  spec.workgroupSize = kWorkgroupSize;
+  spec.threadsPerRow = kThreadsPerRow;
+  spec.rowsPerWorkgroup = kRowsPerWorkgroup / parts;
+  spec.int8Activations = layout->packed;
+  spec.matrixUnits = true;
+  spec.maxTokens = b.maxTokens();
+  spec.rowsSlot = b.rowsSlot();
+  spec.k = layout->k;
+  unsigned bits = layout->packed ? layout->format.bits : 16;
+  spec.tokensPerPass = 16;
+  if (mlir::plan::matrixUnitsWorkgroupBytes(spec.rowsPerWorkgroup, parts, 32,
+                                            bits, kWorkgroupSize) <=
+      mlir::plan::kGuaranteedWorkgroupBytes)
+    spec.tokensPerPass = 32;
+
+  mlir::MLIRContext *ctx = gemm.weight.getContext();
+  mlir::Type f32 = mlir::Float32Type::get(ctx);
+  mlir::Type i32 = mlir::IntegerType::get(ctx, 32);
+  std::vector<Binding> bindings;
+  auto bind = [&](Binding binding, mlir::Type element) {
+    spec.bindings.push_back(bindingType(binding.bytes, element));
+    bindings.push_back(std::move(binding));
+    return static_cast<int>(bindings.size() - 1);
+  };
+  spec.input = bind(gemm.input, f32);
+  spec.run = bind(b.run(), i32);
+  MatvecExpertGroups groups;
+  groups.lists = bind(gemm.lists, i32);
+  groups.experts = gemm.experts;
+  groups.expertRows = stackRows;
+  groups.topK = gemm.topK;
+  groups.slotInput = gemm.slotInput;
+  spec.expertGroups = groups;
+
+  // The matrix units read the codes (and scales) as words only.
+  MatvecSegment seg;
+  seg.weight = *layout;
+  seg.weightWords = bind(b.weight(gemm.weight), i32);
+  seg.rows = stackRows / parts;
+  if (glu) {
+    seg.up = *layout;
+    seg.upWords = seg.weightWords;
+    seg.upRowOffset = seg.rows;
+    seg.gluActivation = *gemm.gluActivation;
+  }
+  seg.output = bind(gemm.output, f32);
+  spec.segments.push_back(seg);
+  spec.finalize();
+
+  // Passes of one expert's tokens split over the grid's z: enough
+  // workgroups for a large GPU when few experts are picked. An expert has
+  // at most one slot per token.
+  int64_t rowTiles = llvm::divideCeil(seg.rows, spec.rowsPerWorkgroup);
+  int64_t passes = llvm::divideCeil(spec.maxTokens, spec.tokensPerPass);
+  spec.tokenSplits = std::clamp<int64_t>(
+      kTargetWorkgroups / std::max<int64_t>(1, rowTiles * gemm.experts), 1,
+      passes);
+  std::string name = std::string("moe_gemm_") +
+                     (layout->packed ? "q" + std::to_string(bits)
+                      : layout->dtype == BF16 ? "bf16"
+                                              : "f16") +
+                     "_mma";
+  return b.dispatchGenerated(
+      name,
+      [&](mlir::ImplicitLocOpBuilder &builder) {
+        return emitMatvecKernel(builder, name, spec);
+      },
+      {static_cast<uint32_t>(kWorkgroupSize), 1, 1},
+      {static_cast<uint32_t>(rowTiles), static_cast<uint32_t>(gemm.experts),
+       static_cast<uint32_t>(spec.tokenSplits)},
+      std::move(bindings));
+}
+
+} // namespace fmc::gpu
