@@ -377,14 +377,15 @@ def experts(p, n, hidden, inter, names=("gate_proj", "up_proj", "down_proj")):
     return t
 
 
-def mixtral():
-    c = config("mixtral", num_local_experts=4, num_experts_per_tok=2,
-               intermediate_size=32, sliding_window=None)
+def mixtral(hidden=64, n_experts=4, inter=32):
+    c = config("mixtral", hidden_size=hidden, num_local_experts=n_experts,
+               num_experts_per_tok=2, intermediate_size=inter,
+               sliding_window=None)
 
     def ffn(i, p):
-        t = {f"{p}.block_sparse_moe.gate.weight": (4, 64)}
-        t.update(experts(f"{p}.block_sparse_moe.experts", 4, 64, 32,
-                         ("w1", "w3", "w2")))
+        t = {f"{p}.block_sparse_moe.gate.weight": (n_experts, hidden)}
+        t.update(experts(f"{p}.block_sparse_moe.experts", n_experts, hidden,
+                         inter, ("w1", "w3", "w2")))
         return t
     return c, llama_like(c, ffn=ffn)
 
@@ -1166,17 +1167,7 @@ def mixtral_wide():
     """Mixtral at a width the GPU's grouped expert GEMM takes (K of 128:
     one block of int8 activations, two tiles of f16): hidden 128, 8 experts
     of 128 features, top 2."""
-    c = config("mixtral", hidden_size=128, num_attention_heads=4,
-               num_key_value_heads=2, num_local_experts=8,
-               num_experts_per_tok=2, intermediate_size=128,
-               sliding_window=None)
-
-    def ffn(i, p):
-        t = {f"{p}.block_sparse_moe.gate.weight": (8, 128)}
-        t.update(experts(f"{p}.block_sparse_moe.experts", 8, 128, 128,
-                         ("w1", "w3", "w2")))
-        return t
-    return c, llama_like(c, ffn=ffn)
+    return mixtral(hidden=128, n_experts=8, inter=128)
 
 
 # Extra models with fixed seeds (not in HF_MODELS, whose seeds follow sorted

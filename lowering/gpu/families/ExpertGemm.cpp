@@ -71,13 +71,15 @@ llvm::Error lowerExpertGemm(LaunchBuilder &b, const ExpertGemm &gemm) {
   };
   spec.input = bind(gemm.input, f32);
   spec.run = bind(b.run(), i32);
-  MatvecExpertGroups groups;
-  groups.lists = bind(gemm.lists, i32);
-  groups.experts = gemm.experts;
-  groups.expertRows = stackRows;
-  groups.topK = gemm.topK;
-  groups.slotInput = gemm.slotInput;
-  spec.expertGroups = groups;
+  if (gemm.lists) {
+    MatvecExpertGroups groups;
+    groups.lists = bind(*gemm.lists, i32);
+    groups.experts = gemm.experts;
+    groups.expertRows = stackRows;
+    groups.topK = gemm.topK;
+    groups.slotInput = gemm.slotInput;
+    spec.expertGroups = groups;
+  }
 
   // The matrix units read the codes (and scales) as words only.
   MatvecSegment seg;

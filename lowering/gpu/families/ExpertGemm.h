@@ -5,7 +5,8 @@
 // (MatvecKernel.h MatvecExpertGroups), whose workgroup (x, e, z) multiplies
 // row tile x of expert e's slice of the stack with the tokens moe_group
 // listed for e, 16-token by 8-row tiles. Only the selected experts' rows are
-// read; an expert no slot picked exits at once.
+// read; an expert no slot picked exits at once. The shared expert is the
+// same kernel without lists: its rows over the run's rows.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,10 +26,13 @@ struct ExpertGemm {
   /// The stack [experts, rows, k]: gate_up (2 * inter rows, gate first) or
   /// down.
   mlir::FlatSymbolRefAttr weight;
-  /// Input rows (x per token, or per slot with `slotInput`), moe_group's
-  /// lists, and the output per slot.
-  Binding input, lists, output;
-  int64_t experts = 0, topK = 1;
+  /// Input rows (x per token, or per slot with `slotInput`) and the output
+  /// per slot.
+  Binding input, output;
+  /// moe_group's lists; absent: one expert (the shared expert) over every
+  /// row of the run, its slots the rows.
+  std::optional<Binding> lists;
+  int64_t experts = 1, topK = 1;
   bool slotInput = false;
   /// A gate_up stack whose GLU (this activation code) is fused: the output
   /// is act(gate) * up, inter features per slot.

@@ -9,7 +9,8 @@
 // f16, bf16 and 2-/4-bit stacks that tile, a grouped GEMM on matrix units
 // with the GLU fused: ExpertGemm.h), the gated activation, their down
 // matvecs (the same choice), the weighted sum in selection order, and
-// the shared expert (its matvecs, activation, gate) added last, as
+// the shared expert (its matvecs, activation and gate; in prefill its
+// projections as one-expert GEMMs where they tile) added last, as
 // runtime/cpu/Moe.cpp orders it. Expert weights are read in place from the
 // stacked parameter (f32, f16, bf16 or packed 2-/4-bit), never copied.
 //
@@ -254,7 +255,7 @@ llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &b) {
   // grouped GEMMs (ExpertGemm.h), gate_up with its GLU fused.
   if (lists && expertGemmUnfit(b, op.getGateUpAttr()).empty()) {
     if (llvm::Error error = lowerExpertGemm(
-            b, {op.getGateUpAttr(), x, lists->lists, hidden, experts, topK,
+            b, {op.getGateUpAttr(), x, hidden, lists->lists, experts, topK,
                 /*slotInput=*/false, act}))
       return error;
   } else {
@@ -268,7 +269,7 @@ llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &b) {
   }
   if (lists && expertGemmUnfit(b, op.getDownAttr()).empty()) {
     if (llvm::Error error = lowerExpertGemm(
-            b, {op.getDownAttr(), hidden, lists->lists, expertOut, experts,
+            b, {op.getDownAttr(), hidden, expertOut, lists->lists, experts,
                 topK, /*slotInput=*/true, std::nullopt}))
       return error;
   } else if (llvm::Error error =
@@ -294,18 +295,35 @@ llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &b) {
   if (!sharedDown)
     return sharedDown.takeError();
   int64_t sharedInter = sharedDown->k;
-  Binding sgu = b.scratch(floats(maxRows * 2 * sharedInter));
   Binding sh = b.scratch(floats(maxRows * sharedInter));
   Binding sharedOut = b.scratch(floats(maxRows * width));
   Binding gate = b.scratch(floats(maxRows));
-  if (llvm::Error error = matvec(b, *sharedGateUp, x, indices, sgu,
-                                 2 * sharedInter, 1, false, true))
+  // Prefill: the shared expert's projections on matrix units too, as one
+  // expert over the run's rows.
+  bool prefill = maxRows > 1;
+  if (prefill && expertGemmUnfit(b, op.getSharedGateUpAttr()).empty()) {
+    if (llvm::Error error =
+            lowerExpertGemm(b, {op.getSharedGateUpAttr(), x, sh, std::nullopt,
+                                1, 1, /*slotInput=*/true, act}))
+      return error;
+  } else {
+    Binding sgu = b.scratch(floats(maxRows * 2 * sharedInter));
+    if (llvm::Error error = matvec(b, *sharedGateUp, x, indices, sgu,
+                                   2 * sharedInter, 1, false, true))
+      return error;
+    if (llvm::Error error = glu(b, sgu, sh, sharedInter, 1, act))
+      return error;
+  }
+  if (prefill && expertGemmUnfit(b, op.getSharedDownAttr()).empty()) {
+    if (llvm::Error error =
+            lowerExpertGemm(b, {op.getSharedDownAttr(), sh, sharedOut,
+                                std::nullopt, 1, 1, /*slotInput=*/true,
+                                std::nullopt}))
+      return error;
+  } else if (llvm::Error error = matvec(b, *sharedDown, sh, indices, sharedOut,
+                                        width, 1, false, true)) {
     return error;
-  if (llvm::Error error = glu(b, sgu, sh, sharedInter, 1, act))
-    return error;
-  if (llvm::Error error = matvec(b, *sharedDown, sh, indices, sharedOut, width,
-                                 1, false, true))
-    return error;
+  }
   bool gated = static_cast<bool>(op.getSharedGateAttr());
   if (gated) {
     llvm::Expected<MatvecWeight> sharedGate =

@@ -260,20 +260,28 @@ TEST_F(GpuFamiliesTest, FusedMoeRunsOnlyTheSelectedExpertsFromPackedStacks) {
       << llvm::toString(program.takeError());
   // gate_up (K 128, whole int8 blocks) runs as a grouped GEMM on matrix
   // units with its GLU fused; down (K 64) on the grouped matvec template.
+  // The shared expert's f16 gate_up (K 128, whole tiles of 64) is a GEMM of
+  // one expert over the rows; its bf16 down (K 32) stays a matvec.
   EXPECT_EQ(entries(*program),
             (std::vector<std::string>{
                 "moe_matvec", "moe_route", "moe_group", "moe_gemm_q2_mma",
-                "moe_matvec", "moe_weighted_sum", "moe_matvec", "moe_glu",
+                "moe_matvec", "moe_weighted_sum", "moe_gemm_f16_mma",
                 "moe_matvec", "moe_matvec", "moe_add_shared"}));
   const auto &d = program->prefill.dispatches;
   // Router: (rows, experts); the slots grouped by expert in one workgroup;
   // gate_up: (row tiles of 32 gate rows, experts, token splits); down:
-  // (experts, width). The shared expert: (rows, 2 * its inter).
+  // (experts, width). The shared gate_up: one row tile of its 32 gate
+  // rows; its down (rows, width).
   EXPECT_EQ(d[0].grid, (std::array<uint32_t, 3>{4, 4, 1}));
   EXPECT_EQ(d[2].grid, (std::array<uint32_t, 3>{1, 1, 1}));
   EXPECT_EQ(d[3].grid, (std::array<uint32_t, 3>{2, 4, 1}));
   EXPECT_EQ(d[4].grid, (std::array<uint32_t, 3>{4, 128, 1}));
-  EXPECT_EQ(d[6].grid, (std::array<uint32_t, 3>{4, 64, 1}));
+  EXPECT_EQ(d[6].grid, (std::array<uint32_t, 3>{1, 1, 1}));
+  EXPECT_EQ(d[7].grid, (std::array<uint32_t, 3>{4, 128, 1}));
+  // Without lists the shared GEMM binds input, run, weights, output.
+  EXPECT_EQ(d[6].bindings.size(), 4u);
+  EXPECT_EQ(d[6].bindings[2].symbol, "sgu");
+  EXPECT_EQ(d[7].bindings[0].offset, d[6].bindings[3].offset);
   // The expert stack is bound whole (2-bit codes and f16 scales of all 512
   // rows); the selected rows are found through the expert lists that
   // moe_group writes to scratch (starts of 4 experts, then 8 slots). The
