@@ -114,8 +114,6 @@ struct MatvecWeight {
   }
 };
 
-/// Experts moe_group can list (its workgroup array of starts).
-constexpr int64_t kMaxGroupedExperts = 1024;
 
 /// The selected experts' slots grouped by expert (moe_group's `lists`), for
 /// a grouped matvec; absent: slot-major launches.
@@ -244,11 +242,12 @@ llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &b) {
   // Decode keeps one workgroup per (slot, output): top_k slots, not every
   // expert, fill its grid.
   std::optional<SlotLists> lists;
-  if (maxRows > 1 && experts <= kMaxGroupedExperts) {
+  if (maxRows > 1) {
     lists = SlotLists{b.scratch(floats(experts + 1 + slots)), experts};
     if (llvm::Error error = b.dispatch(
             "moe_group", {experts, topK, b.rowsSlot(), int64_t(kGroupThreads)},
-            {kGroupThreads, 1, 1}, {1, 1, 1}, {indices, lists->lists, b.run()}))
+            {kGroupThreads, 1, 1}, {static_cast<uint32_t>(experts), 1, 1},
+            {indices, lists->lists, b.run()}))
       return error;
   }
   // Grouped, the projections whose weights the matrix units read run as

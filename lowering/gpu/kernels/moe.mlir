@@ -144,71 +144,97 @@ gpu.module @kernels {
     gpu.return
   }
 
-  // Groups the run's slots by expert for the grouped moe_matvec: `lists`
-  // gets [experts + 1] starts, then the slots s = t * top_k + j whose
-  // indices[s] is e at [experts + 1 + starts[e], experts + 1 + starts[e +
-  // 1]), in slot order (deterministic: no atomics). One workgroup; thread e
-  // (and e + wg, ...) counts and lists expert e's slots; at most 1024
-  // experts (the lowering falls back to slot-major launches past that).
+  // Groups the run's slots by expert for the grouped moe_matvec and expert
+  // GEMMs: `lists` gets [experts + 1] starts, then the slots s = t * top_k
+  // + j whose indices[s] is e at [experts + 1 + starts[e], experts + 1 +
+  // starts[e + 1]), in slot order (deterministic: no atomics). Workgroup e
+  // (grid experts) lists expert e: thread i takes the i-th of `wg`
+  // consecutive runs of slots and counts, in one pass, the slots of
+  // experts before e (their sum is e's start) and of e; an exclusive scan
+  // of the threads' counts places each thread's slots of e, which a second
+  // pass over its run writes in order. Workgroup e writes starts[e + 1],
+  // workgroup 0 starts[0] too. Each thread reads about 2 * slots / wg
+  // indices, whatever the number of experts.
   gpu.func @moe_group(%indices: memref<?xi32>, %lists: memref<?xi32>,
                       %run: memref<?xi32>, %experts: index, %top_k: index,
                       %rows_slot: index, %wg: index)
-      workgroup(%starts: memref<1025xi32, #gpu.address_space<workgroup>>)
+      workgroup(%mine_at: memref<256xi32, #gpu.address_space<workgroup>>,
+                %before_at: memref<256xi32, #gpu.address_space<workgroup>>)
       kernel {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %z = arith.constant 0 : i32
     %one = arith.constant 1 : i32
+    %e = gpu.block_id x
     %tid = gpu.thread_id x
+    %e32 = arith.index_cast %e : index to i32
     %rows32 = memref.load %run[%rows_slot] : memref<?xi32>
     %rows = arith.index_cast %rows32 : i32 to index
     %slots = arith.muli %rows, %top_k : index
-    scf.for %e = %tid to %experts step %wg {
-      %e32 = arith.index_cast %e : index to i32
-      %count = scf.for %s = %c0 to %slots step %c1 iter_args(%n = %z) -> (i32) {
-        %pick = memref.load %indices[%s] : memref<?xi32>
-        %mine = arith.cmpi eq, %pick, %e32 : i32
-        %n1 = arith.addi %n, %one : i32
-        %n2 = arith.select %mine, %n1, %n : i32
-        scf.yield %n2 : i32
-      }
-      %e1 = arith.addi %e, %c1 : index
-      memref.store %count, %starts[%e1] : memref<1025xi32, #gpu.address_space<workgroup>>
+    // Thread tid's run of slots: [from, to).
+    %wg_m1 = arith.subi %wg, %c1 : index
+    %slots_up = arith.addi %slots, %wg_m1 : index
+    %per = arith.divui %slots_up, %wg : index
+    %from0 = arith.muli %tid, %per : index
+    %from = arith.minui %from0, %slots : index
+    %to0 = arith.addi %from, %per : index
+    %to = arith.minui %to0, %slots : index
+    %mine, %before = scf.for %s = %from to %to step %c1
+        iter_args(%m = %z, %b = %z) -> (i32, i32) {
+      %pick = memref.load %indices[%s] : memref<?xi32>
+      %is_mine = arith.cmpi eq, %pick, %e32 : i32
+      %is_before = arith.cmpi slt, %pick, %e32 : i32
+      %m1 = arith.addi %m, %one : i32
+      %b1 = arith.addi %b, %one : i32
+      %m2 = arith.select %is_mine, %m1, %m : i32
+      %b2 = arith.select %is_before, %b1, %b : i32
+      scf.yield %m2, %b2 : i32, i32
     }
+    memref.store %mine, %mine_at[%tid] : memref<256xi32, #gpu.address_space<workgroup>>
+    memref.store %before, %before_at[%tid] : memref<256xi32, #gpu.address_space<workgroup>>
     gpu.barrier
+    // Thread 0: the exclusive scan of the counts of e (in place) and the
+    // start of e.
     %is_t0 = arith.cmpi eq, %tid, %c0 : index
     scf.if %is_t0 {
-      memref.store %z, %starts[%c0] : memref<1025xi32, #gpu.address_space<workgroup>>
-      memref.store %z, %lists[%c0] : memref<?xi32>
-      %total = scf.for %e = %c0 to %experts step %c1 iter_args(%at = %z) -> (i32) {
-        %e1 = arith.addi %e, %c1 : index
-        %count = memref.load %starts[%e1] : memref<1025xi32, #gpu.address_space<workgroup>>
-        %next = arith.addi %at, %count : i32
-        memref.store %next, %starts[%e1] : memref<1025xi32, #gpu.address_space<workgroup>>
-        memref.store %next, %lists[%e1] : memref<?xi32>
-        scf.yield %next : i32
+      %start, %count = scf.for %i = %c0 to %wg step %c1
+          iter_args(%st = %z, %at = %z) -> (i32, i32) {
+        %b = memref.load %before_at[%i] : memref<256xi32, #gpu.address_space<workgroup>>
+        %m = memref.load %mine_at[%i] : memref<256xi32, #gpu.address_space<workgroup>>
+        memref.store %at, %mine_at[%i] : memref<256xi32, #gpu.address_space<workgroup>>
+        %st1 = arith.addi %st, %b : i32
+        %at1 = arith.addi %at, %m : i32
+        scf.yield %st1, %at1 : i32, i32
+      }
+      memref.store %start, %before_at[%c0] : memref<256xi32, #gpu.address_space<workgroup>>
+      %end = arith.addi %start, %count : i32
+      %e1 = arith.addi %e, %c1 : index
+      memref.store %end, %lists[%e1] : memref<?xi32>
+      %first = arith.cmpi eq, %e, %c0 : index
+      scf.if %first {
+        memref.store %z, %lists[%c0] : memref<?xi32>
       }
     }
     gpu.barrier
+    %start32 = memref.load %before_at[%c0] : memref<256xi32, #gpu.address_space<workgroup>>
+    %offset32 = memref.load %mine_at[%tid] : memref<256xi32, #gpu.address_space<workgroup>>
+    %start = arith.index_cast %start32 : i32 to index
+    %offset = arith.index_cast %offset32 : i32 to index
     %base = arith.addi %experts, %c1 : index
-    scf.for %e = %tid to %experts step %wg {
-      %e32 = arith.index_cast %e : index to i32
-      %start32 = memref.load %starts[%e] : memref<1025xi32, #gpu.address_space<workgroup>>
-      %start = arith.index_cast %start32 : i32 to index
-      %from = arith.addi %base, %start : index
-      %end = scf.for %s = %c0 to %slots step %c1 iter_args(%at = %from) -> (index) {
-        %pick = memref.load %indices[%s] : memref<?xi32>
-        %mine = arith.cmpi eq, %pick, %e32 : i32
-        %at2 = scf.if %mine -> (index) {
-          %s32 = arith.index_cast %s : index to i32
-          memref.store %s32, %lists[%at] : memref<?xi32>
-          %at1 = arith.addi %at, %c1 : index
-          scf.yield %at1 : index
-        } else {
-          scf.yield %at : index
-        }
-        scf.yield %at2 : index
+    %at0 = arith.addi %base, %start : index
+    %at_first = arith.addi %at0, %offset : index
+    %end = scf.for %s = %from to %to step %c1 iter_args(%at = %at_first) -> (index) {
+      %pick = memref.load %indices[%s] : memref<?xi32>
+      %is_mine = arith.cmpi eq, %pick, %e32 : i32
+      %at2 = scf.if %is_mine -> (index) {
+        %s32 = arith.index_cast %s : index to i32
+        memref.store %s32, %lists[%at] : memref<?xi32>
+        %at1 = arith.addi %at, %c1 : index
+        scf.yield %at1 : index
+      } else {
+        scf.yield %at : index
       }
+      scf.yield %at2 : index
     }
     gpu.return
   }

@@ -268,12 +268,12 @@ TEST_F(GpuFamiliesTest, FusedMoeRunsOnlyTheSelectedExpertsFromPackedStacks) {
                 "moe_matvec", "moe_weighted_sum", "moe_gemm_f16_mma",
                 "moe_matvec", "moe_matvec", "moe_add_shared"}));
   const auto &d = program->prefill.dispatches;
-  // Router: (rows, experts); the slots grouped by expert in one workgroup;
+  // Router: (rows, experts); the slots grouped by expert, a workgroup each;
   // gate_up: (row tiles of 32 gate rows, experts, token splits); down:
   // (experts, width). The shared gate_up: one row tile of its 32 gate
   // rows; its down (rows, width).
   EXPECT_EQ(d[0].grid, (std::array<uint32_t, 3>{4, 4, 1}));
-  EXPECT_EQ(d[2].grid, (std::array<uint32_t, 3>{1, 1, 1}));
+  EXPECT_EQ(d[2].grid, (std::array<uint32_t, 3>{4, 1, 1}));
   EXPECT_EQ(d[3].grid, (std::array<uint32_t, 3>{2, 4, 1}));
   EXPECT_EQ(d[4].grid, (std::array<uint32_t, 3>{4, 128, 1}));
   EXPECT_EQ(d[6].grid, (std::array<uint32_t, 3>{1, 1, 1}));

@@ -142,7 +142,7 @@ def moe(session, H, E, I, top_k, max_tokens, rows, softmax, normalize, act, wtyp
                      [logits, weights, indices, run], grid1(max_tokens, 64), 64)
     if grouped:
         session.dispatch('moe_group', dict(experts=E, top_k=top_k, rows_slot=0, wg=256),
-                         [indices, lists, run], (1, 1, 1), 256)
+                         [indices, lists, run], (E, 1, 1), 256)
     matvec(x.reshape(-1), gate_up_w, gate_up_spec, gu, 2 * I, H, top_k, 1, 0, grouped)
     glu(gu, hidden, I, top_k)
     matvec(hidden, down_w, down_spec, expert_out, H, I, top_k, 1, 1, grouped)
@@ -236,6 +236,10 @@ CASES = {
     '2-bit prefill of 9 grouped top3 of 12': dict(H=128, E=12, I=64, top_k=3, max_tokens=9, rows=9,
                                                   softmax=True, normalize=True, act=0, wtype=2, bits=2,
                                                   group=32, shared=32),
+    # More slots than moe_group's 256 threads: runs of 3 slots a thread,
+    # the last threads' runs short or empty.
+    'f32 prefill of 300 grouped top2 of 6': dict(H=32, E=6, I=16, top_k=2, max_tokens=320, rows=300,
+                                                 softmax=True, normalize=False, act=0, wtype=0),
     'f16 decode slot-major top2 of 8': dict(H=64, E=8, I=32, top_k=2, max_tokens=1, rows=1, softmax=True,
                                             normalize=False, act=0, wtype=1),
 }
