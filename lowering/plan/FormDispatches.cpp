@@ -32,21 +32,15 @@ using namespace mlir::plan;
 
 namespace {
 
-/// Every matvec workgroup has this many threads in teams of a subgroup-
-/// sized number of lanes (a multiple of every subgroup width fmc targets up
-/// to 32); a workgroup's rows are a multiple of its teams.
-constexpr int64_t kWorkgroupSize = 256;
-constexpr int64_t kThreadsPerRow = 32;
+/// The matvec configuration (PlanDispatch.h); a workgroup's rows are a
+/// multiple of its teams.
+constexpr int64_t kWorkgroupSize = kMatvecWorkgroupSize;
+constexpr int64_t kThreadsPerRow = kMatvecThreadsPerRow;
 constexpr int64_t kTeams = kWorkgroupSize / kThreadsPerRow;
-/// Workgroups a matvec aims for: two per SM of a large GPU (an H200 has
-/// 132), so that small projections still spread over the whole device.
-constexpr int64_t kTargetWorkgroups = 264;
+constexpr int64_t kTargetWorkgroups = kMatvecTargetWorkgroups;
 constexpr int64_t kMaxRowsPerWorkgroup = 64;
 /// Tokens that share each decoded weight in programs of several rows.
 constexpr int64_t kPrefillTokensPerPass = 4;
-/// Rows of a prefill workgroup on matrix units (products = mma): one 8-row
-/// tile per subgroup of 32 threads.
-constexpr int64_t kMmaRowsPerWorkgroup = 64;
 
 int64_t widthOf(Value buffer) {
   return cast<RowsType>(buffer.getType()).getWidth();
@@ -379,26 +373,23 @@ Attribute ProgramFormer::matvecConfig(const MatvecGroup &group,
                                  [](Operation *op) { return isa<GluOp>(op); })
                         ? 2
                         : 1;
-    int64_t rows = tiles == RowTiles::heads ? group.headDim
-                                            : kMmaRowsPerWorkgroup / parts;
+    int64_t rows = tiles == RowTiles::heads
+                       ? group.headDim
+                       : kMatrixUnitsRowsPerWorkgroup / parts;
     if (tiles == RowTiles::rows)
       while (rows > kTeams &&
              llvm::any_of(group.segmentRows, [&](int64_t segment) {
                return group.segmentRows.size() > 1 && segment % rows != 0;
              }))
         rows /= 2;
-    for (int64_t passTokens : {32, 16})
-      if (rows % 8 == 0 &&
-          matrixUnitsWorkgroupBytes(
-              rows, parts, passTokens,
-              weight.getQuant() ? weight.getQuant().getBits() : 16,
-              kWorkgroupSize) <=
-              kGuaranteedWorkgroupBytes) {
-        products = Products::mma;
-        rowsPerWorkgroup = rows;
-        tokens = passTokens;
-        break;
-      }
+    int64_t passTokens = matrixUnitsTokensPerPass(
+        rows, parts, weight.getQuant() ? weight.getQuant().getBits() : 16,
+        kWorkgroupSize);
+    if (rows % 8 == 0 && passTokens > 0) {
+      products = Products::mma;
+      rowsPerWorkgroup = rows;
+      tokens = passTokens;
+    }
   }
   return MatvecConfigAttr::get(ctx, kWorkgroupSize, rowsPerWorkgroup,
                                kThreadsPerRow, vectorBytes, tokens, activations,

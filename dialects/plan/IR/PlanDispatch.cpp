@@ -73,6 +73,16 @@ int64_t mlir::plan::matrixUnitsWorkgroupBytes(int64_t rows, int64_t parts,
   return 4 * words;
 }
 
+int64_t mlir::plan::matrixUnitsTokensPerPass(int64_t rows, int64_t parts,
+                                             unsigned bits,
+                                             int64_t workgroupSize) {
+  for (int64_t tokens : {32, 16})
+    if (matrixUnitsWorkgroupBytes(rows, parts, tokens, bits, workgroupSize) <=
+        kGuaranteedWorkgroupBytes)
+      return tokens;
+  return 0;
+}
+
 bool mlir::plan::sameWeightFormat(fm::ParamOp a, fm::ParamOp b) {
   if (!a || !b)
     return false;

@@ -105,6 +105,23 @@ int64_t matrixUnitsWorkgroupBytes(int64_t rows, int64_t parts,
 /// required minimum is 16 KB; a device below 32 KB refuses the pipeline
 /// when the artifact loads.
 constexpr int64_t kGuaranteedWorkgroupBytes = 32768;
+/// The tokens a pass of a matvec on matrix units takes (its
+/// `tokens_per_pass`): 32, else 16, as kGuaranteedWorkgroupBytes allows;
+/// 0 when neither fits.
+int64_t matrixUnitsTokensPerPass(int64_t rows, int64_t parts, unsigned bits,
+                                 int64_t workgroupSize);
+
+/// The matvec configuration plan-form-dispatches chooses, which the GPU's
+/// grouped expert GEMM (lowering/gpu/families/ExpertGemm.cpp) shares:
+/// workgroups of 256 threads in teams of 32 lanes (a multiple of every
+/// subgroup width fmc targets up to 32); two workgroups per SM of a large
+/// GPU (an H200 has 132), so that small projections still spread over the
+/// whole device; 64 rows a prefill workgroup on matrix units (one 8-row
+/// tile per subgroup of 32 threads).
+constexpr int64_t kMatvecWorkgroupSize = 256;
+constexpr int64_t kMatvecThreadsPerRow = 32;
+constexpr int64_t kMatvecTargetWorkgroups = 264;
+constexpr int64_t kMatrixUnitsRowsPerWorkgroup = 64;
 
 /// How many ranges of cache slots split-KV decode attention over `cache`
 /// uses (#plan.decode_attention's default): ranges of at least 32 slots, so

@@ -1,11 +1,12 @@
 //===- ExpertGemm.cpp - a mixture-of-experts projection as a grouped GEMM -===//
 //
 // The configuration is the one plan-form-dispatches gives a prefill matvec
-// on matrix units (lowering/plan/FormDispatches.cpp matvecConfig): 256
-// threads, 64 rows a workgroup (32 of each half of a gate/up pair), 32
-// tokens a pass (16 where the tiles would pass the workgroup memory every
-// GPU has), int8 activations for packed codes; the token splits aim at the
-// same 264 workgroups over the row tiles and experts.
+// on matrix units (PlanDispatch.h, lowering/plan/FormDispatches.cpp
+// matvecConfig): 256 threads, 64 rows a workgroup (32 of each half of a
+// gate/up pair), 32 tokens a pass (16 where the tiles would pass the
+// workgroup memory every GPU has), int8 activations for packed codes; the
+// token splits aim at the same 264 workgroups over the row tiles and
+// experts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,14 +24,15 @@ namespace fmc::gpu {
 
 namespace {
 
-constexpr int64_t kWorkgroupSize = 256, kThreadsPerRow = 32;
-constexpr int64_t kRowsPerWorkgroup = 64;
-constexpr int64_t kTargetWorkgroups = 264;
+/// Workgroups per grid dimension every target allows (Vulkan's minimum).
+constexpr int64_t kMaxGrid = 65535;
 
 } // namespace
 
 std::string expertGemmUnfit(LaunchBuilder &b, mlir::FlatSymbolRefAttr weight) {
   mlir::fm::ParamOp param = b.param(weight);
+  if (!param)
+    return "its weight is no parameter";
   return mlir::plan::matrixUnitsUnfit(param,
                                       param.getTensorType().getShape().back());
 }
@@ -45,20 +47,23 @@ llvm::Error lowerExpertGemm(LaunchBuilder &b, const ExpertGemm &gemm) {
   int64_t parts = glu ? 2 : 1;
 
   MatvecKernelSpec spec;
-  spec.workgroupSize = kWorkgroupSize;
-  spec.threadsPerRow = kThreadsPerRow;
-  spec.rowsPerWorkgroup = kRowsPerWorkgroup / parts;
+  spec.workgroupSize = mlir::plan::kMatvecWorkgroupSize;
+  spec.threadsPerRow = mlir::plan::kMatvecThreadsPerRow;
+  spec.rowsPerWorkgroup = mlir::plan::kMatrixUnitsRowsPerWorkgroup / parts;
   spec.int8Activations = layout->packed;
   spec.matrixUnits = true;
   spec.maxTokens = b.maxTokens();
   spec.rowsSlot = b.rowsSlot();
   spec.k = layout->k;
   unsigned bits = layout->packed ? layout->format.bits : 16;
-  spec.tokensPerPass = 16;
-  if (mlir::plan::matrixUnitsWorkgroupBytes(spec.rowsPerWorkgroup, parts, 32,
-                                            bits, kWorkgroupSize) <=
-      mlir::plan::kGuaranteedWorkgroupBytes)
-    spec.tokensPerPass = 32;
+  spec.tokensPerPass = mlir::plan::matrixUnitsTokensPerPass(
+      spec.rowsPerWorkgroup, parts, bits, spec.workgroupSize);
+  if (spec.tokensPerPass == 0)
+    return llvm::createStringError(
+        "the expert GEMM of '" + gemm.weight.getValue() +
+        "' does not fit its tiles in " +
+        llvm::Twine(mlir::plan::kGuaranteedWorkgroupBytes) +
+        " bytes of workgroup memory");
 
   mlir::MLIRContext *ctx = gemm.weight.getContext();
   mlir::Type f32 = mlir::Float32Type::get(ctx);
@@ -100,10 +105,16 @@ llvm::Error lowerExpertGemm(LaunchBuilder &b, const ExpertGemm &gemm) {
   // workgroups for a large GPU when few experts are picked. An expert has
   // at most one slot per token.
   int64_t rowTiles = llvm::divideCeil(seg.rows, spec.rowsPerWorkgroup);
+  if (rowTiles > kMaxGrid || gemm.experts > kMaxGrid)
+    return llvm::createStringError(
+        "the expert GEMM of '" + gemm.weight.getValue() + "' needs a " +
+        llvm::Twine(rowTiles) + " x " + llvm::Twine(gemm.experts) +
+        " grid; each dimension is limited to " + llvm::Twine(kMaxGrid));
   int64_t passes = llvm::divideCeil(spec.maxTokens, spec.tokensPerPass);
   spec.tokenSplits = std::clamp<int64_t>(
-      kTargetWorkgroups / std::max<int64_t>(1, rowTiles * gemm.experts), 1,
-      passes);
+      mlir::plan::kMatvecTargetWorkgroups /
+          std::max<int64_t>(1, rowTiles * gemm.experts),
+      1, passes);
   std::string name = std::string("moe_gemm_") +
                      (layout->packed ? "q" + std::to_string(bits)
                       : layout->dtype == BF16 ? "bf16"
@@ -114,7 +125,7 @@ llvm::Error lowerExpertGemm(LaunchBuilder &b, const ExpertGemm &gemm) {
       [&](mlir::ImplicitLocOpBuilder &builder) {
         return emitMatvecKernel(builder, name, spec);
       },
-      {static_cast<uint32_t>(kWorkgroupSize), 1, 1},
+      {static_cast<uint32_t>(spec.workgroupSize), 1, 1},
       {static_cast<uint32_t>(rowTiles), static_cast<uint32_t>(gemm.experts),
        static_cast<uint32_t>(spec.tokenSplits)},
       std::move(bindings));

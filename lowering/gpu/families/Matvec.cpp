@@ -22,10 +22,6 @@ namespace {
 
 using mlir::plan::MatvecConfigAttr;
 
-/// Workgroups a prefill on matrix units aims for across its row tiles and
-/// token splits (two per SM of an H200).
-constexpr int64_t kMmaTargetWorkgroups = 264;
-
 /// The bindings of one launch and their memref types, built together.
 class Bindings {
 public:
@@ -170,7 +166,9 @@ llvm::Error MatvecLowering::launch(MatvecKernelSpec &spec,
     int64_t passes = (spec.maxTokens + spec.tokensPerPass - 1) /
                      spec.tokensPerPass;
     spec.tokenSplits = std::clamp<int64_t>(
-        kMmaTargetWorkgroups / std::max<int64_t>(1, workgroups), 1, passes);
+        mlir::plan::kMatvecTargetWorkgroups /
+            std::max<int64_t>(1, workgroups),
+        1, passes);
     grid[2] = static_cast<uint32_t>(spec.tokenSplits);
     name += "_mma";
   }

@@ -238,7 +238,8 @@ llvm::Error lowerMoe(mlir::Operation *kernel, LaunchBuilder &b) {
     return error;
   // Prefill groups the slots by expert (as runtime/cpu/Moe.cpp groups
   // tokens): each selected expert's rows are then read and decoded once
-  // per 4 of its slots, and the experts no slot picked cost nothing.
+  // per pass over its slots (4 in the template, 32 or 16 in a GEMM), and
+  // the experts no slot picked cost nothing.
   // Decode keeps one workgroup per (slot, output): top_k slots, not every
   // expert, fill its grid.
   std::optional<SlotLists> lists;

@@ -67,6 +67,8 @@ private:
   // The pieces of the kernel.
   void emitSegment(const MatvecSegment &seg);
   void emitPrologueStats(Value t0);
+  /// With expert groups: loads the pass's slots into passSlots.
+  void emitPassSlots(Value t0);
   void emitStaging(Value t0, Value kt);
   void emitStagingF32(Value t0, Value kt);
   void emitStagingInt8(Value t0, Value kt);
@@ -92,7 +94,7 @@ private:
   void emitMmaResultTile(const MatvecSegment &seg, ValueRange accs);
   /// The weight row of the workgroup's local row `r` (index), clamped
   /// into the segment, in the gate (part 0) or up (part 1) weight.
-  Value localWeightRow(const MatvecSegment &seg, Value r, int part = 0);
+  Value localWeightRow(const MatvecSegment &seg, Value r, int part);
 
   // Helpers.
   Value arg(int binding) const { return args[binding]; }
@@ -100,7 +102,8 @@ private:
   /// the prologue, with the pass's statistics of token `t` of the pass.
   Value normalized(Value token, Value t, Value i, Value valid);
   /// The input and output rows of token `token` (< rows): the token itself,
-  /// or with expert groups its slot's rows (MatvecExpertGroups).
+  /// or with expert groups its slot's rows (MatvecExpertGroups; `token`
+  /// must then be one of the pass's).
   Value inputRow(Value token);
   Value outputRow(Value token);
   /// Element `i` of a dense vector parameter as f32.
@@ -156,9 +159,11 @@ private:
   int64_t xqStride = 0;
   // Common values.
   Value tid, lane, team, workgroup, rows;
-  /// With expert groups: the expert's first weight row, and its list's
-  /// first entry in `lists`; otherwise null.
-  Value expertRowBase, listFirst;
+  /// With expert groups: the expert's first weight row, its list's first
+  /// entry in `lists`, and per pass the slots of the pass's tokens in
+  /// workgroup memory (`passSlots`, from token `passFirst` of the list);
+  /// otherwise null.
+  Value expertRowBase, listFirst, passSlots, passFirst;
   /// Tokens of the run in this pass (at most tokensPerPass).
   Value passTokens;
 };

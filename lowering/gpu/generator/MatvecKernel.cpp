@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
+#include <cassert>
 
 using namespace mlir;
 
@@ -70,6 +71,14 @@ int64_t MatvecEmitter::mainEnd(const WeightLayout &w) const {
 }
 
 mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
+  // Expert groups: the matrix units' passes (split over z) and the row
+  // epilogue, whose outputs are the slots' rows; no prologue and no
+  // per-token steps of heads (positions are the run's).
+  assert(!s.expertGroups ||
+         (s.matrixUnits && !s.headTiles && !s.prologue &&
+          llvm::none_of(s.segments, [](const MatvecSegment &g) {
+            return g.rope || g.append || g.residual >= 0;
+          })));
   const WeightLayout &w0 = s.segments.front().weight;
   int64_t tt = s.tokensPerPass, kt = s.kTile;
   bool int8 = s.int8Activations;
@@ -106,6 +115,7 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
   int tileAt = add(s.rowsPerWorkgroup * tt, f32);
   int tileUpAt = pairs ? add(s.rowsPerWorkgroup * tt, f32) : -1;
   int scratchAt = add(s.rowsPerWorkgroup, f32);
+  int passSlotsAt = s.expertGroups ? add(tt, i32) : -1;
 
   SmallVector<Type> bindingTypes(s.bindings.begin(), s.bindings.end());
   module = cast<mlir::gpu::GPUModuleOp>(b.getInsertionBlock()->getParentOp());
@@ -140,6 +150,7 @@ mlir::gpu::GPUFuncOp MatvecEmitter::emit(StringRef name) {
   tile = buffer(tileAt);
   tileUp = buffer(tileUpAt);
   scratch = buffer(scratchAt);
+  passSlots = buffer(passSlotsAt);
 
   tid = kb.threadId();
   lane = kb.rem(tid, s.threadsPerRow);
@@ -211,7 +222,7 @@ void MatvecEmitter::emitPrologueStats(Value t0) {
   for (int64_t t = 0; t < s.tokensPerPass; ++t) {
     Value token = kb.add(t0, t);
     Value valid = kb.ult(token, rows);
-    Value rowBase = kb.mul(inputRow(kb.select(valid, token, kb.index(0))), k);
+    Value rowBase = kb.mul(inputRow(kb.select(valid, token, t0)), k);
     auto sumOver = [&](llvm::function_ref<Value(Value)> term) {
       SmallVector<Value> part = kb.loop(
           tid, kb.index(k), kb.index(s.workgroupSize), {kb.f32(0.0)},
@@ -251,13 +262,27 @@ Value MatvecEmitter::inputRow(Value token) {
 Value MatvecEmitter::outputRow(Value token) {
   if (!s.expertGroups)
     return token;
-  return kb.i32ToIndex(kb.load(arg(s.expertGroups->lists),
-                               kb.add(listFirst, token)));
+  return kb.i32ToIndex(kb.load(passSlots, kb.sub(token, passFirst)));
+}
+
+void MatvecEmitter::emitPassSlots(Value t0) {
+  // Read once per pass rather than per feature staged.
+  passFirst = t0;
+  Value token = kb.add(t0, tid);
+  kb.ifThen(kb.andBool(kb.ult(tid, s.tokensPerPass), kb.ult(token, rows)),
+            [&] {
+              kb.store(kb.load(arg(s.expertGroups->lists),
+                               kb.add(listFirst, token)),
+                       passSlots, tid);
+            });
+  kb.barrier();
 }
 
 Value MatvecEmitter::normalized(Value token, Value t, Value i, Value valid) {
-  // A token past the run reads the run's first (the loads stay in bounds).
-  Value safeToken = kb.select(valid, token, kb.index(0));
+  // A token past the run reads the run's (the pass's) first: the loads
+  // stay in bounds.
+  Value safeToken =
+      kb.select(valid, token, s.expertGroups ? passFirst : kb.index(0));
   Value safeI = kb.select(valid, i, kb.index(0));
   Value x = kb.load(arg(s.input),
                     kb.add(kb.mul(inputRow(safeToken), s.k), safeI));

@@ -65,6 +65,8 @@ void MatvecEmitter::emitMmaSegment(const MatvecSegment &seg) {
   Value split = mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::z);
   kb.loop(kb.mul(split, tt), rows, kb.index(tt * s.tokenSplits), [&](Value t0) {
     passTokens = kb.minIndex(kb.sub(rows, t0), kb.index(tt));
+    if (s.expertGroups)
+      emitPassSlots(t0);
     if (s.prologue)
       emitPrologueStats(t0);
     bool dense = !s.int8Activations;

@@ -224,8 +224,8 @@ TEST_F(GpuFamiliesTest, UnsupportedAttentionShapesAreNamed) {
       "cache they write");
 }
 
-/// A decode plan of one fused MoE layer (width 128, 4 experts of 64, top 2)
-/// with a gated shared expert, expert stacks stored as `stack`.
+/// A prefill plan (4 rows) of one fused MoE layer (width 128, 4 experts of
+/// 64, top 2) with a gated shared expert, expert stacks stored as `stack`.
 std::string moePlan(const std::string &stack) {
   return "module {\n"
          "  fm.param @router : tensor<4x128xf32> from #fm.external<\"w\", "

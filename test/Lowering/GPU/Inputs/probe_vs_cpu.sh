@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# probe_vs_cpu.sh DIR POLICY: compiles DIR/probe.mlir (matvec_probe.py) with
-# --quantize=POLICY (none: as stored) for cpu and vulkan, runs a 7-token prompt in prefill
-# runs of 4 and 3 decode steps on both, and compares every logit (1e-4).
+# probe_vs_cpu.sh DIR POLICY: compiles DIR/probe.mlir (matvec_probe.py or
+# moe_probe.py) with --quantize=POLICY (none: as stored) for cpu and vulkan,
+# runs a 7-token prompt in prefill runs of 4 and 3 decode steps on both, and
+# compares every logit (1e-4).
 # PROMPT (token ids) and PREFILL (--prefill-tokens) override the prompt and
 # the prefill runs; PROMPT_TOKENS=N makes the prompt N tokens long (ids
 # 1..60 in turn); BACKEND (default vulkan) is the backend against the cpu;
