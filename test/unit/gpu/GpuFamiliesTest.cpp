@@ -365,4 +365,16 @@ TEST_F(GpuFamiliesTest, UnsupportedExpertWeightFormatsAreNamed) {
             "fm-fuse-moe leaves them unstacked)");
 }
 
+TEST_F(GpuFamiliesTest, ExpertGemmGridsPastTheLimitAreNamed) {
+  // Experts of 2,097,152 features: 65,536 row tiles of 32 gate rows, one
+  // more than a grid dimension may have.
+  std::string plan = moePlan("f32> from #fm.external<\"w\", offset = 0, "
+                             "dtype = f16>");
+  plan.replace(plan.find("tensor<4x128x128x"), 17, "tensor<4x4194304x128x");
+  EXPECT_EQ(error(plan),
+            "GPU lowering of kernel 0 (plan.moe) of @prefill: the expert GEMM "
+            "of 'gate_up' needs a 65536 x 4 grid; each dimension is limited "
+            "to 65535");
+}
+
 } // namespace

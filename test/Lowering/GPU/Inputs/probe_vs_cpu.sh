@@ -7,7 +7,7 @@
 # the prefill runs; PROMPT_TOKENS=N makes the prompt N tokens long (ids
 # 1..60 in turn); BACKEND (default vulkan) is the backend against the cpu;
 # STEPS (default 3) is how many tokens to generate (1: the prompt's rows
-# only).
+# only); TOLERANCE (default 1e-4) is the largest difference allowed.
 set -euo pipefail
 dir=$1 policy=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,4 +25,4 @@ for b in cpu "${BACKEND:-vulkan}"; do
     --logits-out "probe-$b.logits" > /dev/null 2>&1
 done
 /usr/bin/python3 "$here/../../../reference/diff_logits.py" probe-cpu.logits \
-  "probe-${BACKEND:-vulkan}.logits" --tolerance 1e-4
+  "probe-${BACKEND:-vulkan}.logits" --tolerance "${TOLERANCE:-1e-4}"
