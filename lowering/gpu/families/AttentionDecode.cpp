@@ -22,6 +22,7 @@
 
 #include "lowering/gpu/families/AttentionCache.h"
 #include "lowering/gpu/families/Families.h"
+#include "lowering/gpu/families/WeightLayout.h"
 
 #include "llvm/ADT/Twine.h"
 
@@ -38,8 +39,6 @@ constexpr int64_t kPoolUnits = 2048;
 /// served by more than one workgroup.
 constexpr int64_t kMaxTile = 32;
 constexpr int64_t kMinTile = 4;
-/// Grid dimensions past x are at most 65535 on CUDA.
-constexpr int64_t kMaxGridY = 65535;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -122,12 +121,12 @@ llvm::Error lowerDecodeAttention(mlir::Operation *kernel, LaunchBuilder &b,
                                    a->cacheName() + "' in a program of " +
                                    llvm::Twine(b.maxTokens()) +
                                    " rows: its kernels attend for one row");
-  if (splits < 1 || splits > std::min(a->capacity, kMaxGridY))
+  if (splits < 1 || splits > std::min(a->capacity, kMaxGridDimension))
     return llvm::createStringError(
         "decode attention over KV cache '" + a->cacheName() + "' of " +
         llvm::Twine(a->capacity) + " positions cannot be split " +
         llvm::Twine(splits) + " ways: from 1 to one split per position (" +
-        llvm::Twine(kMaxGridY) + " at most)");
+        llvm::Twine(kMaxGridDimension) + " at most)");
   if (a->writes)
     if (llvm::Error error = appendRows(*a, b))
       return error;

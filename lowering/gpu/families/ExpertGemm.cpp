@@ -12,22 +12,13 @@
 
 #include "lowering/gpu/families/ExpertGemm.h"
 
+#include "lowering/gpu/families/MatvecBindings.h"
 #include "lowering/gpu/families/WeightLayout.h"
-#include "lowering/gpu/generator/KernelBuilder.h"
-#include "lowering/gpu/generator/MatvecKernel.h"
 
 #include "dialects/plan/IR/PlanDispatch.h"
 
-#include <algorithm>
 
 namespace fmc::gpu {
-
-namespace {
-
-/// Workgroups per grid dimension every target allows (Vulkan's minimum).
-constexpr int64_t kMaxGrid = 65535;
-
-} // namespace
 
 std::string expertGemmUnfit(LaunchBuilder &b, mlir::FlatSymbolRefAttr weight) {
   mlir::fm::ParamOp param = b.param(weight);
@@ -68,11 +59,9 @@ llvm::Error lowerExpertGemm(LaunchBuilder &b, const ExpertGemm &gemm) {
   mlir::MLIRContext *ctx = gemm.weight.getContext();
   mlir::Type f32 = mlir::Float32Type::get(ctx);
   mlir::Type i32 = mlir::IntegerType::get(ctx, 32);
-  std::vector<Binding> bindings;
+  MatvecBindings bindings(spec);
   auto bind = [&](Binding binding, mlir::Type element) {
-    spec.bindings.push_back(bindingType(binding.bytes, element));
-    bindings.push_back(std::move(binding));
-    return static_cast<int>(bindings.size() - 1);
+    return bindings.add(std::move(binding), element);
   };
   spec.input = bind(gemm.input, f32);
   spec.run = bind(b.run(), i32);
@@ -105,16 +94,13 @@ llvm::Error lowerExpertGemm(LaunchBuilder &b, const ExpertGemm &gemm) {
   // workgroups for a large GPU when few experts are picked. An expert has
   // at most one slot per token.
   int64_t rowTiles = llvm::divideCeil(seg.rows, spec.rowsPerWorkgroup);
-  if (rowTiles > kMaxGrid || gemm.experts > kMaxGrid)
+  if (rowTiles > kMaxGridDimension || gemm.experts > kMaxGridDimension)
     return llvm::createStringError(
         "the expert GEMM of '" + gemm.weight.getValue() + "' needs a " +
         llvm::Twine(rowTiles) + " x " + llvm::Twine(gemm.experts) +
-        " grid; each dimension is limited to " + llvm::Twine(kMaxGrid));
-  int64_t passes = llvm::divideCeil(spec.maxTokens, spec.tokensPerPass);
-  spec.tokenSplits = std::clamp<int64_t>(
-      mlir::plan::kMatvecTargetWorkgroups /
-          std::max<int64_t>(1, rowTiles * gemm.experts),
-      1, passes);
+        " grid; each dimension is limited to " +
+        llvm::Twine(kMaxGridDimension));
+  spec.splitPasses(rowTiles * gemm.experts);
   std::string name = std::string("moe_gemm_") +
                      (layout->packed ? "q" + std::to_string(bits)
                       : layout->dtype == BF16 ? "bf16"
@@ -128,7 +114,7 @@ llvm::Error lowerExpertGemm(LaunchBuilder &b, const ExpertGemm &gemm) {
       {static_cast<uint32_t>(spec.workgroupSize), 1, 1},
       {static_cast<uint32_t>(rowTiles), static_cast<uint32_t>(gemm.experts),
        static_cast<uint32_t>(spec.tokenSplits)},
-      std::move(bindings));
+      bindings.take());
 }
 
 } // namespace fmc::gpu

@@ -9,34 +9,19 @@
 
 #include "lowering/gpu/families/Families.h"
 
+#include "lowering/gpu/families/MatvecBindings.h"
+
 #include "lowering/gpu/generator/MatvecKernel.h"
 #include "lowering/gpu/generator/KernelBuilder.h"
 
 #include "dialects/plan/IR/PlanDispatch.h"
 
-#include <algorithm>
 
 namespace fmc::gpu {
 
 namespace {
 
 using mlir::plan::MatvecConfigAttr;
-
-/// The bindings of one launch and their memref types, built together.
-class Bindings {
-public:
-  explicit Bindings(MatvecKernelSpec &spec) : spec(spec) {}
-  int add(Binding binding, mlir::Type element) {
-    spec.bindings.push_back(bindingType(binding.bytes, element));
-    list.push_back(std::move(binding));
-    return static_cast<int>(list.size() - 1);
-  }
-  std::vector<Binding> take() { return std::move(list); }
-
-private:
-  MatvecKernelSpec &spec;
-  std::vector<Binding> list;
-};
 
 /// How the format of a weight names its kernel (profiles, dumps).
 std::string formatName(const WeightLayout &w) {
@@ -57,14 +42,15 @@ public:
 
 private:
   void configure(MatvecKernelSpec &spec) const;
-  llvm::Expected<DenseVector> dense(Bindings &bindings,
+  llvm::Expected<DenseVector> dense(MatvecBindings &bindings,
                                     mlir::FlatSymbolRefAttr symbol,
                                     llvm::StringRef role);
-  llvm::Error weight(Bindings &bindings, mlir::FlatSymbolRefAttr symbol,
+  llvm::Error weight(MatvecBindings &bindings, mlir::FlatSymbolRefAttr symbol,
                      mlir::Operation *product, WeightLayout &layout,
                      int &vectors, int &words);
-  llvm::Expected<MatvecNorm> norm(Bindings &bindings, mlir::Operation *op);
-  llvm::Error launch(MatvecKernelSpec &spec, Bindings &bindings);
+  llvm::Expected<MatvecNorm> norm(MatvecBindings &bindings,
+                                  mlir::Operation *op);
+  llvm::Error launch(MatvecKernelSpec &spec, MatvecBindings &bindings);
 
   mlir::plan::DispatchOp dispatch;
   LaunchBuilder &b;
@@ -86,9 +72,9 @@ void MatvecLowering::configure(MatvecKernelSpec &spec) const {
   spec.rowsSlot = b.rowsSlot();
 }
 
-llvm::Expected<DenseVector> MatvecLowering::dense(Bindings &bindings,
-                                                  mlir::FlatSymbolRefAttr symbol,
-                                                  llvm::StringRef role) {
+llvm::Expected<DenseVector>
+MatvecLowering::dense(MatvecBindings &bindings, mlir::FlatSymbolRefAttr symbol,
+                      llvm::StringRef role) {
   DenseVector v;
   if (!symbol)
     return v;
@@ -100,7 +86,7 @@ llvm::Expected<DenseVector> MatvecLowering::dense(Bindings &bindings,
   return v;
 }
 
-llvm::Error MatvecLowering::weight(Bindings &bindings,
+llvm::Error MatvecLowering::weight(MatvecBindings &bindings,
                                    mlir::FlatSymbolRefAttr symbol,
                                    mlir::Operation *product,
                                    WeightLayout &layout, int &vectors,
@@ -119,7 +105,7 @@ llvm::Error MatvecLowering::weight(Bindings &bindings,
   return llvm::Error::success();
 }
 
-llvm::Expected<MatvecNorm> MatvecLowering::norm(Bindings &bindings,
+llvm::Expected<MatvecNorm> MatvecLowering::norm(MatvecBindings &bindings,
                                                 mlir::Operation *op) {
   MatvecNorm n;
   if (auto rms = llvm::dyn_cast<mlir::plan::RMSNormOp>(op)) {
@@ -150,7 +136,7 @@ llvm::Expected<MatvecNorm> MatvecLowering::norm(Bindings &bindings,
 }
 
 llvm::Error MatvecLowering::launch(MatvecKernelSpec &spec,
-                                   Bindings &bindings) {
+                                   MatvecBindings &bindings) {
   // ggml blocks meet exact f32 activations, as on the CPU.
   if (spec.segments.front().weight.ggml)
     spec.int8Activations = false;
@@ -161,14 +147,7 @@ llvm::Error MatvecLowering::launch(MatvecKernelSpec &spec,
   std::string name =
       "matvec_" + formatName(spec.segments.front().weight);
   if (spec.matrixUnits) {
-    // Passes of tokens split over the grid's z: enough workgroups for a
-    // large GPU (two per SM of an H200) at the longest run.
-    int64_t passes = (spec.maxTokens + spec.tokensPerPass - 1) /
-                     spec.tokensPerPass;
-    spec.tokenSplits = std::clamp<int64_t>(
-        mlir::plan::kMatvecTargetWorkgroups /
-            std::max<int64_t>(1, workgroups),
-        1, passes);
+    spec.splitPasses(workgroups);
     grid[2] = static_cast<uint32_t>(spec.tokenSplits);
     name += "_mma";
   }
@@ -201,7 +180,7 @@ llvm::Error MatvecLowering::run() {
              llvm::zip(grouped.getInputs(), grouped.getOutputs()))) {
       MatvecKernelSpec spec;
       configure(spec);
-      Bindings bindings(spec);
+      MatvecBindings bindings(spec);
       MatvecSegment seg;
       if (llvm::Error err = weight(bindings, grouped.getWeightAttr(), grouped,
                                    seg.weight, seg.weightVectors,
@@ -222,7 +201,7 @@ llvm::Error MatvecLowering::run() {
 
   MatvecKernelSpec spec;
   configure(spec);
-  Bindings bindings(spec);
+  MatvecBindings bindings(spec);
   spec.k = region->k;
   spec.input = bindings.add(b.buffer(region->input), f32);
   spec.run = bindings.add(b.run(), i32);

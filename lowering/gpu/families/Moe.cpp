@@ -19,6 +19,7 @@
 #include "lowering/gpu/families/Families.h"
 
 #include "lowering/gpu/families/ExpertGemm.h"
+#include "lowering/gpu/families/WeightLayout.h"
 
 #include "dialects/fm/IR/FmAttrs.h"
 #include "dialects/plan/IR/PlanOps.h"
@@ -36,15 +37,9 @@ namespace {
 constexpr uint32_t kElementThreads = 256;
 constexpr uint32_t kMatvecThreads = 64;
 constexpr uint32_t kGroupThreads = 256;
-/// Workgroups per grid dimension every target allows (Vulkan's minimum).
-constexpr int64_t kMaxGrid = 65535;
 
 uint32_t groupsFor(int64_t elements, uint32_t threads) {
   return static_cast<uint32_t>((elements + threads - 1) / threads);
-}
-
-int64_t widthOf(mlir::Value rows) {
-  return llvm::cast<mlir::plan::RowsType>(rows.getType()).getWidth();
 }
 
 /// How moe_matvec reads a weight (its `wtype` .. `row_bytes` arguments):
@@ -132,11 +127,12 @@ llvm::Error matvec(LaunchBuilder &b, const MatvecWeight &w, Binding x,
   // One workgroup per (slot or expert, output): both within every API's
   // grid limit.
   int64_t slots = grouped ? grouped->experts : b.maxTokens() * topK;
-  if (slots > kMaxGrid || n > kMaxGrid)
+  if (slots > kMaxGridDimension || n > kMaxGridDimension)
     return llvm::createStringError(
         "the GPU expert matvec of '" + w.symbol.getValue() + "' needs a " +
         llvm::Twine(slots) + " x " + llvm::Twine(n) +
-        " grid; each dimension is limited to " + llvm::Twine(kMaxGrid));
+        " grid; each dimension is limited to " +
+        llvm::Twine(kMaxGridDimension));
   return b.dispatch(
       "moe_matvec",
       {w.k, n, topK, int64_t(gather), int64_t(slotInput),

@@ -119,8 +119,7 @@ int64_t groupsFor(int64_t items, int64_t threads) {
 }
 
 std::array<uint32_t, 3> gridFor(int64_t workgroups) {
-  constexpr int64_t kMaxX = 65535;
-  int64_t x = std::min(std::max<int64_t>(1, workgroups), kMaxX);
+  int64_t x = std::min(std::max<int64_t>(1, workgroups), kMaxGridDimension);
   int64_t y = (workgroups + x - 1) / x;
   return {static_cast<uint32_t>(x),
           static_cast<uint32_t>(std::max<int64_t>(1, y)), 1};

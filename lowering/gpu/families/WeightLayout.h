@@ -67,6 +67,10 @@ llvm::Expected<VectorParam> vectorParam(LaunchBuilder &b,
 
 /// Workgroups of `threads` threads covering `items` items.
 int64_t groupsFor(int64_t items, int64_t threads);
+/// Workgroups per grid dimension every target allows (Vulkan's minimum, and
+/// CUDA's past x).
+constexpr int64_t kMaxGridDimension = 65535;
+
 /// A grid of at least `workgroups` workgroups: x up to 65535 (Vulkan's
 /// guaranteed limit), then rows of those in y. The templates number
 /// workgroups y * grid_x + x and treat the spare ones as past the end.

@@ -20,6 +20,7 @@
 #include "lowering/gpu/generator/MatvecEpilogues.h"
 #include "lowering/gpu/generator/Reductions.h"
 
+#include "dialects/plan/IR/PlanDispatch.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
@@ -54,6 +55,13 @@ void MatvecKernelSpec::finalize() {
                               ceilDiv(k, kBlock) * kBlock);
 }
 
+
+void MatvecKernelSpec::splitPasses(int64_t workgroups) {
+  int64_t passes = ceilDiv(maxTokens, tokensPerPass);
+  tokenSplits = std::clamp<int64_t>(mlir::plan::kMatvecTargetWorkgroups /
+                                        std::max<int64_t>(1, workgroups),
+                                    1, passes);
+}
 
 namespace detail {
 

@@ -152,6 +152,11 @@ struct MatvecKernelSpec {
   int64_t rows() const;
   /// Picks kTile for the workgroup memory the staging may use.
   void finalize();
+  /// products = mma: sets tokenSplits so that `workgroups` workgroups (row
+  /// tiles, times experts when grouped) times the splits reach
+  /// plan::kMatvecTargetWorkgroups (two per SM of a large GPU), at most one
+  /// split per pass of the longest run.
+  void splitPasses(int64_t workgroups);
 };
 
 /// Emits the kernel described by `spec` as `name` at `b`'s insertion point
